@@ -1,0 +1,104 @@
+// The one Backend interface, implemented by `wasm` (AssemblyScript → WASM SIMD) and `js` (pure TypeScript).
+//
+// Memory model (DESIGN.md): every tensor lives in one linear memory owned by the backend; the TS side holds
+// only `{ptr, rows, cols}`. `ptr` is a byte offset, 16-byte aligned. Kernels take pointers and sizes,
+// outputs first, sizes last, and have identical semantics in both backends.
+
+/** A row-major f32 matrix in a backend's linear memory. */
+export interface Tensor {
+  readonly ptr: number;
+  readonly rows: number;
+  readonly cols: number;
+  /** The backend that owns the memory; checked before any kernel runs. */
+  readonly backend: Backend;
+}
+
+/** The kernels, pointer-in / pointer-out. Every pointer is a byte offset into the backend's memory. */
+export interface Kernels {
+  // ---- GEMM ------------------------------------------------------------------------------------
+  /** C(M,N) = op(A)·op(B) (+ C when accumulate≠0). op(A) is (M,K): A is (M,K), or (K,M) when transA.
+   *  op(B) is (K,N): B is (K,N), or (N,K) when transB. Row-major, no strides. */
+  gemm(c: number, a: number, b: number, M: number, N: number, K: number, transA: number, transB: number, accumulate: number): void;
+
+  // ---- Linear layer (fused) ----------------------------------------------------------------------
+  /** out(B,OUT) = x(B,IN)·w(IN,OUT) + b(OUT) */
+  linear_forward(out: number, x: number, w: number, b: number, B: number, IN: number, OUT: number): void;
+  /** dw += xᵀ·dout; db += column sums of dout; dx = dout·wᵀ (skipped when dx = 0). */
+  linear_backward(dx: number, dw: number, db: number, dout: number, x: number, w: number, B: number, IN: number, OUT: number): void;
+  /** out(B,N) = x(B,N) + b(N) broadcast over rows (out may equal x). */
+  bias_add(out: number, x: number, b: number, B: number, N: number): void;
+  /** out(N) (+)= column sums of x(B,N) (adds into out when accumulate≠0). */
+  col_sum(out: number, x: number, B: number, N: number, accumulate: number): void;
+
+  // ---- Activations: forward and backward. y may equal x; dx may equal dy. -----------------------
+  relu_forward(y: number, x: number, n: number): void;
+  /** dx = dy·1[y>0] (y is the forward output) */
+  relu_backward(dx: number, dy: number, y: number, n: number): void;
+  tanh_forward(y: number, x: number, n: number): void;
+  /** dx = dy·(1 − y²) */
+  tanh_backward(dx: number, dy: number, y: number, n: number): void;
+  sigmoid_forward(y: number, x: number, n: number): void;
+  /** dx = dy·y·(1 − y) */
+  sigmoid_backward(dx: number, dy: number, y: number, n: number): void;
+  /** row-wise, numerically stable (subtract the row max) */
+  softmax_forward(y: number, x: number, B: number, N: number): void;
+  /** dx = y·(dy − Σ dy·y) per row */
+  softmax_backward(dx: number, dy: number, y: number, B: number, N: number): void;
+
+  // ---- Losses: value is a mean over the batch; gradients are of that mean. ----------------------
+  /** mean over all B·N elements of (p − t)²; returns the loss */
+  mse_loss(p: number, t: number, B: number, N: number): number;
+  /** dp = 2(p − t)/(B·N) */
+  mse_backward(dp: number, p: number, t: number, B: number, N: number): void;
+  /** mean over all elements of −[t·log p + (1−t)·log(1−p)], p clamped to [1e-7, 1 − 1e-7] (as the reference) */
+  bce_loss(p: number, t: number, B: number, N: number): number;
+  /** dp = (p − t)/(p(1 − p))/(B·N), p clamped as in the loss */
+  bce_backward(dp: number, p: number, t: number, B: number, N: number): void;
+  /** Fused sigmoid + BCE backward: dz = (p − t)/(B·N), where p = sigmoid(z) is the forward output. */
+  sigmoid_bce_backward(dz: number, p: number, t: number, B: number, N: number): void;
+  /** mean over rows of −Σ t·log p (p clamped to ≥ 1e-7); p is a softmax output */
+  softmax_ce_loss(p: number, t: number, B: number, N: number): number;
+  /** Fused softmax + cross-entropy backward: dz = (p − t)/B */
+  softmax_ce_backward(dz: number, p: number, t: number, B: number, N: number): void;
+
+  // ---- Optimizers: one flat loop over a parameter block -----------------------------------------
+  /** w −= lr·g */
+  sgd_update(w: number, g: number, lr: number, n: number): void;
+  /** v = mu·v + g; w −= lr·v */
+  momentum_update(w: number, v: number, g: number, lr: number, mu: number, n: number): void;
+  /** Adam (Kingma & Ba), bias-corrected with step t ≥ 1:
+   *  m = b1·m + (1−b1)·g; v = b2·v + (1−b2)·g²; w −= lr·(m/(1−b1^t)) / (sqrt(v/(1−b2^t)) + eps) */
+  adam_update(w: number, m: number, v: number, g: number, lr: number, beta1: number, beta2: number, eps: number, t: number, n: number): void;
+
+  // ---- Utilities ---------------------------------------------------------------------------------
+  /** x[0..n) = value */
+  fill(x: number, value: number, n: number): void;
+  /** 1 if any of x[0..n) is NaN or ±Inf, else 0 */
+  has_non_finite(x: number, n: number): number;
+}
+
+export type BackendName = 'wasm' | 'js';
+
+export interface Backend {
+  readonly name: BackendName;
+  /** 'relaxed-simd' | 'simd' | 'scalar' for wasm, 'js' for js */
+  readonly variant: string;
+  readonly kernels: Kernels;
+  /** The linear memory (for tests that assert it does not grow). */
+  readonly memory: WebAssembly.Memory;
+
+  /** Allocates a zero-filled rows×cols tensor, 16-byte aligned. May grow memory. */
+  alloc(rows: number, cols: number): Tensor;
+  free(t: Tensor): void;
+  /** Number of live allocations (for leak tests). */
+  readonly liveAllocations: number;
+
+  /** Copies data (length rows·cols) into t. */
+  write(t: Tensor, data: ArrayLike<number>, offset?: number): void;
+  /** Copies t out into a new Float32Array (or into `into`). */
+  read(t: Tensor, into?: Float32Array): Float32Array;
+  /** Copies rows `indices[start..start+count)` of src (each `t.cols` wide) into the first `count` rows of t. */
+  gatherRows(t: Tensor, src: Float32Array, indices: ArrayLike<number>, start: number, count: number): void;
+  /** A view of the heap as f32, re-derived when memory grew. Never cache it across an alloc. */
+  heapF32(): Float32Array;
+}

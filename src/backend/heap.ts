@@ -1,0 +1,155 @@
+// Linear memory shared by both backends: a first-fit allocator over a WebAssembly.Memory, plus the copies in
+// and out. The wasm backend runs its kernels on it; the js backend runs plain TypeScript kernels on the same
+// kind of memory, so both keep the one pointer-based interface.
+
+import type { Backend, Tensor } from './backend.js';
+import { SimdnetError, check } from '../errors.js';
+
+const PAGE = 65536;
+const MAX_PAGES = 65536; // 4 GiB, the wasm32 limit
+const ALIGN = 16;
+
+export class Heap {
+  private blocks = new Map<number, number>(); // live ptr → byte size
+  private free: Array<[number, number]> = []; // [ptr, size], sorted by ptr, coalesced
+  private top: number; // first byte never handed out
+  private f32: Float32Array;
+
+  constructor(readonly memory: WebAssembly.Memory, base: number) {
+    this.top = align(Math.max(base, ALIGN));
+    this.f32 = new Float32Array(memory.buffer);
+  }
+
+  get liveAllocations(): number {
+    return this.blocks.size;
+  }
+
+  /** Allocates `bytes` zero-filled bytes, 16-aligned; grows memory when needed. */
+  alloc(bytes: number, what = 'tensor'): number {
+    const size = align(Math.max(bytes, ALIGN));
+    for (let i = 0; i < this.free.length; i++) {
+      const [ptr, avail] = this.free[i];
+      if (avail < size) continue;
+      if (avail === size) this.free.splice(i, 1);
+      else this.free[i] = [ptr + size, avail - size];
+      this.blocks.set(ptr, size);
+      this.heapF32().fill(0, ptr >>> 2, (ptr + size) >>> 2);
+      return ptr;
+    }
+    const ptr = this.top;
+    const end = ptr + size;
+    const have = this.memory.buffer.byteLength;
+    if (end > have) {
+      const pages = Math.ceil((end - have) / PAGE);
+      const current = have / PAGE;
+      if (current + pages > MAX_PAGES)
+        throw new SimdnetError(`${what} needs ${(bytes / 2 ** 20).toFixed(1)} MiB but WASM linear memory is limited to 4 GiB (${((MAX_PAGES * PAGE - ptr) / 2 ** 20).toFixed(1)} MiB left)`);
+      try {
+        this.memory.grow(Math.max(pages, Math.min(current, MAX_PAGES - current))); // at least double: fewer grows
+      } catch {
+        try {
+          this.memory.grow(pages);
+        } catch (e) {
+          throw new SimdnetError(`${what}: could not grow WASM memory by ${pages} pages (${(e as Error).message})`);
+        }
+      }
+    }
+    this.top = end;
+    this.blocks.set(ptr, size);
+    return ptr; // fresh memory from grow() is zero
+  }
+
+  release(ptr: number): void {
+    const size = this.blocks.get(ptr);
+    check(size !== undefined, `free: pointer ${ptr} is not a live allocation (double free or a tensor of another backend?)`);
+    this.blocks.delete(ptr);
+    let i = 0;
+    while (i < this.free.length && this.free[i][0] < ptr) i++;
+    this.free.splice(i, 0, [ptr, size]);
+    // coalesce with the next and the previous block
+    if (i + 1 < this.free.length && ptr + size === this.free[i + 1][0]) {
+      this.free[i][1] += this.free[i + 1][1];
+      this.free.splice(i + 1, 1);
+    }
+    if (i > 0 && this.free[i - 1][0] + this.free[i - 1][1] === ptr) {
+      this.free[i - 1][1] += this.free[i][1];
+      this.free.splice(i, 1);
+    }
+  }
+
+  /** The heap as f32, re-derived only when memory grew (growth detaches old views). */
+  heapF32(): Float32Array {
+    if (this.f32.buffer !== this.memory.buffer) this.f32 = new Float32Array(this.memory.buffer);
+    return this.f32;
+  }
+}
+
+function align(n: number): number {
+  return (n + ALIGN - 1) & ~(ALIGN - 1);
+}
+
+/** The memory-management half of a Backend, shared by wasm and js. */
+export abstract class HeapBackend implements Pick<Backend, 'alloc' | 'free' | 'write' | 'read' | 'gatherRows' | 'heapF32' | 'liveAllocations' | 'memory'> {
+  protected readonly heap: Heap;
+
+  constructor(readonly memory: WebAssembly.Memory, base: number) {
+    this.heap = new Heap(memory, base);
+  }
+
+  get liveAllocations(): number {
+    return this.heap.liveAllocations;
+  }
+
+  alloc(rows: number, cols: number): Tensor {
+    check(Number.isInteger(rows) && rows >= 0 && Number.isInteger(cols) && cols >= 0, `alloc: expected non-negative integer shape, got (${rows}, ${cols})`);
+    const ptr = this.heap.alloc(rows * cols * 4, `a (${rows}, ${cols}) tensor`);
+    return { ptr, rows, cols, backend: this as unknown as Backend };
+  }
+
+  free(t: Tensor): void {
+    this.own(t, 'free');
+    this.heap.release(t.ptr);
+  }
+
+  write(t: Tensor, data: ArrayLike<number>, offset = 0): void {
+    this.own(t, 'write');
+    const n = t.rows * t.cols;
+    check(data.length - offset >= n, () => `write: expected ${n} values for a (${t.rows}, ${t.cols}) tensor, got ${data.length - offset}`);
+    const heap = this.heapF32();
+    const base = t.ptr >>> 2;
+    for (let i = 0; i < n; i++) heap[base + i] = data[offset + i];
+  }
+
+  read(t: Tensor, into?: Float32Array): Float32Array {
+    this.own(t, 'read');
+    const n = t.rows * t.cols;
+    const out = into ?? new Float32Array(n);
+    check(out.length >= n, () => `read: destination has ${out.length} values, need ${n}`);
+    const heap = this.heapF32();
+    const base = t.ptr >>> 2;
+    for (let i = 0; i < n; i++) out[i] = heap[base + i];
+    return out;
+  }
+
+  gatherRows(t: Tensor, src: Float32Array, indices: ArrayLike<number>, start: number, count: number): void {
+    this.own(t, 'gatherRows');
+    check(count <= t.rows, () => `gatherRows: ${count} rows do not fit a tensor of ${t.rows} rows`);
+    const w = t.cols;
+    const heap = this.heapF32();
+    let dst = t.ptr >>> 2;
+    for (let r = 0; r < count; r++) {
+      const s = indices[start + r] * w;
+      check(s >= 0 && s + w <= src.length, () => `gatherRows: row ${indices[start + r]} is outside the source (${src.length / w} rows)`);
+      for (let j = 0; j < w; j++) heap[dst + j] = src[s + j];
+      dst += w;
+    }
+  }
+
+  heapF32(): Float32Array {
+    return this.heap.heapF32();
+  }
+
+  protected own(t: Tensor, op: string): void {
+    if (t.backend !== (this as unknown)) throw new SimdnetError(`${op}: tensor belongs to the ${t.backend?.name ?? 'unknown'} backend, not this ${(this as unknown as Backend).name} backend`);
+  }
+}
