@@ -1,0 +1,134 @@
+// The full MNIST (60,000 train + 10,000 test) from the IDX files in a folder the user gives. Node only.
+//
+// IDX (LeCun's format, big-endian): uint32 magic 0x00000803 (ubyte, 3 dims) for images, followed by
+// count, rows, cols and count·rows·cols pixel bytes; 0x00000801 (ubyte, 1 dim) for labels, followed by
+// count and count label bytes. Files may be plain or gzipped. Fashion-MNIST uses the same files.
+
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { SimdnetError, check } from '../errors.js';
+import { IMAGE_WIDTH, NUM_CLASSES, makeDataset, type DataSplit, type Dataset } from './dataset.js';
+import { dequantize } from './mnist-binary.js';
+
+export type IdxKind = 'images' | 'labels';
+
+export interface IdxFile {
+  kind: IdxKind;
+  count: number;
+  /** images: count×28×28 pixel bytes; labels: count bytes in 0..9. A view into the input bytes. */
+  data: Uint8Array;
+}
+
+const MAGIC: Record<IdxKind, number> = { images: 0x00000803, labels: 0x00000801 };
+const HEADER: Record<IdxKind, number> = { images: 16, labels: 8 };
+const SIDE = 28;
+
+const hex = (n: number) => '0x' + n.toString(16).padStart(8, '0');
+
+/**
+ * Parses one IDX file's (already gunzipped) bytes. `kind` defaults to what `fileName` says ("images" or
+ * "labels"), else to what the magic says. Every error is a SimdnetError that starts with `fileName`.
+ */
+export function parseIdx(bytes: Uint8Array, fileName: string, kind?: IdxKind): IdxFile {
+  const fail = (msg: string): never => {
+    throw new SimdnetError(`${fileName}: ${msg}`);
+  };
+  if (bytes.length < 4) fail(`truncated: ${bytes.length} bytes, shorter than the 4-byte IDX magic`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const magic = view.getUint32(0);
+  kind ??= /images/i.test(fileName) ? 'images' : /labels/i.test(fileName) ? 'labels'
+    : magic === MAGIC.labels ? 'labels' : 'images';
+  if (magic !== MAGIC[kind]) {
+    const got = magic === MAGIC.images ? ' (an images file)' : magic === MAGIC.labels ? ' (a labels file)' : '';
+    fail(`wrong magic: expected ${hex(MAGIC[kind])} (IDX ${kind}) but got ${hex(magic)}${got}`);
+  }
+  const header = HEADER[kind];
+  if (bytes.length < header) fail(`truncated: ${bytes.length} bytes, shorter than the ${header}-byte IDX ${kind} header`);
+  const count = view.getUint32(4);
+  if (kind === 'images') {
+    const rows = view.getUint32(8);
+    const cols = view.getUint32(12);
+    if (rows !== SIDE || cols !== SIDE) fail(`wrong image size: expected 28×28 but the header says ${rows}×${cols}`);
+  }
+  const itemBytes = kind === 'images' ? IMAGE_WIDTH : 1;
+  const expected = header + count * itemBytes;
+  if (bytes.length !== expected) {
+    const what = kind === 'images' ? `${count} images of 28×28` : `${count} labels`;
+    const problem = bytes.length < expected ? 'truncated' : 'trailing data';
+    fail(`${problem}: header says ${what} (${expected} bytes) but the file has ${bytes.length} bytes`);
+  }
+  const data = bytes.subarray(header, expected);
+  if (kind === 'labels') {
+    for (let i = 0; i < count; i++) {
+      if (data[i] >= NUM_CLASSES) fail(`label ${data[i]} at index ${i} is out of range 0..9`);
+    }
+  }
+  return { kind, count, data };
+}
+
+/** Reads one IDX file, gunzipping it when it is gzipped (by the .gz name or the 1f 8b gzip magic). */
+export function readIdxFile(path: string, kind?: IdxKind): IdxFile {
+  const name = path.split(/[\\/]/).pop() ?? path;
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw new SimdnetError(`${name}: cannot read ${path} (${(e as Error).message})`);
+  }
+  if (name.endsWith('.gz') || (bytes[0] === 0x1f && bytes[1] === 0x8b)) {
+    try {
+      bytes = gunzipSync(bytes);
+    } catch (e) {
+      throw new SimdnetError(`${name}: corrupt gzip stream (${(e as Error).message})`);
+    }
+  }
+  return parseIdx(bytes, name, kind);
+}
+
+/** The names looked for, in order, for one file: `train-images-idx3-ubyte` → also `.gz`, and the dotted spelling. */
+function candidates(base: string): string[] {
+  const dotted = base.replace(/-(idx\d-ubyte)$/, '.$1'); // train-images-idx3-ubyte → train-images.idx3-ubyte
+  return [base, base + '.gz', dotted, dotted + '.gz'];
+}
+
+const FILES = {
+  trainImages: 'train-images-idx3-ubyte',
+  trainLabels: 'train-labels-idx1-ubyte',
+  testImages: 't10k-images-idx3-ubyte',
+  testLabels: 't10k-labels-idx1-ubyte',
+} as const;
+
+/**
+ * Loads MNIST (or anything in its IDX layout) from `dir`: train from train-*, test from t10k-*, in file
+ * order. Each of the four files may be plain or .gz, spelled `train-images-idx3-ubyte` or `train-images.idx3-ubyte`.
+ */
+export function loadIdxMnist(dir: string): DataSplit {
+  check(
+    existsSync(dir) && statSync(dir).isDirectory(),
+    `MNIST folder ${dir}: not found or not a folder (expected one holding ${Object.values(FILES).join(', ')}, plain or .gz)`,
+  );
+  const paths: Record<string, string> = {};
+  const missing: string[] = [];
+  for (const [key, base] of Object.entries(FILES)) {
+    const found = candidates(base).find((n) => existsSync(join(dir, n)));
+    if (found) paths[key] = join(dir, found);
+    else missing.push(`${base} (looked for ${candidates(base).join(', ')})`);
+  }
+  check(missing.length === 0, () => `MNIST folder ${dir}: missing ${missing.join('; ')}`);
+  const part = (imagesPath: string, labelsPath: string): Dataset => {
+    const images = readIdxFile(imagesPath, 'images');
+    const labels = readIdxFile(labelsPath, 'labels');
+    const iname = imagesPath.split(/[\\/]/).pop();
+    const lname = labelsPath.split(/[\\/]/).pop();
+    check(
+      images.count === labels.count,
+      `${iname} / ${lname}: count mismatch: ${images.count} images but ${labels.count} labels`,
+    );
+    return makeDataset(dequantize(images.data), labels.data.slice());
+  };
+  return {
+    train: part(paths.trainImages, paths.trainLabels),
+    test: part(paths.testImages, paths.testLabels),
+  };
+}

@@ -1,0 +1,64 @@
+// Activation layers: elementwise (ReLU, Tanh, Sigmoid) and row-wise (Softmax). No parameters.
+// Backward uses the saved output y (DESIGN.md): ReLU 1[y>0], tanh (1 − y²), sigmoid y(1 − y), softmax y(∇ − Σ∇y).
+
+import type { Backend, Kernels, Tensor } from '../backend/backend.js';
+import type { Layer, LayerSpec } from './layer.js';
+
+abstract class Activation implements Layer {
+  abstract readonly type: 'relu' | 'tanh' | 'sigmoid' | 'softmax';
+  readonly paramCount = 0;
+  protected k!: Kernels;
+
+  outputWidth(inWidth: number): number {
+    return inWidth;
+  }
+  bind(backend: Backend): void {
+    this.k = backend.kernels;
+  }
+  initParams(): void {}
+  abstract forward(x: Tensor, y: Tensor): void;
+  abstract backward(x: Tensor, y: Tensor, dy: Tensor, dx: Tensor | null): void;
+  spec(): LayerSpec {
+    return { type: this.type };
+  }
+}
+
+export class ReLU extends Activation {
+  readonly type = 'relu';
+  forward(x: Tensor, y: Tensor): void {
+    this.k.relu_forward(y.ptr, x.ptr, x.rows * x.cols);
+  }
+  backward(_x: Tensor, y: Tensor, dy: Tensor, dx: Tensor | null): void {
+    if (dx) this.k.relu_backward(dx.ptr, dy.ptr, y.ptr, y.rows * y.cols);
+  }
+}
+
+export class Tanh extends Activation {
+  readonly type = 'tanh';
+  forward(x: Tensor, y: Tensor): void {
+    this.k.tanh_forward(y.ptr, x.ptr, x.rows * x.cols);
+  }
+  backward(_x: Tensor, y: Tensor, dy: Tensor, dx: Tensor | null): void {
+    if (dx) this.k.tanh_backward(dx.ptr, dy.ptr, y.ptr, y.rows * y.cols);
+  }
+}
+
+export class Sigmoid extends Activation {
+  readonly type = 'sigmoid';
+  forward(x: Tensor, y: Tensor): void {
+    this.k.sigmoid_forward(y.ptr, x.ptr, x.rows * x.cols);
+  }
+  backward(_x: Tensor, y: Tensor, dy: Tensor, dx: Tensor | null): void {
+    if (dx) this.k.sigmoid_backward(dx.ptr, dy.ptr, y.ptr, y.rows * y.cols);
+  }
+}
+
+export class Softmax extends Activation {
+  readonly type = 'softmax';
+  forward(x: Tensor, y: Tensor): void {
+    this.k.softmax_forward(y.ptr, x.ptr, x.rows, x.cols);
+  }
+  backward(_x: Tensor, y: Tensor, dy: Tensor, dx: Tensor | null): void {
+    if (dx) this.k.softmax_backward(dx.ptr, dy.ptr, y.ptr, y.rows, y.cols);
+  }
+}

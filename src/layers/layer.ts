@@ -1,0 +1,33 @@
+// What every layer is: a pair of plain functions, forward and backward, over tensors the model owns.
+// A layer keeps no activations of its own: Sequential hands it the input x and output y it saved in
+// forward, so the same layer serves every batch size without allocating.
+
+import type { Backend, Tensor } from '../backend/backend.js';
+import type { Rng } from '../random.js';
+
+/** The explicit description of a layer, as written in model files (and, later, ONNX export). */
+export type LayerSpec =
+  | { type: 'linear'; in: number; out: number; init?: InitName }
+  | { type: 'relu' }
+  | { type: 'tanh' }
+  | { type: 'sigmoid' }
+  | { type: 'softmax' };
+
+export type InitName = 'glorotUniform' | 'heNormal' | 'uniform';
+
+export interface Layer {
+  readonly type: LayerSpec['type'];
+  /** Width of the output for an input of width `inWidth`; throws when the layer cannot take it. */
+  outputWidth(inWidth: number, where: string): number;
+  /** Number of f32 parameters (weights then biases). */
+  readonly paramCount: number;
+  /** Binds the layer to its slices of the model's parameter and gradient blocks (byte pointers). */
+  bind(backend: Backend, params: number, grads: number): void;
+  /** Writes initial parameters into `out` (length paramCount). */
+  initParams(out: Float32Array, rng: Rng): void;
+  /** y = layer(x) */
+  forward(x: Tensor, y: Tensor): void;
+  /** Given dy = ∂L/∂y, accumulates parameter gradients and writes dx = ∂L/∂x (unless dx is null). */
+  backward(x: Tensor, y: Tensor, dy: Tensor, dx: Tensor | null): void;
+  spec(): LayerSpec;
+}

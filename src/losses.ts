@@ -1,0 +1,53 @@
+// Losses: each a mean over the batch, its gradient, and the fused gradient through the output activation it
+// pairs with (sigmoid + BCE and softmax + cross-entropy both reduce to p − t, which is cheaper and exact).
+
+import type { Kernels } from './backend/backend.js';
+import { SimdnetError } from './errors.js';
+
+export type LossName = 'mse' | 'bce' | 'crossentropy';
+
+export interface Loss {
+  readonly name: LossName;
+  /** The output activation whose backward this loss can fuse, if any. */
+  readonly fusesWith?: 'sigmoid' | 'softmax';
+  value(k: Kernels, p: number, t: number, B: number, N: number): number;
+  /** dp = ∂L/∂p */
+  gradient(k: Kernels, dp: number, p: number, t: number, B: number, N: number): void;
+  /** dz = ∂L/∂z through the fused activation p = act(z) */
+  fusedGradient?(k: Kernels, dz: number, p: number, t: number, B: number, N: number): void;
+}
+
+export const mse: Loss = {
+  name: 'mse',
+  value: (k, p, t, B, N) => k.mse_loss(p, t, B, N),
+  gradient: (k, dp, p, t, B, N) => k.mse_backward(dp, p, t, B, N),
+};
+
+/** Binary cross-entropy, p clamped to [1e-7, 1 − 1e-7] like the reference. */
+export const bce: Loss = {
+  name: 'bce',
+  fusesWith: 'sigmoid',
+  value: (k, p, t, B, N) => k.bce_loss(p, t, B, N),
+  gradient: (k, dp, p, t, B, N) => k.bce_backward(dp, p, t, B, N),
+  fusedGradient: (k, dz, p, t, B, N) => k.sigmoid_bce_backward(dz, p, t, B, N),
+};
+
+/** Softmax cross-entropy on one-hot (or soft) targets; needs a Softmax output layer. */
+export const crossentropy: Loss = {
+  name: 'crossentropy',
+  fusesWith: 'softmax',
+  value: (k, p, t, B, N) => k.softmax_ce_loss(p, t, B, N),
+  gradient: () => {
+    throw new SimdnetError('crossentropy: the model must end with a Softmax layer');
+  },
+  fusedGradient: (k, dz, p, t, B, N) => k.softmax_ce_backward(dz, p, t, B, N),
+};
+
+const LOSSES: Record<LossName, Loss> = { mse, bce, crossentropy };
+
+export function getLoss(loss: LossName | Loss): Loss {
+  if (typeof loss === 'object') return loss;
+  const found = LOSSES[loss as LossName];
+  if (!found) throw new SimdnetError(`loss: expected one of ${Object.keys(LOSSES).join(', ')}, got '${loss}'`);
+  return found;
+}

@@ -1,0 +1,143 @@
+// The model file: one format for Node and the browser, validated on load. Layout (little-endian):
+//
+//   0      8 bytes   magic "SIMDNET\0"
+//   8      u32       format version (1)
+//   12     u32       H, byte length of the JSON header
+//   16     H bytes   JSON header (UTF-8, space-padded so the data starts 4-aligned):
+//                    { inputWidth, layers: [{type, in, out, init} | {type}], blocks: [{name, length}], meta }
+//   16+H   f32 × Σ length   the blocks, in header order; "weights" is every layer's W (IN×OUT, row-major)
+//                    then b (OUT), layer by layer
+//   end−4  u32       CRC-32 of every byte before it
+//
+// No timestamps: the same weights and header give the same bytes. Checkpoints use the same container with
+// more blocks (optimizer state) and a training section in `meta`.
+
+import CRC32 from 'crc-32';
+import { SimdnetError } from './errors.js';
+import { layerFromSpec, type LayerSpec } from './layers/index.js';
+import type { Backend } from './backend/backend.js';
+import { Sequential, type ModelSpec } from './model.js';
+
+export const MODEL_MAGIC = 'SIMDNET\0';
+export const MODEL_VERSION = 1;
+
+export interface ModelFile {
+  spec: ModelSpec;
+  /** Named f32 blocks; a model file has one, "weights". */
+  blocks: Record<string, Float32Array>;
+  /** Free-form JSON (training settings, metrics); must be deterministic. */
+  meta: Record<string, unknown>;
+}
+
+export function encodeModelFile(file: ModelFile): Uint8Array {
+  const names = Object.keys(file.blocks);
+  const header = {
+    inputWidth: file.spec.inputWidth,
+    layers: file.spec.layers,
+    blocks: names.map((name) => ({ name, length: file.blocks[name].length })),
+    meta: file.meta,
+  };
+  let json = JSON.stringify(header);
+  while ((16 + utf8Length(json)) % 4 !== 0) json += ' ';
+  const headerBytes = new TextEncoder().encode(json);
+  const floats = names.reduce((n, name) => n + file.blocks[name].length, 0);
+  const bytes = new Uint8Array(16 + headerBytes.length + floats * 4 + 4);
+  const view = new DataView(bytes.buffer);
+  for (let i = 0; i < 8; i++) bytes[i] = MODEL_MAGIC.charCodeAt(i);
+  view.setUint32(8, MODEL_VERSION, true);
+  view.setUint32(12, headerBytes.length, true);
+  bytes.set(headerBytes, 16);
+  let at = 16 + headerBytes.length;
+  for (const name of names) {
+    for (const v of file.blocks[name]) {
+      view.setFloat32(at, v, true);
+      at += 4;
+    }
+  }
+  view.setUint32(at, CRC32.buf(bytes.subarray(0, at)) >>> 0, true);
+  return bytes;
+}
+
+/** Parses and validates a model file; throws a SimdnetError saying what is wrong and where. */
+export function decodeModelFile(bytes: Uint8Array, name = 'model file'): ModelFile {
+  const fail = (why: string): never => {
+    throw new SimdnetError(`${name}: ${why}`);
+  };
+  if (!(bytes instanceof Uint8Array)) fail('expected the file contents as bytes');
+  if (bytes.length < 20) fail(`truncated: ${bytes.length} bytes, a model file has at least 20`);
+  for (let i = 0; i < 8; i++) if (bytes[i] !== MODEL_MAGIC.charCodeAt(i)) fail(`not a simdnet model file (bad magic number at byte ${i})`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const version = view.getUint32(8, true);
+  if (version !== MODEL_VERSION) fail(`unsupported format version ${version}, this simdnet reads version ${MODEL_VERSION}`);
+  const H = view.getUint32(12, true);
+  if (16 + H + 4 > bytes.length) fail(`truncated: the header says ${H} bytes of JSON at byte 16, the file has ${bytes.length} bytes`);
+  const stored = view.getUint32(bytes.length - 4, true);
+  const actual = CRC32.buf(bytes.subarray(0, bytes.length - 4)) >>> 0;
+  let header: { inputWidth?: unknown; layers?: unknown; blocks?: unknown; meta?: unknown } = {};
+  try {
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(16, 16 + H)));
+  } catch (e) {
+    fail(stored !== actual ? `checksum mismatch (stored ${hex(stored)}, computed ${hex(actual)}): the file is corrupt or truncated` : `header at bytes 16..${16 + H} is not valid JSON (${(e as Error).message})`);
+  }
+  if (header === null || typeof header !== 'object') fail('header is not a JSON object');
+  const { inputWidth, layers, blocks, meta } = header;
+  if (!Array.isArray(blocks) || !blocks.every((b) => b && typeof b.name === 'string' && Number.isInteger(b.length) && b.length >= 0)) fail('header.blocks: expected a list of {name, length}');
+  const floats = (blocks as { length: number }[]).reduce((n, b) => n + b.length, 0);
+  const expectedSize = 16 + H + floats * 4 + 4;
+  if (bytes.length !== expectedSize) fail(`${bytes.length < expectedSize ? 'truncated' : 'trailing data'}: the header declares ${floats} floats, so ${expectedSize} bytes, the file has ${bytes.length}`);
+  if (stored !== actual) fail(`checksum mismatch (stored ${hex(stored)}, computed ${hex(actual)}): the file is corrupt`);
+
+  const spec = validateSpec(inputWidth, layers, fail);
+  const out: ModelFile = { spec, blocks: {}, meta: meta && typeof meta === 'object' ? (meta as Record<string, unknown>) : {} };
+  let at = 16 + H;
+  for (const b of blocks as { name: string; length: number }[]) {
+    const data = new Float32Array(b.length);
+    for (let i = 0; i < b.length; i++, at += 4) {
+      const v = view.getFloat32(at, true);
+      if (!Number.isFinite(v)) fail(`block '${b.name}' holds a non-finite value (${v}) at index ${i} (byte ${at})`);
+      data[i] = v;
+    }
+    out.blocks[b.name] = data;
+  }
+  const weights = out.blocks.weights;
+  if (!weights) fail("no 'weights' block");
+  const paramCount = spec.layers.reduce((n, l) => n + (l.type === 'linear' ? l.in * l.out + l.out : 0), 0);
+  if (weights.length !== paramCount) fail(`the layers declare ${paramCount} parameters, the 'weights' block holds ${weights.length}`);
+  return out;
+}
+
+function validateSpec(inputWidth: unknown, layers: unknown, fail: (why: string) => never): ModelSpec {
+  if (!Number.isInteger(inputWidth) || (inputWidth as number) <= 0) fail(`header.inputWidth: expected a positive integer, got ${JSON.stringify(inputWidth)}`);
+  if (!Array.isArray(layers) || layers.length === 0) fail('header.layers: expected a non-empty list');
+  let width = inputWidth as number;
+  (layers as LayerSpec[]).forEach((spec, i) => {
+    try {
+      const layer = layerFromSpec(spec, `layer ${i}`);
+      width = layer.outputWidth(width, `layer ${i}`);
+    } catch (e) {
+      fail(`shapes do not match the declared layers: ${(e as Error).message}`);
+    }
+  });
+  return { inputWidth: inputWidth as number, layers: layers as LayerSpec[] };
+}
+
+function utf8Length(s: string): number {
+  return new TextEncoder().encode(s).length;
+}
+
+function hex(n: number): string {
+  return '0x' + n.toString(16).padStart(8, '0');
+}
+
+/** The model file bytes of a model's current weights. */
+export function serializeModel(model: Sequential, meta: Record<string, unknown> = {}): Uint8Array {
+  return encodeModelFile({ spec: model.spec(), blocks: { weights: model.getWeights() }, meta });
+}
+
+/** A model on `backend` from model file bytes (validated first: never a partial model). */
+export function deserializeModel(bytes: Uint8Array, backend: Backend, name?: string): { model: Sequential; meta: Record<string, unknown> } {
+  const file = decodeModelFile(bytes, name);
+  const model = Sequential.fromSpec(file.spec, { backend });
+  model.setWeights(file.blocks.weights);
+  return { model, meta: file.meta };
+}

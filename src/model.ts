@@ -1,0 +1,200 @@
+// Sequential: a list of layers over one backend. Parameters and gradients are each one contiguous block carved
+// into per-layer slices; activations are allocated once per batch size and reused, so a training step in
+// steady state allocates nothing.
+
+import type { Backend, Tensor } from './backend/backend.js';
+import { SimdnetError, check } from './errors.js';
+import { layerFromSpec, type Layer, type LayerSpec } from './layers/index.js';
+import { getLoss, type Loss, type LossName } from './losses.js';
+import { Rng } from './random.js';
+
+export interface ModelSpec {
+  inputWidth: number;
+  layers: LayerSpec[];
+}
+
+interface Workspace {
+  /** acts[0] is the input (filled by the caller), acts[i+1] the output of layer i. */
+  acts: Tensor[];
+  /** grads[i] is ∂L/∂acts[i]; grads[0] is never needed. */
+  grads: (Tensor | null)[];
+  /** The target batch, same shape as the output. */
+  target: Tensor;
+}
+
+export class Sequential {
+  readonly backend: Backend;
+  readonly layers: Layer[];
+  readonly inputWidth: number;
+  readonly outputWidth: number;
+  readonly params: Tensor;
+  readonly grads: Tensor;
+  private readonly widths: number[];
+  private workspaces = new Map<number, Workspace>();
+  private disposed = false;
+
+  constructor(layers: Layer[], options: { backend: Backend; seed?: number; inputWidth?: number }) {
+    check(options?.backend != null, 'Sequential: options.backend is required (await createBackend())');
+    check(Array.isArray(layers) && layers.length > 0, 'Sequential: expected a non-empty list of layers');
+    this.backend = options.backend;
+    this.layers = layers;
+    const first = layers[0].spec();
+    const inputWidth = options.inputWidth ?? (first.type === 'linear' ? first.in : undefined);
+    check(inputWidth !== undefined, 'Sequential: the first layer is not Linear, so options.inputWidth is required');
+    this.inputWidth = inputWidth;
+    this.widths = [inputWidth];
+    layers.forEach((layer, i) => this.widths.push(layer.outputWidth(this.widths[i], `layer ${i} (${layer.type})`)));
+    this.outputWidth = this.widths[layers.length];
+
+    const total = layers.reduce((n, l) => n + l.paramCount, 0);
+    this.params = this.backend.alloc(1, total);
+    this.grads = this.backend.alloc(1, total);
+    let offset = 0;
+    const init = new Float32Array(total);
+    const rng = new Rng(options.seed ?? 0);
+    for (const layer of layers) {
+      layer.bind(this.backend, this.params.ptr + offset * 4, this.grads.ptr + offset * 4);
+      layer.initParams(init.subarray(offset, offset + layer.paramCount), rng);
+      offset += layer.paramCount;
+    }
+    this.backend.write(this.params, init);
+  }
+
+  static fromSpec(spec: ModelSpec, options: { backend: Backend; seed?: number }): Sequential {
+    check(Array.isArray(spec?.layers), 'model spec: expected a list of layers');
+    const layers = spec.layers.map((s, i) => layerFromSpec(s, `layer ${i}`));
+    return new Sequential(layers, { ...options, inputWidth: spec.inputWidth });
+  }
+
+  spec(): ModelSpec {
+    return { inputWidth: this.inputWidth, layers: this.layers.map((l) => l.spec()) };
+  }
+
+  get paramCount(): number {
+    return this.params.cols;
+  }
+
+  // ---- forward / backward on tensors already in the backend -------------------------------------------
+
+  /** The input tensor for a batch of B rows; fill it (backend.write / gatherRows), then call forward(B). */
+  input(B: number): Tensor {
+    return this.workspace(B).acts[0];
+  }
+
+  /** The target tensor for a batch of B rows (same shape as the output). */
+  target(B: number): Tensor {
+    return this.workspace(B).target;
+  }
+
+  /** Runs every layer on input(B); returns the output tensor (owned by the model, valid until the next call). */
+  forward(B: number): Tensor {
+    const ws = this.workspace(B);
+    for (let i = 0; i < this.layers.length; i++) this.layers[i].forward(ws.acts[i], ws.acts[i + 1]);
+    return ws.acts[this.layers.length];
+  }
+
+  /** Loss of the last forward(B) against target(B), and (when `backward`) its gradients accumulated. */
+  loss(B: number, lossOrName: Loss | LossName, backward: boolean): number {
+    const loss = getLoss(lossOrName);
+    const ws = this.workspace(B);
+    const L = this.layers.length;
+    const k = this.backend.kernels;
+    const out = ws.acts[L];
+    const value = loss.value(k, out.ptr, ws.target.ptr, B, this.outputWidth);
+    if (!backward) return value;
+    const last = this.layers[L - 1];
+    if (loss.fusedGradient && last.type === loss.fusesWith) {
+      // fused: ∂L/∂z of the last layer's input, skipping its own backward
+      const dz = ws.grads[L - 1];
+      if (dz) loss.fusedGradient(k, dz.ptr, out.ptr, ws.target.ptr, B, this.outputWidth);
+      this.backwardFrom(L - 2, ws);
+    } else {
+      if (loss.name === 'crossentropy') throw new SimdnetError(`loss crossentropy: the model must end with a Softmax layer, its last layer is ${last.type}`);
+      loss.gradient(k, ws.grads[L]!.ptr, out.ptr, ws.target.ptr, B, this.outputWidth);
+      this.backwardFrom(L - 1, ws);
+    }
+    return value;
+  }
+
+  /** Backpropagates ∂L/∂output (a (B, outputWidth) tensor you filled) through every layer. */
+  backward(B: number, dOutput: Tensor): void {
+    const ws = this.workspace(B);
+    check(dOutput.rows === B && dOutput.cols === this.outputWidth, () => `backward: expected a (${B}, ${this.outputWidth}) gradient, got (${dOutput.rows}, ${dOutput.cols})`);
+    const L = this.layers.length;
+    this.layers[L - 1].backward(ws.acts[L - 1], ws.acts[L], dOutput, ws.grads[L - 1]);
+    this.backwardFrom(L - 2, ws);
+  }
+
+  private backwardFrom(last: number, ws: Workspace): void {
+    for (let i = last; i >= 0; i--) this.layers[i].backward(ws.acts[i], ws.acts[i + 1], ws.grads[i + 1]!, ws.grads[i]);
+  }
+
+  zeroGrad(): void {
+    this.backend.kernels.fill(this.grads.ptr, 0, this.grads.cols);
+  }
+
+  // ---- convenience on host arrays -----------------------------------------------------------------------
+
+  /** Runs the model on `rows` rows of x (rows × inputWidth floats) in batches; returns rows × outputWidth. */
+  predict(x: Float32Array, batchSize = 256): Float32Array {
+    this.alive();
+    check(x.length % this.inputWidth === 0, () => `predict: expected a multiple of ${this.inputWidth} values (rows × inputWidth), got ${x.length}`);
+    const rows = x.length / this.inputWidth;
+    const out = new Float32Array(rows * this.outputWidth);
+    for (let start = 0; start < rows; start += batchSize) {
+      const B = Math.min(batchSize, rows - start);
+      this.backend.write(this.input(B), x, start * this.inputWidth);
+      const y = this.forward(B);
+      out.set(this.backend.read(y), start * this.outputWidth);
+    }
+    return out;
+  }
+
+  getWeights(): Float32Array {
+    this.alive();
+    return this.backend.read(this.params);
+  }
+
+  setWeights(weights: Float32Array): void {
+    this.alive();
+    check(weights.length === this.paramCount, () => `setWeights: expected ${this.paramCount} values, got ${weights.length}`);
+    this.backend.write(this.params, weights);
+  }
+
+  /** True when every parameter is finite. */
+  weightsFinite(): boolean {
+    return this.backend.kernels.has_non_finite(this.params.ptr, this.paramCount) === 0;
+  }
+
+  /** Returns every block this model allocated to the backend. */
+  dispose(): void {
+    if (this.disposed) return;
+    for (const ws of this.workspaces.values()) {
+      for (const t of ws.acts.slice(1)) this.backend.free(t);
+      for (const t of ws.grads) if (t) this.backend.free(t);
+      this.backend.free(ws.acts[0]);
+      this.backend.free(ws.target);
+    }
+    this.workspaces.clear();
+    this.backend.free(this.params);
+    this.backend.free(this.grads);
+    this.disposed = true;
+  }
+
+  private alive(): void {
+    if (this.disposed) throw new SimdnetError('Sequential: this model was disposed; build or load a new one');
+  }
+
+  private workspace(B: number): Workspace {
+    let ws = this.workspaces.get(B);
+    if (ws) return ws;
+    this.alive();
+    check(Number.isInteger(B) && B > 0, `batch size: expected a positive integer, got ${B}`);
+    const acts = this.widths.map((w) => this.backend.alloc(B, w));
+    // grads[i] for i ≥ 1; grads[0] would be ∂L/∂input, which nothing needs
+    const grads = this.widths.map((w, i) => (i === 0 ? null : this.backend.alloc(B, w)));
+    ws = { acts, grads, target: this.backend.alloc(B, this.outputWidth) };
+    this.workspaces.set(B, ws);
+    return ws;
+  }
+}

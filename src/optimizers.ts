@@ -1,0 +1,111 @@
+// Optimizers: state in one block the size of the parameter block, so a step is one flat kernel call.
+
+import type { Backend, Tensor } from './backend/backend.js';
+import { SimdnetError, check } from './errors.js';
+
+export type OptimizerName = 'sgd' | 'momentum' | 'adam';
+
+export interface OptimizerOptions {
+  lr?: number;
+  /** momentum: velocity decay (default 0.9) */
+  momentum?: number;
+  /** adam (defaults 0.9, 0.999, 1e-7 as Keras) */
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+}
+
+/** What an optimizer needs of a model: its parameter and gradient blocks. */
+export interface Trainable {
+  readonly backend: Backend;
+  readonly params: Tensor;
+  readonly grads: Tensor;
+}
+
+export interface Optimizer {
+  readonly name: OptimizerName;
+  readonly lr: number;
+  step(model: Trainable): void;
+  /** Step count and state blocks (for checkpoints). */
+  state(): { step: number; slots: Tensor[] };
+  setStep(step: number): void;
+  dispose(): void;
+}
+
+export const DEFAULT_LR: Record<OptimizerName, number> = { sgd: 0.1, momentum: 0.01, adam: 0.001 };
+
+export function createOptimizer(name: OptimizerName, options: OptimizerOptions = {}): Optimizer {
+  const lr = options.lr ?? DEFAULT_LR[name];
+  check(Number.isFinite(lr) && lr > 0, `optimizer: learning rate must be a positive number, got ${lr}`);
+  switch (name) {
+    case 'sgd':
+      return new Sgd(lr);
+    case 'momentum':
+      return new Momentum(lr, options.momentum ?? 0.9);
+    case 'adam':
+      return new Adam(lr, options.beta1 ?? 0.9, options.beta2 ?? 0.999, options.eps ?? 1e-7);
+    default:
+      throw new SimdnetError(`optimizer: expected sgd, momentum or adam, got '${name}'`);
+  }
+}
+
+/** Lazily allocates state blocks shaped like the parameters of the first model it steps. */
+abstract class Stateful implements Optimizer {
+  abstract readonly name: OptimizerName;
+  protected slots: Tensor[] = [];
+  protected t = 0;
+  constructor(readonly lr: number, private readonly slotCount: number) {}
+
+  protected ensure(model: Trainable): Tensor[] {
+    if (this.slots.length === 0) for (let i = 0; i < this.slotCount; i++) this.slots.push(model.backend.alloc(1, model.params.cols));
+    check(this.slots.length === 0 || this.slots[0].backend === model.backend && this.slots[0].cols === model.params.cols,
+      () => `optimizer: its state was made for ${this.slots[0].cols} parameters on ${this.slots[0].backend.name}, this model has ${model.params.cols} on ${model.backend.name}`);
+    return this.slots;
+  }
+  abstract step(model: Trainable): void;
+  state() {
+    return { step: this.t, slots: this.slots };
+  }
+  setStep(step: number): void {
+    this.t = step;
+  }
+  dispose(): void {
+    for (const s of this.slots) s.backend.free(s);
+    this.slots = [];
+  }
+}
+
+class Sgd extends Stateful {
+  readonly name = 'sgd';
+  constructor(lr: number) {
+    super(lr, 0);
+  }
+  step(m: Trainable): void {
+    this.t++;
+    m.backend.kernels.sgd_update(m.params.ptr, m.grads.ptr, this.lr, m.params.cols);
+  }
+}
+
+class Momentum extends Stateful {
+  readonly name = 'momentum';
+  constructor(lr: number, private readonly mu: number) {
+    super(lr, 1);
+  }
+  step(m: Trainable): void {
+    const [v] = this.ensure(m);
+    this.t++;
+    m.backend.kernels.momentum_update(m.params.ptr, v.ptr, m.grads.ptr, this.lr, this.mu, m.params.cols);
+  }
+}
+
+class Adam extends Stateful {
+  readonly name = 'adam';
+  constructor(lr: number, private readonly beta1: number, private readonly beta2: number, private readonly eps: number) {
+    super(lr, 2);
+  }
+  step(m: Trainable): void {
+    const [mom, vel] = this.ensure(m);
+    this.t++;
+    m.backend.kernels.adam_update(m.params.ptr, mom.ptr, vel.ptr, m.grads.ptr, this.lr, this.beta1, this.beta2, this.eps, this.t, m.params.cols);
+  }
+}

@@ -1,0 +1,200 @@
+// The fit loop: seeded shuffling, mini-batches (the last one partial), optional input noise (fresh each epoch),
+// per-batch and per-epoch callbacks, and the metrics of each epoch (loss, MSE, PSNR, accuracy).
+
+import { applyNoise, type NoiseKind } from './data/noise.js';
+import { SimdnetError, check } from './errors.js';
+import { getLoss, type LossName } from './losses.js';
+import { accuracy, meanSquaredError, psnr } from './metrics.js';
+import type { Sequential } from './model.js';
+import { createOptimizer, type Optimizer, type OptimizerName } from './optimizers.js';
+import { Rng } from './random.js';
+
+/** Inputs x (count × model.inputWidth) and targets y (count × model.outputWidth). */
+export interface FitSet {
+  x: Float32Array;
+  y: Float32Array;
+}
+
+export interface NoiseOptions {
+  kind: NoiseKind;
+  factor: number;
+  /** New noise every epoch (default true); false draws it once. */
+  fresh?: boolean;
+}
+
+export interface BatchInfo {
+  epoch: number;
+  batch: number;
+  batches: number;
+  loss: number;
+}
+
+export interface EpochMetrics {
+  epoch: number;
+  trainLoss: number;
+  testLoss: number;
+  testMse: number;
+  /** PSNR of the noisy test input and of the model's output against the clean target (image tasks only). */
+  psnrNoisy?: number;
+  psnrDenoised?: number;
+  /** Argmax accuracy on the test set (cross-entropy only). */
+  testAccuracy?: number;
+  /** Training time of this epoch (evaluation excluded). */
+  seconds: number;
+}
+
+export interface FitOptions {
+  epochs: number;
+  batchSize?: number;
+  loss?: LossName;
+  optimizer?: Optimizer | OptimizerName;
+  lr?: number;
+  /** Seeds shuffling and noise (default 0). */
+  seed?: number;
+  /** Corrupts the inputs (x) of both sets; targets stay clean. */
+  noise?: NoiseOptions | null;
+  /** Start at this epoch (0-based) and batch, for resuming; shuffling and noise of each epoch depend only on seed and epoch. */
+  startEpoch?: number;
+  startBatch?: number;
+  /** Called after each batch; return false (or a promise of it) to stop training. */
+  onBatch?: (info: BatchInfo) => void | boolean | Promise<void | boolean>;
+  /** Called after each epoch with its metrics. */
+  onEpoch?: (metrics: EpochMetrics) => void | Promise<void>;
+}
+
+export interface History {
+  epochs: EpochMetrics[];
+  /** Set when training stopped because onBatch returned false. */
+  stopped?: { epoch: number; batch: number };
+}
+
+/** The random generator for one epoch's shuffle and noise: depends on the seed and the epoch only, so a
+ *  run can resume at any epoch boundary (or mid-epoch, by replaying the permutation) without saved state. */
+export function epochRng(seed: number, epoch: number): Rng {
+  return new Rng(Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(epoch + 1, 0x85ebca6b));
+}
+
+/** Noise for the test inputs: drawn once from the seed, the same every epoch so PSNR compares across epochs. */
+export function noisyTestInputs(test: FitSet, noise: NoiseOptions | null | undefined, seed: number): Float32Array {
+  if (!noise) return test.x;
+  const out = new Float32Array(test.x.length);
+  applyNoise(out, test.x, noise.kind, noise.factor, new Rng((seed ^ 0x7e57da7a) >>> 0));
+  return out;
+}
+
+export async function fit(model: Sequential, data: { train: FitSet; test?: FitSet }, options: FitOptions): Promise<History> {
+  const { train, test } = data;
+  const batchSize = options.batchSize ?? 64;
+  const seed = options.seed ?? 0;
+  const loss = getLoss(options.loss ?? 'mse');
+  const inW = model.inputWidth;
+  const outW = model.outputWidth;
+  check(Number.isInteger(options.epochs) && options.epochs >= 0, `fit: epochs must be a non-negative integer, got ${options.epochs}`);
+  check(Number.isInteger(batchSize) && batchSize > 0, `fit: batchSize must be a positive integer, got ${batchSize}`);
+  checkSet('train', train, inW, outW);
+  if (test) checkSet('test', test, inW, outW);
+  const count = train.x.length / inW;
+  const B = Math.min(batchSize, count);
+  const batches = Math.ceil(count / B);
+  const optimizer = typeof options.optimizer === 'object' ? options.optimizer : createOptimizer(options.optimizer ?? 'adam', { lr: options.lr });
+
+  const noisyTrain = options.noise ? new Float32Array(train.x.length) : train.x;
+  const testInputs = test ? noisyTestInputs(test, options.noise, seed) : undefined;
+  const order = new Int32Array(count);
+  const history: History = { epochs: [] };
+  const backend = model.backend;
+  const lastPartial = count - (batches - 1) * B;
+
+  for (let epoch = options.startEpoch ?? 0; epoch < options.epochs; epoch++) {
+    const started = now();
+    const rng = epochRng(seed, epoch);
+    for (let i = 0; i < count; i++) order[i] = i;
+    rng.shuffle(order);
+    if (options.noise && (epoch === (options.startEpoch ?? 0) || options.noise.fresh !== false)) {
+      const noiseRng = options.noise.fresh === false ? epochRng(seed, -1) : rng;
+      applyNoise(noisyTrain, train.x, options.noise.kind, options.noise.factor, noiseRng);
+    }
+    let lossSum = 0;
+    let seen = 0;
+    const firstBatch = epoch === (options.startEpoch ?? 0) ? options.startBatch ?? 0 : 0;
+    for (let b = firstBatch; b < batches; b++) {
+      const rows = b === batches - 1 ? lastPartial : B;
+      backend.gatherRows(model.input(rows), noisyTrain, order, b * B, rows);
+      backend.gatherRows(model.target(rows), train.y, order, b * B, rows);
+      model.zeroGrad();
+      model.forward(rows);
+      const value = model.loss(rows, loss, true);
+      if (!Number.isFinite(value)) throw divergence(epoch, b, value, optimizer.lr);
+      optimizer.step(model);
+      lossSum += value * rows;
+      seen += rows;
+      if (options.onBatch) {
+        const goOn = await options.onBatch({ epoch, batch: b, batches, loss: value });
+        if (goOn === false) {
+          history.stopped = { epoch, batch: b + 1 };
+          return history;
+        }
+      }
+    }
+    if (!model.weightsFinite()) throw divergence(epoch, batches - 1, NaN, optimizer.lr);
+    const seconds = (now() - started) / 1000;
+    const metrics: EpochMetrics = { epoch: epoch + 1, trainLoss: seen ? lossSum / seen : NaN, testLoss: NaN, testMse: NaN, seconds };
+    if (test && testInputs) Object.assign(metrics, evaluate(model, { x: testInputs, y: test.y }, { loss: loss.name, batchSize: B }));
+    metrics.seconds = seconds;
+    history.epochs.push(metrics);
+    await options.onEpoch?.(metrics);
+  }
+  return history;
+}
+
+export interface Evaluation {
+  testLoss: number;
+  testMse: number;
+  psnrNoisy?: number;
+  psnrDenoised?: number;
+  testAccuracy?: number;
+}
+
+/** Loss and metrics of the model on a set, and its predictions. For an image task (input width = output
+ *  width) the PSNR of the input x against the target y is that of the noisy input. */
+export function evaluate(model: Sequential, set: FitSet, options: { loss: LossName; batchSize?: number }): Evaluation & { predictions: Float32Array } {
+  const inW = model.inputWidth;
+  const outW = model.outputWidth;
+  checkSet('evaluate', set, inW, outW);
+  const count = set.x.length / inW;
+  const B = Math.min(options.batchSize ?? 256, count);
+  const predictions = new Float32Array(count * outW);
+  const backend = model.backend;
+  let lossSum = 0;
+  for (let start = 0; start < count; start += B) {
+    const rows = Math.min(B, count - start);
+    backend.write(model.input(rows), set.x, start * inW);
+    backend.write(model.target(rows), set.y, start * outW);
+    const out = model.forward(rows);
+    lossSum += model.loss(rows, options.loss, false) * rows;
+    predictions.set(backend.read(out).subarray(0, rows * outW), start * outW);
+  }
+  const testMse = meanSquaredError(predictions, set.y);
+  const result: Evaluation & { predictions: Float32Array } = { testLoss: lossSum / count, testMse, predictions };
+  if (inW === outW) {
+    result.psnrNoisy = psnr(meanSquaredError(set.x, set.y));
+    result.psnrDenoised = psnr(testMse);
+  }
+  if (options.loss === 'crossentropy') result.testAccuracy = accuracy(predictions, set.y, outW);
+  return result;
+}
+
+function checkSet(name: string, set: FitSet, inW: number, outW: number): void {
+  check(set?.x instanceof Float32Array && set?.y instanceof Float32Array, `${name}: expected {x, y} as Float32Arrays`);
+  check(set.x.length > 0 && set.x.length % inW === 0, () => `${name}.x: expected a positive multiple of the model's input width ${inW}, got ${set.x.length} values`);
+  const rows = set.x.length / inW;
+  check(set.y.length === rows * outW, () => `${name}.y: expected ${rows} rows × ${outW} (the model's output width) = ${rows * outW} values, got ${set.y.length}`);
+}
+
+function divergence(epoch: number, batch: number, value: number, lr: number): SimdnetError {
+  return new SimdnetError(`training diverged at epoch ${epoch + 1}, batch ${batch + 1}: the loss is ${value} (the weights are no longer finite); try a lower learning rate than ${lr}`);
+}
+
+function now(): number {
+  return typeof performance !== 'undefined' ? performance.now() : Date.now();
+}
