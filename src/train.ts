@@ -139,7 +139,10 @@ export async function fit(model: Sequential, data: { train: FitSet; test?: FitSe
     if (!model.weightsFinite()) throw divergence(epoch, batches - 1, NaN, optimizer.lr);
     const seconds = (now() - started) / 1000;
     const metrics: EpochMetrics = { epoch: epoch + 1, trainLoss: seen ? lossSum / seen : NaN, testLoss: NaN, testMse: NaN, seconds };
-    if (test && testInputs) Object.assign(metrics, evaluate(model, { x: testInputs, y: test.y }, { loss: loss.name, batchSize: B }));
+    if (test && testInputs) {
+      const { predictions: _, ...scores } = evaluate(model, { x: testInputs, y: test.y }, { loss: loss.name, batchSize: B });
+      Object.assign(metrics, scores);
+    }
     metrics.seconds = seconds;
     history.epochs.push(metrics);
     await options.onEpoch?.(metrics);

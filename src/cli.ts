@@ -1,0 +1,131 @@
+#!/usr/bin/env node
+// The `simdnet` command: train | denoise | eval | bench. Bad flags, values or files print one line and exit 2.
+
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { NOISE_KINDS, DEFAULT_NOISE_FACTOR, type NoiseKind } from './data/noise.js';
+import { SimdnetError } from './errors.js';
+import { DEFAULT_LR, type OptimizerName } from './optimizers.js';
+import { DEEP_STEP, REFERENCE_STEP, measureSteps } from './node/step-bench.js';
+import { denoiseFiles, evaluateFile } from './node/tools.js';
+import { trainJob } from './node/train-job.js';
+
+/** Epochs of `npm start`: enough for the quality bar on the bundled data (see README). */
+export const DEFAULT_EPOCHS = 20;
+
+const int = (what: string, min = 1) => (v: string) => {
+  const n = Number(v);
+  if (!/^\s*-?\d+\s*$/.test(v) || n < min) throw new InvalidArgumentError(`expected ${what} (an integer ≥ ${min}), got '${v}'`);
+  return n;
+};
+const positive = (what: string) => (v: string) => {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected ${what} (a number > 0), got '${v}'`);
+  return n;
+};
+const nonNegative = (what: string) => (v: string) => {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`expected ${what} (a number ≥ 0), got '${v}'`);
+  return n;
+};
+const sizes = (v: string) => {
+  const parts = v.split(',').map((s) => s.trim());
+  if (!parts.every((p) => /^\d+$/.test(p) && Number(p) > 0)) throw new InvalidArgumentError(`expected comma-separated positive layer sizes like 128 or 256,64,256, got '${v}'`);
+  return parts.map(Number);
+};
+const backendOption = () => new Option('--backend <name>', 'kernel backend').choices(['wasm', 'js']).default('wasm');
+
+function program(): Command {
+  const cli = new Command('simdnet')
+    .description('Neural networks on WebAssembly SIMD: a denoising autoencoder for MNIST')
+    .exitOverride()
+    .configureOutput({ outputError: () => {} })
+    .showSuggestionAfterError(false);
+
+  cli
+    .command('train')
+    .description('train the denoising autoencoder and write model.simdnet, metrics.json, samples.png and loss.svg')
+    .option('--epochs <n>', 'passes over the training set', int('a number of epochs'), DEFAULT_EPOCHS)
+    .option('--batch-size <n>', 'samples per step', int('a batch size'), 64)
+    .option('--lr <rate>', `learning rate (default: ${Object.entries(DEFAULT_LR).map(([k, v]) => `${k} ${v}`).join(', ')})`, positive('a learning rate'))
+    .addOption(new Option('--optimizer <name>', 'update rule').choices(['sgd', 'momentum', 'adam']).default('adam'))
+    .option('--hidden <sizes>', 'hidden layer sizes, comma-separated (e.g. 256,64,256)', sizes, [128])
+    .addOption(new Option('--activation <name>', 'hidden activation').choices(['relu', 'tanh', 'sigmoid']).default('relu'))
+    .addOption(new Option('--loss <name>', 'reconstruction loss').choices(['bce', 'mse']).default('bce'))
+    .addOption(new Option('--noise <kind>', 'input corruption').choices([...NOISE_KINDS]).default('gaussian'))
+    .option('--noise-factor <f>', 'noise strength (default: gaussian 0.3 = std, salt-pepper 0.2 and mask 0.3 = fraction of pixels)', nonNegative('a noise factor'))
+    .option('--seed <n>', 'seed of init, shuffling and noise', int('a seed', 0), 0)
+    .addOption(backendOption())
+    .option('--data <source>', "'bundled' (10,000 digits of the mnist package) or a folder of MNIST IDX files", 'bundled')
+    .option('--out <dir>', 'output folder', 'out')
+    .action(async (o) => {
+      const noise = o.noise as NoiseKind;
+      const noiseFactor = o.noiseFactor ?? DEFAULT_NOISE_FACTOR[noise];
+      if (noise !== 'gaussian' && noiseFactor > 1) throw new SimdnetError(`--noise-factor: ${noise} noise takes a fraction of pixels in [0, 1], got ${noiseFactor}`);
+      await trainJob({ ...o, noise, noiseFactor, lr: o.lr ?? DEFAULT_LR[o.optimizer as OptimizerName] });
+    });
+
+  cli
+    .command('denoise')
+    .description('denoise 28×28 grayscale PNGs with a trained model; writes <name>.denoised.png into --out')
+    .requiredOption('--model <file>', 'a model.simdnet file')
+    .requiredOption('--input <png...>', 'one or more 28×28 PNG files')
+    .option('--out <dir>', 'output folder', 'out')
+    .addOption(backendOption())
+    .action(async (o) => {
+      const written = await denoiseFiles(o.model, o.input, o.out, o.backend);
+      for (const w of written) console.log(`wrote ${w}`);
+    });
+
+  cli
+    .command('eval')
+    .description('print the test metrics of a model (with the noise it was trained with)')
+    .requiredOption('--model <file>', 'a model.simdnet file')
+    .option('--data <source>', "'bundled' or a folder of MNIST IDX files", 'bundled')
+    .addOption(new Option('--noise <kind>', 'override the noise kind').choices([...NOISE_KINDS]))
+    .option('--noise-factor <f>', 'override the noise factor', nonNegative('a noise factor'))
+    .option('--json', 'print JSON')
+    .addOption(backendOption())
+    .action(async (o) => {
+      const m = await evaluateFile(o.model, o);
+      if (o.json) console.log(JSON.stringify(m));
+      else
+        console.log(
+          `${m.testCount} test digits: ${m.loss} loss ${m.testLoss.toFixed(4)}, MSE ${m.testMse.toFixed(5)}, ` +
+            `PSNR noisy ${m.psnrNoisy?.toFixed(2)} dB → denoised ${m.psnrDenoised?.toFixed(2)} dB`,
+        );
+    });
+
+  cli
+    .command('bench')
+    .description('training-step throughput of the wasm and js backends, side by side')
+    .option('--steps <n>', 'steps per round', int('a step count'), 20)
+    .action(async (o) => {
+      for (const c of [REFERENCE_STEP, DEEP_STEP]) {
+        const wasm = await measureSteps('wasm', c, o.steps);
+        const js = await measureSteps('js', c, Math.max(2, Math.round(o.steps / 10)));
+        console.log(`${c.name}: wasm ${Math.round(wasm)} samples/s, js ${Math.round(js)} samples/s, ratio ${(wasm / js).toFixed(1)}×`);
+      }
+    });
+  return cli;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await program().parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      console.error(`simdnet: ${e.message.replace(/^error: /, '')}`);
+      return 2;
+    }
+    if (e instanceof SimdnetError) {
+      console.error(`simdnet: ${e.message}`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+const code = await main(process.argv.slice(2));
+process.exitCode = code;

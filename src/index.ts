@@ -1,0 +1,17 @@
+// simdnet: the browser-safe API (no node: imports). Node adds file helpers in './node.js'.
+
+export { createBackend, createJsBackend, createWasmBackend } from './backend/index.js';
+export type { Backend, BackendName, Kernels, Tensor, WasmOptions } from './backend/index.js';
+export { SimdnetError } from './errors.js';
+export { Linear, ReLU, Tanh, Sigmoid, Softmax, layerFromSpec } from './layers/index.js';
+export type { Layer, LayerSpec, InitName } from './layers/index.js';
+export { Sequential, type ModelSpec } from './model.js';
+export { autoencoder, type AutoencoderOptions } from './models.js';
+export { getLoss, mse, bce, crossentropy, type Loss, type LossName } from './losses.js';
+export { createOptimizer, DEFAULT_LR, type Optimizer, type OptimizerName, type OptimizerOptions } from './optimizers.js';
+export { fit, evaluate, epochRng, noisyTestInputs } from './train.js';
+export type { FitOptions, FitSet, History, EpochMetrics, BatchInfo, NoiseOptions, Evaluation } from './train.js';
+export { psnr, meanSquaredError, accuracy } from './metrics.js';
+export { encodeModelFile, decodeModelFile, serializeModel, deserializeModel, MODEL_VERSION, type ModelFile } from './model-file.js';
+export { Rng } from './random.js';
+export * from './data/index.js';

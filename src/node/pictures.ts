@@ -1,0 +1,93 @@
+// Pictures for people: the clean / noisy / denoised digit grid as PNG, the loss curves as SVG, and reading
+// 28×28 grayscale PNGs for `simdnet denoise`.
+
+import { PNG } from 'pngjs';
+import { SimdnetError } from '../errors.js';
+
+const SIDE = 28;
+
+/** A grid of 28×28 digits: one row per array in `rows` (e.g. clean, noisy, denoised), `count` digits each,
+ *  every pixel enlarged `scale` times, separated by a gap. Pixels are 0..1, drawn white on black. */
+export function digitGridPng(rows: Float32Array[], count: number, scale = 4, gap = 6): Uint8Array {
+  const cell = SIDE * scale;
+  const width = count * cell + (count + 1) * gap;
+  const height = rows.length * cell + (rows.length + 1) * gap;
+  const png = new PNG({ width, height, colorType: 2, inputColorType: 2, inputHasAlpha: false });
+  png.data = Buffer.alloc(width * height * 3, 48); // dark grey gaps
+  rows.forEach((images, r) => {
+    for (let d = 0; d < count; d++) {
+      const x0 = gap + d * (cell + gap);
+      const y0 = gap + r * (cell + gap);
+      for (let y = 0; y < cell; y++)
+        for (let x = 0; x < cell; x++) {
+          const v = images[d * SIDE * SIDE + Math.floor(y / scale) * SIDE + Math.floor(x / scale)];
+          const g = Math.round(Math.min(1, Math.max(0, v)) * 255);
+          const at = ((y0 + y) * width + x0 + x) * 3;
+          png.data[at] = png.data[at + 1] = png.data[at + 2] = g;
+        }
+    }
+  });
+  return new Uint8Array(PNG.sync.write(png, { colorType: 2, inputColorType: 2, inputHasAlpha: false }));
+}
+
+/** One 28×28 digit as an 8-bit grayscale PNG. */
+export function digitPng(pixels: Float32Array): Uint8Array {
+  const png = new PNG({ width: SIDE, height: SIDE, colorType: 0, inputColorType: 0, inputHasAlpha: false });
+  png.data = Buffer.alloc(SIDE * SIDE);
+  for (let i = 0; i < SIDE * SIDE; i++) png.data[i] = Math.round(Math.min(1, Math.max(0, pixels[i])) * 255);
+  return new Uint8Array(PNG.sync.write(png, { colorType: 0, inputColorType: 0, inputHasAlpha: false }));
+}
+
+/** Decodes a PNG into 784 pixels in 0..1. Colour images are converted to gray (Rec. 601 luma) and reported
+ *  through `note`; any size but 28×28 is refused. */
+export function readDigitPng(bytes: Uint8Array, name: string, note: (message: string) => void = () => {}): Float32Array {
+  let png: PNG;
+  try {
+    png = PNG.sync.read(Buffer.from(bytes));
+  } catch (e) {
+    throw new SimdnetError(`${name}: not a readable PNG (${(e as Error).message})`);
+  }
+  if (png.width !== SIDE || png.height !== SIDE) throw new SimdnetError(`${name}: expected a 28×28 image, got ${png.width}×${png.height}`);
+  const out = new Float32Array(SIDE * SIDE);
+  let colour = false;
+  for (let i = 0; i < SIDE * SIDE; i++) {
+    const [r, g, b, a] = [png.data[4 * i], png.data[4 * i + 1], png.data[4 * i + 2], png.data[4 * i + 3]];
+    if (r !== g || g !== b) colour = true;
+    out[i] = ((0.299 * r + 0.587 * g + 0.114 * b) * (a / 255)) / 255; // transparent pixels count as black
+  }
+  if (colour) note(`${name}: colour image converted to grayscale`);
+  return out;
+}
+
+/** Train and test loss per epoch as a small self-contained SVG line chart. */
+export function lossChartSvg(epochs: { epoch: number; trainLoss: number; testLoss: number }[], title = 'loss'): string {
+  const W = 640, H = 360, L = 64, R = 16, T = 36, B = 44;
+  const xs = epochs.map((e) => e.epoch);
+  const ys = epochs.flatMap((e) => [e.trainLoss, e.testLoss]).filter(Number.isFinite);
+  const x0 = Math.min(...xs, 0), x1 = Math.max(...xs, 1);
+  let y0 = Math.min(...ys), y1 = Math.max(...ys);
+  if (!Number.isFinite(y0)) (y0 = 0), (y1 = 1);
+  if (y1 - y0 < 1e-9) (y0 -= 0.5 * Math.abs(y0) + 1e-3), (y1 += 0.5 * Math.abs(y1) + 1e-3);
+  const px = (x: number) => L + ((x - x0) / (x1 - x0)) * (W - L - R);
+  const py = (y: number) => T + (1 - (y - y0) / (y1 - y0)) * (H - T - B);
+  const line = (key: 'trainLoss' | 'testLoss') =>
+    epochs.filter((e) => Number.isFinite(e[key])).map((e, i) => `${i ? 'L' : 'M'}${px(e.epoch).toFixed(1)},${py(e[key]).toFixed(1)}`).join(' ');
+  const yTicks = Array.from({ length: 5 }, (_, i) => y0 + ((y1 - y0) * i) / 4);
+  const xTicks = [...new Set(Array.from({ length: Math.min(10, x1 - x0) + 1 }, (_, i) => Math.round(x0 + ((x1 - x0) * i) / Math.min(10, x1 - x0))))];
+  const text = (x: number, y: number, s: string, anchor = 'middle') => `<text x="${x.toFixed(1)}" y="${y.toFixed(1)}" text-anchor="${anchor}">${s}</text>`;
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${W}" height="${H}" fill="white"/>`,
+    text(W / 2, 20, title),
+    ...yTicks.map((y) => `<line x1="${L}" x2="${W - R}" y1="${py(y).toFixed(1)}" y2="${py(y).toFixed(1)}" stroke="#ddd"/>` + text(L - 6, py(y) + 4, y.toPrecision(3), 'end')),
+    ...xTicks.map((x) => text(px(x), H - B + 16, String(x))),
+    text((L + W - R) / 2, H - 8, 'epoch'),
+    `<path d="${line('trainLoss')}" fill="none" stroke="#1f77b4" stroke-width="2"/>`,
+    `<path d="${line('testLoss')}" fill="none" stroke="#ff7f0e" stroke-width="2"/>`,
+    `<rect x="${W - R - 110}" y="${T}" width="100" height="40" fill="white" stroke="#ccc"/>`,
+    `<line x1="${W - R - 100}" x2="${W - R - 80}" y1="${T + 14}" y2="${T + 14}" stroke="#1f77b4" stroke-width="2"/>` + text(W - R - 74, T + 18, 'train', 'start'),
+    `<line x1="${W - R - 100}" x2="${W - R - 80}" y1="${T + 30}" y2="${T + 30}" stroke="#ff7f0e" stroke-width="2"/>` + text(W - R - 74, T + 34, 'test', 'start'),
+    '</svg>',
+    '',
+  ].join('\n');
+}

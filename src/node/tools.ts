@@ -1,0 +1,50 @@
+// `simdnet denoise` and `simdnet eval`: use a trained model file.
+
+import { basename, extname, join } from 'node:path';
+import { createBackend } from '../backend/index.js';
+import type { BackendName } from '../backend/backend.js';
+import { NOISE_KINDS, type NoiseKind } from '../data/noise.js';
+import { SimdnetError } from '../errors.js';
+import type { LossName } from '../losses.js';
+import { evaluate, noisyTestInputs, type Evaluation } from '../train.js';
+import { loadData } from './data-source.js';
+import { loadModel, readFileChecked, writeFileAtomic } from './files.js';
+import { digitPng, readDigitPng } from './pictures.js';
+
+/** Denoises 28×28 PNGs; writes DIR/<name>.denoised.png for each. Returns the written paths. */
+export async function denoiseFiles(modelPath: string, inputs: string[], outDir: string, backendName: BackendName, log = console.log): Promise<string[]> {
+  const backend = await createBackend(backendName);
+  const { model } = loadModel(modelPath, backend);
+  if (model.inputWidth !== 784 || model.outputWidth !== 784) throw new SimdnetError(`${modelPath}: expected a 784 → 784 denoising model, this one maps ${model.inputWidth} → ${model.outputWidth}`);
+  const images = inputs.map((path) => readDigitPng(readFileChecked(path, 'input'), path, (m) => log(`note: ${m}`)));
+  const x = new Float32Array(images.length * 784);
+  images.forEach((img, i) => x.set(img, i * 784));
+  const y = model.predict(x);
+  const written = inputs.map((path, i) => {
+    const out = join(outDir, `${basename(path, extname(path))}.denoised.png`);
+    writeFileAtomic(out, digitPng(y.subarray(i * 784, (i + 1) * 784)));
+    return out;
+  });
+  model.dispose();
+  return written;
+}
+
+/** Test metrics of a model on the data it names (or `data`), with the noise it was trained with unless overridden. */
+export async function evaluateFile(
+  modelPath: string,
+  options: { data?: string; backend: BackendName; noise?: NoiseKind; noiseFactor?: number; seed?: number },
+): Promise<Evaluation & { loss: LossName; testCount: number }> {
+  const backend = await createBackend(options.backend);
+  const { model, meta } = loadModel(modelPath, backend);
+  const loss = (meta.loss as LossName) ?? 'bce';
+  const kind = options.noise ?? (meta.noise as NoiseKind) ?? 'gaussian';
+  if (!NOISE_KINDS.includes(kind)) throw new SimdnetError(`${modelPath}: unknown noise kind '${kind}' in the file`);
+  const factor = options.noiseFactor ?? (meta.noiseFactor as number) ?? 0.3;
+  const seed = options.seed ?? (meta.seed as number) ?? 0;
+  const data = loadData(options.data ?? 'bundled');
+  const test = { x: data.test.images, y: data.test.images };
+  const x = noisyTestInputs(test, { kind, factor }, seed);
+  const { predictions: _unused, ...metrics } = evaluate(model, { x, y: test.y }, { loss });
+  model.dispose();
+  return { ...metrics, loss, testCount: data.test.count };
+}

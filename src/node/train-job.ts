@@ -1,0 +1,96 @@
+// `simdnet train`: the denoising autoencoder on MNIST, from flags to the four output files.
+
+import { SingleBar, Presets } from 'cli-progress';
+import { join } from 'node:path';
+import { createBackend } from '../backend/index.js';
+import type { BackendName } from '../backend/backend.js';
+import type { DataSplit } from '../data/dataset.js';
+import type { NoiseKind } from '../data/noise.js';
+import type { LossName } from '../losses.js';
+import { autoencoder } from '../models.js';
+import type { OptimizerName } from '../optimizers.js';
+import { fit, noisyTestInputs, type EpochMetrics } from '../train.js';
+import { loadData } from './data-source.js';
+import { saveModel, writeFileAtomic } from './files.js';
+import { digitGridPng, lossChartSvg } from './pictures.js';
+
+export interface TrainConfig {
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  optimizer: OptimizerName;
+  hidden: number[];
+  activation: string;
+  loss: LossName;
+  noise: NoiseKind;
+  noiseFactor: number;
+  seed: number;
+  backend: BackendName;
+  data: string;
+  out: string;
+}
+
+/** How many test digits the samples picture shows. */
+const SAMPLE_COUNT = 10;
+
+export async function trainJob(config: TrainConfig, log: (line: string) => void = console.log): Promise<EpochMetrics[]> {
+  const backend = await createBackend(config.backend);
+  const data: DataSplit = loadData(config.data);
+  const model = autoencoder(backend, { hidden: config.hidden, activation: config.activation, seed: config.seed });
+  log(`simdnet: ${describe(config)} on ${data.train.count} train / ${data.test.count} test digits, backend ${backend.name} (${backend.variant})`);
+
+  const noise = { kind: config.noise, factor: config.noiseFactor };
+  const bar = new SingleBar({ format: ' epoch {epoch} [{bar}] {percentage}% | batch {value}/{total} | loss {loss}', hideCursor: true, clearOnComplete: true, stream: process.stderr }, Presets.shades_classic);
+  const test = { x: data.test.images, y: data.test.images };
+  const history = await fit(model, { train: { x: data.train.images, y: data.train.images }, test }, {
+    epochs: config.epochs,
+    batchSize: config.batchSize,
+    loss: config.loss,
+    optimizer: config.optimizer,
+    lr: config.lr,
+    seed: config.seed,
+    noise,
+    onBatch: ({ epoch, batch, batches, loss }) => {
+      if (batch === 0) bar.start(batches, 0, { epoch: `${epoch + 1}/${config.epochs}`, loss: '…' });
+      if (batch % 8 === 0 || batch === batches - 1) bar.update(batch + 1, { loss: loss.toFixed(4) });
+      if (batch === batches - 1) bar.stop();
+    },
+    onEpoch: (m) => log(epochLine(m, config.epochs, data.train.count)),
+  });
+
+  const meta = { loss: config.loss, noise: config.noise, noiseFactor: config.noiseFactor, seed: config.seed, data: config.data === 'bundled' ? 'bundled' : 'idx' };
+  saveModel(join(config.out, 'model.simdnet'), model, meta);
+  const totalSeconds = history.epochs.reduce((s, e) => s + e.seconds, 0);
+  const metrics = {
+    epochs: history.epochs,
+    config: { ...config, out: undefined },
+    backend: { name: backend.name, variant: backend.variant },
+    trainCount: data.train.count,
+    testCount: data.test.count,
+    totalSeconds,
+    samplesPerSecond: totalSeconds > 0 ? (data.train.count * history.epochs.length) / totalSeconds : null,
+  };
+  writeFileAtomic(join(config.out, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n');
+
+  const noisyTest = noisyTestInputs(test, noise, config.seed);
+  const clean = data.test.images.subarray(0, SAMPLE_COUNT * 784);
+  const noisy = noisyTest.subarray(0, SAMPLE_COUNT * 784);
+  writeFileAtomic(join(config.out, 'samples.png'), digitGridPng([clean, noisy, model.predict(noisy)], SAMPLE_COUNT));
+  writeFileAtomic(join(config.out, 'loss.svg'), lossChartSvg(history.epochs, `${config.loss.toUpperCase()} loss, ${describe(config)}`));
+  log(`wrote ${['model.simdnet', 'metrics.json', 'samples.png', 'loss.svg'].map((f) => join(config.out, f)).join(', ')}`);
+  model.dispose();
+  return history.epochs;
+}
+
+function describe(c: TrainConfig): string {
+  return `784-${c.hidden.join('-')}-784 ${c.activation}/sigmoid, ${c.loss}, ${c.optimizer} lr ${c.lr}, batch ${c.batchSize}, ${c.noise} noise ${c.noiseFactor}`;
+}
+
+function epochLine(m: EpochMetrics, epochs: number, trainCount: number): string {
+  const width = String(epochs).length;
+  return (
+    `epoch ${String(m.epoch).padStart(width)}/${epochs}  train ${m.trainLoss.toFixed(4)}  test ${m.testLoss.toFixed(4)}  ` +
+    `mse ${m.testMse.toFixed(4)}  PSNR noisy ${m.psnrNoisy?.toFixed(2)} dB → denoised ${m.psnrDenoised?.toFixed(2)} dB  ` +
+    `${m.seconds.toFixed(2)} s (${Math.round(trainCount / m.seconds)} samples/s)`
+  );
+}
