@@ -1,0 +1,363 @@
+// GEMM: C(M,N) = op(A)·op(B) (+ C), the four transpose cases through one packed 4×8 micro-kernel.
+//
+// Layout follows BLIS (Van Zee & van de Geijn, "BLIS: A Framework for Rapidly Instantiating BLAS
+// Functionality", 2015): loop over NC-wide column panels of C, KC-deep slices of K, MC-tall row panels;
+// pack the (KC × NC) slice of op(B) into 8-column strips and the (MC × KC) slice of op(A) into 4-row strips,
+// so the micro-kernel reads both with unit stride whatever the transposes were, and the strips it streams
+// stay in L1/L2. Edges are zero-padded in the packs: the micro-kernel always computes a full 4×8 tile, and
+// an edge tile goes through a small buffer so only its valid part is written.
+//
+// Threads later: gemm_rows computes a row range [m0, m1) of C with caller-given scratch; nothing global is
+// written except that scratch, so workers can each take a row range with their own scratch.
+
+import { madd4 } from './math';
+
+// =====================================================================================================
+// Block sizes (bytes of packed data: A panel MC·KC·4 = 128 KiB ≈ L2, one B strip KC·NR·4 = 8 KiB ≈ L1)
+// =====================================================================================================
+
+const MR: i32 = 4;
+const NR: i32 = 8;
+const KC: i32 = 256;
+const MC: i32 = 128; // multiple of MR
+const NC: i32 = 512; // multiple of NR
+
+const TILE_BYTES: usize = <usize>(MR * NR * 4);
+const AP_BYTES: usize = <usize>(MC * KC * 4);
+const BP_BYTES: usize = <usize>(KC * NC * 4);
+/** Scratch one gemm_rows call needs: the edge tile, the A pack, the B pack. */
+export const GEMM_SCRATCH_BYTES: usize = TILE_BYTES + AP_BYTES + BP_BYTES;
+
+// The scratch of the single-threaded exported kernels (gemm, linear_*); static, so no call allocates.
+export const GEMM_SCRATCH: usize = memory.data(<i32>GEMM_SCRATCH_BYTES, 64);
+
+// Write-back modes for the first K slice (later slices always add to C).
+export const STORE: i32 = 0; // C = op(A)·op(B)
+export const ADD: i32 = 1; // C += op(A)·op(B)
+export const BIAS: i32 = 2; // C = op(A)·op(B) + bias (bias is a row vector of N, broadcast over rows)
+
+// =====================================================================================================
+// Exported kernel
+// =====================================================================================================
+
+// op(A) is (M,K), op(B) is (K,N), C is (M,N)
+export function gemm(c: usize, a: usize, b: usize, M: usize, N: usize, K: usize, transA: i32, transB: i32, accumulate: i32): void {
+  gemm_rows(c, a, b, 0, <i32>M, <i32>N, <i32>K, transA, transB, accumulate != 0 ? ADD : STORE, 0, <i32>M, GEMM_SCRATCH);
+}
+
+// Rows [m0, m1) of C = op(A)·op(B) per `mode` (STORE / ADD / BIAS with `bias`); op(A) is (M,K), op(B) is (K,N)
+export function gemm_rows(c: usize, a: usize, b: usize, bias: usize, M: i32, N: i32, K: i32, transA: i32, transB: i32, mode: i32, m0: i32, m1: i32, scratch: usize): void {
+  if (m1 <= m0 || N <= 0) return;
+  if (K <= 0) {
+    if (mode != ADD) init_rows(c, bias, N, mode, m0, m1); // empty sum: C = 0 (or the bias)
+    return;
+  }
+  const tile = scratch;
+  const ap = scratch + TILE_BYTES;
+  const bp = ap + AP_BYTES;
+  // equal-sized blocks (784 = 4·196, not 3·256 + 16): no thin slice paying a full C write-back
+  const kc0 = even_block(K, KC, 1);
+  const mc0 = even_block(m1 - m0, MC, MR);
+  const nc0 = even_block(N, NC, NR);
+  const ldc = <usize>N << 2;
+
+  for (let jc = 0; jc < N; jc += nc0) {
+    const nc = min(nc0, N - jc);
+    for (let pc = 0; pc < K; pc += kc0) {
+      const kc = min(kc0, K - pc);
+      const m = pc == 0 ? mode : ADD;
+      pack_b(bp, b, N, K, transB, pc, kc, jc, nc);
+      for (let ic = m0; ic < m1; ic += mc0) {
+        const mc = min(mc0, m1 - ic);
+        pack_a(ap, a, M, K, transA, ic, mc, pc, kc);
+        for (let jr = 0; jr < nc; jr += NR) {
+          const nr = min(NR, nc - jr);
+          const bstrip = bp + (<usize>(jr * kc) << 2);
+          const bb = bias + (<usize>(jc + jr) << 2);
+          for (let ir = 0; ir < mc; ir += MR) {
+            const mr = min(MR, mc - ir);
+            const astrip = ap + (<usize>(ir * kc) << 2);
+            const cc = c + <usize>(ic + ir) * ldc + (<usize>(jc + jr) << 2);
+            if (mr == MR && nr == NR) {
+              micro(astrip, bstrip, kc, cc, ldc, m, bb);
+            } else {
+              micro(astrip, bstrip, kc, tile, <usize>(NR << 2), STORE, 0);
+              write_tile(cc, ldc, tile, mr, nr, m, bb);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/** Splits n into ⌈n/max⌉ near-equal blocks, each rounded up to a multiple of `mult`. */
+// @ts-ignore: decorator
+@inline function even_block(n: i32, max: i32, mult: i32): i32 {
+  const blocks = (n + max - 1) / max;
+  const size = (n + blocks - 1) / blocks;
+  return min(max, (size + mult - 1) / mult * mult);
+}
+
+// rows [m0, m1) of C(·,N) = 0, or = bias
+function init_rows(c: usize, bias: usize, N: i32, mode: i32, m0: i32, m1: i32): void {
+  for (let i = m0; i < m1; i++) {
+    const row = c + (<usize>(i * N) << 2);
+    if (mode == BIAS) memory.copy(row, bias, <usize>N << 2);
+    else memory.fill(row, 0, <usize>N << 2);
+  }
+}
+
+// =====================================================================================================
+// Packing. A strip: 4 rows of op(A), for each k the 4 values contiguous (ap[k·4 + i]).
+// B strip: 8 columns of op(B), for each k the 8 values contiguous (bp[k·8 + j]). Edges are zero-padded.
+// =====================================================================================================
+
+// op(A) rows [ic, ic+mc) × cols [pc, pc+kc) → ap; A is (M,K), or (K,M) when transA
+function pack_a(ap: usize, a: usize, M: i32, K: i32, transA: i32, ic: i32, mc: i32, pc: i32, kc: i32): void {
+  for (let s = 0; s < mc; s += MR) {
+    const rows = min(MR, mc - s);
+    const dst = ap + (<usize>(s * kc) << 2);
+    if (transA) {
+      // op(A)[i][k] = A[k·M + i]: 4 consecutive floats per k
+      const src = a + (<usize>(pc * M + ic + s) << 2);
+      const ld = <usize>M << 2;
+      if (ASC_FEATURE_SIMD) {
+        if (rows == MR) {
+          for (let k = 0; k < kc; k++) v128.store(dst + (<usize>k << 4), v128.load(src + <usize>k * ld));
+          continue;
+        }
+      }
+      for (let k = 0; k < kc; k++) {
+        const sk = src + <usize>k * ld;
+        const dk = dst + (<usize>k << 4);
+        for (let i = 0; i < MR; i++) store<f32>(dk + (<usize>i << 2), i < rows ? load<f32>(sk + (<usize>i << 2)) : 0);
+      }
+    } else {
+      // op(A)[i][k] = A[i·K + k]: 4 rows, transposed 4×4 at a time
+      const ld = <usize>K << 2;
+      const src = a + (<usize>((ic + s) * K + pc) << 2);
+      let k = 0;
+      if (ASC_FEATURE_SIMD) {
+        if (rows == MR) {
+          for (; k + 4 <= kc; k += 4) {
+            const p = src + (<usize>k << 2);
+            const r0 = v128.load(p);
+            const r1 = v128.load(p + ld);
+            const r2 = v128.load(p + 2 * ld);
+            const r3 = v128.load(p + 3 * ld);
+            const t0 = f32x4.shuffle(r0, r1, 0, 4, 1, 5);
+            const t1 = f32x4.shuffle(r2, r3, 0, 4, 1, 5);
+            const t2 = f32x4.shuffle(r0, r1, 2, 6, 3, 7);
+            const t3 = f32x4.shuffle(r2, r3, 2, 6, 3, 7);
+            const d = dst + (<usize>k << 4);
+            v128.store(d, f32x4.shuffle(t0, t1, 0, 1, 4, 5));
+            v128.store(d, f32x4.shuffle(t0, t1, 2, 3, 6, 7), 16);
+            v128.store(d, f32x4.shuffle(t2, t3, 0, 1, 4, 5), 32);
+            v128.store(d, f32x4.shuffle(t2, t3, 2, 3, 6, 7), 48);
+          }
+        }
+      }
+      for (; k < kc; k++) {
+        const sk = src + (<usize>k << 2);
+        const dk = dst + (<usize>k << 4);
+        for (let i = 0; i < MR; i++) store<f32>(dk + (<usize>i << 2), i < rows ? load<f32>(sk + <usize>i * ld) : 0);
+      }
+    }
+  }
+}
+
+// op(B) rows [pc, pc+kc) × cols [jc, jc+nc) → bp; B is (K,N), or (N,K) when transB
+function pack_b(bp: usize, b: usize, N: i32, K: i32, transB: i32, pc: i32, kc: i32, jc: i32, nc: i32): void {
+  for (let s = 0; s < nc; s += NR) {
+    const cols = min(NR, nc - s);
+    const dst = bp + (<usize>(s * kc) << 2);
+    if (!transB) {
+      // op(B)[k][j] = B[k·N + j]: 8 consecutive floats per k
+      const src = b + (<usize>(pc * N + jc + s) << 2);
+      const ld = <usize>N << 2;
+      if (ASC_FEATURE_SIMD) {
+        if (cols == NR) {
+          for (let k = 0; k < kc; k++) {
+            const sk = src + <usize>k * ld;
+            const dk = dst + (<usize>k << 5);
+            v128.store(dk, v128.load(sk));
+            v128.store(dk, v128.load(sk, 16), 16);
+          }
+          continue;
+        }
+      }
+      for (let k = 0; k < kc; k++) {
+        const sk = src + <usize>k * ld;
+        const dk = dst + (<usize>k << 5);
+        for (let j = 0; j < NR; j++) store<f32>(dk + (<usize>j << 2), j < cols ? load<f32>(sk + (<usize>j << 2)) : 0);
+      }
+    } else {
+      // op(B)[k][j] = B[j·K + k]: 8 rows of B, transposed 4×4 at a time
+      const ld = <usize>K << 2;
+      const src = b + (<usize>((jc + s) * K + pc) << 2);
+      let k = 0;
+      if (ASC_FEATURE_SIMD) {
+        if (cols == NR) {
+          for (; k + 4 <= kc; k += 4) {
+            const d = dst + (<usize>k << 5);
+            for (let h: usize = 0; h < 2; h++) {
+              const p = src + (<usize>k << 2) + h * 4 * ld;
+              const r0 = v128.load(p);
+              const r1 = v128.load(p + ld);
+              const r2 = v128.load(p + 2 * ld);
+              const r3 = v128.load(p + 3 * ld);
+              const t0 = f32x4.shuffle(r0, r1, 0, 4, 1, 5);
+              const t1 = f32x4.shuffle(r2, r3, 0, 4, 1, 5);
+              const t2 = f32x4.shuffle(r0, r1, 2, 6, 3, 7);
+              const t3 = f32x4.shuffle(r2, r3, 2, 6, 3, 7);
+              const dh = d + (h << 4);
+              v128.store(dh, f32x4.shuffle(t0, t1, 0, 1, 4, 5));
+              v128.store(dh, f32x4.shuffle(t0, t1, 2, 3, 6, 7), 32);
+              v128.store(dh, f32x4.shuffle(t2, t3, 0, 1, 4, 5), 64);
+              v128.store(dh, f32x4.shuffle(t2, t3, 2, 3, 6, 7), 96);
+            }
+          }
+        }
+      }
+      for (; k < kc; k++) {
+        const sk = src + (<usize>k << 2);
+        const dk = dst + (<usize>k << 5);
+        for (let j = 0; j < NR; j++) store<f32>(dk + (<usize>j << 2), j < cols ? load<f32>(sk + <usize>j * ld) : 0);
+      }
+    }
+  }
+}
+
+// =====================================================================================================
+// Micro-kernel: one 4×8 tile of C from a 4-row A strip and an 8-column B strip, kc deep.
+// 8 f32x4 accumulators + 2 B vectors + 1 A splat = 11 of x64's 16 vector registers. The A values come in by
+// v128.load32_splat (V8 does not hoist or fold a splat of a scalar load).
+// =====================================================================================================
+
+// ap is (kc,4) packed, bp is (kc,8) packed, c is a 4×8 tile with row stride ldc bytes
+function micro(ap: usize, bp: usize, kc: i32, c: usize, ldc: usize, mode: i32, bias: usize): void {
+  if (ASC_FEATURE_SIMD) {
+    let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+    let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+    let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+    let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+    const end = ap + (<usize>kc << 4);
+    // unrolled by 2: halves the loop overhead V8 leaves in (increment, compare, branch)
+    while (ap + 32 <= end) {
+      let b0 = v128.load(bp);
+      let b1 = v128.load(bp, 16);
+      let a = v128.load32_splat(ap);
+      c00 = madd4(a, b0, c00); c01 = madd4(a, b1, c01);
+      a = v128.load32_splat(ap, 4);
+      c10 = madd4(a, b0, c10); c11 = madd4(a, b1, c11);
+      a = v128.load32_splat(ap, 8);
+      c20 = madd4(a, b0, c20); c21 = madd4(a, b1, c21);
+      a = v128.load32_splat(ap, 12);
+      c30 = madd4(a, b0, c30); c31 = madd4(a, b1, c31);
+      b0 = v128.load(bp, 32);
+      b1 = v128.load(bp, 48);
+      a = v128.load32_splat(ap, 16);
+      c00 = madd4(a, b0, c00); c01 = madd4(a, b1, c01);
+      a = v128.load32_splat(ap, 20);
+      c10 = madd4(a, b0, c10); c11 = madd4(a, b1, c11);
+      a = v128.load32_splat(ap, 24);
+      c20 = madd4(a, b0, c20); c21 = madd4(a, b1, c21);
+      a = v128.load32_splat(ap, 28);
+      c30 = madd4(a, b0, c30); c31 = madd4(a, b1, c31);
+      ap += 32;
+      bp += 64;
+    }
+    if (ap < end) {
+      const b0 = v128.load(bp);
+      const b1 = v128.load(bp, 16);
+      let a = v128.load32_splat(ap);
+      c00 = madd4(a, b0, c00); c01 = madd4(a, b1, c01);
+      a = v128.load32_splat(ap, 4);
+      c10 = madd4(a, b0, c10); c11 = madd4(a, b1, c11);
+      a = v128.load32_splat(ap, 8);
+      c20 = madd4(a, b0, c20); c21 = madd4(a, b1, c21);
+      a = v128.load32_splat(ap, 12);
+      c30 = madd4(a, b0, c30); c31 = madd4(a, b1, c31);
+    }
+    const c1 = c + ldc;
+    const c2 = c1 + ldc;
+    const c3 = c2 + ldc;
+    if (mode == ADD) {
+      c00 = f32x4.add(c00, v128.load(c)); c01 = f32x4.add(c01, v128.load(c, 16));
+      c10 = f32x4.add(c10, v128.load(c1)); c11 = f32x4.add(c11, v128.load(c1, 16));
+      c20 = f32x4.add(c20, v128.load(c2)); c21 = f32x4.add(c21, v128.load(c2, 16));
+      c30 = f32x4.add(c30, v128.load(c3)); c31 = f32x4.add(c31, v128.load(c3, 16));
+    } else if (mode == BIAS) {
+      const v0 = v128.load(bias);
+      const v1 = v128.load(bias, 16);
+      c00 = f32x4.add(c00, v0); c01 = f32x4.add(c01, v1);
+      c10 = f32x4.add(c10, v0); c11 = f32x4.add(c11, v1);
+      c20 = f32x4.add(c20, v0); c21 = f32x4.add(c21, v1);
+      c30 = f32x4.add(c30, v0); c31 = f32x4.add(c31, v1);
+    }
+    v128.store(c, c00); v128.store(c, c01, 16);
+    v128.store(c1, c10); v128.store(c1, c11, 16);
+    v128.store(c2, c20); v128.store(c2, c21, 16);
+    v128.store(c3, c30); v128.store(c3, c31, 16);
+  } else {
+    // scalar build: two 4×4 halves, 16 accumulators each (32 would spill)
+    micro_scalar_4x4(ap, bp, kc, c, ldc, mode, bias);
+    micro_scalar_4x4(ap, bp + 16, kc, c + 16, ldc, mode, bias + 16);
+  }
+}
+
+// ap is (kc,4) packed, bp is (kc,8) packed (the 4 columns at bp used), c is a 4×4 tile with row stride ldc
+function micro_scalar_4x4(ap: usize, bp: usize, kc: i32, c: usize, ldc: usize, mode: i32, bias: usize): void {
+  let c00: f32 = 0, c01: f32 = 0, c02: f32 = 0, c03: f32 = 0;
+  let c10: f32 = 0, c11: f32 = 0, c12: f32 = 0, c13: f32 = 0;
+  let c20: f32 = 0, c21: f32 = 0, c22: f32 = 0, c23: f32 = 0;
+  let c30: f32 = 0, c31: f32 = 0, c32: f32 = 0, c33: f32 = 0;
+  for (let k = 0; k < kc; k++) {
+    const b0 = load<f32>(bp), b1 = load<f32>(bp, 4), b2 = load<f32>(bp, 8), b3 = load<f32>(bp, 12);
+    let a = load<f32>(ap);
+    c00 += a * b0; c01 += a * b1; c02 += a * b2; c03 += a * b3;
+    a = load<f32>(ap, 4);
+    c10 += a * b0; c11 += a * b1; c12 += a * b2; c13 += a * b3;
+    a = load<f32>(ap, 8);
+    c20 += a * b0; c21 += a * b1; c22 += a * b2; c23 += a * b3;
+    a = load<f32>(ap, 12);
+    c30 += a * b0; c31 += a * b1; c32 += a * b2; c33 += a * b3;
+    ap += 16;
+    bp += 32;
+  }
+  const c1 = c + ldc;
+  const c2 = c1 + ldc;
+  const c3 = c2 + ldc;
+  if (mode == ADD) {
+    c00 += load<f32>(c); c01 += load<f32>(c, 4); c02 += load<f32>(c, 8); c03 += load<f32>(c, 12);
+    c10 += load<f32>(c1); c11 += load<f32>(c1, 4); c12 += load<f32>(c1, 8); c13 += load<f32>(c1, 12);
+    c20 += load<f32>(c2); c21 += load<f32>(c2, 4); c22 += load<f32>(c2, 8); c23 += load<f32>(c2, 12);
+    c30 += load<f32>(c3); c31 += load<f32>(c3, 4); c32 += load<f32>(c3, 8); c33 += load<f32>(c3, 12);
+  } else if (mode == BIAS) {
+    const v0 = load<f32>(bias), v1 = load<f32>(bias, 4), v2 = load<f32>(bias, 8), v3 = load<f32>(bias, 12);
+    c00 += v0; c01 += v1; c02 += v2; c03 += v3;
+    c10 += v0; c11 += v1; c12 += v2; c13 += v3;
+    c20 += v0; c21 += v1; c22 += v2; c23 += v3;
+    c30 += v0; c31 += v1; c32 += v2; c33 += v3;
+  }
+  store<f32>(c, c00); store<f32>(c, c01, 4); store<f32>(c, c02, 8); store<f32>(c, c03, 12);
+  store<f32>(c1, c10); store<f32>(c1, c11, 4); store<f32>(c1, c12, 8); store<f32>(c1, c13, 12);
+  store<f32>(c2, c20); store<f32>(c2, c21, 4); store<f32>(c2, c22, 8); store<f32>(c2, c23, 12);
+  store<f32>(c3, c30); store<f32>(c3, c31, 4); store<f32>(c3, c32, 8); store<f32>(c3, c33, 12);
+}
+
+// the valid mr×nr corner of a computed 4×8 tile (row stride 32 bytes) → C, per mode
+function write_tile(c: usize, ldc: usize, tile: usize, mr: i32, nr: i32, mode: i32, bias: usize): void {
+  for (let i = 0; i < mr; i++) {
+    const ci = c + <usize>i * ldc;
+    const ti = tile + (<usize>i << 5);
+    for (let j = 0; j < nr; j++) {
+      const o = <usize>j << 2;
+      let v = load<f32>(ti + o);
+      if (mode == ADD) v += load<f32>(ci + o);
+      else if (mode == BIAS) v += load<f32>(bias + o);
+      store<f32>(ci + o, v);
+    }
+  }
+}

@@ -1,0 +1,21 @@
+// simdnet kernels: the exports are the `Kernels` interface of src/backend/backend.ts (same names, same
+// argument order: pointers as byte offsets, outputs first, sizes last), plus heap_base for the allocator.
+// One source, three builds (asconfig.json): simd, relaxed (FMA via relaxed_madd) and scalar; every v128 path
+// sits behind `if (ASC_FEATURE_SIMD)` so the scalar build compiles without it.
+
+export { gemm } from './gemm';
+export { linear_forward, linear_backward, bias_add, col_sum } from './linear';
+export {
+  relu_forward, relu_backward, tanh_forward, tanh_backward, sigmoid_forward, sigmoid_backward,
+  softmax_forward, softmax_backward,
+} from './activations';
+export {
+  mse_loss, mse_backward, bce_loss, bce_backward, sigmoid_bce_backward, softmax_ce_loss, softmax_ce_backward,
+} from './loss';
+export { sgd_update, momentum_update, adam_update } from './optim';
+export { fill, has_non_finite } from './util';
+
+/** First byte above the static data (incl. the GEMM scratch): where the TS allocator may start. */
+export function heap_base(): usize {
+  return __heap_base;
+}

@@ -1,0 +1,66 @@
+// Linear layer Z = X·W + b (DESIGN.md): forward fused with the bias, backward dW = Xᵀ·∇, db = Σ_rows ∇,
+// dX = ∇·Wᵀ, plus the bias broadcast and column sum they are built from.
+
+import { gemm_rows, GEMM_SCRATCH as SCRATCH, ADD, BIAS, STORE } from './gemm';
+
+// =====================================================================================================
+// Forward / backward
+// =====================================================================================================
+
+// x is (B,IN), w is (IN,OUT), b is (OUT), out is (B,OUT)
+export function linear_forward(out: usize, x: usize, w: usize, b: usize, B: usize, IN: usize, OUT: usize): void {
+  // the bias is added in the GEMM's write-back: no second pass over out
+  gemm_rows(out, x, w, b, <i32>B, <i32>OUT, <i32>IN, 0, 0, BIAS, 0, <i32>B, SCRATCH);
+}
+
+// dout is (B,OUT), x is (B,IN), w is (IN,OUT); dw (IN,OUT) and db (OUT) accumulate, dx (B,IN) is overwritten
+export function linear_backward(dx: usize, dw: usize, db: usize, dout: usize, x: usize, w: usize, B: usize, IN: usize, OUT: usize): void {
+  gemm_rows(dw, x, dout, 0, <i32>IN, <i32>OUT, <i32>B, 1, 0, ADD, 0, <i32>IN, SCRATCH); // dW += Xᵀ·∇
+  col_sum(db, dout, B, OUT, 1); // db += Σ_rows ∇
+  if (dx != 0) gemm_rows(dx, dout, w, 0, <i32>B, <i32>IN, <i32>OUT, 0, 1, STORE, 0, <i32>B, SCRATCH); // dX = ∇·Wᵀ
+}
+
+// =====================================================================================================
+// Bias broadcast and column sum
+// =====================================================================================================
+
+// x is (B,N), b is (N), out is (B,N) (may be x)
+export function bias_add(out: usize, x: usize, b: usize, B: usize, N: usize): void {
+  const row = N << 2;
+  for (let r: usize = 0; r < B; r++) {
+    const xo = x + r * row;
+    const oo = out + r * row;
+    let j: usize = 0;
+    if (ASC_FEATURE_SIMD) {
+      for (; j + 4 <= N; j += 4) {
+        const o = j << 2;
+        v128.store(oo + o, f32x4.add(v128.load(xo + o), v128.load(b + o)));
+      }
+    }
+    for (; j < N; j++) {
+      const o = j << 2;
+      store<f32>(oo + o, load<f32>(xo + o) + load<f32>(b + o));
+    }
+  }
+}
+
+// x is (B,N), out is (N): out (+)= Σ_rows x
+export function col_sum(out: usize, x: usize, B: usize, N: usize, accumulate: i32): void {
+  if (!accumulate) memory.fill(out, 0, N << 2);
+  const row = N << 2;
+  // row by row into out: out stays in L1 and x is read once, in order
+  for (let r: usize = 0; r < B; r++) {
+    const xo = x + r * row;
+    let j: usize = 0;
+    if (ASC_FEATURE_SIMD) {
+      for (; j + 4 <= N; j += 4) {
+        const o = j << 2;
+        v128.store(out + o, f32x4.add(v128.load(out + o), v128.load(xo + o)));
+      }
+    }
+    for (; j < N; j++) {
+      const o = j << 2;
+      store<f32>(out + o, load<f32>(out + o) + load<f32>(xo + o));
+    }
+  }
+}

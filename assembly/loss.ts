@@ -1,0 +1,175 @@
+// Losses: the value is a mean over the batch (accumulated in f64), the gradient is of that mean.
+// Each loss with its backward right under it; the fused ones (sigmoid + BCE, softmax + CE) give dz directly.
+
+import { log4, logf } from './math';
+
+const P_MIN: f32 = 1e-7; // the reference's clamp of p (and of 1 − p) before a log or a division
+const P_MIN64: f64 = 1e-7;
+
+// Σ of the 4 lanes of an f32x4, in f64
+// @ts-ignore: decorator
+@inline function sum4_f64(acc: v128, v: v128): v128 {
+  return f64x2.add(f64x2.add(acc, f64x2.promote_low_f32x4(v)), f64x2.promote_low_f32x4(f32x4.shuffle(v, v, 2, 3, 2, 3)));
+}
+
+// @ts-ignore: decorator
+@inline function hsum_f64(acc: v128): f64 {
+  return f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
+}
+
+// =====================================================================================================
+// Mean squared error
+// =====================================================================================================
+
+// p, t are (B,N); returns mean (p − t)²
+export function mse_loss(p: usize, t: usize, B: usize, N: usize): f64 {
+  const n = B * N;
+  let sum: f64 = 0;
+  let i: usize = 0;
+  if (ASC_FEATURE_SIMD) {
+    let acc = f64x2.splat(0);
+    for (; i + 4 <= n; i += 4) {
+      const o = i << 2;
+      const vp = v128.load(p + o), vt = v128.load(t + o);
+      // the difference in f64, as the reference: p − t of two f32 is exact in f64
+      const d0 = f64x2.sub(f64x2.promote_low_f32x4(vp), f64x2.promote_low_f32x4(vt));
+      const d1 = f64x2.sub(f64x2.promote_low_f32x4(f32x4.shuffle(vp, vp, 2, 3, 2, 3)), f64x2.promote_low_f32x4(f32x4.shuffle(vt, vt, 2, 3, 2, 3)));
+      acc = f64x2.add(acc, f64x2.add(f64x2.mul(d0, d0), f64x2.mul(d1, d1)));
+    }
+    sum = hsum_f64(acc);
+  }
+  for (; i < n; i++) {
+    const d = <f64>load<f32>(p + (i << 2)) - <f64>load<f32>(t + (i << 2));
+    sum += d * d;
+  }
+  return sum / <f64>n;
+}
+
+// dp = 2(p − t)/(B·N); dp, p, t are (B,N)
+export function mse_backward(dp: usize, p: usize, t: usize, B: usize, N: usize): void {
+  const n = B * N;
+  const s = <f32>(2.0 / <f64>n);
+  let i: usize = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vs = f32x4.splat(s);
+    for (; i + 4 <= n; i += 4) {
+      const o = i << 2;
+      v128.store(dp + o, f32x4.mul(f32x4.sub(v128.load(p + o), v128.load(t + o)), vs));
+    }
+  }
+  for (; i < n; i++) {
+    const o = i << 2;
+    store<f32>(dp + o, (load<f32>(p + o) - load<f32>(t + o)) * s);
+  }
+}
+
+// =====================================================================================================
+// Binary cross-entropy, p clamped to [1e-7, 1 − 1e-7]. 1 − 1e-7 is not an f32, so the loss clamps p to
+// [1e-7, 1] and 1 − p to ≥ 1e-7 instead (1 − p is exact in f32 for p ≥ ½): the same logs as the f64 clamp.
+// =====================================================================================================
+
+// p, t are (B,N); returns mean −[t·log p + (1 − t)·log(1 − p)]
+export function bce_loss(p: usize, t: usize, B: usize, N: usize): f64 {
+  const n = B * N;
+  let sum: f64 = 0;
+  let i: usize = 0;
+  if (ASC_FEATURE_SIMD) {
+    const lo = f32x4.splat(P_MIN), one = f32x4.splat(1.0);
+    let acc = f64x2.splat(0);
+    for (; i + 4 <= n; i += 4) {
+      const o = i << 2;
+      const vp = f32x4.min(f32x4.max(v128.load(p + o), lo), one);
+      const vq = f32x4.max(f32x4.sub(one, vp), lo);
+      const vt = v128.load(t + o);
+      const l = f32x4.add(f32x4.mul(vt, log4(vp)), f32x4.mul(f32x4.sub(one, vt), log4(vq)));
+      acc = sum4_f64(acc, l);
+    }
+    sum = hsum_f64(acc);
+  }
+  for (; i < n; i++) {
+    const o = i << 2;
+    const vp = min(max(load<f32>(p + o), P_MIN), <f32>1.0);
+    const vq = max(<f32>1.0 - vp, P_MIN);
+    const vt = load<f32>(t + o);
+    sum += <f64>(vt * logf(vp) + (<f32>1.0 - vt) * logf(vq));
+  }
+  return -sum / <f64>n;
+}
+
+// dp = (p − t)/(p(1 − p))/(B·N), p clamped as in the loss; dp, p, t are (B,N). In f64: the clamp is exact there.
+export function bce_backward(dp: usize, p: usize, t: usize, B: usize, N: usize): void {
+  const n = B * N;
+  const inv: f64 = 1.0 / <f64>n;
+  let i: usize = 0;
+  if (ASC_FEATURE_SIMD) {
+    const lo = f64x2.splat(P_MIN64), hi = f64x2.splat(1.0 - P_MIN64), one = f64x2.splat(1.0), vi = f64x2.splat(inv);
+    for (; i + 4 <= n; i += 4) {
+      const o = i << 2;
+      const vp = v128.load(p + o), vt = v128.load(t + o);
+      const p0 = f64x2.min(f64x2.max(f64x2.promote_low_f32x4(vp), lo), hi);
+      const p1 = f64x2.min(f64x2.max(f64x2.promote_low_f32x4(f32x4.shuffle(vp, vp, 2, 3, 2, 3)), lo), hi);
+      const t0 = f64x2.promote_low_f32x4(vt);
+      const t1 = f64x2.promote_low_f32x4(f32x4.shuffle(vt, vt, 2, 3, 2, 3));
+      const g0 = f64x2.div(f64x2.mul(f64x2.sub(p0, t0), vi), f64x2.mul(p0, f64x2.sub(one, p0)));
+      const g1 = f64x2.div(f64x2.mul(f64x2.sub(p1, t1), vi), f64x2.mul(p1, f64x2.sub(one, p1)));
+      v128.store(dp + o, f32x4.shuffle(f32x4.demote_f64x2_zero(g0), f32x4.demote_f64x2_zero(g1), 0, 1, 4, 5));
+    }
+  }
+  for (; i < n; i++) {
+    const o = i << 2;
+    const vp = min(max(<f64>load<f32>(p + o), P_MIN64), 1.0 - P_MIN64);
+    const vt = <f64>load<f32>(t + o);
+    store<f32>(dp + o, <f32>((vp - vt) * inv / (vp * (1.0 - vp))));
+  }
+}
+
+// Fused sigmoid + BCE: dz = (p − t)/(B·N) where p = σ(z) is the forward output; dz, p, t are (B,N)
+export function sigmoid_bce_backward(dz: usize, p: usize, t: usize, B: usize, N: usize): void {
+  diff_scaled(dz, p, t, B * N, <f32>(1.0 / <f64>(B * N)));
+}
+
+// =====================================================================================================
+// Softmax cross-entropy
+// =====================================================================================================
+
+// p, t are (B,N), p a softmax output; returns mean over rows of −Σ t·log max(p, 1e-7)
+export function softmax_ce_loss(p: usize, t: usize, B: usize, N: usize): f64 {
+  const n = B * N;
+  let sum: f64 = 0;
+  let i: usize = 0;
+  if (ASC_FEATURE_SIMD) {
+    const lo = f32x4.splat(P_MIN);
+    let acc = f64x2.splat(0);
+    for (; i + 4 <= n; i += 4) {
+      const o = i << 2;
+      acc = sum4_f64(acc, f32x4.mul(v128.load(t + o), log4(f32x4.max(v128.load(p + o), lo))));
+    }
+    sum = hsum_f64(acc);
+  }
+  for (; i < n; i++) {
+    const o = i << 2;
+    sum += <f64>(load<f32>(t + o) * logf(max(load<f32>(p + o), P_MIN)));
+  }
+  return -sum / <f64>B;
+}
+
+// Fused softmax + cross-entropy: dz = (p − t)/B; dz, p, t are (B,N)
+export function softmax_ce_backward(dz: usize, p: usize, t: usize, B: usize, N: usize): void {
+  diff_scaled(dz, p, t, B * N, <f32>(1.0 / <f64>B));
+}
+
+// out = (p − t)·s over n elements
+function diff_scaled(out: usize, p: usize, t: usize, n: usize, s: f32): void {
+  let i: usize = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vs = f32x4.splat(s);
+    for (; i + 4 <= n; i += 4) {
+      const o = i << 2;
+      v128.store(out + o, f32x4.mul(f32x4.sub(v128.load(p + o), v128.load(t + o)), vs));
+    }
+  }
+  for (; i < n; i++) {
+    const o = i << 2;
+    store<f32>(out + o, (load<f32>(p + o) - load<f32>(t + o)) * s);
+  }
+}
