@@ -72,13 +72,15 @@ export function readIdxFile(path: string, kind?: IdxKind): IdxFile {
   const name = path.split(/[\\/]/).pop() ?? path;
   let bytes: Uint8Array;
   try {
-    bytes = readFileSync(path);
+    const buf = readFileSync(path);
+    bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength); // a plain view, not a Buffer
   } catch (e) {
     throw new SimdnetError(`${name}: cannot read ${path} (${(e as Error).message})`);
   }
   if (name.endsWith('.gz') || (bytes[0] === 0x1f && bytes[1] === 0x8b)) {
     try {
-      bytes = gunzipSync(bytes);
+      const buf = gunzipSync(bytes);
+      bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
     } catch (e) {
       throw new SimdnetError(`${name}: corrupt gzip stream (${(e as Error).message})`);
     }
@@ -125,7 +127,7 @@ export function loadIdxMnist(dir: string): DataSplit {
       images.count === labels.count,
       `${iname} / ${lname}: count mismatch: ${images.count} images but ${labels.count} labels`,
     );
-    return makeDataset(dequantize(images.data), labels.data.slice());
+    return makeDataset(dequantize(images.data), new Uint8Array(labels.data)); // a copy, not a view of the file
   };
   return {
     train: part(paths.trainImages, paths.trainLabels),
