@@ -5,7 +5,7 @@
 // count and count label bytes. Files may be plain or gzipped. Fashion-MNIST uses the same files.
 
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { SimdnetError, check } from '../errors.js';
 import { IMAGE_WIDTH, NUM_CLASSES, makeDataset, type DataSplit, type Dataset } from './dataset.js';
@@ -69,7 +69,7 @@ export function parseIdx(bytes: Uint8Array, fileName: string, kind?: IdxKind): I
 
 /** Reads one IDX file, gunzipping it when it is gzipped (by the .gz name or the 1f 8b gzip magic). */
 export function readIdxFile(path: string, kind?: IdxKind): IdxFile {
-  const name = path.split(/[\\/]/).pop() ?? path;
+  const name = basename(path);
   let bytes: Uint8Array;
   try {
     const buf = readFileSync(path);
@@ -121,11 +121,9 @@ export function loadIdxMnist(dir: string): DataSplit {
   const part = (imagesPath: string, labelsPath: string): Dataset => {
     const images = readIdxFile(imagesPath, 'images');
     const labels = readIdxFile(labelsPath, 'labels');
-    const iname = imagesPath.split(/[\\/]/).pop();
-    const lname = labelsPath.split(/[\\/]/).pop();
     check(
       images.count === labels.count,
-      `${iname} / ${lname}: count mismatch: ${images.count} images but ${labels.count} labels`,
+      `${basename(imagesPath)} / ${basename(labelsPath)}: count mismatch: ${images.count} images but ${labels.count} labels`,
     );
     return makeDataset(dequantize(images.data), new Uint8Array(labels.data)); // a copy, not a view of the file
   };
