@@ -7,10 +7,10 @@ import { SimdnetError } from './errors.js';
 import { DEFAULT_LR, type OptimizerName } from './optimizers.js';
 import { DEEP_STEP, REFERENCE_STEP, measureSteps } from './node/step-bench.js';
 import { denoiseFiles, evaluateFile } from './node/tools.js';
-import { trainJob } from './node/train-job.js';
+import { resumeConfig, trainJob } from './node/train-job.js';
 
 /** Epochs of `npm start`: enough for the quality bar on the bundled data (see README). */
-export const DEFAULT_EPOCHS = 20;
+export const DEFAULT_EPOCHS = 30;
 
 const int = (what: string, min = 1) => (v: string) => {
   const n = Number(v);
@@ -57,11 +57,24 @@ function program(): Command {
     .addOption(backendOption())
     .option('--data <source>', "'bundled' (10,000 digits of the mnist package) or a folder of MNIST IDX files", 'bundled')
     .option('--out <dir>', 'output folder', 'out')
-    .action(async (o) => {
+    .option('--checkpoint-every <n>', 'also write out/checkpoint.simdnet every n batches (always at epoch ends)', int('a batch count', 0), 0)
+    .option('--resume <dir>', "continue the run in <dir> from its checkpoint until --epochs epochs in all (its other settings are kept)")
+    .action(async (o, command: Command) => {
+      if (o.resume !== undefined) {
+        const given = command.options
+          .map((opt) => opt.attributeName())
+          .filter((name) => command.getOptionValueSource(name) === 'cli' && !['resume', 'epochs', 'checkpointEvery'].includes(name));
+        if (given.length) throw new SimdnetError(`--resume keeps the run's own settings; only --epochs and --checkpoint-every may be given with it, not ${given.map((n) => '--' + n.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())).join(', ')}`);
+        const { config, checkpoint } = resumeConfig(o.resume, o.epochs);
+        if (command.getOptionValueSource('checkpointEvery') === 'cli') config.checkpointEvery = o.checkpointEvery;
+        await trainJob(config, console.log, checkpoint);
+        return;
+      }
       const noise = o.noise as NoiseKind;
       const noiseFactor = o.noiseFactor ?? DEFAULT_NOISE_FACTOR[noise];
       if (noise !== 'gaussian' && noiseFactor > 1) throw new SimdnetError(`--noise-factor: ${noise} noise takes a fraction of pixels in [0, 1], got ${noiseFactor}`);
-      await trainJob({ ...o, noise, noiseFactor, lr: o.lr ?? DEFAULT_LR[o.optimizer as OptimizerName] });
+      const { resume: _, ...flags } = o;
+      await trainJob({ ...flags, noise, noiseFactor, lr: o.lr ?? DEFAULT_LR[o.optimizer as OptimizerName] });
     });
 
   cli

@@ -26,9 +26,10 @@ export interface Optimizer {
   readonly name: OptimizerName;
   readonly lr: number;
   step(model: Trainable): void;
-  /** Step count and state blocks (for checkpoints). */
-  state(): { step: number; slots: Tensor[] };
-  setStep(step: number): void;
+  /** Step count and a copy of each state block (for checkpoints). */
+  saveState(): { step: number; slots: Float32Array[] };
+  /** Restores what saveState returned, for this model. */
+  loadState(model: Trainable, state: { step: number; slots: Float32Array[] }): void;
   dispose(): void;
 }
 
@@ -54,20 +55,23 @@ abstract class Stateful implements Optimizer {
   abstract readonly name: OptimizerName;
   protected slots: Tensor[] = [];
   protected t = 0;
-  constructor(readonly lr: number, private readonly slotCount: number) {}
+  constructor(readonly lr: number, protected readonly slotCount: number) {}
 
   protected ensure(model: Trainable): Tensor[] {
     if (this.slots.length === 0) for (let i = 0; i < this.slotCount; i++) this.slots.push(model.backend.alloc(1, model.params.cols));
-    check(this.slots.length === 0 || this.slots[0].backend === model.backend && this.slots[0].cols === model.params.cols,
+    check(this.slots.length === 0 || (this.slots[0].backend === model.backend && this.slots[0].cols === model.params.cols),
       () => `optimizer: its state was made for ${this.slots[0].cols} parameters on ${this.slots[0].backend.name}, this model has ${model.params.cols} on ${model.backend.name}`);
     return this.slots;
   }
   abstract step(model: Trainable): void;
-  state() {
-    return { step: this.t, slots: this.slots };
+  saveState() {
+    return { step: this.t, slots: this.slots.map((s) => s.backend.read(s)) };
   }
-  setStep(step: number): void {
-    this.t = step;
+  loadState(model: Trainable, state: { step: number; slots: Float32Array[] }): void {
+    check(Number.isInteger(state.step) && state.step >= 0, `${this.name} state: expected a step count ≥ 0, got ${state.step}`);
+    check(state.slots.length === this.slotCount, () => `${this.name} state: expected ${this.slotCount} state blocks, got ${state.slots.length}`);
+    if (this.slotCount > 0) this.ensure(model).forEach((slot, i) => model.backend.write(slot, state.slots[i]));
+    this.t = state.step;
   }
   dispose(): void {
     for (const s of this.slots) s.backend.free(s);

@@ -53,13 +53,30 @@ export interface FitOptions {
   seed?: number;
   /** Corrupts the inputs (x) of both sets; targets stay clean. */
   noise?: NoiseOptions | null;
-  /** Start at this epoch (0-based) and batch, for resuming; shuffling and noise of each epoch depend only on seed and epoch. */
-  startEpoch?: number;
-  startBatch?: number;
+  /** Continue a run from a checkpoint's progress (the model and optimizer must hold the checkpoint's state).
+   *  Shuffling and noise of an epoch depend only on the seed and the epoch, so nothing else is needed. */
+  resume?: Progress;
+  /** Calls onCheckpoint every this many batches (and at each epoch's end); 0 = only at epoch ends. */
+  checkpointEvery?: number;
+  /** Called between steps with the progress so far: save the model and optimizer with it to resume later. */
+  onCheckpoint?: (progress: Progress) => void | Promise<void>;
   /** Called after each batch; return false (or a promise of it) to stop training. */
   onBatch?: (info: BatchInfo) => void | boolean | Promise<void | boolean>;
   /** Called after each epoch with its metrics. */
   onEpoch?: (metrics: EpochMetrics) => void | Promise<void>;
+}
+
+/** Where a run stands between two steps: everything a checkpoint needs besides model and optimizer state. */
+export interface Progress {
+  /** The epoch under way (0-based) and the next batch to run in it. */
+  epoch: number;
+  batch: number;
+  /** Running sums of the epoch under way (for its train loss) and its training time so far. */
+  lossSum: number;
+  seen: number;
+  seconds: number;
+  /** Metrics of the finished epochs. */
+  epochs: EpochMetrics[];
 }
 
 export interface History {
@@ -105,19 +122,24 @@ export async function fit(model: Sequential, data: { train: FitSet; test?: FitSe
   const backend = model.backend;
   const lastPartial = count - (batches - 1) * B;
 
-  for (let epoch = options.startEpoch ?? 0; epoch < options.epochs; epoch++) {
-    const started = now();
+  const resume = options.resume;
+  if (resume) history.epochs.push(...resume.epochs);
+  const every = options.checkpointEvery ?? 0;
+  const progress = (epoch: number, batch: number, lossSum: number, seen: number, seconds: number): Progress => ({ epoch, batch, lossSum, seen, seconds, epochs: [...history.epochs] });
+
+  for (let epoch = resume?.epoch ?? 0; epoch < options.epochs; epoch++) {
+    const resuming = resume !== undefined && epoch === resume.epoch;
+    let started = now() - (resuming ? resume.seconds * 1000 : 0);
     const rng = epochRng(seed, epoch);
     for (let i = 0; i < count; i++) order[i] = i;
     rng.shuffle(order);
-    if (options.noise && (epoch === (options.startEpoch ?? 0) || options.noise.fresh !== false)) {
+    if (options.noise && (epoch === (resume?.epoch ?? 0) || options.noise.fresh !== false)) {
       const noiseRng = options.noise.fresh === false ? epochRng(seed, -1) : rng;
       applyNoise(noisyTrain, train.x, options.noise.kind, options.noise.factor, noiseRng);
     }
-    let lossSum = 0;
-    let seen = 0;
-    const firstBatch = epoch === (options.startEpoch ?? 0) ? options.startBatch ?? 0 : 0;
-    for (let b = firstBatch; b < batches; b++) {
+    let lossSum = resuming ? resume.lossSum : 0;
+    let seen = resuming ? resume.seen : 0;
+    for (let b = resuming ? resume.batch : 0; b < batches; b++) {
       const rows = b === batches - 1 ? lastPartial : B;
       backend.gatherRows(model.input(rows), noisyTrain, order, b * B, rows);
       backend.gatherRows(model.target(rows), train.y, order, b * B, rows);
@@ -135,6 +157,12 @@ export async function fit(model: Sequential, data: { train: FitSet; test?: FitSe
           return history;
         }
       }
+      if (options.onCheckpoint && every > 0 && (b + 1) % every === 0 && b + 1 < batches) {
+        if (!model.weightsFinite()) throw divergence(epoch, b, NaN, optimizer.lr);
+        const paused = now();
+        await options.onCheckpoint(progress(epoch, b + 1, lossSum, seen, (paused - started) / 1000));
+        started += now() - paused; // checkpoint writing is not training time
+      }
     }
     if (!model.weightsFinite()) throw divergence(epoch, batches - 1, NaN, optimizer.lr);
     const seconds = (now() - started) / 1000;
@@ -146,6 +174,7 @@ export async function fit(model: Sequential, data: { train: FitSet; test?: FitSe
     metrics.seconds = seconds;
     history.epochs.push(metrics);
     await options.onEpoch?.(metrics);
+    if (options.onCheckpoint) await options.onCheckpoint(progress(epoch + 1, 0, 0, 0, 0));
   }
   return history;
 }

@@ -9,9 +9,12 @@ import type { NoiseKind } from '../data/noise.js';
 import type { LossName } from '../losses.js';
 import { autoencoder } from '../models.js';
 import type { OptimizerName } from '../optimizers.js';
-import { fit, noisyTestInputs, type EpochMetrics } from '../train.js';
+import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from '../checkpoint.js';
+import { SimdnetError } from '../errors.js';
+import { createOptimizer } from '../optimizers.js';
+import { fit, noisyTestInputs, type EpochMetrics, type Progress } from '../train.js';
 import { loadData } from './data-source.js';
-import { saveModel, writeFileAtomic } from './files.js';
+import { readFileChecked, saveModel, writeFileAtomic } from './files.js';
 import { digitGridPng, lossChartSvg } from './pictures.js';
 
 export interface TrainConfig {
@@ -28,30 +31,54 @@ export interface TrainConfig {
   backend: BackendName;
   data: string;
   out: string;
+  /** Also checkpoint every this many batches (a checkpoint is always written at each epoch's end). */
+  checkpointEvery: number;
+}
+
+export const CHECKPOINT_FILE = 'checkpoint.simdnet';
+
+/** The config of the run saved in DIR's checkpoint, to continue it until `epochs` epochs in all. */
+export function resumeConfig(dir: string, epochs: number): { config: TrainConfig; checkpoint: ReturnType<typeof decodeCheckpoint> } {
+  const path = join(dir, CHECKPOINT_FILE);
+  const checkpoint = decodeCheckpoint(readFileChecked(path, 'checkpoint'), path);
+  const config = { ...(checkpoint.checkpoint.config as unknown as TrainConfig), epochs, out: dir };
+  const done = checkpoint.checkpoint.progress.epoch;
+  if (epochs < done) throw new SimdnetError(`--epochs ${epochs}: the run in ${dir} has already trained ${done} epochs (--epochs counts the whole run)`);
+  return { config, checkpoint };
 }
 
 /** How many test digits the samples picture shows. */
 const SAMPLE_COUNT = 10;
 
-export async function trainJob(config: TrainConfig, log: (line: string) => void = console.log): Promise<EpochMetrics[]> {
+export async function trainJob(config: TrainConfig, log: (line: string) => void = console.log, resume?: ReturnType<typeof decodeCheckpoint>): Promise<EpochMetrics[]> {
   const backend = await createBackend(config.backend);
   const data: DataSplit = loadData(config.data);
-  const model = autoencoder(backend, { hidden: config.hidden, activation: config.activation, seed: config.seed });
+  const optimizer = createOptimizer(config.optimizer, { lr: config.lr });
+  const checkpointPath = join(config.out, CHECKPOINT_FILE);
+  const model = resume
+    ? restoreCheckpoint(resume, backend, optimizer, checkpointPath)
+    : autoencoder(backend, { hidden: config.hidden, activation: config.activation, seed: config.seed });
+  const progress: Progress | undefined = resume?.checkpoint.progress;
   log(`simdnet: ${describe(config)} on ${data.train.count} train / ${data.test.count} test digits, backend ${backend.name} (${backend.variant})`);
+  if (progress) log(`resuming ${checkpointPath} at epoch ${progress.epoch + 1}, batch ${progress.batch + 1}`);
+  progress?.epochs.forEach((m) => log(epochLine(m, config.epochs, data.train.count)));
 
   const noise = { kind: config.noise, factor: config.noiseFactor };
   const bar = new SingleBar({ format: ' epoch {epoch} [{bar}] {percentage}% | batch {value}/{total} | loss {loss}', hideCursor: true, clearOnComplete: true, stream: process.stderr }, Presets.shades_classic);
   const test = { x: data.test.images, y: data.test.images };
+  const savedConfig = { ...config, out: undefined };
   const history = await fit(model, { train: { x: data.train.images, y: data.train.images }, test }, {
     epochs: config.epochs,
     batchSize: config.batchSize,
     loss: config.loss,
-    optimizer: config.optimizer,
-    lr: config.lr,
+    optimizer,
     seed: config.seed,
     noise,
+    resume: progress,
+    checkpointEvery: config.checkpointEvery,
+    onCheckpoint: (p) => writeFileAtomic(checkpointPath, encodeCheckpoint(model, optimizer, p, savedConfig)),
     onBatch: ({ epoch, batch, batches, loss }) => {
-      if (batch === 0) bar.start(batches, 0, { epoch: `${epoch + 1}/${config.epochs}`, loss: '…' });
+      if (!bar.isActive) bar.start(batches, batch, { epoch: `${epoch + 1}/${config.epochs}`, loss: '…' });
       if (batch % 8 === 0 || batch === batches - 1) bar.update(batch + 1, { loss: loss.toFixed(4) });
       if (batch === batches - 1) bar.stop();
     },
@@ -63,7 +90,7 @@ export async function trainJob(config: TrainConfig, log: (line: string) => void 
   const totalSeconds = history.epochs.reduce((s, e) => s + e.seconds, 0);
   const metrics = {
     epochs: history.epochs,
-    config: { ...config, out: undefined },
+    config: savedConfig,
     backend: { name: backend.name, variant: backend.variant },
     trainCount: data.train.count,
     testCount: data.test.count,

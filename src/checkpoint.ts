@@ -1,0 +1,44 @@
+// Checkpoints: the model file container with the optimizer's state blocks and the run's progress, so a run
+// stopped at any step boundary resumes to bit-identical weights.
+
+import type { Backend } from './backend/backend.js';
+import { SimdnetError } from './errors.js';
+import { Sequential } from './model.js';
+import { decodeModelFile, encodeModelFile } from './model-file.js';
+import type { Optimizer } from './optimizers.js';
+import type { Progress } from './train.js';
+
+export interface CheckpointMeta {
+  /** Whatever the caller needs to rebuild the run (CLI flags, seeds). */
+  config: Record<string, unknown>;
+  optimizer: { name: string; step: number };
+  progress: Progress;
+}
+
+export function encodeCheckpoint(model: Sequential, optimizer: Optimizer, progress: Progress, config: Record<string, unknown>): Uint8Array {
+  const { step, slots } = optimizer.saveState();
+  const blocks: Record<string, Float32Array> = { weights: model.getWeights() };
+  slots.forEach((slot, i) => (blocks[`optimizer.${i}`] = slot));
+  const checkpoint: CheckpointMeta = { config, optimizer: { name: optimizer.name, step }, progress };
+  return encodeModelFile({ spec: model.spec(), blocks, meta: { checkpoint } });
+}
+
+/** Decodes and validates a checkpoint file. */
+export function decodeCheckpoint(bytes: Uint8Array, name: string): { file: ReturnType<typeof decodeModelFile>; checkpoint: CheckpointMeta } {
+  const file = decodeModelFile(bytes, name);
+  const checkpoint = file.meta.checkpoint as CheckpointMeta | undefined;
+  if (!checkpoint || typeof checkpoint !== 'object' || !checkpoint.progress || !checkpoint.optimizer || !checkpoint.config)
+    throw new SimdnetError(`${name}: a model file, not a checkpoint (no training state in it)`);
+  return { file, checkpoint };
+}
+
+/** A model on `backend` with the checkpoint's weights; restores `optimizer` (which must be of the saved kind). */
+export function restoreCheckpoint(decoded: ReturnType<typeof decodeCheckpoint>, backend: Backend, optimizer: Optimizer, name: string): Sequential {
+  const { file, checkpoint } = decoded;
+  if (checkpoint.optimizer.name !== optimizer.name) throw new SimdnetError(`${name}: the checkpoint holds ${checkpoint.optimizer.name} state, the run uses ${optimizer.name}`);
+  const model = Sequential.fromSpec(file.spec, { backend });
+  model.setWeights(file.blocks.weights);
+  const slots = Object.keys(file.blocks).filter((k) => k.startsWith('optimizer.')).sort((a, b) => Number(a.slice(10)) - Number(b.slice(10))).map((k) => file.blocks[k]);
+  optimizer.loadState(model, { step: checkpoint.optimizer.step, slots });
+  return model;
+}
