@@ -58,16 +58,8 @@ function expectSameDataset(a: Dataset, b: Dataset) {
 // ---- bundled MNIST --------------------------------------------------------------------------------------
 
 describe('bundled MNIST', () => {
-  it('loads 8000/2000 in well under 2 s, then from the cache', () => {
-    let t = performance.now();
+  it('loads 8000/2000 digits', () => {
     const split = loadBundledMnist();
-    const first = performance.now() - t;
-    t = performance.now();
-    loadBundledMnist({ seed: 1 });
-    const second = performance.now() - t;
-    console.log(`loadBundledMnist: first ${first.toFixed(0)} ms, cached ${second.toFixed(0)} ms`);
-    expect(first).toBeLessThan(2000);
-    expect(second).toBeLessThan(first);
     expect(split.train.count).toBe(8000);
     expect(split.test.count).toBe(2000);
     for (const d of [split.train, split.test]) {
@@ -494,23 +486,6 @@ describe('noise', () => {
     expectError(() => applyNoise(out, clean, 'salt-pepper', 2, rng), 'salt-pepper factor', '[0, 1]', '2');
     expectError(() => applyNoise(new Float32Array(9), clean, 'mask', 0.5, rng), '9 values', '10');
     expect(() => applyNoise(out, clean, 'gaussian', 5, rng)).not.toThrow(); // gaussian may exceed 1
-  });
-
-  it('gaussian on 8000×784 values is fast', () => {
-    const clean = new Float32Array(8000 * 784);
-    const src = loadBundledMnist().train.images;
-    clean.set(src.subarray(0, clean.length));
-    const out = new Float32Array(clean.length);
-    const rng = new Rng(8);
-    const times: number[] = [];
-    for (let k = 0; k < 5; k++) {
-      const t = performance.now();
-      applyNoise(out, clean, 'gaussian', 0.3, rng);
-      times.push(performance.now() - t);
-    }
-    const best = Math.min(...times);
-    console.log(`gaussian noise on 6.3M values: ${times.map((t) => t.toFixed(0)).join(', ')} ms`);
-    expect(best).toBeLessThan(400); // ~80 ms on an idle core; generous for shared CI machines
   });
 });
 
