@@ -1,0 +1,496 @@
+// Gradient checks (micrograd / tinygrad test_ops style): every analytic gradient the library computes is
+// compared with central finite differences of the loss, on every backend.
+//
+//   * checkModelGradients: a Sequential + loss. Analytic: zeroGrad, forward, loss(B, loss, true), read grads.
+//     Numeric: for each parameter w_i, (L(w_i + h) − L(w_i − h)) / (2h), where L is recomputed in float64 in
+//     this file from the model's f32 output, and 2h is the actual f32 step (f32(w+h) − f32(w−h)).
+//   * checkLayerGradients: one layer alone, with L = Σ R ⊙ y for a fixed random R (so ∂L/∂y = R); checks
+//     ∂L/∂x as well as the parameter gradients.
+//   * An independent float64 forward (refForward) checks each model's output and loss, and gives the ReLU
+//     pre-activations, so no check straddles a kink: a case is only used when every |z| at a ReLU input is
+//     above KINK_MARGIN ≫ h.
+//   * The 12→5 relu→12 sigmoid autoencoder also gets a float64 forward AND backward written out by hand.
+//
+// Tolerances (f32 forward, f64 loss): |analytic − numeric| ≤ ATOL + RTOL·|numeric|, ATOL = 5e-5, RTOL = 5e-3
+// with h = 1e-2 (smooth nets) or 1e-3 (nets with ReLU). The f32 rounding noise of the loss is ~1e-7, i.e.
+// ~1e-5 in a difference quotient at h = 1e-2; the truncation error is O(h²) ~ 1e-4 relative.
+
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Backend } from '../src/backend/backend.js';
+import { Linear, ReLU, Sigmoid, Softmax, Tanh, type Layer, type LayerSpec } from '../src/layers/index.js';
+import { bce, type Loss, type LossName } from '../src/losses.js';
+import { Sequential } from '../src/model.js';
+import { autoencoder } from '../src/models.js';
+import { Rng } from '../src/random.js';
+import { backendCases, errorOf } from './support/backends.js';
+
+const ATOL = 5e-5;
+const RTOL = 5e-3;
+const KINK_MARGIN = 0.02;
+
+// =====================================================================================================
+// float64 reference: forward of a layer stack and the three losses
+// =====================================================================================================
+
+interface RefPass {
+  /** acts[0] = input, acts[i+1] = output of layer i, each B×width row-major */
+  acts: Float64Array[];
+  /** the smallest |pre-activation| over every ReLU input (Infinity without ReLU) */
+  reluMargin: number;
+}
+
+function refForward(layers: LayerSpec[], weights: ArrayLike<number>, x: ArrayLike<number>, B: number, inputWidth: number): RefPass {
+  let a = Float64Array.from(x);
+  let width = inputWidth;
+  const acts = [a];
+  let reluMargin = Infinity;
+  let off = 0;
+  for (const spec of layers) {
+    let y: Float64Array;
+    if (spec.type === 'linear') {
+      const { in: IN, out: OUT } = spec;
+      y = new Float64Array(B * OUT);
+      for (let r = 0; r < B; r++)
+        for (let j = 0; j < OUT; j++) {
+          let s = weights[off + IN * OUT + j];
+          for (let k = 0; k < IN; k++) s += a[r * IN + k] * weights[off + k * OUT + j];
+          y[r * OUT + j] = s;
+        }
+      off += IN * OUT + OUT;
+      width = OUT;
+    } else if (spec.type === 'softmax') {
+      y = new Float64Array(a.length);
+      for (let r = 0; r < B; r++) {
+        let max = -Infinity;
+        for (let j = 0; j < width; j++) max = Math.max(max, a[r * width + j]);
+        let sum = 0;
+        for (let j = 0; j < width; j++) sum += y[r * width + j] = Math.exp(a[r * width + j] - max);
+        for (let j = 0; j < width; j++) y[r * width + j] /= sum;
+      }
+    } else {
+      const f = { relu: (v: number) => Math.max(v, 0), tanh: Math.tanh, sigmoid: (v: number) => 1 / (1 + Math.exp(-v)) }[spec.type];
+      if (spec.type === 'relu') for (const v of a) reluMargin = Math.min(reluMargin, Math.abs(v));
+      y = a.map(f);
+    }
+    acts.push(y);
+    a = y;
+  }
+  return { acts, reluMargin };
+}
+
+/** The three losses in float64, as documented in backend.ts (means over the batch, clamped logs). */
+function refLoss(name: LossName, p: ArrayLike<number>, t: ArrayLike<number>, B: number): number {
+  let sum = 0;
+  for (let i = 0; i < p.length; i++) {
+    if (name === 'mse') sum += (p[i] - t[i]) ** 2;
+    else if (name === 'bce') {
+      const q = Math.min(Math.max(p[i], 1e-7), 1 - 1e-7);
+      sum -= t[i] * Math.log(q) + (1 - t[i]) * Math.log(1 - q);
+    } else if (t[i] !== 0) sum -= t[i] * Math.log(Math.max(p[i], 1e-7));
+  }
+  return name === 'crossentropy' ? sum / B : sum / p.length;
+}
+
+// =====================================================================================================
+// The reusable checkers
+// =====================================================================================================
+
+interface Mismatch {
+  what: string;
+  analytic: number;
+  numeric: number;
+}
+
+/** Compares two gradient arrays; returns the entries out of tolerance (empty when all agree). */
+function compare(what: string, analytic: ArrayLike<number>, numeric: ArrayLike<number>, atol = ATOL, rtol = RTOL): Mismatch[] {
+  expect(analytic.length).toBe(numeric.length);
+  const bad: Mismatch[] = [];
+  for (let i = 0; i < numeric.length; i++) {
+    const a = analytic[i], n = numeric[i];
+    if (!(Math.abs(a - n) <= atol + rtol * Math.abs(n))) bad.push({ what: `${what}[${i}]`, analytic: a, numeric: n });
+  }
+  return bad;
+}
+
+/** Central difference of f at v[i] (v an f32 array, restored afterwards), with the actual f32 step. */
+function centralDiff(v: Float32Array, i: number, h: number, f: () => number): number {
+  const w = v[i];
+  v[i] = w + h;
+  const up = v[i];
+  const lp = f();
+  v[i] = w - h;
+  const down = v[i];
+  const lm = f();
+  v[i] = w;
+  return (lp - lm) / (up - down);
+}
+
+interface GradCase {
+  model: Sequential;
+  B: number;
+  x: Float32Array;
+  t: Float32Array;
+  /** the loss passed to model.loss (a name, or a Loss object e.g. with fusion disabled) */
+  loss: Loss | LossName;
+  h: number;
+}
+
+/** Checks every parameter gradient of a model against central differences; also checks the model's forward
+ *  output and loss value against the float64 reference. Returns the number of parameters checked. */
+function checkModelGradients({ model, B, x, t, loss, h }: GradCase): number {
+  const be = model.backend;
+  const name: LossName = typeof loss === 'string' ? loss : loss.name;
+  const spec = model.spec();
+  be.write(model.input(B), x);
+  be.write(model.target(B), t);
+
+  const w = model.getWeights();
+  const ref = refForward(spec.layers, w, x, B, spec.inputWidth);
+  if (spec.layers.some((l) => l.type === 'relu')) expect(ref.reluMargin, 'a ReLU input is too close to its kink for finite differences').toBeGreaterThan(KINK_MARGIN);
+
+  // forward and loss value against float64
+  model.zeroGrad();
+  const out = be.read(model.forward(B));
+  const refOut = ref.acts[ref.acts.length - 1];
+  expect(compare('output', out, refOut, 1e-5, 1e-4)).toEqual([]);
+  const value = model.loss(B, loss, true);
+  expect(Math.abs(value - refLoss(name, refOut, t, B))).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(value)));
+  const analytic = be.read(model.grads);
+  expect(analytic.some((g) => g !== 0), 'all gradients are zero').toBe(true);
+
+  // numeric, through the model's own f32 forward with the loss in f64
+  const lossAt = () => {
+    model.setWeights(w);
+    return refLoss(name, be.read(model.forward(B)), t, B);
+  };
+  const numeric = new Float64Array(w.length);
+  for (let i = 0; i < w.length; i++) numeric[i] = centralDiff(w, i, h, lossAt);
+  model.setWeights(w);
+  expect(compare('∂L/∂w', analytic, numeric)).toEqual([]);
+  return w.length;
+}
+
+/** One layer alone: L = Σ R ⊙ layer(x). Checks ∂L/∂x and ∂L/∂params against central differences, and the
+ *  forward against float64. */
+function checkLayerGradients(be: Backend, layer: Layer, inWidth: number, B: number, x: Float32Array, h: number, seed: number): void {
+  const rng = new Rng(seed);
+  const outWidth = layer.outputWidth(inWidth, 'test');
+  const P = layer.paramCount;
+  const params = be.alloc(1, Math.max(P, 1));
+  const grads = be.alloc(1, Math.max(P, 1));
+  const X = be.alloc(B, inWidth), Y = be.alloc(B, outWidth), DY = be.alloc(B, outWidth), DX = be.alloc(B, inWidth);
+  try {
+    layer.bind(be, params.ptr, grads.ptr);
+    const w = new Float32Array(P).map(() => rng.uniform(-1, 1));
+    const R = new Float32Array(B * outWidth).map(() => rng.uniform(-1, 1));
+    if (P > 0) be.write(params, w);
+    be.write(X, x);
+
+    // forward against float64
+    layer.forward(X, Y);
+    const ref = refForward([layer.spec()], w, x, B, inWidth);
+    expect(compare('y', be.read(Y), ref.acts[1], 1e-5, 1e-4)).toEqual([]);
+    if (layer.type === 'relu') expect(ref.reluMargin).toBeGreaterThan(KINK_MARGIN);
+
+    // analytic: dy = R
+    be.write(DY, R);
+    be.kernels.fill(grads.ptr, 0, Math.max(P, 1));
+    layer.backward(X, Y, DY, DX);
+    const dx = be.read(DX);
+    const dw = be.read(grads).subarray(0, P);
+
+    // numeric
+    const L = (xs: Float32Array, ws: Float32Array) => {
+      be.write(X, xs);
+      if (P > 0) be.write(params, ws);
+      layer.forward(X, Y);
+      const y = be.read(Y);
+      let s = 0;
+      for (let i = 0; i < y.length; i++) s += R[i] * y[i];
+      return s;
+    };
+    const xs = x.slice();
+    const numX = new Float64Array(xs.length);
+    for (let i = 0; i < xs.length; i++) numX[i] = centralDiff(xs, i, h, () => L(xs, w));
+    const numW = new Float64Array(P);
+    for (let i = 0; i < P; i++) numW[i] = centralDiff(w, i, h, () => L(xs, w));
+    expect(compare('∂L/∂x', dx, numX)).toEqual([]);
+    expect(compare('∂L/∂w', dw, numW)).toEqual([]);
+    expect(dx.some((g) => g !== 0)).toBe(true);
+  } finally {
+    for (const t of [params, grads, X, Y, DY, DX]) be.free(t);
+  }
+}
+
+// =====================================================================================================
+// Data helpers
+// =====================================================================================================
+
+function uniform(n: number, lo: number, hi: number, rng: Rng): Float32Array {
+  return new Float32Array(n).map(() => rng.uniform(lo, hi));
+}
+
+/** Rows of soft targets that sum to 1 (for cross-entropy), or a one-hot row when `hard`. */
+function distributions(B: number, N: number, rng: Rng, hard = false): Float32Array {
+  const t = new Float32Array(B * N);
+  for (let r = 0; r < B; r++) {
+    if (hard) {
+      t[r * N + rng.int(N)] = 1;
+      continue;
+    }
+    let s = 0;
+    for (let j = 0; j < N; j++) s += t[r * N + j] = rng.uniform(0.05, 1);
+    for (let j = 0; j < N; j++) t[r * N + j] /= s;
+  }
+  return t;
+}
+
+/** The first seed (from `from`) whose model and inputs keep every ReLU input at least KINK_MARGIN from 0. */
+function kinkFreeSeed(build: (seed: number) => { layers: LayerSpec[]; weights: Float32Array; x: Float32Array; B: number; inputWidth: number }, from = 1): number {
+  for (let seed = from; seed < from + 200; seed++) {
+    const c = build(seed);
+    if (refForward(c.layers, c.weights, c.x, c.B, c.inputWidth).reluMargin > 2 * KINK_MARGIN) return seed;
+  }
+  throw new Error('no kink-free seed in 200 tries');
+}
+
+// =====================================================================================================
+// Tests
+// =====================================================================================================
+
+describe.each(backendCases())('gradients on the $label backend', ({ make }) => {
+  let be: Backend;
+  beforeAll(async () => {
+    be = await make();
+  });
+
+  /** A model of `layers`, seeded; inputs x ∈ [−1, 1] from the same seed. */
+  function setup(layers: () => Layer[], B: number, seed: number) {
+    const model = new Sequential(layers(), { backend: be, seed });
+    const rng = new Rng(seed + 1000);
+    const x = uniform(B * model.inputWidth, -1, 1, rng);
+    return { model, x, rng };
+  }
+
+  /** Seed search for models with ReLU: build the model for each candidate seed, keep the first without kinks. */
+  function setupKinkFree(layers: () => Layer[], B: number) {
+    const seed = kinkFreeSeed((s) => {
+      const { model, x } = setup(layers, B, s);
+      const c = { layers: model.spec().layers, weights: model.getWeights(), x, B, inputWidth: model.inputWidth };
+      model.dispose();
+      return c;
+    });
+    return setup(layers, B, seed);
+  }
+
+  describe('single layers: ∂L/∂x and ∂L/∂params for L = Σ R ⊙ y', () => {
+    const B = 3;
+    it('Linear(5, 4)', () => {
+      const rng = new Rng(11);
+      checkLayerGradients(be, new Linear(5, 4), 5, B, uniform(B * 5, -1, 1, rng), 1e-2, 12);
+    });
+    it('ReLU (inputs kept ≥ 0.1 away from the kink)', () => {
+      const rng = new Rng(13);
+      const x = uniform(B * 6, 0.1, 1, rng).map((v, i) => (i % 3 === 0 ? -v : v));
+      checkLayerGradients(be, new ReLU(), 6, B, x, 1e-3, 14);
+    });
+    it('Tanh', () => {
+      checkLayerGradients(be, new Tanh(), 6, B, uniform(B * 6, -2, 2, new Rng(15)), 1e-2, 16);
+    });
+    it('Sigmoid', () => {
+      checkLayerGradients(be, new Sigmoid(), 6, B, uniform(B * 6, -3, 3, new Rng(17)), 1e-2, 18);
+    });
+    it('Softmax (row-wise)', () => {
+      checkLayerGradients(be, new Softmax(), 5, B, uniform(B * 5, -2, 2, new Rng(19)), 1e-2, 20);
+    });
+  });
+
+  it('Linear alone with mse', () => {
+    const { model, x, rng } = setup(() => [new Linear(6, 4)], 5, 3);
+    const n = checkModelGradients({ model, B: 5, x, t: uniform(5 * 4, -1, 1, rng), loss: 'mse', h: 1e-2 });
+    expect(n).toBe(6 * 4 + 4);
+    model.dispose();
+  });
+
+  describe('each activation between two Linears (mse)', () => {
+    it('relu', () => {
+      const { model, x, rng } = setupKinkFree(() => [new Linear(4, 6), new ReLU(), new Linear(6, 3)], 4);
+      checkModelGradients({ model, B: 4, x, t: uniform(4 * 3, -1, 1, rng), loss: 'mse', h: 1e-3 });
+      model.dispose();
+    });
+    it('tanh', () => {
+      const { model, x, rng } = setup(() => [new Linear(4, 6), new Tanh(), new Linear(6, 3)], 4, 5);
+      checkModelGradients({ model, B: 4, x, t: uniform(4 * 3, -1, 1, rng), loss: 'mse', h: 1e-2 });
+      model.dispose();
+    });
+    it('sigmoid', () => {
+      const { model, x, rng } = setup(() => [new Linear(4, 6), new Sigmoid(), new Linear(6, 3)], 4, 6);
+      checkModelGradients({ model, B: 4, x, t: uniform(4 * 3, -1, 1, rng), loss: 'mse', h: 1e-2 });
+      model.dispose();
+    });
+    it('softmax', () => {
+      const { model, x, rng } = setup(() => [new Linear(4, 6), new Softmax(), new Linear(6, 3)], 4, 7);
+      checkModelGradients({ model, B: 4, x, t: uniform(4 * 3, -1, 1, rng), loss: 'mse', h: 1e-2 });
+      model.dispose();
+    });
+  });
+
+  describe('each loss', () => {
+    it('mse through an output Sigmoid (unfused: mse_backward then sigmoid_backward)', () => {
+      const { model, x, rng } = setup(() => [new Linear(5, 4), new Sigmoid()], 3, 8);
+      checkModelGradients({ model, B: 3, x, t: uniform(3 * 4, 0, 1, rng), loss: 'mse', h: 1e-2 });
+      model.dispose();
+    });
+    it('bce fused with the output Sigmoid (p − t)', () => {
+      const { model, x, rng } = setup(() => [new Linear(5, 4), new Sigmoid()], 3, 9);
+      checkModelGradients({ model, B: 3, x, t: uniform(3 * 4, 0, 1, rng), loss: 'bce', h: 1e-2 });
+      model.dispose();
+    });
+    it('bce unfused through Sigmoid (bce_backward then sigmoid_backward)', () => {
+      const { model, x, rng } = setup(() => [new Linear(5, 4), new Sigmoid()], 3, 9);
+      const unfused: Loss = { ...bce, fusedGradient: undefined };
+      checkModelGradients({ model, B: 3, x, t: uniform(3 * 4, 0, 1, rng), loss: unfused, h: 1e-2 });
+      model.dispose();
+    });
+    it('bce unfused through a Softmax output (bce_backward then softmax_backward)', () => {
+      const { model, x, rng } = setup(() => [new Linear(5, 4), new Tanh(), new Linear(4, 4), new Softmax()], 3, 10);
+      checkModelGradients({ model, B: 3, x, t: uniform(3 * 4, 0, 1, rng), loss: 'bce', h: 1e-2 });
+      model.dispose();
+    });
+    it('crossentropy fused with Softmax, soft targets', () => {
+      const { model, x, rng } = setup(() => [new Linear(5, 4), new Tanh(), new Linear(4, 6), new Softmax()], 4, 11);
+      checkModelGradients({ model, B: 4, x, t: distributions(4, 6, rng), loss: 'crossentropy', h: 1e-2 });
+      model.dispose();
+    });
+    it('crossentropy fused with Softmax, one-hot targets', () => {
+      const { model, x, rng } = setup(() => [new Linear(5, 6), new Softmax()], 4, 12);
+      checkModelGradients({ model, B: 4, x, t: distributions(4, 6, rng, true), loss: 'crossentropy', h: 1e-2 });
+      model.dispose();
+    });
+    it('crossentropy without a Softmax output is refused', async () => {
+      const { model, x } = setup(() => [new Linear(5, 6), new Sigmoid()], 2, 13);
+      be.write(model.input(2), x);
+      model.forward(2);
+      expect(await errorOf(() => model.loss(2, 'crossentropy', true))).toMatch(/Softmax/);
+      model.dispose();
+    });
+  });
+
+  it('a whole Sequential 7→5 tanh→4 relu→7 sigmoid with bce', () => {
+    const layers = () => [new Linear(7, 5), new Tanh(), new Linear(5, 4), new ReLU(), new Linear(4, 7), new Sigmoid()];
+    const { model, x, rng } = setupKinkFree(layers, 4);
+    const n = checkModelGradients({ model, B: 4, x, t: uniform(4 * 7, 0, 1, rng), loss: 'bce', h: 1e-3 });
+    expect(n).toBe(7 * 5 + 5 + 5 * 4 + 4 + 4 * 7 + 7);
+    model.dispose();
+  });
+
+  it('gradients accumulate across backward calls until zeroGrad', () => {
+    const { model, x, rng } = setup(() => [new Linear(4, 3), new Sigmoid()], 2, 14);
+    be.write(model.input(2), x);
+    be.write(model.target(2), uniform(6, 0, 1, rng));
+    model.zeroGrad();
+    model.forward(2);
+    model.loss(2, 'bce', true);
+    const once = be.read(model.grads);
+    model.forward(2);
+    model.loss(2, 'bce', true);
+    const twice = be.read(model.grads);
+    for (let i = 0; i < once.length; i++) expect(twice[i]).toBeCloseTo(2 * once[i], 6);
+    model.zeroGrad();
+    expect(be.read(model.grads).every((g) => g === 0)).toBe(true);
+    model.dispose();
+  });
+
+  // ---------------------------------------------------------------------------------------------------
+  // The autoencoder at small size: a float64 forward and backward written out in full
+  // ---------------------------------------------------------------------------------------------------
+
+  describe.each(['bce', 'mse'] as const)('12→5 relu→12 sigmoid autoencoder, batch 3, %s: float64 reference forward + backward', (lossName) => {
+    const N = 12, H = 5, B = 3;
+
+    function reference(w: Float32Array, x: Float32Array, t: Float32Array) {
+      // the flat block: W1 (N,H) row-major, b1 (H), W2 (H,N), b2 (N)
+      const W1 = (k: number, j: number) => w[k * H + j];
+      const b1 = (j: number) => w[N * H + j];
+      const o2 = N * H + H;
+      const W2 = (k: number, j: number) => w[o2 + k * N + j];
+      const b2 = (j: number) => w[o2 + H * N + j];
+      const z1 = new Float64Array(B * H), a1 = new Float64Array(B * H), p = new Float64Array(B * N);
+      for (let r = 0; r < B; r++)
+        for (let j = 0; j < H; j++) {
+          let s = b1(j);
+          for (let k = 0; k < N; k++) s += x[r * N + k] * W1(k, j);
+          z1[r * H + j] = s;
+          a1[r * H + j] = Math.max(s, 0);
+        }
+      for (let r = 0; r < B; r++)
+        for (let j = 0; j < N; j++) {
+          let s = b2(j);
+          for (let k = 0; k < H; k++) s += a1[r * H + k] * W2(k, j);
+          p[r * N + j] = 1 / (1 + Math.exp(-s));
+        }
+      let loss = 0;
+      const dz2 = new Float64Array(B * N);
+      for (let i = 0; i < B * N; i++) {
+        if (lossName === 'bce') {
+          loss -= t[i] * Math.log(p[i]) + (1 - t[i]) * Math.log(1 - p[i]);
+          dz2[i] = (p[i] - t[i]) / (B * N); // d/dz of the mean BCE through the sigmoid
+        } else {
+          loss += (p[i] - t[i]) ** 2;
+          dz2[i] = ((2 * (p[i] - t[i])) / (B * N)) * p[i] * (1 - p[i]);
+        }
+      }
+      loss /= B * N;
+      const g = new Float64Array(w.length);
+      // layer 2: dW2 = a1ᵀ dz2, db2 = Σ_rows dz2, da1 = dz2 W2ᵀ
+      const da1 = new Float64Array(B * H);
+      for (let r = 0; r < B; r++)
+        for (let j = 0; j < N; j++) {
+          const d = dz2[r * N + j];
+          g[o2 + H * N + j] += d;
+          for (let k = 0; k < H; k++) {
+            g[o2 + k * N + j] += a1[r * H + k] * d;
+            da1[r * H + k] += d * W2(k, j);
+          }
+        }
+      // ReLU, then layer 1
+      for (let r = 0; r < B; r++)
+        for (let j = 0; j < H; j++) {
+          const d = z1[r * H + j] > 0 ? da1[r * H + j] : 0;
+          g[N * H + j] += d;
+          for (let k = 0; k < N; k++) g[k * H + j] += x[r * N + k] * d;
+        }
+      return { loss, p, grads: g, z1 };
+    }
+
+    it('loss, output and every gradient match the reference; the gradients match finite differences', () => {
+      const rng = new Rng(2024);
+      // digit-like inputs: mostly 0, some pixels on; clean target = input (the autoencoder's job)
+      const t = new Float32Array(B * N).map(() => (rng.next() < 0.4 ? rng.uniform(0.3, 1) : 0));
+      const x = t.map((v) => Math.min(1, Math.max(0, v + 0.3 * rng.normal())));
+      let model!: Sequential;
+      let ref!: ReturnType<typeof reference>;
+      for (let seed = 1; ; seed++) {
+        model = autoencoder(be, { width: N, hidden: [H], seed });
+        ref = reference(model.getWeights(), x, t);
+        if (ref.z1.every((z) => Math.abs(z) > 2 * KINK_MARGIN)) break;
+        model.dispose();
+        expect(seed).toBeLessThan(200);
+      }
+      expect(model.paramCount).toBe(N * H + H + H * N + N);
+      be.write(model.input(B), x);
+      be.write(model.target(B), t);
+      model.zeroGrad();
+      const out = be.read(model.forward(B));
+      expect(compare('p', out, ref.p, 1e-6, 1e-5)).toEqual([]);
+      const value = model.loss(B, lossName, true);
+      expect(Math.abs(value - ref.loss)).toBeLessThanOrEqual(1e-6 * ref.loss);
+      const grads = be.read(model.grads);
+      // f32 forward/backward vs f64: agreement to ~1e-6 absolute on gradients of size ~1e-2
+      expect(compare('∂L/∂w', grads, ref.grads, 2e-6, 1e-4)).toEqual([]);
+      // and the same model through the generic finite-difference checker
+      checkModelGradients({ model, B, x, t, loss: lossName, h: 1e-3 });
+      model.dispose();
+    });
+  });
+});

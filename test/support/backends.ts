@@ -1,0 +1,30 @@
+// The backends every numeric test runs on: the js reference and each wasm build this runtime can run
+// (Node 20 runs simd and scalar; relaxed-simd only behind a flag).
+
+import type { Backend } from '../../src/backend/backend.js';
+import { SimdnetError } from '../../src/errors.js';
+import { createJsBackend } from '../../src/backend/js.js';
+import { availableWasmVariants, createWasmBackend } from '../../src/backend/wasm.js';
+
+export interface BackendCase {
+  label: string;
+  make: () => Promise<Backend>;
+}
+
+export function backendCases(): BackendCase[] {
+  return [
+    { label: 'js', make: createJsBackend },
+    ...availableWasmVariants().map((variant) => ({ label: `wasm ${variant}`, make: () => createWasmBackend({ variant }) })),
+  ];
+}
+
+/** Runs fn (sync or async), expects a SimdnetError and returns its message. */
+export async function errorOf(fn: () => unknown): Promise<string> {
+  try {
+    await fn();
+  } catch (e) {
+    if (!(e instanceof SimdnetError)) throw new Error(`expected a SimdnetError, got ${(e as Error)?.name}: ${(e as Error)?.message}`);
+    return e.message;
+  }
+  throw new Error('expected a SimdnetError, nothing was thrown');
+}
