@@ -1,0 +1,59 @@
+// The settings form: reads it into a TrainConfig, and prefills it from the URL (?hidden=32&epochs=1&train=2000
+// &backend=js&…, every field by its name), so a run can be linked to or scripted by the browser test.
+
+import type { TrainConfig } from './protocol.js';
+
+const DEFAULT_LR: Record<string, string> = { adam: '0.001', momentum: '0.01', sgd: '0.1' };
+const DEFAULT_FACTOR: Record<string, string> = { gaussian: '0.3', 'salt-pepper': '0.2', mask: '0.3' };
+
+export function prefillFromUrl(form: HTMLFormElement, search: string): void {
+  const params = new URLSearchParams(search);
+  for (const [name, value] of params) {
+    const el = form.elements.namedItem(name);
+    if (el instanceof RadioNodeList) el.value = value;
+    else if (el instanceof HTMLInputElement || el instanceof HTMLSelectElement) {
+      if (el instanceof HTMLSelectElement && ![...el.options].some((o) => o.value === value)) el.add(new Option(value, value));
+      el.value = value;
+    }
+  }
+  // pick sensible defaults when the optimizer or noise kind changes, unless the URL set the number
+  if (!params.has('lr')) field(form, 'lr').value = DEFAULT_LR[field(form, 'optimizer').value];
+  if (!params.has('factor')) field(form, 'factor').value = DEFAULT_FACTOR[field(form, 'noise').value];
+  field(form, 'optimizer').addEventListener('change', () => (field(form, 'lr').value = DEFAULT_LR[field(form, 'optimizer').value]));
+  field(form, 'noise').addEventListener('change', () => (field(form, 'factor').value = DEFAULT_FACTOR[field(form, 'noise').value]));
+}
+
+function field(form: HTMLFormElement, name: string): HTMLInputElement {
+  return form.elements.namedItem(name) as HTMLInputElement;
+}
+
+/** The form as a TrainConfig, or an error message naming the bad field. */
+export function readConfig(form: HTMLFormElement, reportEvery = 10): TrainConfig | string {
+  const v = (name: string) => (form.elements.namedItem(name) as HTMLInputElement | RadioNodeList).value.trim();
+  const hidden = v('hidden').split(',').map((s) => Number(s.trim()));
+  if (!hidden.length || !hidden.every((h) => Number.isInteger(h) && h > 0 && h <= 4096)) return `hidden sizes: expected comma-separated integers 1..4096, got "${v('hidden')}"`;
+  const num = (name: string, ok: (x: number) => boolean, what: string) => {
+    const x = Number(v(name));
+    if (!ok(x)) throw new Error(`${name}: expected ${what}, got "${v(name)}"`);
+    return x;
+  };
+  try {
+    const noise = v('noise') as TrainConfig['noise']['kind'];
+    return {
+      hidden,
+      activation: v('activation') as TrainConfig['activation'],
+      loss: v('loss') as TrainConfig['loss'],
+      optimizer: v('optimizer') as TrainConfig['optimizer'],
+      lr: num('lr', (x) => x > 0 && Number.isFinite(x), 'a positive number'),
+      batchSize: num('batch', (x) => Number.isInteger(x) && x > 0, 'a positive integer'),
+      epochs: num('epochs', (x) => Number.isInteger(x) && x > 0, 'a positive integer'),
+      noise: { kind: noise, factor: num('factor', (x) => x >= 0 && (noise === 'gaussian' || x <= 1), noise === 'gaussian' ? 'a number ≥ 0' : 'a fraction in 0..1') },
+      backend: v('backend') as TrainConfig['backend'],
+      seed: num('seed', (x) => Number.isInteger(x) && x >= 0 && x <= 0xffffffff, 'an integer ≥ 0'),
+      trainCount: num('train', (x) => Number.isInteger(x) && x > 0, 'a positive integer'),
+      reportEvery,
+    };
+  } catch (e) {
+    return (e as Error).message;
+  }
+}

@@ -1,0 +1,308 @@
+// The page: wires the settings form and buttons to the training worker and draws what it reports (stats,
+// progress, loss chart, digit grid, single-digit inspector, drawing pad). No training happens on this thread.
+// The run's numbers are also kept on `window.simdnet` (and the state on <body data-state>) for the browser test.
+
+import type { EpochMetrics } from '../src/index.js';
+import { renderChart, type ChartData } from './chart.js';
+import { prefillFromUrl, readConfig } from './controls.js';
+import { drawDigit, drawDigitRow, litPixels } from './digits.js';
+import { drawPad } from './draw-pad.js';
+import type { FromWorker, Grid, ToWorker, TrainConfig } from './protocol.js';
+
+type State = 'loading' | 'ready' | 'training' | 'paused' | 'done' | 'stopped' | 'error';
+
+/** What the page shows, readable by scripts (the browser test reads it). */
+const demo = {
+  state: 'loading' as State,
+  variant: '',
+  config: undefined as TrainConfig | undefined,
+  /** Test metrics of the untrained model (epoch 0) and after each epoch. */
+  baseline: undefined as EpochMetrics | undefined,
+  epochs: [] as EpochMetrics[],
+  /** Loss of each of the first batches of the run. */
+  firstLosses: [] as number[],
+  samplesPerSec: 0,
+  /** Lit pixels (> 0.1) in each row of the ten-digit grid. */
+  lit: { clean: 0, noisy: 0, denoised: 0 },
+  loaded: undefined as { name: string; metrics: EpochMetrics } | undefined,
+  errors: [] as string[],
+};
+(window as unknown as { simdnet: typeof demo }).simdnet = demo;
+
+const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
+const form = $<HTMLFormElement>('controls');
+const startBtn = $<HTMLButtonElement>('start');
+const pauseBtn = $<HTMLButtonElement>('pause');
+const stopBtn = $<HTMLButtonElement>('stop');
+const downloadBtn = $<HTMLButtonElement>('download');
+const loadInput = $<HTMLInputElement>('load');
+const chartSvg = document.getElementById('chart') as unknown as SVGSVGElement;
+const tbody = document.querySelector('#epochs tbody') as HTMLTableSectionElement;
+const pick = $<HTMLInputElement>('pick');
+const pickN = $<HTMLInputElement>('pick-n');
+
+const chart: ChartData = { running: [], train: [], test: [], epochs: 10 };
+let chartQueued = false;
+let hasModel = false;
+let labels: Uint8Array | undefined;
+
+const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
+const send = (msg: ToWorker, transfer: Transferable[] = []) => worker.postMessage(msg, transfer);
+
+// ---- formatting ------------------------------------------------------------------------------------------
+
+const f4 = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(4));
+const db = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '–' : `${x.toFixed(1)} dB`);
+const int = (x: number) => Math.round(x).toLocaleString('en-US');
+
+function setText(id: string, text: string): void {
+  $(id).textContent = text;
+}
+
+function message(text: string, error = false): void {
+  const el = $('message');
+  el.textContent = text;
+  el.classList.toggle('error', error);
+}
+
+function setState(state: State): void {
+  demo.state = state;
+  document.body.dataset.state = state;
+  const busy = state === 'training' || state === 'paused';
+  startBtn.disabled = busy || state === 'loading' || state === 'error';
+  pauseBtn.disabled = !busy;
+  stopBtn.disabled = !busy;
+  pauseBtn.textContent = state === 'paused' ? 'Resume' : 'Pause';
+  downloadBtn.disabled = !hasModel || busy;
+  $('load-label').classList.toggle('disabled', busy);
+  loadInput.disabled = busy;
+  for (const el of form.querySelectorAll('fieldset:not(.files) :is(input, select)')) (el as HTMLInputElement).disabled = busy;
+}
+
+function drawChart(): void {
+  if (chartQueued) return;
+  chartQueued = true;
+  requestAnimationFrame(() => {
+    chartQueued = false;
+    renderChart(chartSvg, chart);
+  });
+}
+
+function showGrid(grid: Grid): void {
+  drawDigitRow($('g-clean'), grid.clean);
+  drawDigitRow($('g-noisy'), grid.noisy);
+  drawDigitRow($('g-denoised'), grid.denoised);
+  demo.lit = { clean: litPixels(grid.clean), noisy: litPixels(grid.noisy), denoised: litPixels(grid.denoised) };
+}
+
+function showMetrics(m: EpochMetrics): void {
+  setText('s-test', f4(m.testLoss));
+  setText('s-psnr', `${db(m.psnrNoisy)} → ${db(m.psnrDenoised)}`);
+}
+
+function addEpochRow(m: EpochMetrics): void {
+  const row = tbody.insertRow();
+  for (const cell of [String(m.epoch), f4(m.trainLoss), f4(m.testLoss), m.testMse.toFixed(5), db(m.psnrNoisy), db(m.psnrDenoised), m.seconds ? m.seconds.toFixed(2) : '–'])
+    row.insertCell().textContent = cell;
+}
+
+function progress(done: number, total: number, text: string): void {
+  $('bar').style.width = `${Math.min(100, (100 * done) / Math.max(1, total)).toFixed(2)}%`;
+  setText('bar-text', text);
+}
+
+function inspect(): void {
+  if (!labels || !demo.config) return;
+  send({ type: 'inspect', index: Number(pick.value), noise: demo.config.noise, seed: demo.config.seed });
+}
+
+// ---- worker messages -------------------------------------------------------------------------------------
+
+worker.onmessage = (e: MessageEvent<FromWorker>) => {
+  const msg = e.data;
+  switch (msg.type) {
+    case 'ready': {
+      labels = msg.labels;
+      $('badge-data').textContent = `${int(msg.trainCount)} train / ${int(msg.testCount)} test digits`;
+      pick.max = pickN.max = String(msg.testCount - 1);
+      setState('ready');
+      const config = readConfig(form);
+      if (typeof config !== 'string') (demo.config = config), inspect();
+      message('Ready. Choose the settings and press Train.');
+      return;
+    }
+    case 'started': {
+      demo.variant = msg.variant;
+      demo.baseline = msg.baseline;
+      hasModel = true;
+      const badge = $('badge-backend');
+      badge.textContent = msg.variant === 'js' ? 'JavaScript backend' : `WebAssembly · ${msg.variant}`;
+      badge.classList.add('ok');
+      chart.test.push([0, msg.baseline.testLoss]);
+      showMetrics(msg.baseline);
+      showGrid(msg.grid);
+      addEpochRow(msg.baseline);
+      drawChart();
+      message(`Training ${int(msg.params)} parameters on ${msg.variant === 'js' ? 'the JavaScript backend' : `WebAssembly (${msg.variant})`}…`);
+      return;
+    }
+    case 'progress': {
+      const p = msg.progress;
+      const total = demo.config!.epochs;
+      demo.firstLosses = p.firstLosses;
+      demo.samplesPerSec = p.samplesPerSec;
+      chart.running.push([p.epoch + p.batch / p.batches, p.runningLoss]);
+      setText('s-epoch', `${p.epoch + 1} / ${total}`);
+      setText('s-rate', int(p.samplesPerSec));
+      setText('s-train', f4(p.runningLoss));
+      progress(p.epoch * p.batches + p.batch, total * p.batches, `epoch ${p.epoch + 1} · batch ${p.batch} / ${p.batches}`);
+      drawChart();
+      return;
+    }
+    case 'epoch': {
+      const m = msg.metrics;
+      demo.epochs.push(m);
+      demo.samplesPerSec = msg.samplesPerSec;
+      chart.train.push([m.epoch, m.trainLoss]);
+      chart.test.push([m.epoch, m.testLoss]);
+      setText('s-train', f4(m.trainLoss));
+      showMetrics(m);
+      showGrid(msg.grid);
+      addEpochRow(m);
+      drawChart();
+      inspect();
+      return;
+    }
+    case 'state':
+      setState(msg.state);
+      message(msg.state === 'paused' ? 'Paused. The model so far can be inspected and downloaded after you stop.' : 'Training…');
+      return;
+    case 'done': {
+      demo.samplesPerSec = msg.samplesPerSec;
+      setState(msg.stopped ? 'stopped' : 'done');
+      const last = demo.epochs.at(-1);
+      message(
+        (msg.stopped ? 'Stopped. ' : 'Done. ') +
+          (last ? `Test loss ${f4(demo.baseline?.testLoss)} → ${f4(last.testLoss)}, PSNR ${db(last.psnrNoisy)} → ${db(last.psnrDenoised)}. ` : '') +
+          `${int(msg.samplesPerSec)} samples/s.`,
+      );
+      if (!msg.stopped) progress(1, 1, 'done');
+      inspect();
+      return;
+    }
+    case 'inspected': {
+      drawDigit($('p-clean'), msg.clean);
+      drawDigit($('p-noisy'), msg.noisy);
+      drawDigit($('p-denoised'), msg.denoised);
+      setText('pick-label', `test digit #${msg.index} · a ${msg.label}`);
+      return;
+    }
+    case 'denoised':
+      if (msg.id === padId) drawDigit($('pad-noisy'), msg.noisy), drawDigit($('pad-out'), msg.denoised);
+      return;
+    case 'model': {
+      const url = URL.createObjectURL(new Blob([msg.bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
+      const a = Object.assign(document.createElement('a'), { href: url, download: 'model.simdnet' });
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      setText('file-note', `model.simdnet, ${int(msg.bytes.length)} bytes`);
+      return;
+    }
+    case 'loaded': {
+      hasModel = true;
+      demo.loaded = { name: msg.name, metrics: msg.metrics };
+      demo.variant = msg.variant;
+      showMetrics(msg.metrics);
+      showGrid(msg.grid);
+      setState(demo.state === 'loading' ? 'ready' : demo.state);
+      const shape = ['784', ...msg.hidden, '784'].join(' → ');
+      setText('file-note', `${msg.name}: ${shape}, ${int(msg.params)} parameters`);
+      message(`Loaded ${msg.name}. Test loss ${f4(msg.metrics.testLoss)}, PSNR ${db(msg.metrics.psnrNoisy)} → ${db(msg.metrics.psnrDenoised)} with the current noise settings.`);
+      inspect();
+      return;
+    }
+    case 'error':
+      demo.errors.push(msg.message);
+      message(msg.message, true);
+      if (demo.state === 'training' || demo.state === 'paused' || demo.state === 'loading') setState(labels ? 'ready' : 'error');
+      return;
+  }
+};
+worker.onerror = (e) => {
+  demo.errors.push(e.message);
+  message(`The worker failed: ${e.message}`, true);
+  setState('error');
+};
+
+// ---- controls --------------------------------------------------------------------------------------------
+
+form.addEventListener('submit', (e) => {
+  e.preventDefault();
+  const config = readConfig(form);
+  if (typeof config === 'string') return message(config, true);
+  demo.config = config;
+  Object.assign(demo, { epochs: [], firstLosses: [], samplesPerSec: 0, baseline: undefined, loaded: undefined });
+  Object.assign(chart, { running: [], train: [], test: [], epochs: config.epochs });
+  tbody.replaceChildren();
+  setText('s-epoch', `0 / ${config.epochs}`);
+  setText('s-rate', '–');
+  setText('s-train', '–');
+  progress(0, 1, 'starting…');
+  drawChart();
+  setState('training');
+  message('Preparing the model…');
+  send({ type: 'start', config });
+});
+
+pauseBtn.addEventListener('click', () => {
+  pauseBtn.disabled = true; // re-enabled when the worker confirms
+  send({ type: demo.state === 'paused' ? 'resume' : 'pause' });
+});
+stopBtn.addEventListener('click', () => {
+  stopBtn.disabled = pauseBtn.disabled = true;
+  message('Stopping…');
+  send({ type: 'stop' });
+});
+downloadBtn.addEventListener('click', () => send({ type: 'download' }));
+loadInput.addEventListener('change', async () => {
+  const file = loadInput.files?.[0];
+  if (!file) return;
+  const config = readConfig(form);
+  if (typeof config === 'string') return message(config, true);
+  demo.config = config;
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  loadInput.value = '';
+  send({ type: 'load', bytes, name: file.name, config }, [bytes.buffer]);
+});
+
+const onPick = (value: string) => {
+  pick.value = pickN.value = value;
+  inspect();
+};
+pick.addEventListener('input', () => onPick(pick.value));
+pickN.addEventListener('change', () => onPick(pickN.value));
+$('pick-random').addEventListener('click', () => onPick(String(Math.floor(Math.random() * (Number(pick.max) + 1)))));
+
+let padId = 0;
+const pad = drawPad($<HTMLCanvasElement>('pad'), (pixels) => {
+  const config = readConfig(form);
+  if (typeof config === 'string') return;
+  send({ type: 'denoise', id: ++padId, pixels, noise: config.noise });
+});
+$('pad-clear').addEventListener('click', () => {
+  pad.clear();
+  padId++;
+  for (const id of ['pad-noisy', 'pad-out']) drawDigit($(id), new Float32Array(784));
+});
+
+// ---- start -----------------------------------------------------------------------------------------------
+
+prefillFromUrl(form, location.search);
+for (const id of ['p-clean', 'p-noisy', 'p-denoised', 'pad-noisy', 'pad-out']) drawDigit($(id), new Float32Array(784));
+for (const id of ['g-clean', 'g-noisy', 'g-denoised']) drawDigitRow($(id), new Float32Array(784 * 10));
+renderChart(chartSvg, chart);
+new ResizeObserver(() => drawChart()).observe(chartSvg);
+setState('loading');
+send({ type: 'init', dataUrl: new URL('mnist-10k.sdmn', document.baseURI).href });

@@ -1,0 +1,67 @@
+// The messages between the page (main.ts) and the training worker (worker.ts). Images travel as Float32Array
+// rows of 784 pixels in 0..1.
+
+import type { BackendName, EpochMetrics, LossName, NoiseKind, OptimizerName } from '../src/index.js';
+
+export interface TrainConfig {
+  hidden: number[];
+  activation: 'relu' | 'tanh' | 'sigmoid';
+  loss: Extract<LossName, 'bce' | 'mse'>;
+  optimizer: OptimizerName;
+  lr: number;
+  batchSize: number;
+  epochs: number;
+  noise: { kind: NoiseKind; factor: number };
+  backend: BackendName;
+  /** Seeds the weights, the shuffling and the noise. */
+  seed: number;
+  /** Train on the first N digits of the 8,000 (all when 0); the 2,000 test digits are always all used. */
+  trainCount: number;
+  /** Post the running train loss every this many batches. */
+  reportEvery: number;
+}
+
+/** Ten test digits, one per class: clean, noisy (the test noise) and the model's output. */
+export interface Grid {
+  clean: Float32Array;
+  noisy: Float32Array;
+  denoised: Float32Array;
+}
+
+export type ToWorker =
+  | { type: 'init'; dataUrl: string }
+  | { type: 'start'; config: TrainConfig }
+  | { type: 'pause' }
+  | { type: 'resume' }
+  | { type: 'stop' }
+  /** Denoise test digit `index` with the given noise (noisy input drawn from `seed`). */
+  | { type: 'inspect'; index: number; noise: TrainConfig['noise']; seed: number }
+  /** Add noise to any 784-pixel image (the drawing pad) and denoise it. */
+  | { type: 'denoise'; id: number; pixels: Float32Array; noise: TrainConfig['noise'] }
+  | { type: 'download' }
+  | { type: 'load'; bytes: Uint8Array; name: string; config: TrainConfig };
+
+export interface Progress {
+  epoch: number;
+  batch: number;
+  batches: number;
+  /** Mean train loss of the batches since the last report. */
+  runningLoss: number;
+  /** Training throughput since the run started, evaluation and pauses excluded. */
+  samplesPerSec: number;
+  /** The loss of each of the first batches of the run (for the wasm-vs-Node parity test). */
+  firstLosses: number[];
+}
+
+export type FromWorker =
+  | { type: 'ready'; trainCount: number; testCount: number; labels: Uint8Array }
+  | { type: 'started'; variant: string; params: number; baseline: EpochMetrics; grid: Grid }
+  | { type: 'progress'; progress: Progress }
+  | { type: 'epoch'; metrics: EpochMetrics; grid: Grid; samplesPerSec: number }
+  | { type: 'state'; state: 'paused' | 'training' }
+  | { type: 'done'; stopped: boolean; samplesPerSec: number }
+  | { type: 'inspected'; index: number; label: number; clean: Float32Array; noisy: Float32Array; denoised: Float32Array }
+  | { type: 'denoised'; id: number; noisy: Float32Array; denoised: Float32Array }
+  | { type: 'model'; bytes: Uint8Array }
+  | { type: 'loaded'; name: string; variant: string; params: number; hidden: number[]; metrics: EpochMetrics; grid: Grid }
+  | { type: 'error'; message: string };

@@ -1,0 +1,222 @@
+// The training worker: holds the digits, the backend and the model, and runs the library's own `fit` loop.
+// `fit` awaits onBatch, so every few batches we yield to the event loop (a setTimeout(0)), which is when
+// pause / stop / inspect messages get handled; pause simply keeps that promise pending.
+
+import {
+  applyNoise, autoencoder, createBackend, createOptimizer, decodeDigits, deserializeModel, evaluate, fit, noisyTestInputs,
+  Rng, serializeModel, splitDigits, type Backend, type BackendName, type EpochMetrics, type FitSet, type Sequential,
+} from '../src/index.js';
+import type { FromWorker, Grid, ToWorker, TrainConfig } from './protocol.js';
+
+const SPLIT_SEED = 0; // as Node (src/node/data-source.ts)
+const TRAIN_COUNT = 8000;
+const PX = 784;
+/** Yield to the event loop at least this often while training (ms). */
+const YIELD_MS = 25;
+const FIRST_LOSSES = 32;
+
+let train: FitSet | undefined;
+let test: FitSet | undefined;
+let testLabels: Uint8Array;
+/** One test digit per class, 0..9. */
+let gridRows: number[] = [];
+
+const backends = new Map<BackendName, Promise<Backend>>();
+let model: Sequential | undefined;
+let modelConfig: TrainConfig | undefined;
+let running = false;
+let paused = false;
+let stopRequested = false;
+let resume: (() => void) | undefined;
+
+const post = (msg: FromWorker, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(msg, transfer);
+
+function backend(name: BackendName): Promise<Backend> {
+  let b = backends.get(name);
+  if (!b) backends.set(name, (b = createBackend(name)));
+  return b;
+}
+
+async function init(dataUrl: string): Promise<void> {
+  const res = await fetch(dataUrl);
+  if (!res.ok) throw new Error(`could not fetch the digits from ${dataUrl}: HTTP ${res.status}`);
+  const { images, labels } = decodeDigits(new Uint8Array(await res.arrayBuffer()));
+  const split = splitDigits(images, labels, SPLIT_SEED, TRAIN_COUNT);
+  train = { x: split.train.images, y: split.train.images };
+  test = { x: split.test.images, y: split.test.images };
+  testLabels = split.test.labels;
+  gridRows = Array.from({ length: 10 }, (_, d) => testLabels.indexOf(d));
+  post({ type: 'ready', trainCount: split.train.count, testCount: split.test.count, labels: testLabels });
+}
+
+/** The first `n` training digits (all when n is 0 or ≥ 8000). */
+function trainSubset(n: number): FitSet {
+  if (!n || n >= train!.x.length / PX) return train!;
+  const x = train!.x.subarray(0, n * PX);
+  return { x, y: x };
+}
+
+function rows(src: Float32Array, indices: number[]): Float32Array {
+  const out = new Float32Array(indices.length * PX);
+  indices.forEach((r, i) => out.set(src.subarray(r * PX, (r + 1) * PX), i * PX));
+  return out;
+}
+
+function predict(m: Sequential, x: Float32Array): Float32Array {
+  return evaluate(m, { x, y: x }, { loss: 'mse' }).predictions;
+}
+
+function grid(m: Sequential, noisyTest: Float32Array): Grid {
+  const noisy = rows(noisyTest, gridRows);
+  return { clean: rows(test!.x, gridRows), noisy, denoised: predict(m, noisy) };
+}
+
+function scores(m: Sequential, config: TrainConfig, noisyTest: Float32Array, epoch: number): EpochMetrics {
+  const { predictions: _, ...s } = evaluate(m, { x: noisyTest, y: test!.y }, { loss: config.loss, batchSize: 250 });
+  return { epoch, trainLoss: NaN, seconds: 0, ...s };
+}
+
+const tick = () => new Promise<void>((r) => setTimeout(r, 0));
+
+async function start(config: TrainConfig): Promise<void> {
+  if (running) throw new Error('already training');
+  running = true;
+  paused = false;
+  stopRequested = false;
+  try {
+    const b = await backend(config.backend);
+    model?.dispose();
+    model = autoencoder(b, { hidden: config.hidden, activation: config.activation, seed: config.seed });
+    modelConfig = config;
+    const optimizer = createOptimizer(config.optimizer, { lr: config.lr });
+    const data = { train: trainSubset(config.trainCount), test: test! };
+    const noisyTest = noisyTestInputs(test!, config.noise, config.seed);
+    noisyCache = { key: `${config.noise.kind}:${config.noise.factor}:${config.seed}`, x: noisyTest };
+    post({ type: 'started', variant: b.variant, params: model.paramCount, baseline: scores(model, config, noisyTest, 0), grid: grid(model, noisyTest) });
+
+    const firstLosses: number[] = [];
+    let trainMs = 0; // time spent in fit's batches, pauses and evaluation excluded
+    let samples = 0;
+    let since = performance.now();
+    let lastYield = since;
+    let lossSum = 0;
+    let lossCount = 0;
+    const rate = () => (trainMs > 0 ? (samples / trainMs) * 1000 : 0);
+    const m = model;
+
+    const history = await fit(m, data, {
+      epochs: config.epochs,
+      batchSize: config.batchSize,
+      loss: config.loss,
+      optimizer,
+      seed: config.seed,
+      noise: config.noise,
+      onBatch: async ({ epoch, batch, batches, loss }) => {
+        const t = performance.now();
+        trainMs += t - since;
+        const count = data.train.x.length / PX;
+        samples += batch === batches - 1 ? count - batch * config.batchSize : Math.min(config.batchSize, count);
+        if (firstLosses.length < FIRST_LOSSES) firstLosses.push(loss);
+        lossSum += loss;
+        lossCount++;
+        if (lossCount >= config.reportEvery || batch === batches - 1) {
+          post({ type: 'progress', progress: { epoch, batch: batch + 1, batches, runningLoss: lossSum / lossCount, samplesPerSec: rate(), firstLosses } });
+          lossSum = lossCount = 0;
+        }
+        if (t - lastYield > YIELD_MS || paused || stopRequested) {
+          await tick();
+          while (paused && !stopRequested) await new Promise<void>((r) => (resume = r));
+          lastYield = performance.now();
+        }
+        since = performance.now();
+        return !stopRequested;
+      },
+      onEpoch: (metrics) => {
+        post({ type: 'epoch', metrics, grid: grid(m, noisyTest), samplesPerSec: rate() });
+        since = performance.now(); // evaluation time is not training time
+      },
+    });
+    optimizer.dispose();
+    post({ type: 'done', stopped: history.stopped !== undefined, samplesPerSec: rate() });
+  } finally {
+    running = false;
+    paused = false;
+  }
+}
+
+let noisyCache: { key: string; x: Float32Array } | undefined;
+/** The noisy test inputs for these settings: the same pixels the test metrics of a run with them use. */
+function noisyTestSet(noise: TrainConfig['noise'], seed: number): Float32Array {
+  const key = `${noise.kind}:${noise.factor}:${seed}`;
+  if (noisyCache?.key !== key) noisyCache = { key, x: noisyTestInputs(test!, noise, seed) };
+  return noisyCache.x;
+}
+
+function inspect(index: number, noise: TrainConfig['noise'], seed: number): void {
+  const i = Math.max(0, Math.min(testLabels.length - 1, index | 0));
+  const clean = rows(test!.x, [i]);
+  const noisy = rows(noisyTestSet(noise, seed), [i]);
+  const denoised = model ? predict(model, noisy) : new Float32Array(PX);
+  post({ type: 'inspected', index: i, label: testLabels[i], clean, noisy, denoised });
+}
+
+function denoise(id: number, pixels: Float32Array, noise: TrainConfig['noise']): void {
+  const noisy = new Float32Array(PX);
+  applyNoise(noisy, pixels, noise.kind, noise.factor, new Rng(id));
+  post({ type: 'denoised', id, noisy, denoised: model ? predict(model, noisy) : new Float32Array(PX) });
+}
+
+async function load(bytes: Uint8Array, name: string, config: TrainConfig): Promise<void> {
+  if (running) throw new Error('stop training before loading a model');
+  const b = await backend(config.backend);
+  const { model: loaded } = deserializeModel(bytes, b, name);
+  if (loaded.inputWidth !== PX || loaded.outputWidth !== PX) {
+    loaded.dispose();
+    throw new Error(`${name}: expected a 784 → 784 autoencoder, got ${loaded.inputWidth} → ${loaded.outputWidth}`);
+  }
+  model?.dispose();
+  model = loaded;
+  modelConfig = config;
+  const hidden = loaded.spec().layers.flatMap((l) => (l.type === 'linear' ? [l.out] : [])).slice(0, -1);
+  const noisy = noisyTestSet(config.noise, config.seed);
+  post({ type: 'loaded', name, variant: b.variant, params: loaded.paramCount, hidden, metrics: scores(loaded, config, noisy, 0), grid: grid(loaded, noisy) });
+}
+
+function download(): void {
+  if (!model || !modelConfig) throw new Error('no model yet: train one or load one first');
+  const { hidden, activation, loss, optimizer, lr, batchSize, noise, seed } = modelConfig;
+  const bytes = serializeModel(model, { source: 'simdnet web demo', hidden, activation, loss, optimizer, lr, batchSize, noise: noise.kind, noiseFactor: noise.factor, seed });
+  post({ type: 'model', bytes }, [bytes.buffer]);
+}
+
+self.onmessage = async (e: MessageEvent<ToWorker>) => {
+  const msg = e.data;
+  try {
+    switch (msg.type) {
+      case 'init':
+        return await init(msg.dataUrl);
+      case 'start':
+        return await start(msg.config);
+      case 'pause':
+        if (running) (paused = true), post({ type: 'state', state: 'paused' });
+        return;
+      case 'resume':
+        if (running && paused) (paused = false), resume?.(), post({ type: 'state', state: 'training' });
+        return;
+      case 'stop':
+        stopRequested = true;
+        resume?.();
+        return;
+      case 'inspect':
+        return inspect(msg.index, msg.noise, msg.seed);
+      case 'denoise':
+        return denoise(msg.id, msg.pixels, msg.noise);
+      case 'download':
+        return download();
+      case 'load':
+        return await load(msg.bytes, msg.name, msg.config);
+    }
+  } catch (err) {
+    post({ type: 'error', message: (err as Error).message ?? String(err) });
+  }
+};
