@@ -36,6 +36,8 @@ export interface Optimizer {
 export const DEFAULT_LR: Record<OptimizerName, number> = { sgd: 0.1, momentum: 0.01, adam: 0.001 };
 
 export function createOptimizer(name: OptimizerName, options: OptimizerOptions = {}): Optimizer {
+  // the name first: an unknown name has no default learning rate, which would otherwise be the complaint
+  check(Object.hasOwn(DEFAULT_LR, name), () => `optimizer: expected sgd, momentum or adam, got '${name}'`);
   const lr = options.lr ?? DEFAULT_LR[name];
   check(Number.isFinite(lr) && lr > 0, `optimizer: learning rate must be a positive number, got ${lr}`);
   switch (name) {
