@@ -1,0 +1,265 @@
+// The browser: the web/ demo built with Vite, served on 127.0.0.1 and driven in headless Chromium
+// (playwright-core); and a tiny Vite app, with no config, that imports 'simdnet' as a user would.
+//
+//   * the page loads with no console errors and reports the wasm build it picked;
+//   * one short run (784→32→784, 1 epoch on 2,000 digits) lowers the test loss shown on the page, and the
+//     denoised row of the digit grid has lit pixels;
+//   * the first 20 batch losses of the browser's wasm backend match a Node run of the same fit options within
+//     LOSS_RTOL (the browser runs the relaxed-SIMD build, Node 20 the SIMD one: fused vs separate multiply-add);
+//   * the downloaded model.simdnet loads in Node with deserializeModel and reproduces the page's test metrics;
+//     loading it back into the page gives them too;
+//   * while the (slower) js backend trains, Pause / Resume / Stop change the UI state promptly, and nothing
+//     trains while paused;
+//   * a screenshot goes to test-output/demo.png.
+//
+// Needs Chromium (CI installs it): /usr/bin/chromium, or set CHROMIUM_PATH. Missing → the suite fails, loudly.
+
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, cpSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { build, preview, type PreviewServer } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createWasmBackend } from '../src/backend/wasm.js';
+import { loadBundledMnist } from '../src/data/mnist-bundled.js';
+import { deserializeModel } from '../src/model-file.js';
+import { autoencoder } from '../src/models.js';
+import { createOptimizer } from '../src/optimizers.js';
+import { evaluate, fit, noisyTestInputs, type EpochMetrics } from '../src/train.js';
+
+const ROOT = resolve(__dirname, '..');
+const WEB = join(ROOT, 'web');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+/** The short run, as URL parameters of the page (each names a form field) and as the Node side's fit options. */
+const RUN = { hidden: 32, epochs: 1, train: 2000, batch: 64, seed: 1, loss: 'bce', optimizer: 'adam', lr: 0.001, noise: 'gaussian', factor: 0.3 } as const;
+const QUERY = '?' + new URLSearchParams({ ...Object.fromEntries(Object.entries(RUN).map(([k, v]) => [k, String(v)])), backend: 'wasm' });
+const PARITY_STEPS = 20;
+const LOSS_RTOL = 1e-4;
+
+interface DemoState {
+  state: string;
+  variant: string;
+  baseline?: EpochMetrics;
+  epochs: EpochMetrics[];
+  firstLosses: number[];
+  samplesPerSec: number;
+  lit: { clean: number; noisy: number; denoised: number };
+  loaded?: { name: string; metrics: EpochMetrics };
+  errors: string[];
+}
+
+let server: PreviewServer;
+let url: string;
+let context: BrowserContext;
+let page: Page;
+let userDataDir: string;
+const problems: string[] = [];
+
+const demo = (): Promise<DemoState> => page.evaluate(() => (window as unknown as { simdnet: DemoState }).simdnet);
+const waitState = (states: string[], timeout = 30_000) =>
+  page.waitForFunction((s) => s.includes((window as unknown as { simdnet?: DemoState }).simdnet?.state ?? ''), states, { timeout });
+
+function launch(dir: string): Promise<BrowserContext> {
+  if (!existsSync(CHROMIUM)) throw new Error(`browser tests: no Chromium at ${CHROMIUM}; install it (apt-get install chromium) or set CHROMIUM_PATH`);
+  return chromium.launchPersistentContext(dir, { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1400, height: 1000 }, acceptDownloads: true });
+}
+
+function watch(p: Page): void {
+  p.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+  });
+  p.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  p.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} (${r.failure()?.errorText})`));
+  p.on('response', (r) => {
+    if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
+  });
+}
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`browser tests: no Chromium at ${CHROMIUM}; install it (apt-get install chromium) or set CHROMIUM_PATH`);
+  await build({ root: WEB, configFile: join(WEB, 'vite.config.ts'), logLevel: 'error' });
+  server = await preview({ root: WEB, configFile: join(WEB, 'vite.config.ts'), preview: { host: '127.0.0.1', port: 0 }, logLevel: 'error' });
+  url = server.resolvedUrls!.local[0];
+  userDataDir = mkdtempSync(join(tmpdir(), 'simdnet-chromium-'));
+  context = await launch(userDataDir);
+  page = context.pages()[0] ?? (await context.newPage());
+  watch(page);
+});
+
+afterAll(async () => {
+  await context?.close();
+  await server?.close();
+  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+});
+
+describe('web demo in Chromium', () => {
+  it('emits the wasm builds and the digits file', () => {
+    const assets = readdirSync(join(WEB, 'dist/assets'));
+    expect(assets.filter((f) => f.endsWith('.wasm')).length).toBe(3);
+    expect(readFileSync(join(WEB, 'dist/mnist-10k.sdmn')).length).toBe(8 + 10_000 * 785);
+  });
+
+  it('loads with no console errors', async () => {
+    await page.goto(url + QUERY);
+    await waitState(['ready']);
+    expect(await page.title()).toContain('simdnet');
+    expect(await page.textContent('#badge-data')).toContain('8,000 train / 2,000 test');
+    expect(problems).toEqual([]);
+  });
+
+  it('one short training run lowers the test loss shown on the page', async () => {
+    await page.click('#start');
+    await waitState(['done'], 60_000);
+    const s = await demo();
+    expect(s.variant).toMatch(/simd|scalar/);
+    expect(s.epochs).toHaveLength(1);
+    // the epoch table: row 0 is the untrained model, row 1 the first epoch; column 2 is the test loss
+    const shown = await page.$$eval('#epochs tbody tr', (rows) => rows.map((r) => Number(r.children[2].textContent)));
+    expect(shown).toHaveLength(2);
+    expect(shown[1]).toBeLessThan(shown[0] * 0.8);
+    expect(Number(await page.textContent('#s-test'))).toBe(shown[1]);
+    expect(s.epochs[0].testLoss).toBeLessThan(s.baseline!.testLoss);
+    console.log(`browser wasm (${s.variant}): ${Math.round(s.samplesPerSec)} samples/s, test loss ${s.baseline!.testLoss.toFixed(4)} → ${s.epochs[0].testLoss.toFixed(4)}`);
+  });
+
+  it('the denoised grid has lit pixels', async () => {
+    const lit = await page.$eval('#g-denoised', (c) => {
+      const canvas = c as HTMLCanvasElement;
+      const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+      let n = 0;
+      for (let i = 0; i < data.length; i += 4) if (data[i] > 120) n++;
+      return { n, width: canvas.width, height: canvas.height };
+    });
+    expect(lit.width).toBeGreaterThan(28 * 10);
+    expect(lit.n).toBeGreaterThan(200);
+    expect((await demo()).lit.denoised).toBeGreaterThan(200);
+  });
+
+  it('the browser and Node wasm backends give the same first losses from one seed', async () => {
+    const browser = (await demo()).firstLosses.slice(0, PARITY_STEPS);
+    expect(browser).toHaveLength(PARITY_STEPS);
+    const data = loadBundledMnist({ seed: 0 });
+    const x = data.train.images.subarray(0, RUN.train * 784);
+    const backend = await createWasmBackend();
+    const model = autoencoder(backend, { hidden: [RUN.hidden], activation: 'relu', seed: RUN.seed });
+    const node: number[] = [];
+    await fit(model, { train: { x, y: x } }, {
+      epochs: RUN.epochs, batchSize: RUN.batch, loss: RUN.loss, optimizer: createOptimizer(RUN.optimizer, { lr: RUN.lr }), seed: RUN.seed,
+      noise: { kind: RUN.noise, factor: RUN.factor },
+      onBatch: ({ loss }) => node.push(loss) < PARITY_STEPS,
+    });
+    for (let i = 0; i < PARITY_STEPS; i++) expect(Math.abs(browser[i] - node[i]), `step ${i + 1}: browser ${browser[i]}, Node ${node[i]}`).toBeLessThanOrEqual(LOSS_RTOL * node[i]);
+    expect(node[PARITY_STEPS - 1]).toBeLessThan(node[0]);
+  });
+
+  it('a downloaded model loads in Node and reproduces the page\'s test metrics', async () => {
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
+    expect(download.suggestedFilename()).toBe('model.simdnet');
+    const bytes = new Uint8Array(readFileSync((await download.path())!));
+    const { model, meta } = deserializeModel(bytes, await createWasmBackend(), 'model.simdnet');
+    expect(meta).toMatchObject({ hidden: [RUN.hidden], loss: RUN.loss, noise: RUN.noise, seed: RUN.seed });
+    const { test } = loadBundledMnist({ seed: 0 });
+    const noisy = noisyTestInputs({ x: test.images, y: test.images }, { kind: RUN.noise, factor: RUN.factor }, RUN.seed);
+    const scores = evaluate(model, { x: noisy, y: test.images }, { loss: RUN.loss });
+    const page1 = (await demo()).epochs[0];
+    expect(Math.abs(scores.testLoss - page1.testLoss)).toBeLessThanOrEqual(1e-5 * page1.testLoss);
+    expect(scores.psnrDenoised!).toBeCloseTo(page1.psnrDenoised!, 3);
+    expect(scores.psnrNoisy!).toBeCloseTo(page1.psnrNoisy!, 6);
+
+    // and back into the page through the file input
+    await page.setInputFiles('#load', { name: 'model.simdnet', mimeType: 'application/octet-stream', buffer: Buffer.from(bytes) });
+    await page.waitForFunction(() => (window as unknown as { simdnet: DemoState }).simdnet.loaded !== undefined, null, { timeout: 15_000 });
+    const loaded = (await demo()).loaded!;
+    expect(Math.abs(loaded.metrics.testLoss - page1.testLoss)).toBeLessThanOrEqual(1e-5 * page1.testLoss);
+    expect(await page.textContent('#file-note')).toContain('784 → 32 → 784');
+  });
+
+  it('writes a screenshot to test-output/demo.png', async () => {
+    mkdirSync(join(ROOT, 'test-output'), { recursive: true });
+    await page.screenshot({ path: join(ROOT, 'test-output/demo.png'), fullPage: true });
+    expect(existsSync(join(ROOT, 'test-output/demo.png'))).toBe(true);
+  });
+
+  it('answers Pause / Resume / Stop while the js backend trains', async () => {
+    await page.goto(url + '?backend=js&hidden=128&epochs=3&train=8000&batch=64&seed=2');
+    await waitState(['ready']);
+    await page.click('#start');
+    await page.waitForFunction(() => (window as unknown as { simdnet: DemoState }).simdnet.firstLosses.length >= 10, null, { timeout: 30_000 });
+    expect((await demo()).state).toBe('training');
+
+    await page.click('#pause');
+    await waitState(['paused'], 5_000);
+    expect(await page.textContent('#pause')).toBe('Resume');
+    const before = (await page.textContent('#bar-text'))!;
+    await page.waitForTimeout(400);
+    expect(await page.textContent('#bar-text')).toBe(before); // nothing trains while paused
+    // the page itself stays usable: the digit picker still answers through the worker
+    await page.fill('#pick-n', '17');
+    await page.dispatchEvent('#pick-n', 'change');
+    await page.waitForFunction(() => document.getElementById('pick-label')!.textContent!.startsWith('test digit #17'), null, { timeout: 5_000 });
+
+    await page.click('#pause');
+    await waitState(['training'], 5_000);
+    await page.click('#stop');
+    await waitState(['stopped'], 5_000);
+    const s = await demo();
+    expect(s.variant).toBe('js');
+    console.log(`browser js: ${Math.round(s.samplesPerSec)} samples/s`);
+    expect(problems).toEqual([]);
+  });
+});
+
+describe('a Vite app importing "simdnet"', () => {
+  it('bundles with no config, emits the wasm and trains a step in Chromium', async () => {
+    // An installed copy of the package as npm would lay it out ("files": dist, build/*.wasm), compiled fresh.
+    const tmp = mkdtempSync(join(tmpdir(), 'simdnet-app-'));
+    try {
+      const pkg = join(tmp, 'node_modules/simdnet');
+      mkdirSync(pkg, { recursive: true });
+      execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.json'), '--outDir', join(pkg, 'dist'), '--sourceMap', 'false', '--declaration', 'false'], { stdio: 'pipe' });
+      cpSync(join(ROOT, 'package.json'), join(pkg, 'package.json'));
+      mkdirSync(join(pkg, 'build'));
+      for (const f of readdirSync(join(ROOT, 'build')).filter((f) => f.endsWith('.wasm'))) cpSync(join(ROOT, 'build', f), join(pkg, 'build', f));
+      symlinkSync(join(ROOT, 'node_modules/crc-32'), join(tmp, 'node_modules/crc-32'));
+
+      const app = join(tmp, 'app');
+      mkdirSync(app);
+      writeFileSync(join(app, 'index.html'), '<!doctype html><title>app</title><link rel="icon" href="data:,"><script type="module" src="./main.js"></script>\n');
+      writeFileSync(
+        join(app, 'main.js'),
+        `import { createBackend, autoencoder, fit } from 'simdnet';
+const backend = await createBackend();
+const model = autoencoder(backend, { hidden: [16], seed: 1 });
+const x = new Float32Array(8 * 784).map((_, i) => (i % 7) / 7);
+const history = await fit(model, { train: { x, y: x }, test: { x, y: x } }, { epochs: 2, batchSize: 8 });
+window.result = { variant: backend.variant, losses: history.epochs.map((e) => e.testLoss) };
+`,
+      );
+      await build({ root: app, configFile: false, logLevel: 'error', build: { target: 'es2022' } });
+      const emitted = readdirSync(join(app, 'dist/assets'));
+      expect(emitted.filter((f) => f.endsWith('.wasm')).length).toBeGreaterThan(0);
+      const js = emitted.filter((f) => f.endsWith('.js')).map((f) => readFileSync(join(app, 'dist/assets', f), 'utf8')).join('\n');
+      expect(js).not.toContain('node:fs"'); // the browser condition picked dist/index.js, not the Node entry
+
+      const appServer = await preview({ root: app, configFile: false, preview: { host: '127.0.0.1', port: 0 }, logLevel: 'error' });
+      const p = await context.newPage();
+      watch(p);
+      try {
+        await p.goto(appServer.resolvedUrls!.local[0]);
+        await p.waitForFunction(() => (window as unknown as { result?: unknown }).result !== undefined, null, { timeout: 20_000 });
+        const result = await p.evaluate(() => (window as unknown as { result: { variant: string; losses: number[] } }).result);
+        expect(result.variant).toMatch(/simd|scalar/);
+        expect(result.losses[1]).toBeLessThan(result.losses[0]);
+      } finally {
+        await p.close();
+        await appServer.close();
+      }
+      expect(problems).toEqual([]);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+});
