@@ -1,0 +1,221 @@
+// The `simdnet` command as a user runs it: `node dist/cli.js ...` in a child process (dist/ is built by
+// `npm test`'s pretest; built here only when missing).
+//
+//   * train --epochs 1 --hidden 32 writes model.simdnet (a valid model file), metrics.json (every documented
+//     field), samples.png (decodable, a grid of 10 digits × 3 rows) and loss.svg;
+//   * eval prints the metrics (and --json parses, agreeing with the training run's own test loss);
+//   * denoise turns a 28×28 PNG into a 28×28 PNG equal to the model's prediction (±1 gray level);
+//   * bad flags, values and files exit with code 2 and one line on stderr naming the problem;
+//   * two train runs with the same seed write byte-identical model files.
+
+import { execFile, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { PNG } from 'pngjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createJsBackend } from '../src/backend/js.js';
+import { loadBundledMnist } from '../src/data/mnist-bundled.js';
+import { decodeModelFile, deserializeModel } from '../src/model-file.js';
+
+const ROOT = resolve(__dirname, '..');
+const CLI = join(ROOT, 'dist', 'cli.js');
+const run = promisify(execFile);
+
+interface Result {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(...args: string[]): Result {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+  if (r.error) throw r.error;
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Exit code 2, nothing on stdout, exactly one line on stderr that matches `message`. */
+function expectUsageError(r: Result, message: RegExp): void {
+  expect(r.status, `stderr: ${r.stderr}`).toBe(2);
+  expect(r.stdout).toBe('');
+  const lines = r.stderr.trimEnd().split('\n');
+  expect(lines, r.stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(/^simdnet: /);
+  expect(lines[0]).toMatch(message);
+}
+
+function grayPng(width: number, height: number, pixels: ArrayLike<number>): Buffer {
+  const png = new PNG({ width, height, colorType: 0, inputColorType: 0, inputHasAlpha: false });
+  png.data = Buffer.alloc(width * height);
+  for (let i = 0; i < width * height; i++) png.data[i] = Math.round(Math.min(1, Math.max(0, pixels[i] ?? 0)) * 255);
+  return PNG.sync.write(png, { colorType: 0, inputColorType: 0, inputHasAlpha: false });
+}
+
+let tmp: string;
+let outA: string;
+let outB: string;
+const TRAIN = ['train', '--epochs', '1', '--hidden', '32', '--seed', '3'];
+
+beforeAll(async () => {
+  if (!existsSync(CLI)) {
+    const b = spawnSync('npm', ['run', 'build'], { cwd: ROOT, encoding: 'utf8' });
+    if (b.status !== 0) throw new Error(`npm run build failed:\n${b.stdout}\n${b.stderr}`);
+  }
+  tmp = mkdtempSync(join(tmpdir(), 'simdnet-cli-'));
+  outA = join(tmp, 'a');
+  outB = join(tmp, 'b');
+  // the two same-seed runs, side by side
+  await Promise.all([outA, outB].map((out) => run(process.execPath, [CLI, ...TRAIN, '--out', out], { cwd: ROOT, timeout: 120_000 })));
+}, 240_000);
+
+afterAll(() => {
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('simdnet train', () => {
+  it('writes model.simdnet: a valid model file of the 784→32→784 autoencoder with the run in its meta', () => {
+    const file = decodeModelFile(new Uint8Array(readFileSync(join(outA, 'model.simdnet'))));
+    expect(file.spec.inputWidth).toBe(784);
+    expect(file.spec.layers.map((l) => l.type)).toEqual(['linear', 'relu', 'linear', 'sigmoid']);
+    expect(file.spec.layers[0]).toMatchObject({ in: 784, out: 32 });
+    expect(file.blocks.weights.length).toBe(784 * 32 + 32 + 32 * 784 + 784);
+    expect(file.meta).toMatchObject({ loss: 'bce', noise: 'gaussian', noiseFactor: 0.3, seed: 3 });
+  });
+
+  it('writes metrics.json with one epoch of every documented metric', () => {
+    const m = JSON.parse(readFileSync(join(outA, 'metrics.json'), 'utf8'));
+    expect(m.epochs).toHaveLength(1);
+    const e = m.epochs[0];
+    expect(e.epoch).toBe(1);
+    for (const key of ['trainLoss', 'testLoss', 'testMse', 'psnrNoisy', 'psnrDenoised', 'seconds']) {
+      expect(typeof e[key], key).toBe('number');
+      expect(Number.isFinite(e[key]), key).toBe(true);
+    }
+    expect(e.trainLoss).toBeGreaterThan(0);
+    expect(e.trainLoss).toBeLessThan(Math.log(2)); // below the loss of outputs stuck at 0.5
+    expect(e.testMse).toBeGreaterThan(0);
+    expect(e.testMse).toBeLessThan(0.25);
+    expect(e.psnrDenoised).toBeCloseTo(10 * Math.log10(1 / e.testMse), 6);
+    expect(e.psnrNoisy).toBeGreaterThan(11); // gaussian 0.3, clipped: ≈ 13 dB
+    expect(e.psnrNoisy).toBeLessThan(15);
+    expect(e.seconds).toBeGreaterThan(0);
+  });
+
+  it('writes samples.png: a decodable grid of 10 digits × 3 rows (clean, noisy, denoised)', () => {
+    const png = PNG.sync.read(readFileSync(join(outA, 'samples.png')));
+    expect(png.width).toBeGreaterThanOrEqual(10 * 28);
+    expect(png.height).toBeGreaterThanOrEqual(3 * 28);
+    expect(png.width / png.height).toBeGreaterThan(2); // wide: 10 across, 3 down
+    expect(png.width).toBeLessThan(4000);
+    // there are digits in it: both dark and bright pixels
+    let bright = 0, dark = 0;
+    for (let i = 0; i < png.width * png.height; i++) {
+      if (png.data[4 * i] > 200) bright++;
+      if (png.data[4 * i] < 30) dark++;
+    }
+    expect(bright).toBeGreaterThan(100);
+    expect(dark).toBeGreaterThan(100);
+  });
+
+  it('writes loss.svg', () => {
+    const svg = readFileSync(join(outA, 'loss.svg'), 'utf8');
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg.trimEnd().endsWith('</svg>')).toBe(true);
+    expect(svg).toMatch(/<path d="M/);
+  });
+
+  it('two runs with the same seed write byte-identical model files', () => {
+    const a = readFileSync(join(outA, 'model.simdnet'));
+    const b = readFileSync(join(outB, 'model.simdnet'));
+    expect(a.length).toBeGreaterThan(200_000);
+    expect(a.equals(b)).toBe(true);
+  });
+
+  it('leaves no temporary files behind', () => {
+    expect(readdirSync(outA).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+});
+
+describe('simdnet eval', () => {
+  it('prints the metrics of a model', () => {
+    const r = cli('eval', '--model', join(outA, 'model.simdnet'));
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/2000 test digits: bce loss \d\.\d{4}, MSE \d\.\d{5}, PSNR noisy \d+\.\d{2} dB → denoised \d+\.\d{2} dB/);
+  });
+
+  it('--json parses and agrees with the training run (same test digits, same noise from the saved seed)', () => {
+    const r = cli('eval', '--model', join(outA, 'model.simdnet'), '--json');
+    expect(r.status, r.stderr).toBe(0);
+    const m = JSON.parse(r.stdout);
+    const trained = JSON.parse(readFileSync(join(outA, 'metrics.json'), 'utf8')).epochs[0];
+    expect(m.testCount).toBe(2000);
+    expect(m.loss).toBe('bce');
+    for (const key of ['testLoss', 'testMse', 'psnrNoisy', 'psnrDenoised']) expect(m[key], key).toBeCloseTo(trained[key], 9);
+  });
+});
+
+describe('simdnet denoise', () => {
+  it('denoises a 28×28 PNG into a 28×28 PNG equal to the model prediction', async () => {
+    const data = loadBundledMnist();
+    const clean = data.test.images.subarray(0, 784);
+    const noisy = clean.map((v, i) => v + 0.3 * Math.sin(i * 12.9898)); // deterministic "noise"
+    const input = join(tmp, 'digit.png');
+    writeFileSync(input, grayPng(28, 28, noisy));
+    const outDir = join(tmp, 'denoised');
+    const r = cli('denoise', '--model', join(outA, 'model.simdnet'), '--input', input, '--out', outDir);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain(join(outDir, 'digit.denoised.png'));
+    const png = PNG.sync.read(readFileSync(join(outDir, 'digit.denoised.png')));
+    expect([png.width, png.height]).toEqual([28, 28]);
+
+    // the same model in-process, on the PNG's own 8-bit pixels
+    const { model } = deserializeModel(new Uint8Array(readFileSync(join(outA, 'model.simdnet'))), await createJsBackend());
+    const x = Float32Array.from(PNG.sync.read(readFileSync(input)).data.filter((_, i) => i % 4 === 0), (v) => v / 255);
+    const y = model.predict(x);
+    let worst = 0;
+    for (let i = 0; i < 784; i++) worst = Math.max(worst, Math.abs(png.data[4 * i] - Math.round(y[i] * 255)));
+    expect(worst).toBeLessThanOrEqual(1);
+    model.dispose();
+  });
+});
+
+describe('bad input exits with code 2 and one line naming the problem', () => {
+  it('an unknown flag', () => expectUsageError(cli('train', '--bogus'), /unknown option '--bogus'/));
+  it('an unknown command', () => expectUsageError(cli('frobnicate'), /unknown command 'frobnicate'/));
+  it('--epochs abc', () => expectUsageError(cli('train', '--epochs', 'abc'), /--epochs.*'abc'/));
+  it('--epochs 0', () => expectUsageError(cli('train', '--epochs', '0'), /--epochs.*'0'/));
+  it('--optimizer foo', () => expectUsageError(cli('train', '--optimizer', 'foo'), /--optimizer.*'foo'.*sgd, momentum, adam/));
+  it('--hidden 12,x', () => expectUsageError(cli('train', '--hidden', '12,x'), /--hidden.*'12,x'/));
+  it('--lr -1', () => expectUsageError(cli('train', '--lr', '-1'), /--lr.*'-1'/));
+  it('eval without --model', () => expectUsageError(cli('eval'), /--model/));
+  it('a missing model file', () => {
+    const path = join(tmp, 'nope', 'model.simdnet');
+    expectUsageError(cli('eval', '--model', path), new RegExp(`${path.replace(/[.]/g, '\\.')}: no such file`));
+  });
+  it('a corrupt model file', () => {
+    const bytes = readFileSync(join(outA, 'model.simdnet'));
+    bytes[bytes.length - 100] ^= 0xff;
+    const path = join(tmp, 'corrupt.simdnet');
+    writeFileSync(path, bytes);
+    expectUsageError(cli('eval', '--model', path), /corrupt\.simdnet: checksum mismatch/);
+  });
+  it('a 30×30 PNG', () => {
+    const path = join(tmp, 'big.png');
+    writeFileSync(path, grayPng(30, 30, new Float32Array(900).fill(0.5)));
+    const r = cli('denoise', '--model', join(outA, 'model.simdnet'), '--input', path, '--out', join(tmp, 'never'));
+    expectUsageError(r, /big\.png: expected a 28×28 image, got 30×30/);
+    expect(existsSync(join(tmp, 'never'))).toBe(false);
+  });
+  it('a non-PNG file', () => {
+    const path = join(tmp, 'notes.png');
+    writeFileSync(path, 'these are not pixels\n');
+    expectUsageError(cli('denoise', '--model', join(outA, 'model.simdnet'), '--input', path, '--out', join(tmp, 'never')), /notes\.png: not a readable PNG/);
+  });
+  it('--data /nonexistent (and nothing is written)', () => {
+    const out = join(tmp, 'nodata');
+    mkdirSync(out);
+    expectUsageError(cli('train', '--epochs', '1', '--data', '/nonexistent', '--out', out), /\/nonexistent/);
+    expect(readdirSync(out)).toEqual([]);
+  });
+});
