@@ -57,6 +57,7 @@ function defaultWasmUrl(variant: WasmVariant): URL {
 // Loading
 // =====================================================================================================
 
+const NODE_FS = 'node:fs/promises';
 const isNode = typeof process !== 'undefined' && process.versions?.node !== undefined;
 
 async function loadBytes(src: URL | string | ArrayBuffer | Uint8Array): Promise<BufferSource> {
@@ -66,7 +67,9 @@ async function loadBytes(src: URL | string | ArrayBuffer | Uint8Array): Promise<
   else if (/^[a-z][a-z0-9+.-]+:/i.test(src) && !/^[a-z]:[\\/]/i.test(src)) url = new URL(src); // not C:\
   try {
     if (url === undefined ? isNode : url.protocol === 'file:') {
-      const fs = await import(/* @vite-ignore */ 'node:fs/promises');
+      // a specifier bundlers cannot see: Vite would warn that it externalized node:fs for the browser and
+      // webpack 5 fails on the node: scheme, though this branch never runs in a browser
+      const fs: typeof import('node:fs/promises') = await import(/* @vite-ignore */ /* webpackIgnore: true */ NODE_FS);
       return await fs.readFile(url ?? src);
     }
     const res = await fetch(url ?? src);
