@@ -92,6 +92,8 @@ export interface Backend {
   free(t: Tensor): void;
   /** Number of live allocations (for leak tests). */
   readonly liveAllocations: number;
+  /** Bytes still available for tensors (free blocks plus growth up to the 4 GiB wasm32 limit): an upper bound. */
+  readonly availableBytes?: number;
 
   /** Copies data (length rows·cols) into t. */
   write(t: Tensor, data: ArrayLike<number>, offset?: number): void;

@@ -26,6 +26,9 @@ export class Heap {
 
   /** Allocates `bytes` zero-filled bytes, 16-aligned; grows memory when needed. */
   alloc(bytes: number, what = 'tensor'): number {
+    // checked before align(): sizes past 2³² would wrap in 32-bit arithmetic and hand out a small block
+    check(bytes >= 0, `${what}: expected a byte size ≥ 0, got ${bytes}`);
+    if (!(bytes <= MAX_PAGES * PAGE - this.top) && !this.free.some(([, avail]) => avail >= bytes)) throw this.tooBig(bytes, what);
     const size = align(Math.max(bytes, ALIGN));
     for (let i = 0; i < this.free.length; i++) {
       const [ptr, avail] = this.free[i];
@@ -42,8 +45,7 @@ export class Heap {
     if (end > have) {
       const pages = Math.ceil((end - have) / PAGE);
       const current = have / PAGE;
-      if (current + pages > MAX_PAGES)
-        throw new SimdnetError(`${what} needs ${(bytes / 2 ** 20).toFixed(1)} MiB but WASM linear memory is limited to 4 GiB (${((MAX_PAGES * PAGE - ptr) / 2 ** 20).toFixed(1)} MiB left)`);
+      if (current + pages > MAX_PAGES) throw this.tooBig(bytes, what);
       try {
         this.memory.grow(Math.max(pages, Math.min(current, MAX_PAGES - current))); // at least double: fewer grows
       } catch {
@@ -57,6 +59,19 @@ export class Heap {
     this.top = end;
     this.blocks.set(ptr, size);
     return ptr; // fresh memory from grow() is zero
+  }
+
+  /** Bytes that can still be handed out: free blocks plus what memory can grow to (an upper bound). */
+  get available(): number {
+    return MAX_PAGES * PAGE - this.top + this.free.reduce((n, [, size]) => n + size, 0);
+  }
+
+  isLive(ptr: number): boolean {
+    return this.blocks.has(ptr);
+  }
+
+  private tooBig(bytes: number, what: string): SimdnetError {
+    return new SimdnetError(`${what} needs ${mib(bytes)} but WASM linear memory is limited to 4 GiB (${mib(MAX_PAGES * PAGE - this.top)} left)`);
   }
 
   release(ptr: number): void {
@@ -85,12 +100,22 @@ export class Heap {
 }
 
 function align(n: number): number {
-  return (n + ALIGN - 1) & ~(ALIGN - 1);
+  return Math.ceil(n / ALIGN) * ALIGN; // not `& ~15`: that wraps past 2³¹
 }
+
+/** A byte count for messages: "1.5 MiB", "9.3 GiB". */
+export function mib(bytes: number): string {
+  return bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(1)} GiB` : `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+}
+
+let backendCount = 0;
 
 /** The memory-management half of a Backend, shared by wasm and js. */
 export abstract class HeapBackend implements Pick<Backend, 'alloc' | 'free' | 'write' | 'read' | 'gatherRows' | 'heapF32' | 'liveAllocations' | 'memory'> {
   protected readonly heap: Heap;
+
+  /** Which backend instance this is, for messages about tensors passed to the wrong one. */
+  private readonly serial = ++backendCount;
 
   constructor(readonly memory: WebAssembly.Memory, base: number) {
     this.heap = new Heap(memory, base);
@@ -98,6 +123,17 @@ export abstract class HeapBackend implements Pick<Backend, 'alloc' | 'free' | 'w
 
   get liveAllocations(): number {
     return this.heap.liveAllocations;
+  }
+
+  /** Bytes still available for tensors (free blocks plus growth up to 4 GiB): an upper bound. */
+  get availableBytes(): number {
+    return this.heap.available;
+  }
+
+  /** e.g. "wasm backend #2 (simd)" */
+  toString(): string {
+    const self = this as unknown as Backend;
+    return `${self.name} backend #${this.serial} (${self.variant})`;
   }
 
   alloc(rows: number, cols: number): Tensor {
@@ -150,6 +186,10 @@ export abstract class HeapBackend implements Pick<Backend, 'alloc' | 'free' | 'w
   }
 
   protected own(t: Tensor, op: string): void {
-    if (t.backend !== (this as unknown)) throw new SimdnetError(`${op}: tensor belongs to the ${t.backend?.name ?? 'unknown'} backend, not this ${(this as unknown as Backend).name} backend`);
+    if (t?.backend !== (this as unknown)) {
+      const other = t?.backend ? String(t.backend) : 'no backend (not a tensor?)';
+      throw new SimdnetError(`${op}: the tensor belongs to the ${other}, not to this ${this}; tensors cannot move between backends (read it out and write it in)`);
+    }
+    if (!this.heap.isLive(t.ptr)) throw new SimdnetError(`${op}: the (${t.rows}, ${t.cols}) tensor was freed (was its model disposed?)`);
   }
 }
