@@ -3,6 +3,7 @@
 // steady state allocates nothing.
 
 import type { Backend, Tensor } from './backend/backend.js';
+import { mib } from './backend/heap.js';
 import { SimdnetError, check } from './errors.js';
 import { layerFromSpec, type Layer, type LayerSpec } from './layers/index.js';
 import { getLoss, type Loss, type LossName } from './losses.js';
@@ -31,7 +32,7 @@ export class Sequential {
   readonly grads: Tensor;
   private readonly widths: number[];
   private workspaces = new Map<number, Workspace>();
-  private disposed = false;
+  private isDisposed = false;
 
   constructor(layers: Layer[], options: { backend: Backend; seed?: number; inputWidth?: number }) {
     check(options?.backend != null, 'Sequential: options.backend is required (await createBackend())');
@@ -47,17 +48,33 @@ export class Sequential {
     this.outputWidth = this.widths[layers.length];
 
     const total = layers.reduce((n, l) => n + l.paramCount, 0);
-    this.params = this.backend.alloc(1, total);
-    this.grads = this.backend.alloc(1, total);
-    let offset = 0;
-    const init = new Float32Array(total);
-    const rng = new Rng(options.seed ?? 0);
-    for (const layer of layers) {
-      layer.bind(this.backend, this.params.ptr + offset * 4, this.grads.ptr + offset * 4);
-      layer.initParams(init.subarray(offset, offset + layer.paramCount), rng);
-      offset += layer.paramCount;
+    // weights and gradients, checked before anything is allocated (an optimizer needs up to twice as much again)
+    const need = 2 * 4 * total;
+    const available = this.backend.availableBytes ?? 2 ** 32;
+    check(need <= available, () => `Sequential: ${total} parameters need ${mib(need)} for weights and gradients, but WASM linear memory is limited to 4 GiB (${mib(available)} left); use smaller layers`);
+    const blocks: Tensor[] = [];
+    try {
+      blocks.push(this.backend.alloc(1, total), this.backend.alloc(1, total));
+      const init = new Float32Array(total);
+      const rng = new Rng(options.seed ?? 0);
+      let offset = 0;
+      for (const layer of layers) {
+        layer.bind(this.backend, blocks[0].ptr + offset * 4, blocks[1].ptr + offset * 4);
+        layer.initParams(init.subarray(offset, offset + layer.paramCount), rng);
+        offset += layer.paramCount;
+      }
+      this.backend.write(blocks[0], init);
+    } catch (e) {
+      for (const t of blocks) this.backend.free(t); // never half a model
+      if (e instanceof RangeError) throw new SimdnetError(`Sequential: could not allocate ${total} parameters (${e.message})`);
+      throw e;
     }
-    this.backend.write(this.params, init);
+    [this.params, this.grads] = blocks;
+  }
+
+  /** True after dispose(): the model's memory went back to the backend. */
+  get disposed(): boolean {
+    return this.isDisposed;
   }
 
   static fromSpec(spec: ModelSpec, options: { backend: Backend; seed?: number }): Sequential {
@@ -119,6 +136,7 @@ export class Sequential {
   /** Backpropagates ∂L/∂output (a (B, outputWidth) tensor you filled) through every layer. */
   backward(B: number, dOutput: Tensor): void {
     const ws = this.workspace(B);
+    check(dOutput?.backend === this.backend, () => `backward: the gradient tensor belongs to the ${dOutput?.backend}, the model to the ${this.backend}`);
     check(dOutput.rows === B && dOutput.cols === this.outputWidth, () => `backward: expected a (${B}, ${this.outputWidth}) gradient, got (${dOutput.rows}, ${dOutput.cols})`);
     const L = this.layers.length;
     this.layers[L - 1].backward(ws.acts[L - 1], ws.acts[L], dOutput, ws.grads[L - 1]);
@@ -130,6 +148,7 @@ export class Sequential {
   }
 
   zeroGrad(): void {
+    this.alive();
     this.backend.kernels.fill(this.grads.ptr, 0, this.grads.cols);
   }
 
@@ -157,18 +176,20 @@ export class Sequential {
 
   setWeights(weights: Float32Array): void {
     this.alive();
-    check(weights.length === this.paramCount, () => `setWeights: expected ${this.paramCount} values, got ${weights.length}`);
+    check(weights?.length === this.paramCount, () => `setWeights: expected ${this.paramCount} values, got ${weights?.length}`);
+    for (let i = 0; i < weights.length; i++) if (!Number.isFinite(weights[i])) throw new SimdnetError(`setWeights: value ${i} is ${weights[i]}, expected finite numbers`);
     this.backend.write(this.params, weights);
   }
 
   /** True when every parameter is finite. */
   weightsFinite(): boolean {
+    this.alive();
     return this.backend.kernels.has_non_finite(this.params.ptr, this.paramCount) === 0;
   }
 
   /** Returns every block this model allocated to the backend. */
   dispose(): void {
-    if (this.disposed) return;
+    if (this.isDisposed) return;
     for (const ws of this.workspaces.values()) {
       for (const t of ws.acts.slice(1)) this.backend.free(t);
       for (const t of ws.grads) if (t) this.backend.free(t);
@@ -178,11 +199,11 @@ export class Sequential {
     this.workspaces.clear();
     this.backend.free(this.params);
     this.backend.free(this.grads);
-    this.disposed = true;
+    this.isDisposed = true;
   }
 
   private alive(): void {
-    if (this.disposed) throw new SimdnetError('Sequential: this model was disposed; build or load a new one');
+    if (this.isDisposed) throw new SimdnetError('Sequential: this model was disposed; build or load a new one');
   }
 
   private workspace(B: number): Workspace {
