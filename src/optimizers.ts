@@ -20,6 +20,8 @@ export interface Trainable {
   readonly backend: Backend;
   readonly params: Tensor;
   readonly grads: Tensor;
+  /** True once the model gave its memory back (Sequential.dispose). */
+  readonly disposed?: boolean;
 }
 
 export interface Optimizer {
@@ -40,6 +42,17 @@ export function createOptimizer(name: OptimizerName, options: OptimizerOptions =
   check(Object.hasOwn(DEFAULT_LR, name), () => `optimizer: expected sgd, momentum or adam, got '${name}'`);
   const lr = options.lr ?? DEFAULT_LR[name];
   check(Number.isFinite(lr) && lr > 0, `optimizer: learning rate must be a positive number, got ${lr}`);
+  const fraction = (key: 'momentum' | 'beta1' | 'beta2') => {
+    const v = options[key];
+    check(v === undefined || (Number.isFinite(v) && v >= 0 && v < 1), `optimizer: ${key} must be a number in [0, 1), got ${v}`);
+  };
+  // only the options this optimizer uses (others are ignored, as before)
+  if (name === 'momentum') fraction('momentum');
+  if (name === 'adam') {
+    fraction('beta1');
+    fraction('beta2');
+    check(options.eps === undefined || (Number.isFinite(options.eps) && options.eps > 0), `optimizer: eps must be a positive number, got ${options.eps}`);
+  }
   switch (name) {
     case 'sgd':
       return new Sgd(lr);
@@ -60,9 +73,10 @@ abstract class Stateful implements Optimizer {
   constructor(readonly lr: number, protected readonly slotCount: number) {}
 
   protected ensure(model: Trainable): Tensor[] {
+    if (model.disposed) throw new SimdnetError(`${this.name}: the model was disposed; build or load a new one`);
     if (this.slots.length === 0) for (let i = 0; i < this.slotCount; i++) this.slots.push(model.backend.alloc(1, model.params.cols));
     check(this.slots.length === 0 || (this.slots[0].backend === model.backend && this.slots[0].cols === model.params.cols),
-      () => `optimizer: its state was made for ${this.slots[0].cols} parameters on ${this.slots[0].backend.name}, this model has ${model.params.cols} on ${model.backend.name}`);
+      () => `optimizer: its state was made for ${this.slots[0].cols} parameters on the ${this.slots[0].backend}, this model has ${model.params.cols} on the ${model.backend}`);
     return this.slots;
   }
   abstract step(model: Trainable): void;
@@ -87,6 +101,7 @@ class Sgd extends Stateful {
     super(lr, 0);
   }
   step(m: Trainable): void {
+    this.ensure(m);
     this.t++;
     m.backend.kernels.sgd_update(m.params.ptr, m.grads.ptr, this.lr, m.params.cols);
   }
