@@ -77,7 +77,16 @@ export interface Progress {
   seconds: number;
   /** Metrics of the finished epochs. */
   epochs: EpochMetrics[];
+  /** The divergence watch: the run's first batch loss and the smoothed batch loss so far (absent before the
+   *  first batch, and in checkpoints of older versions). */
+  firstLoss?: number;
+  smoothLoss?: number;
 }
+
+/** Training counts as diverged when the smoothed batch loss (an exponential moving average over about 10
+ *  batches) exceeds this many times the run's first batch loss, or when a loss or a weight is not finite. */
+export const DIVERGENCE_FACTOR = 2; // (a first loss below 1e-3 counts as 1e-3)
+const SMOOTHING = 0.1;
 
 export interface History {
   epochs: EpochMetrics[];
@@ -125,7 +134,14 @@ export async function fit(model: Sequential, data: { train: FitSet; test?: FitSe
   const resume = options.resume;
   if (resume) history.epochs.push(...resume.epochs);
   const every = options.checkpointEvery ?? 0;
-  const progress = (epoch: number, batch: number, lossSum: number, seen: number, seconds: number): Progress => ({ epoch, batch, lossSum, seen, seconds, epochs: [...history.epochs] });
+  // the divergence watch (part of the progress, so a resumed run watches exactly as the straight run)
+  let firstLoss = resume?.firstLoss ?? NaN;
+  let smoothLoss = resume?.smoothLoss ?? NaN;
+  const progress = (epoch: number, batch: number, lossSum: number, seen: number, seconds: number): Progress => {
+    const p: Progress = { epoch, batch, lossSum, seen, seconds, epochs: [...history.epochs] };
+    if (!Number.isNaN(firstLoss)) Object.assign(p, { firstLoss, smoothLoss });
+    return p;
+  };
 
   for (let epoch = resume?.epoch ?? 0; epoch < options.epochs; epoch++) {
     const resuming = resume !== undefined && epoch === resume.epoch;
@@ -147,6 +163,10 @@ export async function fit(model: Sequential, data: { train: FitSet; test?: FitSe
       model.forward(rows);
       const value = model.loss(rows, loss, true);
       if (!Number.isFinite(value)) throw divergence(epoch, b, value, optimizer.lr);
+      if (Number.isNaN(firstLoss)) firstLoss = smoothLoss = value;
+      else smoothLoss += SMOOTHING * (value - smoothLoss);
+      if (smoothLoss > DIVERGENCE_FACTOR * Math.max(firstLoss, 1e-3))
+        throw divergence(epoch, b, value, optimizer.lr, `the smoothed loss rose to ${smoothLoss.toPrecision(4)}, more than ${DIVERGENCE_FACTOR}× its starting value ${firstLoss.toPrecision(4)}`);
       optimizer.step(model);
       lossSum += value * rows;
       seen += rows;
@@ -221,10 +241,15 @@ function checkSet(name: string, set: FitSet, inW: number, outW: number): void {
   check(set.x.length > 0 && set.x.length % inW === 0, () => `${name}.x: expected a positive multiple of the model's input width ${inW}, got ${set.x.length} values`);
   const rows = set.x.length / inW;
   check(set.y.length === rows * outW, () => `${name}.y: expected ${rows} rows × ${outW} (the model's output width) = ${rows * outW} values, got ${set.y.length}`);
+  // a NaN in the data would otherwise show up as "training diverged" and blame the learning rate
+  for (const [key, a, w] of [['x', set.x, inW], ['y', set.y, outW]] as const) {
+    for (let i = 0; i < a.length; i++)
+      if (!Number.isFinite(a[i])) throw new SimdnetError(`${name}.${key}: value ${a[i]} at row ${Math.floor(i / w)}, column ${i % w}; the data must be finite numbers`);
+  }
 }
 
-function divergence(epoch: number, batch: number, value: number, lr: number): SimdnetError {
-  return new SimdnetError(`training diverged at epoch ${epoch + 1}, batch ${batch + 1}: the loss is ${value} (the weights are no longer finite); try a lower learning rate than ${lr}`);
+function divergence(epoch: number, batch: number, value: number, lr: number, why = `the loss is ${value} (the weights are no longer finite)`): SimdnetError {
+  return new SimdnetError(`training diverged at epoch ${epoch + 1}, batch ${batch + 1}: ${why}; try a lower learning rate than ${lr}`);
 }
 
 function now(): number {
