@@ -40,9 +40,9 @@ interface RefPass {
 }
 
 function refForward(layers: LayerSpec[], weights: ArrayLike<number>, x: ArrayLike<number>, B: number, inputWidth: number): RefPass {
-  let a = Float64Array.from(x);
+  let a: Float64Array = Float64Array.from(x);
   let width = inputWidth;
-  const acts = [a];
+  const acts: Float64Array[] = [a];
   let reluMargin = Infinity;
   let off = 0;
   for (const spec of layers) {
