@@ -1,0 +1,143 @@
+// The whole benchmark: this process runs the stock-Node engines (wasm SIMD and scalar, js, tfjs-wasm,
+// tfjs-cpu); a child with --experimental-wasm-relaxed-simd runs relaxed-SIMD beside SIMD. The two results
+// merge into one object (schema below, written by writeResults as bench/results/latest.json).
+
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runnableEngines } from './engines.js';
+import { summarize } from './report.js';
+import { runSuite } from './suite.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const RELAXED_FLAG = '--experimental-wasm-relaxed-simd';
+const RELAXED_PAIR = ['wasm-relaxed', 'wasm-simd'];
+
+/**
+ * @param {object} o  quick, engines (main-process ids; default: all runnable but relaxed), relaxed (default
+ *   true: measure relaxed-SIMD, in a flagged child unless this runtime already runs it), shapes, elementwise,
+ *   steps (suite overrides, for tests), log
+ */
+export async function runBench(o = {}) {
+  const log = o.log ?? ((line) => process.stderr.write(`${line}\n`));
+  const quick = !!o.quick;
+  const started = new Date();
+  const load0 = os.loadavg();
+  const runnable = runnableEngines();
+  const inProcessRelaxed = runnable.includes('wasm-relaxed');
+  const wantRelaxed = o.relaxed ?? true;
+  const engines = (o.engines ?? runnable).filter((id) => id !== 'wasm-relaxed' || inProcessRelaxed);
+  const overrides = { quick, shapes: o.shapes, elementwise: o.elementwise, steps: o.steps, harness: o.harness };
+
+  // Relaxed first (a child, or this process when it runs relaxed SIMD already), then the stock engines.
+  let relaxed = null;
+  if (wantRelaxed) {
+    if (inProcessRelaxed) {
+      log('relaxed SIMD: this runtime runs it without a flag; measuring it in this process');
+      relaxed = { ...(await runSuite({ ...overrides, engines: RELAXED_PAIR, limits: ['simd', 'relaxed'], log })), execArgv: process.execArgv };
+    } else {
+      log(`relaxed SIMD: measuring in a child process (node ${RELAXED_FLAG})`);
+      relaxed = await runChild(overrides).catch((e) => ({ error: e.message }));
+      if (relaxed.error) log(`relaxed SIMD: skipped (${relaxed.error})`);
+    }
+  }
+  log('stock Node: ' + engines.join(', '));
+  const main = await runSuite({ ...overrides, engines: engines.filter((id) => id !== 'wasm-relaxed'), limits: ['simd'], log });
+
+  const result = {
+    schema: 'simdnet-bench/1',
+    date: started.toISOString(),
+    quick,
+    machine: {
+      cpu: os.cpus()[0]?.model ?? 'unknown',
+      cores: os.cpus().length,
+      platform: `${os.platform()} ${os.arch()}`,
+      loadavg: { start: load0, end: os.loadavg() },
+    },
+    runtime: { node: process.version, v8: process.versions.v8 },
+    packages: packageVersions(),
+    git: gitCommit(),
+    processes: {
+      main: { execArgv: process.execArgv, engines: main.engines, harness: main.harness, seconds: main.seconds },
+      relaxed: relaxed && !relaxed.error ? { execArgv: relaxed.execArgv, engines: relaxed.engines, harness: relaxed.harness, seconds: relaxed.seconds } : relaxed,
+    },
+    ...merge(main, relaxed && !relaxed.error ? relaxed : null),
+  };
+  result.summary = summarize(result);
+  return result;
+}
+
+/** The child: same suite overrides, relaxed + simd engines, both limit builds; its JSON comes back in a file. */
+function runChild(overrides) {
+  const out = path.join(os.tmpdir(), `simdnet-bench-relaxed-${process.pid}-${Date.now()}.json`);
+  const args = [RELAXED_FLAG, fileURLToPath(new URL('./child.js', import.meta.url)),
+    JSON.stringify({ ...overrides, engines: RELAXED_PAIR, limits: ['simd', 'relaxed'] }), out];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+    child.on('error', reject);
+    child.on('exit', async (code, signal) => {
+      try {
+        if (code !== 0) throw new Error(`the child exited with ${signal ?? `code ${code}`}`);
+        resolve(JSON.parse(await readFile(out, 'utf8')));
+      } catch (e) {
+        reject(e);
+      } finally {
+        await rm(out, { force: true });
+      }
+    });
+  });
+}
+
+/**
+ * One list per suite. Each entry's figures by engine id come from the main process; `relaxedProc` holds the
+ * child's figures (wasm-relaxed and its own wasm-simd, and its limits), and wasm-relaxed is copied up beside
+ * the others for the tables. Ratios against relaxed use only relaxedProc (same process, same minutes).
+ */
+function merge(main, rel) {
+  const join = (list, relList, metric, key) => list.map((e) => {
+    const r = relList?.find((x) => x[key] === e[key]);
+    if (!r) return e;
+    return { ...e, [metric]: { 'wasm-relaxed': r[metric]['wasm-relaxed'], ...e[metric] }, relaxedProc: { [metric]: r[metric], ...(r.limit ? { limit: r.limit } : {}) } };
+  });
+  return {
+    limit: { ...main.limit, ...(rel ? { relaxed: rel.limit.relaxed, 'simd (relaxed proc)': rel.limit.simd } : {}) },
+    gemm: join(main.gemm, rel?.gemm, 'gflops', 'id'),
+    elementwise: join(main.elementwise, rel?.elementwise, 'gbps', 'name'),
+    steps: join(main.steps, rel?.steps, 'samplesPerSec', 'name'),
+  };
+}
+
+function packageVersions() {
+  const v = (name) => {
+    try {
+      const p = path.join(ROOT, name === 'simdnet' ? '' : `node_modules/${name}`, 'package.json');
+      return JSON.parse(readFileSync(p, 'utf8')).version;
+    } catch {
+      return null;
+    }
+  };
+  const names = ['simdnet', 'assemblyscript', 'benny', '@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-cpu'];
+  return Object.fromEntries(names.map((n) => [n, v(n)]));
+}
+
+function gitCommit() {
+  try {
+    const commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src', 'assembly', 'asconfig.json'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() !== '';
+    return { commit, kernelsDirty: dirty };
+  } catch {
+    return null;
+  }
+}
+
+/** Writes the result atomically (a temp file in the same directory, then rename). */
+export async function writeResults(result, file = path.join(ROOT, 'bench/results/latest.json')) {
+  await mkdir(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, JSON.stringify(result, null, 2) + '\n');
+  await rename(tmp, file);
+  return file;
+}

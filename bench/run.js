@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+// `npm run bench [-- --quick] [-- --no-relaxed] [-- --out FILE] [-- --no-readme]`: builds (npm script), runs
+// every suite, writes bench/results/latest.json atomically, prints the Markdown tables, and (full runs only)
+// puts them into bench/README.md between the bench:results markers.
+
+import { existsSync } from 'node:fs';
+import { readFile, writeFile, rename } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+
+const args = process.argv.slice(2);
+const flag = (name) => args.includes(name);
+const value = (name) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const known = ['--quick', '--no-relaxed', '--no-readme', '--out', '--help'];
+const unknown = args.filter((a, i) => a.startsWith('--') && !known.includes(a) && args[i - 1] !== '--out');
+if (unknown.length || flag('--help')) {
+  if (unknown.length) console.error(`bench: unknown option ${unknown.join(' ')}`);
+  console.error('usage: npm run bench [-- --quick] [--no-relaxed] [--no-readme] [--out FILE]');
+  process.exit(unknown.length ? 2 : 0);
+}
+if (!existsSync(fileURLToPath(new URL('../dist/backend/index.js', import.meta.url)))) {
+  console.error('bench: dist/ is missing; run `npm run build` (npm run bench does it first)');
+  process.exit(2);
+}
+
+const { runBench, writeResults } = await import('./bench.js');
+const { markdown } = await import('./report.js');
+
+const quick = flag('--quick');
+const result = await runBench({ quick, relaxed: !flag('--no-relaxed') });
+const out = value('--out');
+const file = await writeResults(result, out && fileURLToPath(new URL(out, `file://${process.cwd()}/`)));
+const md = markdown(result);
+console.log(`\n${md}\n\nwrote ${file}`);
+
+if (!quick && !flag('--no-readme') && !out) {
+  const readme = fileURLToPath(new URL('./README.md', import.meta.url));
+  const START = '<!-- bench:results:start -->', END = '<!-- bench:results:end -->';
+  const text = await readFile(readme, 'utf8').catch(() => '');
+  const i = text.indexOf(START), j = text.indexOf(END);
+  if (i >= 0 && j > i) {
+    const tmp = `${readme}.${process.pid}.tmp`;
+    await writeFile(tmp, `${text.slice(0, i + START.length)}\n${md}\n${text.slice(j)}`);
+    await rename(tmp, readme);
+    console.log(`updated ${readme}`);
+  } else console.error(`bench: ${readme} has no ${START} … ${END} markers; table not written there`);
+}

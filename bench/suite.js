@@ -1,0 +1,48 @@
+// One process's share of the benchmark: the limit loop, GEMM, elementwise kernels and training steps on the
+// engines it can run. run.js calls it in-process (stock Node: SIMD, scalar, js, tfjs) and in a child with
+// --experimental-wasm-relaxed-simd (relaxed-SIMD beside SIMD, so their ratio comes from one process).
+
+import { FULL, QUICK, measureMany, median } from './harness.js';
+import { createEngine } from './engines.js';
+import { elementwiseKernels, gemmShapes, runElementwise, runGemm } from './kernels.js';
+import { buildLimit, loadLimit } from './limit.js';
+import { STEP_CASES, runSteps } from './steps.js';
+
+/**
+ * @param {object} o
+ * @param {string[]} o.engines      engine ids (engines.js ENGINES)
+ * @param {string[]} [o.limits]     limit builds to measure: 'simd', 'relaxed'
+ * @param {boolean} [o.quick]
+ * @param {object[]} [o.shapes]     GEMM shapes (default: gemmShapes({quick}))
+ * @param {object[]} [o.elementwise] elementwise kernels (default: all); [] to skip
+ * @param {object[]} [o.steps]      training-step cases (default: both models); [] to skip
+ * @param {(line: string) => void} [o.log]
+ */
+export async function runSuite(o) {
+  const quick = !!o.quick;
+  const opts = o.harness ?? (quick ? QUICK : FULL);
+  const log = o.log ?? (() => {});
+  const engines = [];
+  for (const id of o.engines) engines.push(await createEngine(id));
+
+  await buildLimit();
+  const limits = {};
+  for (const t of o.limits ?? ['simd']) {
+    const f = await loadLimit(t);
+    if (f) limits[t] = f;
+  }
+
+  const t0 = performance.now();
+  const gemm = runGemm(engines, o.shapes ?? gemmShapes({ quick }), limits, opts, log);
+  const elementwise = await runElementwise(engines, o.elementwise ?? elementwiseKernels(), { quick }, log);
+  const steps = await runSteps(engines, o.steps ?? STEP_CASES, opts, log);
+  for (const l of Object.values(limits)) if (!l.check()) throw new Error('bench: the limit loop diverged');
+  // the ceiling: the median of the per-shape limit figures (each taken beside that shape's GEMMs)
+  const alone = gemm.length === 0 ? measureMany(Object.fromEntries(Object.entries(limits).map(([k, l]) => [k, l.run])), opts) : {};
+  const limit = Object.fromEntries(Object.keys(limits).map((k) => {
+    const xs = gemm.length ? gemm.map((g) => g.limit[k]) : [limits[k].flops / alone[k].seconds / 1e9];
+    return [k, { gflops: median(xs), samples: xs.length, min: Math.min(...xs), max: Math.max(...xs) }];
+  }));
+  for (const [k, v] of Object.entries(limit)) log(`limit ${k}: ${v.gflops.toFixed(1)} GFLOP/s (median of ${v.samples}, ${v.min.toFixed(1)}–${v.max.toFixed(1)})`);
+  return { engines: o.engines, harness: opts, limit, gemm, elementwise, steps, seconds: (performance.now() - t0) / 1000 };
+}
