@@ -18,8 +18,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { gunzipSync } from 'node:zlib';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { build, preview, type PreviewServer } from 'vite';
+import { build, createLogger, preview, type PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWasmBackend } from '../src/backend/wasm.js';
 import { loadBundledMnist } from '../src/data/mnist-bundled.js';
@@ -99,7 +100,7 @@ describe('web demo in Chromium', () => {
   it('emits the wasm builds and the digits file', () => {
     const assets = readdirSync(join(WEB, 'dist/assets'));
     expect(assets.filter((f) => f.endsWith('.wasm')).length).toBe(3);
-    expect(readFileSync(join(WEB, 'dist/mnist-10k.sdmn')).length).toBe(8 + 10_000 * 785);
+    expect(gunzipSync(readFileSync(join(WEB, 'dist/mnist-10k.sdmn.gz'))).length).toBe(8 + 10_000 * 785);
   });
 
   it('loads with no console errors', async () => {
@@ -238,7 +239,11 @@ const history = await fit(model, { train: { x, y: x }, test: { x, y: x } }, { ep
 window.result = { variant: backend.variant, losses: history.epochs.map((e) => e.testLoss) };
 `,
       );
-      await build({ root: app, configFile: false, logLevel: 'error', build: { target: 'es2022' } });
+      const warnings: string[] = [];
+      const logger = createLogger('warn');
+      logger.warn = (msg) => void warnings.push(msg);
+      await build({ root: app, configFile: false, customLogger: logger, build: { target: 'es2022' } });
+      expect(warnings).toEqual([]);
       const emitted = readdirSync(join(app, 'dist/assets'));
       expect(emitted.filter((f) => f.endsWith('.wasm')).length).toBeGreaterThan(0);
       const js = emitted.filter((f) => f.endsWith('.js')).map((f) => readFileSync(join(app, 'dist/assets', f), 'utf8')).join('\n');
@@ -247,12 +252,15 @@ window.result = { variant: backend.variant, losses: history.epochs.map((e) => e.
       const appServer = await preview({ root: app, configFile: false, preview: { host: '127.0.0.1', port: 0 }, logLevel: 'error' });
       const p = await context.newPage();
       watch(p);
+      const wasmLoaded: string[] = [];
+      p.on('response', (r) => void (r.url().endsWith('.wasm') && r.ok() && wasmLoaded.push(r.url())));
       try {
         await p.goto(appServer.resolvedUrls!.local[0]);
         await p.waitForFunction(() => (window as unknown as { result?: unknown }).result !== undefined, null, { timeout: 20_000 });
         const result = await p.evaluate(() => (window as unknown as { result: { variant: string; losses: number[] } }).result);
         expect(result.variant).toMatch(/simd|scalar/);
         expect(result.losses[1]).toBeLessThan(result.losses[0]);
+        expect(wasmLoaded).toHaveLength(1); // the one build the probe picked, from the emitted assets
       } finally {
         await p.close();
         await appServer.close();

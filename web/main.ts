@@ -305,4 +305,4 @@ for (const id of ['g-clean', 'g-noisy', 'g-denoised']) drawDigitRow($(id), new F
 renderChart(chartSvg, chart);
 new ResizeObserver(() => drawChart()).observe(chartSvg);
 setState('loading');
-send({ type: 'init', dataUrl: new URL('mnist-10k.sdmn', document.baseURI).href });
+send({ type: 'init', dataUrl: new URL('mnist-10k.sdmn.gz', document.baseURI).href });

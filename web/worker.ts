@@ -40,7 +40,10 @@ function backend(name: BackendName): Promise<Backend> {
 async function init(dataUrl: string): Promise<void> {
   const res = await fetch(dataUrl);
   if (!res.ok) throw new Error(`could not fetch the digits from ${dataUrl}: HTTP ${res.status}`);
-  const { images, labels } = decodeDigits(new Uint8Array(await res.arrayBuffer()));
+  let bytes = new Uint8Array(await res.arrayBuffer());
+  // gunzip unless the server already did (Content-Encoding: gzip hands us the SDMN bytes themselves)
+  if (bytes[0] === 0x1f && bytes[1] === 0x8b) bytes = new Uint8Array(await new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'))).arrayBuffer());
+  const { images, labels } = decodeDigits(bytes);
   const split = splitDigits(images, labels, SPLIT_SEED, TRAIN_COUNT);
   train = { x: split.train.images, y: split.train.images };
   test = { x: split.test.images, y: split.test.images };
