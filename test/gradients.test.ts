@@ -418,6 +418,30 @@ describe.each(backendCases())('gradients on the $label backend', ({ make }) => {
     model.dispose();
   });
 
+  it('backward(B, dOutput) with a hand-made ∂L/∂output (L = Σ R ⊙ output)', async () => {
+    const B = 3;
+    const { model, x, rng } = setup(() => [new Linear(5, 4), new Tanh(), new Linear(4, 3), new Sigmoid()], B, 15);
+    const R = uniform(B * 3, -1, 1, rng);
+    const dOut = be.alloc(B, 3);
+    be.write(dOut, R);
+    be.write(model.input(B), x);
+    model.zeroGrad();
+    model.forward(B);
+    model.backward(B, dOut);
+    const analytic = be.read(model.grads);
+    const w = model.getWeights();
+    const L = () => {
+      model.setWeights(w);
+      const y = be.read(model.forward(B));
+      return y.reduce((s, v, i) => s + R[i] * v, 0);
+    };
+    const numeric = Float64Array.from(w, (_, i) => centralDiff(w, i, 1e-2, L));
+    expect(compare('∂L/∂w', analytic, numeric)).toEqual([]);
+    expect(await errorOf(() => model.backward(B, model.input(B)))).toMatch(/expected a \(3, 3\) gradient, got \(3, 5\)/);
+    be.free(dOut);
+    model.dispose();
+  });
+
   it('gradients accumulate across backward calls until zeroGrad', () => {
     const { model, x, rng } = setup(() => [new Linear(4, 3), new Sigmoid()], 2, 14);
     be.write(model.input(2), x);
