@@ -119,6 +119,7 @@ describe('fit validates its inputs', () => {
     ['an unknown loss', (m) => fit(m, { train: { x, y } }, { epochs: 1, loss: 'hinge' as never }), /loss.*mse, bce, crossentropy.*hinge/],
     ['an unknown optimizer', (m) => fit(m, { train: { x, y } }, { epochs: 1, optimizer: 'rmsprop' as never }), /optimizer.*sgd, momentum or adam.*rmsprop/],
     ['a negative learning rate', (m) => fit(m, { train: { x, y } }, { epochs: 1, lr: -0.1 }), /learning rate.*-0\.1/],
+    ['a NaN in the data', (m) => fit(m, { train: { x: x.map((v, i) => (i === 13 ? NaN : v)), y } }, { epochs: 1 }), /train\.x: value NaN at row 3, column 1/],
     ['crossentropy without Softmax', (m) => fit(m, { train: { x, y } }, { epochs: 1, loss: 'crossentropy' }), /Softmax/],
   ])('%s', async (_, run, message) => {
     const model = small();
@@ -128,12 +129,15 @@ describe('fit validates its inputs', () => {
     model.dispose();
   });
 
-  it('a huge learning rate stops with "diverged" and names the epoch and batch', async () => {
+  it.each([
+    ['adam', 1e30],
+    ['sgd', 1e6],
+  ] as const)('a huge learning rate (%s, lr %s) stops with "diverged" and names the epoch and batch', async (optimizer, lr) => {
     const model = autoencoder(wasm, { hidden: [16], seed: 1 });
     const x = data.train.images.subarray(0, 640 * 784);
     const batches: number[] = [];
     const message = await errorOf(() =>
-      fit(model, { train: { x, y: x } }, { epochs: 2, batchSize: 64, loss: 'bce', optimizer: 'adam', lr: 1e30, seed: 1, onBatch: (b) => void batches.push(b.batch) }),
+      fit(model, { train: { x, y: x } }, { epochs: 2, batchSize: 64, loss: 'bce', optimizer, lr, seed: 1, onBatch: (b) => void batches.push(b.batch) }),
     );
     expect(message).toMatch(/diverged at epoch 1, batch (\d+)/);
     const batch = Number(/batch (\d+)/.exec(message)![1]);
