@@ -136,7 +136,7 @@ export class Sequential {
   /** Backpropagates ∂L/∂output (a (B, outputWidth) tensor you filled) through every layer. */
   backward(B: number, dOutput: Tensor): void {
     const ws = this.workspace(B);
-    check(dOutput?.backend === this.backend, () => `backward: the gradient tensor belongs to the ${dOutput?.backend}, the model to the ${this.backend}`);
+    check(dOutput?.backend === this.backend, () => `backward: the gradient tensor belongs to ${dOutput?.backend ? `another ${dOutput.backend.name} backend` : 'no backend'}, not this model's ${this.backend.name} backend`);
     check(dOutput.rows === B && dOutput.cols === this.outputWidth, () => `backward: expected a (${B}, ${this.outputWidth}) gradient, got (${dOutput.rows}, ${dOutput.cols})`);
     const L = this.layers.length;
     this.layers[L - 1].backward(ws.acts[L - 1], ws.acts[L], dOutput, ws.grads[L - 1]);
