@@ -21,6 +21,7 @@ import type { Backend } from '../src/backend/backend.js';
 import { Linear, ReLU, Sigmoid, Softmax, Tanh, type Layer, type LayerSpec } from '../src/layers/index.js';
 import { bce, type Loss, type LossName } from '../src/losses.js';
 import { Sequential } from '../src/model.js';
+import { createJsBackend } from '../src/backend/js.js';
 import { autoencoder } from '../src/models.js';
 import { Rng } from '../src/random.js';
 import { backendCases, errorOf } from './support/backends.js';
@@ -438,6 +439,9 @@ describe.each(backendCases())('gradients on the $label backend', ({ make }) => {
     const numeric = Float64Array.from(w, (_, i) => centralDiff(w, i, 1e-2, L));
     expect(compare('∂L/∂w', analytic, numeric)).toEqual([]);
     expect(await errorOf(() => model.backward(B, model.input(B)))).toMatch(/expected a \(3, 3\) gradient, got \(3, 5\)/);
+    const other = await createJsBackend();
+    const foreign = other.alloc(B, 3);
+    expect(await errorOf(() => model.backward(B, foreign))).toMatch(/gradient tensor belongs to another js backend, not this model's (js|wasm) backend/);
     be.free(dOut);
     model.dispose();
   });
