@@ -108,6 +108,7 @@ describe('web demo in Chromium', () => {
     await waitState(['ready']);
     expect(await page.title()).toContain('simdnet');
     expect(await page.textContent('#badge-data')).toContain('8,000 train / 2,000 test');
+    expect(await page.textContent('#badge-backend')).toMatch(/^WebAssembly · (relaxed-simd|simd|scalar)$/);
     expect(problems).toEqual([]);
   });
 
@@ -176,6 +177,14 @@ describe('web demo in Chromium', () => {
     const loaded = (await demo()).loaded!;
     expect(Math.abs(loaded.metrics.testLoss - page1.testLoss)).toBeLessThanOrEqual(1e-5 * page1.testLoss);
     expect(await page.textContent('#file-note')).toContain('784 → 32 → 784');
+
+    // a damaged file is refused with the library's reason, shown on the page
+    const damaged = Buffer.from(bytes);
+    damaged[100] ^= 0xff;
+    await page.setInputFiles('#load', { name: 'damaged.simdnet', mimeType: 'application/octet-stream', buffer: damaged });
+    await page.waitForSelector('#message.error', { timeout: 10_000 });
+    expect(await page.textContent('#message')).toMatch(/damaged\.simdnet: .*checksum mismatch/);
+    expect((await demo()).state).toBe('done');
   });
 
   it('writes a screenshot to test-output/demo.png', async () => {

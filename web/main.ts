@@ -79,6 +79,14 @@ function setState(state: State): void {
   for (const el of form.querySelectorAll('fieldset:not(.files) :is(input, select)')) (el as HTMLInputElement).disabled = busy;
 }
 
+function showBackend(variant: string): void {
+  const badge = $('badge-backend');
+  const ok = !variant.startsWith('unavailable');
+  badge.textContent = variant === 'js' ? 'JavaScript backend' : ok ? `WebAssembly · ${variant}` : 'WebAssembly unavailable';
+  badge.title = ok ? '' : variant;
+  badge.classList.toggle('ok', ok);
+}
+
 function drawChart(): void {
   if (chartQueued) return;
   chartQueued = true;
@@ -123,6 +131,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
   switch (msg.type) {
     case 'ready': {
       labels = msg.labels;
+      showBackend(msg.wasm);
       $('badge-data').textContent = `${int(msg.trainCount)} train / ${int(msg.testCount)} test digits`;
       pick.max = pickN.max = String(msg.testCount - 1);
       setState('ready');
@@ -135,9 +144,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       demo.variant = msg.variant;
       demo.baseline = msg.baseline;
       hasModel = true;
-      const badge = $('badge-backend');
-      badge.textContent = msg.variant === 'js' ? 'JavaScript backend' : `WebAssembly · ${msg.variant}`;
-      badge.classList.add('ok');
+      showBackend(msg.variant);
       chart.test.push([0, msg.baseline.testLoss]);
       showMetrics(msg.baseline);
       showGrid(msg.grid);
@@ -214,6 +221,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       hasModel = true;
       demo.loaded = { name: msg.name, metrics: msg.metrics };
       demo.variant = msg.variant;
+      showBackend(msg.variant);
       showMetrics(msg.metrics);
       showGrid(msg.grid);
       setState(demo.state === 'loading' ? 'ready' : demo.state);

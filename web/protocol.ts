@@ -54,7 +54,8 @@ export interface Progress {
 }
 
 export type FromWorker =
-  | { type: 'ready'; trainCount: number; testCount: number; labels: Uint8Array }
+  /** `wasm` is the build the feature probe picked, or why there is none. */
+  | { type: 'ready'; trainCount: number; testCount: number; labels: Uint8Array; wasm: string }
   | { type: 'started'; variant: string; params: number; baseline: EpochMetrics; grid: Grid }
   | { type: 'progress'; progress: Progress }
   | { type: 'epoch'; metrics: EpochMetrics; grid: Grid; samplesPerSec: number }

@@ -49,7 +49,14 @@ async function init(dataUrl: string): Promise<void> {
   test = { x: split.test.images, y: split.test.images };
   testLabels = split.test.labels;
   gridRows = Array.from({ length: 10 }, (_, d) => testLabels.indexOf(d));
-  post({ type: 'ready', trainCount: split.train.count, testCount: split.test.count, labels: testLabels });
+  let wasm: string;
+  try {
+    wasm = (await backend('wasm')).variant;
+  } catch (e) {
+    backends.delete('wasm');
+    wasm = `unavailable: ${(e as Error).message}`;
+  }
+  post({ type: 'ready', trainCount: split.train.count, testCount: split.test.count, labels: testLabels, wasm });
 }
 
 /** The first `n` training digits (all when n is 0 or ≥ 8000). */
