@@ -219,6 +219,15 @@ describe('bad input exits with code 2 and one line naming the problem', () => {
     writeFileSync(path, 'these are not pixels\n');
     expectUsageError(cli('denoise', '--model', join(outA, 'model.simdnet'), '--input', path, '--out', join(tmp, 'never')), /notes\.png: not a readable PNG/);
   });
+  it('a diverging run (--lr 1e30) exits 2 naming the epoch and batch, and writes no model', () => {
+    const out = join(tmp, 'diverged');
+    const r = cli('train', '--epochs', '1', '--hidden', '16', '--lr', '1e30', '--out', out);
+    expect(r.status, r.stderr).toBe(2);
+    const lines = r.stderr.trimEnd().split('\n');
+    expect(lines, r.stderr).toHaveLength(1);
+    expect(lines[0]).toMatch(/^simdnet: training diverged at epoch 1, batch \d+: .*lower learning rate/);
+    expect(existsSync(join(out, 'model.simdnet'))).toBe(false);
+  });
   it('--data /nonexistent (and nothing is written)', () => {
     const out = join(tmp, 'nodata');
     mkdirSync(out);
