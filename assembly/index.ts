@@ -14,6 +14,8 @@ export {
 } from './loss';
 export { sgd_update, momentum_update, adam_update } from './optim';
 export { fill, has_non_finite } from './util';
+// test hooks: the exp/log approximations alone, for test/kernels.test.ts's error bounds
+export { exp_forward, log_forward } from './math';
 
 /** First byte above the static data (incl. the GEMM scratch): where the TS allocator may start. */
 export function heap_base(): usize {

@@ -1,0 +1,491 @@
+// Kernel parity: every kernel of every backend this machine runs (each wasm build, forced through the
+// `variant` option, and the js backend) against a plain float64 reference written here, on seeded random
+// inputs of many shapes. One helper checks every op (tinygrad test_ops style): it writes the inputs, runs the
+// kernel, asserts linear memory did not grow, and compares each output (and the return value) with atol/rtol.
+//
+// Plus: the exp / log / tanh / sigmoid approximation error bounds, saturation (no NaN at ±1000, ±Inf),
+// and determinism.
+
+import { describe, it, expect } from 'vitest';
+import { readFileSync } from 'node:fs';
+import type { Backend, Kernels, Tensor } from '../src/backend/backend.js';
+import { createWasmBackend, availableWasmVariants } from '../src/backend/wasm.js';
+import { createJsBackend } from '../src/backend/js.js';
+import { Rng } from '../src/random.js';
+
+const variants = availableWasmVariants();
+const backends: Backend[] = [...(await Promise.all(variants.map((variant) => createWasmBackend({ variant })))), await createJsBackend()];
+const label = (be: Backend) => `${be.name}/${be.variant}`;
+
+// =====================================================================================================
+// The helper
+// =====================================================================================================
+
+type Ptrs = Record<string, number>;
+interface OpCase {
+  /** Every buffer the kernel touches, with its initial contents (outputs too: they check overwrite vs add). */
+  tensors: Record<string, Float32Array>;
+  /** Calls the kernel; may return a value (losses). */
+  run(k: Kernels, p: Ptrs): number | void;
+  /** Expected contents of the buffers named, and `ret` for the return value; float64. */
+  want: Record<string, ArrayLike<number>> & { ret?: number };
+  atol: number;
+  rtol: number;
+}
+
+function assertClose(what: string, got: ArrayLike<number>, want: ArrayLike<number>, atol: number, rtol: number): void {
+  expect(got.length, `${what}: length`).toBe(want.length);
+  let bad = 0;
+  let worst = -1;
+  let worstRatio = 0;
+  for (let i = 0; i < want.length; i++) {
+    const g = got[i];
+    const w = want[i];
+    const tol = atol + rtol * Math.abs(w);
+    const ok = Number.isNaN(w) ? Number.isNaN(g) : g === w || Math.abs(g - w) <= tol;
+    if (!ok) {
+      bad++;
+      const ratio = Number.isFinite(g) ? Math.abs(g - w) / tol : Infinity;
+      if (ratio > worstRatio || worst < 0) [worst, worstRatio] = [i, ratio];
+    }
+  }
+  if (bad > 0)
+    throw new Error(`${what}: ${bad}/${want.length} elements off (atol ${atol}, rtol ${rtol}); worst at [${worst}]: got ${got[worst]}, want ${want[worst]}, |diff| ${Math.abs(got[worst] - want[worst]).toExponential(3)}`);
+}
+
+/** Runs one case on one backend and checks it. */
+function checkOn(be: Backend, c: OpCase, name: string): void {
+  const live = be.liveAllocations;
+  const t: Record<string, Tensor> = {};
+  const p: Ptrs = {};
+  for (const [k, v] of Object.entries(c.tensors)) {
+    t[k] = be.alloc(1, v.length);
+    be.write(t[k], v);
+    p[k] = t[k].ptr;
+  }
+  const bytes = be.memory.buffer.byteLength;
+  const ret = c.run(be.kernels, p);
+  expect(be.memory.buffer.byteLength, `${label(be)} ${name}: a kernel call grew memory`).toBe(bytes);
+  for (const [k, w] of Object.entries(c.want)) {
+    if (k === 'ret') assertClose(`${label(be)} ${name} → return value`, [ret as number], [w as number], c.atol, c.rtol);
+    else assertClose(`${label(be)} ${name} → ${k}`, be.read(t[k]), w as ArrayLike<number>, c.atol, c.rtol);
+  }
+  for (const k of Object.keys(t)) be.free(t[k]);
+  expect(be.liveAllocations).toBe(live);
+}
+
+/** The case on every backend. */
+function check(name: string, c: OpCase): void {
+  for (const be of backends) checkOn(be, c, name);
+}
+
+// =====================================================================================================
+// Inputs and float64 references
+// =====================================================================================================
+
+function uniform(rng: Rng, n: number, lo = -1, hi = 1): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = rng.uniform(lo, hi);
+  return a;
+}
+
+/** C(M,N) = op(A)·op(B) (+ C0) in float64 */
+function refGemm(A: ArrayLike<number>, B: ArrayLike<number>, C0: ArrayLike<number> | null, M: number, N: number, K: number, tA: number, tB: number): Float64Array {
+  const C = new Float64Array(M * N);
+  const a = Float64Array.from(A);
+  const b = Float64Array.from(B);
+  for (let i = 0; i < M; i++) {
+    for (let p = 0; p < K; p++) {
+      const aip = tA ? a[p * M + i] : a[i * K + p];
+      for (let j = 0; j < N; j++) C[i * N + j] += aip * (tB ? b[j * K + p] : b[p * N + j]);
+    }
+  }
+  if (C0) for (let i = 0; i < M * N; i++) C[i] += C0[i];
+  return C;
+}
+
+function refSoftmax(x: ArrayLike<number>, B: number, N: number): Float64Array {
+  const y = new Float64Array(B * N);
+  for (let r = 0; r < B; r++) {
+    let m = -Infinity;
+    for (let j = 0; j < N; j++) m = Math.max(m, x[r * N + j]);
+    let s = 0;
+    for (let j = 0; j < N; j++) s += y[r * N + j] = Math.exp(x[r * N + j] - m);
+    for (let j = 0; j < N; j++) y[r * N + j] /= s;
+  }
+  return y;
+}
+
+const map = (a: ArrayLike<number>, f: (v: number, i: number) => number) => Float64Array.from(a, f);
+const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+const clampP = (p: number) => Math.min(Math.max(p, 1e-7), 1 - 1e-7);
+
+// =====================================================================================================
+// GEMM: shapes are [M, K, N]; all four transposes, accumulate off and on.
+// f32 sums of K products of U(−1,1): atol 1e-6·(K+1), rtol 1e-5.
+// =====================================================================================================
+
+const GEMM_SHAPES: Array<[number, number, number]> = [
+  [1, 1, 1], [1, 5, 1], [1, 1, 7], [7, 1, 1], [2, 3, 4], [3, 5, 7], [4, 4, 8], [5, 9, 3], [8, 16, 32], [13, 1, 29],
+  [17, 33, 65], [64, 64, 64], [31, 300, 12], [3, 0, 5], [130, 70, 530], [128, 784, 256],
+];
+
+describe('gemm', () => {
+  for (const [M, K, N] of GEMM_SHAPES) {
+    for (const tA of [0, 1]) {
+      for (const tB of [0, 1]) {
+        for (const acc of [0, 1]) {
+          it(`(${M}×${K})·(${K}×${N}) transA=${tA} transB=${tB} accumulate=${acc}`, () => {
+            const rng = new Rng(M * 1000003 + K * 1009 + N * 7 + tA * 2 + tB);
+            const A = uniform(rng, M * K);
+            const B = uniform(rng, K * N);
+            const C0 = uniform(rng, M * N); // garbage to overwrite, or the addend
+            check(`gemm ${M}×${K}×${N} tA=${tA} tB=${tB} acc=${acc}`, {
+              tensors: { a: A, b: B, c: C0 },
+              run: (k, p) => k.gemm(p.c, p.a, p.b, M, N, K, tA, tB, acc),
+              want: { c: refGemm(A, B, acc ? C0 : null, M, N, K, tA, tB) },
+              atol: 1e-6 * (K + 1),
+              rtol: 1e-5,
+            });
+          });
+        }
+      }
+    }
+  }
+
+  it('is deterministic: the same call twice gives bit-identical results, after other shapes ran', () => {
+    const rng = new Rng(5);
+    const [M, K, N] = [37, 301, 45];
+    const A = uniform(rng, M * K), B = uniform(rng, K * N);
+    for (const be of backends) {
+      const a = be.alloc(M, K), b = be.alloc(K, N), c = be.alloc(M, N);
+      be.write(a, A);
+      be.write(b, B);
+      be.kernels.gemm(c.ptr, a.ptr, b.ptr, M, N, K, 0, 1, 0);
+      const first = be.read(c);
+      be.kernels.gemm(c.ptr, b.ptr, a.ptr, 3, 5, 7, 1, 0, 0); // different shape in between (scratch reuse)
+      be.kernels.gemm(c.ptr, a.ptr, b.ptr, M, N, K, 0, 1, 0);
+      expect(Array.from(be.read(c)), label(be)).toEqual(Array.from(first));
+      for (const t of [a, b, c]) be.free(t);
+    }
+  });
+});
+
+// =====================================================================================================
+// Linear layer: shapes are [B, IN, OUT]
+// =====================================================================================================
+
+const LINEAR_SHAPES: Array<[number, number, number]> = [[1, 1, 1], [3, 5, 7], [2, 9, 4], [17, 33, 65], [5, 300, 9], [128, 784, 256]];
+
+describe('linear', () => {
+  for (const [B, IN, OUT] of LINEAR_SHAPES) {
+    const tol = { atol: 1e-6 * (Math.max(B, IN, OUT) + 1), rtol: 1e-5 };
+    it(`forward (${B}, ${IN}) → ${OUT}`, () => {
+      const rng = new Rng(B + IN * 31 + OUT * 977);
+      const x = uniform(rng, B * IN), w = uniform(rng, IN * OUT), b = uniform(rng, OUT);
+      const want = refGemm(x, w, null, B, OUT, IN, 0, 0).map((v, i) => v + b[i % OUT]);
+      check(`linear_forward ${B}×${IN}×${OUT}`, {
+        tensors: { out: uniform(rng, B * OUT), x, w, b },
+        run: (k, p) => k.linear_forward(p.out, p.x, p.w, p.b, B, IN, OUT),
+        want: { out: want },
+        ...tol,
+      });
+    });
+    it(`backward (${B}, ${IN}) → ${OUT}, with and without dx`, () => {
+      const rng = new Rng(B * 7 + IN * 13 + OUT * 101);
+      const x = uniform(rng, B * IN), w = uniform(rng, IN * OUT), dout = uniform(rng, B * OUT);
+      const dw0 = uniform(rng, IN * OUT), db0 = uniform(rng, OUT);
+      const dw = refGemm(x, dout, dw0, IN, OUT, B, 1, 0);
+      const db = map(db0, (v, j) => {
+        let s = v;
+        for (let r = 0; r < B; r++) s += dout[r * OUT + j];
+        return s;
+      });
+      const dx = refGemm(dout, w, null, B, IN, OUT, 0, 1);
+      const tensors = { dx: uniform(rng, B * IN), dw: dw0, db: db0, dout, x, w };
+      check(`linear_backward ${B}×${IN}×${OUT}`, {
+        tensors,
+        run: (k, p) => k.linear_backward(p.dx, p.dw, p.db, p.dout, p.x, p.w, B, IN, OUT),
+        want: { dx, dw, db },
+        ...tol,
+      });
+      check(`linear_backward ${B}×${IN}×${OUT} dx=0`, {
+        tensors,
+        run: (k, p) => k.linear_backward(0, p.dw, p.db, p.dout, p.x, p.w, B, IN, OUT),
+        want: { dx: tensors.dx, dw, db },
+        ...tol,
+      });
+    });
+  }
+
+  for (const [B, N] of [[1, 1], [3, 5], [4, 8], [17, 33], [128, 784]]) {
+    it(`bias_add and col_sum (${B}, ${N})`, () => {
+      const rng = new Rng(B * 3 + N);
+      const x = uniform(rng, B * N), b = uniform(rng, N), out0 = uniform(rng, N);
+      const want = map(x, (v, i) => v + b[i % N]);
+      check(`bias_add ${B}×${N}`, { tensors: { out: uniform(rng, B * N), x, b }, run: (k, p) => k.bias_add(p.out, p.x, p.b, B, N), want: { out: want }, atol: 1e-7, rtol: 1e-6 });
+      check(`bias_add ${B}×${N} in place`, { tensors: { x, b }, run: (k, p) => k.bias_add(p.x, p.x, p.b, B, N), want: { x: want }, atol: 1e-7, rtol: 1e-6 });
+      for (const acc of [0, 1]) {
+        const sums = map(out0, (v, j) => {
+          let s = acc ? v : 0;
+          for (let r = 0; r < B; r++) s += x[r * N + j];
+          return s;
+        });
+        check(`col_sum ${B}×${N} acc=${acc}`, { tensors: { out: out0, x }, run: (k, p) => k.col_sum(p.out, p.x, B, N, acc), want: { out: sums }, atol: 1e-6 * (B + 1), rtol: 1e-5 });
+      }
+    });
+  }
+});
+
+// =====================================================================================================
+// Activations: odd sizes exercise the scalar tails. Forward out of place and in place; backward likewise.
+// =====================================================================================================
+
+const SIZES = [1, 3, 4, 5, 17, 1000, 4099];
+
+interface Act {
+  name: 'relu' | 'tanh' | 'sigmoid';
+  f: (x: number) => number;
+  df: (y: number) => number; // derivative in terms of the output
+  lo: number;
+  hi: number;
+  atol: number;
+  rtol: number;
+}
+const ACTS: Act[] = [
+  { name: 'relu', f: (x) => Math.max(x, 0), df: (y) => (y > 0 ? 1 : 0), lo: -1, hi: 1, atol: 0, rtol: 0 },
+  { name: 'tanh', f: Math.tanh, df: (y) => 1 - y * y, lo: -6, hi: 6, atol: 5e-7, rtol: 1e-6 },
+  { name: 'sigmoid', f: sigmoid, df: (y) => y * (1 - y), lo: -12, hi: 12, atol: 1e-7, rtol: 1e-6 },
+];
+
+describe('activations', () => {
+  for (const act of ACTS) {
+    for (const n of SIZES) {
+      it(`${act.name} forward and backward, n=${n}`, () => {
+        const rng = new Rng(n * 17 + act.name.length);
+        const x = uniform(rng, n, act.lo, act.hi);
+        const y = Float32Array.from(x, act.f); // the forward output backward gets (f32, as stored)
+        const dy = uniform(rng, n);
+        const fwd = `${act.name}_forward` as const;
+        const bwd = `${act.name}_backward` as const;
+        const want = map(x, act.f);
+        const dx = map(dy, (g, i) => g * act.df(y[i]));
+        check(`${fwd} n=${n}`, { tensors: { y: uniform(rng, n), x }, run: (k, p) => k[fwd](p.y, p.x, n), want: { y: want }, atol: act.atol, rtol: act.rtol });
+        check(`${fwd} n=${n} in place`, { tensors: { x }, run: (k, p) => k[fwd](p.x, p.x, n), want: { x: want }, atol: act.atol, rtol: act.rtol });
+        check(`${bwd} n=${n}`, { tensors: { dx: uniform(rng, n), dy, y }, run: (k, p) => k[bwd](p.dx, p.dy, p.y, n), want: { dx }, atol: 1e-7, rtol: 1e-6 });
+        check(`${bwd} n=${n} in place`, { tensors: { dy, y }, run: (k, p) => k[bwd](p.dy, p.dy, p.y, n), want: { dy: dx }, atol: 1e-7, rtol: 1e-6 });
+      });
+    }
+  }
+
+  for (const [B, N] of [[1, 1], [1, 10], [3, 7], [17, 33], [128, 10], [4, 1000]]) {
+    it(`softmax forward and backward (${B}, ${N})`, () => {
+      const rng = new Rng(B * 101 + N);
+      const x = uniform(rng, B * N, -10, 10);
+      const y = Float32Array.from(refSoftmax(x, B, N));
+      const dy = uniform(rng, B * N);
+      const dx = new Float64Array(B * N);
+      for (let r = 0; r < B; r++) {
+        let dot = 0;
+        for (let j = 0; j < N; j++) dot += dy[r * N + j] * y[r * N + j];
+        for (let j = 0; j < N; j++) dx[r * N + j] = y[r * N + j] * (dy[r * N + j] - dot);
+      }
+      const want = refSoftmax(x, B, N);
+      check(`softmax_forward ${B}×${N}`, { tensors: { y: uniform(rng, B * N), x }, run: (k, p) => k.softmax_forward(p.y, p.x, B, N), want: { y: want }, atol: 1e-7, rtol: 2e-6 });
+      check(`softmax_forward ${B}×${N} in place`, { tensors: { x }, run: (k, p) => k.softmax_forward(p.x, p.x, B, N), want: { x: want }, atol: 1e-7, rtol: 2e-6 });
+      check(`softmax_backward ${B}×${N}`, { tensors: { dx: uniform(rng, B * N), dy, y }, run: (k, p) => k.softmax_backward(p.dx, p.dy, p.y, B, N), want: { dx }, atol: 1e-6, rtol: 1e-5 });
+      check(`softmax_backward ${B}×${N} in place`, { tensors: { dy, y }, run: (k, p) => k.softmax_backward(p.dy, p.dy, p.y, B, N), want: { dy: dx }, atol: 1e-6, rtol: 1e-5 });
+    });
+  }
+
+  it('saturate without NaN at ±1000, ±Inf and other extremes', () => {
+    const x = Float32Array.from([-Infinity, -1e30, -1000, -89, -88, -87, -20, -0, 0, 20, 87, 88, 89, 1000, 1e30, Infinity, 3.4e38, -3.4e38]);
+    const n = x.length;
+    check('tanh_forward extremes', { tensors: { y: new Float32Array(n), x }, run: (k, p) => k.tanh_forward(p.y, p.x, n), want: { y: map(x, Math.tanh) }, atol: 1e-7, rtol: 0 });
+    check('sigmoid_forward extremes', { tensors: { y: new Float32Array(n), x }, run: (k, p) => k.sigmoid_forward(p.y, p.x, n), want: { y: map(x, sigmoid) }, atol: 1e-7, rtol: 0 });
+    const sx = Float32Array.from([1000, 0, -1000, -Infinity, -1000, -1000, -1000, -1000, 3e38, -3e38, 0, 1]);
+    check('softmax_forward extremes', {
+      tensors: { y: new Float32Array(12), x: sx },
+      run: (k, p) => k.softmax_forward(p.y, p.x, 3, 4),
+      want: { y: [1, 0, 0, 0, 0.25, 0.25, 0.25, 0.25, 1, 0, 0, 0] },
+      atol: 1e-7,
+      rtol: 1e-6,
+    });
+    for (const be of backends) {
+      const t = be.alloc(1, n), y = be.alloc(1, n);
+      be.write(t, x);
+      for (const op of ['tanh_forward', 'sigmoid_forward'] as const) {
+        be.kernels[op](y.ptr, t.ptr, n);
+        expect(be.kernels.has_non_finite(y.ptr, n), `${label(be)} ${op}`).toBe(0);
+        const out = be.read(y);
+        expect([out[0], out[2], out[13], out[15]], `${label(be)} ${op} at −Inf, −1000, 1000, +Inf`).toEqual(op === 'tanh_forward' ? [-1, -1, 1, 1] : [0, 0, 1, 1]);
+      }
+      be.free(t);
+      be.free(y);
+    }
+  });
+});
+
+// =====================================================================================================
+// The approximations alone (wasm builds): exp and log through the test-only exports exp_forward /
+// log_forward, tanh and sigmoid through their kernels; each build and its scalar tail (n odd).
+// =====================================================================================================
+
+describe('approximation error bounds (wasm)', () => {
+  const file = { 'relaxed-simd': 'relaxed', simd: 'simd', scalar: 'scalar' } as const;
+  function grid(lo: number, hi: number, n: number): Float32Array {
+    return Float32Array.from({ length: n }, (_, i) => lo + ((hi - lo) * i) / (n - 1));
+  }
+  function maxErr(got: Float32Array, x: Float32Array, f: (x: number) => number): { abs: number; rel: number } {
+    let abs = 0, rel = 0;
+    for (let i = 0; i < x.length; i++) {
+      const w = f(x[i]);
+      const d = Math.abs(got[i] - w);
+      abs = Math.max(abs, d);
+      if (w !== 0) rel = Math.max(rel, d / Math.abs(w));
+    }
+    return { abs, rel };
+  }
+
+  for (const variant of variants) {
+    it(`${variant}: exp rel ≤ 2e-7 on [−87, 88]; log rel ≤ 2e-7 on [1e-7, 1]; tanh abs ≤ 2e-7, rel ≤ 3e-7 on [−10, 10]; sigmoid rel ≤ 3e-7 on [−80, 30]`, async () => {
+      const bytes = readFileSync(new URL(`../build/simdnet.${file[variant]}.wasm`, import.meta.url));
+      const { instance } = await WebAssembly.instantiate(bytes, {});
+      const ex = instance.exports as Record<string, any>;
+      const mem = ex.memory as WebAssembly.Memory;
+      const base = ex.heap_base() as number;
+      const N = 400_001; // odd: the scalar tail runs too
+      if (mem.buffer.byteLength < base + 8 * N + 64) mem.grow(Math.ceil((base + 8 * N + 64 - mem.buffer.byteLength) / 65536));
+      const xp = (base + 15) & ~15, yp = xp + 4 * N;
+      const run = (fn: string, x: Float32Array) => {
+        new Float32Array(mem.buffer, xp, N).set(x);
+        ex[fn](yp, xp, N);
+        return new Float32Array(mem.buffer, yp, N).slice();
+      };
+      const errs: Record<string, { abs: number; rel: number }> = {};
+      let x = grid(-87, 88, N);
+      errs.exp = maxErr(run('exp_forward', x), x, Math.exp);
+      x = Float32Array.from(grid(-7, 0, N), (v) => 10 ** v);
+      errs.log = maxErr(run('log_forward', x), x, Math.log);
+      x = grid(-10, 10, N);
+      errs.tanh = maxErr(run('tanh_forward', x), x, Math.tanh);
+      x = grid(-0.7, 0.7, N);
+      const near0 = maxErr(run('tanh_forward', x), x, Math.tanh);
+      errs.tanh = { abs: Math.max(errs.tanh.abs, near0.abs), rel: Math.max(errs.tanh.rel, near0.rel) };
+      x = grid(-80, 30, N);
+      errs.sigmoid = maxErr(run('sigmoid_forward', x), x, sigmoid);
+      console.log(`${variant} max errors:`, Object.entries(errs).map(([k, e]) => `${k} abs ${e.abs.toExponential(2)} rel ${e.rel.toExponential(2)}`).join('; '));
+      // measured (simd, scalar; Node 20): exp rel 7.8e-8, log rel 7.8e-8, tanh abs 8.9e-8 rel 1.5e-7, sigmoid rel 1.8e-7
+      expect(errs.exp.rel).toBeLessThanOrEqual(2e-7);
+      expect(errs.log.rel).toBeLessThanOrEqual(2e-7);
+      expect(errs.tanh.abs).toBeLessThanOrEqual(2e-7);
+      expect(errs.tanh.rel).toBeLessThanOrEqual(3e-7);
+      expect(errs.sigmoid.rel).toBeLessThanOrEqual(3e-7);
+    });
+  }
+});
+
+// =====================================================================================================
+// Losses
+// =====================================================================================================
+
+const LOSS_SHAPES: Array<[number, number]> = [[1, 1], [3, 5], [1, 7], [17, 33], [128, 784]];
+
+describe('losses', () => {
+  for (const [B, N] of LOSS_SHAPES) {
+    const n = B * N;
+    it(`mse, bce, sigmoid+bce (${B}, ${N})`, () => {
+      const rng = new Rng(B * 11 + N * 3);
+      const p = uniform(rng, n, 0.001, 0.999), t = uniform(rng, n, 0, 1);
+      const mse = Array.from(p).reduce((s, v, i) => s + (v - t[i]) ** 2, 0) / n;
+      check(`mse_loss ${B}×${N}`, { tensors: { p, t }, run: (k, q) => k.mse_loss(q.p, q.t, B, N), want: { ret: mse }, atol: 0, rtol: 1e-9 });
+      check(`mse_backward ${B}×${N}`, { tensors: { dp: uniform(rng, n), p, t }, run: (k, q) => k.mse_backward(q.dp, q.p, q.t, B, N), want: { dp: map(p, (v, i) => (2 * (v - t[i])) / n) }, atol: 1e-9, rtol: 1e-6 });
+      const bce = -Array.from(p).reduce((s, v, i) => s + t[i] * Math.log(clampP(v)) + (1 - t[i]) * Math.log(1 - clampP(v)), 0) / n;
+      check(`bce_loss ${B}×${N}`, { tensors: { p, t }, run: (k, q) => k.bce_loss(q.p, q.t, B, N), want: { ret: bce }, atol: 1e-6, rtol: 1e-6 });
+      const dbce = map(p, (v, i) => (clampP(v) - t[i]) / (clampP(v) * (1 - clampP(v))) / n);
+      check(`bce_backward ${B}×${N}`, { tensors: { dp: uniform(rng, n), p, t }, run: (k, q) => k.bce_backward(q.dp, q.p, q.t, B, N), want: { dp: dbce }, atol: 1e-9, rtol: 1e-6 });
+      check(`sigmoid_bce_backward ${B}×${N}`, { tensors: { dz: uniform(rng, n), p, t }, run: (k, q) => k.sigmoid_bce_backward(q.dz, q.p, q.t, B, N), want: { dz: map(p, (v, i) => (v - t[i]) / n) }, atol: 1e-9, rtol: 1e-6 });
+    });
+
+    it(`softmax cross-entropy (${B}, ${N})`, () => {
+      const rng = new Rng(B * 5 + N * 19);
+      const p = Float32Array.from(refSoftmax(uniform(rng, n, -5, 5), B, N));
+      const t = new Float32Array(n);
+      for (let r = 0; r < B; r++) t[r * N + rng.int(N)] = 1; // one-hot
+      t[0] = 0.25; // and a soft label
+      let ce = 0;
+      for (let i = 0; i < n; i++) ce -= t[i] * Math.log(Math.max(p[i], 1e-7));
+      check(`softmax_ce_loss ${B}×${N}`, { tensors: { p, t }, run: (k, q) => k.softmax_ce_loss(q.p, q.t, B, N), want: { ret: ce / B }, atol: 1e-6, rtol: 1e-6 });
+      check(`softmax_ce_backward ${B}×${N}`, { tensors: { dz: uniform(rng, n), p, t }, run: (k, q) => k.softmax_ce_backward(q.dz, q.p, q.t, B, N), want: { dz: map(p, (v, i) => (v - t[i]) / B) }, atol: 1e-9, rtol: 1e-6 });
+    });
+  }
+
+  it('clamp p at 0 and 1: finite losses and gradients', () => {
+    const p = Float32Array.from([0, 1, 1e-9, 0.5, 1, 0, 1 - 1e-7, 1e-7, 0.25]);
+    const t = Float32Array.from([0, 1, 1, 0.3, 0.3, 0.7, 1, 0, 1]);
+    const n = p.length;
+    const bce = -Array.from(p).reduce((s, v, i) => s + t[i] * Math.log(clampP(v)) + (1 - t[i]) * Math.log(1 - clampP(v)), 0) / n;
+    check('bce_loss at the clamp', { tensors: { p, t }, run: (k, q) => k.bce_loss(q.p, q.t, 1, n), want: { ret: bce }, atol: 1e-6, rtol: 1e-6 });
+    const dbce = map(p, (v, i) => (clampP(v) - t[i]) / (clampP(v) * (1 - clampP(v))) / n);
+    check('bce_backward at the clamp', { tensors: { dp: new Float32Array(n), p, t }, run: (k, q) => k.bce_backward(q.dp, q.p, q.t, 1, n), want: { dp: dbce }, atol: 1e-6, rtol: 1e-5 });
+    let ce = 0;
+    for (let i = 0; i < n; i++) ce -= t[i] * Math.log(Math.max(p[i], 1e-7));
+    check('softmax_ce_loss at the clamp', { tensors: { p, t }, run: (k, q) => k.softmax_ce_loss(q.p, q.t, 1, n), want: { ret: ce }, atol: 1e-6, rtol: 1e-6 });
+  });
+});
+
+// =====================================================================================================
+// Optimizers and utilities
+// =====================================================================================================
+
+describe('optimizers', () => {
+  for (const n of SIZES) {
+    it(`sgd, momentum, adam, n=${n}`, () => {
+      const rng = new Rng(n * 29);
+      const w = uniform(rng, n), g = uniform(rng, n), v = uniform(rng, n, -0.1, 0.1), m = uniform(rng, n, -0.1, 0.1), s = uniform(rng, n, 0, 0.01);
+      const lr = 0.05, mu = 0.9;
+      const f32 = Math.fround;
+      check(`sgd_update n=${n}`, { tensors: { w, g }, run: (k, p) => k.sgd_update(p.w, p.g, lr, n), want: { w: map(w, (x, i) => x - f32(lr) * g[i]) }, atol: 1e-7, rtol: 1e-6 });
+      const nv = map(v, (x, i) => f32(mu) * x + g[i]);
+      check(`momentum_update n=${n}`, {
+        tensors: { w, v, g },
+        run: (k, p) => k.momentum_update(p.w, p.v, p.g, lr, mu, n),
+        want: { v: nv, w: map(w, (x, i) => x - f32(lr) * nv[i]) },
+        atol: 1e-7,
+        rtol: 1e-6,
+      });
+      for (const t of [1, 2, 50]) {
+        const [b1, b2, eps, alr] = [0.9, 0.999, 1e-8, 1e-3].map(f32);
+        const nm = map(m, (x, i) => b1 * x + (1 - b1) * g[i]);
+        const ns = map(s, (x, i) => b2 * x + (1 - b2) * g[i] * g[i]);
+        const nw = map(w, (x, i) => x - (alr * (nm[i] / (1 - b1 ** t))) / (Math.sqrt(ns[i] / (1 - b2 ** t)) + eps));
+        check(`adam_update n=${n} t=${t}`, {
+          tensors: { w, m, v: s, g },
+          run: (k, p) => k.adam_update(p.w, p.m, p.v, p.g, alr, b1, b2, eps, t, n),
+          want: { w: nw, m: nm, v: ns },
+          atol: 1e-7,
+          rtol: 1e-5,
+        });
+      }
+    });
+  }
+});
+
+describe('utilities', () => {
+  for (const n of [1, 3, 4, 5, 17, 1000, 4099]) {
+    it(`fill and has_non_finite, n=${n}`, () => {
+      check(`fill n=${n}`, { tensors: { x: uniform(new Rng(n), n) }, run: (k, p) => k.fill(p.x, -2.5, n), want: { x: new Float64Array(n).fill(-2.5) }, atol: 0, rtol: 0 });
+      const clean = uniform(new Rng(n + 1), n, -3e38, 3e38);
+      check(`has_non_finite clean n=${n}`, { tensors: { x: clean }, run: (k, p) => k.has_non_finite(p.x, n), want: { ret: 0 }, atol: 0, rtol: 0 });
+      for (const bad of [NaN, Infinity, -Infinity]) {
+        for (const at of new Set([0, n >> 1, n - 1])) {
+          const x = clean.slice();
+          x[at] = bad;
+          check(`has_non_finite ${bad} at ${at} of ${n}`, { tensors: { x }, run: (k, p) => k.has_non_finite(p.x, n), want: { ret: 1 }, atol: 0, rtol: 0 });
+        }
+      }
+      // only the first n elements count
+      check(`has_non_finite bound n=${n}`, { tensors: { x: Float32Array.from([...clean, NaN]) }, run: (k, p) => k.has_non_finite(p.x, n), want: { ret: 0 }, atol: 0, rtol: 0 });
+    });
+  }
+});
