@@ -45,6 +45,7 @@ try {
   await page.waitForTimeout(500);
   await page.evaluate(() => window.scrollTo(0, 0));
   await page.mouse.move(0, 0);
+  await page.locator('#pick-n').blur();
   await page.screenshot({ path: out, fullPage: true, clip: { x: 0, y: 0, width: 1280, height: 1190 } });
   const { samplesPerSec, epochs } = await page.evaluate(() => window.simdnet);
   console.log(`demo-screenshot: ${Math.round(samplesPerSec)} samples/s, test loss ${epochs.at(-1).testLoss.toFixed(4)} → ${out}`);

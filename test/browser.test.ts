@@ -153,6 +153,8 @@ describe('web demo in Chromium', () => {
       noise: { kind: RUN.noise, factor: RUN.factor },
       onBatch: ({ loss }) => node.push(loss) < PARITY_STEPS,
     });
+    const worst = Math.max(...node.map((v, i) => Math.abs(browser[i] - v) / v));
+    console.log(`first ${PARITY_STEPS} losses, browser wasm vs Node ${backend.variant}: max relative difference ${worst.toExponential(1)}`);
     for (let i = 0; i < PARITY_STEPS; i++) expect(Math.abs(browser[i] - node[i]), `step ${i + 1}: browser ${browser[i]}, Node ${node[i]}`).toBeLessThanOrEqual(LOSS_RTOL * node[i]);
     expect(node[PARITY_STEPS - 1]).toBeLessThan(node[0]);
   });
