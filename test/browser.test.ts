@@ -57,6 +57,7 @@ let url: string;
 let context: BrowserContext;
 let page: Page;
 let userDataDir: string;
+let outDir: string;
 const problems: string[] = [];
 
 const demo = (): Promise<DemoState> => page.evaluate(() => (window as unknown as { simdnet: DemoState }).simdnet);
@@ -81,8 +82,11 @@ function watch(p: Page): void {
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`browser tests: no Chromium at ${CHROMIUM}; install it (apt-get install chromium) or set CHROMIUM_PATH`);
-  await build({ root: WEB, configFile: join(WEB, 'vite.config.ts'), logLevel: 'error' });
-  server = await preview({ root: WEB, configFile: join(WEB, 'vite.config.ts'), preview: { host: '127.0.0.1', port: 0 }, logLevel: 'error' });
+  // built into a temporary folder, not web/dist, so concurrent runs cannot trip over each other
+  outDir = mkdtempSync(join(tmpdir(), 'simdnet-web-'));
+  const common = { root: WEB, configFile: join(WEB, 'vite.config.ts'), logLevel: 'error' as const, build: { outDir, emptyOutDir: true } };
+  await build(common);
+  server = await preview({ ...common, preview: { host: '127.0.0.1', port: 0 } });
   url = server.resolvedUrls!.local[0];
   userDataDir = mkdtempSync(join(tmpdir(), 'simdnet-chromium-'));
   context = await launch(userDataDir);
@@ -93,14 +97,14 @@ beforeAll(async () => {
 afterAll(async () => {
   await context?.close();
   await server?.close();
-  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+  for (const dir of [userDataDir, outDir]) if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 describe('web demo in Chromium', () => {
   it('emits the wasm builds and the digits file', () => {
-    const assets = readdirSync(join(WEB, 'dist/assets'));
+    const assets = readdirSync(join(outDir, 'assets'));
     expect(assets.filter((f) => f.endsWith('.wasm')).length).toBe(3);
-    expect(gunzipSync(readFileSync(join(WEB, 'dist/mnist-10k.sdmn.gz'))).length).toBe(8 + 10_000 * 785);
+    expect(gunzipSync(readFileSync(join(outDir, 'mnist-10k.sdmn.gz'))).length).toBe(8 + 10_000 * 785);
   });
 
   it('loads with no console errors', async () => {

@@ -4,7 +4,7 @@
 // does. A Vite plugin, so `npm run demo`, `npm run build:web` and the browser test all run it with no other
 // step; it rewrites the file only when it is missing or older than its sources.
 
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -26,7 +26,10 @@ export function packMnistAsset(publicDir: string): string {
   if (existsSync(out) && statSync(out).mtimeMs >= newest) return out;
   const { images, labels } = loadBundledDigits();
   mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, gzipSync(packDigits(images, labels), { level: 9 }));
+  // write then rename, so a concurrent build or server never reads half a file
+  const tmp = `${out}.${process.pid}.tmp`;
+  writeFileSync(tmp, gzipSync(packDigits(images, labels), { level: 9 }));
+  renameSync(tmp, out);
   return out;
 }
 
