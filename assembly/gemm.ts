@@ -243,32 +243,9 @@ function micro(ap: usize, bp: usize, kc: i32, c: usize, ldc: usize, mode: i32, b
     let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
     let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
     const end = ap + (<usize>kc << 4);
-    // unrolled by 2: halves the loop overhead V8 leaves in (increment, compare, branch)
-    while (ap + 32 <= end) {
-      let b0 = v128.load(bp);
-      let b1 = v128.load(bp, 16);
-      let a = v128.load32_splat(ap);
-      c00 = madd4(a, b0, c00); c01 = madd4(a, b1, c01);
-      a = v128.load32_splat(ap, 4);
-      c10 = madd4(a, b0, c10); c11 = madd4(a, b1, c11);
-      a = v128.load32_splat(ap, 8);
-      c20 = madd4(a, b0, c20); c21 = madd4(a, b1, c21);
-      a = v128.load32_splat(ap, 12);
-      c30 = madd4(a, b0, c30); c31 = madd4(a, b1, c31);
-      b0 = v128.load(bp, 32);
-      b1 = v128.load(bp, 48);
-      a = v128.load32_splat(ap, 16);
-      c00 = madd4(a, b0, c00); c01 = madd4(a, b1, c01);
-      a = v128.load32_splat(ap, 20);
-      c10 = madd4(a, b0, c10); c11 = madd4(a, b1, c11);
-      a = v128.load32_splat(ap, 24);
-      c20 = madd4(a, b0, c20); c21 = madd4(a, b1, c21);
-      a = v128.load32_splat(ap, 28);
-      c30 = madd4(a, b0, c30); c31 = madd4(a, b1, c31);
-      ap += 32;
-      bp += 64;
-    }
-    if (ap < end) {
+    // not unrolled: binaryen would interleave two k steps per accumulator (4 live B vectors), and V8 then
+    // spills accumulators to the stack
+    while (ap < end) {
       const b0 = v128.load(bp);
       const b1 = v128.load(bp, 16);
       let a = v128.load32_splat(ap);
@@ -279,6 +256,8 @@ function micro(ap: usize, bp: usize, kc: i32, c: usize, ldc: usize, mode: i32, b
       c20 = madd4(a, b0, c20); c21 = madd4(a, b1, c21);
       a = v128.load32_splat(ap, 12);
       c30 = madd4(a, b0, c30); c31 = madd4(a, b1, c31);
+      ap += 16;
+      bp += 32;
     }
     const c1 = c + ldc;
     const c2 = c1 + ldc;
