@@ -23,7 +23,7 @@ export function geomean(xs) {
 const now = () => performance.now();
 
 /**
- * Times synchronous functions side by side. Each is warmed up (≥ warmupCalls calls and ≥ warmupMs), gets an
+ * Times synchronous functions side by side. Each is warmed up (≥ warmupMs and ≥ warmupCalls calls), gets an
  * iteration count so one sample lasts ~sampleMs, then rounds go round-robin: one sample of each per round,
  * up to `rounds`, a contender dropping out once it has spent maxMs (it always gets one sample).
  * Returns { [key]: { seconds (median per call), samples, iters } }.
@@ -33,10 +33,11 @@ export function measureMany(fns, opts = FULL) {
   const st = Object.entries(fns).map(([key, fn]) => {
     const t0 = now();
     let calls = 0;
+    // ≥ warmupMs, and ≥ warmupCalls unless that would take longer than maxMs (second-long calls)
     do {
       fn();
       calls++;
-    } while (calls < warmupCalls || now() - t0 < warmupMs);
+    } while (now() - t0 < warmupMs || (calls < warmupCalls && now() - t0 < maxMs));
     const perCall = (now() - t0) / calls;
     return { key, fn, iters: Math.max(1, Math.round(sampleMs / Math.max(perCall, 1e-6))), samples: [], spent: 0 };
   });
