@@ -29,6 +29,22 @@ export function decodeCheckpoint(bytes: Uint8Array, name: string): { file: Retur
   const checkpoint = file.meta.checkpoint as CheckpointMeta | undefined;
   if (!checkpoint || typeof checkpoint !== 'object' || !checkpoint.progress || !checkpoint.optimizer || !checkpoint.config)
     throw new SimdnetError(`${name}: a model file, not a checkpoint (no training state in it)`);
+  // the CRC says the bytes are as written; these say the training state makes sense (a resume trusts it)
+  const fail = (why: string): never => {
+    throw new SimdnetError(`${name}: bad training state in the checkpoint: ${why}`);
+  };
+  const count = (v: unknown) => Number.isInteger(v) && (v as number) >= 0;
+  const { progress, optimizer, config } = checkpoint;
+  if (typeof config !== 'object' || Array.isArray(config)) fail('config is not an object');
+  if (typeof optimizer.name !== 'string' || !count(optimizer.step)) fail(`optimizer: expected {name, step ≥ 0}, got ${JSON.stringify(optimizer)}`);
+  if (typeof progress !== 'object') fail('progress is not an object');
+  for (const key of ['epoch', 'batch', 'seen'] as const) if (!count(progress[key])) fail(`progress.${key}: expected an integer ≥ 0, got ${JSON.stringify(progress[key])}`);
+  for (const key of ['lossSum', 'seconds'] as const) if (typeof progress[key] !== 'number' || !Number.isFinite(progress[key]) || progress[key] < 0) fail(`progress.${key}: expected a number ≥ 0, got ${JSON.stringify(progress[key])}`);
+  for (const key of ['firstLoss', 'smoothLoss'] as const) if (progress[key] !== undefined && (typeof progress[key] !== 'number' || !Number.isFinite(progress[key]))) fail(`progress.${key}: expected a number, got ${JSON.stringify(progress[key])}`);
+  if (!Array.isArray(progress.epochs) || progress.epochs.length !== progress.epoch) fail(`progress.epochs: expected the metrics of ${progress.epoch} finished epochs`);
+  const n = file.blocks.weights.length;
+  for (const [key, block] of Object.entries(file.blocks))
+    if (key.startsWith('optimizer.') && block.length !== n) fail(`block '${key}' holds ${block.length} values, the weights ${n}`);
   return { file, checkpoint };
 }
 
@@ -36,9 +52,14 @@ export function decodeCheckpoint(bytes: Uint8Array, name: string): { file: Retur
 export function restoreCheckpoint(decoded: ReturnType<typeof decodeCheckpoint>, backend: Backend, optimizer: Optimizer, name: string): Sequential {
   const { file, checkpoint } = decoded;
   if (checkpoint.optimizer.name !== optimizer.name) throw new SimdnetError(`${name}: the checkpoint holds ${checkpoint.optimizer.name} state, the run uses ${optimizer.name}`);
-  const model = Sequential.fromSpec(file.spec, { backend });
-  model.setWeights(file.blocks.weights);
   const slots = Object.keys(file.blocks).filter((k) => k.startsWith('optimizer.')).sort((a, b) => Number(a.slice(10)) - Number(b.slice(10))).map((k) => file.blocks[k]);
-  optimizer.loadState(model, { step: checkpoint.optimizer.step, slots });
+  const model = Sequential.fromSpec(file.spec, { backend });
+  try {
+    model.setWeights(file.blocks.weights);
+    optimizer.loadState(model, { step: checkpoint.optimizer.step, slots });
+  } catch (e) {
+    model.dispose(); // never half a run
+    throw e instanceof SimdnetError ? new SimdnetError(`${name}: ${e.message}`) : e;
+  }
   return model;
 }
