@@ -182,7 +182,8 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
     }
     case 'state':
       setState(msg.state);
-      message(msg.state === 'paused' ? 'Paused. The model so far can be inspected and downloaded after you stop.' : 'Training…');
+      if (msg.grid) showGrid(msg.grid), inspect();
+      message(msg.state === 'paused' ? 'Paused. The digits show the model as it is now: Resume to go on, Stop to keep it.' : 'Training…');
       return;
     case 'done': {
       demo.samplesPerSec = msg.samplesPerSec;

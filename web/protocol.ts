@@ -59,7 +59,8 @@ export type FromWorker =
   | { type: 'started'; variant: string; params: number; baseline: EpochMetrics; grid: Grid }
   | { type: 'progress'; progress: Progress }
   | { type: 'epoch'; metrics: EpochMetrics; grid: Grid; samplesPerSec: number }
-  | { type: 'state'; state: 'paused' | 'training' }
+  /** Paused comes with the grid of the model as it is at that moment. */
+  | { type: 'state'; state: 'paused' | 'training'; grid?: Grid }
   | { type: 'done'; stopped: boolean; samplesPerSec: number }
   | { type: 'inspected'; index: number; label: number; clean: Float32Array; noisy: Float32Array; denoised: Float32Array }
   | { type: 'denoised'; id: number; noisy: Float32Array; denoised: Float32Array }

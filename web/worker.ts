@@ -208,8 +208,9 @@ self.onmessage = async (e: MessageEvent<ToWorker>) => {
       case 'start':
         return await start(msg.config);
       case 'pause':
-        if (running) (paused = true), post({ type: 'state', state: 'paused' });
-        return;
+        if (!running) return;
+        paused = true;
+        return post({ type: 'state', state: 'paused', grid: model && noisyCache ? grid(model, noisyCache.x) : undefined });
       case 'resume':
         if (running && paused) (paused = false), resume?.(), post({ type: 'state', state: 'training' });
         return;
