@@ -41,6 +41,12 @@ export function digitPng(pixels: Float32Array): Uint8Array {
 /** Decodes a PNG into 784 pixels in 0..1. Colour images are converted to gray (Rec. 601 luma) and reported
  *  through `note`; any size but 28×28 is refused. */
 export function readDigitPng(bytes: Uint8Array, name: string, note: (message: string) => void = () => {}): Float32Array {
+  // the size from the IHDR chunk first: a small file can declare a huge image (a decompression bomb)
+  const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+  if (bytes.length < 24 || PNG_SIGNATURE.some((v, i) => bytes[i] !== v)) throw new SimdnetError(`${name}: not a readable PNG (no PNG signature; expected a 28×28 PNG)`);
+  const header = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const [w, h] = [header.getUint32(16), header.getUint32(20)];
+  if (w !== SIDE || h !== SIDE) throw new SimdnetError(`${name}: expected a 28×28 image, got ${w}×${h}`);
   let png: PNG;
   try {
     png = PNG.sync.read(Buffer.from(bytes));
