@@ -49,6 +49,7 @@ export function readConfig(form: HTMLFormElement, reportEvery = 10): TrainConfig
       epochs: num('epochs', (x) => Number.isInteger(x) && x > 0, 'a positive integer'),
       noise: { kind: noise, factor: num('factor', (x) => x >= 0 && (noise === 'gaussian' || x <= 1), noise === 'gaussian' ? 'a number ≥ 0' : 'a fraction in 0..1') },
       backend: v('backend') as TrainConfig['backend'],
+      wasmBuild: v('wasm') as TrainConfig['wasmBuild'],
       seed: num('seed', (x) => Number.isInteger(x) && x >= 0 && x <= 0xffffffff, 'an integer ≥ 0'),
       trainCount: num('train', (x) => Number.isInteger(x) && x > 0, 'a positive integer'),
       reportEvery,

@@ -13,6 +13,8 @@ export interface TrainConfig {
   epochs: number;
   noise: { kind: NoiseKind; factor: number };
   backend: BackendName;
+  /** Which .wasm build: 'auto' takes the best the browser runs (the feature probe), or force one. */
+  wasmBuild: 'auto' | 'relaxed-simd' | 'simd' | 'scalar';
   /** Seeds the weights, the shuffling and the noise. */
   seed: number;
   /** Train on the first N digits of the 8,000 (all when 0); the 2,000 test digits are always all used. */

@@ -21,7 +21,7 @@ let testLabels: Uint8Array;
 /** One test digit per class, 0..9. */
 let gridRows: number[] = [];
 
-const backends = new Map<BackendName, Promise<Backend>>();
+const backends = new Map<string, Promise<Backend>>();
 let model: Sequential | undefined;
 let modelConfig: TrainConfig | undefined;
 let running = false;
@@ -31,9 +31,14 @@ let resume: (() => void) | undefined;
 
 const post = (msg: FromWorker, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(msg, transfer);
 
-function backend(name: BackendName): Promise<Backend> {
-  let b = backends.get(name);
-  if (!b) backends.set(name, (b = createBackend(name)));
+/** One backend per kind and build, created on first use and kept (a model is rebuilt on it for each run). */
+function backend(name: BackendName, build: TrainConfig['wasmBuild'] = 'auto'): Promise<Backend> {
+  const key = name === 'js' ? 'js' : `wasm:${build}`;
+  let b = backends.get(key);
+  if (!b) {
+    backends.set(key, (b = createBackend(name, build === 'auto' ? {} : { variant: build })));
+    b.catch(() => backends.delete(key)); // a failure is reported by the caller; try again next time
+  }
   return b;
 }
 
@@ -53,7 +58,6 @@ async function init(dataUrl: string): Promise<void> {
   try {
     wasm = (await backend('wasm')).variant;
   } catch (e) {
-    backends.delete('wasm');
     wasm = `unavailable: ${(e as Error).message}`;
   }
   post({ type: 'ready', trainCount: split.train.count, testCount: split.test.count, labels: testLabels, wasm });
@@ -94,7 +98,7 @@ async function start(config: TrainConfig): Promise<void> {
   paused = false;
   stopRequested = false;
   try {
-    const b = await backend(config.backend);
+    const b = await backend(config.backend, config.wasmBuild);
     model?.dispose();
     model = autoencoder(b, { hidden: config.hidden, activation: config.activation, seed: config.seed });
     modelConfig = config;
@@ -178,7 +182,7 @@ function denoise(id: number, pixels: Float32Array, noise: TrainConfig['noise']):
 
 async function load(bytes: Uint8Array, name: string, config: TrainConfig): Promise<void> {
   if (running) throw new Error('stop training before loading a model');
-  const b = await backend(config.backend);
+  const b = await backend(config.backend, config.wasmBuild);
   const { model: loaded } = deserializeModel(bytes, b, name);
   if (loaded.inputWidth !== PX || loaded.outputWidth !== PX) {
     loaded.dispose();
