@@ -7,10 +7,10 @@ const CASES = ['NN', 'TN', 'NT', 'TT'];
 const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? a / b : NaN);
 const relaxedOverSimd = (e, metric) => ratio(e.relaxedProc?.[metric]?.['wasm-relaxed'], e.relaxedProc?.[metric]?.['wasm-simd']);
 
-/** Fraction of the limit of the same build, measured beside this shape. */
-function fraction(g, build) {
-  if (build === 'simd') return ratio(g.gflops['wasm-simd'], g.limit?.simd);
-  return ratio(g.relaxedProc?.gflops?.['wasm-relaxed'], g.relaxedProc?.limit?.relaxed);
+/** Fraction of the ceiling of the same build, measured in the same process (SIMD: main, relaxed: child). */
+function fraction(r, g, build) {
+  if (build === 'simd') return ratio(g.gflops['wasm-simd'], r.limit.simd?.gflops);
+  return ratio(g.relaxedProc?.gflops?.['wasm-relaxed'], r.limit.relaxed?.gflops);
 }
 
 /** Geomeans per transpose case (NN, TN, NT, TT), over the transposed ones, and over all shapes. */
@@ -33,7 +33,7 @@ function versus(r, other) {
 export function summarize(r) {
   return {
     limitGflops: Object.fromEntries(Object.entries(r.limit).map(([k, v]) => [k, v.gflops])),
-    fractionOfLimit: { simd: byCase(r.gemm, (g) => fraction(g, 'simd')), relaxed: byCase(r.gemm, (g) => fraction(g, 'relaxed')) },
+    fractionOfLimit: { simd: byCase(r.gemm, (g) => fraction(r, g, 'simd')), relaxed: byCase(r.gemm, (g) => fraction(r, g, 'relaxed')) },
     relaxedOverSimd: {
       gemm: byCase(r.gemm, (g) => relaxedOverSimd(g, 'gflops')),
       elementwise: geomean(r.elementwise.map((e) => relaxedOverSimd(e, 'gbps'))),
@@ -66,7 +66,7 @@ export function markdown(r) {
     `tfjs ${r.packages['@tensorflow/tfjs-core']}, AssemblyScript ${r.packages.assemblyscript}; ${r.date}${r.quick ? ', **quick run**' : ''}. ` +
     `Load average ${r.machine.loadavg.start.map((x) => x.toFixed(1)).join('/')} at start (shared machine).`);
   out.push('');
-  out.push(`WASM SIMD ceiling (bench/limit.ts, 12 f32x4 accumulators, register-only): mul+add **${num(lim.simd)} GFLOP/s**` +
+  out.push(`WASM SIMD ceiling (bench/limit.ts: 12 f32x4 accumulators, register-only; best of the run's samples): mul+add **${num(lim.simd)} GFLOP/s**` +
     (Number.isFinite(lim.relaxed) ? `, relaxed_madd (FMA) **${num(lim.relaxed)} GFLOP/s**` : ', relaxed not measured') + '.');
   out.push('');
   out.push('**Summary** (geometric means over the shapes of each case; "wasm" = the SIMD build on stock Node)');
@@ -99,7 +99,7 @@ export function markdown(r) {
   out.push('');
   out.push(table(['M×N×K', 'case', 'from', ...cols.map(([, l]) => l), 'SIMD % limit', 'relaxed % limit', 'wasm/tfjs-wasm', 'wasm/js', 'relaxed/SIMD'], r.gemm.map((g) => [
     `${g.M}×${g.N}×${g.K}`, g.trans, g.origin, ...cols.map(([id]) => num(g.gflops[id], g.gflops[id] < 10 ? 2 : 1)),
-    pct(fraction(g, 'simd')), pct(fraction(g, 'relaxed')), times(ratio(g.gflops['wasm-simd'], g.gflops['tfjs-wasm'])), times(ratio(g.gflops['wasm-simd'], g.gflops.js)), times(relaxedOverSimd(g, 'gflops')),
+    pct(fraction(r, g, 'simd')), pct(fraction(r, g, 'relaxed')), times(ratio(g.gflops['wasm-simd'], g.gflops['tfjs-wasm'])), times(ratio(g.gflops['wasm-simd'], g.gflops.js)), times(relaxedOverSimd(g, 'gflops')),
   ]), ['---', '---', '---', ...cols.map(() => '---:'), '---:', '---:', '---:', '---:', '---:']));
   out.push('');
   out.push('**Elementwise**, GB/s (f32 bytes read + written per call); activations on 64×784, adam on 100,000 parameters');
