@@ -1,0 +1,153 @@
+// Nothing silent: a run that diverges stops with an error naming the epoch and batch and suggesting a lower
+// learning rate (exit code 2 from the CLI), and the last good checkpoint stays on disk, decodes and restores.
+//
+// "Diverged" (src/train.ts): a loss or a weight that is not finite, or a smoothed batch loss (EMA over ~10
+// batches) above DIVERGENCE_FACTOR × the run's first batch loss. The second matters: `--lr 1e6 --optimizer sgd`
+// with the default BCE loss never produces a NaN — the sigmoid saturates, the clamped loss stays near 2.7 and
+// the weights reach ~1e7 — so before the watch it "trained" to the end and wrote a useless model, exit 0.
+
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Backend } from '../src/backend/backend.js';
+import { createWasmBackend } from '../src/backend/wasm.js';
+import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from '../src/checkpoint.js';
+import { loadBundledMnist } from '../src/data/mnist-bundled.js';
+import { autoencoder } from '../src/models.js';
+import { createOptimizer, type Optimizer, type Trainable } from '../src/optimizers.js';
+import { DIVERGENCE_FACTOR, fit } from '../src/train.js';
+import { errorOf } from './support/backends.js';
+
+const CLI = join(__dirname, '..', 'dist', 'cli.js');
+let root: string;
+let backend: Backend;
+let x: Float32Array;
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'simdnet-diverge-'));
+  backend = await createWasmBackend();
+  x = loadBundledMnist({ seed: 0 }).train.images.subarray(0, 640 * 784); // 10 batches of 64
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const DIVERGED = /^training diverged at epoch (\d+), batch (\d+): .*; try a lower learning rate than [\d.e+]+$/;
+
+describe('the CLI stops a diverging run', () => {
+  it('train --lr 1e6 --optimizer sgd --checkpoint-every 2: exit 2, one line naming epoch and batch, the last checkpoint decodes', () => {
+    const out = join(root, 'cli');
+    const r = spawnSync(process.execPath, [CLI, 'train', '--hidden', '16', '--epochs', '2', '--lr', '1e6', '--optimizer', 'sgd', '--checkpoint-every', '2', '--out', out], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    const lines = r.stderr.split('\n').filter((l) => l.startsWith('simdnet: '));
+    expect(lines).toHaveLength(1);
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    const message = lines[0].slice('simdnet: '.length);
+    expect(message).toMatch(DIVERGED);
+    expect(message).toMatch(/lower learning rate than 1000000/);
+    const [, epoch, batch] = DIVERGED.exec(message)!.map(Number);
+    expect(epoch).toBe(1);
+    // the last good checkpoint: written before the diverging batch, decodes (so every weight is finite)
+    const { checkpoint, file } = decodeCheckpoint(readFileSync(join(out, 'checkpoint.simdnet')), 'checkpoint');
+    expect(checkpoint.progress.epoch).toBe(0);
+    expect(checkpoint.progress.batch).toBeGreaterThanOrEqual(2);
+    expect(checkpoint.progress.batch).toBeLessThan(batch);
+    expect(checkpoint.progress.batch % 2).toBe(0);
+    expect(file.blocks.weights.every(Number.isFinite)).toBe(true);
+    // no model, no temp files
+    expect(readdirSync(out).sort()).toEqual(['checkpoint.simdnet']);
+  });
+});
+
+describe('fit stops a diverging run', () => {
+  it('sgd lr 1e6 (no NaN ever appears): the smoothed-loss watch stops it within the first epoch', async () => {
+    const model = autoencoder(backend, { hidden: [16], seed: 0 });
+    const losses: number[] = [];
+    const message = await errorOf(() =>
+      fit(model, { train: { x, y: x } }, { epochs: 2, optimizer: 'sgd', lr: 1e6, loss: 'bce', seed: 0, onBatch: (b) => void losses.push(b.loss) }),
+    );
+    expect(message).toMatch(DIVERGED);
+    expect(message).toMatch(new RegExp(`more than ${DIVERGENCE_FACTOR}× its starting value`));
+    const [, epoch, batch] = DIVERGED.exec(message)!.map(Number);
+    expect(epoch).toBe(1);
+    expect(batch).toBe(losses.length + 1); // stopped before the update of the batch that crossed the line
+    expect(losses.every(Number.isFinite)).toBe(true);
+    model.dispose();
+  });
+
+  it('ordinary runs are not stopped: lr 10, 100 and 1000 with sgd, lr 0.01 with adam, 2 epochs each', async () => {
+    for (const [optimizer, lr] of [['sgd', 10], ['sgd', 100], ['sgd', 1000], ['adam', 0.01]] as const) {
+      const model = autoencoder(backend, { hidden: [16], seed: 0 });
+      await fit(model, { train: { x, y: x } }, { epochs: 2, optimizer, lr, loss: 'bce', seed: 0, noise: { kind: 'gaussian', factor: 0.3 } });
+      model.dispose();
+    }
+  });
+
+  it('a run that goes bad in epoch 2: stopped there, every checkpoint it wrote is finite and the last one restores', async () => {
+    // sgd whose learning rate jumps to 1e6 from the first step of epoch 2 (the watch reacts a few batches later)
+    const sgd = createOptimizer('sgd', { lr: 0.5 });
+    let steps = 0;
+    const jumpy: Optimizer = {
+      name: 'sgd',
+      get lr() {
+        return steps < 10 ? 0.5 : 1e6;
+      },
+      step(m: Trainable) {
+        steps++;
+        m.backend.kernels.sgd_update(m.params.ptr, m.grads.ptr, this.lr, m.params.cols);
+      },
+      saveState: () => sgd.saveState(),
+      loadState: (m, s) => sgd.loadState(m, s),
+      dispose: () => sgd.dispose(),
+    };
+    const model = autoencoder(backend, { hidden: [16], seed: 0 });
+    const saved: Uint8Array[] = [];
+    const message = await errorOf(() =>
+      fit(model, { train: { x, y: x } }, {
+        epochs: 3,
+        optimizer: jumpy,
+        loss: 'bce',
+        seed: 0,
+        checkpointEvery: 3,
+        onCheckpoint: (p) => {
+          expect(model.weightsFinite()).toBe(true);
+          saved.push(encodeCheckpoint(model, jumpy, p, {}));
+        },
+      }),
+    );
+    expect(message).toMatch(/^training diverged at epoch 2, batch \d+: .*lower learning rate than 1000000$/);
+    expect(saved.length).toBeGreaterThanOrEqual(4); // epoch 1: after batches 3, 6, 9 and at its end
+    const last = decodeCheckpoint(saved[saved.length - 1], 'last');
+    expect(last.checkpoint.progress.epoch).toBe(1);
+    const restored = restoreCheckpoint(last, backend, createOptimizer('sgd'), 'last');
+    expect(restored.weightsFinite()).toBe(true);
+    restored.dispose();
+    model.dispose();
+  });
+
+  it('a non-finite loss (adam, lr 1e30) names the batch; the weights of the last checkpoint stay finite', async () => {
+    const model = autoencoder(backend, { hidden: [16], seed: 0 });
+    const opt = createOptimizer('adam', { lr: 1e30 });
+    let last: Uint8Array | undefined;
+    const message = await errorOf(() =>
+      fit(model, { train: { x, y: x } }, { epochs: 2, optimizer: opt, loss: 'bce', seed: 0, checkpointEvery: 1, onCheckpoint: (p) => void (last = encodeCheckpoint(model, opt, p, {})) }),
+    );
+    expect(message).toMatch(DIVERGED);
+    if (last) expect(decodeCheckpoint(last, 'last').file.blocks.weights.every(Number.isFinite)).toBe(true);
+    model.dispose();
+    opt.dispose();
+  });
+});
+
+describe('the CLI leaves an earlier run alone when a new one diverges', () => {
+  it('a diverging run into a folder with a finished run: exit 2, the earlier model.simdnet is untouched', () => {
+    const out = join(root, 'earlier');
+    const ok = spawnSync(process.execPath, [CLI, 'train', '--hidden', '16', '--epochs', '1', '--out', out], { encoding: 'utf8' });
+    expect(ok.status, ok.stderr).toBe(0);
+    const before = readFileSync(join(out, 'model.simdnet'));
+    const bad = spawnSync(process.execPath, [CLI, 'train', '--hidden', '16', '--epochs', '1', '--lr', '1e6', '--optimizer', 'sgd', '--out', out], { encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(Buffer.compare(readFileSync(join(out, 'model.simdnet')), before)).toBe(0);
+    expect(existsSync(join(out, 'checkpoint.simdnet'))).toBe(true);
+    decodeCheckpoint(readFileSync(join(out, 'checkpoint.simdnet')), 'checkpoint');
+  });
+});
