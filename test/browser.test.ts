@@ -1,5 +1,6 @@
 // The browser: the web/ demo built with Vite, served on 127.0.0.1 and driven in headless Chromium
-// (playwright-core); and a tiny Vite app, with no config, that imports 'simdnet' as a user would.
+// (playwright-core); and a tiny Vite app, with no config, that imports 'simdnet' as a user would and runs the
+// web/README.md snippet.
 //
 //   * the page loads with no console errors and reports the wasm build it picked;
 //   * one short run (784→32→784, 1 epoch on 2,000 digits) lowers the test loss shown on the page, and the
@@ -23,7 +24,8 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { build, createLogger, preview, type PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWasmBackend } from '../src/backend/wasm.js';
-import { loadBundledMnist } from '../src/data/mnist-bundled.js';
+import { packDigits } from '../src/data/mnist-binary.js';
+import { loadBundledDigits, loadBundledMnist } from '../src/data/mnist-bundled.js';
 import { deserializeModel } from '../src/model-file.js';
 import { autoencoder } from '../src/models.js';
 import { createOptimizer } from '../src/optimizers.js';
@@ -229,7 +231,7 @@ describe('web demo in Chromium', () => {
 });
 
 describe('a Vite app importing "simdnet"', () => {
-  it('bundles with no config, emits the wasm and trains a step in Chromium', async () => {
+  it('bundles with no config, emits the wasm, and the README snippet trains in Chromium', async () => {
     // An installed copy of the package as npm would lay it out ("files": dist, build/*.wasm), compiled fresh.
     const tmp = mkdtempSync(join(tmpdir(), 'simdnet-app-'));
     try {
@@ -244,16 +246,15 @@ describe('a Vite app importing "simdnet"', () => {
       const app = join(tmp, 'app');
       mkdirSync(app);
       writeFileSync(join(app, 'index.html'), '<!doctype html><title>app</title><link rel="icon" href="data:,"><script type="module" src="./main.js"></script>\n');
-      writeFileSync(
-        join(app, 'main.js'),
-        `import { createBackend, autoencoder, fit } from 'simdnet';
-const backend = await createBackend();
-const model = autoencoder(backend, { hidden: [16], seed: 1 });
-const x = new Float32Array(8 * 784).map((_, i) => (i % 7) / 7);
-const history = await fit(model, { train: { x, y: x }, test: { x, y: x } }, { epochs: 2, batchSize: 8 });
-window.result = { variant: backend.variant, losses: history.epochs.map((e) => e.testLoss) };
-`,
-      );
+      // main.js is the README's "Train in your own page" snippet, run for 2 epochs instead of 5
+      const readme = readFileSync(join(WEB, 'README.md'), 'utf8');
+      const snippet = /## Train in your own page[\s\S]*?```js\n([\s\S]*?)```/.exec(readme)?.[1];
+      expect(snippet, 'the "Train in your own page" snippet of web/README.md').toContain('epochs: 5');
+      writeFileSync(join(app, 'main.js'), snippet!.replace('epochs: 5', 'epochs: 2') + 'window.result = { variant: backend.variant, fileBytes: file.length };\n');
+      mkdirSync(join(app, 'public'));
+      const digits = loadBundledDigits();
+      writeFileSync(join(app, 'public/mnist-10k.sdmn'), packDigits(digits.images, digits.labels));
+
       const warnings: string[] = [];
       const logger = createLogger('warn');
       logger.warn = (msg) => void warnings.push(msg);
@@ -267,14 +268,19 @@ window.result = { variant: backend.variant, losses: history.epochs.map((e) => e.
       const appServer = await preview({ root: app, configFile: false, preview: { host: '127.0.0.1', port: 0 }, logLevel: 'error' });
       const p = await context.newPage();
       watch(p);
+      const logs: string[] = [];
+      p.on('console', (m) => void logs.push(m.text()));
       const wasmLoaded: string[] = [];
       p.on('response', (r) => void (r.url().endsWith('.wasm') && r.ok() && wasmLoaded.push(r.url())));
       try {
         await p.goto(appServer.resolvedUrls!.local[0]);
-        await p.waitForFunction(() => (window as unknown as { result?: unknown }).result !== undefined, null, { timeout: 20_000 });
-        const result = await p.evaluate(() => (window as unknown as { result: { variant: string; losses: number[] } }).result);
+        await p.waitForFunction(() => (window as unknown as { result?: unknown }).result !== undefined, null, { timeout: 60_000 });
+        const result = await p.evaluate(() => (window as unknown as { result: { variant: string; fileBytes: number } }).result);
         expect(result.variant).toMatch(/simd|scalar/);
-        expect(result.losses[1]).toBeLessThan(result.losses[0]);
+        expect(result.fileBytes).toBeGreaterThan(4 * (784 * 128 * 2 + 128 + 784));
+        const losses = logs.map((l) => /^epoch \d+: test loss ([\d.]+)/.exec(l)?.[1]).filter(Boolean).map(Number);
+        expect(losses, logs.join('\n')).toHaveLength(2);
+        expect(losses[1]).toBeLessThan(losses[0]);
         expect(wasmLoaded).toHaveLength(1); // the one build the probe picked, from the emitted assets
       } finally {
         await p.close();
