@@ -2,7 +2,7 @@
 // sub-range of [0, n). Forward saves its output y; the backward of tanh and sigmoid is written in terms of y.
 // y may equal x, and dx may equal dy (every element is read before it is written).
 
-import { exp4, expf } from './math';
+import { exp4, expf, kf, kint, K_ONE, KI_SIGN } from './math';
 
 // =====================================================================================================
 // ReLU
@@ -13,7 +13,8 @@ export function relu_forward(y: usize, x: usize, n: usize): void {
   let i: usize = 0;
   if (ASC_FEATURE_SIMD) {
     const zero = f32x4.splat(0);
-    for (; i + 4 <= n; i += 4) v128.store(y + (i << 2), f32x4.max(v128.load(x + (i << 2)), zero));
+    // pmax(x, 0) = x < 0 ? 0 : x: one maxps (f32x4.max's NaN rules cost 6 instructions); NaN stays NaN
+    for (; i + 4 <= n; i += 4) v128.store(y + (i << 2), f32x4.pmax(v128.load(x + (i << 2)), zero));
   }
   for (; i < n; i++) store<f32>(y + (i << 2), max(load<f32>(x + (i << 2)), 0));
 }
@@ -46,27 +47,32 @@ const T2: f32 = -5.37397155531e-2;
 const T3: f32 = 1.33314422036e-1;
 const T4: f32 = -3.33332819422e-1;
 const TANH_SMALL: f32 = 0.625;
+// vector constants by broadcast load (see math.ts: a v128.const costs 3 instructions per use under V8)
+const TK: usize = memory.data<f32>([T0, T1, T2, T3, T4, TANH_SMALL, -2.0], 16);
+// @ts-ignore: decorator
+@inline function tk(i: i32): v128 {
+  return v128.load32_splat(TK + (<usize>i << 2));
+}
 
 // x, y are (n)
 export function tanh_forward(y: usize, x: usize, n: usize): void {
   let i: usize = 0;
   if (ASC_FEATURE_SIMD) {
-    const one = f32x4.splat(1.0);
-    const sign = i32x4.splat(0x80000000);
     for (; i + 4 <= n; i += 4) {
       const o = i << 2;
       const v = v128.load(x + o);
       const ax = f32x4.abs(v);
-      const e = exp4(f32x4.mul(ax, f32x4.splat(-2.0)));
-      const big = v128.or(f32x4.div(f32x4.sub(one, e), f32x4.add(one, e)), v128.and(v, sign));
+      const e = exp4(f32x4.mul(ax, tk(6)));
+      const one = kf(K_ONE);
+      const big = v128.or(f32x4.div(f32x4.sub(one, e), f32x4.add(one, e)), v128.and(v, kint(KI_SIGN)));
       const z = f32x4.mul(v, v);
-      let p = f32x4.add(f32x4.mul(f32x4.splat(T0), z), f32x4.splat(T1));
-      p = f32x4.add(f32x4.mul(p, z), f32x4.splat(T2));
-      p = f32x4.add(f32x4.mul(p, z), f32x4.splat(T3));
-      p = f32x4.add(f32x4.mul(p, z), f32x4.splat(T4));
+      let p = f32x4.add(f32x4.mul(tk(0), z), tk(1));
+      p = f32x4.add(f32x4.mul(p, z), tk(2));
+      p = f32x4.add(f32x4.mul(p, z), tk(3));
+      p = f32x4.add(f32x4.mul(p, z), tk(4));
       const small = f32x4.add(f32x4.mul(f32x4.mul(p, z), v), v);
       // NaN: ax < 0.625 is false, big is NaN (exp4 propagates it)
-      v128.store(y + o, v128.bitselect(small, big, f32x4.lt(ax, f32x4.splat(TANH_SMALL))));
+      v128.store(y + o, v128.bitselect(small, big, f32x4.lt(ax, tk(5))));
     }
   }
   for (; i < n; i++) {
@@ -94,11 +100,10 @@ export function tanh_forward(y: usize, x: usize, n: usize): void {
 export function tanh_backward(dx: usize, dy: usize, y: usize, n: usize): void {
   let i: usize = 0;
   if (ASC_FEATURE_SIMD) {
-    const one = f32x4.splat(1.0);
     for (; i + 4 <= n; i += 4) {
       const o = i << 2;
       const t = v128.load(y + o);
-      v128.store(dx + o, f32x4.mul(v128.load(dy + o), f32x4.sub(one, f32x4.mul(t, t))));
+      v128.store(dx + o, f32x4.mul(v128.load(dy + o), f32x4.sub(kf(K_ONE), f32x4.mul(t, t))));
     }
   }
   for (; i < n; i++) {
@@ -118,12 +123,12 @@ export function tanh_backward(dx: usize, dy: usize, y: usize, n: usize): void {
 export function sigmoid_forward(y: usize, x: usize, n: usize): void {
   let i: usize = 0;
   if (ASC_FEATURE_SIMD) {
-    const one = f32x4.splat(1.0);
     const zero = f32x4.splat(0);
     for (; i + 4 <= n; i += 4) {
       const o = i << 2;
       const v = v128.load(x + o);
       const e = exp4(f32x4.neg(f32x4.abs(v)));
+      const one = kf(K_ONE);
       const r = f32x4.div(one, f32x4.add(one, e));
       v128.store(y + o, v128.bitselect(r, f32x4.mul(e, r), f32x4.ge(v, zero)));
     }
@@ -141,11 +146,10 @@ export function sigmoid_forward(y: usize, x: usize, n: usize): void {
 export function sigmoid_backward(dx: usize, dy: usize, y: usize, n: usize): void {
   let i: usize = 0;
   if (ASC_FEATURE_SIMD) {
-    const one = f32x4.splat(1.0);
     for (; i + 4 <= n; i += 4) {
       const o = i << 2;
       const s = v128.load(y + o);
-      v128.store(dx + o, f32x4.mul(v128.load(dy + o), f32x4.mul(s, f32x4.sub(one, s))));
+      v128.store(dx + o, f32x4.mul(v128.load(dy + o), f32x4.mul(s, f32x4.sub(kf(K_ONE), s))));
     }
   }
   for (; i < n; i++) {

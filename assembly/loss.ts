@@ -1,10 +1,13 @@
 // Losses: the value is a mean over the batch (accumulated in f64), the gradient is of that mean.
 // Each loss with its backward right under it; the fused ones (sigmoid + BCE, softmax + CE) give dz directly.
 
-import { log4, logf } from './math';
+import { log4, logf, kf, K_ONE } from './math';
 
 const P_MIN: f32 = 1e-7; // the reference's clamp of p (and of 1 − p) before a log or a division
 const P_MIN64: f64 = 1e-7;
+// vector constants by broadcast load (see math.ts)
+const PK: usize = memory.data<f32>([P_MIN], 16);
+const PK64: usize = memory.data<f64>([P_MIN64, 1.0 - P_MIN64, 1.0], 16);
 
 // Σ of the 4 lanes of an f32x4, in f64
 // @ts-ignore: decorator
@@ -74,12 +77,12 @@ export function bce_loss(p: usize, t: usize, B: usize, N: usize): f64 {
   let sum: f64 = 0;
   let i: usize = 0;
   if (ASC_FEATURE_SIMD) {
-    const lo = f32x4.splat(P_MIN), one = f32x4.splat(1.0);
     let acc = f64x2.splat(0);
     for (; i + 4 <= n; i += 4) {
       const o = i << 2;
-      const vp = f32x4.min(f32x4.max(v128.load(p + o), lo), one);
-      const vq = f32x4.max(f32x4.sub(one, vp), lo);
+      const lo = v128.load32_splat(PK), one = kf(K_ONE);
+      const vp = f32x4.pmin(f32x4.pmax(v128.load(p + o), lo), one);
+      const vq = f32x4.pmax(f32x4.sub(one, vp), lo);
       const vt = v128.load(t + o);
       const l = f32x4.add(f32x4.mul(vt, log4(vp)), f32x4.mul(f32x4.sub(one, vt), log4(vq)));
       acc = sum4_f64(acc, l);
@@ -102,12 +105,13 @@ export function bce_backward(dp: usize, p: usize, t: usize, B: usize, N: usize):
   const inv: f64 = 1.0 / <f64>n;
   let i: usize = 0;
   if (ASC_FEATURE_SIMD) {
-    const lo = f64x2.splat(P_MIN64), hi = f64x2.splat(1.0 - P_MIN64), one = f64x2.splat(1.0), vi = f64x2.splat(inv);
+    const vi = f64x2.splat(inv);
     for (; i + 4 <= n; i += 4) {
       const o = i << 2;
+      const lo = v128.load64_splat(PK64), hi = v128.load64_splat(PK64, 8), one = v128.load64_splat(PK64, 16);
       const vp = v128.load(p + o), vt = v128.load(t + o);
-      const p0 = f64x2.min(f64x2.max(f64x2.promote_low_f32x4(vp), lo), hi);
-      const p1 = f64x2.min(f64x2.max(f64x2.promote_low_f32x4(f32x4.shuffle(vp, vp, 2, 3, 2, 3)), lo), hi);
+      const p0 = f64x2.pmin(f64x2.pmax(f64x2.promote_low_f32x4(vp), lo), hi);
+      const p1 = f64x2.pmin(f64x2.pmax(f64x2.promote_low_f32x4(f32x4.shuffle(vp, vp, 2, 3, 2, 3)), lo), hi);
       const t0 = f64x2.promote_low_f32x4(vt);
       const t1 = f64x2.promote_low_f32x4(f32x4.shuffle(vt, vt, 2, 3, 2, 3));
       const g0 = f64x2.div(f64x2.mul(f64x2.sub(p0, t0), vi), f64x2.mul(p0, f64x2.sub(one, p0)));
@@ -138,11 +142,10 @@ export function softmax_ce_loss(p: usize, t: usize, B: usize, N: usize): f64 {
   let sum: f64 = 0;
   let i: usize = 0;
   if (ASC_FEATURE_SIMD) {
-    const lo = f32x4.splat(P_MIN);
     let acc = f64x2.splat(0);
     for (; i + 4 <= n; i += 4) {
       const o = i << 2;
-      acc = sum4_f64(acc, f32x4.mul(v128.load(t + o), log4(f32x4.max(v128.load(p + o), lo))));
+      acc = sum4_f64(acc, f32x4.mul(v128.load(t + o), log4(f32x4.pmax(v128.load(p + o), v128.load32_splat(PK)))));
     }
     sum = hsum_f64(acc);
   }
