@@ -157,6 +157,8 @@ export class Sequential {
   /** Runs the model on `rows` rows of x (rows × inputWidth floats) in batches; returns rows × outputWidth. */
   predict(x: Float32Array, batchSize = 256): Float32Array {
     this.alive();
+    check(x != null && typeof x.length === 'number', 'predict: expected the inputs as a Float32Array (rows × inputWidth values)');
+    check(Number.isInteger(batchSize) && batchSize > 0, `predict: batchSize must be a positive integer, got ${batchSize}`);
     check(x.length % this.inputWidth === 0, () => `predict: expected a multiple of ${this.inputWidth} values (rows × inputWidth), got ${x.length}`);
     const rows = x.length / this.inputWidth;
     const out = new Float32Array(rows * this.outputWidth);
@@ -211,10 +213,26 @@ export class Sequential {
     if (ws) return ws;
     this.alive();
     check(Number.isInteger(B) && B > 0, `batch size: expected a positive integer, got ${B}`);
-    const acts = this.widths.map((w) => this.backend.alloc(B, w));
-    // grads[i] for i ≥ 1; grads[0] would be ∂L/∂input, which nothing needs
-    const grads = this.widths.map((w, i) => (i === 0 ? null : this.backend.alloc(B, w)));
-    ws = { acts, grads, target: this.backend.alloc(B, this.outputWidth) };
+    // activations, their gradients and the target: checked as a whole first, so a batch too big for memory
+    // fails before anything is allocated
+    const floats = B * (2 * this.widths.reduce((n, w) => n + w, 0) - this.inputWidth + this.outputWidth);
+    const available = this.backend.availableBytes ?? 2 ** 32;
+    check(4 * floats <= available, () => `batch size ${B}: the activations need ${mib(4 * floats)}, but WASM linear memory is limited to 4 GiB (${mib(available)} left); use smaller batches`);
+    const blocks: Tensor[] = [];
+    const alloc = (w: number) => {
+      const t = this.backend.alloc(B, w);
+      blocks.push(t);
+      return t;
+    };
+    try {
+      const acts = this.widths.map(alloc);
+      // grads[i] for i ≥ 1; grads[0] would be ∂L/∂input, which nothing needs
+      const grads = this.widths.map((w, i) => (i === 0 ? null : alloc(w)));
+      ws = { acts, grads, target: alloc(this.outputWidth) };
+    } catch (e) {
+      for (const t of blocks) this.backend.free(t);
+      throw e;
+    }
     this.workspaces.set(B, ws);
     return ws;
   }
