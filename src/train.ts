@@ -109,6 +109,8 @@ export function noisyTestInputs(test: FitSet, noise: NoiseOptions | null | undef
 }
 
 export async function fit(model: Sequential, data: { train: FitSet; test?: FitSet }, options: FitOptions): Promise<History> {
+  check(data != null && typeof data === 'object', 'fit: expected data as {train: {x, y}, test?: {x, y}}');
+  check(options != null && typeof options === 'object', 'fit: expected options with at least {epochs}');
   const { train, test } = data;
   const batchSize = options.batchSize ?? 64;
   const seed = options.seed ?? 0;

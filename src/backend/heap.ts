@@ -150,7 +150,7 @@ export abstract class HeapBackend implements Pick<Backend, 'alloc' | 'free' | 'w
   write(t: Tensor, data: ArrayLike<number>, offset = 0): void {
     this.own(t, 'write');
     const n = t.rows * t.cols;
-    check(data.length - offset >= n, () => `write: expected ${n} values for a (${t.rows}, ${t.cols}) tensor, got ${data.length - offset}`);
+    check(data?.length - offset >= n, () => `write: expected ${n} values for a (${t.rows}, ${t.cols}) tensor, got ${data?.length === undefined ? typeof data : data.length - offset}`);
     const heap = this.heapF32();
     const base = t.ptr >>> 2;
     for (let i = 0; i < n; i++) heap[base + i] = data[offset + i];
@@ -187,8 +187,8 @@ export abstract class HeapBackend implements Pick<Backend, 'alloc' | 'free' | 'w
 
   protected own(t: Tensor, op: string): void {
     if (t?.backend !== (this as unknown)) {
-      const other = t?.backend ? String(t.backend) : 'no backend (not a tensor?)';
-      throw new SimdnetError(`${op}: the tensor belongs to the ${other}, not to this ${this}; tensors cannot move between backends (read it out and write it in)`);
+      if (!t?.backend) throw new SimdnetError(`${op}: expected a tensor of this ${this}, got something of no backend (not a tensor?)`);
+      throw new SimdnetError(`${op}: the tensor belongs to the ${t.backend}, not to this ${this}; tensors cannot move between backends (read it out and write it in)`);
     }
     if (!this.heap.isLive(t.ptr)) throw new SimdnetError(`${op}: the (${t.rows}, ${t.cols}) tensor was freed (was its model disposed?)`);
   }
