@@ -118,39 +118,43 @@ async function start(config: TrainConfig): Promise<void> {
     const rate = () => (trainMs > 0 ? (samples / trainMs) * 1000 : 0);
     const m = model;
 
-    const history = await fit(m, data, {
-      epochs: config.epochs,
-      batchSize: config.batchSize,
-      loss: config.loss,
-      optimizer,
-      seed: config.seed,
-      noise: config.noise,
-      onBatch: async ({ epoch, batch, batches, loss }) => {
-        const t = performance.now();
-        trainMs += t - since;
-        const count = data.train.x.length / PX;
-        samples += batch === batches - 1 ? count - batch * config.batchSize : Math.min(config.batchSize, count);
-        if (firstLosses.length < FIRST_LOSSES) firstLosses.push(loss);
-        lossSum += loss;
-        lossCount++;
-        if (lossCount >= config.reportEvery || batch === batches - 1) {
-          post({ type: 'progress', progress: { epoch, batch: batch + 1, batches, runningLoss: lossSum / lossCount, samplesPerSec: rate(), firstLosses } });
-          lossSum = lossCount = 0;
-        }
-        if (t - lastYield > YIELD_MS || paused || stopRequested) {
-          await tick();
-          while (paused && !stopRequested) await new Promise<void>((r) => (resume = r));
-          lastYield = performance.now();
-        }
-        since = performance.now();
-        return !stopRequested;
-      },
-      onEpoch: (metrics) => {
-        post({ type: 'epoch', metrics, grid: grid(m, noisyTest), samplesPerSec: rate() });
-        since = performance.now(); // evaluation time is not training time
-      },
-    });
-    optimizer.dispose();
+    let history: Awaited<ReturnType<typeof fit>>;
+    try {
+      history = await fit(m, data, {
+        epochs: config.epochs,
+        batchSize: config.batchSize,
+        loss: config.loss,
+        optimizer,
+        seed: config.seed,
+        noise: config.noise,
+        onBatch: async ({ epoch, batch, batches, loss }) => {
+          const t = performance.now();
+          trainMs += t - since;
+          const count = data.train.x.length / PX;
+          samples += batch === batches - 1 ? count - batch * config.batchSize : Math.min(config.batchSize, count);
+          if (firstLosses.length < FIRST_LOSSES) firstLosses.push(loss);
+          lossSum += loss;
+          lossCount++;
+          if (lossCount >= config.reportEvery || batch === batches - 1) {
+            post({ type: 'progress', progress: { epoch, batch: batch + 1, batches, runningLoss: lossSum / lossCount, samplesPerSec: rate(), firstLosses } });
+            lossSum = lossCount = 0;
+          }
+          if (t - lastYield > YIELD_MS || paused || stopRequested) {
+            await tick();
+            while (paused && !stopRequested) await new Promise<void>((r) => (resume = r));
+            lastYield = performance.now();
+          }
+          since = performance.now();
+          return !stopRequested;
+        },
+        onEpoch: (metrics) => {
+          post({ type: 'epoch', metrics, grid: grid(m, noisyTest), samplesPerSec: rate() });
+          since = performance.now(); // evaluation time is not training time
+        },
+      });
+    } finally {
+      optimizer.dispose();
+    }
     post({ type: 'done', stopped: history.stopped !== undefined, samplesPerSec: rate() });
   } finally {
     running = false;
