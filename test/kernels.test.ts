@@ -28,7 +28,7 @@ interface OpCase {
   /** Calls the kernel; may return a value (losses). */
   run(k: Kernels, p: Ptrs): number | void;
   /** Expected contents of the buffers named, and `ret` for the return value; float64. */
-  want: Record<string, ArrayLike<number>> & { ret?: number };
+  want: { [buffer: string]: ArrayLike<number> | number };
   atol: number;
   rtol: number;
 }
