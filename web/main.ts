@@ -132,7 +132,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
     case 'ready': {
       labels = msg.labels;
       showBackend(msg.wasm);
-      if (!msg.wasm.startsWith('unavailable')) $('wasm-auto').textContent = `auto (${msg.wasm})`;
+      if (!msg.wasm.startsWith('unavailable')) $('wasm-auto').title = `the best this browser runs: ${msg.wasm}`;
       $('badge-data').textContent = `${int(msg.trainCount)} train / ${int(msg.testCount)} test digits`;
       pick.max = pickN.max = String(msg.testCount - 1);
       setState('ready');
