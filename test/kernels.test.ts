@@ -489,3 +489,34 @@ describe('utilities', () => {
     });
   }
 });
+
+// =====================================================================================================
+// The wasm loader
+// =====================================================================================================
+
+describe('wasm backend loader', () => {
+  it('probes the runtime: scalar always, simd on Node ≥ 16; the default is the best', async () => {
+    expect(variants).toContain('scalar');
+    expect(variants).toContain('simd');
+    const be = await createWasmBackend();
+    expect(be.name).toBe('wasm');
+    expect(be.variant).toBe(variants[0]);
+  });
+
+  it('refuses a variant the runtime cannot run, or does not know, naming it', async () => {
+    if (!variants.includes('relaxed-simd')) await expect(createWasmBackend({ variant: 'relaxed-simd' })).rejects.toThrow(/'relaxed-simd' is not supported by this runtime/);
+    await expect(createWasmBackend({ variant: 'avx512' as never })).rejects.toThrow(/unknown variant 'avx512'/);
+  });
+
+  it('loads from bytes, a URL and a file path; a missing file is a clear error', async () => {
+    const url = new URL('../build/simdnet.scalar.wasm', import.meta.url);
+    const bytes = readFileSync(url);
+    for (const wasm of [new Uint8Array(bytes), bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length), url, url.href, url.pathname]) {
+      const be = await createWasmBackend({ variant: 'scalar', wasm });
+      const t = be.alloc(1, 5);
+      be.kernels.fill(t.ptr, 3, 5);
+      expect(Array.from(be.read(t))).toEqual([3, 3, 3, 3, 3]);
+    }
+    await expect(createWasmBackend({ variant: 'scalar', wasm: '/nonexistent/simdnet.wasm' })).rejects.toThrow(/could not load the kernels from \/nonexistent\/simdnet\.wasm/);
+  });
+});
