@@ -1,33 +1,84 @@
 // Files in Node: written atomically (temp file, fsync, rename) so a crash never leaves half a file, and
 // read with errors that name the file.
 
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync, mkdirSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync, mkdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Backend } from '../backend/backend.js';
 import { SimdnetError } from '../errors.js';
 import type { Sequential } from '../model.js';
 import { deserializeModel, serializeModel } from '../model-file.js';
 
-/** Writes `data` to `path` via a temp file in the same folder, fsynced, then renamed over the target. */
+/** The temp file writeFileAtomic writes before renaming it to `path`. */
+const tempName = (path: string, pid = process.pid) => join(dirname(path), `.${basename(path)}.${pid}.tmp`);
+const TEMP = /^\.(.+)\.(\d+)\.tmp$/;
+
+/** Writes `data` to `path` via a temp file in the same folder, fsynced, then renamed over the target.
+ *  Errors (a folder that is a file, a full disk) are SimdnetErrors naming the path; the temp file goes. */
 export function writeFileAtomic(path: string, data: Uint8Array | string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  const fd = openSync(tmp, 'w');
+  const tmp = tempName(path);
   try {
-    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
-    let off = 0;
-    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    mkdirSync(dirname(path), { recursive: true });
+    const fd = openSync(tmp, 'w');
+    try {
+      const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+      let off = 0;
+      while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (e) {
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      /* there was no folder to make it in */
+    }
+    throw new SimdnetError(`cannot write ${path} (${(e as Error).message})`);
   }
-  renameSync(tmp, path);
   try {
     const dir = openSync(dirname(path), 'r'); // persist the rename itself
     fsyncSync(dir);
     closeSync(dir);
   } catch {
     /* some file systems cannot fsync a directory */
+  }
+}
+
+/** Makes `dir` (and its parents) if needed; a SimdnetError when it cannot be a folder. */
+export function ensureFolder(dir: string, what = 'output folder'): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw new SimdnetError(`${what} ${dir}: cannot be made (${(e as Error).message})`);
+  }
+}
+
+/** Removes writeFileAtomic's temp files of `names` in `dir` left by processes that are gone (killed mid-write).
+ *  Returns the names removed. */
+export function removeStaleTemps(dir: string, names: readonly string[]): string[] {
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const entry of entries) {
+    const m = TEMP.exec(entry);
+    if (!m || !names.includes(m[1]) || Number(m[2]) === process.pid || alive(Number(m[2]))) continue;
+    rmSync(join(dir, entry), { force: true });
+    removed.push(entry);
+  }
+  return removed;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'; // exists, but not ours
   }
 }
 

@@ -14,7 +14,7 @@ import { SimdnetError } from '../errors.js';
 import { createOptimizer } from '../optimizers.js';
 import { fit, noisyTestInputs, type EpochMetrics, type Progress } from '../train.js';
 import { loadData } from './data-source.js';
-import { readFileChecked, saveModel, writeFileAtomic } from './files.js';
+import { ensureFolder, readFileChecked, removeStaleTemps, saveModel, writeFileAtomic } from './files.js';
 import { digitGridPng, lossChartSvg } from './pictures.js';
 
 export interface TrainConfig {
@@ -50,7 +50,12 @@ export function resumeConfig(dir: string, epochs: number): { config: TrainConfig
 /** How many test digits the samples picture shows. */
 const SAMPLE_COUNT = 10;
 
+/** What `train` writes into its folder. */
+export const OUTPUT_FILES = [CHECKPOINT_FILE, 'model.simdnet', 'metrics.json', 'samples.png', 'loss.svg'] as const;
+
 export async function trainJob(config: TrainConfig, log: (line: string) => void = console.log, resume?: ReturnType<typeof decodeCheckpoint>): Promise<EpochMetrics[]> {
+  ensureFolder(config.out); // before any training: a bad --out fails now, not after the first epoch
+  removeStaleTemps(config.out, OUTPUT_FILES); // half-written files of a run that was killed
   const backend = await createBackend(config.backend);
   const data: DataSplit = loadData(config.data);
   const optimizer = createOptimizer(config.optimizer, { lr: config.lr });
