@@ -12,7 +12,7 @@
 //     only ever moves forward, and the only other leftovers are writeFileAtomic's temp files; the last resume
 //     runs to the end and must give the straight run's model.simdnet.
 
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +23,8 @@ import { createWasmBackend } from '../src/backend/wasm.js';
 import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from '../src/checkpoint.js';
 import { loadBundledMnist } from '../src/data/mnist-bundled.js';
 import { decodeModelFile } from '../src/model-file.js';
+import { removeStaleTemps, writeFileAtomic } from '../src/node/files.js';
+import { SimdnetError } from '../src/errors.js';
 import { autoencoder } from '../src/models.js';
 import { createOptimizer, type OptimizerName } from '../src/optimizers.js';
 import { Rng } from '../src/random.js';
@@ -355,3 +357,55 @@ describe('kill -9 at random moments, then resume', () => {
     expect(kills).toBeGreaterThanOrEqual(KILL_ROUNDS / 2);
   });
 });
+
+// =====================================================================================================
+// Files: leftovers of killed writes, unwritable folders
+// =====================================================================================================
+
+describe('output files', () => {
+  it("a killed write's temp file is removed by the next run in the folder; live processes' and other files stay", async () => {
+    const dir = join(root, 'stale');
+    mkdirSync(dir);
+    const dead = spawnSyncPid();
+    const names = [`.checkpoint.simdnet.${dead}.tmp`, `.model.simdnet.${dead}.tmp`, `.checkpoint.simdnet.${process.pid}.tmp`, `.notes.txt.${dead}.tmp`, 'keep.txt'];
+    for (const n of names) writeFileSync(join(dir, n), 'partial');
+    expect(removeStaleTemps(dir, ['checkpoint.simdnet', 'model.simdnet']).sort()).toEqual(names.slice(0, 2).sort());
+    expect(readdirSync(dir).sort()).toEqual(names.slice(2).sort());
+    // and the CLI does it when it starts (here: a resume)
+    writeFileSync(join(dir, `.checkpoint.simdnet.${dead}.tmp`), 'partial');
+    const src = join(root, 'one-epoch');
+    await cliOk(['train', ...WASM_RUN, '--epochs', '1', '--out', src]);
+    writeFileSync(join(dir, 'checkpoint.simdnet'), readFileSync(join(src, 'checkpoint.simdnet')));
+    await cliOk(['train', '--resume', dir, '--epochs', String(decodeCheckpoint(readFileSync(join(dir, 'checkpoint.simdnet')), 'c').checkpoint.progress.epoch)]);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp')).sort()).toEqual(names.slice(2, 4).sort());
+  });
+
+  it('writeFileAtomic into a folder that cannot exist: a SimdnetError naming the path, no temp file', async () => {
+    const file = join(root, 'a-file');
+    writeFileSync(file, 'x');
+    let error: unknown;
+    try {
+      writeFileAtomic(join(file, 'model.simdnet'), new Uint8Array(4));
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(SimdnetError);
+    expect((error as Error).message).toMatch(/^cannot write .*a-file\/model\.simdnet \((ENOTDIR|EEXIST)/);
+    expect(readdirSync(root).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('train --out <a file>: exit 2 before any training, one line', async () => {
+    const file = join(root, 'not-a-folder');
+    writeFileSync(file, 'x');
+    const r = await cli(['train', ...WASM_RUN, '--epochs', '1', '--out', join(file, 'sub')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toMatch(/^simdnet: output folder .*not-a-folder\/sub: cannot be made \(ENOTDIR/);
+    expect(r.stdout).toBe(''); // nothing trained
+  });
+});
+
+/** The pid of a process that has exited. */
+function spawnSyncPid(): number {
+  const r = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+  return Number(r.stdout);
+}
