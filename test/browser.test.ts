@@ -60,6 +60,8 @@ let context: BrowserContext;
 let page: Page;
 let userDataDir: string;
 let outDir: string;
+/** The model.simdnet the page gave us. */
+let downloaded: Uint8Array;
 const problems: string[] = [];
 
 const demo = (): Promise<DemoState> => page.evaluate(() => (window as unknown as { simdnet: DemoState }).simdnet);
@@ -185,20 +187,22 @@ describe('web demo in Chromium', () => {
     const loaded = (await demo()).loaded!;
     expect(Math.abs(loaded.metrics.testLoss - page1.testLoss)).toBeLessThanOrEqual(1e-5 * page1.testLoss);
     expect(await page.textContent('#file-note')).toContain('784 → 32 → 784');
-
-    // a damaged file is refused with the library's reason, shown on the page
-    const damaged = Buffer.from(bytes);
-    damaged[100] ^= 0xff;
-    await page.setInputFiles('#load', { name: 'damaged.simdnet', mimeType: 'application/octet-stream', buffer: damaged });
-    await page.waitForSelector('#message.error', { timeout: 10_000 });
-    expect(await page.textContent('#message')).toMatch(/damaged\.simdnet: .*checksum mismatch/);
-    expect((await demo()).state).toBe('done');
+    downloaded = bytes;
   });
 
   it('writes a screenshot to test-output/demo.png', async () => {
     mkdirSync(join(ROOT, 'test-output'), { recursive: true });
     await page.screenshot({ path: join(ROOT, 'test-output/demo.png'), fullPage: true });
     expect(existsSync(join(ROOT, 'test-output/demo.png'))).toBe(true);
+  });
+
+  it('refuses a damaged model file with the library\'s reason, shown on the page', async () => {
+    const damaged = Buffer.from(downloaded);
+    damaged[100] ^= 0xff;
+    await page.setInputFiles('#load', { name: 'damaged.simdnet', mimeType: 'application/octet-stream', buffer: damaged });
+    await page.waitForSelector('#message.error', { timeout: 10_000 });
+    expect(await page.textContent('#message')).toMatch(/damaged\.simdnet: .*checksum mismatch/);
+    expect((await demo()).state).toBe('done');
   });
 
   it('answers Pause / Resume / Stop while the js backend trains', async () => {
