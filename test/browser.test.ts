@@ -6,9 +6,10 @@
 //   * one short run (784→32→784, 1 epoch on 2,000 digits) lowers the test loss shown on the page, and the
 //     denoised row of the digit grid has lit pixels;
 //   * the first 20 batch losses of the browser's wasm backend match a Node run of the same fit options within
-//     LOSS_RTOL (the browser runs the relaxed-SIMD build, Node 20 the SIMD one: fused vs separate multiply-add);
+//     LOSS_RTOL (the browser runs the relaxed-SIMD build, Node 20 the SIMD one, which may differ by fused vs
+//     separate multiply-adds; observed: 2e-9);
 //   * the downloaded model.simdnet loads in Node with deserializeModel and reproduces the page's test metrics;
-//     loading it back into the page gives them too;
+//     loading it back into the page gives them too, and a damaged copy is refused with the reason on the page;
 //   * while the (slower) js backend trains, Pause / Resume / Stop change the UI state promptly, and nothing
 //     trains while paused;
 //   * a screenshot goes to test-output/demo.png.
