@@ -7,6 +7,10 @@
 // stay in L1/L2. Edges are zero-padded in the packs: the micro-kernel always computes a full 4×8 tile, and
 // an edge tile goes through a small buffer so only its valid part is written.
 //
+// Measured (Node 20, 2-core Zen 3, process CPU time), (128×784)·(784×256), all four transpose cases alike:
+// relaxed ≈ 50 GFLOP/s (= a register-only 4×8 relaxed_madd loop), simd ≈ 39-40 (above a register-only mul+add
+// loop, ≈ 30), scalar ≈ 7. Shapes ≥ 16 rows are within 10% of that; M = 1 is packing-bound (≈ 6).
+//
 // Threads later: gemm_rows computes a row range [m0, m1) of C with caller-given scratch; nothing global is
 // written except that scratch, so workers can each take a row range with their own scratch.
 
