@@ -129,6 +129,15 @@ describe('fit validates its inputs', () => {
     model.dispose();
   });
 
+  it('epochs 0 is allowed and trains nothing', async () => {
+    const model = small();
+    const before = model.getWeights();
+    const history = await fit(model, { train: { x, y } }, { epochs: 0 });
+    expect(history.epochs).toEqual([]);
+    expect(model.getWeights()).toEqual(before);
+    model.dispose();
+  });
+
   it.each([
     ['adam', 1e30],
     ['sgd', 1e6],
