@@ -100,7 +100,8 @@ function merge(main, rel) {
   const join = (list, relList, metric, key) => list.map((e) => {
     const r = relList?.find((x) => x[key] === e[key]);
     if (!r) return e;
-    return { ...e, [metric]: { 'wasm-relaxed': r[metric]['wasm-relaxed'], ...e[metric] }, relaxedProc: { [metric]: r[metric], ...(r.limit ? { limit: r.limit } : {}) } };
+    const { [metric]: m, limit, limitFlops, perRound } = r;
+    return { ...e, [metric]: { 'wasm-relaxed': m['wasm-relaxed'], ...e[metric] }, relaxedProc: { [metric]: m, limit, limitFlops, perRound } };
   });
   return {
     limit: { ...main.limit, ...(rel ? { relaxed: rel.limit.relaxed, 'simd (relaxed proc)': rel.limit.simd } : {}) },

@@ -26,7 +26,7 @@ const now = () => performance.now();
  * Times synchronous functions side by side. Each is warmed up (≥ warmupMs and ≥ warmupCalls calls), gets an
  * iteration count so one sample lasts ~sampleMs, then rounds go round-robin: one sample of each per round,
  * up to `rounds`, a contender dropping out once it has spent maxMs (it always gets one sample).
- * Returns { [key]: { seconds (median per call), samples, iters } }.
+ * Returns { [key]: { seconds (median per call), samples, iters, perRound (seconds per call in round i) } }.
  */
 export function measureMany(fns, opts = FULL) {
   const { warmupMs, warmupCalls = 1, sampleMs, rounds, maxMs } = opts;
@@ -55,7 +55,19 @@ export function measureMany(fns, opts = FULL) {
     }
     if (!any) break;
   }
-  return Object.fromEntries(st.map((s) => [s.key, { seconds: median(s.samples), samples: s.samples.length, iters: s.iters }]));
+  return Object.fromEntries(st.map((s) => [s.key, { seconds: median(s.samples), samples: s.samples.length, iters: s.iters, perRound: s.samples }]));
+}
+
+/**
+ * Rate of a over rate of b (same work per call: b's seconds over a's), paired by round: the median of the
+ * per-round ratios. Samples of one round were taken within a fraction of a second of each other, so a load
+ * that slows both cancels out — what a ratio of two medians on a shared machine cannot promise.
+ */
+export function pairedRatio(aPerRound, bPerRound) {
+  const n = Math.min(aPerRound?.length ?? 0, bPerRound?.length ?? 0);
+  const xs = [];
+  for (let i = 0; i < n; i++) xs.push(bPerRound[i] / aPerRound[i]);
+  return median(xs);
 }
 
 /** Times one function (see measureMany). */

@@ -71,11 +71,14 @@ export function runGemm(engines, shapes, limits, opts, log) {
     preps.forEach((g) => g.dispose());
     const gflops = {};
     const limit = {};
+    const perRound = {}; // seconds per call, round by round (for ratios paired by round, see report.js)
     for (const [k, v] of Object.entries(r)) {
       if (k.startsWith('limit:')) limit[k.slice(6)] = limits[k.slice(6)].flops / v.seconds / 1e9;
       else gflops[k] = s.flops / v.seconds / 1e9;
+      perRound[k] = v.perRound;
     }
-    out.push({ ...s, gflops, limit });
+    const limitFlops = Object.fromEntries(Object.entries(limits).map(([k, l]) => [k, l.flops]));
+    out.push({ ...s, gflops, limit, limitFlops, perRound });
     log(`gemm ${s.id.padEnd(18)} ${fmtRow(gflops)}  | limit ${fmtRow(limit)}`);
   }
   return out;

@@ -1,7 +1,8 @@
 // The WASM SIMD ceiling of this machine (bench/limit.ts): compiled here with the AssemblyScript compiler API
 // into build/bench-limit.{simd,relaxed}.wasm (rebuilt when limit.ts is newer), then timed.
 
-import { readFile, stat } from 'node:fs/promises';
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
@@ -27,6 +28,14 @@ export async function buildLimit() {
     const { error } = await asc.main(['--config', CONFIG, '--target', target], {
       stdout: { write() {} },
       stderr: { write: (s) => (err += s) },
+      // atomically (temp file, then rename): a concurrent bench or test never reads half a module
+      async writeFile(name, contents, baseDir) {
+        const file = path.resolve(baseDir, name);
+        await mkdir(path.dirname(file), { recursive: true });
+        const tmp = `${file}.${process.pid}.tmp`;
+        await writeFile(tmp, contents);
+        await rename(tmp, file);
+      },
     });
     if (error) throw new Error(`bench: could not compile bench/limit.ts (${target}): ${error.message}\n${err}`);
   }

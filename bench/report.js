@@ -1,16 +1,27 @@
 // Ratios and the Markdown tables. "wasm" in a ratio is the SIMD build in the stock-Node process (what
 // `createBackend()` picks on Node 20 without flags); relaxed/SIMD comes from the flagged process alone.
 
-import { geomean } from './harness.js';
+import { geomean, pairedRatio } from './harness.js';
 
 const CASES = ['NN', 'TN', 'NT', 'TT'];
 const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? a / b : NaN);
-const relaxedOverSimd = (e, metric) => ratio(e.relaxedProc?.[metric]?.['wasm-relaxed'], e.relaxedProc?.[metric]?.['wasm-simd']);
 
-/** Fraction of the ceiling of the same build, measured in the same process (SIMD: main, relaxed: child). */
+/** Engine a over engine b on one entry: paired by round when the rounds were kept (GEMM, steps), else the
+ *  ratio of the two figures (benny's elementwise suites). `proc` is the entry or its relaxedProc. */
+function engineRatio(proc, metric, a, b) {
+  if (!proc) return NaN;
+  if (proc.perRound?.[a]?.length && proc.perRound?.[b]?.length) return pairedRatio(proc.perRound[a], proc.perRound[b]);
+  return ratio(proc[metric]?.[a], proc[metric]?.[b]);
+}
+const relaxedOverSimd = (e, metric) => engineRatio(e.relaxedProc, metric, 'wasm-relaxed', 'wasm-simd');
+
+/** A GEMM's fraction of the ceiling of the same build, paired round by round with the limit loop timed
+ *  beside it in the same process (SIMD: main, relaxed: the flagged child). */
 function fraction(r, g, build) {
-  if (build === 'simd') return ratio(g.gflops['wasm-simd'], r.limit.simd?.gflops);
-  return ratio(g.relaxedProc?.gflops?.['wasm-relaxed'], r.limit.relaxed?.gflops);
+  const [proc, engine] = build === 'simd' ? [g, 'wasm-simd'] : [g.relaxedProc, 'wasm-relaxed'];
+  const t = proc?.perRound?.[engine], tl = proc?.perRound?.[`limit:${build}`];
+  if (t?.length && tl?.length) return pairedRatio(t, tl) * (g.flops / proc.limitFlops[build]);
+  return ratio(proc?.gflops?.[engine], r.limit[build]?.gflops);
 }
 
 /** Geomeans per transpose case (NN, TN, NT, TT), over the transposed ones, and over all shapes. */
@@ -24,9 +35,9 @@ function byCase(gemm, f) {
 
 function versus(r, other) {
   return {
-    gemm: byCase(r.gemm, (g) => ratio(g.gflops['wasm-simd'], g.gflops[other])),
-    elementwise: geomean(r.elementwise.map((e) => ratio(e.gbps['wasm-simd'], e.gbps[other]))),
-    steps: Object.fromEntries(r.steps.map((s) => [s.name, ratio(s.samplesPerSec['wasm-simd'], s.samplesPerSec[other])])),
+    gemm: byCase(r.gemm, (g) => engineRatio(g, 'gflops', 'wasm-simd', other)),
+    elementwise: geomean(r.elementwise.map((e) => engineRatio(e, 'gbps', 'wasm-simd', other))),
+    steps: Object.fromEntries(r.steps.map((s) => [s.name, engineRatio(s, 'samplesPerSec', 'wasm-simd', other)])),
   };
 }
 
@@ -69,7 +80,8 @@ export function markdown(r) {
   out.push(`WASM SIMD ceiling (bench/limit.ts: 12 f32x4 accumulators, register-only; best of the run's samples): mul+add **${num(lim.simd)} GFLOP/s**` +
     (Number.isFinite(lim.relaxed) ? `, relaxed_madd (FMA) **${num(lim.relaxed)} GFLOP/s**` : ', relaxed not measured') + '.');
   out.push('');
-  out.push('**Summary** (geometric means over the shapes of each case; "wasm" = the SIMD build on stock Node)');
+  out.push('**Summary**: geometric means over the shapes of each case; "wasm" = the SIMD build on stock Node. GEMM and step ratios ' +
+    'are paired round by round (medians of per-round ratios), so load from other processes cancels out.');
   out.push('');
   const fr = s.fractionOfLimit, ro = s.relaxedOverSimd;
   const caseRow = (label, o, f) => [label, ...[...CASES, 'transposed', 'all'].map((c) => f(o[c]))];
@@ -99,13 +111,13 @@ export function markdown(r) {
   out.push('');
   out.push(table(['M×N×K', 'case', 'from', ...cols.map(([, l]) => l), 'SIMD % limit', 'relaxed % limit', 'wasm/tfjs-wasm', 'wasm/js', 'relaxed/SIMD'], r.gemm.map((g) => [
     `${g.M}×${g.N}×${g.K}`, g.trans, g.origin, ...cols.map(([id]) => num(g.gflops[id], g.gflops[id] < 10 ? 2 : 1)),
-    pct(fraction(r, g, 'simd')), pct(fraction(r, g, 'relaxed')), times(ratio(g.gflops['wasm-simd'], g.gflops['tfjs-wasm'])), times(ratio(g.gflops['wasm-simd'], g.gflops.js)), times(relaxedOverSimd(g, 'gflops')),
+    pct(fraction(r, g, 'simd')), pct(fraction(r, g, 'relaxed')), times(engineRatio(g, 'gflops', 'wasm-simd', 'tfjs-wasm')), times(engineRatio(g, 'gflops', 'wasm-simd', 'js')), times(relaxedOverSimd(g, 'gflops')),
   ]), ['---', '---', '---', ...cols.map(() => '---:'), '---:', '---:', '---:', '---:', '---:']));
   out.push('');
   out.push('**Elementwise**, GB/s (f32 bytes read + written per call); activations on 64×784, adam on 100,000 parameters');
   out.push('');
   out.push(table(['kernel', ...cols.map(([, l]) => l), 'wasm/tfjs-wasm', 'wasm/js', 'relaxed/SIMD'], r.elementwise.map((e) => [
-    e.name, ...cols.map(([id]) => num(e.gbps[id], 2)), times(ratio(e.gbps['wasm-simd'], e.gbps['tfjs-wasm'])), times(ratio(e.gbps['wasm-simd'], e.gbps.js)), times(relaxedOverSimd(e, 'gbps')),
+    e.name, ...cols.map(([id]) => num(e.gbps[id], 2)), times(engineRatio(e, 'gbps', 'wasm-simd', 'tfjs-wasm')), times(engineRatio(e, 'gbps', 'wasm-simd', 'js')), times(relaxedOverSimd(e, 'gbps')),
   ])));
   return out.join('\n');
 }

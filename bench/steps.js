@@ -35,7 +35,8 @@ export async function runSteps(engines, cases, opts, log) {
     const r = measureMany(fns, { ...opts, warmupCalls: 10, warmupMs: opts.warmupMs * 2 });
     preps.forEach((s) => s.dispose());
     const samplesPerSec = Object.fromEntries(Object.entries(r).map(([k, v]) => [k, c.batchSize / v.seconds]));
-    out.push({ name: c.name, hidden: c.hidden, batchSize: c.batchSize, loss: c.loss, optimizer: c.optimizer, samplesPerSec, firstLoss });
+    const perRound = Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v.perRound]));
+    out.push({ name: c.name, hidden: c.hidden, batchSize: c.batchSize, loss: c.loss, optimizer: c.optimizer, samplesPerSec, firstLoss, perRound });
     log(`step ${c.name.padEnd(34)} ${Object.entries(samplesPerSec).map(([k, v]) => `${k} ${Math.round(v)}`).join('  ')}`);
   }
   return out;
