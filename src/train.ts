@@ -81,6 +81,9 @@ export interface Progress {
    *  first batch, and in checkpoints of older versions). */
   firstLoss?: number;
   smoothLoss?: number;
+  /** What the batches were cut from (absent in checkpoints of older versions): a resume with another
+   *  batch size, seed or training set would not continue the same run, so fit refuses it. */
+  run?: { rows: number; batchSize: number; seed: number };
 }
 
 /** Training counts as diverged when the smoothed batch loss (an exponential moving average over about 10
@@ -134,13 +137,21 @@ export async function fit(model: Sequential, data: { train: FitSet; test?: FitSe
   const lastPartial = count - (batches - 1) * B;
 
   const resume = options.resume;
-  if (resume) history.epochs.push(...resume.epochs);
+  const run = { rows: count, batchSize: B, seed };
+  if (resume) {
+    check(Number.isInteger(resume.epoch) && resume.epoch >= 0 && Number.isInteger(resume.batch) && resume.batch >= 0 && resume.batch < batches && Array.isArray(resume.epochs),
+      () => `fit: resume: expected progress at epoch ≥ 0 and batch 0..${batches - 1}, got epoch ${resume.epoch}, batch ${resume.batch}`);
+    for (const key of ['rows', 'batchSize', 'seed'] as const)
+      check(resume.run === undefined || resume.run[key] === run[key], () => `fit: resume: the run was made with ${key} ${resume.run![key]}, this fit has ${run[key]}; it would not continue the same run`);
+    history.epochs.push(...resume.epochs);
+  }
   const every = options.checkpointEvery ?? 0;
+  check(Number.isInteger(every) && every >= 0, `fit: checkpointEvery must be an integer ≥ 0, got ${every}`);
   // the divergence watch (part of the progress, so a resumed run watches exactly as the straight run)
   let firstLoss = resume?.firstLoss ?? NaN;
   let smoothLoss = resume?.smoothLoss ?? NaN;
   const progress = (epoch: number, batch: number, lossSum: number, seen: number, seconds: number): Progress => {
-    const p: Progress = { epoch, batch, lossSum, seen, seconds, epochs: [...history.epochs] };
+    const p: Progress = { epoch, batch, lossSum, seen, seconds, epochs: [...history.epochs], run };
     if (!Number.isNaN(firstLoss)) Object.assign(p, { firstLoss, smoothLoss });
     return p;
   };
