@@ -29,6 +29,7 @@ import { autoencoder } from '../src/models.js';
 import { createOptimizer, type OptimizerName } from '../src/optimizers.js';
 import { Rng } from '../src/random.js';
 import { fit, type FitOptions, type History, type Progress } from '../src/train.js';
+import { errorOf } from './support/backends.js';
 
 const CLI = join(__dirname, '..', 'dist', 'cli.js');
 /** SIGKILLs in the kill test (each one interrupts a fresh run or a resume of the previous round). */
@@ -197,6 +198,21 @@ describe('resume through the API gives bit-identical weights', () => {
     expect(seen).toEqual(['0.4', '0.8', '1.0', '1.4', '1.8', '2.0']);
     model.dispose();
     opt.dispose();
+  });
+
+  it('resuming with another batch size, seed or training set is refused; so is a progress past the epoch', async () => {
+    const backend = await createWasmBackend();
+    const model = autoencoder(backend, { hidden: [4], seed: 3 });
+    let progress: Progress | undefined;
+    await fit(model, { train }, { ...options('adam'), epochs: 1, checkpointEvery: 4, onCheckpoint: (p) => void (progress ??= p) });
+    expect(progress!.run).toEqual({ rows: 600, batchSize: 64, seed: 7 });
+    const again = (o: Partial<FitOptions>, set = train) => errorOf(() => fit(model, { train: set }, { ...options('adam'), epochs: 2, resume: progress, ...o }));
+    expect(await again({ batchSize: 32 })).toBe('fit: resume: the run was made with batchSize 64, this fit has 32; it would not continue the same run');
+    expect(await again({ seed: 8 })).toMatch(/made with seed 7, this fit has 8/);
+    expect(await again({}, { x: train.x.subarray(0, 500 * 784), y: train.y.subarray(0, 500 * 784) })).toMatch(/made with rows 600, this fit has 500/);
+    expect(await again({ resume: { ...progress!, batch: 10 } })).toMatch(/expected progress at epoch ≥ 0 and batch 0\.\.9, got epoch 0, batch 10/);
+    expect(await again({ checkpointEvery: -1 })).toMatch(/checkpointEvery must be an integer ≥ 0, got -1/);
+    model.dispose();
   });
 
   it('a checkpoint of another optimizer or a plain model file is refused with a SimdnetError', async () => {
