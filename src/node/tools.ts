@@ -35,7 +35,10 @@ export async function evaluateFile(
   options: { data?: string; backend: BackendName; noise?: NoiseKind; noiseFactor?: number; seed?: number },
 ): Promise<Evaluation & { loss: LossName; testCount: number }> {
   const backend = await createBackend(options.backend);
-  const { model, meta } = loadModel(modelPath, backend);
+  const { model, meta: fileMeta } = loadModel(modelPath, backend);
+  // a checkpoint keeps the run's settings in its training state: use them, not the defaults
+  const saved = (fileMeta.checkpoint as { config?: Record<string, unknown> } | undefined)?.config;
+  const meta = saved && typeof saved === 'object' ? { ...saved, ...fileMeta } : fileMeta;
   const loss = (meta.loss as LossName) ?? 'bce';
   const kind = options.noise ?? (meta.noise as NoiseKind) ?? 'gaussian';
   if (!NOISE_KINDS.includes(kind)) throw new SimdnetError(`${modelPath}: unknown noise kind '${kind}' in the file`);
