@@ -420,6 +420,16 @@ describe('output files', () => {
   });
 });
 
+describe('a checkpoint as a model file', () => {
+  it("eval --model checkpoint.simdnet uses the run's own loss, noise and seed (as model.simdnet does)", async () => {
+    const dir = join(root, 'eval-checkpoint');
+    await cliOk(['train', ...WASM_RUN, '--epochs', '1', '--loss', 'mse', '--noise', 'salt-pepper', '--seed', '3', '--out', dir]);
+    const [fromModel, fromCheckpoint] = await Promise.all(['model.simdnet', 'checkpoint.simdnet'].map(async (f) => JSON.parse((await cliOk(['eval', '--model', join(dir, f), '--json'])).stdout)));
+    expect(fromCheckpoint.loss).toBe('mse');
+    expect(fromCheckpoint).toEqual(fromModel);
+  });
+});
+
 /** The pid of a process that has exited. */
 function spawnSyncPid(): number {
   const r = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
