@@ -100,6 +100,27 @@ describe('classification (the README use case)', () => {
   });
 });
 
+describe('continuing to train a trained model', () => {
+  // KNOWN BUG (src/train.ts, divergence watch of c843196): the watch compares the smoothed loss with 2× the
+  // run's FIRST batch loss. For a model that is already trained, one batch's loss is noisy and often far
+  // below the typical loss (0.025 vs ~0.1–0.5 here), so ordinary fine-tuning at lr 1e-4 is reported as
+  // "training diverged" (batch 1: 9 of 10 seeds; batch 8: 5 of 10; batch 32: 2 of 10). `it.fails` keeps the
+  // suite green while documenting it; turn it into `it` once fixed (e.g. a baseline averaged over the
+  // first ~10 batches).
+  it.fails('is not reported as diverged (fine-tuning a classifier at lr 1e-4, batch size 1)', async () => {
+    const model = new Sequential([new Linear(784, 64), new ReLU(), new Linear(64, 10), new Softmax()], { backend: wasm, seed: 1 });
+    const train = { x: data.train.images, y: oneHot(data.train.labels) };
+    await fit(model, { train }, { epochs: 3, batchSize: 32, loss: 'crossentropy', seed: 1 });
+    const trained = model.getWeights();
+    const few = { x: train.x.subarray(0, 300 * 784), y: train.y.subarray(0, 300 * 10) };
+    for (let seed = 0; seed < 5; seed++) {
+      model.setWeights(trained);
+      await fit(model, { train: few }, { epochs: 1, batchSize: 1, loss: 'crossentropy', optimizer: 'adam', lr: 1e-4, seed });
+    }
+    model.dispose();
+  });
+});
+
 describe('fit validates its inputs', () => {
   const small = () => new Sequential([new Linear(4, 3), new Sigmoid()], { backend: wasm, seed: 1 });
   const x = new Float32Array(8 * 4).map((_, i) => (i % 5) / 5);
