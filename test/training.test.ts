@@ -5,7 +5,7 @@
 //   * the README's classifier (784→64 relu→10 softmax, crossentropy on one-hot labels) passes 0.85 test
 //     accuracy in 2 epochs (chance is 0.1), and fit's accuracy agrees with one computed here from predict();
 //   * fit refuses bad inputs with a SimdnetError naming the problem; a huge learning rate stops with
-//     "diverged at epoch E, batch B";
+//     "diverged at epoch E, batch B" (and a known false positive when fine-tuning is pinned with it.fails);
 //   * a steady-state training step allocates nothing (liveAllocations and the memory size stay put over 200
 //     steps, on every backend), and dispose() hands every block back.
 
