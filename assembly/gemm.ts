@@ -9,7 +9,7 @@
 //
 // Measured (Node 20, 2-core Zen 3, process CPU time), (128×784)·(784×256), all four transpose cases alike:
 // relaxed ≈ 50 GFLOP/s (= a register-only 4×8 relaxed_madd loop), simd ≈ 39-40 (above a register-only mul+add
-// loop, ≈ 30), scalar ≈ 7. Shapes ≥ 16 rows are within 10% of that; M = 1 is packing-bound (≈ 6).
+// loop, ≈ 30), scalar ≈ 9.5. Shapes ≥ 16 rows are within 10% of that; M = 1 is packing-bound (≈ 6).
 //
 // Threads later: gemm_rows computes a row range [m0, m1) of C with caller-given scratch; nothing global is
 // written except that scratch, so workers can each take a row range with their own scratch.
@@ -284,50 +284,40 @@ function micro(ap: usize, bp: usize, kc: i32, c: usize, ldc: usize, mode: i32, b
     v128.store(c2, c20); v128.store(c2, c21, 16);
     v128.store(c3, c30); v128.store(c3, c31, 16);
   } else {
-    // scalar build: two 4×4 halves, 16 accumulators each (32 would spill)
-    micro_scalar_4x4(ap, bp, kc, c, ldc, mode, bias);
-    micro_scalar_4x4(ap, bp + 16, kc, c + 16, ldc, mode, bias + 16);
+    // scalar build: four 2×4 quarters, 8 accumulators each (with 16, V8 spills half of them to the stack)
+    const c2 = c + 2 * ldc;
+    micro_scalar_2x4(ap, bp, kc, c, ldc, mode, bias);
+    micro_scalar_2x4(ap, bp + 16, kc, c + 16, ldc, mode, bias + 16);
+    micro_scalar_2x4(ap + 8, bp, kc, c2, ldc, mode, bias);
+    micro_scalar_2x4(ap + 8, bp + 16, kc, c2 + 16, ldc, mode, bias + 16);
   }
 }
 
-// ap is (kc,4) packed, bp is (kc,8) packed (the 4 columns at bp used), c is a 4×4 tile with row stride ldc
-function micro_scalar_4x4(ap: usize, bp: usize, kc: i32, c: usize, ldc: usize, mode: i32, bias: usize): void {
+// ap is (kc,4) packed (the 2 rows at ap used), bp is (kc,8) packed (the 4 columns at bp used),
+// c is a 2×4 tile with row stride ldc
+function micro_scalar_2x4(ap: usize, bp: usize, kc: i32, c: usize, ldc: usize, mode: i32, bias: usize): void {
   let c00: f32 = 0, c01: f32 = 0, c02: f32 = 0, c03: f32 = 0;
   let c10: f32 = 0, c11: f32 = 0, c12: f32 = 0, c13: f32 = 0;
-  let c20: f32 = 0, c21: f32 = 0, c22: f32 = 0, c23: f32 = 0;
-  let c30: f32 = 0, c31: f32 = 0, c32: f32 = 0, c33: f32 = 0;
   for (let k = 0; k < kc; k++) {
     const b0 = load<f32>(bp), b1 = load<f32>(bp, 4), b2 = load<f32>(bp, 8), b3 = load<f32>(bp, 12);
     let a = load<f32>(ap);
     c00 += a * b0; c01 += a * b1; c02 += a * b2; c03 += a * b3;
     a = load<f32>(ap, 4);
     c10 += a * b0; c11 += a * b1; c12 += a * b2; c13 += a * b3;
-    a = load<f32>(ap, 8);
-    c20 += a * b0; c21 += a * b1; c22 += a * b2; c23 += a * b3;
-    a = load<f32>(ap, 12);
-    c30 += a * b0; c31 += a * b1; c32 += a * b2; c33 += a * b3;
     ap += 16;
     bp += 32;
   }
   const c1 = c + ldc;
-  const c2 = c1 + ldc;
-  const c3 = c2 + ldc;
   if (mode == ADD) {
     c00 += load<f32>(c); c01 += load<f32>(c, 4); c02 += load<f32>(c, 8); c03 += load<f32>(c, 12);
     c10 += load<f32>(c1); c11 += load<f32>(c1, 4); c12 += load<f32>(c1, 8); c13 += load<f32>(c1, 12);
-    c20 += load<f32>(c2); c21 += load<f32>(c2, 4); c22 += load<f32>(c2, 8); c23 += load<f32>(c2, 12);
-    c30 += load<f32>(c3); c31 += load<f32>(c3, 4); c32 += load<f32>(c3, 8); c33 += load<f32>(c3, 12);
   } else if (mode == BIAS) {
     const v0 = load<f32>(bias), v1 = load<f32>(bias, 4), v2 = load<f32>(bias, 8), v3 = load<f32>(bias, 12);
     c00 += v0; c01 += v1; c02 += v2; c03 += v3;
     c10 += v0; c11 += v1; c12 += v2; c13 += v3;
-    c20 += v0; c21 += v1; c22 += v2; c23 += v3;
-    c30 += v0; c31 += v1; c32 += v2; c33 += v3;
   }
   store<f32>(c, c00); store<f32>(c, c01, 4); store<f32>(c, c02, 8); store<f32>(c, c03, 12);
   store<f32>(c1, c10); store<f32>(c1, c11, 4); store<f32>(c1, c12, 8); store<f32>(c1, c13, 12);
-  store<f32>(c2, c20); store<f32>(c2, c21, 4); store<f32>(c2, c22, 8); store<f32>(c2, c23, 12);
-  store<f32>(c3, c30); store<f32>(c3, c31, 4); store<f32>(c3, c32, 8); store<f32>(c3, c33, 12);
 }
 
 // the valid mr×nr corner of a computed 4×8 tile (row stride 32 bytes) → C, per mode
