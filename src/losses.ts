@@ -11,6 +11,9 @@ export interface Loss {
   /** The output activation whose backward this loss can fuse, if any. */
   readonly fusesWith?: 'sigmoid' | 'softmax';
   value(k: Kernels, p: number, t: number, B: number, N: number): number;
+  /** The loss of a constant guess (0.5 per pixel for BCE, uniform for cross-entropy), when the loss has one:
+   *  training worse than this has gone wrong. */
+  chance?(N: number): number;
   /** dp = ∂L/∂p */
   gradient(k: Kernels, dp: number, p: number, t: number, B: number, N: number): void;
   /** dz = ∂L/∂z through the fused activation p = act(z) */
@@ -27,6 +30,7 @@ export const mse: Loss = {
 export const bce: Loss = {
   name: 'bce',
   fusesWith: 'sigmoid',
+  chance: () => Math.LN2,
   value: (k, p, t, B, N) => k.bce_loss(p, t, B, N),
   gradient: (k, dp, p, t, B, N) => k.bce_backward(dp, p, t, B, N),
   fusedGradient: (k, dz, p, t, B, N) => k.sigmoid_bce_backward(dz, p, t, B, N),
@@ -36,6 +40,7 @@ export const bce: Loss = {
 export const crossentropy: Loss = {
   name: 'crossentropy',
   fusesWith: 'softmax',
+  chance: (N) => Math.log(N),
   value: (k, p, t, B, N) => k.softmax_ce_loss(p, t, B, N),
   gradient: () => {
     throw new SimdnetError('crossentropy: the model must end with a Softmax layer');

@@ -86,9 +86,12 @@ export interface Progress {
   run?: { rows: number; batchSize: number; seed: number };
 }
 
-/** Training counts as diverged when the smoothed batch loss (an exponential moving average over about 10
- *  batches) exceeds this many times the run's first batch loss, or when a loss or a weight is not finite. */
-export const DIVERGENCE_FACTOR = 2; // (a first loss below 1e-3 counts as 1e-3)
+/** Training counts as diverged when a loss or a weight is not finite, or, for losses with a chance level
+ *  (BCE, cross-entropy), when the smoothed batch loss (an exponential moving average over about 10 batches)
+ *  exceeds this many times the larger of the chance level and the run's first batch loss. Bounded losses need
+ *  the second test: SGD at lr 1e6 with BCE saturates the sigmoid and never yields a NaN. The chance level keeps
+ *  the watch quiet when fine-tuning a trained model, whose first batch loss may be tiny and noisy. */
+export const DIVERGENCE_FACTOR = 2;
 const SMOOTHING = 0.1;
 
 export interface History {
@@ -148,6 +151,7 @@ export async function fit(model: Sequential, data: { train: FitSet; test?: FitSe
   const every = options.checkpointEvery ?? 0;
   check(Number.isInteger(every) && every >= 0, `fit: checkpointEvery must be an integer ≥ 0, got ${every}`);
   // the divergence watch (part of the progress, so a resumed run watches exactly as the straight run)
+  const chance = loss.chance ? loss.chance(outW) : Infinity; // no chance level: only non-finite values count
   let firstLoss = resume?.firstLoss ?? NaN;
   let smoothLoss = resume?.smoothLoss ?? NaN;
   const progress = (epoch: number, batch: number, lossSum: number, seen: number, seconds: number): Progress => {
@@ -178,8 +182,8 @@ export async function fit(model: Sequential, data: { train: FitSet; test?: FitSe
       if (!Number.isFinite(value)) throw divergence(epoch, b, value, optimizer.lr);
       if (Number.isNaN(firstLoss)) firstLoss = smoothLoss = value;
       else smoothLoss += SMOOTHING * (value - smoothLoss);
-      if (smoothLoss > DIVERGENCE_FACTOR * Math.max(firstLoss, 1e-3))
-        throw divergence(epoch, b, value, optimizer.lr, `the smoothed loss rose to ${smoothLoss.toPrecision(4)}, more than ${DIVERGENCE_FACTOR}× its starting value ${firstLoss.toPrecision(4)}`);
+      if (smoothLoss > DIVERGENCE_FACTOR * Math.max(firstLoss, chance))
+        throw divergence(epoch, b, value, optimizer.lr, `the smoothed loss rose to ${smoothLoss.toPrecision(4)}, more than ${DIVERGENCE_FACTOR}× its starting value ${firstLoss.toPrecision(4)} and the chance level ${chance.toPrecision(4)}`);
       optimizer.step(model);
       lossSum += value * rows;
       seen += rows;

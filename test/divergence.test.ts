@@ -2,7 +2,7 @@
 // learning rate (exit code 2 from the CLI), and the last good checkpoint stays on disk, decodes and restores.
 //
 // "Diverged" (src/train.ts): a loss or a weight that is not finite, or a smoothed batch loss (EMA over ~10
-// batches) above DIVERGENCE_FACTOR × the run's first batch loss. The second matters: `--lr 1e6 --optimizer sgd`
+// batches) above DIVERGENCE_FACTOR × the larger of the run's first batch loss and the loss's chance level. The second matters: `--lr 1e6 --optimizer sgd`
 // with the default BCE loss never produces a NaN — the sigmoid saturates, the clamped loss stays near 2.7 and
 // the weights reach ~1e7 — so before the watch it "trained" to the end and wrote a useless model, exit 0.
 
