@@ -80,12 +80,7 @@ export function bce_loss(p: usize, t: usize, B: usize, N: usize): f64 {
     let acc = f64x2.splat(0);
     for (; i + 4 <= n; i += 4) {
       const o = i << 2;
-      const lo = v128.load32_splat(PK), one = kf(K_ONE);
-      const vp = f32x4.pmin(f32x4.pmax(v128.load(p + o), lo), one);
-      const vq = f32x4.pmax(f32x4.sub(one, vp), lo);
-      const vt = v128.load(t + o);
-      const l = f32x4.add(f32x4.mul(vt, log4(vp)), f32x4.mul(f32x4.sub(one, vt), log4(vq)));
-      acc = sum4_f64(acc, l);
+      acc = sum4_f64(acc, bce4(v128.load(p + o), v128.load(t + o)));
     }
     sum = hsum_f64(acc);
   }
@@ -97,6 +92,15 @@ export function bce_loss(p: usize, t: usize, B: usize, N: usize): f64 {
     sum += <f64>(vt * logf(vp) + (<f32>1.0 - vt) * logf(vq));
   }
   return -sum / <f64>n;
+}
+
+// t·log p + (1 − t)·log(1 − p) with the clamps above, per lane (the two logs are independent chains)
+// @ts-ignore: decorator
+@inline function bce4(p: v128, t: v128): v128 {
+  const lo = v128.load32_splat(PK), one = kf(K_ONE);
+  const vp = f32x4.pmin(f32x4.pmax(p, lo), one);
+  const vq = f32x4.pmax(f32x4.sub(one, vp), lo);
+  return f32x4.add(f32x4.mul(t, log4(vp)), f32x4.mul(f32x4.sub(one, t), log4(vq)));
 }
 
 // dp = (p − t)/(p(1 − p))/(B·N), p clamped as in the loss; dp, p, t are (B,N). In f64: the clamp is exact there.

@@ -176,6 +176,12 @@ export const KI_SIGN = 4; // index for kint
 export function exp_forward(y: usize, x: usize, n: usize): void {
   let i: usize = 0;
   if (ASC_FEATURE_SIMD) {
+    for (; i + 8 <= n; i += 8) { // two in flight, as the activations
+      const a = exp4(v128.load(x + (i << 2)));
+      const b = exp4(v128.load(x + (i << 2), 16));
+      v128.store(y + (i << 2), a);
+      v128.store(y + (i << 2), b, 16);
+    }
     for (; i + 4 <= n; i += 4) v128.store(y + (i << 2), exp4(v128.load(x + (i << 2))));
   }
   for (; i < n; i++) store<f32>(y + (i << 2), expf(load<f32>(x + (i << 2))));
