@@ -61,8 +61,8 @@ export async function runBench(o = {}) {
     packages: packageVersions(),
     git: gitCommit(),
     processes: {
-      main: { execArgv: process.execArgv, engines: main.engines, harness: main.harness, seconds: main.seconds },
-      relaxed: relaxed && !relaxed.error ? { execArgv: relaxed.execArgv, engines: relaxed.engines, harness: relaxed.harness, seconds: relaxed.seconds } : relaxed,
+      main: { execArgv: process.execArgv, engines: main.engines, harness: main.harness, seconds: main.seconds, phases: main.phases },
+      relaxed: relaxed && !relaxed.error ? { execArgv: relaxed.execArgv, engines: relaxed.engines, harness: relaxed.harness, seconds: relaxed.seconds, phases: relaxed.phases } : relaxed,
     },
     ...merge(main, relaxed && !relaxed.error ? relaxed : null),
   };

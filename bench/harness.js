@@ -5,7 +5,7 @@
 // process stealing a core inflates some samples and the median ignores them.
 
 /** Harness settings of a full and a quick (smoke) run. maxMs caps the sampling time of one contender. */
-export const FULL = { warmupMs: 150, warmupCalls: 3, sampleMs: 60, rounds: 7, maxMs: 1500 };
+export const FULL = { warmupMs: 100, warmupCalls: 3, sampleMs: 50, rounds: 7, maxMs: 1200 };
 export const QUICK = { warmupMs: 30, warmupCalls: 3, sampleMs: 10, rounds: 3, maxMs: 200 };
 
 export function median(xs) {

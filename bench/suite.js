@@ -33,9 +33,16 @@ export async function runSuite(o) {
   }
 
   const t0 = performance.now();
-  const gemm = runGemm(engines, o.shapes ?? gemmShapes({ quick }), limits, opts, log);
-  const elementwise = await runElementwise(engines, o.elementwise ?? elementwiseKernels(), { quick }, log);
-  const steps = await runSteps(engines, o.steps ?? STEP_CASES, opts, log);
+  const phases = {};
+  const timed = async (name, f) => {
+    const t = performance.now();
+    const r = await f();
+    phases[name] = (performance.now() - t) / 1000;
+    return r;
+  };
+  const gemm = await timed('gemm', () => runGemm(engines, o.shapes ?? gemmShapes({ quick }), limits, opts, log));
+  const elementwise = await timed('elementwise', () => runElementwise(engines, o.elementwise ?? elementwiseKernels(), { quick }, log));
+  const steps = await timed('steps', () => runSteps(engines, o.steps ?? STEP_CASES, opts, log));
   for (const l of Object.values(limits)) if (!l.check()) throw new Error('bench: the limit loop diverged');
   // the ceiling: the best of the per-shape limit figures (each a median, taken beside that shape's GEMMs).
   // Load from other processes only ever lowers the loop's throughput, so the best is the truest ceiling.
@@ -45,5 +52,5 @@ export async function runSuite(o) {
     return [k, { gflops: Math.max(...xs), median: median(xs), min: Math.min(...xs), samples: xs.length }];
   }));
   for (const [k, v] of Object.entries(limit)) log(`limit ${k}: ${v.gflops.toFixed(1)} GFLOP/s (best of ${v.samples}; median ${v.median.toFixed(1)}, min ${v.min.toFixed(1)})`);
-  return { engines: o.engines, harness: opts, limit, gemm, elementwise, steps, seconds: (performance.now() - t0) / 1000 };
+  return { engines: o.engines, harness: opts, limit, gemm, elementwise, steps, seconds: (performance.now() - t0) / 1000, phases };
 }
