@@ -20,6 +20,9 @@ export const ENGINES = {
   'wasm-scalar': { kind: 'simdnet', variant: 'scalar', label: 'wasm scalar', slow: true },
   js: { kind: 'simdnet', variant: 'js', label: 'js', slow: true },
   'tfjs-wasm': { kind: 'tfjs', tfBackend: 'wasm', label: 'tfjs-wasm' },
+  // tfjs-wasm's matMul is fast only untransposed: the same engine with every transpose done first by
+  // tf.transpose, what a tfjs user who knew would write (GEMM and steps only; elementwise is the same)
+  'tfjs-wasm-xt': { kind: 'tfjs', tfBackend: 'wasm', label: 'tfjs-wasm+T', explicitTranspose: true, noElementwise: true },
   'tfjs-cpu': { kind: 'tfjs', tfBackend: 'cpu', label: 'tfjs-cpu', slow: true },
 };
 
@@ -156,6 +159,10 @@ let varSerial = 0;
 
 function tfjsEngine(id, tf) {
   const backendName = ENGINES[id].tfBackend;
+  // op(A)·op(B): matMul's own transpose flags, or (tfjs-wasm-xt) tf.transpose then an untransposed matMul
+  const matMul = ENGINES[id].explicitTranspose
+    ? (a, b, ta, tb) => tf.matMul(ta ? tf.transpose(a) : a, tb ? tf.transpose(b) : b)
+    : (a, b, ta, tb) => tf.matMul(a, b, !!ta, !!tb);
   // tfjs has one global backend: every run() first makes sure it is ours (cheap when it already is)
   const use = () => {
     if (tf.getBackend() !== backendName) tf.setBackend(backendName);
@@ -171,9 +178,9 @@ function tfjsEngine(id, tf) {
       const a = ta ? t2(K, M, 1) : t2(M, K, 1);
       const b = tb ? t2(N, K, 2) : t2(K, N, 2);
       return owned([a, b], () => {
-        const c = tf.matMul(a, b, !!ta, !!tb);
-        c.dataSync(); // forces execution (the wasm and cpu backends are synchronous anyway)
-        c.dispose();
+        tf.tidy(() => {
+          matMul(a, b, ta, tb).dataSync(); // forces execution (the wasm and cpu backends are synchronous anyway)
+        });
       });
     },
     elementwise({ name, rows, cols }) {
@@ -238,7 +245,7 @@ function tfjsEngine(id, tf) {
         const grads = tf.tidy(() => {
           const acts = [X];
           for (let l = 0; l < L; l++) {
-            const z = tf.add(tf.matMul(acts[l], vars[l].W), vars[l].b);
+            const z = tf.add(matMul(acts[l], vars[l].W, 0, 0), vars[l].b);
             acts.push(l < L - 1 ? tf.relu(z) : tf.sigmoid(z));
           }
           const p = acts[L];
@@ -254,9 +261,9 @@ function tfjsEngine(id, tf) {
           tf.keep(loss);
           const g = {};
           for (let l = L - 1; l >= 0; l--) {
-            g[vars[l].W.name] = tf.matMul(acts[l], dz, true, false); // dW = xᵀ·dz
+            g[vars[l].W.name] = matMul(acts[l], dz, 1, 0); // dW = xᵀ·dz
             g[vars[l].b.name] = tf.sum(dz, 0); // db = column sums
-            if (l > 0) dz = tf.mul(tf.matMul(dz, vars[l].W, false, true), tf.step(acts[l])); // dx = dz·Wᵀ, relu backward
+            if (l > 0) dz = tf.mul(matMul(dz, vars[l].W, 0, 1), tf.step(acts[l])); // dx = dz·Wᵀ, relu backward
           }
           return g;
         });

@@ -88,6 +88,7 @@ export function runGemm(engines, shapes, limits, opts, log) {
 export async function runElementwise(engines, kernels, { quick }, log) {
   const cases = quick ? { minSamples: 2, maxTime: 0.05, delay: 0 } : { minSamples: 5, maxTime: 0.25, delay: 0 };
   const out = [];
+  engines = engines.filter((e) => !e.meta.noElementwise);
   for (const kdef of kernels) {
     const preps = engines.map((e) => e.elementwise(kdef));
     const logFn = console.log;

@@ -51,6 +51,7 @@ export function summarize(r) {
       steps: Object.fromEntries(r.steps.map((s) => [s.name, relaxedOverSimd(s, 'samplesPerSec')])),
     },
     wasmOverTfjsWasm: versus(r, 'tfjs-wasm'),
+    wasmOverTfjsWasmTransposeFirst: versus(r, 'tfjs-wasm-xt'),
     wasmOverTfjsCpu: versus(r, 'tfjs-cpu'),
     wasmOverJs: versus(r, 'js'),
     wasmOverScalar: versus(r, 'wasm-scalar'),
@@ -61,7 +62,7 @@ export function summarize(r) {
 // Markdown
 // =====================================================================================================
 
-const COLS = [['wasm-relaxed', 'relaxed'], ['wasm-simd', 'SIMD'], ['wasm-scalar', 'scalar'], ['js', 'js'], ['tfjs-wasm', 'tfjs-wasm'], ['tfjs-cpu', 'tfjs-cpu']];
+const COLS = [['wasm-relaxed', 'relaxed'], ['wasm-simd', 'SIMD'], ['wasm-scalar', 'scalar'], ['js', 'js'], ['tfjs-wasm', 'tfjs-wasm'], ['tfjs-wasm-xt', 'tfjs-wasm+T'], ['tfjs-cpu', 'tfjs-cpu']];
 const num = (x, d = 1) => (Number.isFinite(x) ? (Math.abs(x) >= 1000 ? Math.round(x).toLocaleString('en-US') : x.toFixed(d)) : '–');
 const times = (x) => (Number.isFinite(x) ? `${x >= 10 ? x.toFixed(0) : x.toFixed(x >= 1 ? 1 : 2)}×` : '–');
 const pct = (x) => (Number.isFinite(x) ? `${Math.round(100 * x)}%` : '–');
@@ -70,7 +71,8 @@ const table = (head, rows, align) => [row(head), row(align ?? head.map((_, i) =>
 
 export function markdown(r) {
   const s = r.summary ?? summarize(r);
-  const cols = COLS.filter(([id]) => [...r.gemm, ...r.elementwise, ...r.steps].some((e) => Object.keys(e.gflops ?? e.gbps ?? e.samplesPerSec).includes(id)));
+  // the engine columns a table's entries have
+  const colsOf = (list, metric) => COLS.filter(([id]) => list.some((e) => Number.isFinite(e[metric]?.[id])));
   const out = [];
   const lim = s.limitGflops;
   out.push(`${r.machine.cpu} (${r.machine.cores} cores, ${r.machine.platform}), Node ${r.runtime.node} (V8 ${r.runtime.v8}), ` +
@@ -90,18 +92,20 @@ export function markdown(r) {
     caseRow('relaxed, fraction of FMA limit', fr.relaxed, pct),
     caseRow('relaxed / SIMD', ro.gemm, times),
     caseRow('wasm / tfjs-wasm', s.wasmOverTfjsWasm.gemm, times),
+    caseRow('wasm / tfjs-wasm+T (tf.transpose first)', s.wasmOverTfjsWasmTransposeFirst.gemm, times),
     caseRow('wasm / tfjs-cpu', s.wasmOverTfjsCpu.gemm, times),
     caseRow('wasm / js', s.wasmOverJs.gemm, times),
     caseRow('wasm / scalar', s.wasmOverScalar.gemm, times),
   ]));
   out.push('');
-  out.push(table(['other ratios', 'wasm / tfjs-wasm', 'wasm / tfjs-cpu', 'wasm / js', 'wasm / scalar', 'relaxed / SIMD'], [
-    ['elementwise kernels', times(s.wasmOverTfjsWasm.elementwise), times(s.wasmOverTfjsCpu.elementwise), times(s.wasmOverJs.elementwise), times(s.wasmOverScalar.elementwise), times(ro.elementwise)],
-    ...r.steps.map((st) => [`training step ${st.name}`, times(s.wasmOverTfjsWasm.steps[st.name]), times(s.wasmOverTfjsCpu.steps[st.name]), times(s.wasmOverJs.steps[st.name]), times(s.wasmOverScalar.steps[st.name]), times(ro.steps[st.name])]),
+  out.push(table(['other ratios', 'wasm / tfjs-wasm', 'wasm / tfjs-wasm+T', 'wasm / tfjs-cpu', 'wasm / js', 'wasm / scalar', 'relaxed / SIMD'], [
+    ['elementwise kernels', times(s.wasmOverTfjsWasm.elementwise), '–', times(s.wasmOverTfjsCpu.elementwise), times(s.wasmOverJs.elementwise), times(s.wasmOverScalar.elementwise), times(ro.elementwise)],
+    ...r.steps.map((st) => [`training step ${st.name}`, ...[s.wasmOverTfjsWasm, s.wasmOverTfjsWasmTransposeFirst, s.wasmOverTfjsCpu, s.wasmOverJs, s.wasmOverScalar, ro].map((o) => times(o.steps[st.name]))]),
   ]));
   out.push('');
   out.push('**Training steps**, samples/s (forward, loss, backward, update; same weights and batch everywhere)');
   out.push('');
+  let cols = colsOf(r.steps, 'samplesPerSec');
   out.push(table(['model', ...cols.map(([, l]) => l), 'first loss (all engines)'], r.steps.map((st) => {
     const losses = Object.values(st.firstLoss ?? {});
     return [st.name, ...cols.map(([id]) => num(st.samplesPerSec[id], 0)), losses.length ? `${Math.min(...losses).toFixed(5)}–${Math.max(...losses).toFixed(5)}` : '–'];
@@ -109,6 +113,7 @@ export function markdown(r) {
   out.push('');
   out.push('**GEMM**, GFLOP/s; C(M×N) = op(A)·op(B), K inner; case NN/TN/NT/TT = A, B transposed or not');
   out.push('');
+  cols = colsOf(r.gemm, 'gflops');
   out.push(table(['M×N×K', 'case', 'from', ...cols.map(([, l]) => l), 'SIMD % limit', 'relaxed % limit', 'wasm/tfjs-wasm', 'wasm/js', 'relaxed/SIMD'], r.gemm.map((g) => [
     `${g.M}×${g.N}×${g.K}`, g.trans, g.origin, ...cols.map(([id]) => num(g.gflops[id], g.gflops[id] < 10 ? 2 : 1)),
     pct(fraction(r, g, 'simd')), pct(fraction(r, g, 'relaxed')), times(engineRatio(g, 'gflops', 'wasm-simd', 'tfjs-wasm')), times(engineRatio(g, 'gflops', 'wasm-simd', 'js')), times(relaxedOverSimd(g, 'gflops')),
@@ -116,6 +121,7 @@ export function markdown(r) {
   out.push('');
   out.push('**Elementwise**, GB/s (f32 bytes read + written per call); activations on 64×784, adam on 100,000 parameters');
   out.push('');
+  cols = colsOf(r.elementwise, 'gbps');
   out.push(table(['kernel', ...cols.map(([, l]) => l), 'wasm/tfjs-wasm', 'wasm/js', 'relaxed/SIMD'], r.elementwise.map((e) => [
     e.name, ...cols.map(([id]) => num(e.gbps[id], 2)), times(engineRatio(e, 'gbps', 'wasm-simd', 'tfjs-wasm')), times(engineRatio(e, 'gbps', 'wasm-simd', 'js')), times(relaxedOverSimd(e, 'gbps')),
   ])));
