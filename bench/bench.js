@@ -40,7 +40,7 @@ export async function runBench(o = {}) {
       relaxed = { ...(await runSuite({ ...overrides, engines: RELAXED_PAIR, limits: ['simd', 'relaxed'], log })), execArgv: process.execArgv };
     } else {
       log(`relaxed SIMD: measuring in a child process (node ${RELAXED_FLAG})`);
-      relaxed = await runChild(overrides).catch((e) => ({ error: e.message }));
+      relaxed = await runChild(overrides, log).catch((e) => ({ error: e.message }));
       if (relaxed.error) log(`relaxed SIMD: skipped (${relaxed.error})`);
     }
   }
@@ -70,15 +70,23 @@ export async function runBench(o = {}) {
   return result;
 }
 
-/** The child: same suite overrides, relaxed + simd engines, both limit builds; its JSON comes back in a file. */
-function runChild(overrides) {
+/** The child: same suite overrides, relaxed + simd engines, both limit builds; its JSON comes back in a file,
+ *  its progress lines (stderr) go to `log`. */
+function runChild(overrides, log) {
   const out = path.join(os.tmpdir(), `simdnet-bench-relaxed-${process.pid}-${Date.now()}.json`);
   const args = [RELAXED_FLAG, fileURLToPath(new URL('./child.js', import.meta.url)),
     JSON.stringify({ ...overrides, engines: RELAXED_PAIR, limits: ['simd', 'relaxed'] }), out];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'pipe'] });
+    let partial = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk) => {
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop();
+      for (const line of lines) log(line);
+    });
     child.on('error', reject);
-    child.on('exit', async (code, signal) => {
+    child.on('close', async (code, signal) => {
+      if (partial) log(partial);
       try {
         if (code !== 0) throw new Error(`the child exited with ${signal ?? `code ${code}`}`);
         resolve(JSON.parse(await readFile(out, 'utf8')));

@@ -15,7 +15,7 @@ describe('npm run bench (quick harness, tiny shapes)', () => {
     const engines = ['wasm-simd', 'js', 'tfjs-cpu'];
     const r = await runBench({
       quick: true,
-      relaxed: false,
+      relaxed: true, // in this process when it runs relaxed SIMD (vitest passes the flag), else in a flagged child
       engines,
       harness: { warmupMs: 1, warmupCalls: 1, sampleMs: 1, rounds: 2, maxMs: 5 },
       shapes: [gemm(16, 24, 8, 0, 0, 'NN'), gemm(16, 24, 8, 1, 1, 'TT')],
@@ -32,7 +32,7 @@ describe('npm run bench (quick harness, tiny shapes)', () => {
 
     expect(r.gemm.map((g: { trans: string }) => g.trans)).toEqual(['NN', 'TT']);
     for (const g of r.gemm) for (const id of engines) expect(positive(g.gflops[id]), `${g.id} ${id}`).toBe(true);
-    expect(Object.keys(r.elementwise[0].gbps).sort()).toEqual([...engines].sort());
+    expect(Object.keys(r.elementwise[0].gbps).sort()).toEqual([...engines, 'wasm-relaxed'].sort());
     for (const id of engines) expect(positive(r.elementwise[0].gbps[id])).toBe(true);
 
     const step = r.steps[0];
@@ -40,6 +40,13 @@ describe('npm run bench (quick harness, tiny shapes)', () => {
     // same weights and batch on every engine: the same first loss
     const losses = Object.values(step.firstLoss) as number[];
     for (const l of losses) expect(l).toBeCloseTo(losses[0], 4);
+
+    // relaxed SIMD beside SIMD in its own process, merged into the same entries
+    expect(r.processes.relaxed?.error).toBeUndefined();
+    for (const g of r.gemm) expect(positive(g.gflops['wasm-relaxed'])).toBe(true);
+    expect(positive(r.limit.relaxed.gflops)).toBe(true);
+    expect(positive(r.summary.relaxedOverSimd.gemm.all)).toBe(true);
+    expect(positive(r.summary.fractionOfLimit.relaxed.all)).toBe(true);
 
     expect(positive(r.summary.wasmOverJs.gemm.all)).toBe(true);
     expect(positive(r.summary.fractionOfLimit.simd.NN)).toBe(true);
