@@ -1,8 +1,37 @@
 // Activations, each forward with its backward right under it. Elementwise, so a row range split is just a
 // sub-range of [0, n). Forward saves its output y; the backward of tanh and sigmoid is written in terms of y.
 // y may equal x, and dx may equal dy (every element is read before it is written).
+//
+// In the SIMD builds every forward element goes through the f32x4 form, the last n % 4 too (a partial vector):
+// the relaxed build's exp4 uses FMA, which the scalar form cannot, and one function per element is what lets
+// the GEMM's fused write-back (act_tile, for linear_act_forward) give bit-identical results.
 
 import { exp4, expf, kf, kint, K_ONE, KI_SIGN } from './math';
+
+// Activation codes of linear_act_forward (src/backend/backend.ts: ACT)
+export const ACT_NONE: i32 = 0;
+export const ACT_RELU: i32 = 1;
+export const ACT_SIGMOID: i32 = 2;
+export const ACT_TANH: i32 = 3;
+
+// =====================================================================================================
+// Partial vectors: the last 1-3 elements of a SIMD-build loop, without reading or writing past them
+// =====================================================================================================
+
+// @ts-ignore: decorator
+@inline function load_partial(p: usize, rem: usize): v128 {
+  let v = f32x4.replace_lane(f32x4.splat(0), 0, load<f32>(p));
+  if (rem > 1) v = f32x4.replace_lane(v, 1, load<f32>(p, 4));
+  if (rem > 2) v = f32x4.replace_lane(v, 2, load<f32>(p, 8));
+  return v;
+}
+
+// @ts-ignore: decorator
+@inline function store_partial(p: usize, v: v128, rem: usize): void {
+  store<f32>(p, f32x4.extract_lane(v, 0));
+  if (rem > 1) store<f32>(p, f32x4.extract_lane(v, 1), 4);
+  if (rem > 2) store<f32>(p, f32x4.extract_lane(v, 2), 8);
+}
 
 // =====================================================================================================
 // ReLU
@@ -12,11 +41,22 @@ import { exp4, expf, kf, kint, K_ONE, KI_SIGN } from './math';
 export function relu_forward(y: usize, x: usize, n: usize): void {
   let i: usize = 0;
   if (ASC_FEATURE_SIMD) {
-    const zero = f32x4.splat(0);
     // pmax(x, 0) = x < 0 ? 0 : x: one maxps (f32x4.max's NaN rules cost 6 instructions); NaN stays NaN
-    for (; i + 4 <= n; i += 4) v128.store(y + (i << 2), f32x4.pmax(v128.load(x + (i << 2)), zero));
+    for (; i + 4 <= n; i += 4) v128.store(y + (i << 2), relu4(v128.load(x + (i << 2))));
+    if (i < n) store_partial(y + (i << 2), relu4(load_partial(x + (i << 2), n - i)), n - i);
+    return;
   }
-  for (; i < n; i++) store<f32>(y + (i << 2), max(load<f32>(x + (i << 2)), 0));
+  for (; i < n; i++) store<f32>(y + (i << 2), reluf(load<f32>(x + (i << 2))));
+}
+
+// @ts-ignore: decorator
+@inline export function relu4(v: v128): v128 {
+  return f32x4.pmax(v, f32x4.splat(0));
+}
+
+// @ts-ignore: decorator
+@inline export function reluf(v: f32): f32 {
+  return max(v, 0);
 }
 
 // dx = dy·1[y>0]; dx, dy, y are (n)
@@ -67,6 +107,8 @@ export function tanh_forward(y: usize, x: usize, n: usize): void {
       v128.store(y + o, b, 16);
     }
     for (; i + 4 <= n; i += 4) v128.store(y + (i << 2), tanh4(v128.load(x + (i << 2))));
+    if (i < n) store_partial(y + (i << 2), tanh4(load_partial(x + (i << 2), n - i)), n - i);
+    return;
   }
   for (; i < n; i++) {
     const o = i << 2;
@@ -75,7 +117,7 @@ export function tanh_forward(y: usize, x: usize, n: usize): void {
 }
 
 // @ts-ignore: decorator
-@inline function tanh4(v: v128): v128 {
+@inline export function tanh4(v: v128): v128 {
   const ax = f32x4.abs(v);
   const e = exp4(f32x4.mul(ax, tk(6)));
   const one = kf(K_ONE);
@@ -91,7 +133,7 @@ export function tanh_forward(y: usize, x: usize, n: usize): void {
 }
 
 // @ts-ignore: decorator
-@inline function tanhf(v: f32): f32 {
+@inline export function tanhf(v: f32): f32 {
   const ax = abs(v);
   if (ax < TANH_SMALL) {
     const z = v * v;
@@ -140,22 +182,28 @@ export function sigmoid_forward(y: usize, x: usize, n: usize): void {
       v128.store(y + o, b, 16);
     }
     for (; i + 4 <= n; i += 4) v128.store(y + (i << 2), sigmoid4(v128.load(x + (i << 2))));
+    if (i < n) store_partial(y + (i << 2), sigmoid4(load_partial(x + (i << 2), n - i)), n - i);
+    return;
   }
   for (; i < n; i++) {
     const o = i << 2;
-    const v = load<f32>(x + o);
-    const e = expf(-abs(v));
-    const r: f32 = 1.0 / (1.0 + e);
-    store<f32>(y + o, v >= 0 ? r : e * r);
+    store<f32>(y + o, sigmoidf(load<f32>(x + o)));
   }
 }
 
 // @ts-ignore: decorator
-@inline function sigmoid4(v: v128): v128 {
+@inline export function sigmoid4(v: v128): v128 {
   const e = exp4(f32x4.neg(f32x4.abs(v)));
   const one = kf(K_ONE);
   const r = f32x4.div(one, f32x4.add(one, e));
   return v128.bitselect(r, f32x4.mul(e, r), f32x4.ge(v, f32x4.splat(0)));
+}
+
+// @ts-ignore: decorator
+@inline export function sigmoidf(v: f32): f32 {
+  const e = expf(-abs(v));
+  const r: f32 = 1.0 / (1.0 + e);
+  return v >= 0 ? r : e * r;
 }
 
 // dx = dy·y·(1 − y); dx, dy, y are (n)
@@ -173,6 +221,53 @@ export function sigmoid_backward(dx: usize, dy: usize, y: usize, n: usize): void
     const s = load<f32>(y + o);
     store<f32>(dx + o, load<f32>(dy + o) * (s * (1.0 - s)));
   }
+}
+
+// =====================================================================================================
+// By code (ACT_*): the activation step of the GEMM's fused write-back (gemm.ts, linear_act_forward). The same
+// per-element functions as the kernels above, so fused and unfused results are bit-identical in every build.
+// =====================================================================================================
+
+// c is a 4×8 tile with row stride ldc bytes, activated in place (ACT_NONE or an unknown code: unchanged)
+export function act_tile(c: usize, ldc: usize, act: i32): void {
+  if (ASC_FEATURE_SIMD) {
+    // one branch per tile; each row's two vectors in flight, as the kernels above
+    if (act == ACT_RELU) {
+      for (let i = 0; i < 4; i++, c += ldc) {
+        v128.store(c, relu4(v128.load(c)));
+        v128.store(c, relu4(v128.load(c, 16)), 16);
+      }
+    } else if (act == ACT_SIGMOID) {
+      for (let i = 0; i < 4; i++, c += ldc) {
+        const a = sigmoid4(v128.load(c));
+        const b = sigmoid4(v128.load(c, 16));
+        v128.store(c, a);
+        v128.store(c, b, 16);
+      }
+    } else if (act == ACT_TANH) {
+      for (let i = 0; i < 4; i++, c += ldc) {
+        const a = tanh4(v128.load(c));
+        const b = tanh4(v128.load(c, 16));
+        v128.store(c, a);
+        v128.store(c, b, 16);
+      }
+    }
+    return;
+  }
+  for (let i = 0; i < 4; i++, c += ldc) {
+    for (let o: usize = 0; o < 32; o += 4) {
+      const v = load<f32>(c + o);
+      store<f32>(c + o, act == ACT_RELU ? reluf(v) : act == ACT_SIGMOID ? sigmoidf(v) : act == ACT_TANH ? tanhf(v) : v);
+    }
+  }
+}
+
+// x, y are (n): y = act(x), through the kernels above
+export function act_forward(y: usize, x: usize, n: usize, act: i32): void {
+  if (act == ACT_RELU) relu_forward(y, x, n);
+  else if (act == ACT_SIGMOID) sigmoid_forward(y, x, n);
+  else if (act == ACT_TANH) tanh_forward(y, x, n);
+  else if (y != x) memory.copy(y, x, n << 2);
 }
 
 // =====================================================================================================

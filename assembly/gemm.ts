@@ -11,10 +11,16 @@
 // relaxed ≈ 50 GFLOP/s (= a register-only 4×8 relaxed_madd loop), simd ≈ 39-40 (above a register-only mul+add
 // loop, ≈ 30), scalar ≈ 9.5. Shapes ≥ 16 rows are within 10% of that; M = 1 is packing-bound (≈ 6).
 //
+// Fused activation (linear_act_forward): with act ≠ ACT_NONE, the last K slice's write-back applies it to each
+// tile right after storing it (+ bias / + C), while the tile is in L1: no second pass over C. The per-element
+// functions are the activation kernels' own (activations.ts), so the result is bit-identical to the GEMM
+// followed by the activation kernel.
+//
 // Threads later: gemm_rows computes a row range [m0, m1) of C with caller-given scratch; nothing global is
 // written except that scratch, so workers can each take a row range with their own scratch.
 
 import { madd4 } from './math';
+import { act_tile, act_forward, ACT_NONE } from './activations';
 
 // =====================================================================================================
 // Block sizes (bytes of packed data: A panel MC·KC·4 = 128 KiB ≈ L2, one B strip KC·NR·4 = 8 KiB ≈ L1)
@@ -46,14 +52,17 @@ export const BIAS: i32 = 2; // C = op(A)·op(B) + bias (bias is a row vector of 
 
 // op(A) is (M,K), op(B) is (K,N), C is (M,N)
 export function gemm(c: usize, a: usize, b: usize, M: usize, N: usize, K: usize, transA: i32, transB: i32, accumulate: i32): void {
-  gemm_rows(c, a, b, 0, <i32>M, <i32>N, <i32>K, transA, transB, accumulate != 0 ? ADD : STORE, 0, <i32>M, GEMM_SCRATCH);
+  gemm_rows(c, a, b, 0, <i32>M, <i32>N, <i32>K, transA, transB, accumulate != 0 ? ADD : STORE, ACT_NONE, 0, <i32>M, GEMM_SCRATCH);
 }
 
-// Rows [m0, m1) of C = op(A)·op(B) per `mode` (STORE / ADD / BIAS with `bias`); op(A) is (M,K), op(B) is (K,N)
-export function gemm_rows(c: usize, a: usize, b: usize, bias: usize, M: i32, N: i32, K: i32, transA: i32, transB: i32, mode: i32, m0: i32, m1: i32, scratch: usize): void {
+// Rows [m0, m1) of C = act(op(A)·op(B) per `mode` (STORE / ADD / BIAS with `bias`)), act an ACT_* code;
+// op(A) is (M,K), op(B) is (K,N)
+export function gemm_rows(c: usize, a: usize, b: usize, bias: usize, M: i32, N: i32, K: i32, transA: i32, transB: i32, mode: i32, act: i32, m0: i32, m1: i32, scratch: usize): void {
   if (m1 <= m0 || N <= 0) return;
   if (K <= 0) {
     if (mode != ADD) init_rows(c, bias, N, mode, m0, m1); // empty sum: C = 0 (or the bias)
+    const rows = c + (<usize>(m0 * N) << 2);
+    if (act != ACT_NONE) act_forward(rows, rows, <usize>((m1 - m0) * N), act);
     return;
   }
   const tile = scratch;
@@ -70,6 +79,7 @@ export function gemm_rows(c: usize, a: usize, b: usize, bias: usize, M: i32, N: 
     for (let pc = 0; pc < K; pc += kc0) {
       const kc = min(kc0, K - pc);
       const m = pc == 0 ? mode : ADD;
+      const f = pc + kc >= K ? act : ACT_NONE; // activate after the last slice only
       pack_b(bp, b, N, K, transB, pc, kc, jc, nc);
       for (let ic = m0; ic < m1; ic += mc0) {
         const mc = min(mc0, m1 - ic);
@@ -84,9 +94,10 @@ export function gemm_rows(c: usize, a: usize, b: usize, bias: usize, M: i32, N: 
             const cc = c + <usize>(ic + ir) * ldc + (<usize>(jc + jr) << 2);
             if (mr == MR && nr == NR) {
               micro(astrip, bstrip, kc, cc, ldc, m, bb);
+              if (f != ACT_NONE) act_tile(cc, ldc, f);
             } else {
               micro(astrip, bstrip, kc, tile, <usize>(NR << 2), STORE, 0);
-              write_tile(cc, ldc, tile, mr, nr, m, bb);
+              write_tile(cc, ldc, tile, mr, nr, m, bb, f);
             }
           }
         }
@@ -320,8 +331,23 @@ function micro_scalar_2x4(ap: usize, bp: usize, kc: i32, c: usize, ldc: usize, m
   store<f32>(c1, c10); store<f32>(c1, c11, 4); store<f32>(c1, c12, 8); store<f32>(c1, c13, 12);
 }
 
-// the valid mr×nr corner of a computed 4×8 tile (row stride 32 bytes) → C, per mode
-function write_tile(c: usize, ldc: usize, tile: usize, mr: i32, nr: i32, mode: i32, bias: usize): void {
+// the valid mr×nr corner of a computed 4×8 tile (row stride 32 bytes) → C, per mode, then act
+function write_tile(c: usize, ldc: usize, tile: usize, mr: i32, nr: i32, mode: i32, bias: usize, act: i32): void {
+  if (act != ACT_NONE) {
+    // finish the valid corner in the tile (+ C or + bias, the same f32 adds as below), activate, then store it
+    if (mode != STORE) {
+      for (let i = 0; i < mr; i++) {
+        const ci = c + <usize>i * ldc;
+        const ti = tile + (<usize>i << 5);
+        for (let j = 0; j < nr; j++) {
+          const o = <usize>j << 2;
+          store<f32>(ti + o, load<f32>(ti + o) + load<f32>((mode == ADD ? ci : bias) + o));
+        }
+      }
+    }
+    act_tile(tile, <usize>(NR << 2), act);
+    mode = STORE;
+  }
   for (let i = 0; i < mr; i++) {
     const ci = c + <usize>i * ldc;
     const ti = tile + (<usize>i << 5);

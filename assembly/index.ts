@@ -4,7 +4,7 @@
 // sits behind `if (ASC_FEATURE_SIMD)` so the scalar build compiles without it.
 
 export { gemm } from './gemm';
-export { linear_forward, linear_backward, bias_add, col_sum } from './linear';
+export { linear_forward, linear_act_forward, linear_backward, bias_add, col_sum } from './linear';
 export {
   relu_forward, relu_backward, tanh_forward, tanh_backward, sigmoid_forward, sigmoid_backward,
   softmax_forward, softmax_backward,

@@ -1,7 +1,9 @@
-// Linear layer Z = X·W + b (DESIGN.md): forward fused with the bias, backward dW = Xᵀ·∇, db = Σ_rows ∇,
+// Linear layer Z = X·W + b (DESIGN.md): forward fused with the bias (and, in linear_act_forward, with the
+// activation that follows), backward dW = Xᵀ·∇, db = Σ_rows ∇,
 // dX = ∇·Wᵀ, plus the bias broadcast and column sum they are built from.
 
 import { gemm_rows, GEMM_SCRATCH as SCRATCH, ADD, BIAS, STORE } from './gemm';
+import { ACT_NONE } from './activations';
 
 // =====================================================================================================
 // Forward / backward
@@ -10,14 +12,20 @@ import { gemm_rows, GEMM_SCRATCH as SCRATCH, ADD, BIAS, STORE } from './gemm';
 // x is (B,IN), w is (IN,OUT), b is (OUT), out is (B,OUT)
 export function linear_forward(out: usize, x: usize, w: usize, b: usize, B: usize, IN: usize, OUT: usize): void {
   // the bias is added in the GEMM's write-back: no second pass over out
-  gemm_rows(out, x, w, b, <i32>B, <i32>OUT, <i32>IN, 0, 0, BIAS, 0, <i32>B, SCRATCH);
+  gemm_rows(out, x, w, b, <i32>B, <i32>OUT, <i32>IN, 0, 0, BIAS, ACT_NONE, 0, <i32>B, SCRATCH);
+}
+
+// x is (B,IN), w is (IN,OUT), b is (OUT), out is (B,OUT); act: ACT_NONE 0, ACT_RELU 1, ACT_SIGMOID 2, ACT_TANH 3
+export function linear_act_forward(out: usize, x: usize, w: usize, b: usize, B: usize, IN: usize, OUT: usize, act: i32): void {
+  // out = act(x·w + b): bias and activation in the GEMM's write-back, bit-identical to linear_forward + *_forward
+  gemm_rows(out, x, w, b, <i32>B, <i32>OUT, <i32>IN, 0, 0, BIAS, act, 0, <i32>B, SCRATCH);
 }
 
 // dout is (B,OUT), x is (B,IN), w is (IN,OUT); dw (IN,OUT) and db (OUT) accumulate, dx (B,IN) is overwritten
 export function linear_backward(dx: usize, dw: usize, db: usize, dout: usize, x: usize, w: usize, B: usize, IN: usize, OUT: usize): void {
-  gemm_rows(dw, x, dout, 0, <i32>IN, <i32>OUT, <i32>B, 1, 0, ADD, 0, <i32>IN, SCRATCH); // dW += Xᵀ·∇
+  gemm_rows(dw, x, dout, 0, <i32>IN, <i32>OUT, <i32>B, 1, 0, ADD, ACT_NONE, 0, <i32>IN, SCRATCH); // dW += Xᵀ·∇
   col_sum(db, dout, B, OUT, 1); // db += Σ_rows ∇
-  if (dx != 0) gemm_rows(dx, dout, w, 0, <i32>B, <i32>IN, <i32>OUT, 0, 1, STORE, 0, <i32>B, SCRATCH); // dX = ∇·Wᵀ
+  if (dx != 0) gemm_rows(dx, dout, w, 0, <i32>B, <i32>IN, <i32>OUT, 0, 1, STORE, ACT_NONE, 0, <i32>B, SCRATCH); // dX = ∇·Wᵀ
 }
 
 // =====================================================================================================

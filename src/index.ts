@@ -1,6 +1,6 @@
 // simdnet: the browser-safe API (no node: imports). Node adds file helpers in './node.js'.
 
-export { createBackend, createJsBackend, createWasmBackend } from './backend/index.js';
+export { createBackend, createJsBackend, createWasmBackend, ACT } from './backend/index.js';
 export type { Backend, BackendName, Kernels, Tensor, WasmOptions } from './backend/index.js';
 export { SimdnetError } from './errors.js';
 export { Linear, ReLU, Tanh, Sigmoid, Softmax, layerFromSpec } from './layers/index.js';

@@ -2,10 +2,10 @@
 // into per-layer slices; activations are allocated once per batch size and reused, so a training step in
 // steady state allocates nothing.
 
-import type { Backend, Tensor } from './backend/backend.js';
+import { ACT, type ActCode, type Backend, type Tensor } from './backend/backend.js';
 import { mib } from './backend/heap.js';
 import { SimdnetError, check } from './errors.js';
-import { layerFromSpec, type Layer, type LayerSpec } from './layers/index.js';
+import { Linear, layerFromSpec, type Layer, type LayerSpec } from './layers/index.js';
 import { getLoss, type Loss, type LossName } from './losses.js';
 import { Rng } from './random.js';
 
@@ -23,6 +23,16 @@ interface Workspace {
   target: Tensor;
 }
 
+/** One step of the forward pass: layer `layer` alone (act = null), or a Linear and the activation right after it
+ *  in one kernel (act = its ACT code), writing the activation's output acts[layer + 2]. */
+interface ForwardStep {
+  layer: number;
+  act: ActCode | null;
+}
+
+// the activations a Linear's write-back can apply (linear_act_forward)
+const FUSABLE: Partial<Record<LayerSpec['type'], ActCode>> = { relu: ACT.relu, sigmoid: ACT.sigmoid, tanh: ACT.tanh };
+
 export class Sequential {
   readonly backend: Backend;
   readonly layers: Layer[];
@@ -31,10 +41,13 @@ export class Sequential {
   readonly params: Tensor;
   readonly grads: Tensor;
   private readonly widths: number[];
+  private readonly plan: ForwardStep[];
   private workspaces = new Map<number, Workspace>();
   private isDisposed = false;
 
-  constructor(layers: Layer[], options: { backend: Backend; seed?: number; inputWidth?: number }) {
+  /** `fuse` (default true): run each Linear + ReLU/Sigmoid/Tanh pair as one kernel; false runs every layer alone
+   *  (the same results bit for bit: for comparisons and benchmarks). */
+  constructor(layers: Layer[], options: { backend: Backend; seed?: number; inputWidth?: number; fuse?: boolean }) {
     check(options?.backend != null, 'Sequential: options.backend is required (await createBackend())');
     check(Array.isArray(layers) && layers.length > 0, 'Sequential: expected a non-empty list of layers');
     this.backend = options.backend;
@@ -46,6 +59,7 @@ export class Sequential {
     this.widths = [inputWidth];
     layers.forEach((layer, i) => this.widths.push(layer.outputWidth(this.widths[i], `layer ${i} (${layer.type})`)));
     this.outputWidth = this.widths[layers.length];
+    this.plan = forwardPlan(layers, options.fuse ?? true);
 
     const total = layers.reduce((n, l) => n + l.paramCount, 0);
     // weights and gradients, checked before anything is allocated (an optimizer needs up to twice as much again)
@@ -77,7 +91,7 @@ export class Sequential {
     return this.isDisposed;
   }
 
-  static fromSpec(spec: ModelSpec, options: { backend: Backend; seed?: number }): Sequential {
+  static fromSpec(spec: ModelSpec, options: { backend: Backend; seed?: number; fuse?: boolean }): Sequential {
     check(Array.isArray(spec?.layers), 'model spec: expected a list of layers');
     const layers = spec.layers.map((s, i) => layerFromSpec(s, `layer ${i}`));
     return new Sequential(layers, { ...options, inputWidth: spec.inputWidth });
@@ -103,11 +117,18 @@ export class Sequential {
     return this.workspace(B).target;
   }
 
-  /** Runs every layer on input(B); returns the output tensor (owned by the model, valid until the next call). */
+  /** Runs every layer on input(B); returns the output tensor (owned by the model, valid until the next call).
+   *  A fused Linear + activation pair leaves the pre-activation acts[i+1] unwritten: no backward reads it
+   *  (the activation's backward uses its output y, the Linear's its input x). */
   forward(B: number): Tensor {
     const ws = this.workspace(B);
-    for (let i = 0; i < this.layers.length; i++) this.layers[i].forward(ws.acts[i], ws.acts[i + 1]);
-    return ws.acts[this.layers.length];
+    const acts = ws.acts;
+    for (let s = 0; s < this.plan.length; s++) {
+      const { layer: i, act } = this.plan[s];
+      if (act === null) this.layers[i].forward(acts[i], acts[i + 1]);
+      else (this.layers[i] as Linear).forwardFused(acts[i], acts[i + 2], act);
+    }
+    return acts[this.layers.length];
   }
 
   /** Loss of the last forward(B) against target(B), and (when `backward`) its gradients accumulated. */
@@ -236,4 +257,15 @@ export class Sequential {
     this.workspaces.set(B, ws);
     return ws;
   }
+}
+
+/** The forward steps: each Linear followed by a fusable activation becomes one step (when `fuse`). */
+function forwardPlan(layers: Layer[], fuse: boolean): ForwardStep[] {
+  const plan: ForwardStep[] = [];
+  for (let i = 0; i < layers.length; i++) {
+    const act = fuse && layers[i] instanceof Linear && i + 1 < layers.length ? FUSABLE[layers[i + 1].type] : undefined;
+    plan.push({ layer: i, act: act ?? null });
+    if (act !== undefined) i++; // the activation's forward is done by the fused step
+  }
+  return plan;
 }

@@ -8,7 +8,7 @@
 
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
-import type { Backend, Kernels, Tensor } from '../src/backend/backend.js';
+import { ACT, type Backend, type Kernels, type Tensor } from '../src/backend/backend.js';
 import { createWasmBackend, availableWasmVariants } from '../src/backend/wasm.js';
 import { createJsBackend } from '../src/backend/js.js';
 import { Rng } from '../src/random.js';
@@ -215,6 +215,50 @@ describe('linear', () => {
         want: { dx: tensors.dx, dw, db },
         ...tol,
       });
+    });
+  }
+
+  // linear_act_forward: out = act(x·w + b), the activation in the GEMM's write-back. Odd shapes put edge tiles
+  // on both sides; IN > 256 takes several K slices (the activation must follow the last one only).
+  // Tolerance: the linear one, plus the activation's approximation error (|act'| ≤ 1 does not amplify).
+  const FUSED_SHAPES: Array<[number, number, number]> = [[1, 1, 1], [3, 5, 7], [5, 9, 13], [17, 33, 65], [6, 300, 10], [2, 784, 11], [64, 784, 128], [64, 128, 784]];
+  const ACT_REFS: Array<[string, number, (v: number) => number, number]> = [
+    ['none', ACT.none, (v) => v, 0],
+    ['relu', ACT.relu, (v) => Math.max(v, 0), 0],
+    ['sigmoid', ACT.sigmoid, sigmoid, 1e-7],
+    ['tanh', ACT.tanh, Math.tanh, 5e-7],
+  ];
+  const unfused = { [ACT.relu]: 'relu_forward', [ACT.sigmoid]: 'sigmoid_forward', [ACT.tanh]: 'tanh_forward' } as const;
+  for (const [B, IN, OUT] of FUSED_SHAPES) {
+    it(`linear_act_forward (${B}, ${IN}) → ${OUT}: every activation code, and bit-identical to linear_forward + activation`, () => {
+      const rng = new Rng(B * 3 + IN * 37 + OUT * 1013);
+      const x = uniform(rng, B * IN), w = uniform(rng, IN * OUT), b = uniform(rng, OUT);
+      w.forEach((v, i) => (w[i] = v * 3 / Math.sqrt(IN))); // pre-activations of a few units: every regime of sigmoid and tanh
+      const z = refGemm(x, w, null, B, OUT, IN, 0, 0).map((v, i) => v + b[i % OUT]);
+      for (const [name, code, f, actTol] of ACT_REFS) {
+        check(`linear_act_forward ${B}×${IN}×${OUT} ${name}`, {
+          tensors: { out: uniform(rng, B * OUT), x, w, b },
+          run: (k, p) => k.linear_act_forward(p.out, p.x, p.w, p.b, B, IN, OUT, code),
+          want: { out: map(z, f) },
+          atol: 1e-6 * (Math.max(B, IN, OUT) + 1) + actTol,
+          rtol: 1e-5,
+        });
+      }
+      // fused == unfused, bit for bit, on every backend (wasm: the same per-element functions in both paths)
+      for (const be of backends) {
+        const tx = be.alloc(B, IN), tw = be.alloc(IN, OUT), tb = be.alloc(1, OUT), fused = be.alloc(B, OUT), plain = be.alloc(B, OUT);
+        be.write(tx, x);
+        be.write(tw, w);
+        be.write(tb, b);
+        for (const [name, code] of ACT_REFS) {
+          be.kernels.linear_act_forward(fused.ptr, tx.ptr, tw.ptr, tb.ptr, B, IN, OUT, code);
+          be.kernels.linear_forward(plain.ptr, tx.ptr, tw.ptr, tb.ptr, B, IN, OUT);
+          if (code !== ACT.none) be.kernels[unfused[code]](plain.ptr, plain.ptr, B * OUT);
+          const bits = (t: Tensor) => Array.from(new Uint32Array(be.read(t).buffer));
+          expect(bits(fused), `${label(be)} ${name} ${B}×${IN}×${OUT}: fused vs unfused bits`).toEqual(bits(plain));
+        }
+        for (const t of [tx, tw, tb, fused, plain]) be.free(t);
+      }
     });
   }
 

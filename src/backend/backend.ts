@@ -13,6 +13,10 @@ export interface Tensor {
   readonly backend: Backend;
 }
 
+/** Activation codes of `linear_act_forward` (the same numbers as assembly/activations.ts's ACT_*). */
+export const ACT = { none: 0, relu: 1, sigmoid: 2, tanh: 3 } as const;
+export type ActCode = (typeof ACT)[keyof typeof ACT];
+
 /** The kernels, pointer-in / pointer-out. Every pointer is a byte offset into the backend's memory. */
 export interface Kernels {
   // ---- GEMM ------------------------------------------------------------------------------------
@@ -23,6 +27,9 @@ export interface Kernels {
   // ---- Linear layer (fused) ----------------------------------------------------------------------
   /** out(B,OUT) = x(B,IN)·w(IN,OUT) + b(OUT) */
   linear_forward(out: number, x: number, w: number, b: number, B: number, IN: number, OUT: number): void;
+  /** out(B,OUT) = act(x(B,IN)·w(IN,OUT) + b(OUT)), act an ACT code (0 none, 1 relu, 2 sigmoid, 3 tanh), applied
+   *  in the GEMM's write-back. Bit-identical to linear_forward followed by relu/sigmoid/tanh_forward. */
+  linear_act_forward(out: number, x: number, w: number, b: number, B: number, IN: number, OUT: number, act: number): void;
   /** dw += xᵀ·dout; db += column sums of dout; dx = dout·wᵀ (skipped when dx = 0). */
   linear_backward(dx: number, dw: number, db: number, dout: number, x: number, w: number, B: number, IN: number, OUT: number): void;
   /** out(B,N) = x(B,N) + b(N) broadcast over rows (out may equal x). */

@@ -2,7 +2,7 @@
 // WebAssembly.Memory. It is the readable reference and the benchmark baseline, so it stays simple (no tricks
 // beyond the i-k-j loop order that any JS programmer would write).
 
-import type { Backend, Kernels } from './backend.js';
+import { ACT, type Backend, type Kernels } from './backend.js';
 import { HeapBackend } from './heap.js';
 
 const EPS_BCE = 1e-7;
@@ -35,6 +35,15 @@ function jsKernels(f: () => Float32Array): Kernels {
       // x is (B,IN), w is (IN,OUT), b is (OUT), out is (B,OUT)
       k.gemm(out, x, w, Bn, OUT, IN, 0, 0, 0);
       k.bias_add(out, out, b, Bn, OUT);
+    },
+    linear_act_forward(out, x, w, b, Bn, IN, OUT, act) {
+      // out = act(x·w + b): plainly, the linear layer then the activation in place
+      k.linear_forward(out, x, w, b, Bn, IN, OUT);
+      const n = Bn * OUT;
+      if (act === ACT.relu) k.relu_forward(out, out, n);
+      else if (act === ACT.sigmoid) k.sigmoid_forward(out, out, n);
+      else if (act === ACT.tanh) k.tanh_forward(out, out, n);
+      else if (act !== ACT.none) throw new RangeError(`linear_act_forward: unknown activation code ${act}, expected 0-3`);
     },
     linear_backward(dx, dw, db, dout, x, w, Bn, IN, OUT) {
       // dout is (B,OUT); dw (IN,OUT) += xᵀ·dout; db (OUT) += colsum(dout); dx (B,IN) = dout·wᵀ

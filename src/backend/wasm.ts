@@ -81,7 +81,7 @@ async function loadBytes(src: URL | string | ArrayBuffer | Uint8Array): Promise<
 }
 
 const KERNEL_NAMES: ReadonlyArray<keyof Kernels> = [
-  'gemm', 'linear_forward', 'linear_backward', 'bias_add', 'col_sum',
+  'gemm', 'linear_forward', 'linear_act_forward', 'linear_backward', 'bias_add', 'col_sum',
   'relu_forward', 'relu_backward', 'tanh_forward', 'tanh_backward', 'sigmoid_forward', 'sigmoid_backward',
   'softmax_forward', 'softmax_backward',
   'mse_loss', 'mse_backward', 'bce_loss', 'bce_backward', 'sigmoid_bce_backward', 'softmax_ce_loss', 'softmax_ce_backward',

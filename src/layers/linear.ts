@@ -1,7 +1,7 @@
 // Linear: Z = XW + B, with W (IN,OUT) and B (OUT) as in the reference numpy network.
 // Backward (DESIGN.md): dW = Xᵀ∇, dB = column sums of ∇, dX = ∇Wᵀ.
 
-import type { Backend, Tensor } from '../backend/backend.js';
+import type { ActCode, Backend, Tensor } from '../backend/backend.js';
 import { check } from '../errors.js';
 import type { Rng } from '../random.js';
 import type { InitName, Layer, LayerSpec } from './layer.js';
@@ -60,6 +60,12 @@ export class Linear implements Layer {
   forward(x: Tensor, y: Tensor): void {
     // x is (B,IN), y is (B,OUT)
     this.backend.kernels.linear_forward(y.ptr, x.ptr, this.w, this.b, x.rows, this.inputs, this.outputs);
+  }
+
+  /** y = act(x·W + B) in one kernel: this layer and the activation after it (ACT code), for Sequential.forward. */
+  forwardFused(x: Tensor, y: Tensor, act: ActCode): void {
+    // x is (B,IN), y is (B,OUT)
+    this.backend.kernels.linear_act_forward(y.ptr, x.ptr, this.w, this.b, x.rows, this.inputs, this.outputs, act);
   }
 
   backward(x: Tensor, _y: Tensor, dy: Tensor, dx: Tensor | null): void {
