@@ -62,7 +62,7 @@ export function summarize(r) {
 // Markdown
 // =====================================================================================================
 
-const COLS = [['wasm-relaxed', 'relaxed'], ['wasm-simd', 'SIMD'], ['wasm-scalar', 'scalar'], ['js', 'js'], ['tfjs-wasm', 'tfjs-wasm'], ['tfjs-wasm-xt', 'tfjs-wasm+T'], ['tfjs-cpu', 'tfjs-cpu']];
+const COLS = [['wasm-relaxed', 'relaxed†'], ['wasm-simd', 'SIMD'], ['wasm-scalar', 'scalar'], ['js', 'js'], ['tfjs-wasm', 'tfjs-wasm'], ['tfjs-wasm-xt', 'tfjs-wasm+T'], ['tfjs-cpu', 'tfjs-cpu']];
 const num = (x, d = 1) => (Number.isFinite(x) ? (Math.abs(x) >= 1000 ? Math.round(x).toLocaleString('en-US') : x.toFixed(d)) : '–');
 const times = (x) => (Number.isFinite(x) ? `${x >= 10 ? x.toFixed(0) : x.toFixed(x >= 1 ? 1 : 2)}×` : '–');
 const pct = (x) => (Number.isFinite(x) ? `${Math.round(100 * x)}%` : '–');
@@ -125,5 +125,10 @@ export function markdown(r) {
   out.push(table(['kernel', ...cols.map(([, l]) => l), 'wasm/tfjs-wasm', 'wasm/js', 'relaxed/SIMD'], r.elementwise.map((e) => [
     e.name, ...cols.map(([id]) => num(e.gbps[id], 2)), times(engineRatio(e, 'gbps', 'wasm-simd', 'tfjs-wasm')), times(engineRatio(e, 'gbps', 'wasm-simd', 'js')), times(relaxedOverSimd(e, 'gbps')),
   ])));
+  if (r.processes?.relaxed && !r.processes.relaxed.error) {
+    out.push('');
+    out.push(`† relaxed figures come from the process run with ${(r.processes.relaxed.execArgv ?? []).join(' ') || 'relaxed SIMD'}, at other minutes than the ` +
+      'stock-Node columns: set them against the relaxed/SIMD ratios (paired with a SIMD run in that process), not against the SIMD column.');
+  }
   return out.join('\n');
 }

@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-// `npm run bench [-- --quick] [-- --no-relaxed] [-- --out FILE] [-- --no-readme]`: builds (npm script), runs
-// every suite, writes bench/results/latest.json atomically, prints the Markdown tables, and (full runs only)
-// puts them into bench/README.md between the bench:results markers.
+// `npm run bench [-- --quick] [--no-relaxed] [--out FILE] [--no-readme]`: builds (npm script), runs every
+// suite, writes bench/results/latest.json atomically, prints the Markdown tables, and (full runs only) puts
+// them into bench/README.md between the bench:results markers. `--render` redoes the tables from a result file.
 
 import { existsSync } from 'node:fs';
 import { readFile, writeFile, rename } from 'node:fs/promises';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const args = process.argv.slice(2);
@@ -13,11 +14,12 @@ const value = (name) => {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : undefined;
 };
-const known = ['--quick', '--no-relaxed', '--no-readme', '--out', '--help'];
+const known = ['--quick', '--no-relaxed', '--no-readme', '--out', '--render', '--help'];
 const unknown = args.filter((a, i) => a.startsWith('--') && !known.includes(a) && args[i - 1] !== '--out');
 if (unknown.length || flag('--help')) {
   if (unknown.length) console.error(`bench: unknown option ${unknown.join(' ')}`);
-  console.error('usage: npm run bench [-- --quick] [--no-relaxed] [--no-readme] [--out FILE]');
+  console.error('usage: npm run bench [-- --quick] [--no-relaxed] [--no-readme] [--out FILE]\n' +
+    '       node bench/run.js --render [--out FILE]   (tables again from a result file, default results/latest.json)');
   process.exit(unknown.length ? 2 : 0);
 }
 if (!existsSync(fileURLToPath(new URL('../dist/backend/index.js', import.meta.url)))) {
@@ -28,14 +30,20 @@ if (!existsSync(fileURLToPath(new URL('../dist/backend/index.js', import.meta.ur
 const { runBench, writeResults } = await import('./bench.js');
 const { markdown } = await import('./report.js');
 
-const quick = flag('--quick');
-const result = await runBench({ quick, relaxed: !flag('--no-relaxed') });
 const out = value('--out');
-const file = await writeResults(result, out && fileURLToPath(new URL(out, `file://${process.cwd()}/`)));
+const outFile = out && path.resolve(out);
+let result, file;
+if (flag('--render')) {
+  file = outFile ?? fileURLToPath(new URL('./results/latest.json', import.meta.url));
+  result = JSON.parse(await readFile(file, 'utf8'));
+} else {
+  result = await runBench({ quick: flag('--quick'), relaxed: !flag('--no-relaxed') });
+  file = await writeResults(result, outFile);
+}
 const md = markdown(result);
-console.log(`\n${md}\n\nwrote ${file}`);
+console.log(`\n${md}\n\n${flag('--render') ? 'from' : 'wrote'} ${file}`);
 
-if (!quick && !flag('--no-readme') && !out) {
+if (!result.quick && !flag('--no-readme') && (!out || flag('--render'))) {
   const readme = fileURLToPath(new URL('./README.md', import.meta.url));
   const START = '<!-- bench:results:start -->', END = '<!-- bench:results:end -->';
   const text = await readFile(readme, 'utf8').catch(() => '');
