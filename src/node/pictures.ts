@@ -7,27 +7,62 @@ import { SimdnetError } from '../errors.js';
 const SIDE = 28;
 
 /** A grid of 28×28 digits: one row per array in `rows` (e.g. clean, noisy, denoised), `count` digits each,
- *  every pixel enlarged `scale` times, separated by a gap. Pixels are 0..1, drawn white on black. */
-export function digitGridPng(rows: Float32Array[], count: number, scale = 4, gap = 6): Uint8Array {
+ *  every pixel enlarged `scale` times, separated by a gap, with an optional label left of each row.
+ *  Pixels are 0..1, drawn white on black. */
+export function digitGridPng(rows: Float32Array[], count: number, options: { labels?: string[]; scale?: number; gap?: number } = {}): Uint8Array {
+  const { labels = [], scale = 4, gap = 6 } = options;
   const cell = SIDE * scale;
-  const width = count * cell + (count + 1) * gap;
+  const labelWidth = labels.length ? Math.max(...labels.map((l) => l.length)) * GLYPH_ADVANCE * LABEL_SCALE + 2 * gap : 0;
+  const width = labelWidth + count * cell + (count + 1) * gap;
   const height = rows.length * cell + (rows.length + 1) * gap;
   const png = new PNG({ width, height, colorType: 2, inputColorType: 2, inputHasAlpha: false });
   png.data = Buffer.alloc(width * height * 3, 48); // dark grey gaps
+  const put = (x: number, y: number, g: number) => {
+    const at = (y * width + x) * 3;
+    png.data[at] = png.data[at + 1] = png.data[at + 2] = g;
+  };
   rows.forEach((images, r) => {
+    const y0 = gap + r * (cell + gap);
+    if (labels[r]) drawText(put, labels[r], gap, y0 + (cell - 7 * LABEL_SCALE) / 2, LABEL_SCALE, 220);
     for (let d = 0; d < count; d++) {
-      const x0 = gap + d * (cell + gap);
-      const y0 = gap + r * (cell + gap);
+      const x0 = labelWidth + gap + d * (cell + gap);
       for (let y = 0; y < cell; y++)
         for (let x = 0; x < cell; x++) {
           const v = images[d * SIDE * SIDE + Math.floor(y / scale) * SIDE + Math.floor(x / scale)];
-          const g = Math.round(Math.min(1, Math.max(0, v)) * 255);
-          const at = ((y0 + y) * width + x0 + x) * 3;
-          png.data[at] = png.data[at + 1] = png.data[at + 2] = g;
+          put(x0 + x, y0 + y, Math.round(Math.min(1, Math.max(0, v)) * 255));
         }
     }
   });
   return new Uint8Array(PNG.sync.write(png, { colorType: 2, inputColorType: 2, inputHasAlpha: false }));
+}
+
+// A 5×7 bitmap font with just the letters the row labels use (clean / noisy / denoised): a font library
+// for three words would be heavier than the picture.
+const LABEL_SCALE = 3;
+const GLYPH_ADVANCE = 6;
+const GLYPHS: Record<string, string[]> = {
+  a: ['.....', '.....', '.###.', '....#', '.####', '#...#', '.####'],
+  c: ['.....', '.....', '.####', '#....', '#....', '#....', '.####'],
+  d: ['....#', '....#', '.####', '#...#', '#...#', '#...#', '.####'],
+  e: ['.....', '.....', '.###.', '#...#', '#####', '#....', '.###.'],
+  i: ['..#..', '.....', '.##..', '..#..', '..#..', '..#..', '.###.'],
+  l: ['.##..', '..#..', '..#..', '..#..', '..#..', '..#..', '.###.'],
+  n: ['.....', '.....', '####.', '#...#', '#...#', '#...#', '#...#'],
+  o: ['.....', '.....', '.###.', '#...#', '#...#', '#...#', '.###.'],
+  s: ['.....', '.....', '.####', '#....', '.###.', '....#', '####.'],
+  y: ['.....', '.....', '#...#', '#...#', '.####', '....#', '.###.'],
+};
+
+function drawText(put: (x: number, y: number, g: number) => void, text: string, x0: number, y0: number, scale: number, g: number): void {
+  [...text].forEach((ch, i) => {
+    const bits = (GLYPHS[ch] ?? []).join('');
+    for (let k = 0; k < bits.length; k++) {
+      if (bits[k] !== '#') continue;
+      const gx = x0 + (i * GLYPH_ADVANCE + (k % 5)) * scale;
+      const gy = Math.round(y0) + Math.floor(k / 5) * scale;
+      for (let dy = 0; dy < scale; dy++) for (let dx = 0; dx < scale; dx++) put(gx + dx, gy + dy, g);
+    }
+  });
 }
 
 /** One 28×28 digit as an 8-bit grayscale PNG. */

@@ -107,7 +107,7 @@ export async function trainJob(config: TrainConfig, log: (line: string) => void 
   const noisyTest = noisyTestInputs(test, noise, config.seed);
   const clean = data.test.images.subarray(0, SAMPLE_COUNT * 784);
   const noisy = noisyTest.subarray(0, SAMPLE_COUNT * 784);
-  writeFileAtomic(join(config.out, 'samples.png'), digitGridPng([clean, noisy, model.predict(noisy)], SAMPLE_COUNT));
+  writeFileAtomic(join(config.out, 'samples.png'), digitGridPng([clean, noisy, model.predict(noisy)], SAMPLE_COUNT, { labels: ['clean', 'noisy', 'denoised'] }));
   writeFileAtomic(join(config.out, 'loss.svg'), lossChartSvg(history.epochs, `${config.loss.toUpperCase()} loss, ${describe(config)}`));
   log(`wrote ${['model.simdnet', 'metrics.json', 'samples.png', 'loss.svg'].map((f) => join(config.out, f)).join(', ')}`);
   model.dispose();
