@@ -231,25 +231,34 @@ export function sigmoid_backward(dx: usize, dy: usize, y: usize, n: usize): void
 // c is a 4×8 tile with row stride ldc bytes, activated in place (ACT_NONE or an unknown code: unchanged)
 export function act_tile(c: usize, ldc: usize, act: i32): void {
   if (ASC_FEATURE_SIMD) {
-    // one branch per tile; each row's two vectors in flight, as the kernels above
+    // one branch per tile. More in flight than the kernels above (their 2 per iteration): the whole tile for
+    // sigmoid, half of it for tanh (all 8 spill). (64,128)·(128,784), simd build: fused + sigmoid 388 µs vs
+    // linear_forward + sigmoid_forward 424 µs; + tanh 416 vs 443 µs (relaxed: 330 vs 385, 344 vs 406)
     if (act == ACT_RELU) {
       for (let i = 0; i < 4; i++, c += ldc) {
         v128.store(c, relu4(v128.load(c)));
         v128.store(c, relu4(v128.load(c, 16)), 16);
       }
     } else if (act == ACT_SIGMOID) {
-      for (let i = 0; i < 4; i++, c += ldc) {
-        const a = sigmoid4(v128.load(c));
-        const b = sigmoid4(v128.load(c, 16));
-        v128.store(c, a);
-        v128.store(c, b, 16);
-      }
+      const c1 = c + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
+      const a0 = sigmoid4(v128.load(c)), a1 = sigmoid4(v128.load(c, 16));
+      const b0 = sigmoid4(v128.load(c1)), b1 = sigmoid4(v128.load(c1, 16));
+      const d0 = sigmoid4(v128.load(c2)), d1 = sigmoid4(v128.load(c2, 16));
+      const e0 = sigmoid4(v128.load(c3)), e1 = sigmoid4(v128.load(c3, 16));
+      v128.store(c, a0); v128.store(c, a1, 16);
+      v128.store(c1, b0); v128.store(c1, b1, 16);
+      v128.store(c2, d0); v128.store(c2, d1, 16);
+      v128.store(c3, e0); v128.store(c3, e1, 16);
     } else if (act == ACT_TANH) {
-      for (let i = 0; i < 4; i++, c += ldc) {
+      for (let i = 0; i < 2; i++, c += 2 * ldc) {
         const a = tanh4(v128.load(c));
         const b = tanh4(v128.load(c, 16));
+        const d = tanh4(v128.load(c + ldc));
+        const e = tanh4(v128.load(c + ldc, 16));
         v128.store(c, a);
         v128.store(c, b, 16);
+        v128.store(c + ldc, d);
+        v128.store(c + ldc, e, 16);
       }
     }
     return;
