@@ -9,7 +9,9 @@
 //
 // Measured (Node 20, 2-core Zen 3, process CPU time), (128×784)·(784×256), all four transpose cases alike:
 // relaxed ≈ 50 GFLOP/s (= a register-only 4×8 relaxed_madd loop), simd ≈ 39-40 (above a register-only mul+add
-// loop, ≈ 30), scalar ≈ 9.5. Shapes ≥ 16 rows are within 10% of that; M = 1 is packing-bound (≈ 6).
+// loop, ≈ 30), scalar ≈ 9.5. Shapes ≥ 16 rows are within 10% of that; M = 1 is packing-bound (≈ 6), so M < 4
+// with op(B) = B packs nothing (gemm_small): (1,784)·(784,128) 5× faster than packed, M = 3 1.7× (simd);
+// op(B) = Bᵀ with M < 4 still goes through the packs.
 //
 // Fused activation (linear_act_forward): with act ≠ ACT_NONE, the last K slice's write-back applies it to each
 // tile right after storing it (+ bias / + C), while the tile is in L1: no second pass over C. The per-element
@@ -66,6 +68,12 @@ export function gemm_rows(c: usize, a: usize, b: usize, bias: usize, M: i32, N: 
     if (act != ACT_NONE) act_forward(rows, rows, <usize>((m1 - m0) * N), act);
     return;
   }
+  if (ASC_FEATURE_SIMD) {
+    if (m1 - m0 < MR && !transB) {
+      gemm_small(c, a, b, bias, M, N, K, transA, mode, act, m0, m1, scratch);
+      return;
+    }
+  }
   const tile = scratch;
   const ap = scratch + TILE_BYTES;
   const bp = ap + AP_BYTES;
@@ -121,6 +129,92 @@ function init_rows(c: usize, bias: usize, N: i32, mode: i32, m0: i32, m1: i32): 
     const row = c + (<usize>(i * N) << 2);
     if (mode == BIAS) memory.copy(row, bias, <usize>N << 2);
     else memory.fill(row, 0, <usize>N << 2);
+  }
+}
+
+// =====================================================================================================
+// Small M (fewer than MR rows, op(B) = B, SIMD builds): single-sample predict. Each element of B is used by at
+// most 3 rows, so packing B (read + write) would cost as much as the product: read A and B in place, 32 columns
+// of a row at a time (8 accumulators), only the last partial 8-column strip packed (zero-padded). Per element the
+// same sum in the same order as the packed path (from 0 over each K slice, then + C or + bias, the activation
+// after the last slice): a row's result does not depend on M, and fused == unfused still holds.
+// =====================================================================================================
+
+// rows [m0, m1) (fewer than MR) of C = act(op(A)·B per mode); op(A) is (M,K), B is (K,N)
+function gemm_small(c: usize, a: usize, b: usize, bias: usize, M: i32, N: i32, K: i32, transA: i32, mode: i32, act: i32, m0: i32, m1: i32, scratch: usize): void {
+  const tile = scratch;
+  const bp = scratch + TILE_BYTES + AP_BYTES;
+  const kc0 = even_block(K, KC, 1); // the packed path's slices
+  const ldc = <usize>N << 2;
+  const n8 = N & ~(NR - 1);
+  // op(A)[i][k] is at a + i·sa + k·sk
+  const sa: usize = transA ? 4 : <usize>K << 2;
+  const sk: usize = transA ? <usize>M << 2 : 4;
+  for (let pc = 0; pc < K; pc += kc0) {
+    const kc = min(kc0, K - pc);
+    const m = pc == 0 ? mode : ADD;
+    const f = pc + kc >= K ? act : ACT_NONE;
+    if (n8 < N) pack_b(bp, b, N, K, 0, pc, kc, n8, N - n8);
+    const bk = b + <usize>pc * ldc;
+    for (let i = m0; i < m1; i++) {
+      const ai = a + <usize>i * sa + <usize>pc * sk;
+      const ci = c + <usize>i * ldc;
+      let j = 0;
+      for (; j + 32 <= n8; j += 32) row32(ci + (<usize>j << 2), ai, sk, bk + (<usize>j << 2), ldc, kc, m, bias + (<usize>j << 2));
+      for (; j < n8; j += NR) row8(ci + (<usize>j << 2), ai, sk, bk + (<usize>j << 2), ldc, kc, m, bias + (<usize>j << 2));
+      if (f != ACT_NONE) act_forward(ci, ci, <usize>n8, f);
+      if (n8 < N) {
+        row8(tile, ai, sk, bp, <usize>(NR << 2), kc, STORE, 0);
+        write_tile(ci + (<usize>n8 << 2), ldc, tile, 1, N - n8, m, bias + (<usize>n8 << 2), f);
+      }
+    }
+  }
+}
+
+// c (32) per mode from a (kc, stride sk bytes) · b (kc,32) (row stride ldb bytes)
+function row32(c: usize, a: usize, sk: usize, b: usize, ldb: usize, kc: i32, mode: i32, bias: usize): void {
+  if (ASC_FEATURE_SIMD) {
+    let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
+    let c4 = f32x4.splat(0), c5 = f32x4.splat(0), c6 = f32x4.splat(0), c7 = f32x4.splat(0);
+    for (let k = 0; k < kc; k++) {
+      const v = v128.load32_splat(a);
+      c0 = madd4(v, v128.load(b), c0); c1 = madd4(v, v128.load(b, 16), c1);
+      c2 = madd4(v, v128.load(b, 32), c2); c3 = madd4(v, v128.load(b, 48), c3);
+      c4 = madd4(v, v128.load(b, 64), c4); c5 = madd4(v, v128.load(b, 80), c5);
+      c6 = madd4(v, v128.load(b, 96), c6); c7 = madd4(v, v128.load(b, 112), c7);
+      a += sk;
+      b += ldb;
+    }
+    if (mode != STORE) {
+      const s = mode == ADD ? c : bias;
+      c0 = f32x4.add(c0, v128.load(s)); c1 = f32x4.add(c1, v128.load(s, 16));
+      c2 = f32x4.add(c2, v128.load(s, 32)); c3 = f32x4.add(c3, v128.load(s, 48));
+      c4 = f32x4.add(c4, v128.load(s, 64)); c5 = f32x4.add(c5, v128.load(s, 80));
+      c6 = f32x4.add(c6, v128.load(s, 96)); c7 = f32x4.add(c7, v128.load(s, 112));
+    }
+    v128.store(c, c0); v128.store(c, c1, 16); v128.store(c, c2, 32); v128.store(c, c3, 48);
+    v128.store(c, c4, 64); v128.store(c, c5, 80); v128.store(c, c6, 96); v128.store(c, c7, 112);
+  }
+}
+
+// c (8) per mode from a (kc, stride sk bytes) · b (kc,8) (row stride ldb bytes)
+function row8(c: usize, a: usize, sk: usize, b: usize, ldb: usize, kc: i32, mode: i32, bias: usize): void {
+  if (ASC_FEATURE_SIMD) {
+    let c0 = f32x4.splat(0), c1 = f32x4.splat(0);
+    for (let k = 0; k < kc; k++) {
+      const v = v128.load32_splat(a);
+      c0 = madd4(v, v128.load(b), c0);
+      c1 = madd4(v, v128.load(b, 16), c1);
+      a += sk;
+      b += ldb;
+    }
+    if (mode != STORE) {
+      const s = mode == ADD ? c : bias;
+      c0 = f32x4.add(c0, v128.load(s));
+      c1 = f32x4.add(c1, v128.load(s, 16));
+    }
+    v128.store(c, c0);
+    v128.store(c, c1, 16);
   }
 }
 
