@@ -250,9 +250,10 @@ describe('linear', () => {
   }
 
   // linear_act_forward: out = act(x·w + b), the activation in the GEMM's write-back. Odd shapes put edge tiles
-  // on both sides; IN > 256 takes several K slices (the activation must follow the last one only).
+  // on both sides; IN > 256 takes several K slices (the activation must follow the last one only); B < 4 takes
+  // the small-M path; IN = 0 is the empty sum (out = act(b)).
   // Tolerance: the linear one, plus the activation's approximation error (|act'| ≤ 1 does not amplify).
-  const FUSED_SHAPES: Array<[number, number, number]> = [[1, 1, 1], [3, 5, 7], [5, 9, 13], [17, 33, 65], [6, 300, 10], [2, 784, 11], [64, 784, 128], [64, 128, 784]];
+  const FUSED_SHAPES: Array<[number, number, number]> = [[1, 1, 1], [3, 0, 5], [3, 5, 7], [5, 9, 13], [17, 33, 65], [6, 300, 10], [2, 784, 11], [64, 784, 128], [64, 128, 784]];
   const ACT_REFS: Array<[string, number, (v: number) => number, number]> = [
     ['none', ACT.none, (v) => v, 0],
     ['relu', ACT.relu, (v) => Math.max(v, 0), 0],
