@@ -9,9 +9,9 @@
 //
 // Measured (Node 20, 2-core Zen 3, process CPU time), (128×784)·(784×256), all four transpose cases alike:
 // relaxed ≈ 50 GFLOP/s (= a register-only 4×8 relaxed_madd loop), simd ≈ 39-40 (above a register-only mul+add
-// loop, ≈ 30), scalar ≈ 9.5. Shapes ≥ 16 rows are within 10% of that; M = 1 is packing-bound (≈ 6), so M < 4
-// with op(B) = B packs nothing (gemm_small): (1,784)·(784,128) 5× faster than packed, M = 3 1.7× (simd);
-// op(B) = Bᵀ with M < 4 still goes through the packs.
+// loop, ≈ 30), scalar ≈ 9.5. Shapes ≥ 16 rows are within 10% of that. Packed, M = 1 is packing-bound (≈ 6):
+// M < 4 takes gemm_small instead (B read in place), (1,784)·(784,128) 4-5× faster, M = 2 3×, M = 3 2×,
+// (1,128)·(128,784)ᵀ 3× (simd build, loaded machine).
 //
 // Fused activation (linear_act_forward): with act ≠ ACT_NONE, the last K slice's write-back applies it to each
 // tile right after storing it (+ bias / + C), while the tile is in L1: no second pass over C. The per-element
@@ -69,8 +69,8 @@ export function gemm_rows(c: usize, a: usize, b: usize, bias: usize, M: i32, N: 
     return;
   }
   if (ASC_FEATURE_SIMD) {
-    if (m1 - m0 < MR && !transB) {
-      gemm_small(c, a, b, bias, M, N, K, transA, mode, act, m0, m1, scratch);
+    if (m1 - m0 < MR) {
+      gemm_small(c, a, b, bias, M, N, K, transA, transB, mode, act, m0, m1, scratch);
       return;
     }
   }
@@ -133,15 +133,16 @@ function init_rows(c: usize, bias: usize, N: i32, mode: i32, m0: i32, m1: i32): 
 }
 
 // =====================================================================================================
-// Small M (fewer than MR rows, op(B) = B, SIMD builds): single-sample predict. Each element of B is used by at
-// most 3 rows, so packing B (read + write) would cost as much as the product: read A and B in place, 32 columns
-// of a row at a time (8 accumulators), only the last partial 8-column strip packed (zero-padded). Per element the
-// same sum in the same order as the packed path (from 0 over each K slice, then + C or + bias, the activation
-// after the last slice): a row's result does not depend on M, and fused == unfused still holds.
+// Small M (fewer than MR rows, SIMD builds): single-sample predict (x·W) and its backward (∇·Wᵀ). Each element of
+// B is used by at most 3 rows, so packing B (read + write) would cost as much as the product: read A and B in
+// place, 32 columns of a row or 16 of two rows at a time (8 accumulators); Bᵀ 8 columns at a time, transposed 4×4 in registers as
+// pack_b does. Only the last partial 8-column strip is packed (zero-padded). Per element the same sum in the same
+// order as the packed path (from 0 over each K slice, then + C or + bias, the activation after the last slice):
+// a row's result does not depend on M, and fused == unfused still holds.
 // =====================================================================================================
 
-// rows [m0, m1) (fewer than MR) of C = act(op(A)·B per mode); op(A) is (M,K), B is (K,N)
-function gemm_small(c: usize, a: usize, b: usize, bias: usize, M: i32, N: i32, K: i32, transA: i32, mode: i32, act: i32, m0: i32, m1: i32, scratch: usize): void {
+// rows [m0, m1) (fewer than MR) of C = act(op(A)·op(B) per mode); op(A) is (M,K), op(B) is (K,N)
+function gemm_small(c: usize, a: usize, b: usize, bias: usize, M: i32, N: i32, K: i32, transA: i32, transB: i32, mode: i32, act: i32, m0: i32, m1: i32, scratch: usize): void {
   const tile = scratch;
   const bp = scratch + TILE_BYTES + AP_BYTES;
   const kc0 = even_block(K, KC, 1); // the packed path's slices
@@ -154,19 +155,38 @@ function gemm_small(c: usize, a: usize, b: usize, bias: usize, M: i32, N: i32, K
     const kc = min(kc0, K - pc);
     const m = pc == 0 ? mode : ADD;
     const f = pc + kc >= K ? act : ACT_NONE;
-    if (n8 < N) pack_b(bp, b, N, K, 0, pc, kc, n8, N - n8);
+    if (n8 < N) pack_b(bp, b, N, K, transB, pc, kc, n8, N - n8);
     const bk = b + <usize>pc * ldc;
-    for (let i = m0; i < m1; i++) {
+    for (let i = m0; i < m1;) {
+      // the full strips of one row, or of two rows at once (op(B) = B: each B vector loaded once for both)
+      const rows = !transB && i + 1 < m1 ? 2 : 1;
       const ai = a + <usize>i * sa + <usize>pc * sk;
       const ci = c + <usize>i * ldc;
       let j = 0;
-      for (; j + 32 <= n8; j += 32) row32(ci + (<usize>j << 2), ai, sk, bk + (<usize>j << 2), ldc, kc, m, bias + (<usize>j << 2));
-      for (; j < n8; j += NR) row8(ci + (<usize>j << 2), ai, sk, bk + (<usize>j << 2), ldc, kc, m, bias + (<usize>j << 2));
-      if (f != ACT_NONE) act_forward(ci, ci, <usize>n8, f);
-      if (n8 < N) {
-        row8(tile, ai, sk, bp, <usize>(NR << 2), kc, STORE, 0);
-        write_tile(ci + (<usize>n8 << 2), ldc, tile, 1, N - n8, m, bias + (<usize>n8 << 2), f);
+      if (transB) {
+        // op(B)[k][j] = B[j·K + k]
+        const ldb = <usize>K << 2;
+        for (; j < n8; j += NR) row8t(ci + (<usize>j << 2), ai, sk, b + <usize>j * ldb + (<usize>pc << 2), ldb, kc, m, bias + (<usize>j << 2));
+      } else if (rows == 2) {
+        for (; j + 16 <= n8; j += 16) rows2x16(ci + (<usize>j << 2), ldc, ai, sa, sk, bk + (<usize>j << 2), ldc, kc, m, bias + (<usize>j << 2));
+        for (; j < n8; j += NR) {
+          row8(ci + (<usize>j << 2), ai, sk, bk + (<usize>j << 2), ldc, kc, m, bias + (<usize>j << 2));
+          row8(ci + ldc + (<usize>j << 2), ai + sa, sk, bk + (<usize>j << 2), ldc, kc, m, bias + (<usize>j << 2));
+        }
+      } else {
+        for (; j + 32 <= n8; j += 32) row32(ci + (<usize>j << 2), ai, sk, bk + (<usize>j << 2), ldc, kc, m, bias + (<usize>j << 2));
+        for (; j < n8; j += NR) row8(ci + (<usize>j << 2), ai, sk, bk + (<usize>j << 2), ldc, kc, m, bias + (<usize>j << 2));
       }
+      // then row by row: the activation, and the partial strip
+      for (let r = 0; r < rows; r++) {
+        const cr = ci + <usize>r * ldc;
+        if (f != ACT_NONE) act_forward(cr, cr, <usize>n8, f);
+        if (n8 < N) {
+          row8(tile, ai + <usize>r * sa, sk, bp, <usize>(NR << 2), kc, STORE, 0);
+          write_tile(cr + (<usize>n8 << 2), ldc, tile, 1, N - n8, m, bias + (<usize>n8 << 2), f);
+        }
+      }
+      i += rows;
     }
   }
 }
@@ -197,6 +217,33 @@ function row32(c: usize, a: usize, sk: usize, b: usize, ldb: usize, kc: i32, mod
   }
 }
 
+// two rows of c (16 each, row stride ldc bytes) per mode from two rows of a (row stride sa, k stride sk bytes)
+// · b (kc,16) (row stride ldb bytes)
+function rows2x16(c: usize, ldc: usize, a: usize, sa: usize, sk: usize, b: usize, ldb: usize, kc: i32, mode: i32, bias: usize): void {
+  if (ASC_FEATURE_SIMD) {
+    let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
+    let d0 = f32x4.splat(0), d1 = f32x4.splat(0), d2 = f32x4.splat(0), d3 = f32x4.splat(0);
+    for (let k = 0; k < kc; k++) {
+      const u = v128.load32_splat(a);
+      const v = v128.load32_splat(a + sa);
+      let w = v128.load(b);
+      c0 = madd4(u, w, c0); d0 = madd4(v, w, d0);
+      w = v128.load(b, 16);
+      c1 = madd4(u, w, c1); d1 = madd4(v, w, d1);
+      w = v128.load(b, 32);
+      c2 = madd4(u, w, c2); d2 = madd4(v, w, d2);
+      w = v128.load(b, 48);
+      c3 = madd4(u, w, c3); d3 = madd4(v, w, d3);
+      a += sk;
+      b += ldb;
+    }
+    store8(c, c0, c1, mode, bias);
+    store8(c + 32, c2, c3, mode, bias + 32);
+    store8(c + ldc, d0, d1, mode, bias);
+    store8(c + ldc + 32, d2, d3, mode, bias + 32);
+  }
+}
+
 // c (8) per mode from a (kc, stride sk bytes) · b (kc,8) (row stride ldb bytes)
 function row8(c: usize, a: usize, sk: usize, b: usize, ldb: usize, kc: i32, mode: i32, bias: usize): void {
   if (ASC_FEATURE_SIMD) {
@@ -208,14 +255,65 @@ function row8(c: usize, a: usize, sk: usize, b: usize, ldb: usize, kc: i32, mode
       a += sk;
       b += ldb;
     }
-    if (mode != STORE) {
-      const s = mode == ADD ? c : bias;
-      c0 = f32x4.add(c0, v128.load(s));
-      c1 = f32x4.add(c1, v128.load(s, 16));
-    }
-    v128.store(c, c0);
-    v128.store(c, c1, 16);
+    store8(c, c0, c1, mode, bias);
   }
+}
+
+// c (8) per mode from a (kc, stride sk bytes) · bᵀ, b (8,kc) (row stride ldb bytes)
+function row8t(c: usize, a: usize, sk: usize, b: usize, ldb: usize, kc: i32, mode: i32, bias: usize): void {
+  if (ASC_FEATURE_SIMD) {
+    let c0 = f32x4.splat(0), c1 = f32x4.splat(0);
+    const b4 = b + 4 * ldb;
+    let k = 0;
+    for (; k + 4 <= kc; k += 4) {
+      // B[0..8)[k..k+4) → for each of the 4 k, the 8 columns (lo: columns 0-3, hi: 4-7)
+      const o = <usize>k << 2;
+      let r0 = v128.load(b + o), r1 = v128.load(b + ldb + o), r2 = v128.load(b + 2 * ldb + o), r3 = v128.load(b + 3 * ldb + o);
+      let t0 = f32x4.shuffle(r0, r1, 0, 4, 1, 5), t1 = f32x4.shuffle(r2, r3, 0, 4, 1, 5);
+      let t2 = f32x4.shuffle(r0, r1, 2, 6, 3, 7), t3 = f32x4.shuffle(r2, r3, 2, 6, 3, 7);
+      const lo0 = f32x4.shuffle(t0, t1, 0, 1, 4, 5), lo1 = f32x4.shuffle(t0, t1, 2, 3, 6, 7);
+      const lo2 = f32x4.shuffle(t2, t3, 0, 1, 4, 5), lo3 = f32x4.shuffle(t2, t3, 2, 3, 6, 7);
+      r0 = v128.load(b4 + o); r1 = v128.load(b4 + ldb + o); r2 = v128.load(b4 + 2 * ldb + o); r3 = v128.load(b4 + 3 * ldb + o);
+      t0 = f32x4.shuffle(r0, r1, 0, 4, 1, 5); t1 = f32x4.shuffle(r2, r3, 0, 4, 1, 5);
+      t2 = f32x4.shuffle(r0, r1, 2, 6, 3, 7); t3 = f32x4.shuffle(r2, r3, 2, 6, 3, 7);
+      const hi0 = f32x4.shuffle(t0, t1, 0, 1, 4, 5), hi1 = f32x4.shuffle(t0, t1, 2, 3, 6, 7);
+      const hi2 = f32x4.shuffle(t2, t3, 0, 1, 4, 5), hi3 = f32x4.shuffle(t2, t3, 2, 3, 6, 7);
+      let v = v128.load32_splat(a);
+      c0 = madd4(v, lo0, c0); c1 = madd4(v, hi0, c1);
+      v = v128.load32_splat(a + sk);
+      c0 = madd4(v, lo1, c0); c1 = madd4(v, hi1, c1);
+      v = v128.load32_splat(a + 2 * sk);
+      c0 = madd4(v, lo2, c0); c1 = madd4(v, hi2, c1);
+      v = v128.load32_splat(a + 3 * sk);
+      c0 = madd4(v, lo3, c0); c1 = madd4(v, hi3, c1);
+      a += 4 * sk;
+    }
+    for (; k < kc; k++) {
+      // the last kc % 4: gather the 8 columns
+      const o = <usize>k << 2;
+      let lo = f32x4.splat(load<f32>(b + o)), hi = f32x4.splat(load<f32>(b4 + o));
+      lo = f32x4.replace_lane(lo, 1, load<f32>(b + ldb + o)); hi = f32x4.replace_lane(hi, 1, load<f32>(b4 + ldb + o));
+      lo = f32x4.replace_lane(lo, 2, load<f32>(b + 2 * ldb + o)); hi = f32x4.replace_lane(hi, 2, load<f32>(b4 + 2 * ldb + o));
+      lo = f32x4.replace_lane(lo, 3, load<f32>(b + 3 * ldb + o)); hi = f32x4.replace_lane(hi, 3, load<f32>(b4 + 3 * ldb + o));
+      const v = v128.load32_splat(a);
+      c0 = madd4(v, lo, c0);
+      c1 = madd4(v, hi, c1);
+      a += sk;
+    }
+    store8(c, c0, c1, mode, bias);
+  }
+}
+
+// c (8) = (c0, c1), + C (ADD) or + bias (BIAS) first
+// @ts-ignore: decorator
+@inline function store8(c: usize, c0: v128, c1: v128, mode: i32, bias: usize): void {
+  if (mode != STORE) {
+    const s = mode == ADD ? c : bias;
+    c0 = f32x4.add(c0, v128.load(s));
+    c1 = f32x4.add(c1, v128.load(s, 16));
+  }
+  v128.store(c, c0);
+  v128.store(c, c1, 16);
 }
 
 // =====================================================================================================

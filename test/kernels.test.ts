@@ -128,7 +128,8 @@ const clampP = (p: number) => Math.min(Math.max(p, 1e-7), 1 - 1e-7);
 const GEMM_SHAPES: Array<[number, number, number]> = [
   [1, 1, 1], [1, 5, 1], [1, 1, 7], [7, 1, 1], [2, 3, 4], [3, 5, 7], [4, 4, 8], [5, 9, 3], [8, 16, 32], [13, 1, 29],
   [17, 33, 65], [64, 64, 64], [31, 300, 12], [3, 0, 5], [130, 70, 530], [128, 784, 256],
-  // M < 4: the small-M path (B read in place; several K slices, 32- and 8-column blocks, a partial strip)
+  // M < 4: the small-M path (B read in place; several K slices, some not multiples of 4; 32- and 8-column
+  // blocks, a partial strip)
   [1, 784, 128], [1, 128, 784], [2, 300, 530], [3, 784, 37], [2, 513, 45], [3, 64, 8],
 ];
 
@@ -156,6 +157,7 @@ describe('gemm', () => {
   }
 
   it('a row does not depend on M: rows of an M = 1, 2, 3 product (small-M path) equal those of M = 9, bit for bit', () => {
+    // (K = 600: 3 slices of 200; N = 77: 32- and 8-column blocks and a partial strip)
     const rng = new Rng(11);
     const [M, K, N] = [9, 600, 77];
     const A = uniform(rng, M * K), B = uniform(rng, K * N), bias = uniform(rng, N), C0 = uniform(rng, M * N);
@@ -166,6 +168,7 @@ describe('gemm', () => {
       be.write(tb, bias);
       const runs: Array<[string, (out: Tensor, rows: number, row0: number) => void]> = [
         ['gemm', (out, rows, row0) => be.kernels.gemm(out.ptr, a.ptr + 4 * row0 * K, b.ptr, rows, N, K, 0, 0, 0)],
+        ['gemm transB', (out, rows, row0) => be.kernels.gemm(out.ptr, a.ptr + 4 * row0 * K, b.ptr, rows, N, K, 0, 1, 0)],
         ['gemm accumulate', (out, rows, row0) => { const c0 = new Float32Array(M * N); c0.set(C0.subarray(row0 * N, (row0 + rows) * N)); be.write(out, c0); be.kernels.gemm(out.ptr, a.ptr + 4 * row0 * K, b.ptr, rows, N, K, 0, 0, 1); }],
         ...[ACT.none, ACT.relu, ACT.sigmoid, ACT.tanh].map((act) => [`linear_act_forward act=${act}`, (out: Tensor, rows: number, row0: number) => be.kernels.linear_act_forward(out.ptr, a.ptr + 4 * row0 * K, b.ptr, tb.ptr, rows, K, N, act)] as [string, (out: Tensor, rows: number, row0: number) => void]),
       ];
