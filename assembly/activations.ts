@@ -6,7 +6,7 @@
 // the relaxed build's exp4 uses FMA, which the scalar form cannot, and one function per element is what lets
 // the GEMM's fused write-back (act_tile, for linear_act_forward) give bit-identical results.
 
-import { exp4, expf, kf, kint, K_ONE, KI_SIGN } from './math';
+import { EXP_LO, exp4_nonpos, expf, exp_t, exp_u, exp_pow2k, exp_kf, exp_uf, exp_pow2kf, kf, madd4, K_ONE } from './math';
 
 // Activation codes of linear_act_forward (src/backend/backend.ts: ACT)
 export const ACT_NONE: i32 = 0;
@@ -76,19 +76,16 @@ export function relu_backward(dx: usize, dy: usize, y: usize, n: usize): void {
 }
 
 // =====================================================================================================
-// tanh. |x| < 0.625: Cephes tanhf odd polynomial x + x³·P(x²) (no cancellation near 0);
-// otherwise (1 − e)/(1 + e) with e = exp(−2|x|) ∈ (0, 0.29], which saturates to ±1 (e → 0) for huge |x| and
-// ±Inf without a NaN. Error vs Math.tanh on [−10, 10]: abs 8.9e-8 / rel 1.5e-7 measured, ≤ 2e-7 / 3e-7 asserted.
+// tanh(x) = (e^{2x} − 1)/(e^{2x} + 1) = m/(m + 2), m = e^{2x} − 1 = 2^k·u + (2^k − 1) from exp's pieces
+// (math.ts: u = e^r − 1, no cancellation near 0, where k = 0 and m = u). 2x is clamped to [−20, 20]: m/(m + 2)
+// rounds to ±1 there already, and 2x = −20 keeps 2^k normal. One branch-free path, no select.
+// Error vs Math.tanh on [−10, 10] and [−0.7, 0.7]: see test/kernels.test.ts (abs ≤ 2e-7, rel ≤ 3e-7 asserted).
 // =====================================================================================================
 
-const T0: f32 = -5.70498872745e-3;
-const T1: f32 = 2.06390887954e-2;
-const T2: f32 = -5.37397155531e-2;
-const T3: f32 = 1.33314422036e-1;
-const T4: f32 = -3.33332819422e-1;
-const TANH_SMALL: f32 = 0.625;
+const TANH_LIM: f32 = 20.0;
+const SIG_HI: f32 = 88.72; // ln(FLT_MAX) = 88.7228: sigmoid's e = exp(−x) is +Inf (k = 128) from −x ≥ 88.38, σ = 0
 // vector constants by broadcast load (see math.ts: a v128.const costs 3 instructions per use under V8)
-const TK: usize = memory.data<f32>([T0, T1, T2, T3, T4, TANH_SMALL, -2.0], 16);
+const TK: usize = memory.data<f32>([-TANH_LIM, TANH_LIM, SIG_HI, 2.0], 16);
 // @ts-ignore: decorator
 @inline function tk(i: i32): v128 {
   return v128.load32_splat(TK + (<usize>i << 2));
@@ -98,13 +95,16 @@ const TK: usize = memory.data<f32>([T0, T1, T2, T3, T4, TANH_SMALL, -2.0], 16);
 export function tanh_forward(y: usize, x: usize, n: usize): void {
   let i: usize = 0;
   if (ASC_FEATURE_SIMD) {
-    // two vectors per iteration: the polynomial chains are long; two in flight run ~20% faster under V8
-    for (; i + 8 <= n; i += 8) {
+    // eight vectors per iteration: the chains are long (latency-bound at two in flight)
+    for (; i + 32 <= n; i += 32) {
       const o = i << 2;
-      const a = tanh4(v128.load(x + o));
-      const b = tanh4(v128.load(x + o, 16));
-      v128.store(y + o, a);
-      v128.store(y + o, b, 16);
+      const xo = x + o, yo = y + o;
+      const a0 = tanh4(v128.load(xo)), a1 = tanh4(v128.load(xo, 16));
+      const a2 = tanh4(v128.load(xo, 32)), a3 = tanh4(v128.load(xo, 48));
+      const a4 = tanh4(v128.load(xo, 64)), a5 = tanh4(v128.load(xo, 80));
+      const a6 = tanh4(v128.load(xo, 96)), a7 = tanh4(v128.load(xo, 112));
+      v128.store(yo, a0); v128.store(yo, a1, 16); v128.store(yo, a2, 32); v128.store(yo, a3, 48);
+      v128.store(yo, a4, 64); v128.store(yo, a5, 80); v128.store(yo, a6, 96); v128.store(yo, a7, 112);
     }
     for (; i + 4 <= n; i += 4) v128.store(y + (i << 2), tanh4(v128.load(x + (i << 2))));
     if (i < n) store_partial(y + (i << 2), tanh4(load_partial(x + (i << 2), n - i)), n - i);
@@ -118,33 +118,21 @@ export function tanh_forward(y: usize, x: usize, n: usize): void {
 
 // @ts-ignore: decorator
 @inline export function tanh4(v: v128): v128 {
-  const ax = f32x4.abs(v);
-  const e = exp4(f32x4.mul(ax, tk(6)));
-  const one = kf(K_ONE);
-  const big = v128.or(f32x4.div(f32x4.sub(one, e), f32x4.add(one, e)), v128.and(v, kint(KI_SIGN)));
-  const z = f32x4.mul(v, v);
-  let p = f32x4.add(f32x4.mul(tk(0), z), tk(1));
-  p = f32x4.add(f32x4.mul(p, z), tk(2));
-  p = f32x4.add(f32x4.mul(p, z), tk(3));
-  p = f32x4.add(f32x4.mul(p, z), tk(4));
-  const small = f32x4.add(f32x4.mul(f32x4.mul(p, z), v), v);
-  // NaN: ax < 0.625 is false, big is NaN (exp4 propagates it)
-  return v128.bitselect(small, big, f32x4.lt(ax, tk(5)));
+  // NaN: pmin/pmax pass it through, m is NaN
+  const xc = f32x4.pmin(f32x4.pmax(f32x4.add(v, v), tk(0)), tk(1));
+  const t = exp_t(xc);
+  const s = exp_pow2k(t);
+  const m = madd4(exp_u(xc, t), s, f32x4.sub(s, kf(K_ONE)));
+  return f32x4.div(m, f32x4.add(m, tk(3)));
 }
 
 // @ts-ignore: decorator
 @inline export function tanhf(v: f32): f32 {
-  const ax = abs(v);
-  if (ax < TANH_SMALL) {
-    const z = v * v;
-    let p = T0 * z + T1;
-    p = p * z + T2;
-    p = p * z + T3;
-    p = p * z + T4;
-    return p * z * v + v;
-  }
-  const e = expf(-2.0 * ax);
-  return copysign<f32>((1.0 - e) / (1.0 + e), v);
+  const xc = min(max(v + v, -TANH_LIM), TANH_LIM);
+  const k = exp_kf(xc);
+  const s = exp_pow2kf(k);
+  const m = exp_uf(xc, k) * s + (s - 1.0);
+  return m / (m + 2.0);
 }
 
 // dx = dy·(1 − y²); dx, dy, y are (n)
@@ -165,21 +153,26 @@ export function tanh_backward(dx: usize, dy: usize, y: usize, n: usize): void {
 }
 
 // =====================================================================================================
-// Sigmoid. With e = exp(−|x|) ∈ (0, 1]: σ(x) = 1/(1 + e) for x ≥ 0, e/(1 + e) for x < 0. No overflow, and
-// relative accuracy in both tails (σ(−20) ≈ 2e-9 keeps its digits). ±Inf give exactly 1 and 0.
-// Relative error vs 1/(1 + Math.exp(−x)) on [−80, 30]: 1.8e-7 measured, ≤ 3e-7 asserted.
+// Sigmoid: σ(x) = 1/(1 + e), e = exp(−x). Relative accuracy in both tails: for x ≪ 0, σ ≈ 1/e keeps e's
+// digits (σ(−20) ≈ 2e-9). −x is clamped to [EXP_LO, SIG_HI]: e = +0 gives σ = 1 exactly (x > 87.68), and from
+// −x ≥ 88.38 exp's 2^k is +Inf (k = 128), so σ = 0 exactly, not a subnormal; ±Inf give exactly 1 and 0.
+// Relative error vs 1/(1 + Math.exp(−x)) on [−80, 30]: see test/kernels.test.ts (≤ 3e-7 asserted).
 // =====================================================================================================
 
 // x, y are (n)
 export function sigmoid_forward(y: usize, x: usize, n: usize): void {
   let i: usize = 0;
   if (ASC_FEATURE_SIMD) {
-    for (; i + 8 <= n; i += 8) { // two in flight, as tanh
+    // eight vectors per iteration, as act_tile: at two in flight the exp chain's latency is the limit
+    for (; i + 32 <= n; i += 32) {
       const o = i << 2;
-      const a = sigmoid4(v128.load(x + o));
-      const b = sigmoid4(v128.load(x + o, 16));
-      v128.store(y + o, a);
-      v128.store(y + o, b, 16);
+      const xo = x + o, yo = y + o;
+      const a0 = sigmoid4(v128.load(xo)), a1 = sigmoid4(v128.load(xo, 16));
+      const a2 = sigmoid4(v128.load(xo, 32)), a3 = sigmoid4(v128.load(xo, 48));
+      const a4 = sigmoid4(v128.load(xo, 64)), a5 = sigmoid4(v128.load(xo, 80));
+      const a6 = sigmoid4(v128.load(xo, 96)), a7 = sigmoid4(v128.load(xo, 112));
+      v128.store(yo, a0); v128.store(yo, a1, 16); v128.store(yo, a2, 32); v128.store(yo, a3, 48);
+      v128.store(yo, a4, 64); v128.store(yo, a5, 80); v128.store(yo, a6, 96); v128.store(yo, a7, 112);
     }
     for (; i + 4 <= n; i += 4) v128.store(y + (i << 2), sigmoid4(v128.load(x + (i << 2))));
     if (i < n) store_partial(y + (i << 2), sigmoid4(load_partial(x + (i << 2), n - i)), n - i);
@@ -193,17 +186,20 @@ export function sigmoid_forward(y: usize, x: usize, n: usize): void {
 
 // @ts-ignore: decorator
 @inline export function sigmoid4(v: v128): v128 {
-  const e = exp4(f32x4.neg(f32x4.abs(v)));
+  // NaN: pmin/pmax pass it through, e is NaN
+  const xc = f32x4.pmin(f32x4.pmax(f32x4.neg(v), kf(0)), tk(2));
+  const t = exp_t(xc);
   const one = kf(K_ONE);
-  const r = f32x4.div(one, f32x4.add(one, e));
-  return v128.bitselect(r, f32x4.mul(e, r), f32x4.ge(v, f32x4.splat(0)));
+  const e = f32x4.mul(f32x4.add(exp_u(xc, t), one), exp_pow2k(t));
+  return f32x4.div(one, f32x4.add(one, e));
 }
 
 // @ts-ignore: decorator
 @inline export function sigmoidf(v: f32): f32 {
-  const e = expf(-abs(v));
-  const r: f32 = 1.0 / (1.0 + e);
-  return v >= 0 ? r : e * r;
+  const xc = min(max(-v, EXP_LO), SIG_HI);
+  const k = exp_kf(xc);
+  const e = (exp_uf(xc, k) + 1.0) * exp_pow2kf(k);
+  return 1.0 / (1.0 + e);
 }
 
 // dx = dy·y·(1 − y); dx, dy, y are (n)
@@ -289,38 +285,49 @@ export function softmax_forward(y: usize, x: usize, B: usize, N: usize): void {
   for (let r: usize = 0; r < B; r++) {
     const xr = x + r * row;
     const yr = y + r * row;
-    // row max
+    // row max: four independent pmax chains (one maxps each; a NaN may be skipped, but then its exp, the sum and
+    // so the whole row are NaN anyway, as with a NaN max)
     let mx: f32 = -Infinity;
     let j: usize = 0;
     if (ASC_FEATURE_SIMD) {
-      if (N >= 4) {
-        let m = v128.load(xr);
-        for (j = 4; j + 4 <= N; j += 4) m = f32x4.max(m, v128.load(xr + (j << 2)));
-        mx = max(max(f32x4.extract_lane(m, 0), f32x4.extract_lane(m, 1)), max(f32x4.extract_lane(m, 2), f32x4.extract_lane(m, 3)));
+      let m0 = f32x4.splat(-Infinity), m1 = m0, m2 = m0, m3 = m0;
+      for (; j + 16 <= N; j += 16) {
+        const p = xr + (j << 2);
+        m0 = f32x4.pmax(m0, v128.load(p));
+        m1 = f32x4.pmax(m1, v128.load(p, 16));
+        m2 = f32x4.pmax(m2, v128.load(p, 32));
+        m3 = f32x4.pmax(m3, v128.load(p, 48));
       }
+      for (; j + 4 <= N; j += 4) m0 = f32x4.pmax(m0, v128.load(xr + (j << 2)));
+      m0 = f32x4.pmax(f32x4.pmax(m0, m1), f32x4.pmax(m2, m3));
+      mx = max(max(f32x4.extract_lane(m0, 0), f32x4.extract_lane(m0, 1)), max(f32x4.extract_lane(m0, 2), f32x4.extract_lane(m0, 3)));
     }
     for (; j < N; j++) mx = max(mx, load<f32>(xr + (j << 2)));
-    // exponentials and their sum
+    // exponentials (arguments ≤ 0) and their sum, eight vectors in flight (the exp chain is latency-bound)
     let sum: f32 = 0;
     j = 0;
     if (ASC_FEATURE_SIMD) {
       const vm = f32x4.splat(mx);
-      let s = f32x4.splat(0);
-      let s1 = f32x4.splat(0);
-      for (; j + 8 <= N; j += 8) { // two in flight, as tanh
-        const e0 = exp4(f32x4.sub(v128.load(xr + (j << 2)), vm));
-        const e1 = exp4(f32x4.sub(v128.load(xr + (j << 2), 16), vm));
-        v128.store(yr + (j << 2), e0);
-        v128.store(yr + (j << 2), e1, 16);
-        s = f32x4.add(s, e0);
-        s1 = f32x4.add(s1, e1);
+      let s0 = f32x4.splat(0), s1 = s0, s2 = s0, s3 = s0;
+      for (; j + 32 <= N; j += 32) {
+        const p = xr + (j << 2), q = yr + (j << 2);
+        const e0 = exp4_nonpos(f32x4.sub(v128.load(p), vm)), e1 = exp4_nonpos(f32x4.sub(v128.load(p, 16), vm));
+        const e2 = exp4_nonpos(f32x4.sub(v128.load(p, 32), vm)), e3 = exp4_nonpos(f32x4.sub(v128.load(p, 48), vm));
+        const e4 = exp4_nonpos(f32x4.sub(v128.load(p, 64), vm)), e5 = exp4_nonpos(f32x4.sub(v128.load(p, 80), vm));
+        const e6 = exp4_nonpos(f32x4.sub(v128.load(p, 96), vm)), e7 = exp4_nonpos(f32x4.sub(v128.load(p, 112), vm));
+        v128.store(q, e0); v128.store(q, e1, 16); v128.store(q, e2, 32); v128.store(q, e3, 48);
+        v128.store(q, e4, 64); v128.store(q, e5, 80); v128.store(q, e6, 96); v128.store(q, e7, 112);
+        s0 = f32x4.add(s0, f32x4.add(e0, e4));
+        s1 = f32x4.add(s1, f32x4.add(e1, e5));
+        s2 = f32x4.add(s2, f32x4.add(e2, e6));
+        s3 = f32x4.add(s3, f32x4.add(e3, e7));
       }
-      s = f32x4.add(s, s1);
       for (; j + 4 <= N; j += 4) {
-        const e = exp4(f32x4.sub(v128.load(xr + (j << 2)), vm));
+        const e = exp4_nonpos(f32x4.sub(v128.load(xr + (j << 2)), vm));
         v128.store(yr + (j << 2), e);
-        s = f32x4.add(s, e);
+        s0 = f32x4.add(s0, e);
       }
+      const s = f32x4.add(f32x4.add(s0, s1), f32x4.add(s2, s3));
       sum = (f32x4.extract_lane(s, 0) + f32x4.extract_lane(s, 1)) + (f32x4.extract_lane(s, 2) + f32x4.extract_lane(s, 3));
     }
     for (; j < N; j++) {
@@ -333,6 +340,12 @@ export function softmax_forward(y: usize, x: usize, B: usize, N: usize): void {
     j = 0;
     if (ASC_FEATURE_SIMD) {
       const vi = f32x4.splat(inv);
+      for (; j + 16 <= N; j += 16) {
+        const p = yr + (j << 2);
+        const a = f32x4.mul(v128.load(p), vi), b = f32x4.mul(v128.load(p, 16), vi);
+        const c = f32x4.mul(v128.load(p, 32), vi), d = f32x4.mul(v128.load(p, 48), vi);
+        v128.store(p, a); v128.store(p, b, 16); v128.store(p, c, 32); v128.store(p, d, 48);
+      }
       for (; j + 4 <= N; j += 4) v128.store(yr + (j << 2), f32x4.mul(v128.load(yr + (j << 2)), vi));
     }
     for (; j < N; j++) store<f32>(yr + (j << 2), load<f32>(yr + (j << 2)) * inv);

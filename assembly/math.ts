@@ -25,14 +25,16 @@ const LOG2E: f32 = 1.44269504088896341;
 const EXP_C1: f32 = 0.693359375;
 const EXP_C2: f32 = -2.12194440e-4;
 const EXP_HI: f32 = 88.0; // exp(88) = 1.65e38 < FLT_MAX; keeps k ≤ 127
-export const EXP_LO: f32 = -87.33654475; // ln(2^-126)
-const ROUND: f32 = 12582912.0; // 1.5·2^23: x + ROUND rounds x to an integer, which lands in the low mantissa bits
-const P0: f32 = 1.9875691500e-4;
-const P1: f32 = 1.3981999507e-3;
-const P2: f32 = 8.3334519073e-3;
-const P3: f32 = 4.1665795894e-2;
-const P4: f32 = 1.6666665459e-1;
-const P5: f32 = 5.0000001201e-1;
+export const EXP_LO: f32 = -88.0; // keeps k ≥ −127; k = −127 (x < −87.68) gives 2^k = +0 from the bit trick
+const ROUND127: f32 = 12583039.0; // 1.5·2^23 + 127: x + it rounds x to an integer k, low mantissa bits = k + 127
+// exp(r) = 1 + r + r²·q(r) on |r| ≤ ln2/2, q of degree 4: a minimax fit of (e^r − 1 − r)/r² weighted for the
+// relative error of exp (Lawson iterations, coefficients rounded to f32): 3.8e-9 relative, far below f32
+// rounding (Cephes' degree-7 polynomial buys nothing more in f32 and costs one more multiply-add)
+const Q0: f32 = 0.4999999403953552;
+const Q1: f32 = 0.1666652113199234;
+const Q2: f32 = 0.04166838899254799;
+const Q3: f32 = 0.008368710055947304;
+const Q4: f32 = 0.001381461275741458;
 const SQRTHF: f32 = 0.707106781186547524;
 const L0: f32 = 7.0376836292e-2;
 const L1: f32 = -1.151461031e-1;
@@ -45,9 +47,9 @@ const L7: f32 = -2.4999993993e-1;
 const L8: f32 = 3.3333331174e-1;
 
 const F: usize = memory.data<f32>([
-  EXP_LO, EXP_HI, LOG2E, ROUND, EXP_C1, EXP_C2, P0, P1, P2, P3, P4, P5, // 0..11
+  EXP_LO, EXP_HI, LOG2E, ROUND127, EXP_C1, EXP_C2, Q4, Q3, Q2, Q1, Q0, -EXP_C1, // 0..11
   SQRTHF, L0, L1, L2, L3, L4, L5, L6, L7, L8, // 12..21
-  1.0, -0.5, // 22, 23
+  1.0, -0.5, -EXP_C2, // 22, 23, 24
 ], 16);
 const I: usize = memory.data<i32>([127, 126, 0x007fffff, 0x3f000000, 0x80000000], 16);
 export const K_ONE = 22, K_MHALF = 23; // indices for kf
@@ -65,51 +67,83 @@ export const KI_SIGN = 4; // index for kint
 }
 
 // =====================================================================================================
-// exp(x), Cephes expf: x = k·ln2 + r, |r| ≤ ln2/2; exp(x) = 2^k · p(r) with a degree-6 polynomial.
-// ln2 is split in two (C1 exact in 9 bits) so k·C1 is exact and r keeps its low bits.
-// Inputs are clamped to [EXP_LO, EXP_HI]; below EXP_LO (exp < 2^-126, the smallest normal) the result is 0.
+// exp(x): x = k·ln2 + r, |r| ≤ ln2/2; exp(x) = 2^k · (1 + u), u = r + r²·q(r) = e^r − 1 (q above).
+// ln2 is split in two (C1 exact in 9 bits) so k·C1 is exact and r keeps its low bits (Cephes expf).
+// 2^k comes from the rounding constant: t = x·log2e + 1.5·2^23 + 127 has k + 127 in its low mantissa bits, and
+// t << 23 is the f32 2^k (0x4B4 << 23 wraps to 0). Inputs are clamped to [EXP_LO, hi]: k + 127 stays in
+// [0, 255], and k = −127 (x < −87.68) gives 2^k = +0, an exact 0 without a compare (between −87.68 and −87.34
+// the result is subnormal); hi = 88 keeps k ≤ 127 (sigmoid clamps higher on purpose: k = 128 gives +Inf).
 // NaN propagates (pmin/pmax pass it through as x, and the polynomial carries it).
-// Max relative error vs Math.exp on [−87, 88]: 7.8e-8 measured (< 1 ulp), ≤ 2e-7 asserted (test/kernels.test.ts).
+// Max relative error vs Math.exp on [−87, 88] (test/kernels.test.ts, ≤ 2e-7 asserted): see the test's comment.
+// The pieces are split so tanh can use e^r − 1 (u) and 2^k apart: expm1 without cancellation.
 // =====================================================================================================
+
+/** t = clamp(x)·log2e + 1.5·2^23 + 127 (x already clamped) */
+// @ts-ignore: decorator
+@inline export function exp_t(xc: v128): v128 {
+  return madd4(xc, kf(2), kf(3));
+}
+
+/** u = e^r − 1 for the clamped x and its t */
+// @ts-ignore: decorator
+@inline export function exp_u(xc: v128, t: v128): v128 {
+  const k = f32x4.sub(t, kf(3));
+  const r = madd4(k, kf(24), madd4(k, kf(11), xc)); // x − k·C1 − k·C2 (k·C1 exact)
+  const z = f32x4.mul(r, r);
+  let q = madd4(kf(6), r, kf(7));
+  q = madd4(q, r, kf(8));
+  q = madd4(q, r, kf(9));
+  q = madd4(q, r, kf(10));
+  return madd4(q, z, r);
+}
+
+/** 2^k from t (k + 127 in t's low bits) */
+// @ts-ignore: decorator
+@inline export function exp_pow2k(t: v128): v128 {
+  return i32x4.shl(t, 23);
+}
 
 // @ts-ignore: decorator
 @inline export function exp4(x: v128): v128 {
   // clamp with pmin/pmax (one minps/maxps each; NaN passes through as x)
   const xc = f32x4.pmin(f32x4.pmax(x, kf(0)), kf(1));
-  // t = x·log2e + 1.5·2^23: k = t − 1.5·2^23 is x·log2e rounded to nearest, and t's low bits hold k
-  const t = madd4(xc, kf(2), kf(3));
-  const k = f32x4.sub(t, kf(3));
-  let r = f32x4.sub(xc, f32x4.mul(k, kf(4)));
-  r = f32x4.sub(r, f32x4.mul(k, kf(5)));
-  const z = f32x4.mul(r, r);
-  let p = madd4(kf(6), r, kf(7));
-  p = madd4(p, r, kf(8));
-  p = madd4(p, r, kf(9));
-  p = madd4(p, r, kf(10));
-  p = madd4(p, r, kf(11));
-  p = f32x4.add(madd4(p, z, r), kf(K_ONE));
-  // 2^k: (bits(t) + 127) << 23 — bits(t) = 0x4B400000 + k, and 0x4B400000 << 23 wraps to 0
-  const pow2k = i32x4.shl(i32x4.add(t, kint(0)), 23);
-  const y = f32x4.mul(p, pow2k);
-  return v128.andnot(y, f32x4.lt(x, kf(0))); // underflow → 0
+  const t = exp_t(xc);
+  return f32x4.mul(f32x4.add(exp_u(xc, t), kf(K_ONE)), exp_pow2k(t));
+}
+
+/** exp(x) for x ≤ 0 or NaN (softmax's x − max): no upper clamp */
+// @ts-ignore: decorator
+@inline export function exp4_nonpos(x: v128): v128 {
+  const xc = f32x4.pmax(x, kf(0));
+  const t = exp_t(xc);
+  return f32x4.mul(f32x4.add(exp_u(xc, t), kf(K_ONE)), exp_pow2k(t));
+}
+
+// Scalar forms (the scalar build): the same steps
+// @ts-ignore: decorator
+@inline export function exp_kf(xc: f32): f32 {
+  return nearest(xc * LOG2E);
+}
+// @ts-ignore: decorator
+@inline export function exp_uf(xc: f32, k: f32): f32 {
+  const r = (xc - k * EXP_C1) - k * EXP_C2;
+  const z = r * r;
+  let q = Q4 * r + Q3;
+  q = q * r + Q2;
+  q = q * r + Q1;
+  q = q * r + Q0;
+  return q * z + r;
+}
+// @ts-ignore: decorator
+@inline export function exp_pow2kf(k: f32): f32 {
+  return reinterpret<f32>((<i32>k + 127) << 23);
 }
 
 // @ts-ignore: decorator
 @inline export function expf(x: f32): f32 {
-  if (x < EXP_LO) return 0;
-  const xc = min(x, EXP_HI); // NaN: min propagates it
-  const k = nearest(xc * LOG2E);
-  let r = xc - k * EXP_C1;
-  r = r - k * EXP_C2;
-  const z = r * r;
-  let p = P0 * r + P1;
-  p = p * r + P2;
-  p = p * r + P3;
-  p = p * r + P4;
-  p = p * r + P5;
-  p = p * z + r + 1.0;
-  const pow2k = reinterpret<f32>((<i32>k + 127) << 23);
-  return p * pow2k;
+  const xc = min(max(x, EXP_LO), EXP_HI); // NaN: min/max propagate it
+  const k = exp_kf(xc);
+  return (exp_uf(xc, k) + 1.0) * exp_pow2kf(k);
 }
 
 // =====================================================================================================
@@ -176,11 +210,11 @@ export const KI_SIGN = 4; // index for kint
 export function exp_forward(y: usize, x: usize, n: usize): void {
   let i: usize = 0;
   if (ASC_FEATURE_SIMD) {
-    for (; i + 8 <= n; i += 8) { // two in flight, as the activations
-      const a = exp4(v128.load(x + (i << 2)));
-      const b = exp4(v128.load(x + (i << 2), 16));
-      v128.store(y + (i << 2), a);
-      v128.store(y + (i << 2), b, 16);
+    for (; i + 16 <= n; i += 16) { // four in flight, as the activations
+      const a = exp4(v128.load(x + (i << 2))), b = exp4(v128.load(x + (i << 2), 16));
+      const c = exp4(v128.load(x + (i << 2), 32)), d = exp4(v128.load(x + (i << 2), 48));
+      v128.store(y + (i << 2), a); v128.store(y + (i << 2), b, 16);
+      v128.store(y + (i << 2), c, 32); v128.store(y + (i << 2), d, 48);
     }
     for (; i + 4 <= n; i += 4) v128.store(y + (i << 2), exp4(v128.load(x + (i << 2))));
   }
