@@ -229,9 +229,11 @@ export function sigmoid_backward(dx: usize, dy: usize, y: usize, n: usize): void
 // c is a 4×8 tile with row stride ldc bytes, activated in place (ACT_NONE or an unknown code: unchanged)
 export function act_tile(c: usize, ldc: usize, act: i32): void {
   if (ASC_FEATURE_SIMD) {
-    // one branch per tile. More in flight than the kernels above (their 2 per iteration): the whole tile for
-    // sigmoid, half of it for tanh (all 8 spill). (64,128)·(128,784), simd build: fused + sigmoid 388 µs vs
-    // linear_forward + sigmoid_forward 424 µs; + tanh 416 vs 443 µs (relaxed: 330 vs 385, 344 vs 406)
+    // one branch per tile: the whole tile in flight for sigmoid, half of it for tanh (all 8: no faster).
+    // (64,128)·(128,784), simd build, fused vs linear_forward + the activation kernel: with the two-at-a-time
+    // kernels and Cephes exp, sigmoid 388 vs 424 µs, tanh 416 vs 443; since the kernels run 8 in flight with
+    // the cheaper exp / tanh, fused ≈ unfused: sigmoid 372 vs 367-372 µs, tanh 381 vs 369-373 (relaxed: 304 vs
+    // 300, 301 vs 309). Kept for the one pass over C (and bit-identical either way).
     if (act == ACT_RELU) {
       for (let i = 0; i < 4; i++, c += ldc) {
         v128.store(c, relu4(v128.load(c)));
