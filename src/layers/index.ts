@@ -27,14 +27,6 @@ export function layerFromSpec(spec: LayerSpec, where = 'layer'): Layer {
 
 /** An activation layer by name, for CLI flags and model builders. */
 export function activationLayer(name: string): Layer {
-  switch (name) {
-    case 'relu':
-      return new ReLU();
-    case 'tanh':
-      return new Tanh();
-    case 'sigmoid':
-      return new Sigmoid();
-    default:
-      throw new SimdnetError(`activation: expected relu, tanh or sigmoid, got '${name}'`);
-  }
+  if (name !== 'relu' && name !== 'tanh' && name !== 'sigmoid') throw new SimdnetError(`activation: expected relu, tanh or sigmoid, got '${name}'`);
+  return layerFromSpec({ type: name });
 }
