@@ -50,20 +50,7 @@ export function mse_loss(p: usize, t: usize, B: usize, N: usize): f64 {
 
 // dp = 2(p − t)/(B·N); dp, p, t are (B,N)
 export function mse_backward(dp: usize, p: usize, t: usize, B: usize, N: usize): void {
-  const n = B * N;
-  const s = <f32>(2.0 / <f64>n);
-  let i: usize = 0;
-  if (ASC_FEATURE_SIMD) {
-    const vs = f32x4.splat(s);
-    for (; i + 4 <= n; i += 4) {
-      const o = i << 2;
-      v128.store(dp + o, f32x4.mul(f32x4.sub(v128.load(p + o), v128.load(t + o)), vs));
-    }
-  }
-  for (; i < n; i++) {
-    const o = i << 2;
-    store<f32>(dp + o, (load<f32>(p + o) - load<f32>(t + o)) * s);
-  }
+  diff_scaled(dp, p, t, B * N, <f32>(2.0 / <f64>(B * N)));
 }
 
 // =====================================================================================================
