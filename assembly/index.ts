@@ -14,6 +14,7 @@ export {
 } from './loss';
 export { sgd_update, momentum_update, adam_update } from './optim';
 export { fill, has_non_finite } from './util';
+export { gather_noise } from './noise';
 // test hooks: the exp/log approximations alone, for test/kernels.test.ts's error bounds
 export { exp_forward, log_forward } from './math';
 

@@ -17,6 +17,9 @@ export interface Tensor {
 export const ACT = { none: 0, relu: 1, sigmoid: 2, tanh: 3 } as const;
 export type ActCode = (typeof ACT)[keyof typeof ACT];
 
+/** Noise codes of `gather_noise` (the same numbers as assembly/noise.ts's NOISE_*). */
+export const NOISE = { none: 0, gaussian: 1, 'salt-pepper': 2, mask: 3 } as const;
+
 /** The kernels, pointer-in / pointer-out. Every pointer is a byte offset into the backend's memory. */
 export interface Kernels {
   // ---- GEMM ------------------------------------------------------------------------------------
@@ -76,6 +79,12 @@ export interface Kernels {
   /** Adam (Kingma & Ba), bias-corrected with step t ≥ 1:
    *  m = b1·m + (1−b1)·g; v = b2·v + (1−b2)·g²; w −= lr·(m/(1−b1^t)) / (sqrt(v/(1−b2^t)) + eps) */
   adam_update(w: number, m: number, v: number, g: number, lr: number, beta1: number, beta2: number, eps: number, t: number, n: number): void;
+
+  // ---- Data pipeline -----------------------------------------------------------------------------
+  /** dst(count,width) row r = noise(source row s), s = idx ? i32 idx[r] : row0 + r, of src(·,width). kind is a NOISE
+   *  code (0 none: a plain gather, 1 gaussian clip(x + factor·z, 0, 1), 2 salt-pepper, 3 mask). The noise of element
+   *  (s, j) depends only on (k0, k1, s, j): not on the batch, its order, or which thread draws it. */
+  gather_noise(dst: number, src: number, idx: number, row0: number, count: number, width: number, kind: number, factor: number, k0: number, k1: number): void;
 
   // ---- Utilities ---------------------------------------------------------------------------------
   /** x[0..n) = value */

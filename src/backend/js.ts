@@ -4,6 +4,7 @@
 
 import { ACT, type Backend, type Kernels } from './backend.js';
 import { HeapBackend } from './heap.js';
+import { gatherNoiseJs } from './noise-js.js';
 
 const EPS_BCE = 1e-7;
 
@@ -191,6 +192,12 @@ function jsKernels(f: () => Float32Array): Kernels {
         h[V + i] = beta2 * h[V + i] + (1 - beta2) * gi * gi;
         h[W + i] -= (lr * (h[M + i] / c1)) / (Math.sqrt(h[V + i] / c2) + eps);
       }
+    },
+
+    // ---- Data pipeline -------------------------------------------------------------------------------
+    gather_noise(dst, src, idx, row0, count, width, kind, factor, k0, k1) {
+      const h = f();
+      gatherNoiseJs(h, new Int32Array(h.buffer), dst, src, idx, row0, count, width, kind, factor, k0, k1);
     },
 
     // ---- Utilities -----------------------------------------------------------------------------------

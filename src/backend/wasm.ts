@@ -85,7 +85,7 @@ const KERNEL_NAMES: ReadonlyArray<keyof Kernels> = [
   'relu_forward', 'relu_backward', 'tanh_forward', 'tanh_backward', 'sigmoid_forward', 'sigmoid_backward',
   'softmax_forward', 'softmax_backward',
   'mse_loss', 'mse_backward', 'bce_loss', 'bce_backward', 'sigmoid_bce_backward', 'softmax_ce_loss', 'softmax_ce_backward',
-  'sgd_update', 'momentum_update', 'adam_update', 'fill', 'has_non_finite',
+  'sgd_update', 'momentum_update', 'adam_update', 'fill', 'has_non_finite', 'gather_noise',
 ];
 
 // =====================================================================================================
