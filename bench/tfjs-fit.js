@@ -1,0 +1,129 @@
+// TensorFlow.js peer of simdnet's reference training epoch: the same model trained with tfjs-layers'
+// model.fit, as a tfjs user would write it, on tfjs-backend-wasm (single-threaded, its SIMD build, as in
+// engines.js) or tfjs-backend-cpu.
+//
+//   tf.sequential: dense 784 → 128 relu, dense 128 → 784 sigmoid (glorotUniform kernels, zero biases: the
+//   layers' defaults); loss 'binaryCrossentropy' (tfjs-layers: p clipped to [1e-7, 1 − 1e-7], mean over all
+//   elements); tf.train.adam(0.001, 0.9, 0.999, 1e-7). Per epoch: fresh noise x̃ = clip(x + 0.3·N(0,1), 0, 1)
+//   (tf.randomNormal) on the 8,000 bundled training digits, clean targets, then
+//   model.fit(x̃, x, { epochs: 1, batchSize: 64, shuffle: true }) — tfjs shuffles, the last batch is partial.
+//
+// export async function tfjsFitEpoch({ epochs = 3, backend = 'wasm', seed = 0, log } = {})
+//   → { epochSeconds: number[],      // per epoch: noise + model.fit (what numpy_peer.py times too)
+//       fitSeconds: number[],        // per epoch: model.fit alone
+//       firstEpochSeconds, medianSeconds, medianAfterFirst,   // of epochSeconds (the first epoch also warms up)
+//       losses: number[],            // fit's epoch loss (mean over the batches, as tfjs-layers reports it)
+//       backend, tfjs: version, samples, batchSize }
+//   `backend` is 'wasm' | 'cpu'; `log` (optional) gets one line per epoch. Needs dist/ (npm run build) for
+//   the digits. tfjs has one global backend: this sets it and leaves it set.
+//
+// Directly: node bench/tfjs-fit.js [--epochs 3] [--backend wasm|cpu]   (prints each epoch, then a JSON line)
+
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const D = 784, H = 128, BATCH = 64, NOISE = 0.3;
+
+let tfPromise;
+/** tfjs-core + tfjs-layers with both backends, loaded once; single-threaded wasm (as engines.js does it). */
+async function loadTf() {
+  tfPromise ??= (async () => {
+    const tf = await import('@tensorflow/tfjs-core');
+    const layers = await import('@tensorflow/tfjs-layers');
+    await import('@tensorflow/tfjs-backend-cpu');
+    const { setWasmPaths } = await import('@tensorflow/tfjs-backend-wasm');
+    const require = createRequire(import.meta.url);
+    // In Node, tfjs-backend-wasm must be told where its .wasm files are.
+    setWasmPaths(path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep);
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+    return { tf, layers };
+  })();
+  return tfPromise;
+}
+
+const median = (xs) => {
+  if (!xs.length) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+/** See the comment at the top of this file. */
+export async function tfjsFitEpoch({ epochs = 3, backend = 'wasm', seed = 0, log } = {}) {
+  if (backend !== 'wasm' && backend !== 'cpu') throw new Error(`tfjs-fit: backend must be 'wasm' or 'cpu', not '${backend}'`);
+  const { tf, layers } = await loadTf();
+  const warn = console.warn;
+  console.warn = () => {}; // tfjs's platform notes on init
+  try {
+    if (!(await tf.setBackend(backend))) throw new Error(`tfjs-fit: tfjs backend '${backend}' failed to initialise`);
+    await tf.ready();
+    if (backend === 'cpu') tf.backend().firstUse = false; // its "install tfjs-node" banner
+  } finally {
+    console.warn = warn;
+  }
+
+  const { loadBundledMnist } = await import('../dist/node.js');
+  const { images } = (await loadBundledMnist()).train;
+  const n = images.length / D;
+
+  const model = layers.sequential({
+    layers: [
+      layers.layers.dense({ inputShape: [D], units: H, activation: 'relu' }),
+      layers.layers.dense({ units: D, activation: 'sigmoid' }),
+    ],
+  });
+  const optimizer = tf.train.adam(0.001, 0.9, 0.999, 1e-7);
+  model.compile({ optimizer, loss: 'binaryCrossentropy' });
+
+  const y = tf.tensor2d(images, [n, D]);
+  const epochSeconds = [], fitSeconds = [], losses = [];
+  try {
+    for (let e = 0; e < epochs; e++) {
+      const t0 = performance.now();
+      const x = tf.tidy(() => tf.clipByValue(tf.add(y, tf.mul(tf.randomNormal([n, D], 0, 1, 'float32', seed + e), NOISE)), 0, 1));
+      const t1 = performance.now();
+      let h;
+      try {
+        h = await model.fit(x, y, { epochs: 1, batchSize: BATCH, shuffle: true, verbose: 0 });
+      } finally {
+        x.dispose();
+      }
+      const t2 = performance.now();
+      epochSeconds.push((t2 - t0) / 1000);
+      fitSeconds.push((t2 - t1) / 1000);
+      losses.push(h.history.loss[0]);
+      log?.(`tfjs-${backend} epoch ${e + 1}/${epochs}: ${epochSeconds[e].toFixed(3)} s (fit ${fitSeconds[e].toFixed(3)} s), loss ${losses[e].toFixed(5)}`);
+    }
+  } finally {
+    y.dispose();
+    model.dispose(); // not the optimizer: the model owns only optimizers it made from a name
+    optimizer.dispose();
+  }
+  return {
+    epochSeconds,
+    fitSeconds,
+    firstEpochSeconds: epochSeconds[0],
+    medianSeconds: median(epochSeconds),
+    medianAfterFirst: median(epochSeconds.slice(1)),
+    losses,
+    backend,
+    tfjs: tf.version_core,
+    samples: n,
+    batchSize: BATCH,
+  };
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  const args = process.argv.slice(2);
+  const value = (name, dflt) => {
+    const i = args.indexOf(name);
+    return i >= 0 ? args[i + 1] : dflt;
+  };
+  const epochs = Number(value('--epochs', 3));
+  const backend = value('--backend', 'wasm');
+  const r = await tfjsFitEpoch({ epochs, backend, log: console.log });
+  const after = epochs > 1 ? `, median after the first ${r.medianAfterFirst.toFixed(3)} s` : '';
+  console.log(`tfjs-${backend} model.fit: first epoch ${r.firstEpochSeconds.toFixed(3)} s, median ${r.medianSeconds.toFixed(3)} s${after}`);
+  console.log(JSON.stringify(r));
+}
