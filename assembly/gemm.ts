@@ -19,8 +19,8 @@
 // followed by the activation kernel. (Applying it to the 8 accumulators before the store measured slower: the
 // transcendental code spills them.)
 //
-// Threads later: gemm_rows computes a row range [m0, m1) of C with caller-given scratch; nothing global is
-// written except that scratch, so workers can each take a row range with their own scratch.
+// Threads: gemm_block computes a block of C (rows [m0, m1) × columns [n0, n1)) with caller-given scratch; nothing
+// global is written except that scratch, so workers each take a block with their own scratch.
 
 import { madd4 } from './math';
 import { act_tile, act_forward, ACT_NONE } from './activations';
@@ -38,7 +38,7 @@ const NC: i32 = 512; // multiple of NR
 const TILE_BYTES: usize = <usize>(MR * NR * 4);
 const AP_BYTES: usize = <usize>(MC * KC * 4);
 const BP_BYTES: usize = <usize>(KC * NC * 4);
-/** Scratch one gemm_rows call needs: the edge tile, the A pack, the B pack. */
+/** Scratch one gemm_block call needs: the edge tile, the A pack, the B pack. */
 export const GEMM_SCRATCH_BYTES: usize = TILE_BYTES + AP_BYTES + BP_BYTES;
 
 // The scratch of the single-threaded exported kernels (gemm, linear_*); static, so no call allocates.
@@ -55,22 +55,27 @@ export const BIAS: i32 = 2; // C = op(A)·op(B) + bias (bias is a row vector of 
 
 // op(A) is (M,K), op(B) is (K,N), C is (M,N)
 export function gemm(c: usize, a: usize, b: usize, M: usize, N: usize, K: usize, transA: i32, transB: i32, accumulate: i32): void {
-  gemm_rows(c, a, b, 0, <i32>M, <i32>N, <i32>K, transA, transB, accumulate != 0 ? ADD : STORE, ACT_NONE, 0, <i32>M, GEMM_SCRATCH);
+  gemm_block(c, a, b, 0, <i32>M, <i32>N, <i32>K, transA, transB, accumulate != 0 ? ADD : STORE, ACT_NONE, 0, <i32>M, 0, <i32>N, GEMM_SCRATCH);
 }
 
-// Rows [m0, m1) of C = act(op(A)·op(B) per `mode` (STORE / ADD / BIAS with `bias`)), act an ACT_* code;
-// op(A) is (M,K), op(B) is (K,N)
-export function gemm_rows(c: usize, a: usize, b: usize, bias: usize, M: i32, N: i32, K: i32, transA: i32, transB: i32, mode: i32, act: i32, m0: i32, m1: i32, scratch: usize): void {
-  if (m1 <= m0 || N <= 0) return;
+// The block rows [m0, m1) × columns [n0, n1) of C = act(op(A)·op(B) per `mode` (STORE / ADD / BIAS with `bias`)),
+// act an ACT_* code; op(A) is (M,K), op(B) is (K,N). Each element's sum runs in the same order whatever the block
+// (K slices depend on K only), so threads that each take a block give the one-thread result bit for bit.
+export function gemm_block(c: usize, a: usize, b: usize, bias: usize, M: i32, N: i32, K: i32, transA: i32, transB: i32, mode: i32, act: i32, m0: i32, m1: i32, n0: i32, n1: i32, scratch: usize): void {
+  if (m1 <= m0 || n1 <= n0) return;
   if (K <= 0) {
-    if (mode != ADD) init_rows(c, bias, N, mode, m0, m1); // empty sum: C = 0 (or the bias)
-    const rows = c + (<usize>(m0 * N) << 2);
-    if (act != ACT_NONE) act_forward(rows, rows, <usize>((m1 - m0) * N), act);
+    if (mode != ADD) init_block(c, bias, N, mode, m0, m1, n0, n1); // empty sum: C = 0 (or the bias)
+    if (act != ACT_NONE) {
+      for (let i = m0; i < m1; i++) {
+        const row = c + (<usize>(i * N + n0) << 2);
+        act_forward(row, row, <usize>(n1 - n0), act);
+      }
+    }
     return;
   }
   if (ASC_FEATURE_SIMD) {
     if (m1 - m0 < MR) {
-      gemm_small(c, a, b, bias, M, N, K, transA, transB, mode, act, m0, m1, scratch);
+      gemm_small(c, a, b, bias, M, N, K, transA, transB, mode, act, m0, m1, n0, n1, scratch);
       return;
     }
   }
@@ -80,11 +85,11 @@ export function gemm_rows(c: usize, a: usize, b: usize, bias: usize, M: i32, N: 
   // equal-sized blocks (784 = 4·196, not 3·256 + 16): no thin slice paying a full C write-back
   const kc0 = even_block(K, KC, 1);
   const mc0 = even_block(m1 - m0, MC, MR);
-  const nc0 = even_block(N, NC, NR);
+  const nc0 = even_block(n1 - n0, NC, NR);
   const ldc = <usize>N << 2;
 
-  for (let jc = 0; jc < N; jc += nc0) {
-    const nc = min(nc0, N - jc);
+  for (let jc = n0; jc < n1; jc += nc0) {
+    const nc = min(nc0, n1 - jc);
     for (let pc = 0; pc < K; pc += kc0) {
       const kc = min(kc0, K - pc);
       const m = pc == 0 ? mode : ADD;
@@ -123,12 +128,13 @@ export function gemm_rows(c: usize, a: usize, b: usize, bias: usize, M: i32, N: 
   return min(max, (size + mult - 1) / mult * mult);
 }
 
-// rows [m0, m1) of C(·,N) = 0, or = bias
-function init_rows(c: usize, bias: usize, N: i32, mode: i32, m0: i32, m1: i32): void {
+// rows [m0, m1) × columns [n0, n1) of C(·,N) = 0, or = bias
+function init_block(c: usize, bias: usize, N: i32, mode: i32, m0: i32, m1: i32, n0: i32, n1: i32): void {
+  const bytes = <usize>(n1 - n0) << 2;
   for (let i = m0; i < m1; i++) {
-    const row = c + (<usize>(i * N) << 2);
-    if (mode == BIAS) memory.copy(row, bias, <usize>N << 2);
-    else memory.fill(row, 0, <usize>N << 2);
+    const row = c + (<usize>(i * N + n0) << 2);
+    if (mode == BIAS) memory.copy(row, bias + (<usize>n0 << 2), bytes);
+    else memory.fill(row, 0, bytes);
   }
 }
 
@@ -141,13 +147,13 @@ function init_rows(c: usize, bias: usize, N: i32, mode: i32, m0: i32, m1: i32): 
 // a row's result does not depend on M, and fused == unfused still holds.
 // =====================================================================================================
 
-// rows [m0, m1) (fewer than MR) of C = act(op(A)·op(B) per mode); op(A) is (M,K), op(B) is (K,N)
-function gemm_small(c: usize, a: usize, b: usize, bias: usize, M: i32, N: i32, K: i32, transA: i32, transB: i32, mode: i32, act: i32, m0: i32, m1: i32, scratch: usize): void {
+// rows [m0, m1) (fewer than MR) × columns [n0, n1) of C = act(op(A)·op(B) per mode); op(A) is (M,K), op(B) is (K,N)
+function gemm_small(c: usize, a: usize, b: usize, bias: usize, M: i32, N: i32, K: i32, transA: i32, transB: i32, mode: i32, act: i32, m0: i32, m1: i32, n0: i32, n1: i32, scratch: usize): void {
   const tile = scratch;
   const bp = scratch + TILE_BYTES + AP_BYTES;
   const kc0 = even_block(K, KC, 1); // the packed path's slices
   const ldc = <usize>N << 2;
-  const n8 = N & ~(NR - 1);
+  const n8 = n0 + ((n1 - n0) & ~(NR - 1)); // [n0, n8) in full strips, [n8, n1) one partial strip
   // op(A)[i][k] is at a + i·sa + k·sk
   const sa: usize = transA ? 4 : <usize>K << 2;
   const sk: usize = transA ? <usize>M << 2 : 4;
@@ -155,14 +161,14 @@ function gemm_small(c: usize, a: usize, b: usize, bias: usize, M: i32, N: i32, K
     const kc = min(kc0, K - pc);
     const m = pc == 0 ? mode : ADD;
     const f = pc + kc >= K ? act : ACT_NONE;
-    if (n8 < N) pack_b(bp, b, N, K, transB, pc, kc, n8, N - n8);
+    if (n8 < n1) pack_b(bp, b, N, K, transB, pc, kc, n8, n1 - n8);
     const bk = b + <usize>pc * ldc;
     for (let i = m0; i < m1;) {
       // the full strips of one row, or of two rows at once (op(B) = B: each B vector loaded once for both)
       const rows = !transB && i + 1 < m1 ? 2 : 1;
       const ai = a + <usize>i * sa + <usize>pc * sk;
       const ci = c + <usize>i * ldc;
-      let j = 0;
+      let j = n0;
       if (transB) {
         // op(B)[k][j] = B[j·K + k]
         const ldb = <usize>K << 2;
@@ -180,10 +186,10 @@ function gemm_small(c: usize, a: usize, b: usize, bias: usize, M: i32, N: i32, K
       // then row by row: the activation, and the partial strip
       for (let r = 0; r < rows; r++) {
         const cr = ci + <usize>r * ldc;
-        if (f != ACT_NONE) act_forward(cr, cr, <usize>n8, f);
-        if (n8 < N) {
+        if (f != ACT_NONE) act_forward(cr + (<usize>n0 << 2), cr + (<usize>n0 << 2), <usize>(n8 - n0), f);
+        if (n8 < n1) {
           row8(tile, ai + <usize>r * sa, sk, bp, <usize>(NR << 2), kc, STORE, 0);
-          write_tile(cr + (<usize>n8 << 2), ldc, tile, 1, N - n8, m, bias + (<usize>n8 << 2), f);
+          write_tile(cr + (<usize>n8 << 2), ldc, tile, 1, n1 - n8, m, bias + (<usize>n8 << 2), f);
         }
       }
       i += rows;

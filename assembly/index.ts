@@ -3,6 +3,9 @@
 // One source, three builds (asconfig.json): simd, relaxed (FMA via relaxed_madd) and scalar; every v128 path
 // sits behind `if (ASC_FEATURE_SIMD)` so the scalar build compiles without it.
 
+import { GEMM_SCRATCH, GEMM_SCRATCH_BYTES } from './gemm';
+import { LOSS_CHUNK } from './loss';
+
 export { gemm } from './gemm';
 export { linear_forward, linear_act_forward, linear_backward, bias_add, col_sum } from './linear';
 export {
@@ -15,8 +18,24 @@ export {
 export { sgd_update, momentum_update, adam_update } from './optim';
 export { fill, has_non_finite } from './util';
 export { gather_noise } from './noise';
+// the pieces a thread runs (src/backend/threads.ts): a block of a GEMM, a column range of a column sum, chunked
+// loss sums, and the scaled loss gradients with the whole batch's scale
+export { gemm_block } from './gemm';
+export { col_sum_cols } from './linear';
+export { loss_sums, diff_scaled, bce_backward_scaled } from './loss';
 // test hooks: the exp/log approximations alone, for test/kernels.test.ts's error bounds
 export { exp_forward, log_forward } from './math';
+
+/** The static GEMM scratch of the calling thread's exported kernels, and the bytes each further thread needs. */
+export function gemm_scratch(): usize {
+  return GEMM_SCRATCH;
+}
+export function gemm_scratch_bytes(): usize {
+  return GEMM_SCRATCH_BYTES;
+}
+export function loss_chunk(): usize {
+  return LOSS_CHUNK;
+}
 
 /** First byte above the static data (incl. the GEMM scratch): where the TS allocator may start. */
 export function heap_base(): usize {

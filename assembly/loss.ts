@@ -24,9 +24,50 @@ const PK64: usize = memory.data<f64>([P_MIN64, 1.0 - P_MIN64, 1.0], 16);
 // Mean squared error
 // =====================================================================================================
 
+// =====================================================================================================
+// Sums in fixed chunks: a loss is Σ over chunks of LOSS_CHUNK elements (each summed from zero), the chunk sums
+// added in order. Threads each take whole chunks (loss_sums) and the caller adds their sums in order, so the
+// value is the same bits whatever the thread count.
+// =====================================================================================================
+
+export const LOSS_CHUNK: usize = 4096;
+export const LOSS_MSE: i32 = 0; // Σ (p − t)²
+export const LOSS_BCE: i32 = 1; // Σ t·log p + (1 − t)·log(1 − p)
+export const LOSS_CE: i32 = 2; // Σ t·log p
+
+// @ts-ignore: decorator
+@inline function chunk_sum(kind: i32, p: usize, t: usize, n: usize): f64 {
+  if (kind == LOSS_MSE) return mse_sum(p, t, n);
+  if (kind == LOSS_BCE) return bce_sum(p, t, n);
+  return ce_sum(p, t, n);
+}
+
+// p, t are (n); sums (⌈n / LOSS_CHUNK⌉ f64) = the sum of each chunk
+export function loss_sums(sums: usize, kind: i32, p: usize, t: usize, n: usize): void {
+  for (let i: usize = 0; i < n; i += LOSS_CHUNK) {
+    const o = i << 2;
+    store<f64>(sums + (i / LOSS_CHUNK << 3), chunk_sum(kind, p + o, t + o, min(LOSS_CHUNK, n - i)));
+  }
+}
+
+// p, t are (n); the chunk sums added in order
+function chunked_sum(kind: i32, p: usize, t: usize, n: usize): f64 {
+  let total: f64 = 0;
+  for (let i: usize = 0; i < n; i += LOSS_CHUNK) total += chunk_sum(kind, p + (i << 2), t + (i << 2), min(LOSS_CHUNK, n - i));
+  return total;
+}
+
+// =====================================================================================================
+// Mean squared error
+// =====================================================================================================
+
 // p, t are (B,N); returns mean (p − t)²
 export function mse_loss(p: usize, t: usize, B: usize, N: usize): f64 {
-  const n = B * N;
+  return chunked_sum(LOSS_MSE, p, t, B * N) / <f64>(B * N);
+}
+
+// p, t are (n); returns Σ (p − t)²
+function mse_sum(p: usize, t: usize, n: usize): f64 {
   let sum: f64 = 0;
   let i: usize = 0;
   if (ASC_FEATURE_SIMD) {
@@ -45,7 +86,7 @@ export function mse_loss(p: usize, t: usize, B: usize, N: usize): f64 {
     const d = <f64>load<f32>(p + (i << 2)) - <f64>load<f32>(t + (i << 2));
     sum += d * d;
   }
-  return sum / <f64>n;
+  return sum;
 }
 
 // dp = 2(p − t)/(B·N); dp, p, t are (B,N)
@@ -60,7 +101,11 @@ export function mse_backward(dp: usize, p: usize, t: usize, B: usize, N: usize):
 
 // p, t are (B,N); returns mean −[t·log p + (1 − t)·log(1 − p)]
 export function bce_loss(p: usize, t: usize, B: usize, N: usize): f64 {
-  const n = B * N;
+  return -chunked_sum(LOSS_BCE, p, t, B * N) / <f64>(B * N);
+}
+
+// p, t are (n); returns Σ t·log p + (1 − t)·log(1 − p)
+function bce_sum(p: usize, t: usize, n: usize): f64 {
   let sum: f64 = 0;
   let i: usize = 0;
   if (ASC_FEATURE_SIMD) {
@@ -78,7 +123,7 @@ export function bce_loss(p: usize, t: usize, B: usize, N: usize): f64 {
     const vt = load<f32>(t + o);
     sum += <f64>(vt * logf(vp) + (<f32>1.0 - vt) * logf(vq));
   }
-  return -sum / <f64>n;
+  return sum;
 }
 
 // t·log p + (1 − t)·log(1 − p) with the clamps above, per lane (the two logs are independent chains)
@@ -92,8 +137,11 @@ export function bce_loss(p: usize, t: usize, B: usize, N: usize): f64 {
 
 // dp = (p − t)/(p(1 − p))/(B·N), p clamped as in the loss; dp, p, t are (B,N). In f64: the clamp is exact there.
 export function bce_backward(dp: usize, p: usize, t: usize, B: usize, N: usize): void {
-  const n = B * N;
-  const inv: f64 = 1.0 / <f64>n;
+  bce_backward_scaled(dp, p, t, B * N, 1.0 / <f64>(B * N));
+}
+
+// dp = (p − t)/(p(1 − p))·inv over n elements (inv = 1/(B·N) of the whole batch: a thread's part passes it too)
+export function bce_backward_scaled(dp: usize, p: usize, t: usize, n: usize, inv: f64): void {
   let i: usize = 0;
   if (ASC_FEATURE_SIMD) {
     const vi = f64x2.splat(inv);
@@ -129,7 +177,11 @@ export function sigmoid_bce_backward(dz: usize, p: usize, t: usize, B: usize, N:
 
 // p, t are (B,N), p a softmax output; returns mean over rows of −Σ t·log max(p, 1e-7)
 export function softmax_ce_loss(p: usize, t: usize, B: usize, N: usize): f64 {
-  const n = B * N;
+  return -chunked_sum(LOSS_CE, p, t, B * N) / <f64>B;
+}
+
+// p, t are (n); returns Σ t·log max(p, 1e-7)
+function ce_sum(p: usize, t: usize, n: usize): f64 {
   let sum: f64 = 0;
   let i: usize = 0;
   if (ASC_FEATURE_SIMD) {
@@ -144,7 +196,7 @@ export function softmax_ce_loss(p: usize, t: usize, B: usize, N: usize): f64 {
     const o = i << 2;
     sum += <f64>(load<f32>(t + o) * logf(max(load<f32>(p + o), P_MIN)));
   }
-  return -sum / <f64>B;
+  return sum;
 }
 
 // Fused softmax + cross-entropy: dz = (p − t)/B; dz, p, t are (B,N)
@@ -152,8 +204,8 @@ export function softmax_ce_backward(dz: usize, p: usize, t: usize, B: usize, N: 
   diff_scaled(dz, p, t, B * N, <f32>(1.0 / <f64>B));
 }
 
-// out = (p − t)·s over n elements
-function diff_scaled(out: usize, p: usize, t: usize, n: usize, s: f32): void {
+// out = (p − t)·s over n elements (s from the whole batch: a thread's part passes it too)
+export function diff_scaled(out: usize, p: usize, t: usize, n: usize, s: f32): void {
   let i: usize = 0;
   if (ASC_FEATURE_SIMD) {
     const vs = f32x4.splat(s);

@@ -1,7 +1,10 @@
 // The fit loop: seeded shuffling, mini-batches (the last one partial), optional input noise (fresh each epoch),
 // per-batch and per-epoch callbacks, and the metrics of each epoch (loss, MSE, PSNR, accuracy).
 
-import { applyNoise, type NoiseKind } from './data/noise.js';
+import type { Backend } from './backend/backend.js';
+import { gatherNoiseJs } from './backend/noise-js.js';
+import { DeviceSet, TEST_NOISE_STREAM, noiseDraw, noisyCopy } from './data/batches.js';
+import type { NoiseKind } from './data/noise.js';
 import { SimdnetError, check } from './errors.js';
 import { getLoss, type LossName } from './losses.js';
 import { accuracy, meanSquaredError, psnr } from './metrics.js';
@@ -106,12 +109,20 @@ export function epochRng(seed: number, epoch: number): Rng {
   return new Rng(Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(epoch + 1, 0x85ebca6b));
 }
 
-/** Noise for the test inputs: drawn once from the seed, the same every epoch so PSNR compares across epochs. */
-export function noisyTestInputs(test: FitSet, noise: NoiseOptions | null | undefined, seed: number): Float32Array {
+/** Noise for the test inputs (rows of `width` values): drawn once from the seed (its own stream), the same every
+ *  epoch so PSNR compares across epochs. With a backend, by its kernel (what fit evaluates on: pass the model's
+ *  backend); without, by the js twin (equal within float tolerance). */
+export function noisyTestInputs(test: FitSet, noise: NoiseOptions | null | undefined, seed: number, at: { width: number; backend?: Backend }): Float32Array {
   if (!noise) return test.x;
-  const out = new Float32Array(test.x.length);
-  applyNoise(out, test.x, noise.kind, noise.factor, new Rng((seed ^ 0x7e57da7a) >>> 0));
-  return out;
+  const { width, backend } = at;
+  check(Number.isInteger(width) && width > 0 && test.x.length % width === 0, () => `noisyTestInputs: expected rows of a positive width, got width ${width} for ${test.x.length} values`);
+  const draw = noiseDraw(noise.kind, noise.factor, seed, TEST_NOISE_STREAM);
+  if (backend) return noisyCopy(backend, test.x, width, draw);
+  const n = test.x.length;
+  const heap = new Float32Array(2 * n);
+  heap.set(test.x);
+  gatherNoiseJs(heap, new Int32Array(heap.buffer), 4 * n, 0, 0, 0, n / width, width, draw.code, draw.factor, draw.k0, draw.k1);
+  return heap.slice(n);
 }
 
 export async function fit(model: Sequential, data: { train: FitSet; test?: FitSet }, options: FitOptions): Promise<History> {
@@ -130,10 +141,12 @@ export async function fit(model: Sequential, data: { train: FitSet; test?: FitSe
   const count = train.x.length / inW;
   const B = Math.min(batchSize, count);
   const batches = Math.ceil(count / B);
+  const ownOptimizer = typeof options.optimizer !== 'object';
   const optimizer = typeof options.optimizer === 'object' ? options.optimizer : createOptimizer(options.optimizer ?? 'adam', { lr: options.lr });
 
-  const noisyTrain = options.noise ? new Float32Array(train.x.length) : train.x;
-  const testInputs = test ? noisyTestInputs(test, options.noise, seed) : undefined;
+  const testInputs = test ? noisyTestInputs(test, options.noise, seed, { width: inW, backend: model.backend }) : undefined;
+  const noise = options.noise;
+  if (noise) noiseDraw(noise.kind, noise.factor, seed, 0); // checks the options before anything is allocated
   const order = new Int32Array(count);
   const history: History = { epochs: [] };
   const backend = model.backend;
@@ -160,58 +173,63 @@ export async function fit(model: Sequential, data: { train: FitSet; test?: FitSe
     return p;
   };
 
-  for (let epoch = resume?.epoch ?? 0; epoch < options.epochs; epoch++) {
-    const resuming = resume !== undefined && epoch === resume.epoch;
-    let started = now() - (resuming ? resume.seconds * 1000 : 0);
-    const rng = epochRng(seed, epoch);
-    for (let i = 0; i < count; i++) order[i] = i;
-    rng.shuffle(order);
-    if (options.noise && (epoch === (resume?.epoch ?? 0) || options.noise.fresh !== false)) {
-      const noiseRng = options.noise.fresh === false ? epochRng(seed, -1) : rng;
-      applyNoise(noisyTrain, train.x, options.noise.kind, options.noise.factor, noiseRng);
-    }
-    let lossSum = resuming ? resume.lossSum : 0;
-    let seen = resuming ? resume.seen : 0;
-    for (let b = resuming ? resume.batch : 0; b < batches; b++) {
-      const rows = b === batches - 1 ? lastPartial : B;
-      backend.gatherRows(model.input(rows), noisyTrain, order, b * B, rows);
-      backend.gatherRows(model.target(rows), train.y, order, b * B, rows);
-      model.zeroGrad();
-      model.forward(rows);
-      const value = model.loss(rows, loss, true);
-      if (!Number.isFinite(value)) throw divergence(epoch, b, value, optimizer.lr);
-      if (Number.isNaN(firstLoss)) firstLoss = smoothLoss = value;
-      else smoothLoss += SMOOTHING * (value - smoothLoss);
-      if (smoothLoss > DIVERGENCE_FACTOR * Math.max(firstLoss, chance))
-        throw divergence(epoch, b, value, optimizer.lr, `the smoothed loss rose to ${smoothLoss.toPrecision(4)}, more than ${DIVERGENCE_FACTOR}× its starting value ${firstLoss.toPrecision(4)} and the chance level ${chance.toPrecision(4)}`);
-      optimizer.step(model);
-      lossSum += value * rows;
-      seen += rows;
-      if (options.onBatch) {
-        const goOn = await options.onBatch({ epoch, batch: b, batches, loss: value });
-        if (goOn === false) {
-          history.stopped = { epoch, batch: b + 1 };
-          return history;
+  // the training set in the backend's memory, once per fit
+  const set = new DeviceSet(backend, train.x, train.y, inW, outW);
+  try {
+    for (let epoch = resume?.epoch ?? 0; epoch < options.epochs; epoch++) {
+      const resuming = resume !== undefined && epoch === resume.epoch;
+      let started = now() - (resuming ? resume.seconds * 1000 : 0);
+      const rng = epochRng(seed, epoch);
+      for (let i = 0; i < count; i++) order[i] = i;
+      rng.shuffle(order);
+      set.setOrder(order);
+      // a fresh corruption per epoch (stream epoch + 1), or one for the whole run (stream 0)
+      const draw = noise ? noiseDraw(noise.kind, noise.factor, seed, noise.fresh === false ? 0 : epoch + 1) : null;
+      let lossSum = resuming ? resume.lossSum : 0;
+      let seen = resuming ? resume.seen : 0;
+      for (let b = resuming ? resume.batch : 0; b < batches; b++) {
+        const rows = b === batches - 1 ? lastPartial : B;
+        set.gather(model.input(rows), model.target(rows), b * B, rows, draw);
+        model.zeroGrad();
+        model.forward(rows);
+        const value = model.loss(rows, loss, true);
+        if (!Number.isFinite(value)) throw divergence(epoch, b, value, optimizer.lr);
+        if (Number.isNaN(firstLoss)) firstLoss = smoothLoss = value;
+        else smoothLoss += SMOOTHING * (value - smoothLoss);
+        if (smoothLoss > DIVERGENCE_FACTOR * Math.max(firstLoss, chance))
+          throw divergence(epoch, b, value, optimizer.lr, `the smoothed loss rose to ${smoothLoss.toPrecision(4)}, more than ${DIVERGENCE_FACTOR}× its starting value ${firstLoss.toPrecision(4)} and the chance level ${chance.toPrecision(4)}`);
+        optimizer.step(model);
+        lossSum += value * rows;
+        seen += rows;
+        if (options.onBatch) {
+          const goOn = await options.onBatch({ epoch, batch: b, batches, loss: value });
+          if (goOn === false) {
+            history.stopped = { epoch, batch: b + 1 };
+            return history;
+          }
+        }
+        if (options.onCheckpoint && every > 0 && (b + 1) % every === 0 && b + 1 < batches) {
+          if (!model.weightsFinite()) throw divergence(epoch, b, NaN, optimizer.lr);
+          const paused = now();
+          await options.onCheckpoint(progress(epoch, b + 1, lossSum, seen, (paused - started) / 1000));
+          started += now() - paused; // checkpoint writing is not training time
         }
       }
-      if (options.onCheckpoint && every > 0 && (b + 1) % every === 0 && b + 1 < batches) {
-        if (!model.weightsFinite()) throw divergence(epoch, b, NaN, optimizer.lr);
-        const paused = now();
-        await options.onCheckpoint(progress(epoch, b + 1, lossSum, seen, (paused - started) / 1000));
-        started += now() - paused; // checkpoint writing is not training time
+      if (!model.weightsFinite()) throw divergence(epoch, batches - 1, NaN, optimizer.lr);
+      const seconds = (now() - started) / 1000;
+      const metrics: EpochMetrics = { epoch: epoch + 1, trainLoss: seen ? lossSum / seen : NaN, testLoss: NaN, testMse: NaN, seconds };
+      if (test && testInputs) {
+        const { predictions: _, ...scores } = evaluate(model, { x: testInputs, y: test.y }, { loss: loss.name, batchSize: B });
+        Object.assign(metrics, scores);
       }
+      metrics.seconds = seconds;
+      history.epochs.push(metrics);
+      await options.onEpoch?.(metrics);
+      if (options.onCheckpoint) await options.onCheckpoint(progress(epoch + 1, 0, 0, 0, 0));
     }
-    if (!model.weightsFinite()) throw divergence(epoch, batches - 1, NaN, optimizer.lr);
-    const seconds = (now() - started) / 1000;
-    const metrics: EpochMetrics = { epoch: epoch + 1, trainLoss: seen ? lossSum / seen : NaN, testLoss: NaN, testMse: NaN, seconds };
-    if (test && testInputs) {
-      const { predictions: _, ...scores } = evaluate(model, { x: testInputs, y: test.y }, { loss: loss.name, batchSize: B });
-      Object.assign(metrics, scores);
-    }
-    metrics.seconds = seconds;
-    history.epochs.push(metrics);
-    await options.onEpoch?.(metrics);
-    if (options.onCheckpoint) await options.onCheckpoint(progress(epoch + 1, 0, 0, 0, 0));
+  } finally {
+    set.dispose();
+    if (ownOptimizer) optimizer.dispose(); // its state blocks: nobody else can reach them
   }
   return history;
 }

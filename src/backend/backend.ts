@@ -99,6 +99,12 @@ export interface Backend {
   readonly name: BackendName;
   /** 'relaxed-simd' | 'simd' | 'scalar' for wasm, 'js' for js */
   readonly variant: string;
+  /** Kernel threads, the calling thread included (1 for js and for a single-threaded wasm backend). */
+  readonly threads: number;
+  /** Why fewer threads run than were asked for, e.g. "the page is not cross-origin isolated …". */
+  readonly threadsNote?: string;
+  /** Stops the backend's threads (a Node process exits without it too: the workers never keep it alive). */
+  dispose(): void;
   readonly kernels: Kernels;
   /** The linear memory (for tests that assert it does not grow). */
   readonly memory: WebAssembly.Memory;

@@ -15,7 +15,8 @@ export class Heap {
   private top: number; // first byte never handed out
   private f32: Float32Array;
 
-  constructor(readonly memory: WebAssembly.Memory, base: number) {
+  /** maxPages: the memory's declared maximum (a shared memory may get less than 4 GiB). */
+  constructor(readonly memory: WebAssembly.Memory, base: number, private readonly maxPages = MAX_PAGES) {
     this.top = align(Math.max(base, ALIGN));
     this.f32 = new Float32Array(memory.buffer);
   }
@@ -28,7 +29,7 @@ export class Heap {
   alloc(bytes: number, what = 'tensor'): number {
     // checked before align(): sizes past 2³² would wrap in 32-bit arithmetic and hand out a small block
     check(bytes >= 0, `${what}: expected a byte size ≥ 0, got ${bytes}`);
-    if (!(bytes <= MAX_PAGES * PAGE - this.top) && !this.free.some(([, avail]) => avail >= bytes)) throw this.tooBig(bytes, what);
+    if (!(bytes <= this.maxPages * PAGE - this.top) && !this.free.some(([, avail]) => avail >= bytes)) throw this.tooBig(bytes, what);
     const size = align(Math.max(bytes, ALIGN));
     for (let i = 0; i < this.free.length; i++) {
       const [ptr, avail] = this.free[i];
@@ -45,9 +46,9 @@ export class Heap {
     if (end > have) {
       const pages = Math.ceil((end - have) / PAGE);
       const current = have / PAGE;
-      if (current + pages > MAX_PAGES) throw this.tooBig(bytes, what);
+      if (current + pages > this.maxPages) throw this.tooBig(bytes, what);
       try {
-        this.memory.grow(Math.max(pages, Math.min(current, MAX_PAGES - current))); // at least double: fewer grows
+        this.memory.grow(Math.max(pages, Math.min(current, this.maxPages - current))); // at least double: fewer grows
       } catch {
         try {
           this.memory.grow(pages);
@@ -63,7 +64,7 @@ export class Heap {
 
   /** Bytes that can still be handed out: free blocks plus what memory can grow to (an upper bound). */
   get available(): number {
-    return MAX_PAGES * PAGE - this.top + this.free.reduce((n, [, size]) => n + size, 0);
+    return this.maxPages * PAGE - this.top + this.free.reduce((n, [, size]) => n + size, 0);
   }
 
   isLive(ptr: number): boolean {
@@ -71,7 +72,8 @@ export class Heap {
   }
 
   private tooBig(bytes: number, what: string): SimdnetError {
-    return new SimdnetError(`${what} needs ${mib(bytes)} but WASM linear memory is limited to 4 GiB (${mib(MAX_PAGES * PAGE - this.top)} left)`);
+    const limit = this.maxPages === MAX_PAGES ? '4 GiB' : mib(this.maxPages * PAGE);
+    return new SimdnetError(`${what} needs ${mib(bytes)} but WASM linear memory is limited to ${limit} (${mib(this.maxPages * PAGE - this.top)} left)`);
   }
 
   release(ptr: number): void {
@@ -111,15 +113,18 @@ export function mib(bytes: number): string {
 let backendCount = 0;
 
 /** The memory-management half of a Backend, shared by wasm and js. */
-export abstract class HeapBackend implements Pick<Backend, 'alloc' | 'free' | 'write' | 'read' | 'gatherRows' | 'heapF32' | 'liveAllocations' | 'memory'> {
+export abstract class HeapBackend implements Pick<Backend, 'alloc' | 'free' | 'write' | 'read' | 'gatherRows' | 'heapF32' | 'liveAllocations' | 'memory' | 'dispose'> {
   protected readonly heap: Heap;
 
   /** Which backend instance this is, for messages about tensors passed to the wrong one. */
   private readonly serial = ++backendCount;
 
-  constructor(readonly memory: WebAssembly.Memory, base: number) {
-    this.heap = new Heap(memory, base);
+  constructor(readonly memory: WebAssembly.Memory, base: number, maxPages?: number) {
+    this.heap = new Heap(memory, base, maxPages);
   }
+
+  /** Releases what the backend holds outside its memory (the wasm backend's threads); tensors stay readable. */
+  dispose(): void {}
 
   get liveAllocations(): number {
     return this.heap.liveAllocations;

@@ -221,6 +221,7 @@ function clamp(v: number, lo: number, hi: number): number {
 class JsBackend extends HeapBackend implements Backend {
   readonly name = 'js' as const;
   readonly variant = 'js';
+  readonly threads = 1;
   readonly kernels: Kernels;
 
   constructor() {

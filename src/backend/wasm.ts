@@ -10,6 +10,8 @@
 
 import type { Backend, Kernels } from './backend.js';
 import { HeapBackend } from './heap.js';
+import { threadedKernels, type RawExports } from './threaded.js';
+import { ThreadPool, controlBytes, threadsUnavailable } from './threads.js';
 import { SimdnetError } from '../errors.js';
 
 export type WasmVariant = 'relaxed-simd' | 'simd' | 'scalar';
@@ -17,7 +19,12 @@ export type WasmVariant = 'relaxed-simd' | 'simd' | 'scalar';
 export interface WasmBackendOptions {
   /** Force a build; an error if this runtime cannot run it. Default: the best the runtime supports. */
   variant?: WasmVariant;
-  /** Where the .wasm is, or its bytes. Default: build/simdnet.<variant>.wasm next to the package. */
+  /** Kernel threads, the caller included: default every core (os.availableParallelism() or
+   *  navigator.hardwareConcurrency); 1 runs everything on the calling thread. Fewer run when the runtime cannot
+   *  (no SharedArrayBuffer, a page that is not cross-origin isolated, a browser's main thread): backend.threadsNote
+   *  says why. Results are bit-identical whatever the count. */
+  threads?: number;
+  /** Where the .wasm is, or its bytes. Default: build/simdnet.<variant>[-threads].wasm next to the package. */
   wasm?: URL | string | ArrayBuffer | Uint8Array;
 }
 
@@ -42,7 +49,8 @@ export function availableWasmVariants(): WasmVariant[] {
 }
 
 // One literal URL per build, so bundlers (Vite, webpack 5) see and emit each asset.
-function defaultWasmUrl(variant: WasmVariant): URL {
+function defaultWasmUrl(variant: WasmVariant, threaded: boolean): URL {
+  if (threaded) return variant === 'relaxed-simd' ? new URL('../../build/simdnet.relaxed-threads.wasm', import.meta.url) : new URL('../../build/simdnet.simd-threads.wasm', import.meta.url);
   switch (variant) {
     case 'relaxed-simd':
       return new URL('../../build/simdnet.relaxed.wasm', import.meta.url);
@@ -80,13 +88,17 @@ async function loadBytes(src: URL | string | ArrayBuffer | Uint8Array): Promise<
   }
 }
 
-const KERNEL_NAMES: ReadonlyArray<keyof Kernels> = [
-  'gemm', 'linear_forward', 'linear_act_forward', 'linear_backward', 'bias_add', 'col_sum',
-  'relu_forward', 'relu_backward', 'tanh_forward', 'tanh_backward', 'sigmoid_forward', 'sigmoid_backward',
-  'softmax_forward', 'softmax_backward',
-  'mse_loss', 'mse_backward', 'bce_loss', 'bce_backward', 'sigmoid_bce_backward', 'softmax_ce_loss', 'softmax_ce_backward',
-  'sgd_update', 'momentum_update', 'adam_update', 'fill', 'has_non_finite', 'gather_noise',
-];
+// Every export the backend needs, typed so that a kernel missing here fails to compile (not at run time).
+const EXPORTS: Record<keyof RawExports, true> = {
+  gemm: true, linear_forward: true, linear_act_forward: true, linear_backward: true, bias_add: true, col_sum: true,
+  relu_forward: true, relu_backward: true, tanh_forward: true, tanh_backward: true, sigmoid_forward: true, sigmoid_backward: true,
+  softmax_forward: true, softmax_backward: true,
+  mse_loss: true, mse_backward: true, bce_loss: true, bce_backward: true, sigmoid_bce_backward: true, softmax_ce_loss: true, softmax_ce_backward: true,
+  sgd_update: true, momentum_update: true, adam_update: true, fill: true, has_non_finite: true, gather_noise: true,
+  gemm_block: true, col_sum_cols: true, loss_sums: true, diff_scaled: true, bce_backward_scaled: true,
+  gemm_scratch: true, gemm_scratch_bytes: true, loss_chunk: true,
+};
+const KERNEL_NAMES = Object.keys(EXPORTS) as (keyof RawExports)[];
 
 // =====================================================================================================
 // Backend
@@ -94,18 +106,65 @@ const KERNEL_NAMES: ReadonlyArray<keyof Kernels> = [
 
 class WasmBackend extends HeapBackend implements Backend {
   readonly name = 'wasm' as const;
-  /** The module's exports themselves: a kernel call is a direct call into wasm. */
   readonly kernels: Kernels;
+  private pool: ThreadPool | null = null;
 
-  constructor(readonly variant: WasmVariant, exports: WebAssembly.Exports) {
-    super(exports.memory as WebAssembly.Memory, (exports.heap_base as () => number)());
+  constructor(
+    readonly variant: WasmVariant,
+    readonly exports: RawExports & { memory?: WebAssembly.Memory; heap_base(): number },
+    memory: WebAssembly.Memory,
+    maxPages: number,
+    /** Why fewer threads run than were asked for (undefined when all run). */
+    readonly threadsNote?: string,
+    /** Bytes above the static data kept for the threads (control block, GEMM scratch, loss sums). */
+    reserved = 0,
+  ) {
+    super(memory, exports.heap_base() + reserved, maxPages);
+    // one thread: the module's exports themselves, a kernel call is a direct call into wasm
     const kernels: Partial<Record<keyof Kernels, unknown>> = {};
-    for (const k of KERNEL_NAMES) kernels[k] = exports[k];
-    this.kernels = Object.freeze(kernels) as Kernels;
+    for (const k of KERNEL_NAMES) kernels[k as keyof Kernels] = exports[k];
+    this.kernels = kernels as Kernels;
+  }
+
+  /** Kernel threads, the calling thread included. */
+  get threads(): number {
+    return this.pool?.size ?? 1;
+  }
+
+  /** Live workers (0 after dispose). */
+  get workers(): number {
+    return this.pool?.workerCount ?? 0;
+  }
+
+  async startThreads(module: WebAssembly.Module, layout: ThreadLayout): Promise<void> {
+    const ex = this.exports;
+    this.pool = await ThreadPool.create(module, this.memory, ex as unknown as WebAssembly.Exports, layout.threads, layout.ctl);
+    const f64 = () => new Float64Array(this.memory.buffer);
+    let view = f64();
+    const kernels = threadedKernels(ex, {
+      pool: this.pool, scratch: layout.scratch, sums: layout.sums, sumsCapacity: SUMS_CAPACITY,
+      f64: () => (view.buffer === this.memory.buffer ? view : (view = f64())),
+    });
+    Object.assign(this.kernels, kernels);
+  }
+
+  override dispose(): void {
+    this.pool?.dispose();
+    super.dispose();
   }
 }
 
-/** Loads the kernels and returns a Backend over the module's memory. */
+/** Cores this runtime reports. */
+export function availableParallelism(): number {
+  const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
+  if (isNode) {
+    const os = (process as unknown as { getBuiltinModule?: (m: string) => { availableParallelism?: () => number; cpus(): unknown[] } }).getBuiltinModule?.('node:os');
+    if (os) return os.availableParallelism?.() ?? os.cpus().length;
+  }
+  return Math.max(1, nav?.hardwareConcurrency ?? 1);
+}
+
+/** Loads the kernels and returns a Backend over the module's memory (a shared one when threads run). */
 export async function createWasmBackend(options: WasmBackendOptions = {}): Promise<Backend> {
   const available = availableWasmVariants();
   if (available.length === 0) throw new SimdnetError('wasm backend: this runtime has no WebAssembly; use the js backend');
@@ -114,22 +173,87 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
     throw new SimdnetError(`wasm backend: unknown variant '${variant}', expected 'relaxed-simd', 'simd' or 'scalar'`);
   if (!available.includes(variant))
     throw new SimdnetError(`wasm backend: variant '${variant}' is not supported by this runtime (it can run: ${available.join(', ')})`);
+  const asked = options.threads ?? (await defaultThreads());
+  if (!(Number.isInteger(asked) && asked >= 1 && asked <= 1024))
+    throw new SimdnetError(`wasm backend: threads must be an integer from 1 to 1024, got ${options.threads}`);
+  let note: string | undefined;
+  if (asked > 1) note = variant === 'scalar' ? 'the scalar build has no threads (this runtime has no SIMD)' : threadsUnavailable() ?? undefined;
+  const threads = note === undefined ? asked : 1;
+  const threaded = threads > 1;
 
-  const bytes = await loadBytes(options.wasm ?? defaultWasmUrl(variant));
+  const bytes = await loadBytes(options.wasm ?? defaultWasmUrl(variant, threaded));
+  let module: WebAssembly.Module;
   let instance: WebAssembly.Instance;
+  let memory: WebAssembly.Memory | undefined;
+  let maxPages = 65536;
   try {
-    ({ instance } = await WebAssembly.instantiate(bytes, {
+    module = await WebAssembly.compile(bytes);
+    if (threaded) ({ memory, maxPages } = sharedMemory(module));
+    instance = await WebAssembly.instantiate(module, {
       env: {
+        ...(memory ? { memory } : {}),
         abort(_msg: number, _file: number, line: number, col: number) {
           throw new SimdnetError(`wasm backend: kernel aborted at ${line}:${col}`);
         },
       },
-    }));
+    });
   } catch (e) {
-    throw new SimdnetError(`wasm backend: could not instantiate the ${variant} kernels (${(e as Error).message})`);
+    if (e instanceof SimdnetError) throw e;
+    throw new SimdnetError(`wasm backend: could not instantiate the ${variant}${threaded ? '+threads' : ''} kernels (${(e as Error).message})`);
   }
   const ex = instance.exports;
-  const missing = [...KERNEL_NAMES, 'heap_base', 'memory'].filter((k) => !(k in ex));
+  const missing = [...KERNEL_NAMES, 'heap_base', ...(memory ? [] : ['memory'])].filter((k) => !(k in ex));
   if (missing.length > 0) throw new SimdnetError(`wasm backend: the ${variant} module lacks exports: ${missing.join(', ')} (stale build? run \`npm run build:wasm\`)`);
-  return new WasmBackend(variant, ex);
+  const raw = ex as unknown as WasmBackend['exports'];
+  const layout = threaded ? threadLayout(raw, threads, memory!) : undefined;
+  const backend = new WasmBackend(variant, raw, memory ?? (ex.memory as WebAssembly.Memory), maxPages, note, layout?.bytes);
+  if (layout) await backend.startThreads(module, layout);
+  return backend;
+}
+
+const SUMS_CAPACITY = 1 << 12; // loss chunk sums over up to 16 M elements; larger losses run on one thread
+
+interface ThreadLayout {
+  threads: number;
+  ctl: number;
+  scratch: number[];
+  sums: number;
+  bytes: number;
+}
+
+// The threads' own memory, right above the static data (so it never counts as a tensor allocation): the control
+// block, a GEMM scratch per worker (thread 0 uses the module's static one), the loss chunk sums.
+function threadLayout(ex: WasmBackend['exports'], threads: number, memory: WebAssembly.Memory): ThreadLayout {
+  const base = ex.heap_base();
+  const up = (n: number) => Math.ceil(n / 64) * 64;
+  let at = up(base);
+  const ctl = at;
+  at = up(at + controlBytes(threads));
+  const scratch = [ex.gemm_scratch()];
+  for (let t = 1; t < threads; t++, at = up(at + ex.gemm_scratch_bytes())) scratch.push(at);
+  const sums = at;
+  at = up(at + 8 * SUMS_CAPACITY);
+  const need = Math.ceil(at / 65536) - memory.buffer.byteLength / 65536;
+  if (need > 0) memory.grow(need);
+  return { threads, ctl, scratch, sums, bytes: at - base };
+}
+
+async function defaultThreads(): Promise<number> {
+  return availableParallelism();
+}
+
+// The memory a threaded module imports: shared, with the module's own initial size and the largest maximum the
+// runtime grants (4 GiB, else 2 or 1 GiB: a shared memory reserves its maximum up front).
+function sharedMemory(module: WebAssembly.Module): { memory: WebAssembly.Memory; maxPages: number } {
+  const desc = WebAssembly.Module.imports(module).find((i) => i.kind === 'memory');
+  if (!desc) throw new SimdnetError('wasm backend: the threaded build imports no memory (stale build? run `npm run build:wasm`)');
+  let last: unknown;
+  for (const maximum of [65536, 32768, 16384]) {
+    try {
+      return { memory: new WebAssembly.Memory({ initial: 32, maximum, shared: true }), maxPages: maximum };
+    } catch (e) {
+      last = e;
+    }
+  }
+  throw new SimdnetError(`wasm backend: could not create a shared memory (${(last as Error).message})`);
 }

@@ -46,7 +46,7 @@ export async function evaluateFile(
   const seed = options.seed ?? (meta.seed as number) ?? 0;
   const data = loadData(options.data ?? 'bundled');
   const test = { x: data.test.images, y: data.test.images };
-  const x = noisyTestInputs(test, { kind, factor }, seed);
+  const x = noisyTestInputs(test, { kind, factor }, seed, { width: model.inputWidth, backend: model.backend });
   const { predictions: _unused, ...metrics } = evaluate(model, { x, y: test.y }, { loss });
   model.dispose();
   return { ...metrics, loss, testCount: data.test.count };

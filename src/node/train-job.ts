@@ -104,7 +104,7 @@ export async function trainJob(config: TrainConfig, log: (line: string) => void 
   };
   writeFileAtomic(join(config.out, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n');
 
-  const noisyTest = noisyTestInputs(test, noise, config.seed);
+  const noisyTest = noisyTestInputs(test, noise, config.seed, { width: model.inputWidth, backend: model.backend });
   const clean = data.test.images.subarray(0, SAMPLE_COUNT * 784);
   const noisy = noisyTest.subarray(0, SAMPLE_COUNT * 784);
   writeFileAtomic(join(config.out, 'samples.png'), digitGridPng([clean, noisy, model.predict(noisy)], SAMPLE_COUNT, { labels: ['clean', 'noisy', 'denoised'] }));

@@ -1,0 +1,254 @@
+// The thread pool of the threaded wasm builds: workers (worker_threads in Node, Web Workers in browsers) that each
+// instantiate the one compiled module over the one shared memory, created once per backend.
+//
+// A call runs `parts` tasks: the caller writes each task (an export's index and its arguments) into a slot of a
+// control block in the shared memory, bumps a generation counter and runs task 0 itself; worker t runs task t and
+// counts itself done. Workers spin briefly on the counter before Atomics.wait (a wait/notify wake-up costs
+// microseconds, and a training step makes a few dozen calls), then sleep until the next call. No message passing
+// after start-up: a call allocates nothing, in JS or in wasm.
+//
+// The worker's code is the function `threadMain` below, turned into source text: no worker file to find, so
+// bundlers and CDNs have nothing to get wrong (it must stay self-contained: no imports, no outer names).
+
+import { SimdnetError } from '../errors.js';
+
+/** The exports a thread may run, by index (the worker receives this list). */
+export const THREAD_FNS = [
+  'gemm_block', 'col_sum_cols', 'bias_add',
+  'relu_forward', 'relu_backward', 'tanh_forward', 'tanh_backward', 'sigmoid_forward', 'sigmoid_backward',
+  'softmax_forward', 'softmax_backward',
+  'loss_sums', 'diff_scaled', 'bce_backward_scaled',
+  'sgd_update', 'momentum_update', 'adam_update', 'fill', 'has_non_finite', 'gather_noise',
+] as const;
+export type ThreadFn = (typeof THREAD_FNS)[number];
+/** Index of each thread function, e.g. FN.gemm_block. */
+export const FN = Object.fromEntries(THREAD_FNS.map((name, i) => [name, i])) as Record<ThreadFn, number>;
+
+// Control block: i32 words, then one slot per thread (f64: [fn, 18 arguments, return value]).
+const GEN = 0; // generation: bumped once per call
+const DONE = 1; // workers finished with this generation
+const EXIT = 2; // non-zero: workers leave their loop
+const ERROR = 3; // 1 + index of the first thread whose task threw
+const PARTS = 4; // threads 0..PARTS-1 take part in this generation
+const HEADER_BYTES = 64;
+const SLOT = 20; // f64 per slot
+const SLOT_BYTES = 8 * SLOT;
+
+/** Bytes of the control block for `threads` threads. */
+export function controlBytes(threads: number): number {
+  return HEADER_BYTES + SLOT_BYTES * threads;
+}
+
+/** Spins before Atomics.wait: about 50-100 µs of Atomics.load, the gap between two kernels of a step. */
+const SPINS = 20000;
+
+interface ThreadInit {
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+  ctl: number;
+  index: number;
+  names: readonly string[];
+  spins: number;
+}
+
+// Runs inside each worker (as source text: self-contained).
+async function threadMain(init: ThreadInit, post: (message: unknown) => void): Promise<void> {
+  let instance: WebAssembly.Instance;
+  try {
+    instance = await WebAssembly.instantiate(init.module, {
+      env: {
+        memory: init.memory,
+        abort(_m: number, _f: number, line: number, col: number) {
+          throw new Error(`kernel aborted at ${line}:${col}`);
+        },
+      },
+    });
+  } catch (e) {
+    post({ error: String((e as Error)?.message ?? e) });
+    return;
+  }
+  const ex = instance.exports as Record<string, (...a: number[]) => number>;
+  const fns = init.names.map((n) => ex[n]);
+  const ctl = new Int32Array(init.memory.buffer, init.ctl, 16);
+  const s = new Float64Array(init.memory.buffer, init.ctl + 64 + 160 * init.index, 20);
+  post({ ready: true });
+  let seen = Atomics.load(ctl, 0);
+  for (;;) {
+    let spins = 0;
+    while (Atomics.load(ctl, 0) === seen) {
+      if (++spins >= init.spins) {
+        Atomics.wait(ctl, 0, seen);
+        spins = 0;
+      }
+    }
+    seen = Atomics.load(ctl, 0);
+    if (Atomics.load(ctl, 2) !== 0) break;
+    if (init.index < Atomics.load(ctl, 4)) {
+      try {
+        const r = fns[s[0]](s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9], s[10], s[11], s[12], s[13], s[14], s[15], s[16], s[17], s[18]);
+        s[19] = typeof r === 'number' ? r : 0;
+      } catch {
+        Atomics.compareExchange(ctl, 3, 0, init.index + 1);
+      }
+      Atomics.add(ctl, 1, 1);
+      Atomics.notify(ctl, 1);
+    }
+  }
+  post({ exited: true });
+}
+
+const NODE_WORKER = 'node:worker_threads';
+const isNode = typeof process !== 'undefined' && process.versions?.node !== undefined;
+
+interface AnyWorker {
+  terminate(): unknown;
+}
+
+/** Why this runtime cannot run threads from here, or null when it can. */
+export function threadsUnavailable(): string | null {
+  if (typeof SharedArrayBuffer === 'undefined' || typeof Atomics === 'undefined')
+    return typeof (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === 'boolean' && !(globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated
+      ? 'the page is not cross-origin isolated (serve it with COOP: same-origin and COEP: require-corp), so it has no SharedArrayBuffer'
+      : 'this runtime has no SharedArrayBuffer';
+  if (!isNode && typeof Worker === 'undefined') return 'this runtime has no Web Workers';
+  if (!isNode) {
+    // Atomics.wait throws on a browser's main thread: threads run inside a Worker (e.g. the training worker)
+    try {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
+    } catch {
+      return "Atomics.wait is not allowed on a page's main thread; create the backend inside a Web Worker";
+    }
+  }
+  return null;
+}
+
+export class ThreadPool {
+  private readonly ctl: Int32Array;
+  private readonly slots: Float64Array;
+  private readonly fns: ((...a: number[]) => number)[];
+  private disposed = false;
+
+  private constructor(
+    readonly size: number,
+    private readonly memory: WebAssembly.Memory,
+    private readonly ctlPtr: number,
+    exports: WebAssembly.Exports,
+    private readonly workers: AnyWorker[],
+  ) {
+    this.ctl = new Int32Array(memory.buffer, ctlPtr, 16);
+    this.slots = new Float64Array(memory.buffer, ctlPtr + HEADER_BYTES, SLOT * size);
+    this.fns = THREAD_FNS.map((n) => exports[n] as (...a: number[]) => number);
+  }
+
+  /** Starts `size − 1` workers over `memory` (the caller is thread 0); ctlPtr is a zeroed block of controlBytes(size). */
+  static async create(module: WebAssembly.Module, memory: WebAssembly.Memory, exports: WebAssembly.Exports, size: number, ctlPtr: number): Promise<ThreadPool> {
+    const workers: AnyWorker[] = [];
+    const ready: Promise<void>[] = [];
+    const source = `(${threadMain.toString()})`;
+    try {
+      for (let index = 1; index < size; index++) {
+        const init: ThreadInit = { module, memory, ctl: ctlPtr, index, names: THREAD_FNS, spins: SPINS };
+        ready.push(
+          new Promise<void>((resolve, reject) => {
+            const onMessage = (m: { ready?: boolean; error?: string }) => {
+              if (m?.ready) resolve();
+              else if (m?.error) reject(new Error(m.error));
+            };
+            const start = async () => {
+              if (isNode) {
+                const { Worker: NodeWorker } = (await import(/* @vite-ignore */ /* webpackIgnore: true */ NODE_WORKER)) as typeof import('node:worker_threads');
+                const w = new NodeWorker(`import('node:worker_threads').then(({ workerData, parentPort }) => ${source}(workerData, (m) => parentPort.postMessage(m)));`, { eval: true, workerData: init });
+                w.on('message', (m) => {
+                  // once running, a worker never keeps the process alive: a process that trained exits by itself
+                  if (m?.ready) w.unref();
+                  onMessage(m);
+                });
+                w.on('error', reject);
+                workers.push(w);
+              } else {
+                const url = URL.createObjectURL(new Blob([`self.onmessage = (e) => ${source}(e.data, (m) => self.postMessage(m));`], { type: 'text/javascript' }));
+                const w = new Worker(url);
+                URL.revokeObjectURL(url);
+                w.onmessage = (e) => onMessage(e.data);
+                w.onerror = (e) => reject(new Error(e.message || 'worker failed to start'));
+                w.postMessage(init);
+                workers.push(w);
+              }
+            };
+            start().catch(reject);
+          }),
+        );
+      }
+      await Promise.all(ready);
+    } catch (e) {
+      for (const w of workers) w.terminate();
+      throw new SimdnetError(`wasm backend: could not start ${size - 1} kernel threads (${(e as Error).message})`);
+    }
+    return new ThreadPool(size, memory, ctlPtr, exports, workers);
+  }
+
+  /** Task of thread t: export FN index `fn` with up to 18 arguments (missing ones are 0). */
+  set(t: number, fn: number, a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0, a8 = 0, a9 = 0, a10 = 0, a11 = 0, a12 = 0, a13 = 0, a14 = 0, a15 = 0): void {
+    const s = this.slots;
+    const o = t * SLOT;
+    s[o] = fn;
+    s[o + 1] = a0; s[o + 2] = a1; s[o + 3] = a2; s[o + 4] = a3; s[o + 5] = a4; s[o + 6] = a5; s[o + 7] = a6; s[o + 8] = a7;
+    s[o + 9] = a8; s[o + 10] = a9; s[o + 11] = a10; s[o + 12] = a11; s[o + 13] = a12; s[o + 14] = a13; s[o + 15] = a14; s[o + 16] = a15;
+  }
+
+  /** Runs the tasks of threads 0..parts−1 (task 0 on the calling thread) and returns when all are done. */
+  run(parts: number): void {
+    if (this.disposed) throw new SimdnetError('wasm backend: the backend was disposed; create a new one');
+    const ctl = this.ctl;
+    if (parts > 1) {
+      Atomics.store(ctl, DONE, 0);
+      Atomics.store(ctl, PARTS, parts);
+      Atomics.add(ctl, GEN, 1);
+      Atomics.notify(ctl, GEN);
+    }
+    const s = this.slots;
+    s[19] = this.fns[s[0]](s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9], s[10], s[11], s[12], s[13], s[14], s[15], s[16], s[17], s[18]) ?? 0;
+    if (parts > 1) {
+      let spins = 0;
+      for (let done = Atomics.load(ctl, DONE); done < parts - 1; done = Atomics.load(ctl, DONE)) {
+        if (++spins >= SPINS) {
+          Atomics.wait(ctl, DONE, done, 20);
+          spins = 0;
+        }
+      }
+      const failed = Atomics.load(ctl, ERROR);
+      if (failed !== 0) {
+        Atomics.store(ctl, ERROR, 0);
+        throw new SimdnetError(`wasm backend: ${THREAD_FNS[s[(failed - 1) * SLOT]]} failed on thread ${failed - 1} (a kernel trap: a bad pointer or size)`);
+      }
+    }
+  }
+
+  /** The return value of thread t's last task. */
+  result(t: number): number {
+    return this.slots[t * SLOT + SLOT - 1];
+  }
+
+  /** Stops and terminates every worker. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    Atomics.store(this.ctl, EXIT, 1);
+    Atomics.add(this.ctl, GEN, 1);
+    Atomics.notify(this.ctl, GEN);
+    for (const w of this.workers) w.terminate();
+  }
+
+  /** Live workers (for tests of clean exit). */
+  get workerCount(): number {
+    return this.disposed ? 0 : this.workers.length;
+  }
+
+  get controlPointer(): number {
+    return this.ctlPtr;
+  }
+
+  get sharedMemory(): WebAssembly.Memory {
+    return this.memory;
+  }
+}

@@ -1,0 +1,231 @@
+// The threaded wasm builds: results are bit-identical whatever the thread count, the pool leaves nothing running,
+// and threaded training allocates nothing per step.
+//
+//   * every kernel, on shapes large enough to be split, gives the same bits with 1, 2, 3 and 8 threads;
+//   * fit gives the same model bytes (and losses) with 1, 2, 3 and 8 threads: the autoencoder (BCE, Adam, gaussian
+//     noise), a classifier (softmax + cross-entropy, momentum, salt-and-pepper) and an MSE/SGD/tanh net with masking;
+//   * backend.threads / threadsNote say what runs; dispose() stops every worker; a Node process that trained
+//     exits by itself;
+//   * 2,000 threaded steps leave liveAllocations and the memory size where they were.
+
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { ACT, type Backend, type Kernels } from '../src/backend/backend.js';
+import { availableWasmVariants, createWasmBackend, type WasmVariant } from '../src/backend/wasm.js';
+import { oneHot } from '../src/data/dataset.js';
+import { loadBundledMnist } from '../src/data/mnist-bundled.js';
+import { Linear, ReLU, Softmax, Tanh } from '../src/layers/index.js';
+import { Sequential } from '../src/model.js';
+import { serializeModel } from '../src/model-file.js';
+import { autoencoder } from '../src/models.js';
+import { Rng } from '../src/random.js';
+import { fit, type FitOptions } from '../src/train.js';
+
+const variants = availableWasmVariants().filter((v): v is Exclude<WasmVariant, 'scalar'> => v !== 'scalar');
+const COUNTS = [1, 2, 3, 8];
+const data = loadBundledMnist();
+
+async function backends(variant: WasmVariant): Promise<Backend[]> {
+  return Promise.all(COUNTS.map((threads) => createWasmBackend({ variant, threads })));
+}
+
+// =====================================================================================================
+// Kernels
+// =====================================================================================================
+
+interface KernelCase {
+  name: string;
+  /** buffers and their sizes (floats); all start from the same seeded values */
+  sizes: Record<string, number>;
+  run(k: Kernels, p: Record<string, number>): number | void;
+}
+
+const B = 96, IN = 784, H = 136, OUT = 784; // odd-ish sizes: partial tiles and uneven cuts
+const CASES: KernelCase[] = [
+  ...([[0, 0], [1, 0], [0, 1], [1, 1]] as const).map(([ta, tb]) => ({
+    name: `gemm transA=${ta} transB=${tb} accumulate`,
+    sizes: { c: 200 * 136, a: 200 * 300, b: 300 * 136 },
+    run: (k: Kernels, p: Record<string, number>) => k.gemm(p.c, p.a, p.b, 200, 136, 300, ta, tb, 1),
+  })),
+  { name: 'gemm M = 3 (small-M path, split by columns)', sizes: { c: 3 * 784, a: 3 * 512, b: 512 * 784 }, run: (k, p) => k.gemm(p.c, p.a, p.b, 3, 784, 512, 0, 0, 0) },
+  ...[ACT.none, ACT.relu, ACT.sigmoid, ACT.tanh].map((act) => ({
+    name: `linear_act_forward act ${act}`,
+    sizes: { out: B * H, x: B * IN, w: IN * H, b: H },
+    run: (k: Kernels, p: Record<string, number>) => k.linear_act_forward(p.out, p.x, p.w, p.b, B, IN, H, act),
+  })),
+  { name: 'linear_forward', sizes: { out: B * OUT, x: B * H, w: H * OUT, b: OUT }, run: (k, p) => k.linear_forward(p.out, p.x, p.w, p.b, B, H, OUT) },
+  { name: 'linear_backward', sizes: { dx: B * H, dw: H * OUT, db: OUT, dout: B * OUT, x: B * H, w: H * OUT }, run: (k, p) => k.linear_backward(p.dx, p.dw, p.db, p.dout, p.x, p.w, B, H, OUT) },
+  { name: 'bias_add', sizes: { out: B * OUT, x: B * OUT, b: OUT }, run: (k, p) => k.bias_add(p.out, p.x, p.b, B, OUT) },
+  { name: 'col_sum', sizes: { out: OUT, x: B * OUT }, run: (k, p) => k.col_sum(p.out, p.x, B, OUT, 1) },
+  ...(['relu', 'tanh', 'sigmoid'] as const).flatMap((f) => [
+    { name: `${f}_forward`, sizes: { y: B * OUT, x: B * OUT }, run: (k: Kernels, p: Record<string, number>) => k[`${f}_forward`](p.y, p.x, B * OUT - 5) },
+    { name: `${f}_backward`, sizes: { dx: B * OUT, dy: B * OUT, y: B * OUT }, run: (k: Kernels, p: Record<string, number>) => k[`${f}_backward`](p.dx, p.dy, p.y, B * OUT - 5) },
+  ]),
+  { name: 'softmax_forward', sizes: { y: B * OUT, x: B * OUT }, run: (k, p) => k.softmax_forward(p.y, p.x, B, OUT) },
+  { name: 'softmax_backward', sizes: { dx: B * OUT, dy: B * OUT, y: B * OUT }, run: (k, p) => k.softmax_backward(p.dx, p.dy, p.y, B, OUT) },
+  { name: 'mse_loss', sizes: { p: B * OUT, t: B * OUT }, run: (k, p) => k.mse_loss(p.p, p.t, B, OUT) },
+  { name: 'bce_loss', sizes: { p: B * OUT, t: B * OUT }, run: (k, p) => k.bce_loss(p.p, p.t, B, OUT) },
+  { name: 'softmax_ce_loss', sizes: { p: B * OUT, t: B * OUT }, run: (k, p) => k.softmax_ce_loss(p.p, p.t, B, OUT) },
+  { name: 'mse_backward', sizes: { d: B * OUT, p: B * OUT, t: B * OUT }, run: (k, p) => k.mse_backward(p.d, p.p, p.t, B, OUT) },
+  { name: 'bce_backward', sizes: { d: B * OUT, p: B * OUT, t: B * OUT }, run: (k, p) => k.bce_backward(p.d, p.p, p.t, B, OUT) },
+  { name: 'sigmoid_bce_backward', sizes: { d: B * OUT, p: B * OUT, t: B * OUT }, run: (k, p) => k.sigmoid_bce_backward(p.d, p.p, p.t, B, OUT) },
+  { name: 'softmax_ce_backward', sizes: { d: B * OUT, p: B * OUT, t: B * OUT }, run: (k, p) => k.softmax_ce_backward(p.d, p.p, p.t, B, OUT) },
+  { name: 'sgd_update', sizes: { w: 300_001, g: 300_001 }, run: (k, p) => k.sgd_update(p.w, p.g, 0.01, 300_001) },
+  { name: 'momentum_update', sizes: { w: 300_001, v: 300_001, g: 300_001 }, run: (k, p) => k.momentum_update(p.w, p.v, p.g, 0.01, 0.9, 300_001) },
+  { name: 'adam_update', sizes: { w: 300_001, m: 300_001, v: 300_001, g: 300_001 }, run: (k, p) => k.adam_update(p.w, p.m, p.v, p.g, 1e-3, 0.9, 0.999, 1e-7, 7, 300_001) },
+  { name: 'fill', sizes: { x: 300_001 }, run: (k, p) => k.fill(p.x, 0.25, 300_001) },
+  { name: 'has_non_finite (clean)', sizes: { x: 300_001 }, run: (k, p) => k.has_non_finite(p.x, 300_001) },
+  {
+    name: 'gather_noise gaussian (identity rows from 5)',
+    sizes: { dst: B * OUT, src: 200 * OUT },
+    run: (k, p) => k.gather_noise(p.dst, p.src, 0, 5, B, OUT, 1, 0.3, 12345, 678910),
+  },
+];
+
+describe.each(variants)('%s build: every kernel gives the same bits with 1, 2, 3 and 8 threads', (variant) => {
+  it.each(CASES.map((c) => [c.name, c] as const))('%s', async (_name, kc) => {
+    const bes = await backends(variant);
+    expect(bes.map((b) => b.threads)).toEqual(COUNTS);
+    const results: { ret: number | void; out: Record<string, Uint32Array> }[] = [];
+    for (const be of bes) {
+      const rng = new Rng(42);
+      const p: Record<string, number> = {};
+      const tensors = Object.entries(kc.sizes).map(([name, n]) => {
+        const t = be.alloc(1, n);
+        // probabilities in (0, 1) suit every kernel (losses, log, sqrt of Adam's v)
+        be.write(t, Float32Array.from({ length: n }, () => 0.001 + 0.998 * rng.next()));
+        p[name] = t.ptr;
+        return [name, t] as const;
+      });
+      const ret = kc.run(be.kernels, p);
+      const out: Record<string, Uint32Array> = {};
+      for (const [name, t] of tensors) out[name] = new Uint32Array(be.read(t).buffer);
+      results.push({ ret, out });
+      for (const [, t] of tensors) be.free(t);
+      be.dispose();
+    }
+    for (let i = 1; i < results.length; i++) {
+      expect(results[i].ret, `return value with ${COUNTS[i]} threads`).toBe(results[0].ret);
+      for (const name of Object.keys(kc.sizes)) {
+        const a = results[0].out[name], b = results[i].out[name];
+        let first = -1;
+        for (let j = 0; j < a.length && first < 0; j++) if (a[j] !== b[j]) first = j;
+        expect(first, `${name} with ${COUNTS[i]} threads: first differing element`).toBe(-1);
+      }
+    }
+  });
+});
+
+// =====================================================================================================
+// Training
+// =====================================================================================================
+
+const ROWS = 1200;
+const x = data.train.images.subarray(0, ROWS * 784);
+const tx = data.test.images.subarray(0, 300 * 784);
+
+interface RunCase {
+  name: string;
+  model: (be: Backend) => Sequential;
+  data: () => { train: { x: Float32Array; y: Float32Array }; test: { x: Float32Array; y: Float32Array } };
+  options: FitOptions;
+}
+
+const RUNS: RunCase[] = [
+  {
+    name: 'autoencoder 784-128-784, BCE, Adam, gaussian 0.3, batch 64 (partial last batch)',
+    model: (be) => autoencoder(be, { hidden: [128], seed: 3 }),
+    data: () => ({ train: { x: x.subarray(0, 1000 * 784), y: x.subarray(0, 1000 * 784) }, test: { x: tx, y: tx } }),
+    options: { epochs: 2, batchSize: 64, loss: 'bce', optimizer: 'adam', seed: 5, noise: { kind: 'gaussian', factor: 0.3 } },
+  },
+  {
+    name: 'classifier 784-64-10 softmax, cross-entropy, momentum, salt-and-pepper, batch 100',
+    model: (be) => new Sequential([new Linear(784, 64, { init: 'heNormal' }), new ReLU(), new Linear(64, 10), new Softmax()], { backend: be, seed: 4 }),
+    data: () => ({ train: { x, y: oneHot(data.train.labels.subarray(0, ROWS)) }, test: { x: tx, y: oneHot(data.test.labels.subarray(0, 300)) } }),
+    options: { epochs: 2, batchSize: 100, loss: 'crossentropy', optimizer: 'momentum', seed: 6, noise: { kind: 'salt-pepper', factor: 0.1 } },
+  },
+  {
+    name: 'MSE, SGD, tanh 784-96-784 with masking, batch 128',
+    model: (be) => autoencoder(be, { hidden: [96], activation: 'tanh', seed: 8 }),
+    data: () => ({ train: { x, y: x }, test: { x: tx, y: tx } }),
+    options: { epochs: 1, batchSize: 128, loss: 'mse', optimizer: 'sgd', seed: 9, noise: { kind: 'mask', factor: 0.3 } },
+  },
+];
+
+describe.each(variants)('%s build: fit gives the same model bytes with 1, 2, 3 and 8 threads', (variant) => {
+  it.each(RUNS.map((r) => [r.name, r] as const))('%s', async (_name, run) => {
+    const outputs: { bytes: Uint8Array; losses: number[] }[] = [];
+    for (const be of await backends(variant)) {
+      const model = run.model(be);
+      const history = await fit(model, run.data(), run.options);
+      outputs.push({ bytes: serializeModel(model), losses: history.epochs.flatMap((m) => [m.trainLoss, m.testLoss]) });
+      model.dispose();
+      expect(be.liveAllocations, 'fit and dispose hand every block back').toBe(0);
+      be.dispose();
+    }
+    for (let i = 1; i < outputs.length; i++) {
+      expect(outputs[i].losses, `losses with ${COUNTS[i]} threads`).toEqual(outputs[0].losses);
+      expect(Buffer.compare(outputs[i].bytes, outputs[0].bytes), `model bytes with ${COUNTS[i]} threads`).toBe(0);
+    }
+  });
+});
+
+// =====================================================================================================
+// The pool
+// =====================================================================================================
+
+describe('the thread pool', () => {
+  it('runs the threads asked for, says why when it cannot, and dispose() stops every worker', async () => {
+    const be = (await createWasmBackend({ threads: 3 })) as Backend & { workers: number };
+    expect(be.threads).toBe(3);
+    expect(be.threadsNote).toBeUndefined();
+    expect(be.workers).toBe(2);
+    be.dispose();
+    expect(be.workers).toBe(0);
+    const one = await createWasmBackend({ threads: 1 });
+    expect(one.threads).toBe(1);
+    const scalar = await createWasmBackend({ variant: 'scalar', threads: 4 });
+    expect(scalar.threads).toBe(1);
+    expect(scalar.threadsNote).toMatch(/scalar build has no threads/);
+    for (const bad of [0, -1, 1.5, NaN, 5000]) await expect(createWasmBackend({ threads: bad })).rejects.toThrow(/threads must be an integer from 1 to 1024/);
+  });
+
+  it('a kernel called on a disposed threaded backend is an error, not a hang', async () => {
+    const be = await createWasmBackend({ threads: 2 });
+    const t = be.alloc(1, 1 << 20);
+    be.dispose();
+    expect(() => be.kernels.fill(t.ptr, 1, 1 << 20)).toThrow(/disposed/);
+  });
+
+  it('a Node process that trained with threads exits by itself, without dispose()', () => {
+    const script = `
+      import { createWasmBackend } from './dist/backend/wasm.js';
+      import { autoencoder } from './dist/models.js';
+      import { fit } from './dist/train.js';
+      const be = await createWasmBackend({ threads: 4 });
+      const model = autoencoder(be, { hidden: [32] });
+      const x = new Float32Array(256 * 784).fill(0.5);
+      await fit(model, { train: { x, y: x } }, { epochs: 1, loss: 'bce' });
+      console.log('trained', be.threads);`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: process.cwd(), encoding: 'utf8', timeout: 30_000 });
+    expect(r.error, 'the process did not exit within 30 s').toBeUndefined();
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe('trained 4');
+    expect(r.status).toBe(0);
+  });
+
+  it('2,000 threaded training steps leave liveAllocations and the memory size unchanged', async () => {
+    const be = await createWasmBackend({ threads: 2 });
+    const model = autoencoder(be, { hidden: [32], seed: 1 });
+    const xs = x.subarray(0, 64 * 784);
+    // a first fit sees every batch size; then 2,000 steps in one more fit
+    await fit(model, { train: { x: xs, y: xs } }, { epochs: 1, batchSize: 64, loss: 'bce', noise: { kind: 'gaussian', factor: 0.3 } });
+    const live = be.liveAllocations;
+    const bytes = be.memory.buffer.byteLength;
+    await fit(model, { train: { x: xs, y: xs } }, { epochs: 2000, batchSize: 64, loss: 'bce', noise: { kind: 'gaussian', factor: 0.3 } });
+    expect(be.liveAllocations).toBe(live);
+    expect(be.memory.buffer.byteLength).toBe(bytes);
+    model.dispose();
+    be.dispose();
+  });
+});
