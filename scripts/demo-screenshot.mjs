@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Regenerates docs/demo.png: builds the web demo, trains the default model (784→128→784, 10 epochs) in
-// headless Chromium, draws a "2" on the pad, picks test digit 42 and captures the top of the page.
+// headless Chromium (served cross-origin isolated, so on every core), draws a "2" on the pad, picks test digit 42 and captures the top of the page.
 // Usage: node scripts/demo-screenshot.mjs [out.png]   (CHROMIUM_PATH overrides /usr/bin/chromium)
 
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -47,8 +47,8 @@ try {
   await page.mouse.move(0, 0);
   await page.locator('#pick-n').blur();
   await page.screenshot({ path: out, fullPage: true, clip: { x: 0, y: 0, width: 1280, height: 1190 } });
-  const { samplesPerSec, epochs } = await page.evaluate(() => window.simdnet);
-  console.log(`demo-screenshot: ${Math.round(samplesPerSec)} samples/s, test loss ${epochs.at(-1).testLoss.toFixed(4)} → ${out}`);
+  const { samplesPerSec, epochs, threads } = await page.evaluate(() => window.simdnet);
+  console.log(`demo-screenshot: ${Math.round(samplesPerSec)} samples/s on ${threads} thread(s), test loss ${epochs.at(-1).testLoss.toFixed(4)} → ${out}`);
 } finally {
   await context.close();
   await server.close();

@@ -2,11 +2,16 @@
 // (playwright-core); and a tiny Vite app, with no config, that imports 'simdnet' as a user would and runs the
 // web/README.md snippet.
 //
-//   * the page loads with no console errors and reports the wasm build it picked;
+//   * the page loads with no console errors and reports the wasm build it picked and its threads;
+//   * served with COOP + COEP (web/vite.config.ts), the page is cross-origin isolated and its training worker
+//     trains on more than one thread (the threaded .wasm); served without them (a plain preview server), it
+//     trains on one thread with the same losses, and the page says why;
+//   * 1 thread vs every core on the default model: the same test loss (threads never change results), and the
+//     samples/s of each are logged;
 //   * one short run (784→32→784, 1 epoch on 2,000 digits) lowers the test loss shown on the page, and the
 //     denoised row of the digit grid has lit pixels;
-//   * the first 20 batch losses of the browser's wasm backend match a Node run of the same fit options within
-//     LOSS_RTOL (the browser runs the relaxed-SIMD build, Node 20 the SIMD one, which may differ by fused vs
+//   * the first 20 batch losses of the browser's wasm backend (2 threads) match a Node run of the same fit options
+//     within LOSS_RTOL (the browser runs the relaxed-SIMD build, Node 20 the SIMD one, which may differ by fused vs
 //     separate multiply-adds; observed: 2e-9);
 //   * the downloaded model.simdnet loads in Node with deserializeModel and reproduces the page's test metrics;
 //     loading it back into the page gives them too, and a damaged copy is refused with the reason on the page;
@@ -24,7 +29,7 @@ import { gunzipSync } from 'node:zlib';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { build, createLogger, preview, type PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWasmBackend } from '../src/backend/wasm.js';
+import { availableWasmVariants, createWasmBackend, type WasmVariant } from '../src/backend/wasm.js';
 import { packDigits } from '../src/data/mnist-binary.js';
 import { loadBundledDigits, loadBundledMnist } from '../src/data/mnist-bundled.js';
 import { deserializeModel } from '../src/model-file.js';
@@ -46,6 +51,10 @@ const LOSS_RTOL = 1e-4;
 interface DemoState {
   state: string;
   variant: string;
+  threads: number;
+  threadsNote?: string;
+  crossOriginIsolated: boolean;
+  workerIsolated?: boolean;
   baseline?: EpochMetrics;
   epochs: EpochMetrics[];
   firstLosses: number[];
@@ -57,6 +66,11 @@ interface DemoState {
 
 let server: PreviewServer;
 let url: string;
+/** The same build served with no headers: not cross-origin isolated. */
+let plainServer: PreviewServer;
+let plainUrl: string;
+/** Responses of the demo page: url → [COEP, COOP] headers. */
+const served = new Map<string, [string | undefined, string | undefined]>();
 let context: BrowserContext;
 let page: Page;
 let userDataDir: string;
@@ -93,22 +107,28 @@ beforeAll(async () => {
   await build(common);
   server = await preview({ ...common, preview: { host: '127.0.0.1', port: 0 } });
   url = server.resolvedUrls!.local[0];
+  // no config file: none of its headers, so the page is not cross-origin isolated
+  plainServer = await preview({ root: WEB, configFile: false, logLevel: 'error', build: { outDir }, preview: { host: '127.0.0.1', port: 0 } });
+  plainUrl = plainServer.resolvedUrls!.local[0];
   userDataDir = mkdtempSync(join(tmpdir(), 'simdnet-chromium-'));
   context = await launch(userDataDir);
   page = context.pages()[0] ?? (await context.newPage());
   watch(page);
+  page.on('response', (r) => void served.set(r.url(), [r.headers()['cross-origin-embedder-policy'], r.headers()['cross-origin-opener-policy']]));
 });
 
 afterAll(async () => {
   await context?.close();
   await server?.close();
+  await plainServer?.close();
   for (const dir of [userDataDir, outDir]) if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 describe('web demo in Chromium', () => {
   it('emits the wasm builds and the digits file', () => {
     const assets = readdirSync(join(outDir, 'assets'));
-    expect(assets.filter((f) => f.endsWith('.wasm')).length).toBe(3);
+    const wasm = assets.filter((f) => f.endsWith('.wasm')).map((f) => f.replace(/-[\w-]{8}\.wasm$/, ''));
+    expect(wasm.sort()).toEqual(['simdnet.relaxed', 'simdnet.relaxed-threads', 'simdnet.scalar', 'simdnet.simd', 'simdnet.simd-threads']);
     expect(gunzipSync(readFileSync(join(outDir, 'mnist-10k.sdmn.gz'))).length).toBe(8 + 10_000 * 785);
   });
 
@@ -117,7 +137,7 @@ describe('web demo in Chromium', () => {
     await waitState(['ready']);
     expect(await page.title()).toContain('simdnet');
     expect(await page.textContent('#badge-data')).toContain('8,000 train / 2,000 test');
-    expect(await page.textContent('#badge-backend')).toMatch(/^WebAssembly · (relaxed-simd|simd|scalar)$/);
+    expect(await page.textContent('#badge-backend')).toMatch(/^WebAssembly · (relaxed-simd|simd|scalar) · \d+ threads?$/);
     expect(problems).toEqual([]);
   });
 
@@ -134,6 +154,27 @@ describe('web demo in Chromium', () => {
     expect(Number(await page.textContent('#s-test'))).toBe(shown[1]);
     expect(s.epochs[0].testLoss).toBeLessThan(s.baseline!.testLoss);
     console.log(`browser wasm (${s.variant}): ${Math.round(s.samplesPerSec)} samples/s, test loss ${s.baseline!.testLoss.toFixed(4)} → ${s.epochs[0].testLoss.toFixed(4)}`);
+  });
+
+  it('is cross-origin isolated and its worker trained on more than one thread', async () => {
+    const s = await demo();
+    const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+    expect(cores, 'this test needs a machine with 2 or more cores').toBeGreaterThan(1);
+    expect(await page.evaluate(() => self.crossOriginIsolated)).toBe(true);
+    expect(s.crossOriginIsolated).toBe(true);
+    expect(s.workerIsolated).toBe(true);
+    expect(s.threads).toBe(cores); // threads: auto = every core
+    expect(s.threadsNote).toBeUndefined();
+    expect(await page.textContent('#badge-backend')).toBe(`WebAssembly · ${s.variant} · ${cores} threads`);
+    expect(await page.isVisible('#threads-note')).toBe(false);
+    expect(await page.textContent('#message')).toContain(`samples/s on ${cores} threads`);
+    // the document and the worker came with both headers; the threaded .wasm and the digits loaded under them
+    const get = (re: RegExp) => [...served].filter(([u]) => re.test(new URL(u).pathname));
+    for (const re of [/\/$/, /\/assets\/worker-[\w-]+\.js$/]) expect(get(re).map(([, h]) => h), String(re)).toEqual([['require-corp', 'same-origin']]);
+    expect(get(/-threads-[\w-]+\.wasm$/)).toHaveLength(1);
+    expect(get(/\.wasm$/)).toHaveLength(1);
+    expect(get(/\/mnist-10k\.sdmn\.gz$/)).toHaveLength(1);
+    expect(problems).toEqual([]);
   });
 
   it('the denoised grid has lit pixels', async () => {
@@ -154,7 +195,9 @@ describe('web demo in Chromium', () => {
     expect(browser).toHaveLength(PARITY_STEPS);
     const data = loadBundledMnist({ seed: 0 });
     const x = data.train.images.subarray(0, RUN.train * 784);
-    const backend = await createWasmBackend();
+    // the browser's build when Node runs it (Node 20 has no relaxed SIMD: then its best); thread counts never change results
+    const { variant } = await demo();
+    const backend = await createWasmBackend(availableWasmVariants().includes(variant as WasmVariant) ? { variant: variant as WasmVariant } : {});
     const model = autoencoder(backend, { hidden: [RUN.hidden], activation: 'relu', seed: RUN.seed });
     const node: number[] = [];
     await fit(model, { train: { x, y: x } }, {
@@ -163,7 +206,9 @@ describe('web demo in Chromium', () => {
       onBatch: ({ loss }) => node.push(loss) < PARITY_STEPS,
     });
     const worst = Math.max(...node.map((v, i) => Math.abs(browser[i] - v) / v));
-    console.log(`first ${PARITY_STEPS} losses, browser wasm vs Node ${backend.variant}: max relative difference ${worst.toExponential(1)}`);
+    console.log(`first ${PARITY_STEPS} losses, browser wasm (${variant}, ${(await demo()).threads} threads) vs Node ${backend.variant} (${backend.threads} threads): max relative difference ${worst.toExponential(1)}`);
+    model.dispose();
+    backend.dispose();
     for (let i = 0; i < PARITY_STEPS; i++) expect(Math.abs(browser[i] - node[i]), `step ${i + 1}: browser ${browser[i]}, Node ${node[i]}`).toBeLessThanOrEqual(LOSS_RTOL * node[i]);
     expect(node[PARITY_STEPS - 1]).toBeLessThan(node[0]);
   });
@@ -175,7 +220,7 @@ describe('web demo in Chromium', () => {
     const { model, meta } = deserializeModel(bytes, await createWasmBackend(), 'model.simdnet');
     expect(meta).toMatchObject({ hidden: [RUN.hidden], loss: RUN.loss, noise: RUN.noise, seed: RUN.seed });
     const { test } = loadBundledMnist({ seed: 0 });
-    const noisy = noisyTestInputs({ x: test.images, y: test.images }, { kind: RUN.noise, factor: RUN.factor }, RUN.seed);
+    const noisy = noisyTestInputs({ x: test.images, y: test.images }, { kind: RUN.noise, factor: RUN.factor }, RUN.seed, { width: 784, backend: model.backend });
     const scores = evaluate(model, { x: noisy, y: test.images }, { loss: RUN.loss });
     const page1 = (await demo()).epochs[0];
     expect(Math.abs(scores.testLoss - page1.testLoss)).toBeLessThanOrEqual(1e-5 * page1.testLoss);
@@ -204,6 +249,55 @@ describe('web demo in Chromium', () => {
     await page.waitForSelector('#message.error', { timeout: 10_000 });
     expect(await page.textContent('#message')).toMatch(/damaged\.simdnet: .*checksum mismatch/);
     expect((await demo()).state).toBe('done');
+  });
+
+  it('served without COOP / COEP, it trains on one thread, with the same losses, and says why', async () => {
+    const isolated = await demo();
+    const p = await context.newPage();
+    watch(p);
+    const wasm: string[] = [];
+    p.on('response', (r) => void (r.url().endsWith('.wasm') && wasm.push(new URL(r.url()).pathname)));
+    try {
+      await p.goto(plainUrl + QUERY);
+      await p.waitForFunction(() => (window as unknown as { simdnet?: DemoState }).simdnet?.state === 'ready', null, { timeout: 30_000 });
+      expect(await p.evaluate(() => self.crossOriginIsolated)).toBe(false);
+      expect(await p.textContent('#badge-backend')).toBe(`WebAssembly · ${isolated.variant} · 1 thread`);
+      const note = (await p.textContent('#threads-note'))!;
+      expect(await p.isVisible('#threads-note')).toBe(true);
+      expect(note).toMatch(/^1 thread of \d+: the page is not cross-origin isolated .*COOP: same-origin and COEP: require-corp/);
+      await p.click('#start');
+      await p.waitForFunction(() => (window as unknown as { simdnet: DemoState }).simdnet.state === 'done', null, { timeout: 60_000 });
+      const s = await p.evaluate(() => (window as unknown as { simdnet: DemoState }).simdnet);
+      expect(s.threads).toBe(1);
+      expect(s.workerIsolated).toBe(false);
+      expect(s.threadsNote).toMatch(/not cross-origin isolated/);
+      expect(s.firstLosses).toEqual(isolated.firstLosses); // bit-identical whatever the thread count
+      expect(s.epochs[0].testLoss).toBe(isolated.epochs[0].testLoss);
+      expect(wasm).toHaveLength(1);
+      expect(wasm[0]).not.toMatch(/threads/);
+      console.log(`not isolated: "${note}"`);
+    } finally {
+      await p.close();
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('1 thread and every core train the default model to the same loss (samples/s logged)', async () => {
+    const runs: { threads: number; rate: number; loss: number }[] = [];
+    for (const threads of ['1', 'auto', '1', 'auto']) {
+      await page.goto(url + `?threads=${threads}&hidden=128&epochs=2&train=8000&seed=1`);
+      await waitState(['ready']);
+      await page.click('#start');
+      await waitState(['done'], 60_000);
+      const s = await demo();
+      runs.push({ threads: s.threads, rate: s.samplesPerSec, loss: s.epochs.at(-1)!.testLoss });
+    }
+    const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+    expect(runs.map((r) => r.threads)).toEqual([1, cores, 1, cores]);
+    expect(new Set(runs.map((r) => r.loss)).size).toBe(1);
+    const best = (n: number) => Math.round(Math.max(...runs.filter((r) => r.threads === n).map((r) => r.rate)));
+    console.log(`browser wasm, 784→128→784, 8,000 digits: ${best(1)} samples/s on 1 thread, ${best(cores)} on ${cores} (runs: ${runs.map((r) => `${r.threads}:${Math.round(r.rate)}`).join(', ')})`);
+    expect(problems).toEqual([]);
   });
 
   it('answers Pause / Resume / Stop while the js backend trains', async () => {

@@ -6,6 +6,13 @@ import type { TrainConfig } from './protocol.js';
 const DEFAULT_LR: Record<string, string> = { adam: '0.001', momentum: '0.01', sgd: '0.1' };
 const DEFAULT_FACTOR: Record<string, string> = { gaussian: '0.3', 'salt-pepper': '0.2', mask: '0.3' };
 
+/** The thread choices: auto (every core, the library's default), then 1 … navigator.hardwareConcurrency. */
+export function addThreadOptions(form: HTMLFormElement, cores: number): void {
+  const select = form.elements.namedItem('threads') as HTMLSelectElement;
+  select.options[0].textContent = `auto (${cores})`;
+  for (let n = 1; n <= cores; n++) select.add(new Option(String(n), String(n)));
+}
+
 export function prefillFromUrl(form: HTMLFormElement, search: string): void {
   const params = new URLSearchParams(search);
   for (const [name, value] of params) {
@@ -50,6 +57,7 @@ export function readConfig(form: HTMLFormElement, reportEvery = 10): TrainConfig
       noise: { kind: noise, factor: num('factor', (x) => x >= 0 && (noise === 'gaussian' || x <= 1), noise === 'gaussian' ? 'a number ≥ 0' : 'a fraction in 0..1') },
       backend: v('backend') as TrainConfig['backend'],
       wasmBuild: v('wasm') as TrainConfig['wasmBuild'],
+      threads: v('threads') === 'auto' ? 0 : num('threads', (x) => Number.isInteger(x) && x >= 1 && x <= 1024, '"auto" or an integer 1..1024'),
       seed: num('seed', (x) => Number.isInteger(x) && x >= 0 && x <= 0xffffffff, 'an integer ≥ 0'),
       trainCount: num('train', (x) => Number.isInteger(x) && x > 0, 'a positive integer'),
       reportEvery,

@@ -4,10 +4,10 @@
 
 import type { EpochMetrics } from '../src/index.js';
 import { renderChart, type ChartData } from './chart.js';
-import { prefillFromUrl, readConfig } from './controls.js';
+import { addThreadOptions, prefillFromUrl, readConfig } from './controls.js';
 import { drawDigit, drawDigitRow, litPixels } from './digits.js';
 import { drawPad } from './draw-pad.js';
-import type { FromWorker, Grid, ToWorker, TrainConfig } from './protocol.js';
+import type { BackendInfo, FromWorker, Grid, ToWorker, TrainConfig } from './protocol.js';
 
 type State = 'loading' | 'ready' | 'training' | 'paused' | 'done' | 'stopped' | 'error';
 
@@ -15,6 +15,12 @@ type State = 'loading' | 'ready' | 'training' | 'paused' | 'done' | 'stopped' | 
 const demo = {
   state: 'loading' as State,
   variant: '',
+  /** Kernel threads of the backend that runs (the worker's), and why fewer than asked when so. */
+  threads: 0,
+  threadsNote: undefined as string | undefined,
+  /** The page's and the training worker's crossOriginIsolated: threads need both. */
+  crossOriginIsolated: self.crossOriginIsolated === true,
+  workerIsolated: undefined as boolean | undefined,
   config: undefined as TrainConfig | undefined,
   /** Test metrics of the untrained model (epoch 0) and after each epoch. */
   baseline: undefined as EpochMetrics | undefined,
@@ -79,12 +85,24 @@ function setState(state: State): void {
   for (const el of form.querySelectorAll('fieldset:not(.files) :is(input, select)')) (el as HTMLInputElement).disabled = busy;
 }
 
-function showBackend(variant: string): void {
+const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+
+/** The badge says what runs ("WebAssembly · relaxed-simd · 2 threads"); the note under it, why fewer threads run
+ *  than were asked for (the backend's threadsNote: not cross-origin isolated, no SharedArrayBuffer, …). */
+function showBackend(b: BackendInfo): void {
   const badge = $('badge-backend');
-  const ok = !variant.startsWith('unavailable');
-  badge.textContent = variant === 'js' ? 'JavaScript backend' : ok ? `WebAssembly · ${variant}` : 'WebAssembly unavailable';
-  badge.title = ok ? '' : variant;
-  badge.classList.toggle('ok', ok);
+  const note = $('threads-note');
+  const ok = !b.variant.startsWith('unavailable');
+  demo.threads = b.threads;
+  demo.threadsNote = b.threadsNote;
+  demo.workerIsolated = b.crossOriginIsolated;
+  badge.textContent = b.variant === 'js' ? 'JavaScript backend · 1 thread' : ok ? `WebAssembly · ${b.variant} · ${plural(b.threads, 'thread')}` : 'WebAssembly unavailable';
+  badge.title = ok ? b.threadsNote ?? '' : b.variant;
+  const short = ok && b.threadsNote !== undefined;
+  badge.classList.toggle('ok', ok && !short);
+  badge.classList.toggle('warn', short);
+  note.hidden = !short;
+  note.textContent = short ? `${plural(b.threads, 'thread')} of ${b.asked}: ${b.threadsNote}.` : '';
 }
 
 function drawChart(): void {
@@ -131,8 +149,8 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
   switch (msg.type) {
     case 'ready': {
       labels = msg.labels;
-      showBackend(msg.wasm);
-      if (!msg.wasm.startsWith('unavailable')) $('wasm-auto').title = `the best this browser runs: ${msg.wasm}`;
+      showBackend(msg.info);
+      if (msg.wasm && !msg.wasm.startsWith('unavailable')) $('wasm-auto').title = `the best this browser runs: ${msg.wasm}`;
       $('badge-data').textContent = `${int(msg.trainCount)} train / ${int(msg.testCount)} test digits`;
       pick.max = pickN.max = String(msg.testCount - 1);
       setState('ready');
@@ -145,13 +163,13 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       demo.variant = msg.variant;
       demo.baseline = msg.baseline;
       hasModel = true;
-      showBackend(msg.variant);
+      showBackend(msg.info);
       chart.test.push([0, msg.baseline.testLoss]);
       showMetrics(msg.baseline);
       showGrid(msg.grid);
       addEpochRow(msg.baseline);
       drawChart();
-      message(`Training ${int(msg.params)} parameters on ${msg.variant === 'js' ? 'the JavaScript backend' : `WebAssembly (${msg.variant})`}…`);
+      message(`Training ${int(msg.params)} parameters on ${msg.variant === 'js' ? 'the JavaScript backend' : `WebAssembly (${msg.variant}, ${plural(msg.info.threads, 'thread')})`}…`);
       return;
     }
     case 'progress': {
@@ -159,7 +177,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       const total = demo.config!.epochs;
       demo.firstLosses = p.firstLosses;
       demo.samplesPerSec = p.samplesPerSec;
-      chart.running.push([p.epoch + p.batch / p.batches, p.runningLoss]);
+      chart.running.push(...p.running);
       setText('s-epoch', `${p.epoch + 1} / ${total}`);
       setText('s-rate', int(p.samplesPerSec));
       setText('s-train', f4(p.runningLoss));
@@ -193,7 +211,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       message(
         (msg.stopped ? 'Stopped. ' : 'Done. ') +
           (last ? `Test loss ${f4(demo.baseline?.testLoss)} → ${f4(last.testLoss)}, PSNR ${db(last.psnrNoisy)} → ${db(last.psnrDenoised)}. ` : '') +
-          `${int(msg.samplesPerSec)} samples/s.`,
+          `${int(msg.samplesPerSec)} samples/s${demo.variant === 'js' ? '' : ` on ${plural(demo.threads, 'thread')}`}.`,
       );
       if (!msg.stopped) progress(1, 1, 'done');
       inspect();
@@ -223,7 +241,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       hasModel = true;
       demo.loaded = { name: msg.name, metrics: msg.metrics };
       demo.variant = msg.variant;
-      showBackend(msg.variant);
+      showBackend(msg.info);
       showMetrics(msg.metrics);
       showGrid(msg.grid);
       setState(demo.state === 'loading' ? 'ready' : demo.state);
@@ -309,10 +327,15 @@ $('pad-clear').addEventListener('click', () => {
 
 // ---- start -----------------------------------------------------------------------------------------------
 
+addThreadOptions(form, Math.max(1, navigator.hardwareConcurrency || 1));
 prefillFromUrl(form, location.search);
 for (const id of ['p-clean', 'p-noisy', 'p-denoised', 'pad-noisy', 'pad-out']) drawDigit($(id), new Float32Array(784));
 for (const id of ['g-clean', 'g-noisy', 'g-denoised']) drawDigitRow($(id), new Float32Array(784 * 10));
 renderChart(chartSvg, chart);
 new ResizeObserver(() => drawChart()).observe(chartSvg);
 setState('loading');
-send({ type: 'init', dataUrl: new URL('mnist-10k.sdmn.gz', document.baseURI).href });
+{
+  const field = (name: string) => (form.elements.namedItem(name) as HTMLSelectElement).value;
+  const threads = field('threads') === 'auto' ? 0 : Number(field('threads'));
+  send({ type: 'init', dataUrl: new URL('mnist-10k.sdmn.gz', document.baseURI).href, wasmBuild: field('wasm') as TrainConfig['wasmBuild'], threads: Number.isInteger(threads) && threads >= 0 ? threads : 0 });
+}

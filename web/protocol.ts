@@ -15,6 +15,8 @@ export interface TrainConfig {
   backend: BackendName;
   /** Which .wasm build: 'auto' takes the best the browser runs (the feature probe), or force one. */
   wasmBuild: 'auto' | 'relaxed-simd' | 'simd' | 'scalar';
+  /** Kernel threads of the wasm backend, this worker included: 0 = auto (every core, the library's default). */
+  threads: number;
   /** Seeds the weights, the shuffling and the noise. */
   seed: number;
   /** Train on the first N digits of the 8,000 (all when 0); the 2,000 test digits are always all used. */
@@ -30,8 +32,21 @@ export interface Grid {
   denoised: Float32Array;
 }
 
+/** What a backend runs: the build, its threads, and why fewer threads run than were asked for. */
+export interface BackendInfo {
+  /** 'js', a wasm build, or `unavailable: <reason>`. */
+  variant: string;
+  threads: number;
+  /** Threads asked for (the auto count resolved: navigator.hardwareConcurrency). */
+  asked: number;
+  threadsNote?: string;
+  /** The worker's own crossOriginIsolated (SharedArrayBuffer, hence threads, needs it). */
+  crossOriginIsolated: boolean;
+}
+
 export type ToWorker =
-  | { type: 'init'; dataUrl: string }
+  /** Load the digits and create the wasm backend of these settings (so the page can say what will run). */
+  | { type: 'init'; dataUrl: string; wasmBuild: TrainConfig['wasmBuild']; threads: number }
   | { type: 'start'; config: TrainConfig }
   | { type: 'pause' }
   | { type: 'resume' }
@@ -49,6 +64,8 @@ export interface Progress {
   batches: number;
   /** Mean train loss of the batches since the last report. */
   runningLoss: number;
+  /** The running train loss every `reportEvery` batches since the last post: [epochs elapsed, loss]. */
+  running: [number, number][];
   /** Training throughput since the run started, evaluation and pauses excluded. */
   samplesPerSec: number;
   /** The loss of each of the first batches of the run (for the wasm-vs-Node parity test). */
@@ -57,8 +74,8 @@ export interface Progress {
 
 export type FromWorker =
   /** `wasm` is the build the feature probe picked, or why there is none. */
-  | { type: 'ready'; trainCount: number; testCount: number; labels: Uint8Array; wasm: string }
-  | { type: 'started'; variant: string; params: number; baseline: EpochMetrics; grid: Grid }
+  | { type: 'ready'; trainCount: number; testCount: number; labels: Uint8Array; wasm: string; info: BackendInfo }
+  | { type: 'started'; variant: string; info: BackendInfo; params: number; baseline: EpochMetrics; grid: Grid }
   | { type: 'progress'; progress: Progress }
   | { type: 'epoch'; metrics: EpochMetrics; grid: Grid; samplesPerSec: number }
   /** Paused comes with the grid of the model as it is at that moment. */
@@ -67,5 +84,5 @@ export type FromWorker =
   | { type: 'inspected'; index: number; label: number; clean: Float32Array; noisy: Float32Array; denoised: Float32Array }
   | { type: 'denoised'; id: number; noisy: Float32Array; denoised: Float32Array }
   | { type: 'model'; bytes: Uint8Array }
-  | { type: 'loaded'; name: string; variant: string; params: number; hidden: number[]; metrics: EpochMetrics; grid: Grid }
+  | { type: 'loaded'; name: string; variant: string; info: BackendInfo; params: number; hidden: number[]; metrics: EpochMetrics; grid: Grid }
   | { type: 'error'; message: string };

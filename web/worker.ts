@@ -1,12 +1,14 @@
 // The training worker: holds the digits, the backend and the model, and runs the library's own `fit` loop.
 // `fit` awaits onBatch, so every few batches we yield to the event loop (a setTimeout(0)), which is when
 // pause / stop / inspect messages get handled; pause simply keeps that promise pending.
+// The wasm backend runs its kernels on threads here (Atomics.wait, which they need, is allowed in a worker and not
+// on a page's main thread): its pool's workers are nested workers of this one, over one shared memory.
 
 import {
   applyNoise, autoencoder, createBackend, createOptimizer, decodeDigits, deserializeModel, evaluate, fit, noisyTestInputs,
   Rng, serializeModel, splitDigits, type Backend, type BackendName, type EpochMetrics, type FitSet, type Sequential,
 } from '../src/index.js';
-import type { FromWorker, Grid, ToWorker, TrainConfig } from './protocol.js';
+import type { BackendInfo, FromWorker, Grid, ToWorker, TrainConfig } from './protocol.js';
 
 const SPLIT_SEED = 0; // as Node (src/node/data-source.ts)
 const TRAIN_COUNT = 8000;
@@ -14,6 +16,9 @@ const PX = 784;
 /** Yield to the event loop at least this often while training (ms). */
 const YIELD_MS = 25;
 const FIRST_LOSSES = 32;
+/** Post progress at most this often (ms): each post makes the page lay out and paint, and on a machine with few
+ *  cores that takes a core from the kernel threads, which then wait for each other at every kernel. */
+const REPORT_MS = 100;
 
 let train: FitSet | undefined;
 let test: FitSet | undefined;
@@ -21,28 +26,46 @@ let testLabels: Uint8Array;
 /** One test digit per class, 0..9. */
 let gridRows: number[] = [];
 
-const backends = new Map<string, Promise<Backend>>();
+const backends = new Map<string, { promise: Promise<Backend>; backend?: Backend }>();
 let model: Sequential | undefined;
 let modelConfig: TrainConfig | undefined;
 let running = false;
+let loading = false;
 let paused = false;
 let stopRequested = false;
 let resume: (() => void) | undefined;
 
 const post = (msg: FromWorker, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(msg, transfer);
 
-/** One backend per kind and build, created on first use and kept (a model is rebuilt on it for each run). */
-function backend(name: BackendName, build: TrainConfig['wasmBuild'] = 'auto'): Promise<Backend> {
-  const key = name === 'js' ? 'js' : `wasm:${build}`;
-  let b = backends.get(key);
-  if (!b) {
-    backends.set(key, (b = createBackend(name, build === 'auto' ? {} : { variant: build })));
-    b.catch(() => backends.delete(key)); // a failure is reported by the caller; try again next time
+/** The backend of these settings: created on first use and kept while it is in use (a model is rebuilt on it for
+ *  each run); `retire` disposes the ones a new model no longer needs. threads 0 = the library's default. */
+function backend(name: BackendName, build: TrainConfig['wasmBuild'] = 'auto', threads = 0): Promise<Backend> {
+  const key = name === 'js' ? 'js' : `wasm:${build}:${threads}`;
+  let entry = backends.get(key);
+  if (!entry) {
+    const promise = createBackend(name, { ...(build === 'auto' ? {} : { variant: build }), ...(threads > 0 ? { threads } : {}) });
+    const e: { promise: Promise<Backend>; backend?: Backend } = { promise };
+    backends.set(key, (entry = e));
+    promise.then((b) => (e.backend = b), () => backends.delete(key)); // a failure is reported by the caller; try again next time
   }
-  return b;
+  return entry.promise;
 }
 
-async function init(dataUrl: string): Promise<void> {
+/** Disposes every backend but `keep` (their threads stop): call it once the model on them is gone. */
+function retire(keep: Backend): void {
+  for (const [key, e] of backends)
+    if (e.backend && e.backend !== keep) {
+      backends.delete(key);
+      e.backend.dispose();
+    }
+}
+
+function info(b: Backend, threads: number): BackendInfo {
+  const asked = b.name === 'js' ? 1 : threads > 0 ? threads : Math.max(1, navigator.hardwareConcurrency || 1);
+  return { variant: b.variant, threads: b.threads, asked, threadsNote: b.threadsNote, crossOriginIsolated: self.crossOriginIsolated === true };
+}
+
+async function init(dataUrl: string, wasmBuild: TrainConfig['wasmBuild'], threads: number): Promise<void> {
   const res = await fetch(dataUrl);
   if (!res.ok) throw new Error(`could not fetch the digits from ${dataUrl}: HTTP ${res.status}`);
   let bytes = new Uint8Array(await res.arrayBuffer());
@@ -54,13 +77,15 @@ async function init(dataUrl: string): Promise<void> {
   test = { x: split.test.images, y: split.test.images };
   testLabels = split.test.labels;
   gridRows = Array.from({ length: 10 }, (_, d) => testLabels.indexOf(d));
-  let wasm: string;
+  // the wasm backend of the form's settings, so the page can say what a run will get (build, threads, or why not)
+  let ready: BackendInfo;
   try {
-    wasm = (await backend('wasm')).variant;
+    ready = info(await backend('wasm', wasmBuild, threads), threads);
   } catch (e) {
-    wasm = `unavailable: ${(e as Error).message}`;
+    ready = { variant: `unavailable: ${(e as Error).message}`, threads: 0, asked: threads, crossOriginIsolated: self.crossOriginIsolated === true };
   }
-  post({ type: 'ready', trainCount: split.train.count, testCount: split.test.count, labels: testLabels, wasm });
+  const wasm = wasmBuild === 'auto' || ready.variant.startsWith('unavailable') ? ready.variant : '';
+  post({ type: 'ready', trainCount: split.train.count, testCount: split.test.count, labels: testLabels, wasm, info: ready });
 }
 
 /** The first `n` training digits (all when n is 0 or ≥ 8000). */
@@ -94,25 +119,29 @@ const tick = () => new Promise<void>((r) => setTimeout(r, 0));
 
 async function start(config: TrainConfig): Promise<void> {
   if (running) throw new Error('already training');
+  if (loading) throw new Error('a model is being loaded; try again in a moment');
   running = true;
   paused = false;
   stopRequested = false;
   try {
-    const b = await backend(config.backend, config.wasmBuild);
+    const b = await backend(config.backend, config.wasmBuild, config.threads);
     model?.dispose();
     model = autoencoder(b, { hidden: config.hidden, activation: config.activation, seed: config.seed });
     modelConfig = config;
+    retire(b);
     const optimizer = createOptimizer(config.optimizer, { lr: config.lr });
     const data = { train: trainSubset(config.trainCount), test: test! };
-    const noisyTest = noisyTestInputs(test!, config.noise, config.seed);
-    noisyCache = { key: `${config.noise.kind}:${config.noise.factor}:${config.seed}`, x: noisyTest };
-    post({ type: 'started', variant: b.variant, params: model.paramCount, baseline: scores(model, config, noisyTest, 0), grid: grid(model, noisyTest) });
+    // drawn by the model's backend, as fit draws its test inputs: the page's scores are fit's
+    const noisyTest = noisyTestSet(config.noise, config.seed, b);
+    post({ type: 'started', variant: b.variant, info: info(b, config.threads), params: model.paramCount, baseline: scores(model, config, noisyTest, 0), grid: grid(model, noisyTest) });
 
     const firstLosses: number[] = [];
     let trainMs = 0; // time spent in fit's batches, pauses and evaluation excluded
     let samples = 0;
     let since = performance.now();
     let lastYield = since;
+    let lastReport = -Infinity;
+    let running: [number, number][] = [];
     let lossSum = 0;
     let lossCount = 0;
     const rate = () => (trainMs > 0 ? (samples / trainMs) * 1000 : 0);
@@ -136,7 +165,12 @@ async function start(config: TrainConfig): Promise<void> {
           lossSum += loss;
           lossCount++;
           if (lossCount >= config.reportEvery || batch === batches - 1) {
-            post({ type: 'progress', progress: { epoch, batch: batch + 1, batches, runningLoss: lossSum / lossCount, samplesPerSec: rate(), firstLosses } });
+            running.push([epoch + (batch + 1) / batches, lossSum / lossCount]);
+            if (t - lastReport >= REPORT_MS || batch === batches - 1) {
+              lastReport = t;
+              post({ type: 'progress', progress: { epoch, batch: batch + 1, batches, runningLoss: lossSum / lossCount, running, samplesPerSec: rate(), firstLosses } });
+              running = [];
+            }
             lossSum = lossCount = 0;
           }
           if (t - lastYield > YIELD_MS || paused || stopRequested) {
@@ -162,11 +196,12 @@ async function start(config: TrainConfig): Promise<void> {
   }
 }
 
-let noisyCache: { key: string; x: Float32Array } | undefined;
-/** The noisy test inputs for these settings: the same pixels the test metrics of a run with them use. */
-function noisyTestSet(noise: TrainConfig['noise'], seed: number): Float32Array {
+let noisyCache: { key: string; backend: Backend | undefined; x: Float32Array } | undefined;
+/** The noisy test inputs for these settings: the same pixels the test metrics of a run with them use (the noise
+ *  kernel of `b`, the model's backend, draws them, as in fit; with no model yet, the library's js twin). */
+function noisyTestSet(noise: TrainConfig['noise'], seed: number, b = model?.backend): Float32Array {
   const key = `${noise.kind}:${noise.factor}:${seed}`;
-  if (noisyCache?.key !== key) noisyCache = { key, x: noisyTestInputs(test!, noise, seed) };
+  if (noisyCache?.key !== key || noisyCache.backend !== b) noisyCache = { key, backend: b, x: noisyTestInputs(test!, noise, seed, { width: PX, backend: b }) };
   return noisyCache.x;
 }
 
@@ -186,7 +221,14 @@ function denoise(id: number, pixels: Float32Array, noise: TrainConfig['noise']):
 
 async function load(bytes: Uint8Array, name: string, config: TrainConfig): Promise<void> {
   if (running) throw new Error('stop training before loading a model');
-  const b = await backend(config.backend, config.wasmBuild);
+  if (loading) throw new Error('a model is being loaded; try again in a moment');
+  loading = true;
+  let b: Backend;
+  try {
+    b = await backend(config.backend, config.wasmBuild, config.threads);
+  } finally {
+    loading = false;
+  }
   const { model: loaded } = deserializeModel(bytes, b, name);
   if (loaded.inputWidth !== PX || loaded.outputWidth !== PX) {
     loaded.dispose();
@@ -195,9 +237,10 @@ async function load(bytes: Uint8Array, name: string, config: TrainConfig): Promi
   model?.dispose();
   model = loaded;
   modelConfig = config;
+  retire(b);
   const hidden = loaded.spec().layers.flatMap((l) => (l.type === 'linear' ? [l.out] : [])).slice(0, -1);
   const noisy = noisyTestSet(config.noise, config.seed);
-  post({ type: 'loaded', name, variant: b.variant, params: loaded.paramCount, hidden, metrics: scores(loaded, config, noisy, 0), grid: grid(loaded, noisy) });
+  post({ type: 'loaded', name, variant: b.variant, info: info(b, config.threads), params: loaded.paramCount, hidden, metrics: scores(loaded, config, noisy, 0), grid: grid(loaded, noisy) });
 }
 
 function download(): void {
@@ -212,7 +255,7 @@ self.onmessage = async (e: MessageEvent<ToWorker>) => {
   try {
     switch (msg.type) {
       case 'init':
-        return await init(msg.dataUrl);
+        return await init(msg.dataUrl, msg.wasmBuild, msg.threads);
       case 'start':
         return await start(msg.config);
       case 'pause':
