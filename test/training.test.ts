@@ -61,7 +61,7 @@ describe('the denoising autoencoder learns', () => {
     expect(e[2].psnrDenoised!).toBeCloseTo(10 * Math.log10(1 / e[2].testMse), 6);
 
     // the reported PSNR recomputed here: the same noisy test inputs (drawn once from the seed), predict, f64 MSE
-    const noisy = noisyTestInputs({ x: tx, y: tx }, { kind: 'gaussian', factor: 0.3 }, 1);
+    const noisy = noisyTestInputs({ x: tx, y: tx }, { kind: 'gaussian', factor: 0.3 }, 1, { width: 784, backend: wasm });
     let noisySum = 0, outSum = 0;
     const out = model.predict(noisy);
     for (let i = 0; i < tx.length; i++) {

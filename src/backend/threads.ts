@@ -26,7 +26,7 @@ export const FN = Object.fromEntries(THREAD_FNS.map((name, i) => [name, i])) as 
 
 // Control block: i32 words, then one slot per thread (f64: [fn, 18 arguments, return value]).
 const GEN = 0; // generation: bumped once per call
-const DONE = 1; // workers finished with this generation
+const DONE = 1; // workers that finished with this generation (all of them acknowledge it, taking part or not)
 const EXIT = 2; // non-zero: workers leave their loop
 const ERROR = 3; // 1 + index of the first thread whose task threw
 const PARTS = 4; // threads 0..PARTS-1 take part in this generation
@@ -39,8 +39,10 @@ export function controlBytes(threads: number): number {
   return HEADER_BYTES + SLOT_BYTES * threads;
 }
 
-/** Spins before Atomics.wait: about 50-100 µs of Atomics.load, the gap between two kernels of a step. */
-const SPINS = 20000;
+/** Spins before Atomics.wait: about 50-100 µs of Atomics.load, the gap between two kernels of a step. With more
+ *  threads than cores a spinning thread only keeps a working one off its core: then wait almost at once. */
+export const SPINS = 20000;
+export const SPINS_OVERSUBSCRIBED = 100;
 
 interface ThreadInit {
   module: WebAssembly.Module;
@@ -71,8 +73,9 @@ async function threadMain(init: ThreadInit, post: (message: unknown) => void): P
   const fns = init.names.map((n) => ex[n]);
   const ctl = new Int32Array(init.memory.buffer, init.ctl, 16);
   const s = new Float64Array(init.memory.buffer, init.ctl + 64 + 160 * init.index, 20);
-  post({ ready: true });
+  // the generation is read before "ready": the caller's first call comes after it, and must be seen as new
   let seen = Atomics.load(ctl, 0);
+  post({ ready: true });
   for (;;) {
     let spins = 0;
     while (Atomics.load(ctl, 0) === seen) {
@@ -81,7 +84,7 @@ async function threadMain(init: ThreadInit, post: (message: unknown) => void): P
         spins = 0;
       }
     }
-    seen = Atomics.load(ctl, 0);
+    seen = Atomics.load(ctl, 0); // the caller starts no new generation before every worker has acknowledged this one
     if (Atomics.load(ctl, 2) !== 0) break;
     if (init.index < Atomics.load(ctl, 4)) {
       try {
@@ -90,9 +93,10 @@ async function threadMain(init: ThreadInit, post: (message: unknown) => void): P
       } catch {
         Atomics.compareExchange(ctl, 3, 0, init.index + 1);
       }
-      Atomics.add(ctl, 1, 1);
-      Atomics.notify(ctl, 1);
     }
+    // every worker acknowledges every generation, taking part or not
+    Atomics.add(ctl, 1, 1);
+    Atomics.notify(ctl, 1);
   }
   post({ exited: true });
 }
@@ -134,6 +138,7 @@ export class ThreadPool {
     private readonly ctlPtr: number,
     exports: WebAssembly.Exports,
     private readonly workers: AnyWorker[],
+    private readonly spins: number,
   ) {
     this.ctl = new Int32Array(memory.buffer, ctlPtr, 16);
     this.slots = new Float64Array(memory.buffer, ctlPtr + HEADER_BYTES, SLOT * size);
@@ -141,13 +146,13 @@ export class ThreadPool {
   }
 
   /** Starts `size − 1` workers over `memory` (the caller is thread 0); ctlPtr is a zeroed block of controlBytes(size). */
-  static async create(module: WebAssembly.Module, memory: WebAssembly.Memory, exports: WebAssembly.Exports, size: number, ctlPtr: number): Promise<ThreadPool> {
+  static async create(module: WebAssembly.Module, memory: WebAssembly.Memory, exports: WebAssembly.Exports, size: number, ctlPtr: number, spins = SPINS): Promise<ThreadPool> {
     const workers: AnyWorker[] = [];
     const ready: Promise<void>[] = [];
     const source = `(${threadMain.toString()})`;
     try {
       for (let index = 1; index < size; index++) {
-        const init: ThreadInit = { module, memory, ctl: ctlPtr, index, names: THREAD_FNS, spins: SPINS };
+        const init: ThreadInit = { module, memory, ctl: ctlPtr, index, names: THREAD_FNS, spins };
         ready.push(
           new Promise<void>((resolve, reject) => {
             const onMessage = (m: { ready?: boolean; error?: string }) => {
@@ -184,7 +189,7 @@ export class ThreadPool {
       for (const w of workers) w.terminate();
       throw new SimdnetError(`wasm backend: could not start ${size - 1} kernel threads (${(e as Error).message})`);
     }
-    return new ThreadPool(size, memory, ctlPtr, exports, workers);
+    return new ThreadPool(size, memory, ctlPtr, exports, workers, spins);
   }
 
   /** Task of thread t: export FN index `fn` with up to 18 arguments (missing ones are 0). */
@@ -210,8 +215,9 @@ export class ThreadPool {
     s[19] = this.fns[s[0]](s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9], s[10], s[11], s[12], s[13], s[14], s[15], s[16], s[17], s[18]) ?? 0;
     if (parts > 1) {
       let spins = 0;
-      for (let done = Atomics.load(ctl, DONE); done < parts - 1; done = Atomics.load(ctl, DONE)) {
-        if (++spins >= SPINS) {
+      const workers = this.size - 1;
+      for (let done = Atomics.load(ctl, DONE); done < workers; done = Atomics.load(ctl, DONE)) {
+        if (++spins >= this.spins) {
           Atomics.wait(ctl, DONE, done, 20);
           spins = 0;
         }

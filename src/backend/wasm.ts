@@ -11,7 +11,7 @@
 import type { Backend, Kernels } from './backend.js';
 import { HeapBackend } from './heap.js';
 import { threadedKernels, type RawExports } from './threaded.js';
-import { ThreadPool, controlBytes, threadsUnavailable } from './threads.js';
+import { SPINS, SPINS_OVERSUBSCRIBED, ThreadPool, controlBytes, threadsUnavailable } from './threads.js';
 import { SimdnetError } from '../errors.js';
 
 export type WasmVariant = 'relaxed-simd' | 'simd' | 'scalar';
@@ -138,7 +138,8 @@ class WasmBackend extends HeapBackend implements Backend {
 
   async startThreads(module: WebAssembly.Module, layout: ThreadLayout): Promise<void> {
     const ex = this.exports;
-    this.pool = await ThreadPool.create(module, this.memory, ex as unknown as WebAssembly.Exports, layout.threads, layout.ctl);
+    const spins = layout.threads <= availableParallelism() ? SPINS : SPINS_OVERSUBSCRIBED;
+    this.pool = await ThreadPool.create(module, this.memory, ex as unknown as WebAssembly.Exports, layout.threads, layout.ctl, spins);
     const f64 = () => new Float64Array(this.memory.buffer);
     let view = f64();
     const kernels = threadedKernels(ex, {
