@@ -8,6 +8,9 @@ import { DEFAULT_LR, type OptimizerName } from './optimizers.js';
 import { DEEP_STEP, REFERENCE_STEP, measureSteps } from './node/step-bench.js';
 import { denoiseFiles, evaluateFile } from './node/tools.js';
 import { resumeConfig, trainJob } from './node/train-job.js';
+import { enableRelaxedSimd, type RunOptions } from './node/runtime.js';
+
+enableRelaxedSimd(); // before any wasm is compiled
 
 /** Epochs of `npm start`: enough for the quality bar on the bundled data (see README). */
 export const DEFAULT_EPOCHS = 30;
@@ -33,6 +36,13 @@ const sizes = (v: string) => {
   return parts.map(Number);
 };
 const backendOption = () => new Option('--backend <name>', 'kernel backend').choices(['wasm', 'js']).default('wasm');
+/** --threads and --no-relaxed: how to run, never what is computed (results are the same bits whatever the count). */
+function runOptions(command: Command): Command {
+  return command
+    .option('--threads <n>', 'kernel threads (default: every core)', int('a thread count'))
+    .option('--no-relaxed', 'the plain SIMD build even where relaxed SIMD runs (also: SIMDNET_NO_RELAXED=1)');
+}
+const run = (o: { threads?: number; relaxed?: boolean }): RunOptions => ({ threads: o.threads, relaxed: o.relaxed });
 
 function program(): Command {
   const cli = new Command('simdnet')
@@ -41,8 +51,8 @@ function program(): Command {
     .configureOutput({ outputError: () => {} })
     .showSuggestionAfterError(false);
 
-  cli
-    .command('train')
+  runOptions(cli
+    .command('train'))
     .description('train the denoising autoencoder and write model.simdnet, metrics.json, samples.png and loss.svg')
     .option('--epochs <n>', 'passes over the training set', int('a number of epochs'), DEFAULT_EPOCHS)
     .option('--batch-size <n>', 'samples per step', int('a batch size'), 64)
@@ -63,33 +73,33 @@ function program(): Command {
       if (o.resume !== undefined) {
         const given = command.options
           .map((opt) => opt.attributeName())
-          .filter((name) => command.getOptionValueSource(name) === 'cli' && !['resume', 'epochs', 'checkpointEvery'].includes(name));
-        if (given.length) throw new SimdnetError(`--resume keeps the run's own settings; only --epochs and --checkpoint-every may be given with it, not ${given.map((n) => '--' + n.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())).join(', ')}`);
+          .filter((name) => command.getOptionValueSource(name) === 'cli' && !['resume', 'epochs', 'checkpointEvery', 'threads', 'relaxed'].includes(name));
+        if (given.length) throw new SimdnetError(`--resume keeps the run's own settings; only --epochs, --checkpoint-every, --threads and --no-relaxed may be given with it, not ${given.map((n) => '--' + n.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())).join(', ')}`);
         const { config, checkpoint } = resumeConfig(o.resume, o.epochs);
         if (command.getOptionValueSource('checkpointEvery') === 'cli') config.checkpointEvery = o.checkpointEvery;
-        await trainJob(config, console.log, checkpoint);
+        await trainJob(config, console.log, checkpoint, run(o));
         return;
       }
       const noise = o.noise as NoiseKind;
       const noiseFactor = o.noiseFactor ?? DEFAULT_NOISE_FACTOR[noise];
       if (noise !== 'gaussian' && noiseFactor > 1) throw new SimdnetError(`--noise-factor: ${noise} noise takes a fraction of pixels in [0, 1], got ${noiseFactor}`);
-      const { resume: _, ...flags } = o;
-      await trainJob({ ...flags, noise, noiseFactor, lr: o.lr ?? DEFAULT_LR[o.optimizer as OptimizerName] });
+      const { resume: _, threads: _t, relaxed: _r, ...flags } = o;
+      await trainJob({ ...flags, noise, noiseFactor, lr: o.lr ?? DEFAULT_LR[o.optimizer as OptimizerName] }, console.log, undefined, run(o));
     });
 
-  cli
+  runOptions(cli
     .command('denoise')
     .description('denoise 28×28 grayscale PNGs with a trained model; writes <name>.denoised.png into --out')
     .requiredOption('--model <file>', 'a model.simdnet file')
     .requiredOption('--input <png...>', 'one or more 28×28 PNG files')
     .option('--out <dir>', 'output folder', 'out')
-    .addOption(backendOption())
+    .addOption(backendOption()))
     .action(async (o) => {
-      const written = await denoiseFiles(o.model, o.input, o.out, o.backend);
+      const written = await denoiseFiles(o.model, o.input, o.out, o.backend, console.log, run(o));
       for (const w of written) console.log(`wrote ${w}`);
     });
 
-  cli
+  runOptions(cli
     .command('eval')
     .description('print the test metrics of a model (with the noise it was trained with)')
     .requiredOption('--model <file>', 'a model.simdnet file')
@@ -97,9 +107,9 @@ function program(): Command {
     .addOption(new Option('--noise <kind>', 'override the noise kind').choices([...NOISE_KINDS]))
     .option('--noise-factor <f>', 'override the noise factor', nonNegative('a noise factor'))
     .option('--json', 'print JSON')
-    .addOption(backendOption())
+    .addOption(backendOption()))
     .action(async (o) => {
-      const m = await evaluateFile(o.model, o);
+      const m = await evaluateFile(o.model, o, run(o));
       if (o.json) console.log(JSON.stringify(m));
       else
         console.log(
@@ -112,9 +122,10 @@ function program(): Command {
     .command('bench')
     .description('training-step throughput of the wasm and js backends, side by side')
     .option('--steps <n>', 'steps per round', int('a step count'), 20)
+    .option('--threads <n>', 'kernel threads of the wasm backend (default: every core)', int('a thread count'))
     .action(async (o) => {
       for (const c of [REFERENCE_STEP, DEEP_STEP]) {
-        const wasm = await measureSteps('wasm', c, o.steps);
+        const wasm = await measureSteps('wasm', c, o.steps, undefined, o.threads);
         const js = await measureSteps('js', c, Math.max(2, Math.round(o.steps / 10)));
         console.log(`${c.name}: wasm ${Math.round(wasm)} samples/s, js ${Math.round(js)} samples/s, ratio ${(wasm / js).toFixed(1)}×`);
       }

@@ -19,8 +19,8 @@ export const REFERENCE_STEP: StepBenchCase = { name: '784-128-784 bce adam b64',
 export const DEEP_STEP: StepBenchCase = { name: '784-256-64-256-784 mse sgd b128', hidden: [256, 64, 256], batchSize: 128, loss: 'mse', optimizer: 'sgd' };
 
 /** Median samples/s over `rounds` rounds of `steps` training steps (forward, loss, backward, update). */
-export async function measureSteps(backendName: BackendName, c: StepBenchCase, steps = 20, rounds = 5): Promise<number> {
-  const backend = await createBackend(backendName);
+export async function measureSteps(backendName: BackendName, c: StepBenchCase, steps = 20, rounds = 5, threads?: number): Promise<number> {
+  const backend = await createBackend(backendName, backendName === 'wasm' ? { threads } : {});
   const model = autoencoder(backend, { hidden: c.hidden, seed: 1 });
   const optimizer = createOptimizer(c.optimizer);
   const rng = new Rng(2);
@@ -43,6 +43,7 @@ export async function measureSteps(backendName: BackendName, c: StepBenchCase, s
   }
   optimizer.dispose();
   model.dispose();
+  backend.dispose();
   rates.sort((a, b) => a - b);
   return rates[Math.floor(rates.length / 2)];
 }

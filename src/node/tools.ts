@@ -1,7 +1,7 @@
 // `simdnet denoise` and `simdnet eval`: use a trained model file.
 
 import { basename, extname, join } from 'node:path';
-import { createBackend } from '../backend/index.js';
+import { cliBackend, type RunOptions } from './runtime.js';
 import type { BackendName } from '../backend/backend.js';
 import { NOISE_KINDS, type NoiseKind } from '../data/noise.js';
 import { SimdnetError } from '../errors.js';
@@ -12,8 +12,8 @@ import { loadModel, readFileChecked, writeFileAtomic } from './files.js';
 import { digitPng, readDigitPng } from './pictures.js';
 
 /** Denoises 28×28 PNGs; writes DIR/<name>.denoised.png for each. Returns the written paths. */
-export async function denoiseFiles(modelPath: string, inputs: string[], outDir: string, backendName: BackendName, log = console.log): Promise<string[]> {
-  const backend = await createBackend(backendName);
+export async function denoiseFiles(modelPath: string, inputs: string[], outDir: string, backendName: BackendName, log = console.log, run: RunOptions = {}): Promise<string[]> {
+  const backend = await cliBackend(backendName, run);
   const { model } = loadModel(modelPath, backend);
   if (model.inputWidth !== 784 || model.outputWidth !== 784) throw new SimdnetError(`${modelPath}: expected a 784 → 784 denoising model, this one maps ${model.inputWidth} → ${model.outputWidth}`);
   const images = inputs.map((path) => readDigitPng(readFileChecked(path, 'input'), path, (m) => log(`note: ${m}`)));
@@ -33,8 +33,9 @@ export async function denoiseFiles(modelPath: string, inputs: string[], outDir: 
 export async function evaluateFile(
   modelPath: string,
   options: { data?: string; backend: BackendName; noise?: NoiseKind; noiseFactor?: number; seed?: number },
+  run: RunOptions = {},
 ): Promise<Evaluation & { loss: LossName; testCount: number }> {
-  const backend = await createBackend(options.backend);
+  const backend = await cliBackend(options.backend, run);
   const { model, meta: fileMeta } = loadModel(modelPath, backend);
   // a checkpoint keeps the run's settings in its training state: use them, not the defaults
   const saved = (fileMeta.checkpoint as { config?: Record<string, unknown> } | undefined)?.config;

@@ -2,7 +2,7 @@
 
 import { SingleBar, Presets } from 'cli-progress';
 import { join } from 'node:path';
-import { createBackend } from '../backend/index.js';
+import { cliBackend, describeBackend, type RunOptions } from './runtime.js';
 import type { BackendName } from '../backend/backend.js';
 import type { DataSplit } from '../data/dataset.js';
 import type { NoiseKind } from '../data/noise.js';
@@ -53,10 +53,10 @@ const SAMPLE_COUNT = 10;
 /** What `train` writes into its folder. */
 export const OUTPUT_FILES = [CHECKPOINT_FILE, 'model.simdnet', 'metrics.json', 'samples.png', 'loss.svg'] as const;
 
-export async function trainJob(config: TrainConfig, log: (line: string) => void = console.log, resume?: ReturnType<typeof decodeCheckpoint>): Promise<EpochMetrics[]> {
+export async function trainJob(config: TrainConfig, log: (line: string) => void = console.log, resume?: ReturnType<typeof decodeCheckpoint>, run: RunOptions = {}): Promise<EpochMetrics[]> {
   ensureFolder(config.out); // before any training: a bad --out fails now, not after the first epoch
   removeStaleTemps(config.out, OUTPUT_FILES); // half-written files of a run that was killed
-  const backend = await createBackend(config.backend);
+  const backend = await cliBackend(config.backend, run);
   const data: DataSplit = loadData(config.data);
   const optimizer = createOptimizer(config.optimizer, { lr: config.lr });
   const checkpointPath = join(config.out, CHECKPOINT_FILE);
@@ -64,7 +64,7 @@ export async function trainJob(config: TrainConfig, log: (line: string) => void 
     ? restoreCheckpoint(resume, backend, optimizer, checkpointPath)
     : autoencoder(backend, { hidden: config.hidden, activation: config.activation, seed: config.seed });
   const progress: Progress | undefined = resume?.checkpoint.progress;
-  log(`simdnet: ${describe(config)} on ${data.train.count} train / ${data.test.count} test digits, backend ${backend.name} (${backend.variant})`);
+  log(`simdnet: ${describe(config)} on ${data.train.count} train / ${data.test.count} test digits, backend ${describeBackend(backend)}`);
   if (progress) log(`resuming ${checkpointPath} at epoch ${progress.epoch + 1}, batch ${progress.batch + 1}`);
   progress?.epochs.forEach((m) => log(epochLine(m, config.epochs, data.train.count)));
 
@@ -96,7 +96,7 @@ export async function trainJob(config: TrainConfig, log: (line: string) => void 
   const metrics = {
     epochs: history.epochs,
     config: savedConfig,
-    backend: { name: backend.name, variant: backend.variant },
+    backend: { name: backend.name, variant: backend.variant, threads: backend.threads },
     trainCount: data.train.count,
     testCount: data.test.count,
     totalSeconds,

@@ -1,0 +1,42 @@
+// How the CLI runs its kernels: how many threads, and whether relaxed SIMD is on. Node ≥ 22 runs relaxed SIMD by
+// default; Node 20 only behind V8's --experimental-wasm-relaxed-simd, which `simdnet` turns on for itself at start
+// (before any module is compiled). --no-relaxed, or SIMDNET_NO_RELAXED=1, keeps the plain SIMD build.
+
+import { setFlagsFromString } from 'node:v8';
+import { createBackend } from '../backend/index.js';
+import type { Backend, BackendName } from '../backend/backend.js';
+import { availableWasmVariants } from '../backend/wasm.js';
+
+export interface RunOptions {
+  /** Kernel threads (default: every core). */
+  threads?: number;
+  /** false: the SIMD build even where relaxed SIMD runs. */
+  relaxed?: boolean;
+}
+
+export const NO_RELAXED_ENV = 'SIMDNET_NO_RELAXED';
+
+/** Turns on relaxed SIMD where this Node has it behind a flag (Node 20), unless SIMDNET_NO_RELAXED is set. */
+export function enableRelaxedSimd(): void {
+  if (relaxedOff() || availableWasmVariants().includes('relaxed-simd')) return;
+  setFlagsFromString('--experimental-wasm-relaxed-simd');
+}
+
+function relaxedOff(): boolean {
+  const v = process.env[NO_RELAXED_ENV];
+  return v !== undefined && v !== '' && v !== '0';
+}
+
+/** The backend the CLI's commands run on. */
+export async function cliBackend(name: BackendName, run: RunOptions = {}): Promise<Backend> {
+  if (name !== 'wasm') return createBackend(name);
+  const noRelaxed = run.relaxed === false || relaxedOff();
+  const variant = noRelaxed && availableWasmVariants()[0] === 'relaxed-simd' ? 'simd' : undefined;
+  return createBackend('wasm', { threads: run.threads, variant });
+}
+
+/** e.g. "wasm (relaxed-simd, 2 threads)", "wasm (simd, 1 thread: the scalar build has no threads)" */
+export function describeBackend(b: Backend): string {
+  const threads = `${b.threads} thread${b.threads === 1 ? '' : 's'}`;
+  return `${b.name} (${b.variant}${b.name === 'js' ? '' : `, ${threads}${b.threadsNote ? `: ${b.threadsNote}` : ''}`})`;
+}
