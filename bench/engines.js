@@ -3,7 +3,10 @@
 //   elementwise(kernel)   → { run(), dispose() }   one activation / adam call (kernels in kernels.js)
 //   step(modelCase, data) → { run() → loss, dispose() }   one training step: forward, loss, backward, update
 // simdnet engines call the Backend kernels on pointers; tfjs engines call tfjs-core ops on the wasm or cpu
-// backend. Inputs are seeded, so every engine gets the same numbers.
+// backend. Inputs are seeded, so every engine gets the same numbers. The engine tables run simdnet on ONE thread
+// (createWasmBackend defaults to every core; tfjs-backend-wasm and the ceiling loop are single-threaded too);
+// the thread-scaling suite (scaling.js) makes its own backends with wasmEngine(variant, threads).
+// engine.dispose() releases what the engine holds (a simdnet wasm backend: its worker threads).
 
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -44,17 +47,24 @@ export async function createEngine(id) {
   const e = ENGINES[id];
   if (!e) throw new Error(`bench: unknown engine '${id}' (known: ${Object.keys(ENGINES).join(', ')})`);
   if (e.kind === 'simdnet') {
-    const backend = e.variant === 'js' ? await createJsBackend() : await createWasmBackend({ variant: e.variant });
+    const backend = e.variant === 'js' ? await createJsBackend() : await createWasmBackend({ variant: e.variant, threads: 1 });
     return simdnetEngine(id, backend);
   }
   return tfjsEngine(id, await loadTfjs(e.tfBackend));
+}
+
+/** A simdnet wasm engine of `variant` on `threads` kernel threads (backend.threads says how many run; dispose()
+ *  stops its workers). `id` defaults to `${variant}×${threads}`. */
+export async function wasmEngine(variant, threads, id = `${variant}×${threads}`) {
+  const backend = await createWasmBackend({ variant, threads });
+  return simdnetEngine(id, backend, { kind: 'simdnet', variant, label: `wasm ${variant} ${threads} thread${threads === 1 ? '' : 's'}` });
 }
 
 // =====================================================================================================
 // simdnet
 // =====================================================================================================
 
-function simdnetEngine(id, be) {
+export function simdnetEngine(id, be, meta = ENGINES[id]) {
   const k = be.kernels;
   const tensor = (rows, cols, seed, lo, hi) => {
     const t = be.alloc(rows, cols);
@@ -64,8 +74,9 @@ function simdnetEngine(id, be) {
   const owned = (ts, run) => ({ run, dispose: () => ts.forEach((t) => be.free(t)) });
   return {
     id,
-    meta: ENGINES[id],
+    meta,
     backend: be,
+    dispose: () => be.dispose(),
     gemm({ M, N, K, ta, tb }) {
       const a = ta ? tensor(K, M, 1) : tensor(M, K, 1);
       const b = tb ? tensor(N, K, 2) : tensor(K, N, 2);
@@ -173,6 +184,7 @@ function tfjsEngine(id, tf) {
     id,
     meta: ENGINES[id],
     tf,
+    dispose() {}, // tfjs and its backends stay loaded (one per process, shared by the tfjs engines)
     gemm({ M, N, K, ta, tb }) {
       use();
       const a = ta ? t2(K, M, 1) : t2(M, K, 1);

@@ -11,6 +11,7 @@
 // bundlers and CDNs have nothing to get wrong (it must stay self-contained: no imports, no outer names).
 
 import { SimdnetError } from '../errors.js';
+import type { RawExports } from './threaded.js';
 
 /** The exports a thread may run, by index (the worker receives this list). */
 export const THREAD_FNS = [
@@ -19,7 +20,7 @@ export const THREAD_FNS = [
   'softmax_forward', 'softmax_backward',
   'loss_sums', 'diff_scaled', 'bce_backward_scaled',
   'sgd_update', 'momentum_update', 'adam_update', 'fill', 'has_non_finite', 'gather_noise',
-] as const;
+] as const satisfies readonly (keyof RawExports)[];
 export type ThreadFn = (typeof THREAD_FNS)[number];
 /** Index of each thread function, e.g. FN.gemm_block. */
 export const FN = Object.fromEntries(THREAD_FNS.map((name, i) => [name, i])) as Record<ThreadFn, number>;
