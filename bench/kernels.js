@@ -8,7 +8,7 @@ const TRANS = ['NN', 'TN', 'NT', 'TT'];
 const tcase = (ta, tb) => TRANS[ta + 2 * tb];
 
 /** C(M,N) = op(A)(M,K)·op(B)(K,N): one shape, named after the layer it comes from. */
-function shape(origin, M, N, K, ta = 0, tb = 0) {
+export function shape(origin, M, N, K, ta = 0, tb = 0) {
   return { id: `${M}x${N}x${K} ${tcase(ta, tb)}`, origin, M, N, K, ta, tb, trans: tcase(ta, tb), flops: 2 * M * N * K };
 }
 

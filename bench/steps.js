@@ -10,7 +10,7 @@ import { randomArray } from './engines.js';
 export const STEP_CASES = [REFERENCE_STEP, DEEP_STEP];
 
 /** The initial weights every engine uses: simdnet's seeded init (seed 1), read once through the js backend. */
-async function initialWeights(c) {
+export async function initialWeights(c) {
   const be = await createJsBackend();
   const model = autoencoder(be, { hidden: c.hidden, seed: 1 });
   const w = model.getWeights();
