@@ -17,6 +17,9 @@
 //   `backend` is 'wasm' | 'cpu'; `log` (optional) gets one line per epoch. Needs dist/ (npm run build) for
 //   the digits. tfjs has one global backend: this sets it and leaves it set.
 //
+// export async function tfjsFitSession({ backend, seed, log }) → { epoch(), result(), dispose() }: the same
+//   model, one epoch per call (bench/epoch.js interleaves it with the other engines).
+//
 // Directly: node bench/tfjs-fit.js [--epochs 3] [--backend wasm|cpu]   (prints each epoch, then a JSON line)
 
 import { createRequire } from 'node:module';
@@ -51,6 +54,22 @@ const median = (xs) => {
 
 /** See the comment at the top of this file. */
 export async function tfjsFitEpoch({ epochs = 3, backend = 'wasm', seed = 0, log } = {}) {
+  const session = await tfjsFitSession({ backend, seed, log });
+  try {
+    for (let e = 0; e < epochs; e++) await session.epoch();
+  } finally {
+    session.dispose();
+  }
+  return session.result();
+}
+
+/**
+ * The same, one epoch at a time (so a benchmark can interleave it with other engines):
+ *   const s = await tfjsFitSession({ backend, seed, log });  await s.epoch() → { epochSeconds, fitSeconds, loss }
+ *   s.result() → what tfjsFitEpoch returns (over the epochs run so far);  s.dispose()
+ * Every epoch() makes sure tfjs's global backend is this session's before it runs.
+ */
+export async function tfjsFitSession({ backend = 'wasm', seed = 0, log } = {}) {
   if (backend !== 'wasm' && backend !== 'cpu') throw new Error(`tfjs-fit: backend must be 'wasm' or 'cpu', not '${backend}'`);
   const { tf, layers } = await loadTf();
   const warn = console.warn;
@@ -78,8 +97,12 @@ export async function tfjsFitEpoch({ epochs = 3, backend = 'wasm', seed = 0, log
 
   const y = tf.tensor2d(images, [n, D]);
   const epochSeconds = [], fitSeconds = [], losses = [];
-  try {
-    for (let e = 0; e < epochs; e++) {
+  let disposed = false;
+  return {
+    async epoch() {
+      if (disposed) throw new Error('tfjs-fit: the session was disposed');
+      if (tf.getBackend() !== backend) tf.setBackend(backend);
+      const e = epochSeconds.length;
       const t0 = performance.now();
       const x = tf.tidy(() => tf.clipByValue(tf.add(y, tf.mul(tf.randomNormal([n, D], 0, 1, 'float32', seed + e), NOISE)), 0, 1));
       const t1 = performance.now();
@@ -93,24 +116,28 @@ export async function tfjsFitEpoch({ epochs = 3, backend = 'wasm', seed = 0, log
       epochSeconds.push((t2 - t0) / 1000);
       fitSeconds.push((t2 - t1) / 1000);
       losses.push(h.history.loss[0]);
-      log?.(`tfjs-${backend} epoch ${e + 1}/${epochs}: ${epochSeconds[e].toFixed(3)} s (fit ${fitSeconds[e].toFixed(3)} s), loss ${losses[e].toFixed(5)}`);
-    }
-  } finally {
-    y.dispose();
-    model.dispose(); // not the optimizer: the model owns only optimizers it made from a name
-    optimizer.dispose();
-  }
-  return {
-    epochSeconds,
-    fitSeconds,
-    firstEpochSeconds: epochSeconds[0],
-    medianSeconds: median(epochSeconds),
-    medianAfterFirst: median(epochSeconds.slice(1)),
-    losses,
-    backend,
-    tfjs: tf.version_core,
-    samples: n,
-    batchSize: BATCH,
+      log?.(`tfjs-${backend} epoch ${e + 1}: ${epochSeconds[e].toFixed(3)} s (fit ${fitSeconds[e].toFixed(3)} s), loss ${losses[e].toFixed(5)}`);
+      return { epochSeconds: epochSeconds[e], fitSeconds: fitSeconds[e], loss: losses[e] };
+    },
+    result: () => ({
+      epochSeconds: [...epochSeconds],
+      fitSeconds: [...fitSeconds],
+      firstEpochSeconds: epochSeconds[0],
+      medianSeconds: median(epochSeconds),
+      medianAfterFirst: median(epochSeconds.slice(1)),
+      losses: [...losses],
+      backend,
+      tfjs: tf.version_core,
+      samples: n,
+      batchSize: BATCH,
+    }),
+    dispose() {
+      if (disposed) return;
+      disposed = true;
+      y.dispose();
+      model.dispose(); // not the optimizer: the model owns only optimizers it made from a name
+      optimizer.dispose();
+    },
   };
 }
 
