@@ -1,6 +1,8 @@
 // The whole benchmark: this process runs the stock-Node engines (wasm SIMD and scalar, js, tfjs-wasm,
-// tfjs-cpu); a child with --experimental-wasm-relaxed-simd runs relaxed-SIMD beside SIMD. The two results
-// merge into one object (schema below, written by writeResults as bench/results/latest.json).
+// tfjs-cpu; simdnet on one thread), the SIMD build's thread scaling and noise kernel, then the epoch table (epoch.js:
+// simdnet fit vs numpy and tfjs fit); a child with --experimental-wasm-relaxed-simd runs relaxed-SIMD beside SIMD,
+// and the relaxed build's thread scaling and noise kernel. The results merge into one object (schema below,
+// written by writeResults as bench/results/latest.json).
 
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -11,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { runnableEngines } from './engines.js';
 import { summarize } from './report.js';
 import { runSuite } from './suite.js';
+import { runEpochs } from './epoch.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const RELAXED_FLAG = '--experimental-wasm-relaxed-simd';
@@ -19,7 +22,8 @@ const RELAXED_PAIR = ['wasm-relaxed', 'wasm-simd'];
 /**
  * @param {object} o  quick, engines (main-process ids; default: all runnable but relaxed), relaxed (default
  *   true: measure relaxed-SIMD, in a flagged child unless this runtime already runs it), shapes, elementwise,
- *   steps (suite overrides, for tests), log
+ *   steps, harness, scaling, noise (suite overrides, for tests; scaling/noise false to skip), epoch (epoch.js options,
+ *   false to skip), log
  */
 export async function runBench(o = {}) {
   const log = o.log ?? ((line) => process.stderr.write(`${line}\n`));
@@ -30,32 +34,46 @@ export async function runBench(o = {}) {
   const inProcessRelaxed = runnable.includes('wasm-relaxed');
   const wantRelaxed = o.relaxed ?? true;
   const engines = (o.engines ?? runnable).filter((id) => id !== 'wasm-relaxed' || inProcessRelaxed);
-  const overrides = { quick, shapes: o.shapes, elementwise: o.elementwise, steps: o.steps, harness: o.harness };
+  const overrides = { quick, shapes: o.shapes, elementwise: o.elementwise, steps: o.steps, harness: o.harness, scaling: o.scaling, noise: o.noise };
+  const relaxedOverrides = { ...overrides, scaling: o.scaling === false ? false : { ...(o.scaling || {}), variant: 'relaxed-simd' } };
+  const loads = { start: load0 };
 
   // Relaxed first (a child, or this process when it runs relaxed SIMD already), then the stock engines.
   let relaxed = null;
   if (wantRelaxed) {
     if (inProcessRelaxed) {
       log('relaxed SIMD: this runtime runs it without a flag; measuring it in this process');
-      relaxed = { ...(await runSuite({ ...overrides, engines: RELAXED_PAIR, limits: ['simd', 'relaxed'], log })), execArgv: process.execArgv };
+      relaxed = { ...(await runSuite({ ...relaxedOverrides, engines: RELAXED_PAIR, limits: ['simd', 'relaxed'], log })), execArgv: process.execArgv };
     } else {
       log(`relaxed SIMD: measuring in a child process (node ${RELAXED_FLAG})`);
-      relaxed = await runChild(overrides, log).catch((e) => ({ error: e.message }));
+      relaxed = await runChild(relaxedOverrides, log).catch((e) => ({ error: e.message }));
       if (relaxed.error) log(`relaxed SIMD: skipped (${relaxed.error})`);
     }
   }
+  if (relaxed) loads.afterRelaxed = os.loadavg();
   log('stock Node: ' + engines.join(', '));
-  const main = await runSuite({ ...overrides, engines: engines.filter((id) => id !== 'wasm-relaxed'), limits: ['simd'], log });
+  const main = await runSuite({ ...overrides, scaling: o.scaling === false ? false : { ...(o.scaling || {}), variant: 'simd' }, engines: engines.filter((id) => id !== 'wasm-relaxed'), limits: ['simd'], log });
+  loads.afterMain = os.loadavg();
+  let epoch = null;
+  if (o.epoch !== false) {
+    log('epoch table: simdnet fit, numpy, tfjs fit, round by round');
+    const t = performance.now();
+    epoch = await runEpochs({ quick, ...(o.epoch || {}), log }).catch((e) => ({ error: e.stack ?? e.message }));
+    if (epoch.error) log(`epoch table: failed (${epoch.error})`);
+    main.phases.epoch = (performance.now() - t) / 1000;
+  }
+  loads.end = os.loadavg();
 
   const result = {
-    schema: 'simdnet-bench/1',
+    schema: 'simdnet-bench/2',
     date: started.toISOString(),
     quick,
     machine: {
       cpu: os.cpus()[0]?.model ?? 'unknown',
       cores: os.cpus().length,
+      availableParallelism: os.availableParallelism?.() ?? os.cpus().length,
       platform: `${os.platform()} ${os.arch()}`,
-      loadavg: { start: load0, end: os.loadavg() },
+      loadavg: loads,
     },
     runtime: { node: process.version, v8: process.versions.v8 },
     packages: packageVersions(),
@@ -65,6 +83,9 @@ export async function runBench(o = {}) {
       relaxed: relaxed && !relaxed.error ? { execArgv: relaxed.execArgv, engines: relaxed.engines, harness: relaxed.harness, seconds: relaxed.seconds, phases: relaxed.phases } : relaxed,
     },
     ...merge(main, relaxed && !relaxed.error ? relaxed : null),
+    threadScaling: [main.threads, relaxed && !relaxed.error ? relaxed.threads : null].filter(Boolean),
+    noise: [...main.noise, ...(relaxed && !relaxed.error ? relaxed.noise ?? [] : [])],
+    epoch,
   };
   result.summary = summarize(result);
   return result;

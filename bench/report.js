@@ -55,7 +55,40 @@ export function summarize(r) {
     wasmOverTfjsCpu: versus(r, 'tfjs-cpu'),
     wasmOverJs: versus(r, 'js'),
     wasmOverScalar: versus(r, 'wasm-scalar'),
+    ...threadSummary(r),
   };
+}
+
+/** The targets the threading issue set; a figure meets its target when it is at least (at most, for `max`) this. */
+export const TARGETS = {
+  gemm512TwoThreads: { min: 1.75, what: '512³ GEMM, 2 threads over 1' },
+  refStepTwoThreads: { min: 1.6, what: 'reference training step (b64), 2 threads over 1' },
+  fitOverSteps: { max: 1.1, what: 'fit epoch over the same steps alone' },
+  overNumpy: { min: 1.3, what: 'simdnet epoch (all cores) over numpy + OpenBLAS (best)' },
+  overTfjs: { min: 25, what: 'simdnet epoch (all cores) over tfjs-layers fit on tfjs-wasm' },
+};
+
+/** Thread speedups by build (2 threads and every core), the epoch table's ratios, the noise ratios. */
+function threadSummary(r) {
+  const out = {};
+  if (r.threadScaling?.length) {
+    out.threadSpeedup = Object.fromEntries(r.threadScaling.map((b) => {
+      const top = b.threads[b.threads.length - 1];
+      const at = (e) => ({ 2: e.speedup[2] ?? NaN, [top]: e.speedup[top] });
+      return [b.build, {
+        threads: b.threads,
+        gemm: Object.fromEntries(b.gemm.map((g) => [`${g.id} (${g.origin})`, at(g)])),
+        steps: Object.fromEntries(b.steps.map((st) => [st.name, at(st)])),
+        gemm512: b.gemm.find((g) => g.M === 512 && g.N === 512 && g.K === 512 && g.trans === 'NN')?.speedup[2] ?? NaN,
+        refStep: b.steps.find((st) => st.hidden?.length === 1 && st.hidden[0] === 128 && st.batchSize === 64)?.speedup[2] ?? NaN,
+      }];
+    }));
+  }
+  if (r.epoch && !r.epoch.error) out.epoch = r.epoch.ratios;
+  if (r.noise?.length) {
+    out.noise = r.noise.map((n) => ({ kind: n.kind, build: n.build, ...n.ratios }));
+  }
+  return out;
 }
 
 // =====================================================================================================
@@ -102,8 +135,9 @@ export function markdown(r) {
     ['elementwise kernels', times(s.wasmOverTfjsWasm.elementwise), '–', times(s.wasmOverTfjsCpu.elementwise), times(s.wasmOverJs.elementwise), times(s.wasmOverScalar.elementwise), times(ro.elementwise)],
     ...r.steps.map((st) => [`training step ${st.name}`, ...[s.wasmOverTfjsWasm, s.wasmOverTfjsWasmTransposeFirst, s.wasmOverTfjsCpu, s.wasmOverJs, s.wasmOverScalar, ro].map((o) => times(o.steps[st.name]))]),
   ]));
+  out.push(...threadTables(r, s));
   out.push('');
-  out.push('**Training steps**, samples/s (forward, loss, backward, update; same weights and batch everywhere)');
+  out.push('**Training steps**, samples/s, one thread (forward, loss, backward, update; same weights and batch everywhere)');
   out.push('');
   let cols = colsOf(r.steps, 'samplesPerSec');
   out.push(table(['model', ...cols.map(([, l]) => l), 'first loss (all engines)'], r.steps.map((st) => {
@@ -127,8 +161,98 @@ export function markdown(r) {
   ])));
   if (r.processes?.relaxed && !r.processes.relaxed.error) {
     out.push('');
-    out.push(`† relaxed figures come from the process run with ${(r.processes.relaxed.execArgv ?? []).join(' ') || 'relaxed SIMD'}, at other minutes than the ` +
+    out.push(`† relaxed figures (and the relaxed rows of the thread and noise tables) come from the process run with ${(r.processes.relaxed.execArgv ?? []).join(' ') || 'relaxed SIMD'}, at other minutes than the ` +
       'stock-Node columns: set them against the relaxed/SIMD ratios (paired with a SIMD run in that process), not against the SIMD column.');
   }
   return out.join('\n');
+}
+
+const BUILD = { simd: 'SIMD', 'relaxed-simd': 'relaxed†' };
+const secs = (x) => (Number.isFinite(x) ? `${x.toFixed(3)} s` : '–');
+const meets = (x, t) => (!Number.isFinite(x) ? '' : (t.min != null ? x >= t.min : x <= t.max) ? ' ✓' : ' ✗');
+const target = (t) => (t.min != null ? `≥ ${t.min}×` : `≤ ${t.max}×`);
+
+/** The thread-scaling, epoch and noise tables (results of schema 2; nothing for older ones). */
+function threadTables(r, s) {
+  const out = [];
+  const sc = r.threadScaling ?? [];
+  if (sc.length) {
+    const counts = [...new Set(sc.flatMap((b) => b.threads))].sort((a, b) => a - b);
+    const more = counts.filter((t) => t > 1);
+    out.push('');
+    out.push(`**Thread scaling**: kernel threads 1 … ${counts[counts.length - 1]} (\`createWasmBackend({ variant, threads })\`; 1 = the plain build, no workers). ` +
+      'GEMM in GFLOP/s, steps in samples/s; ×t = speedup of t threads over 1, paired round by round (median of per-round ratios).');
+    out.push('');
+    const rows = [];
+    for (const b of sc) {
+      for (const g of b.gemm) rows.push([`${g.M}×${g.N}×${g.K} ${g.trans}`, g.origin, BUILD[b.build] ?? b.build, ...counts.map((t) => num(g.gflops[t])), ...more.map((t) => times2(g.speedup[t]))]);
+      for (const st of b.steps) rows.push([`step ${st.name}`, 'samples/s', BUILD[b.build] ?? b.build, ...counts.map((t) => num(st.samplesPerSec[t], 0)), ...more.map((t) => times2(st.speedup[t]))]);
+    }
+    out.push(table(['case', 'from', 'build', ...counts.map((t) => `${t} thread${t === 1 ? '' : 's'}`), ...more.map((t) => `×${t}`)], rows,
+      ['---', '---', '---', ...counts.map(() => '---:'), ...more.map(() => '---:')]));
+    const ts = s.threadSpeedup ?? {};
+    const targetLine = Object.entries(ts).map(([build, v]) => `${BUILD[build] ?? build}: 512³ ${times2(v.gemm512)}${meets(v.gemm512, TARGETS.gemm512TwoThreads)}, ` +
+      `reference step ${times2(v.refStep)}${meets(v.refStep, TARGETS.refStepTwoThreads)}`).join('; ');
+    out.push('');
+    out.push(`Targets at 2 threads: 512³ GEMM ${target(TARGETS.gemm512TwoThreads)}, reference step ${target(TARGETS.refStepTwoThreads)} — ${targetLine}.` +
+      (sc.some((b) => Object.keys(b.notes ?? {}).length) ? ` Notes: ${sc.flatMap((b) => Object.values(b.notes ?? {})).join('; ')}.` : ''));
+  }
+  const e = r.epoch;
+  if (e && !e.error) {
+    const tops = e.threads[e.threads.length - 1];
+    const er = e.ratios;
+    out.push('');
+    out.push(`**Reference epoch**: ${e.model}; ${e.rows.toLocaleString('en-US')} training digits, ${e.steps} steps, no test set. ` +
+      `Seconds per epoch, median of ${e.rounds - e.warmupRounds} rounds after a warm-up round; in each round every engine runs one epoch, one after the other. ` +
+      '"steps alone" = the same number of step-bench steps (one fixed batch) on the same backend, right after its epoch. Ratios are medians of per-round ratios.');
+    out.push('');
+    const rows = [];
+    for (const t of e.threads) {
+      const x = e.simdnet[t];
+      rows.push([`simdnet ${BUILD[e.build] ?? e.build} fit`, `${x.threads}${x.threadsNote ? ` (${x.threadsNote})` : ''}`, secs(x.medianAfterFirst), secs(x.stepsAloneMedian), times2(x.fitOverSteps),
+        t === tops ? '1×' : times2(perRoundRatio(x.epochSeconds, e.simdnet[tops].epochSeconds))]);
+    }
+    if (e.numpy) for (const t of e.numpyThreads) {
+      const x = e.numpy[t];
+      rows.push([`numpy ${x.numpy ?? ''} + ${x.blas ?? 'BLAS'}${x.coretype ? ` (${x.coretype})` : ''}`, `${x.threads ?? t} (OpenBLAS)`, secs(x.medianAfterFirst), '–', '–', times2(er.overNumpy?.[t])]);
+    }
+    if (e.tfjs) rows.push([`tfjs-layers model.fit, tfjs-wasm ${e.tfjs.tfjs}`, '1', secs(e.tfjs.medianAfterFirst), '–', '–', times2(er.overTfjs)]);
+    out.push(table(['engine', 'threads', 'epoch', 'steps alone', 'epoch / steps alone', `simdnet ${tops} threads faster by`], rows));
+    out.push('');
+    const skipped = [...(e.notes ?? []), ...(e.tfjs ? [] : ['tfjs fit not run (--quick)'])];
+    out.push(`simdnet, ${tops} threads: ${times2(er.threads)} faster than 1 thread; epoch / steps alone ${times2(er.fitOverSteps?.[tops])} (target ${target(TARGETS.fitOverSteps)}${meets(er.fitOverSteps?.[tops], TARGETS.fitOverSteps)}); ` +
+      `over numpy (its best thread count each round) ${times2(er.overNumpyBest)} (target ${target(TARGETS.overNumpy)}${meets(er.overNumpyBest, TARGETS.overNumpy)}); ` +
+      `over tfjs fit ${times2(er.overTfjs)} (target ${target(TARGETS.overTfjs)}${meets(er.overTfjs, TARGETS.overTfjs)}); ` +
+      `1 thread over numpy 1 thread ${times2(er.oneThreadOverNumpyOneThread)}.` + (skipped.length ? ` ${skipped.join('; ')}.` : ''));
+  } else if (e?.error) {
+    out.push('');
+    out.push(`**Reference epoch**: failed (${String(e.error).split('\n')[0]}).`);
+  }
+  const nz = r.noise ?? [];
+  if (nz.length) {
+    const top = Math.max(...nz.flatMap((n) => n.threads));
+    out.push('');
+    out.push(`**Noise**: \`gather_noise\`, one ${nz[0].batch}×${nz[0].width} batch gathered from ${nz[0].rows.toLocaleString('en-US')} rows through a shuffled index, ` +
+      'millions of values/s; `applyNoise` = the JS generator (src/data/noise.ts) on a batch of the same size (no gather), in the same rounds.');
+    out.push('');
+    out.push(table(['noise', 'build', 'wasm 1 thread', `wasm ${top} threads`, 'applyNoise (js)', 'wasm 1 thread / js', `wasm ${top} threads / js`, `${top} threads / 1`], nz.map((n) => [
+      `${n.kind} ${n.factor}`, BUILD[n.build] ?? n.build, num(n.valuesPerSec['wasm×1'] / 1e6, 0), num(n.valuesPerSec[`wasm×${top}`] / 1e6, 0), num(n.valuesPerSec.applyNoise / 1e6, 0),
+      times2(n.ratios['wasm×1/applyNoise']), times2(n.ratios[`wasm×${top}/applyNoise`]), times2(n.ratios[`wasm×${top}/wasm×1`]),
+    ])));
+  }
+  return out;
+}
+
+/** Speedups and near-1 ratios with two decimals (1.84×), large ones as times() does. */
+function times2(x) {
+  return Number.isFinite(x) && x < 10 ? `${x.toFixed(2)}×` : times(x);
+}
+
+/** median over rounds ≥ 1 of a[i] / b[i] (seconds: how much faster b is) */
+function perRoundRatio(a, b) {
+  const xs = [];
+  for (let i = 1; i < Math.min(a.length, b.length); i++) xs.push(a[i] / b[i]);
+  xs.sort((p, q) => p - q);
+  const m = xs.length >> 1;
+  return xs.length ? (xs.length % 2 ? xs[m] : (xs[m - 1] + xs[m]) / 2) : NaN;
 }

@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // `npm run bench [-- --quick] [--no-relaxed] [--out FILE] [--no-readme]`: builds (npm script), runs every
-// suite, writes bench/results/latest.json atomically, prints the Markdown tables, and (full runs only) puts
-// them into bench/README.md between the bench:results markers. `--render` redoes the tables from a result file.
+// suite, writes bench/results/latest.json atomically (a --quick run: $TMPDIR/simdnet-bench/quick.json, never the
+// committed file), prints the Markdown tables, and (full runs only) puts them into bench/README.md between the
+// bench:results markers. `--render` redoes the tables from a result file.
 
 import { existsSync } from 'node:fs';
+import os from 'node:os';
 import { readFile, writeFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,12 +16,16 @@ const value = (name) => {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : undefined;
 };
+/** Where a --quick run goes unless --out says otherwise: a temp path, so smoke runs never touch results/latest.json. */
+const QUICK_FILE = path.join(os.tmpdir(), 'simdnet-bench', 'quick.json');
 const known = ['--quick', '--no-relaxed', '--no-readme', '--out', '--render', '--help'];
 const unknown = args.filter((a, i) => a.startsWith('--') && !known.includes(a) && args[i - 1] !== '--out');
 if (unknown.length || flag('--help')) {
   if (unknown.length) console.error(`bench: unknown option ${unknown.join(' ')}`);
   console.error('usage: npm run bench [-- --quick] [--no-relaxed] [--no-readme] [--out FILE]\n' +
-    '       node bench/run.js --render [--out FILE]   (tables again from a result file, default results/latest.json)');
+    '       node bench/run.js --render [--quick] [--out FILE]   (tables again from a result file, default results/latest.json;\n' +
+    '       --quick: the last quick run\'s file)\n' +
+    `A --quick run writes ${QUICK_FILE} (not results/latest.json) unless --out says otherwise.`);
   process.exit(unknown.length ? 2 : 0);
 }
 if (!existsSync(fileURLToPath(new URL('../dist/backend/index.js', import.meta.url)))) {
@@ -31,7 +37,7 @@ const { runBench, writeResults } = await import('./bench.js');
 const { markdown } = await import('./report.js');
 
 const out = value('--out');
-const outFile = out && path.resolve(out);
+const outFile = out ? path.resolve(out) : flag('--quick') ? QUICK_FILE : undefined;
 let result, file;
 if (flag('--render')) {
   file = outFile ?? fileURLToPath(new URL('./results/latest.json', import.meta.url));

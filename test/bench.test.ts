@@ -1,5 +1,7 @@
 // Smoke test of the benchmark harness (npm run bench): a quick run on tiny shapes must produce a well-formed
-// result object and tables. No timing assertions: the figures depend on the machine and its load.
+// result object and tables — the engine tables, thread scaling, the reference epoch (a few hundred digits, no
+// peers: numpy and tfjs fit take seconds) and the noise kernel. No timing assertions: the figures depend on the
+// machine and its load.
 
 import { describe, expect, it } from 'vitest';
 // plain ESM JS, run as is by `node bench/run.js`
@@ -21,10 +23,18 @@ describe('npm run bench (quick harness, tiny shapes)', () => {
       shapes: [gemm(16, 24, 8, 0, 0, 'NN'), gemm(16, 24, 8, 1, 1, 'TT')],
       elementwise: [{ name: 'relu_forward', rows: 4, cols: 16, n: 64, bytes: 2 * 4 * 64 }],
       steps: [{ name: 'tiny 784-8-784', hidden: [8], batchSize: 4, loss: 'bce', optimizer: 'adam' }],
+      // 1 and 2 threads whatever the machine; 64×128×784 is big enough to be split across them
+      scaling: {
+        threads: [1, 2],
+        shapes: [gemm(64, 128, 784, 0, 0, 'NN')],
+        steps: [{ name: 'tiny 784-8-784 b64', hidden: [8], batchSize: 64, loss: 'bce', optimizer: 'adam' }],
+      },
+      noise: { rows: 256, kinds: ['gaussian', 'mask'] },
+      epoch: { rows: 256, rounds: 1, numpy: false, tfjsEpochs: 0, threads: [1, 2] },
       log: () => {},
     });
 
-    expect(r.schema).toBe('simdnet-bench/1');
+    expect(r.schema).toBe('simdnet-bench/2');
     expect(typeof r.machine.cpu).toBe('string');
     expect(r.runtime.node).toBe(process.version);
     expect(r.packages['@tensorflow/tfjs-core']).toMatch(/^\d+\.\d+\.\d+/);
@@ -50,7 +60,48 @@ describe('npm run bench (quick harness, tiny shapes)', () => {
 
     expect(positive(r.summary.wasmOverJs.gemm.all)).toBe(true);
     expect(positive(r.summary.fractionOfLimit.simd.NN)).toBe(true);
+    // thread scaling: the SIMD build here, the relaxed build in its process; speedups over 1 thread, 1 at 1
+    expect(r.threadScaling.map((b: { build: string }) => b.build)).toEqual(['simd', 'relaxed-simd']);
+    for (const b of r.threadScaling) {
+      expect(b.threads).toEqual([1, 2]);
+      expect(b.actualThreads[2]).toBe(2);
+      for (const e of [...b.gemm, ...b.steps]) {
+        expect(e.speedup[1]).toBe(1);
+        expect(positive(e.speedup[2])).toBe(true);
+      }
+      for (const g of b.gemm) for (const t of [1, 2]) expect(positive(g.gflops[t])).toBe(true);
+      // bit-identical kernels: the same first loss at 1 and 2 threads
+      for (const st of b.steps) expect(st.firstLoss[2]).toBe(st.firstLoss[1]);
+    }
+    expect(positive(r.summary.threadSpeedup.simd.steps['tiny 784-8-784 b64'][2])).toBe(true);
+
+    // the epoch table: fit at 1 and 2 threads beside its steps alone, no peers
+    const ep = r.epoch;
+    expect(ep.error).toBeUndefined();
+    expect(ep.rows).toBe(256);
+    expect(ep.steps).toBe(4);
+    for (const t of [1, 2]) {
+      expect(ep.simdnet[t].epochSeconds).toHaveLength(2);
+      expect(positive(ep.simdnet[t].medianAfterFirst)).toBe(true);
+      expect(positive(ep.simdnet[t].fitOverSteps)).toBe(true);
+      for (const l of ep.simdnet[t].trainLoss) expect(positive(l)).toBe(true);
+    }
+    expect(positive(ep.ratios.threads)).toBe(true);
+    expect(ep.numpy).toBeNull();
+    expect(ep.tfjs).toBeNull();
+
+    // the noise kernel at 1 and 2 threads beside applyNoise, on both builds
+    expect(r.noise.map((n: { kind: string; build: string }) => `${n.kind} ${n.build}`)).toEqual(['gaussian simd', 'mask simd', 'gaussian relaxed-simd', 'mask relaxed-simd']);
+    for (const n of r.noise) {
+      for (const k of ['wasm×1', 'wasm×2', 'applyNoise']) expect(positive(n.valuesPerSec[k]), `${n.kind} ${k}`).toBe(true);
+      expect(positive(n.ratios['wasm×2/wasm×1'])).toBe(true);
+    }
+
     expect(JSON.parse(JSON.stringify(r)).gemm.length).toBe(2);
-    expect(markdown(r)).toContain('| M×N×K |');
-  }, 20_000);
+    const md = markdown(r);
+    expect(md).toContain('| M×N×K |');
+    expect(md).toContain('**Thread scaling**');
+    expect(md).toContain('**Reference epoch**');
+    expect(md).toContain('**Noise**');
+  }, 90_000);
 });

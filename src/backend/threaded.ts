@@ -31,14 +31,16 @@ const LOSS_MSE = 0;
 const LOSS_BCE = 1;
 const LOSS_CE = 2;
 
-/** Smallest share of work worth a thread, measured with `npm run bench` (thread-scaling table): below these a call
- *  runs on the calling thread. GEMM in multiply-adds; the rest in elements. */
+/** Smallest share of work worth a thread: below it a call runs on the calling thread. Measured on 2 cores (relaxed
+ *  build, 1 vs 2 threads, hot loop): GEMM breaks even near 32³ (32 K multiply-adds) and gains 1.4× at 48³, 1.9× at
+ *  (1,784)·(784,128); relu near 16 K elements per thread; sigmoid and Adam near 2-4 K. GEMM in multiply-adds per
+ *  thread, the rest in elements per thread. */
 export const MIN_PER_THREAD = {
-  gemm: 1 << 17,
-  /** one pass of cheap arithmetic: relu, fill, sgd, bias, diffs */
-  light: 1 << 15,
+  gemm: 1 << 15,
+  /** one pass of cheap arithmetic: relu, fill, sgd, bias, diffs, a plain gather */
+  light: 1 << 14,
   /** transcendentals or several streams: sigmoid, tanh, softmax, bce, adam, noise */
-  heavy: 1 << 13,
+  heavy: 1 << 12,
 };
 
 const ALIGN = 16; // elementwise cuts on 64-byte lines
