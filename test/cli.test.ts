@@ -6,7 +6,8 @@
 //   * eval prints the metrics (and --json parses, agreeing with the training run's own test loss);
 //   * denoise turns a 28×28 PNG into a 28×28 PNG equal to the model's prediction (±1 gray level);
 //   * bad flags, values and files exit with code 2 and one line on stderr naming the problem;
-//   * two train runs with the same seed write byte-identical model files.
+//   * two train runs with the same seed write byte-identical model files, one on every core, one on --threads 1;
+//   * relaxed SIMD is switched on for Node 20 by the command itself; --no-relaxed / SIMDNET_NO_RELAXED turn it off.
 
 import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -65,8 +66,8 @@ beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'simdnet-cli-'));
   outA = join(tmp, 'a');
   outB = join(tmp, 'b');
-  // the two same-seed runs, side by side
-  await Promise.all([outA, outB].map((out) => run(process.execPath, [CLI, ...TRAIN, '--out', out], { cwd: ROOT, timeout: 120_000 })));
+  // the two same-seed runs, side by side: every core, and one thread
+  await Promise.all([[outA], [outB, '--threads', '1']].map(([out, ...more]) => run(process.execPath, [CLI, ...TRAIN, '--out', out, ...more], { cwd: ROOT, timeout: 120_000 })));
 }, 240_000);
 
 afterAll(() => {
@@ -125,7 +126,26 @@ describe('simdnet train', () => {
     expect(svg).toMatch(/<path d="M/);
   });
 
-  it('two runs with the same seed write byte-identical model files', () => {
+  it('says which build and how many threads ran (metrics.json too)', () => {
+    const a = JSON.parse(readFileSync(join(outA, 'metrics.json'), 'utf8'));
+    const b = JSON.parse(readFileSync(join(outB, 'metrics.json'), 'utf8'));
+    expect(b.backend).toEqual({ name: 'wasm', variant: a.backend.variant, threads: 1 });
+    expect(a.backend.threads).toBeGreaterThanOrEqual(1);
+    // Node 20 has relaxed SIMD only behind a V8 flag, which the command sets for itself
+    expect(a.backend.variant).toBe('relaxed-simd');
+  });
+
+  it('--no-relaxed and SIMDNET_NO_RELAXED=1 keep the SIMD build', () => {
+    for (const [name, extra, env] of [['nr-flag', ['--no-relaxed'], {}], ['nr-env', [], { SIMDNET_NO_RELAXED: '1' }]] as const) {
+      const out = join(tmp, name);
+      const r = spawnSync(process.execPath, [CLI, 'train', '--epochs', '1', '--hidden', '8', '--threads', '1', '--out', out, ...extra], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...env } });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/backend wasm \(simd, 1 thread\)/);
+      expect(JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')).backend.variant).toBe('simd');
+    }
+  });
+
+  it('two runs with the same seed write byte-identical model files (one of them on one thread)', () => {
     const a = readFileSync(join(outA, 'model.simdnet'));
     const b = readFileSync(join(outB, 'model.simdnet'));
     expect(a.length).toBeGreaterThan(200_000);
@@ -195,6 +215,7 @@ describe('bad input exits with code 2 and one line naming the problem', () => {
   it('--optimizer foo', () => expectUsageError(cli('train', '--optimizer', 'foo'), /--optimizer.*'foo'.*sgd, momentum, adam/));
   it('--hidden 12,x', () => expectUsageError(cli('train', '--hidden', '12,x'), /--hidden.*'12,x'/));
   it('--lr -1', () => expectUsageError(cli('train', '--lr', '-1'), /--lr.*'-1'/));
+  it('--threads 0', () => expectUsageError(cli('train', '--threads', '0'), /--threads.*'0'/));
   it('eval without --model', () => expectUsageError(cli('eval'), /--model/));
   it('a missing model file', () => {
     const path = join(tmp, 'nope', 'model.simdnet');
