@@ -84,44 +84,50 @@ export function threadedKernels(ex: RawExports, ctx: ThreadedParts): Kernels {
   }
 
   // ---- elementwise: one range of [0, n) per thread, pointers offset -------------------------------------------
-  function split1(fn: number, min: number, n: number, y: number, x: number, single: () => void): void {
+  // each returns false when the call is too small to split: the caller then runs the one-thread kernel (no closure
+  // per call: a step allocates nothing)
+  function split1(fn: number, min: number, n: number, y: number, x: number): boolean {
     const p = count(n, min);
-    if (p === 1) return single();
+    if (p === 1) return false;
     for (let t = 0; t < p; t++) {
       const lo = cut(n, p, ALIGN, t), hi = cut(n, p, ALIGN, t + 1);
       pool.set(t, fn, y + 4 * lo, x + 4 * lo, hi - lo);
     }
     pool.run(p);
+    return true;
   }
-  function split2(fn: number, min: number, n: number, a: number, b: number, c: number, single: () => void): void {
+  function split2(fn: number, min: number, n: number, a: number, b: number, c: number): boolean {
     const p = count(n, min);
-    if (p === 1) return single();
+    if (p === 1) return false;
     for (let t = 0; t < p; t++) {
       const lo = cut(n, p, ALIGN, t), hi = cut(n, p, ALIGN, t + 1);
       pool.set(t, fn, a + 4 * lo, b + 4 * lo, c + 4 * lo, hi - lo);
     }
     pool.run(p);
+    return true;
   }
   /** dst = f(p, t)·scale over n elements, the scale of the whole batch */
-  function splitScaled(fn: number, min: number, n: number, d: number, pp: number, tt: number, scale: number, single: () => void): void {
+  function splitScaled(fn: number, min: number, n: number, d: number, pp: number, tt: number, scale: number): boolean {
     const p = count(n, min);
-    if (p === 1) return single();
+    if (p === 1) return false;
     for (let t = 0; t < p; t++) {
       const lo = cut(n, p, ALIGN, t), hi = cut(n, p, ALIGN, t + 1);
       pool.set(t, fn, d + 4 * lo, pp + 4 * lo, tt + 4 * lo, hi - lo, scale);
     }
     pool.run(p);
+    return true;
   }
   /** Row-wise kernels (B,N): whole rows per thread. */
-  function splitRows(fn: number, min: number, B: number, N: number, a: number, b: number, c: number, single: () => void): void {
+  function splitRows(fn: number, min: number, B: number, N: number, a: number, b: number, c: number): boolean {
     const p = Math.min(count(B * N, min), B);
-    if (p <= 1) return single();
+    if (p <= 1) return false;
     for (let t = 0; t < p; t++) {
       const r0 = cut(B, p, 1, t), r1 = cut(B, p, 1, t + 1);
       const o = 4 * r0 * N;
       pool.set(t, fn, a + o, b + o, c + o, r1 - r0, N);
     }
     pool.run(p);
+    return true;
   }
 
   // ---- losses: fixed chunks, their sums added in order --------------------------------------------------------
@@ -173,12 +179,24 @@ export function threadedKernels(ex: RawExports, ctx: ThreadedParts): Kernels {
       pool.run(p);
     },
 
-    relu_forward: (y, x, n) => split1(FN.relu_forward, MIN_PER_THREAD.light, n, y, x, () => ex.relu_forward(y, x, n)),
-    relu_backward: (dx, dy, y, n) => split2(FN.relu_backward, MIN_PER_THREAD.light, n, dx, dy, y, () => ex.relu_backward(dx, dy, y, n)),
-    tanh_forward: (y, x, n) => split1(FN.tanh_forward, MIN_PER_THREAD.heavy, n, y, x, () => ex.tanh_forward(y, x, n)),
-    tanh_backward: (dx, dy, y, n) => split2(FN.tanh_backward, MIN_PER_THREAD.light, n, dx, dy, y, () => ex.tanh_backward(dx, dy, y, n)),
-    sigmoid_forward: (y, x, n) => split1(FN.sigmoid_forward, MIN_PER_THREAD.heavy, n, y, x, () => ex.sigmoid_forward(y, x, n)),
-    sigmoid_backward: (dx, dy, y, n) => split2(FN.sigmoid_backward, MIN_PER_THREAD.light, n, dx, dy, y, () => ex.sigmoid_backward(dx, dy, y, n)),
+    relu_forward(y, x, n) {
+      if (!split1(FN.relu_forward, MIN_PER_THREAD.light, n, y, x)) ex.relu_forward(y, x, n);
+    },
+    relu_backward(dx, dy, y, n) {
+      if (!split2(FN.relu_backward, MIN_PER_THREAD.light, n, dx, dy, y)) ex.relu_backward(dx, dy, y, n);
+    },
+    tanh_forward(y, x, n) {
+      if (!split1(FN.tanh_forward, MIN_PER_THREAD.heavy, n, y, x)) ex.tanh_forward(y, x, n);
+    },
+    tanh_backward(dx, dy, y, n) {
+      if (!split2(FN.tanh_backward, MIN_PER_THREAD.light, n, dx, dy, y)) ex.tanh_backward(dx, dy, y, n);
+    },
+    sigmoid_forward(y, x, n) {
+      if (!split1(FN.sigmoid_forward, MIN_PER_THREAD.heavy, n, y, x)) ex.sigmoid_forward(y, x, n);
+    },
+    sigmoid_backward(dx, dy, y, n) {
+      if (!split2(FN.sigmoid_backward, MIN_PER_THREAD.light, n, dx, dy, y)) ex.sigmoid_backward(dx, dy, y, n);
+    },
     softmax_forward(y, x, B, N) {
       const p = Math.min(count(B * N, MIN_PER_THREAD.heavy), B);
       if (p <= 1) return ex.softmax_forward(y, x, B, N);
@@ -188,24 +206,34 @@ export function threadedKernels(ex: RawExports, ctx: ThreadedParts): Kernels {
       }
       pool.run(p);
     },
-    softmax_backward: (dx, dy, y, B, N) => splitRows(FN.softmax_backward, MIN_PER_THREAD.heavy, B, N, dx, dy, y, () => ex.softmax_backward(dx, dy, y, B, N)),
+    softmax_backward(dx, dy, y, B, N) {
+      if (!splitRows(FN.softmax_backward, MIN_PER_THREAD.heavy, B, N, dx, dy, y)) ex.softmax_backward(dx, dy, y, B, N);
+    },
 
     mse_loss(p, t, B, N) {
       const s = lossSum(LOSS_MSE, p, t, B * N);
       return Number.isNaN(s) ? ex.mse_loss(p, t, B, N) : s / (B * N);
     },
-    mse_backward: (dp, p, t, B, N) => splitScaled(FN.diff_scaled, MIN_PER_THREAD.light, B * N, dp, p, t, Math.fround(2 / (B * N)), () => ex.mse_backward(dp, p, t, B, N)),
+    mse_backward(dp, p, t, B, N) {
+      if (!splitScaled(FN.diff_scaled, MIN_PER_THREAD.light, B * N, dp, p, t, Math.fround(2 / (B * N)))) ex.mse_backward(dp, p, t, B, N);
+    },
     bce_loss(p, t, B, N) {
       const s = lossSum(LOSS_BCE, p, t, B * N);
       return Number.isNaN(s) ? ex.bce_loss(p, t, B, N) : -s / (B * N);
     },
-    bce_backward: (dp, p, t, B, N) => splitScaled(FN.bce_backward_scaled, MIN_PER_THREAD.heavy, B * N, dp, p, t, 1 / (B * N), () => ex.bce_backward(dp, p, t, B, N)),
-    sigmoid_bce_backward: (dz, p, t, B, N) => splitScaled(FN.diff_scaled, MIN_PER_THREAD.light, B * N, dz, p, t, Math.fround(1 / (B * N)), () => ex.sigmoid_bce_backward(dz, p, t, B, N)),
+    bce_backward(dp, p, t, B, N) {
+      if (!splitScaled(FN.bce_backward_scaled, MIN_PER_THREAD.heavy, B * N, dp, p, t, 1 / (B * N))) ex.bce_backward(dp, p, t, B, N);
+    },
+    sigmoid_bce_backward(dz, p, t, B, N) {
+      if (!splitScaled(FN.diff_scaled, MIN_PER_THREAD.light, B * N, dz, p, t, Math.fround(1 / (B * N)))) ex.sigmoid_bce_backward(dz, p, t, B, N);
+    },
     softmax_ce_loss(p, t, B, N) {
       const s = lossSum(LOSS_CE, p, t, B * N);
       return Number.isNaN(s) ? ex.softmax_ce_loss(p, t, B, N) : -s / B;
     },
-    softmax_ce_backward: (dz, p, t, B, N) => splitScaled(FN.diff_scaled, MIN_PER_THREAD.light, B * N, dz, p, t, Math.fround(1 / B), () => ex.softmax_ce_backward(dz, p, t, B, N)),
+    softmax_ce_backward(dz, p, t, B, N) {
+      if (!splitScaled(FN.diff_scaled, MIN_PER_THREAD.light, B * N, dz, p, t, Math.fround(1 / B))) ex.softmax_ce_backward(dz, p, t, B, N);
+    },
 
     sgd_update(w, g, lr, n) {
       const p = count(n, MIN_PER_THREAD.light);
