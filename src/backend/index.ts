@@ -8,7 +8,7 @@ import { createWasmBackend } from './wasm.js';
 export type WasmOptions = NonNullable<Parameters<typeof createWasmBackend>[0]>;
 
 export type { Backend, BackendName, Kernels, Tensor } from './backend.js';
-export { ACT, type ActCode } from './backend.js';
+export { ACT, NOISE, type ActCode } from './backend.js';
 export { createJsBackend, createWasmBackend };
 
 export async function createBackend(name: BackendName = 'wasm', options: WasmOptions = {}): Promise<Backend> {
