@@ -6,12 +6,13 @@
 //
 // Rounds: each round runs one epoch of every engine, one after the other, so a load drift hits all of them alike;
 // round 0 is the warm-up (JIT, first touch, tfjs's first fit) and counts for no median. Ratios are medians of the
-// per-round ratios. An epoch's seconds: simdnet — fit's history (shuffle + gather/noise + every step); numpy —
+// per-round ratios, but simdnet over tfjs is the ratio of the two medians (one tfjs epoch lasts ~20 simdnet ones). An epoch's seconds: simdnet — fit's history (shuffle + gather/noise + every step); numpy —
 // the script's time.perf_counter of noise + shuffle + steps (the second epoch of a 2-epoch run each round; the
 // first one of a Python process also warms up); tfjs — tf.randomNormal noise + model.fit.
 // Steps alone: ⌈rows/64⌉ steps of the step bench (steps.js: one fixed batch, forward, loss, backward, update) on
 // the same backend, right after that backend's epoch in the same round.
 
+import os from 'node:os';
 import { fit } from '../dist/train.js';
 import { autoencoder } from '../dist/models.js';
 import { createOptimizer } from '../dist/optimizers.js';
@@ -81,6 +82,7 @@ export async function runEpochs(o = {}) {
     const numpy = Object.fromEntries(numpyThreads.map((t) => [t, { epochSeconds: [], runs: [] }]));
     const tf = { epochSeconds: [], fitSeconds: [], loss: [], round: [] };
     const now = () => performance.now();
+    const loadavg = []; // the 1-minute load average after each round
     for (let r = 0; r < rounds; r++) {
       const line = [];
       for (const s of sim) {
@@ -109,7 +111,8 @@ export async function runEpochs(o = {}) {
         tf.round.push(r);
         line.push(`tfjs-wasm fit ${e.epochSeconds.toFixed(3)} s`);
       }
-      log(`epoch round ${r}${r === 0 ? ' (warm-up)' : ''}: ${line.join('  ')}`);
+      loadavg.push(os.loadavg()[0]);
+      log(`epoch round ${r}${r === 0 ? ' (warm-up)' : ''}: ${line.join('  ')}  (load ${loadavg[r].toFixed(2)})`);
     }
 
     // ---- figures and paired ratios (rounds 1 …) ----------------------------------------------------------------
@@ -129,12 +132,15 @@ export async function runEpochs(o = {}) {
       fitOverSteps: Object.fromEntries(sim.map((s) => [s.t, simdnet[s.t].fitOverSteps])),
       overNumpy: np ? Object.fromEntries(numpyThreads.map((t) => [t, perRound((i) => numpy[t].epochSeconds[i] / top.fit[i])])) : null,
       overNumpyBest: np ? perRound((i) => Math.min(...numpyThreads.map((t) => numpy[t].epochSeconds[i])) / top.fit[i]) : NaN,
-      overTfjs: tfOut ? median(tf.round.map((r, j) => (r >= 1 ? tf.epochSeconds[j] / top.fit[r] : NaN)).filter(Number.isFinite)) : NaN,
+      // tfjs: its median over simdnet's (an epoch of tfjs spans 20 of simdnet's, so a round pairs little; and
+      // with 2 measured tfjs epochs a per-round median would be the mean of two)
+      overTfjs: tfOut ? median(after(tf.epochSeconds)) / median(after(top.fit)) : NaN,
+      overTfjsPaired: tfOut ? median(tf.round.map((r, j) => (r >= 1 ? tf.epochSeconds[j] / top.fit[r] : NaN)).filter(Number.isFinite)) : NaN,
       oneThreadOverNumpyOneThread: np && numpy[1] ? perRound((i) => numpy[1].epochSeconds[i] / sim[0].fit[i]) : NaN,
     };
     return {
       model: '784-128-784 relu/sigmoid, bce, adam lr 1e-3, batch 64, gaussian 0.3 fresh per epoch',
-      build: variant, rows, steps, rounds, warmupRounds: 1, threads: counts, numpyThreads: numpyOn ? numpyThreads : [], notes,
+      build: variant, rows, steps, rounds, warmupRounds: 1, loadavg, threads: counts, numpyThreads: numpyOn ? numpyThreads : [], notes,
       simdnet, numpy: np, tfjs: tfOut, ratios,
     };
   } finally {

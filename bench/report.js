@@ -191,10 +191,12 @@ function threadTables(r, s) {
     out.push(table(['case', 'from', 'build', ...counts.map((t) => `${t} thread${t === 1 ? '' : 's'}`), ...more.map((t) => `×${t}`)], rows,
       ['---', '---', '---', ...counts.map(() => '---:'), ...more.map(() => '---:')]));
     const ts = s.threadSpeedup ?? {};
+    const loads = sc.map((b) => b.loadavg ? `${BUILD[b.build] ?? b.build} ${b.loadavg.start[0].toFixed(1)} → ${b.loadavg.end[0].toFixed(1)}` : null).filter(Boolean);
     const targetLine = Object.entries(ts).map(([build, v]) => `${BUILD[build] ?? build}: 512³ ${times2(v.gemm512)}${meets(v.gemm512, TARGETS.gemm512TwoThreads)}, ` +
       `reference step ${times2(v.refStep)}${meets(v.refStep, TARGETS.refStepTwoThreads)}`).join('; ');
     out.push('');
     out.push(`Targets at 2 threads: 512³ GEMM ${target(TARGETS.gemm512TwoThreads)}, reference step ${target(TARGETS.refStepTwoThreads)} — ${targetLine}.` +
+      (loads.length ? ` 1-minute load average over the table: ${loads.join(', ')} (on ${r.machine.availableParallelism ?? r.machine.cores} cores, another busy process leaves the threads a core short).` : '') +
       (sc.some((b) => Object.keys(b.notes ?? {}).length) ? ` Notes: ${sc.flatMap((b) => Object.values(b.notes ?? {})).join('; ')}.` : ''));
   }
   const e = r.epoch;
@@ -223,7 +225,8 @@ function threadTables(r, s) {
     out.push(`simdnet, ${tops} threads: ${times2(er.threads)} faster than 1 thread; epoch / steps alone ${times2(er.fitOverSteps?.[tops])} (target ${target(TARGETS.fitOverSteps)}${meets(er.fitOverSteps?.[tops], TARGETS.fitOverSteps)}); ` +
       `over numpy (its best thread count each round) ${times2(er.overNumpyBest)} (target ${target(TARGETS.overNumpy)}${meets(er.overNumpyBest, TARGETS.overNumpy)}); ` +
       `over tfjs fit ${times2(er.overTfjs)} (target ${target(TARGETS.overTfjs)}${meets(er.overTfjs, TARGETS.overTfjs)}); ` +
-      `1 thread over numpy 1 thread ${times2(er.oneThreadOverNumpyOneThread)}.` + (skipped.length ? ` ${skipped.join('; ')}.` : ''));
+      `1 thread over numpy 1 thread ${times2(er.oneThreadOverNumpyOneThread)}.` + (skipped.length ? ` ${skipped.join('; ')}.` : '') +
+      (e.loadavg?.length ? ` 1-minute load average after each round: ${e.loadavg.map((x) => x.toFixed(1)).join(', ')}.` : ''));
   } else if (e?.error) {
     out.push('');
     out.push(`**Reference epoch**: failed (${String(e.error).split('\n')[0]}).`);

@@ -57,6 +57,7 @@ export async function runScaling(set, { shapes = SCALING_SHAPES, steps = STEP_CA
   const { counts, engines, variant } = set;
   const key = (t) => String(t);
   const gemm = [];
+  const loadavg = { start: os.loadavg() };
   for (const s of shapes) {
     const preps = {};
     const fns = {};
@@ -92,5 +93,6 @@ export async function runScaling(set, { shapes = SCALING_SHAPES, steps = STEP_CA
     stepOut.push({ name: c.name, hidden: c.hidden, batchSize: c.batchSize, loss: c.loss, optimizer: c.optimizer, build: variant, samplesPerSec, speedup, firstLoss, perRound });
     log(`threads ${variant} step ${c.name.padEnd(32)} ${counts.map((t) => `${t}: ${Math.round(samplesPerSec[t])}/s ×${speedup[t].toFixed(2)}`).join('  ')}`);
   }
-  return { build: variant, threads: counts, actualThreads: Object.fromEntries(counts.map((t) => [t, engines[t].backend.threads])), notes: set.notes, gemm, steps: stepOut };
+  loadavg.end = os.loadavg();
+  return { build: variant, loadavg, threads: counts, actualThreads: Object.fromEntries(counts.map((t) => [t, engines[t].backend.threads])), notes: set.notes, gemm, steps: stepOut };
 }

@@ -73,14 +73,19 @@ export function threadedKernels(ex: RawExports, ctx: ThreadedParts): Kernels {
       ex.gemm_block(c, a, b, bias, M, N, K, transA, transB, mode, act, 0, M, 0, N, scratch[0]);
       return;
     }
+    pool.run(gemmParts(0, p, c, a, b, bias, M, N, K, transA, transB, mode, act));
+  }
+
+  /** Writes the tasks of one GEMM cut into p parts into slots first.. (first + p); returns first + p. */
+  function gemmParts(first: number, p: number, c: number, a: number, b: number, bias: number, M: number, N: number, K: number, transA: number, transB: number, mode: number, act: number): number {
     // a thread packs its share of one operand and all of the other
     const byRows = (M / p) * K + K * N <= M * K + K * (N / p) && M >= 4 * p;
     for (let t = 0; t < p; t++) {
       const m0 = byRows ? cut(M, p, 4, t) : 0, m1 = byRows ? cut(M, p, 4, t + 1) : M;
       const n0 = byRows ? 0 : cut(N, p, 8, t), n1 = byRows ? N : cut(N, p, 8, t + 1);
-      pool.set(t, FN.gemm_block, c, a, b, bias, M, N, K, transA, transB, mode, act, m0, m1, n0, n1, scratch[t]);
+      pool.set(first + t, FN.gemm_block, c, a, b, bias, M, N, K, transA, transB, mode, act, m0, m1, n0, n1, scratch[first + t]);
     }
-    pool.run(p);
+    return first + p;
   }
 
   // ---- elementwise: one range of [0, n) per thread, pointers offset -------------------------------------------
@@ -159,9 +164,18 @@ export function threadedKernels(ex: RawExports, ctx: ThreadedParts): Kernels {
       gemmBlocks(out, x, w, b, B, OUT, IN, 0, 0, BIAS, act);
     },
     linear_backward(dx, dw, db, dout, x, w, B, IN, OUT) {
-      gemmBlocks(dw, x, dout, 0, IN, OUT, B, 1, 0, ADD, 0); // dW += Xᵀ·∇
+      // dW += Xᵀ·∇ and dX = ∇·Wᵀ are independent and the same size (B·IN·OUT multiply-adds): half the threads take
+      // each, so each GEMM is cut in half as many parts (less packing done twice; on 2 threads, none)
+      const p = count(B * IN * OUT, MIN_PER_THREAD.gemm);
+      if (dx !== 0 && p >= 2) {
+        const pw = p >> 1;
+        const used = gemmParts(0, pw, dw, x, dout, 0, IN, OUT, B, 1, 0, ADD, 0);
+        pool.run(gemmParts(used, p - pw, dx, dout, w, 0, B, IN, OUT, 0, 1, STORE, 0));
+      } else {
+        gemmBlocks(dw, x, dout, 0, IN, OUT, B, 1, 0, ADD, 0); // dW += Xᵀ·∇
+        if (dx !== 0) gemmBlocks(dx, dout, w, 0, B, IN, OUT, 0, 1, STORE, 0); // dX = ∇·Wᵀ
+      }
       k.col_sum(db, dout, B, OUT, 1); // db += Σ_rows ∇
-      if (dx !== 0) gemmBlocks(dx, dout, w, 0, B, IN, OUT, 0, 1, STORE, 0); // dX = ∇·Wᵀ
     },
     bias_add(out, x, b, B, N) {
       const p = Math.min(count(B * N, MIN_PER_THREAD.light), B);
