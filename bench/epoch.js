@@ -10,7 +10,7 @@
 // the script's time.perf_counter of noise + shuffle + steps (the second epoch of a 2-epoch run each round; the
 // first one of a Python process also warms up); tfjs — tf.randomNormal noise + model.fit.
 // Steps alone: ⌈rows/64⌉ steps of the step bench (steps.js: one fixed batch, forward, loss, backward, update) on
-// the same backend, right after that backend's epoch in the same round.
+// the same backend, half right before and half right after that backend's epoch in the same round.
 
 import os from 'node:os';
 import { fit } from '../dist/train.js';
@@ -28,7 +28,7 @@ const B = 64;
 
 /**
  * @param {object} o
- * @param {number} [o.rounds]       measured rounds after the warm-up round (default 5; quick 2)
+ * @param {number} [o.rounds]       measured rounds after the warm-up round (default 9; quick 2)
  * @param {number} [o.tfjsEpochs]   tfjs epochs, in rounds 0 … tfjsEpochs−1 (default 3; quick 0: skipped)
  * @param {boolean} [o.numpy]       run the numpy peer (default true; skipped with a note when numpy is missing)
  * @param {number[]} [o.threads]    simdnet thread counts (default 1 and every core)
@@ -39,7 +39,7 @@ const B = 64;
 export async function runEpochs(o = {}) {
   const log = o.log ?? (() => {});
   const quick = !!o.quick;
-  const rounds = 1 + (o.rounds ?? (quick ? 2 : 5));
+  const rounds = 1 + (o.rounds ?? (quick ? 2 : 9));
   const tfjsEpochs = o.tfjsEpochs ?? (quick ? 0 : 3);
   const all = threadCounts();
   const counts = o.threads ?? [...new Set([1, all[all.length - 1]])];
@@ -86,12 +86,18 @@ export async function runEpochs(o = {}) {
     for (let r = 0; r < rounds; r++) {
       const line = [];
       for (const s of sim) {
+        // the steps alone sandwich the epoch (half before, half after), so a drift during the round hits both
+        const half = steps >> 1;
+        let t0 = now();
+        for (let i = 0; i < half; i++) s.step.run();
+        let alone = now() - t0;
         const h = await fit(s.model, { train: { x, y: x } }, { epochs: 1, batchSize: B, loss: 'bce', optimizer: s.optimizer, seed: r, noise: { kind: 'gaussian', factor: 0.3 } });
         s.fit.push(h.epochs[0].seconds);
         s.loss.push(h.epochs[0].trainLoss);
-        const t0 = now();
-        for (let i = 0; i < steps; i++) s.step.run();
-        s.stepsAlone.push((now() - t0) / 1000);
+        t0 = now();
+        for (let i = half; i < steps; i++) s.step.run();
+        alone += now() - t0;
+        s.stepsAlone.push(alone / 1000);
         line.push(`simdnet×${s.t} ${s.fit[r].toFixed(3)} s (steps ${s.stepsAlone[r].toFixed(3)} s)`);
       }
       if (numpyOn) {

@@ -206,7 +206,8 @@ function threadTables(r, s) {
     out.push('');
     out.push(`**Reference epoch**: ${e.model}; ${e.rows.toLocaleString('en-US')} training digits, ${e.steps} steps, no test set. ` +
       `Seconds per epoch, median of ${e.rounds - e.warmupRounds} rounds after a warm-up round; in each round every engine runs one epoch, one after the other. ` +
-      '"steps alone" = the same number of step-bench steps (one fixed batch) on the same backend, right after its epoch. Ratios are medians of per-round ratios.');
+      '"steps alone" = the same number of step-bench steps (one fixed batch) on the same backend, half just before and half just after its epoch. ' +
+      'Ratios are medians of per-round ratios (over tfjs: the ratio of the medians).');
     out.push('');
     const rows = [];
     for (const t of e.threads) {
