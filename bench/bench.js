@@ -14,6 +14,8 @@ import { runnableEngines } from './engines.js';
 import { summarize } from './report.js';
 import { runSuite } from './suite.js';
 import { runEpochs } from './epoch.js';
+import { enableRelaxedSimd } from '../dist/node/runtime.js';
+import { availableWasmVariants } from '../dist/backend/wasm.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const RELAXED_FLAG = '--experimental-wasm-relaxed-simd';
@@ -56,9 +58,13 @@ export async function runBench(o = {}) {
   loads.afterMain = os.loadavg();
   let epoch = null;
   if (o.epoch !== false) {
-    log('epoch table: simdnet fit, numpy, tfjs fit, round by round');
+    // the build `simdnet train` runs: it switches relaxed SIMD on for itself (src/node/runtime.js), so this
+    // process does the same now that the stock-Node tables are done (they name their builds; none changes)
+    if (wantRelaxed) enableRelaxedSimd();
+    const variant = availableWasmVariants().find((v) => v !== 'scalar') ?? 'simd';
+    log(`epoch table (${variant} build, as simdnet train runs it): simdnet fit, numpy, tfjs fit, round by round`);
     const t = performance.now();
-    epoch = await runEpochs({ quick, ...(o.epoch || {}), log }).catch((e) => ({ error: e.stack ?? e.message }));
+    epoch = await runEpochs({ quick, variant, ...(o.epoch || {}), log }).catch((e) => ({ error: e.stack ?? e.message }));
     if (epoch.error) log(`epoch table: failed (${epoch.error})`);
     main.phases.epoch = (performance.now() - t) / 1000;
   }

@@ -212,7 +212,7 @@ function threadTables(r, s) {
     const rows = [];
     for (const t of e.threads) {
       const x = e.simdnet[t];
-      rows.push([`simdnet ${BUILD[e.build] ?? e.build} fit`, `${x.threads}${x.threadsNote ? ` (${x.threadsNote})` : ''}`, secs(x.medianAfterFirst), secs(x.stepsAloneMedian), times2(x.fitOverSteps),
+      rows.push([`simdnet ${{ simd: 'SIMD', 'relaxed-simd': 'relaxed-SIMD' }[e.build] ?? e.build} fit`, `${x.threads}${x.threadsNote ? ` (${x.threadsNote})` : ''}`, secs(x.medianAfterFirst), secs(x.stepsAloneMedian), times2(x.fitOverSteps),
         t === tops ? '1×' : times2(perRoundRatio(x.epochSeconds, e.simdnet[tops].epochSeconds))]);
     }
     if (e.numpy) for (const t of e.numpyThreads) {
