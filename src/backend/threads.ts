@@ -31,6 +31,7 @@ const DONE = 1; // workers that finished with this generation (all of them ackno
 const EXIT = 2; // non-zero: workers leave their loop
 const ERROR = 3; // 1 + index of the first thread whose task threw
 const PARTS = 4; // threads 0..PARTS-1 take part in this generation
+const STARTED = 5; // workers that have seen this generation (a worker that has not is off its core: do not spin for it)
 const HEADER_BYTES = 64;
 const SLOT = 20; // f64 per slot
 const SLOT_BYTES = 8 * SLOT;
@@ -41,8 +42,8 @@ export function controlBytes(threads: number): number {
 }
 
 /** Spins before Atomics.wait: about 50-100 µs of Atomics.load, the gap between two kernels of a step. With more
- *  threads than cores a spinning thread only keeps a working one off its core: then wait almost at once. Both
- *  sides also adapt their budget at run time (another process taking a core has the same effect). */
+ *  threads than cores a spinning thread only keeps a working one off its core: then wait almost at once. The caller
+ *  also waits at once when a worker has not even started its task (another process has its core). */
 export const SPINS = 20000;
 export const SPINS_OVERSUBSCRIBED = 100;
 
@@ -78,21 +79,16 @@ async function threadMain(init: ThreadInit, post: (message: unknown) => void): P
   // the generation is read before "ready": the caller's first call comes after it, and must be seen as new
   let seen = Atomics.load(ctl, 0);
   post({ ready: true });
-  // the spin budget adapts: halved when the call did not come while spinning (an idle gap, or a loaded machine
-  // where spinning only keeps the caller off its core), doubled back when it did
-  let budget = init.spins;
   for (;;) {
     let spins = 0;
-    let slept = false;
     while (Atomics.load(ctl, 0) === seen) {
-      if (++spins >= budget) {
+      if (++spins >= init.spins) {
         Atomics.wait(ctl, 0, seen);
         spins = 0;
-        slept = true;
       }
     }
-    budget = slept ? Math.max(64, budget >> 1) : Math.min(init.spins, budget * 2);
     seen = Atomics.load(ctl, 0); // the caller starts no new generation before every worker has acknowledged this one
+    Atomics.add(ctl, 5, 1);
     if (Atomics.load(ctl, 2) !== 0) break;
     if (init.index < Atomics.load(ctl, 4)) {
       try {
@@ -139,7 +135,6 @@ export class ThreadPool {
   private readonly slots: Float64Array;
   private readonly fns: ((...a: number[]) => number)[];
   private disposed = false;
-  private budget: number;
 
   private constructor(
     readonly size: number,
@@ -152,7 +147,6 @@ export class ThreadPool {
     this.ctl = new Int32Array(memory.buffer, ctlPtr, 16);
     this.slots = new Float64Array(memory.buffer, ctlPtr + HEADER_BYTES, SLOT * size);
     this.fns = THREAD_FNS.map((n) => exports[n] as (...a: number[]) => number);
-    this.budget = spins;
   }
 
   /** Starts `size − 1` workers over `memory` (the caller is thread 0); ctlPtr is a zeroed block of controlBytes(size). */
@@ -217,6 +211,7 @@ export class ThreadPool {
     const ctl = this.ctl;
     if (parts > 1) {
       Atomics.store(ctl, DONE, 0);
+      Atomics.store(ctl, STARTED, 0);
       Atomics.store(ctl, PARTS, parts);
       Atomics.add(ctl, GEN, 1);
       Atomics.notify(ctl, GEN);
@@ -225,17 +220,14 @@ export class ThreadPool {
     s[19] = this.fns[s[0]](s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9], s[10], s[11], s[12], s[13], s[14], s[15], s[16], s[17], s[18]) ?? 0;
     if (parts > 1) {
       let spins = 0;
-      let slept = false;
       const workers = this.size - 1;
       for (let done = Atomics.load(ctl, DONE); done < workers; done = Atomics.load(ctl, DONE)) {
-        if (++spins >= this.budget) {
+        // spin while every worker is at work (it ends soon); wait at once for one that has not started
+        if (++spins >= this.spins || (spins > 64 && Atomics.load(ctl, STARTED) < workers)) {
           Atomics.wait(ctl, DONE, done, 20);
           spins = 0;
-          slept = true;
         }
       }
-      // as in the workers: spin less while waiting does not pay (the machine is loaded), more once it does again
-      this.budget = slept ? Math.max(64, this.budget >> 1) : Math.min(this.spins, this.budget * 2);
       const failed = Atomics.load(ctl, ERROR);
       if (failed !== 0) {
         Atomics.store(ctl, ERROR, 0);
