@@ -514,6 +514,35 @@ describe('losses', () => {
   });
 });
 
+describe('losses propagate NaN (issue 12: the wasm BCE of a NaN prediction was finite and negative)', () => {
+  // a NaN prediction or target at the start, in a vector body, and in the scalar tail; 64×784 splits across threads
+  for (const [B, N] of [[1, 9], [3, 7], [64, 784]] as const) {
+    const n = B * N;
+    for (const where of [0, Math.min(5, n - 1), n - 1]) {
+      for (const which of ['p', 't'] as const) {
+        it(`${which}[${where}] = NaN of a (${B}, ${N}) batch: every loss value and gradient is NaN there`, () => {
+          const rng = new Rng(n + where);
+          const p = uniform(rng, n, 0.01, 0.99), t = uniform(rng, n, 0, 1);
+          (which === 'p' ? p : t)[where] = NaN;
+          for (const be of backends) {
+            const k = be.kernels;
+            const tp = be.alloc(1, n), tt = be.alloc(1, n), g = be.alloc(1, n);
+            be.write(tp, p);
+            be.write(tt, t);
+            for (const [name, value] of [['mse_loss', k.mse_loss(tp.ptr, tt.ptr, B, N)], ['bce_loss', k.bce_loss(tp.ptr, tt.ptr, B, N)], ['softmax_ce_loss', k.softmax_ce_loss(tp.ptr, tt.ptr, B, N)]] as const)
+              expect(value, `${label(be)} ${name}`).toBeNaN();
+            for (const name of ['mse_backward', 'bce_backward', 'sigmoid_bce_backward', 'softmax_ce_backward'] as const) {
+              k[name](g.ptr, tp.ptr, tt.ptr, B, N);
+              expect(be.read(g)[where], `${label(be)} ${name}`).toBeNaN();
+            }
+            for (const x of [tp, tt, g]) be.free(x);
+          }
+        });
+      }
+    }
+  }
+});
+
 // =====================================================================================================
 // Optimizers and utilities
 // =====================================================================================================
