@@ -131,6 +131,15 @@ export class Sequential {
     return acts[this.layers.length];
   }
 
+  /** forward(B), and an error (not NaN outputs) when an output is NaN or ±Inf: rows start.. of a predict or an
+   *  evaluation. Finite weights can still overflow float32 (a weight of 3e38 passes every load check). */
+  forwardFinite(B: number, start: number, what: string): Tensor {
+    const y = this.forward(B);
+    if (this.backend.kernels.has_non_finite(y.ptr, B * this.outputWidth) !== 0)
+      throw new SimdnetError(`${what}: the model's outputs for rows ${start}..${start + B - 1} are not finite (NaN or ±Inf): its weights overflow in float32; retrain with a lower learning rate`);
+    return y;
+  }
+
   /** Loss of the last forward(B) against target(B), and (when `backward`) its gradients accumulated. */
   loss(B: number, lossOrName: Loss | LossName, backward: boolean): number {
     const loss = getLoss(lossOrName);
@@ -186,7 +195,7 @@ export class Sequential {
     for (let start = 0; start < rows; start += batchSize) {
       const B = Math.min(batchSize, rows - start);
       this.backend.write(this.input(B), x, start * this.inputWidth);
-      const y = this.forward(B);
+      const y = this.forwardFinite(B, start, 'predict');
       out.set(this.backend.read(y), start * this.outputWidth);
     }
     return out;

@@ -257,7 +257,7 @@ export function evaluate(model: Sequential, set: FitSet, options: { loss: LossNa
     const rows = Math.min(B, count - start);
     backend.write(model.input(rows), set.x, start * inW);
     backend.write(model.target(rows), set.y, start * outW);
-    const out = model.forward(rows);
+    const out = model.forwardFinite(rows, start, 'evaluate');
     lossSum += model.loss(rows, options.loss, false) * rows;
     predictions.set(backend.read(out).subarray(0, rows * outW), start * outW);
   }

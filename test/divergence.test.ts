@@ -151,3 +151,34 @@ describe('the CLI leaves an earlier run alone when a new one diverges', () => {
     decodeCheckpoint(readFileSync(join(out, 'checkpoint.simdnet')), 'checkpoint');
   });
 });
+
+describe('finite weights whose outputs overflow (issue 12: W1 = 3e38 passed every load check, then eval printed a negative BCE)', () => {
+  it('predict, evaluate, fit and the CLI eval refuse NaN outputs with an error naming the rows, on every backend', async () => {
+    const { serializeModel } = await import('../src/model-file.js');
+    const { evaluate } = await import('../src/train.js');
+    const { createJsBackend } = await import('../src/backend/js.js');
+    const { writeFileSync } = await import('node:fs');
+    const data = loadBundledMnist();
+    const x = data.test.images.subarray(0, 20 * 784);
+    for (const backend of [await createWasmBackend({ threads: 2 }), await createWasmBackend({ threads: 1 }), await createJsBackend()]) {
+      const model = autoencoder(backend, { hidden: [16], seed: 1 });
+      const w = model.getWeights();
+      w.fill(3e38, 0, 784 * 16); // W1: finite, but x·W1 overflows to +Inf, and Inf·0 in layer 2 gives NaN
+      w.fill(0, 784 * 16 + 16);
+      model.setWeights(w);
+      expect(await errorOf(() => model.predict(x))).toMatch(/^predict: the model's outputs for rows 0\.\.19 are not finite/);
+      expect(await errorOf(() => evaluate(model, { x, y: x }, { loss: 'bce' }))).toMatch(/^evaluate: the model's outputs .* are not finite/);
+      expect(await errorOf(() => fit(model, { train: { x, y: x } }, { epochs: 1, loss: 'bce' }))).toMatch(/training diverged at epoch 1, batch 1/);
+      if (backend.name === 'wasm' && backend.threads === 1) {
+        const dir = mkdtempSync(join(tmpdir(), 'simdnet-overflow-'));
+        writeFileSync(join(dir, 'm.simdnet'), serializeModel(model, { loss: 'bce', noise: 'gaussian', noiseFactor: 0.3, seed: 0 }));
+        const r = spawnSync(process.execPath, [join(__dirname, '..', 'dist', 'cli.js'), 'eval', '--model', join(dir, 'm.simdnet')], { encoding: 'utf8' });
+        expect(r.status, r.stdout).toBe(2);
+        expect(r.stderr).toMatch(/^simdnet: evaluate: the model's outputs for rows 0\.\.\d+ are not finite/);
+        rmSync(dir, { recursive: true, force: true });
+      }
+      model.dispose();
+      backend.dispose();
+    }
+  });
+});
