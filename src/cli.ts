@@ -15,9 +15,10 @@ enableRelaxedSimd(); // before any wasm is compiled
 /** Epochs of `npm start`: enough for the quality bar on the bundled data (see README). */
 export const DEFAULT_EPOCHS = 30;
 
-const int = (what: string, min = 1) => (v: string) => {
+const int = (what: string, min = 1, max = Number.MAX_SAFE_INTEGER) => (v: string) => {
   const n = Number(v);
-  if (!/^\s*-?\d+\s*$/.test(v) || n < min) throw new InvalidArgumentError(`expected ${what} (an integer ≥ ${min}), got '${v}'`);
+  if (!/^\s*-?\d+\s*$/.test(v) || n < min || n > max)
+    throw new InvalidArgumentError(`expected ${what} (an integer ${max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `from ${min} to ${max}`}), got '${v}'`);
   return n;
 };
 const positive = (what: string) => (v: string) => {
@@ -63,7 +64,7 @@ function program(): Command {
     .addOption(new Option('--loss <name>', 'reconstruction loss').choices(['bce', 'mse']).default('bce'))
     .addOption(new Option('--noise <kind>', 'input corruption').choices([...NOISE_KINDS]).default('gaussian'))
     .option('--noise-factor <f>', 'noise strength (default: gaussian 0.3 = std, salt-pepper 0.2 and mask 0.3 = fraction of pixels)', nonNegative('a noise factor'))
-    .option('--seed <n>', 'seed of init, shuffling and noise', int('a seed', 0), 0)
+    .option('--seed <n>', 'seed of init, shuffling and noise', int('a seed', 0, 2 ** 32 - 1), 0) // seeds are u32: 2^32 would be 0 again
     .addOption(backendOption())
     .option('--data <source>', "'bundled' (10,000 digits of the mnist package) or a folder of MNIST IDX files", 'bundled')
     .option('--out <dir>', 'output folder', 'out')
@@ -134,6 +135,10 @@ function program(): Command {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  if (argv.length === 0) {
+    console.error('simdnet: expected a command: train, denoise, eval or bench (simdnet --help says more)');
+    return 2;
+  }
   try {
     await program().parseAsync(argv, { from: 'user' });
     return 0;

@@ -51,8 +51,9 @@ export const crossentropy: Loss = {
 const LOSSES: Record<LossName, Loss> = { mse, bce, crossentropy };
 
 export function getLoss(loss: LossName | Loss): Loss {
-  if (typeof loss === 'object') return loss;
-  const found = LOSSES[loss as LossName];
-  if (!found) throw new SimdnetError(`loss: expected one of ${Object.keys(LOSSES).join(', ')}, got '${loss}'`);
-  return found;
+  if (typeof loss === 'object' && loss !== null && typeof (loss as Loss).value === 'function') return loss;
+  // own properties only: 'toString' or '__proto__' must not find Object.prototype's
+  if (typeof loss !== 'string' || !Object.hasOwn(LOSSES, loss))
+    throw new SimdnetError(`loss: expected one of ${Object.keys(LOSSES).join(', ')}, got ${typeof loss === 'string' ? `'${loss}'` : String(loss)}`);
+  return LOSSES[loss as LossName];
 }

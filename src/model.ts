@@ -50,6 +50,7 @@ export class Sequential {
   constructor(layers: Layer[], options: { backend: Backend; seed?: number; inputWidth?: number; fuse?: boolean }) {
     check(options?.backend != null, 'Sequential: options.backend is required (await createBackend())');
     check(Array.isArray(layers) && layers.length > 0, 'Sequential: expected a non-empty list of layers');
+    layers.forEach((l, i) => check(l != null && typeof (l as Layer).spec === 'function' && typeof (l as Layer).forward === 'function', () => `Sequential: layer ${i} is ${l === null ? 'null' : typeof l}, expected a layer (new Linear(…), new ReLU(), …)`));
     this.backend = options.backend;
     this.layers = layers;
     const first = layers[0].spec();

@@ -141,6 +141,9 @@ export async function fit(model: Sequential, data: { train: FitSet; test?: FitSe
   const count = train.x.length / inW;
   const B = Math.min(batchSize, count);
   const batches = Math.ceil(count / B);
+  const given = options.optimizer;
+  check(given === undefined || typeof given === 'string' || (typeof given === 'object' && given !== null && typeof (given as Optimizer).step === 'function'),
+    () => `fit: optimizer must be a name (sgd, momentum, adam) or an optimizer from createOptimizer(), got ${given === null ? 'null' : typeof given === 'object' ? 'an object without step()' : String(given)}`);
   const ownOptimizer = typeof options.optimizer !== 'object';
   const optimizer = typeof options.optimizer === 'object' ? options.optimizer : createOptimizer(options.optimizer ?? 'adam', { lr: options.lr });
 

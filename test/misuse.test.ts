@@ -263,3 +263,33 @@ describe.each(cases)('misuse on the $label backend', ({ make }) => {
     });
   });
 });
+
+describe('names that only Object.prototype knows, and things that are not layers or optimizers (issue 12)', () => {
+  it("loss 'toString', '__proto__', 'constructor': a SimdnetError naming the losses, in getLoss, fit and evaluate", async () => {
+    const { getLoss } = await import('../src/losses.js');
+    const { fit, evaluate } = await import('../src/train.js');
+    const { createWasmBackend } = await import('../src/backend/wasm.js');
+    const { autoencoder } = await import('../src/models.js');
+    const be = await createWasmBackend({ threads: 1 });
+    const model = autoencoder(be, { width: 4, hidden: [2] });
+    const x = new Float32Array(8).fill(0.5);
+    evaluate(model, { x, y: x }, { loss: 'mse' }); // its batch workspace, so the count below compares like with like
+    const live = be.liveAllocations;
+    for (const name of ['toString', '__proto__', 'constructor', 'hasOwnProperty']) {
+      expect(await errorOf(() => getLoss(name as never))).toBe(`loss: expected one of mse, bce, crossentropy, got '${name}'`);
+      expect(await errorOf(() => fit(model, { train: { x, y: x } }, { epochs: 1, loss: name as never }))).toMatch(/^loss: expected one of mse, bce, crossentropy/);
+      expect(await errorOf(() => evaluate(model, { x, y: x }, { loss: name as never }))).toMatch(/^loss: expected one of mse, bce, crossentropy/);
+    }
+    expect(await errorOf(() => fit(model, { train: { x, y: x } }, { epochs: 1, optimizer: {} as never }))).toMatch(/^fit: optimizer must be a name .* got an object without step\(\)/);
+    expect(await errorOf(() => fit(model, { train: { x, y: x } }, { epochs: 1, optimizer: null as never }))).toMatch(/^fit: optimizer must be a name .* got null/);
+    expect(be.liveAllocations, 'the refused calls keep nothing').toBe(live);
+    model.dispose();
+  });
+
+  it('new Sequential([null]) and a non-layer: a SimdnetError naming the layer', async () => {
+    const { createJsBackend } = await import('../src/backend/js.js');
+    const be = await createJsBackend();
+    expect(await errorOf(() => new Sequential([null as never], { backend: be }))).toBe('Sequential: layer 0 is null, expected a layer (new Linear(…), new ReLU(), …)');
+    expect(await errorOf(() => new Sequential([new Linear(2, 2), 7 as never], { backend: be }))).toMatch(/^Sequential: layer 1 is number, expected a layer/);
+  });
+});
