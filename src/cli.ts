@@ -69,14 +69,15 @@ function program(): Command {
     .option('--data <source>', "'bundled' (10,000 digits of the mnist package) or a folder of MNIST IDX files", 'bundled')
     .option('--out <dir>', 'output folder', 'out')
     .option('--checkpoint-every <n>', 'also write out/checkpoint.simdnet every n batches (always at epoch ends)', int('a batch count', 0), 0)
-    .option('--resume <dir>', "continue the run in <dir> from its checkpoint until --epochs epochs in all (its other settings are kept)")
+    .option('--resume <dir>', "continue the run in <dir> from its checkpoint until --epochs epochs in all (default: its own count; its other settings are kept)")
     .action(async (o, command: Command) => {
       if (o.resume !== undefined) {
         const given = command.options
           .map((opt) => opt.attributeName())
           .filter((name) => command.getOptionValueSource(name) === 'cli' && !['resume', 'epochs', 'checkpointEvery', 'threads', 'relaxed'].includes(name));
         if (given.length) throw new SimdnetError(`--resume keeps the run's own settings; only --epochs, --checkpoint-every, --threads and --no-relaxed may be given with it, not ${given.map((n) => '--' + n.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())).join(', ')}`);
-        const { config, checkpoint } = resumeConfig(o.resume, o.epochs);
+        // without --epochs the run keeps its own count (not the default 30)
+        const { config, checkpoint } = resumeConfig(o.resume, command.getOptionValueSource('epochs') === 'cli' ? o.epochs : undefined);
         if (command.getOptionValueSource('checkpointEvery') === 'cli') config.checkpointEvery = o.checkpointEvery;
         await trainJob(config, console.log, checkpoint, run(o));
         return;

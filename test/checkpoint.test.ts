@@ -292,6 +292,14 @@ describe('CLI resume gives the same model.simdnet bytes', () => {
     expect(metrics.epochs.map((e: { epoch: number }) => e.epoch)).toEqual([1, 2, 3, 4]);
   });
 
+  it('--resume without --epochs keeps the run\'s own epoch count (it trained to the default 30 before)', async () => {
+    const d = join(root, 'own-count');
+    await cliOk(['train', ...WASM_RUN, '--epochs', '2', '--out', d]);
+    const again = await cliOk(['train', '--resume', d]);
+    expect(again.stdout).not.toMatch(/epoch 3\//);
+    expect(JSON.parse(readFileSync(join(d, 'metrics.json'), 'utf8')).epochs.map((e: { epoch: number }) => e.epoch)).toEqual([1, 2]);
+  });
+
   it('--resume refuses other settings, a folder without a checkpoint, and fewer epochs than done', async () => {
     const b = join(root, 'resumed-wasm');
     const flags = await cli(['train', '--resume', b, '--epochs', '4', '--lr', '0.1']);

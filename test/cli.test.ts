@@ -230,6 +230,15 @@ describe('bad input exits with code 2 and one line naming the problem', () => {
     writeFileSync(path, bytes);
     expectUsageError(cli('eval', '--model', path), /corrupt\.simdnet: checksum mismatch/);
   });
+  it('two inputs of one name (a/x.png, b/x.png): refused before anything is written', () => {
+    const dir = join(tmp, 'clash');
+    mkdirSync(join(dir, 'a'), { recursive: true });
+    mkdirSync(join(dir, 'b'), { recursive: true });
+    for (const d of ['a', 'b']) writeFileSync(join(dir, d, 'x.png'), grayPng(28, 28, new Float32Array(784).fill(0.5)));
+    const out = join(dir, 'out');
+    expectUsageError(cli('denoise', '--model', join(outA, 'model.simdnet'), '--input', join(dir, 'a', 'x.png'), join(dir, 'b', 'x.png'), '--out', out), /a\/x\.png and .*b\/x\.png would both be written to .*x\.denoised\.png/);
+    expect(existsSync(join(out, 'x.denoised.png'))).toBe(false);
+  });
   it('a 30×30 PNG', () => {
     const path = join(tmp, 'big.png');
     writeFileSync(path, grayPng(30, 30, new Float32Array(900).fill(0.5)));

@@ -1,7 +1,7 @@
 // Files in Node: written atomically (temp file, fsync, rename) so a crash never leaves half a file, and
 // read with errors that name the file.
 
-import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync, mkdirSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync, mkdirSync, writeFileSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Backend } from '../backend/backend.js';
 import { SimdnetError } from '../errors.js';
@@ -51,6 +51,14 @@ export function ensureFolder(dir: string, what = 'output folder'): void {
     mkdirSync(dir, { recursive: true });
   } catch (e) {
     throw new SimdnetError(`${what} ${dir}: cannot be made (${(e as Error).message})`);
+  }
+  // writable now, not after an epoch of training (a read-only folder or file system)
+  const probe = join(dir, `.simdnet-write-test.${process.pid}`);
+  try {
+    writeFileSync(probe, '');
+    unlinkSync(probe);
+  } catch (e) {
+    throw new SimdnetError(`${what} ${dir}: cannot be written (${(e as Error).message})`);
   }
 }
 

@@ -14,14 +14,19 @@ import { digitPng, readDigitPng } from './pictures.js';
 /** Denoises 28×28 PNGs; writes DIR/<name>.denoised.png for each. Returns the written paths. */
 export async function denoiseFiles(modelPath: string, inputs: string[], outDir: string, backendName: BackendName, log = console.log, run: RunOptions = {}): Promise<string[]> {
   const backend = await cliBackend(backendName, run);
+  // two inputs of one name would write one output: refuse before anything is written
+  const outputs = inputs.map((path) => join(outDir, `${basename(path, extname(path))}.denoised.png`));
+  outputs.forEach((out, i) => {
+    const j = outputs.indexOf(out);
+    if (j !== i) throw new SimdnetError(`denoise: ${inputs[j]} and ${inputs[i]} would both be written to ${out}; denoise them into different --out folders`);
+  });
   const { model } = loadModel(modelPath, backend);
   if (model.inputWidth !== 784 || model.outputWidth !== 784) throw new SimdnetError(`${modelPath}: expected a 784 → 784 denoising model, this one maps ${model.inputWidth} → ${model.outputWidth}`);
   const images = inputs.map((path) => readDigitPng(readFileChecked(path, 'input'), path, (m) => log(`note: ${m}`)));
   const x = new Float32Array(images.length * 784);
   images.forEach((img, i) => x.set(img, i * 784));
   const y = model.predict(x);
-  const written = inputs.map((path, i) => {
-    const out = join(outDir, `${basename(path, extname(path))}.denoised.png`);
+  const written = outputs.map((out, i) => {
     writeFileAtomic(out, digitPng(y.subarray(i * 784, (i + 1) * 784)));
     return out;
   });

@@ -38,10 +38,16 @@ export interface TrainConfig {
 export const CHECKPOINT_FILE = 'checkpoint.simdnet';
 
 /** The config of the run saved in DIR's checkpoint, to continue it until `epochs` epochs in all. */
-export function resumeConfig(dir: string, epochs: number): { config: TrainConfig; checkpoint: ReturnType<typeof decodeCheckpoint> } {
+/** `epochs` undefined: the run's own epoch count. */
+export function resumeConfig(dir: string, epochs?: number): { config: TrainConfig; checkpoint: ReturnType<typeof decodeCheckpoint> } {
   const path = join(dir, CHECKPOINT_FILE);
   const checkpoint = decodeCheckpoint(readFileChecked(path, 'checkpoint'), path);
-  const config = { ...(checkpoint.checkpoint.config as unknown as TrainConfig), epochs, out: dir };
+  const saved = checkpoint.checkpoint.config as unknown as TrainConfig;
+  if (epochs === undefined) {
+    if (!(Number.isInteger(saved?.epochs) && saved.epochs >= 1)) throw new SimdnetError(`${path}: the checkpoint has no epoch count of its own (config.epochs is ${JSON.stringify(saved?.epochs)}); give --epochs`);
+    epochs = saved.epochs;
+  }
+  const config = { ...saved, epochs, out: dir };
   const done = checkpoint.checkpoint.progress.epoch;
   if (epochs < done) throw new SimdnetError(`--epochs ${epochs}: the run in ${dir} has already trained ${done} epochs (--epochs counts the whole run)`);
   return { config, checkpoint };
