@@ -16,6 +16,7 @@ import {
   oneHot,
   packDigits,
   parseIdx,
+  readIdxFile,
   splitDigits,
   type Dataset,
 } from '../src/data/node.js';
@@ -281,6 +282,21 @@ describe('IDX files', () => {
     expectError(() => parseIdx(idxLabels(Uint8Array.of(1, 2, 3), 2), 'a-labels'), 'a-labels', 'trailing', '2 labels', '10 bytes', '11 bytes');
     // label out of range
     expectError(() => parseIdx(idxLabels(Uint8Array.of(1, 12)), 'a-labels'), 'a-labels', 'label 12', 'index 1', '0..9');
+  });
+
+  it('a gzip bomb (issue 12): a header of 64 images inflating to 64 MB stops at the declared size, with a message', () => {
+    const d = makeDir({ gz: true });
+    const bomb = new Uint8Array(16 + 64 * 1024 * 1024);
+    bomb.set(idxImages(64, new Uint8Array(64 * 784)).subarray(0, 16));
+    const file = join(d, 'train-images-idx3-ubyte.gz');
+    writeFileSync(file, gzipSync(bomb, { level: 1 }));
+    const before = process.memoryUsage().arrayBuffers;
+    expectError(() => readIdxFile(file), 'train-images-idx3-ubyte.gz: trailing data: the header declares 50192 bytes but the gzip stream inflates to more');
+    // nothing near the stream's 64 MB was kept (the cap is the header's 50 KB)
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(32 * 1024 * 1024);
+    // a well-formed gzipped file still reads, whatever its compressed size
+    writeFileSync(file, gzipSync(idxImages(5, trainPx)));
+    expect(readIdxFile(file).count).toBe(5);
   });
 
   it('names the file when a file in the folder is corrupt', () => {

@@ -6,7 +6,7 @@
 
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { constants as zlibConstants, gunzipSync } from 'node:zlib';
 import { SimdnetError, check } from '../errors.js';
 import { IMAGE_WIDTH, NUM_CLASSES, makeDataset, type DataSplit, type Dataset } from './dataset.js';
 import { dequantize } from './mnist-binary.js';
@@ -77,15 +77,33 @@ export function readIdxFile(path: string, kind?: IdxKind): IdxFile {
   } catch (e) {
     throw new SimdnetError(`${name}: cannot read ${path} (${(e as Error).message})`);
   }
-  if (name.endsWith('.gz') || (bytes[0] === 0x1f && bytes[1] === 0x8b)) {
-    try {
-      const buf = gunzipSync(bytes);
-      bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-    } catch (e) {
-      throw new SimdnetError(`${name}: corrupt gzip stream (${(e as Error).message})`);
-    }
-  }
+  if (name.endsWith('.gz') || (bytes[0] === 0x1f && bytes[1] === 0x8b)) bytes = gunzipCapped(bytes, name, kind);
   return parseIdx(bytes, name, kind);
+}
+
+/** Inflates no more than the IDX header inside declares (a gzip bomb stops at that size, not at memory's end):
+ *  first the header alone, from the stream's start, then the whole stream capped at header + items. */
+function gunzipCapped(bytes: Uint8Array, name: string, kind?: IdxKind): Uint8Array {
+  const view = (b: Buffer) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  let head: Uint8Array;
+  try {
+    head = view(gunzipSync(bytes.subarray(0, Math.min(bytes.length, 4096)), { finishFlush: zlibConstants.Z_SYNC_FLUSH }));
+  } catch (e) {
+    throw new SimdnetError(`${name}: corrupt gzip stream (${(e as Error).message})`);
+  }
+  let limit = 64 * 1024 * 1024; // header unreadable here: parseIdx below names the problem
+  if (head.length >= 16 || (head.length >= 8 && new DataView(head.buffer, head.byteOffset).getUint32(0) === MAGIC.labels)) {
+    const dv = new DataView(head.buffer, head.byteOffset, head.byteLength);
+    const isLabels = kind === 'labels' || (kind === undefined && dv.getUint32(0) === MAGIC.labels);
+    limit = (isLabels ? HEADER.labels : HEADER.images) + dv.getUint32(4) * (isLabels ? 1 : IMAGE_WIDTH);
+  }
+  try {
+    return view(gunzipSync(bytes, { maxOutputLength: Math.max(1, limit) }));
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE')
+      throw new SimdnetError(`${name}: trailing data: the header declares ${limit} bytes but the gzip stream inflates to more (stopped there)`);
+    throw new SimdnetError(`${name}: corrupt gzip stream (${(e as Error).message})`);
+  }
 }
 
 /** The names looked for, in order, for one file: `train-images-idx3-ubyte` → also `.gz`, and the dotted spelling. */
