@@ -117,6 +117,31 @@ describe('readDigitPng refuses, with a SimdnetError naming the file', () => {
     for (let n = 24; n < good.length; n += 7) expect(await errorOf(() => readDigitPng(good.subarray(0, n), 'cut.png'))).toMatch(/^cut\.png: not a readable PNG/);
   });
 
+  it('a 28×28 PNG whose image data inflates short (100 of its 812 bytes, or none) or long is refused, every time (issue 12)', async () => {
+    const chunk = (type: string, data: Uint8Array) => {
+      const out = new Uint8Array(12 + data.length);
+      const v = new DataView(out.buffer);
+      v.setUint32(0, data.length);
+      out.set(Buffer.from(type, 'latin1'), 4);
+      out.set(data, 8);
+      v.setUint32(8 + data.length, CRC32.buf(out.subarray(4, 8 + data.length)) >>> 0);
+      return out;
+    };
+    const ihdr = new Uint8Array(13);
+    new DataView(ihdr.buffer).setUint32(0, 28);
+    new DataView(ihdr.buffer).setUint32(4, 28);
+    ihdr.set([8, 0, 0, 0, 0], 8); // 8-bit gray: 28 rows of 1 filter byte + 28 pixels = 812 bytes
+    const file = (raw: Uint8Array) => Uint8Array.from([...[0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], ...chunk('IHDR', ihdr), ...chunk('IDAT', deflateSync(raw)), ...chunk('IEND', new Uint8Array())]);
+    for (let run = 0; run < 5; run++) {
+      // the same bytes refused the same way each time (a decoder reading past the data saw stale memory)
+      expect(await errorOf(() => readDigitPng(file(new Uint8Array(100)), 'short.png'))).toBe('short.png: not a readable PNG (truncated image data: 100 of the 812 bytes a 28×28 image needs)');
+      expect(await errorOf(() => readDigitPng(file(new Uint8Array(0)), 'empty.png'))).toBe('empty.png: not a readable PNG (truncated image data: 0 of the 812 bytes a 28×28 image needs)');
+    }
+    expect(await errorOf(() => readDigitPng(file(new Uint8Array(5000)), 'long.png'))).toBe('long.png: not a readable PNG (the image data inflates to more than the 812 bytes a 28×28 image needs)');
+    // and the exact size decodes: 812 zero bytes are filter 0 rows of black pixels
+    expect(Array.from(readDigitPng(file(new Uint8Array(812)), 'ok.png')).every((x) => x === 0)).toBe(true);
+  });
+
   it('500 mutated 28×28 PNGs (fast-check, seed 42): 784 pixels in [0, 1], or a SimdnetError naming the file', () => {
     const good = png(28, 28, (i) => [i % 256, (i * 3) % 256, (i * 7) % 256, 255], 6);
     let refused = 0;

@@ -2,6 +2,7 @@
 // 28×28 grayscale PNGs for `simdnet denoise`.
 
 import { PNG } from 'pngjs';
+import { inflateSync } from 'node:zlib';
 import { SimdnetError } from '../errors.js';
 
 const SIDE = 28;
@@ -82,6 +83,7 @@ export function readDigitPng(bytes: Uint8Array, name: string, note: (message: st
   const header = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const [w, h] = [header.getUint32(16), header.getUint32(20)];
   if (w !== SIDE || h !== SIDE) throw new SimdnetError(`${name}: expected a 28×28 image, got ${w}×${h}`);
+  checkImageData(bytes, name);
   let png: PNG;
   try {
     png = PNG.sync.read(Buffer.from(bytes));
@@ -98,6 +100,50 @@ export function readDigitPng(bytes: Uint8Array, name: string, note: (message: st
   }
   if (colour) note(`${name}: colour image converted to grayscale`);
   return out;
+}
+
+// The chunks, and the IDAT stream inflated to exactly the bytes the IHDR's image needs (filter bytes included): a
+// decoder given less fills the rest from whatever memory it had (the same file was accepted or refused at random).
+function checkImageData(bytes: Uint8Array, name: string): void {
+  const fail = (why: string): never => {
+    throw new SimdnetError(`${name}: not a readable PNG (${why})`);
+  };
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const idat: Uint8Array[] = [];
+  let ihdr: Uint8Array | undefined;
+  let end = false;
+  for (let at = 8; at < bytes.length && !end; ) {
+    if (at + 12 > bytes.length) fail(`truncated: a chunk header at byte ${at} runs past the end`);
+    const length = v.getUint32(at);
+    const type = String.fromCharCode(bytes[at + 4], bytes[at + 5], bytes[at + 6], bytes[at + 7]);
+    if (at + 12 + length > bytes.length) fail(`truncated: the ${type} chunk at byte ${at} declares ${length} bytes, the file ends first`);
+    const data = bytes.subarray(at + 8, at + 8 + length);
+    if (type === 'IHDR') ihdr = data;
+    else if (type === 'IDAT') idat.push(data);
+    else if (type === 'IEND') end = true;
+    at += 12 + length;
+  }
+  if (!ihdr || ihdr.length !== 13) fail('no 13-byte IHDR chunk');
+  if (!end) fail('truncated: no IEND chunk');
+  const h = new DataView(ihdr!.buffer, ihdr!.byteOffset, 13);
+  const [w, ht, depth, colourType, interlace] = [h.getUint32(0), h.getUint32(4), ihdr![8], ihdr![9], ihdr![12]];
+  const channels = ({ 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 } as Record<number, number>)[colourType];
+  if (!channels || ![1, 2, 4, 8, 16].includes(depth) || interlace > 1) fail(`unsupported IHDR: bit depth ${depth}, colour type ${colourType}, interlace ${interlace}`);
+  const bpp = channels * depth;
+  const passes = interlace ? [[0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [0, 1, 1, 2]] : [[0, 0, 1, 1]];
+  let need = 0;
+  for (const [x0, y0, dx, dy] of passes) {
+    const pw = Math.ceil((w - x0) / dx), ph = Math.ceil((ht - y0) / dy);
+    if (pw > 0 && ph > 0) need += ph * (1 + Math.ceil((pw * bpp) / 8));
+  }
+  let raw: Buffer;
+  try {
+    raw = inflateSync(Buffer.concat(idat), { maxOutputLength: need });
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') fail(`the image data inflates to more than the ${need} bytes a ${w}×${ht} image needs`);
+    fail(`corrupt image data (${(e as Error).message})`);
+  }
+  if (raw!.length !== need) fail(`truncated image data: ${raw!.length} of the ${need} bytes a ${w}×${ht} image needs`);
 }
 
 /** Train and test loss per epoch as a small self-contained SVG line chart. */
