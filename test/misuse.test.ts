@@ -293,3 +293,20 @@ describe('names that only Object.prototype knows, and things that are not layers
     expect(await errorOf(() => new Sequential([new Linear(2, 2), 7 as never], { backend: be }))).toMatch(/^Sequential: layer 1 is number, expected a layer/);
   });
 });
+
+describe('stale handles (issue 12: a write through a disposed model landed in the next model that got its block)', () => {
+  it.each([['wasm'], ['js']])('%s: after dispose(), a kept tensor is refused even though a new model now has its block', async (name) => {
+    const be = name === 'js' ? await createJsBackend() : await createWasmBackend({ threads: 1 });
+    const old = autoencoder(be, { width: 8, hidden: [4], seed: 1 });
+    const oldParams = old.params;
+    old.dispose();
+    const fresh = autoencoder(be, { width: 8, hidden: [4], seed: 2 });
+    expect(fresh.params.ptr, 'first fit hands the block out again (the case under test)').toBe(oldParams.ptr);
+    const before = fresh.getWeights();
+    expect(await errorOf(() => be.write(oldParams, new Float32Array(oldParams.cols).fill(7)))).toMatch(/^write: the \(1, \d+\) tensor was freed/);
+    expect(await errorOf(() => be.read(oldParams))).toMatch(/^read: the .* tensor was freed/);
+    expect(await errorOf(() => be.free(oldParams))).toMatch(/^free: the .* tensor was freed/);
+    expect(Array.from(fresh.getWeights())).toEqual(Array.from(before));
+    fresh.dispose();
+  });
+});

@@ -11,6 +11,8 @@ export interface Tensor {
   readonly cols: number;
   /** The backend that owns the memory; checked before any kernel runs. */
   readonly backend: Backend;
+  /** The allocation's serial number: a handle kept past free() is refused even once its block is reused. */
+  readonly id?: number;
 }
 
 /** Activation codes of `linear_act_forward` (the same numbers as assembly/activations.ts's ACT_*). */

@@ -11,6 +11,8 @@ const ALIGN = 16;
 
 export class Heap {
   private blocks = new Map<number, number>(); // live ptr → byte size
+  private ids = new Map<number, number>(); // live ptr → the allocation's serial number (a block reused is a new id)
+  private serial = 0;
   private free: Array<[number, number]> = []; // [ptr, size], sorted by ptr, coalesced
   private top: number; // first byte never handed out
   private f32: Float32Array;
@@ -37,6 +39,7 @@ export class Heap {
       if (avail === size) this.free.splice(i, 1);
       else this.free[i] = [ptr + size, avail - size];
       this.blocks.set(ptr, size);
+      this.ids.set(ptr, ++this.serial);
       this.heapF32().fill(0, ptr >>> 2, (ptr + size) >>> 2);
       return ptr;
     }
@@ -59,6 +62,7 @@ export class Heap {
     }
     this.top = end;
     this.blocks.set(ptr, size);
+    this.ids.set(ptr, ++this.serial);
     return ptr; // fresh memory from grow() is zero
   }
 
@@ -71,6 +75,11 @@ export class Heap {
     return this.blocks.has(ptr);
   }
 
+  /** The serial number of the live allocation at ptr (undefined when none). */
+  idOf(ptr: number): number | undefined {
+    return this.ids.get(ptr);
+  }
+
   private tooBig(bytes: number, what: string): SimdnetError {
     const limit = this.maxPages === MAX_PAGES ? '4 GiB' : mib(this.maxPages * PAGE);
     return new SimdnetError(`${what} needs ${mib(bytes)} but WASM linear memory is limited to ${limit} (${mib(this.maxPages * PAGE - this.top)} left)`);
@@ -80,6 +89,7 @@ export class Heap {
     const size = this.blocks.get(ptr);
     check(size !== undefined, `free: pointer ${ptr} is not a live allocation (double free or a tensor of another backend?)`);
     this.blocks.delete(ptr);
+    this.ids.delete(ptr);
     let i = 0;
     while (i < this.free.length && this.free[i][0] < ptr) i++;
     this.free.splice(i, 0, [ptr, size]);
@@ -144,7 +154,7 @@ export abstract class HeapBackend implements Pick<Backend, 'alloc' | 'free' | 'w
   alloc(rows: number, cols: number): Tensor {
     check(Number.isInteger(rows) && rows >= 0 && Number.isInteger(cols) && cols >= 0, `alloc: expected non-negative integer shape, got (${rows}, ${cols})`);
     const ptr = this.heap.alloc(rows * cols * 4, `a (${rows}, ${cols}) tensor`);
-    return { ptr, rows, cols, backend: this as unknown as Backend };
+    return { ptr, rows, cols, backend: this as unknown as Backend, id: this.heap.idOf(ptr) };
   }
 
   free(t: Tensor): void {
@@ -195,6 +205,8 @@ export abstract class HeapBackend implements Pick<Backend, 'alloc' | 'free' | 'w
       if (!t?.backend) throw new SimdnetError(`${op}: expected a tensor of this ${this}, got something of no backend (not a tensor?)`);
       throw new SimdnetError(`${op}: the tensor belongs to the ${t.backend}, not to this ${this}; tensors cannot move between backends (read it out and write it in)`);
     }
-    if (!this.heap.isLive(t.ptr)) throw new SimdnetError(`${op}: the (${t.rows}, ${t.cols}) tensor was freed (was its model disposed?)`);
+    // a freed block handed out again is another tensor: the id tells a stale handle from its successor
+    if (!this.heap.isLive(t.ptr) || (t.id !== undefined && this.heap.idOf(t.ptr) !== t.id))
+      throw new SimdnetError(`${op}: the (${t.rows}, ${t.cols}) tensor was freed (was its model disposed?)`);
   }
 }
