@@ -44,6 +44,10 @@ export function decodeCheckpoint(bytes: Uint8Array, name: string): { file: Retur
   if (progress.run !== undefined && (typeof progress.run !== 'object' || !(['rows', 'batchSize', 'seed'] as const).every((k) => count(progress.run?.[k]))))
     fail(`progress.run: expected {rows, batchSize, seed} as integers ≥ 0, got ${JSON.stringify(progress.run)}`);
   if (!Array.isArray(progress.epochs) || progress.epochs.length !== progress.epoch) fail(`progress.epochs: expected the metrics of ${progress.epoch} finished epochs`);
+  progress.epochs.forEach((m, i) => {
+    if (m === null || typeof m !== 'object' || m.epoch !== i + 1 || !(['trainLoss', 'seconds'] as const).every((k) => typeof m[k] === 'number'))
+      fail(`progress.epochs[${i}]: expected the metrics of epoch ${i + 1} ({epoch: ${i + 1}, trainLoss, seconds, …}), got ${JSON.stringify(m)?.slice(0, 80)}`);
+  });
   const n = file.blocks.weights.length;
   for (const [key, block] of Object.entries(file.blocks))
     if (key.startsWith('optimizer.') && block.length !== n) fail(`block '${key}' holds ${block.length} values, the weights ${n}`);

@@ -73,6 +73,11 @@ export function decodeModelFile(bytes: Uint8Array, name = 'model file'): ModelFi
   if (16 + H + 4 > bytes.length) fail(`truncated: the header says ${H} bytes of JSON at byte 16, the file has ${bytes.length} bytes`);
   const stored = view.getUint32(bytes.length - 4, true);
   const actual = CRC32.buf(bytes.subarray(0, bytes.length - 4)) >>> 0;
+  // the header is untrusted: bounded in size and nesting before it is parsed (200,000 nested brackets overflowed
+  // the stack of whatever walked it next)
+  if (H > MAX_HEADER_BYTES) fail(`the JSON header is ${H} bytes, more than the ${MAX_HEADER_BYTES} a model file may have`);
+  const depth = jsonDepth(bytes.subarray(16, 16 + H));
+  if (depth > MAX_HEADER_DEPTH) fail(`the JSON header nests ${depth} levels deep, more than the ${MAX_HEADER_DEPTH} a model file may have`);
   let header: { inputWidth?: unknown; layers?: unknown; blocks?: unknown; meta?: unknown } = {};
   try {
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(16, 16 + H)));
@@ -119,6 +124,25 @@ function validateSpec(inputWidth: unknown, layers: unknown, fail: (why: string) 
     }
   });
   return { inputWidth: inputWidth as number, layers: layers as LayerSpec[] };
+}
+
+/** Limits of the JSON header (a real one is a few hundred bytes and 4 levels deep). */
+export const MAX_HEADER_BYTES = 1 << 20;
+export const MAX_HEADER_DEPTH = 32;
+
+/** The deepest [ / { nesting of JSON text, brackets inside strings not counted. */
+function jsonDepth(text: Uint8Array): number {
+  let depth = 0, max = 0, inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped byte
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) max = Math.max(max, ++depth);
+    else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return max;
 }
 
 function utf8Length(s: string): number {

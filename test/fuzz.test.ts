@@ -465,3 +465,65 @@ describe('fuzzed IDX files', () => {
     expect(stats.valid).toBeGreaterThan(20);
   });
 });
+
+// =====================================================================================================
+// Hostile headers (issue 12): deep or huge JSON, prototype keys, wrong types in a checkpoint's run settings
+// =====================================================================================================
+
+describe('hostile model-file and checkpoint headers', () => {
+  let backend: Backend;
+  beforeAll(async () => {
+    backend = await createWasmBackend({ threads: 1 });
+  });
+
+  it('JSON nested 200,000 deep, or over 1 MiB, is refused before it is parsed, naming the limit', async () => {
+    const { MAX_HEADER_DEPTH, MAX_HEADER_BYTES } = await import('../src/model-file.js');
+    const parts = split(modelBytes(backend, 4));
+    const deep = parts.header.replace(/}\s*$/, `, "x": ${'['.repeat(200_000)}${']'.repeat(200_000)}}`);
+    expect(outcome(() => decodeModelFile(assemble({ ...parts, header: deep }), 'deep.simdnet'), 'deep')).toEqual({ ok: false, message: `deep.simdnet: the JSON header nests 200001 levels deep, more than the ${MAX_HEADER_DEPTH} a model file may have` });
+    // brackets inside strings do not count
+    const quoted = parts.header.replace(/}\s*$/, `, "x": "${'['.repeat(1000)}"}`);
+    expect(outcome(() => decodeModelFile(assemble({ ...parts, header: quoted }), 'q.simdnet'), 'q').ok).toBe(true);
+    const big = parts.header.replace(/}\s*$/, `, "x": "${'a'.repeat(MAX_HEADER_BYTES)}"}`);
+    expect(outcome(() => decodeModelFile(assemble({ ...parts, header: big }), 'big.simdnet'), 'big')).toMatchObject({ ok: false, message: expect.stringMatching(/^big\.simdnet: the JSON header is \d+ bytes, more than the 1048576/) });
+  });
+
+  it('500 checkpoints with hostile run settings and progress (fast-check, seed 7): resume builds the run or refuses it with a SimdnetError naming the file', async () => {
+    const { resumeConfig } = await import('../src/node/train-job.js');
+    const { createOptimizer } = await import('../src/optimizers.js');
+    const good: Json = { epochs: 3, batchSize: 64, lr: 0.001, optimizer: 'adam', hidden: [4], activation: 'relu', loss: 'bce', noise: 'gaussian', noiseFactor: 0.3, seed: 0, backend: 'wasm', data: 'bundled', checkpointEvery: 0 };
+    const hostile = fc.constantFrom<unknown>(undefined, null, '__proto__', 'toString', 'constructor', '4', -1, 0, 1.5, NaN, 1e308, 2 ** 32, [], {}, ['4'], [0], { __proto__: { x: 1 } }, 'hostile');
+    const dir = mkdtempSync(join(tmpdir(), 'simdnet-hostile-'));
+    const model = new Sequential([new Linear(16, 4), new ReLU(), new Linear(4, 16), new Sigmoid()], { backend, seed: 1 });
+    const optimizer = createOptimizer('adam');
+    const outcomes = { resumed: 0, refused: 0 };
+    try {
+      await fc.assert(
+        fc.asyncProperty(fc.constantFrom(...Object.keys(good), 'epochs.0', 'epochs.null'), hostile, async (key, value) => {
+          const config: Json = { ...good };
+          const progress: Json = { epoch: 0, batch: 0, lossSum: 0, seen: 0, seconds: 0, epochs: [] };
+          if (key === 'epochs.0') Object.assign(progress, { epoch: 1, epochs: [value ?? {}] });
+          else if (key === 'epochs.null') Object.assign(progress, { epoch: 1, epochs: [null] });
+          else config[key] = value;
+          writeFileSync(join(dir, 'checkpoint.simdnet'), encodeCheckpoint(model, optimizer, progress as never, config));
+          try {
+            const { config: c } = resumeConfig(dir);
+            expect(c.hidden.every((h: number) => Number.isInteger(h) && h > 0)).toBe(true);
+            outcomes.resumed++;
+          } catch (e) {
+            expect(e, String(e)).toBeInstanceOf(SimdnetError);
+            expect((e as Error).message).toMatch(/checkpoint\.simdnet: /);
+            outcomes.refused++;
+          }
+        }),
+        { seed: 7, numRuns: 500 },
+      );
+    } finally {
+      model.dispose();
+      optimizer.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(outcomes.refused).toBeGreaterThan(300);
+    expect(outcomes.resumed).toBeGreaterThan(0); // the valid values in the pool (e.g. epochs 4 as a number is not one; 0 for seed is)
+  });
+});

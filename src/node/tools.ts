@@ -50,6 +50,10 @@ export async function evaluateFile(
   if (!NOISE_KINDS.includes(kind)) throw new SimdnetError(`${modelPath}: unknown noise kind '${kind}' in the file`);
   const factor = options.noiseFactor ?? (meta.noiseFactor as number) ?? 0.3;
   const seed = options.seed ?? (meta.seed as number) ?? 0;
+  // the file's own settings are untrusted input: wrong types are named with the file, not as a bare "got 0.3"
+  if (!(typeof factor === 'number' && Number.isFinite(factor) && factor >= 0)) throw new SimdnetError(`${modelPath}: meta.noiseFactor: expected a number ≥ 0, got ${JSON.stringify(factor)}`);
+  if (!(Number.isInteger(seed) && seed >= 0 && seed <= 2 ** 32 - 1)) throw new SimdnetError(`${modelPath}: meta.seed: expected an integer from 0 to 4294967295, got ${JSON.stringify(seed)}`);
+  if (!['bce', 'mse', 'crossentropy'].includes(loss as string)) throw new SimdnetError(`${modelPath}: meta.loss: expected bce, mse or crossentropy, got ${JSON.stringify(loss)}`);
   const data = loadData(options.data ?? 'bundled');
   const test = { x: data.test.images, y: data.test.images };
   const x = noisyTestInputs(test, { kind, factor }, seed, { width: model.inputWidth, backend: model.backend });

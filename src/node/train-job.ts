@@ -42,7 +42,7 @@ export const CHECKPOINT_FILE = 'checkpoint.simdnet';
 export function resumeConfig(dir: string, epochs?: number): { config: TrainConfig; checkpoint: ReturnType<typeof decodeCheckpoint> } {
   const path = join(dir, CHECKPOINT_FILE);
   const checkpoint = decodeCheckpoint(readFileChecked(path, 'checkpoint'), path);
-  const saved = checkpoint.checkpoint.config as unknown as TrainConfig;
+  const saved = checkTrainConfig(checkpoint.checkpoint.config, path);
   if (epochs === undefined) {
     if (!(Number.isInteger(saved?.epochs) && saved.epochs >= 1)) throw new SimdnetError(`${path}: the checkpoint has no epoch count of its own (config.epochs is ${JSON.stringify(saved?.epochs)}); give --epochs`);
     epochs = saved.epochs;
@@ -51,6 +51,35 @@ export function resumeConfig(dir: string, epochs?: number): { config: TrainConfi
   const done = checkpoint.checkpoint.progress.epoch;
   if (epochs < done) throw new SimdnetError(`--epochs ${epochs}: the run in ${dir} has already trained ${done} epochs (--epochs counts the whole run)`);
   return { config, checkpoint };
+}
+
+/** The run's settings saved in a checkpoint, checked field by field: a resume builds the run from them. */
+function checkTrainConfig(config: unknown, path: string): TrainConfig {
+  const c = config as Record<string, unknown>;
+  const fail = (key: string, expected: string): never => {
+    throw new SimdnetError(`${path}: bad run settings in the checkpoint: config.${key}: expected ${expected}, got ${JSON.stringify(c?.[key])?.slice(0, 60) ?? 'nothing'}`);
+  };
+  const int = (key: string, min: number, max = Number.MAX_SAFE_INTEGER) => {
+    if (!(Number.isInteger(c[key]) && (c[key] as number) >= min && (c[key] as number) <= max)) fail(key, `an integer from ${min}${max < Number.MAX_SAFE_INTEGER ? ` to ${max}` : ' up'}`);
+  };
+  const oneOf = (key: string, names: readonly string[]) => {
+    if (typeof c[key] !== 'string' || !names.includes(c[key] as string)) fail(key, `one of ${names.join(', ')}`);
+  };
+  if (c === null || typeof c !== 'object' || Array.isArray(c)) throw new SimdnetError(`${path}: bad run settings in the checkpoint: config is not an object`);
+  int('epochs', 1);
+  int('batchSize', 1);
+  int('seed', 0, 2 ** 32 - 1);
+  int('checkpointEvery', 0);
+  if (!(typeof c.lr === 'number' && Number.isFinite(c.lr) && c.lr > 0)) fail('lr', 'a number > 0');
+  if (!(typeof c.noiseFactor === 'number' && Number.isFinite(c.noiseFactor) && c.noiseFactor >= 0)) fail('noiseFactor', 'a number ≥ 0');
+  if (!(Array.isArray(c.hidden) && c.hidden.length > 0 && c.hidden.every((h) => Number.isInteger(h) && h > 0))) fail('hidden', 'a list of positive layer sizes');
+  oneOf('optimizer', ['sgd', 'momentum', 'adam']);
+  oneOf('activation', ['relu', 'tanh', 'sigmoid']);
+  oneOf('loss', ['bce', 'mse']);
+  oneOf('noise', ['gaussian', 'salt-pepper', 'mask']);
+  oneOf('backend', ['wasm', 'js']);
+  if (typeof c.data !== 'string' || c.data === '') fail('data', "'bundled' or a folder");
+  return c as unknown as TrainConfig;
 }
 
 /** How many test digits the samples picture shows. */
