@@ -157,6 +157,32 @@ describe('simdnet train', () => {
   });
 });
 
+describe('one run per output folder (issue 12: two runs into one --out replaced each other\'s files)', () => {
+  it('a second train into a folder in use exits 2 naming the first run\'s pid; the first finishes; the lock is gone after', async () => {
+    const out = join(tmp, 'locked');
+    const first = run(process.execPath, [CLI, 'train', '--epochs', '3', '--hidden', '16', '--out', out], { cwd: ROOT, timeout: 120_000 });
+    const child = first.child;
+    // wait until the first run holds the lock
+    const lock = join(out, '.simdnet.lock');
+    for (let i = 0; i < 200 && !existsSync(lock); i++) await new Promise((r) => setTimeout(r, 25));
+    expect(existsSync(lock), 'the first run took the lock').toBe(true);
+    const second = cli('train', '--epochs', '1', '--hidden', '16', '--out', out);
+    expectUsageError(second, new RegExp(`is in use by another simdnet run \\(pid ${child.pid}, lock `));
+    await first;
+    expect(existsSync(lock)).toBe(false);
+    expect(JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')).epochs).toHaveLength(3);
+  });
+
+  it('the lock of a process that is gone is taken over', () => {
+    const out = join(tmp, 'stale-lock');
+    mkdirSync(out, { recursive: true });
+    writeFileSync(join(out, '.simdnet.lock'), '999999\n'); // no such process
+    const r = cli('train', '--epochs', '1', '--hidden', '8', '--out', out);
+    expect(r.status, r.stderr).toBe(0);
+    expect(existsSync(join(out, '.simdnet.lock'))).toBe(false);
+  });
+});
+
 describe('simdnet eval', () => {
   it('prints the metrics of a model', () => {
     const r = cli('eval', '--model', join(outA, 'model.simdnet'));

@@ -53,7 +53,7 @@ export function ensureFolder(dir: string, what = 'output folder'): void {
     throw new SimdnetError(`${what} ${dir}: cannot be made (${(e as Error).message})`);
   }
   // writable now, not after an epoch of training (a read-only folder or file system)
-  const probe = join(dir, `.simdnet-write-test.${process.pid}`);
+  const probe = join(dir, `.write-test.${process.pid}.tmp`);
   try {
     writeFileSync(probe, '');
     unlinkSync(probe);
@@ -79,6 +79,40 @@ export function removeStaleTemps(dir: string, names: readonly string[]): string[
     removed.push(entry);
   }
   return removed;
+}
+
+/** Takes DIR/.simdnet.lock for this process, so a second run into the folder is refused while the first lives (a
+ *  lock whose process is gone is taken over). Returns the release, also run at exit. */
+export function lockFolder(dir: string, what = 'output folder'): () => void {
+  const path = join(dir, '.simdnet.lock');
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      writeFileSync(path, `${process.pid}\n`, { flag: 'wx' }); // exclusive: exactly one process creates it
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new SimdnetError(`${what} ${dir}: cannot take its lock ${path} (${(e as Error).message})`);
+      let pid = NaN;
+      try {
+        pid = Number(readFileSync(path, 'utf8').trim());
+      } catch {
+        continue; // released meanwhile
+      }
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid))
+        throw new SimdnetError(`${what} ${dir} is in use by another simdnet run (pid ${pid}, lock ${path}); wait for it to end or pick another --out`);
+      rmSync(path, { force: true }); // its process is gone: take the lock over
+      continue;
+    }
+    const release = () => {
+      try {
+        if (readFileSync(path, 'utf8').trim() === String(process.pid)) rmSync(path, { force: true });
+      } catch {
+        // already gone
+      }
+      process.removeListener('exit', release);
+    };
+    process.on('exit', release);
+    return release;
+  }
+  throw new SimdnetError(`${what} ${dir}: could not take its lock ${path} (other processes keep taking it)`);
 }
 
 function alive(pid: number): boolean {

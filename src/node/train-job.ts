@@ -14,7 +14,7 @@ import { SimdnetError } from '../errors.js';
 import { createOptimizer } from '../optimizers.js';
 import { fit, noisyTestInputs, type EpochMetrics, type Progress } from '../train.js';
 import { loadData } from './data-source.js';
-import { ensureFolder, readFileChecked, removeStaleTemps, saveModel, writeFileAtomic } from './files.js';
+import { ensureFolder, lockFolder, readFileChecked, removeStaleTemps, saveModel, writeFileAtomic } from './files.js';
 import { digitGridPng, lossChartSvg } from './pictures.js';
 
 export interface TrainConfig {
@@ -90,6 +90,15 @@ export const OUTPUT_FILES = [CHECKPOINT_FILE, 'model.simdnet', 'metrics.json', '
 
 export async function trainJob(config: TrainConfig, log: (line: string) => void = console.log, resume?: ReturnType<typeof decodeCheckpoint>, run: RunOptions = {}): Promise<EpochMetrics[]> {
   ensureFolder(config.out); // before any training: a bad --out fails now, not after the first epoch
+  const release = lockFolder(config.out); // two runs into one folder would replace each other's files
+  try {
+    return await trainInFolder(config, log, resume, run);
+  } finally {
+    release();
+  }
+}
+
+async function trainInFolder(config: TrainConfig, log: (line: string) => void, resume: ReturnType<typeof decodeCheckpoint> | undefined, run: RunOptions): Promise<EpochMetrics[]> {
   removeStaleTemps(config.out, OUTPUT_FILES); // half-written files of a run that was killed
   const backend = await cliBackend(config.backend, run);
   const data: DataSplit = loadData(config.data);
