@@ -309,6 +309,11 @@ describe('IDX files', () => {
     expectError(() => loadIdxMnist(d), 'train-labels-idx1-ubyte.gz: corrupt gzip stream (');
     writeFileSync(join(d, 'train-labels-idx1-ubyte.gz'), gzipSync(idxLabels(trainY.subarray(0, 4))));
     expectError(() => loadIdxMnist(d), 'train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz', 'count mismatch', '5 images', '4 labels');
+    // an empty set is named with its file (it failed later as "got 0 values" before, naming no file)
+    writeFileSync(join(d, 'train-images-idx3-ubyte.gz'), gzipSync(idxImages(0, new Uint8Array(0))));
+    writeFileSync(join(d, 'train-labels-idx1-ubyte.gz'), gzipSync(idxLabels(new Uint8Array(0))));
+    expectError(() => loadIdxMnist(d), 'train-images-idx3-ubyte.gz: holds 0 images', 'train-labels-idx1-ubyte.gz');
+    writeFileSync(join(d, 'train-images-idx3-ubyte.gz'), gzipSync(idxImages(5, trainPx)));
     writeFileSync(join(d, 'train-labels-idx1-ubyte.gz'), gzipSync(idxLabels(trainY)));
     writeFileSync(join(d, 't10k-images-idx3-ubyte.gz'), gzipSync(idxImages(3, testPx, 28, 28, 0x801)));
     expectError(() => loadIdxMnist(d), 't10k-images-idx3-ubyte.gz', 'wrong magic');

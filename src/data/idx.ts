@@ -143,6 +143,8 @@ export function loadIdxMnist(dir: string): DataSplit {
       images.count === labels.count,
       `${basename(imagesPath)} / ${basename(labelsPath)}: count mismatch: ${images.count} images but ${labels.count} labels`,
     );
+    // an empty set would only fail later, as "got 0 values", without the file's name
+    check(images.count > 0, `${basename(imagesPath)}: holds 0 images (and ${basename(labelsPath)} 0 labels); a set needs at least one digit`);
     return makeDataset(dequantize(images.data), new Uint8Array(labels.data)); // a copy, not a view of the file
   };
   return {
