@@ -1,5 +1,6 @@
-// The wasm backend: loads build/simdnet.<variant>.wasm (AssemblyScript kernels, assembly/), runs its kernels
-// on the module's own exported memory, and allocates tensors above its static data (heap_base()).
+// The wasm backend: loads build/simdnet.<variant>[-threads].wasm (AssemblyScript kernels, assembly/), runs its
+// kernels on the module's memory (its own exported one, or with threads a shared one it imports, which the pool's
+// workers instantiate the same module over: threads.ts, threaded.ts), and allocates tensors above its static data.
 //
 // Variant choice (as tfjs-backend-wasm): probe the runtime with WebAssembly.validate on two tiny modules,
 // one using a relaxed-SIMD op and one a SIMD op; take relaxed-simd → simd → scalar. Node 20 validates
