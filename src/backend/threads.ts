@@ -112,8 +112,14 @@ interface AnyWorker {
   terminate(): unknown;
 }
 
+let unavailable: string | null | undefined; // the answer does not change within a thread: probed once
+
 /** Why this runtime cannot run threads from here, or null when it can. */
 export function threadsUnavailable(): string | null {
+  return (unavailable ??= probeThreads());
+}
+
+function probeThreads(): string | null {
   if (typeof SharedArrayBuffer === 'undefined' || typeof Atomics === 'undefined')
     return typeof (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === 'boolean' && !(globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated
       ? 'the page is not cross-origin isolated (serve it with COOP: same-origin and COEP: require-corp), so it has no SharedArrayBuffer'
