@@ -116,7 +116,8 @@ let unavailable: string | null | undefined; // the answer does not change within
 
 /** Why this runtime cannot run threads from here, or null when it can. */
 export function threadsUnavailable(): string | null {
-  return (unavailable ??= probeThreads());
+  if (unavailable === undefined) unavailable = probeThreads();
+  return unavailable;
 }
 
 function probeThreads(): string | null {
