@@ -137,8 +137,8 @@ export function simdnetEngine(id, be, meta = ENGINES[id]) {
 // =====================================================================================================
 
 let tfPromise;
-/** Loads tfjs-core with both backends once; single-threaded wasm (simdnet is single-threaded too). */
-async function loadTfjsCore() {
+/** Loads tfjs-core with both backends once; single-threaded wasm (simdnet is single-threaded too). Also tfjs-fit.js's. */
+export async function loadTfjsCore() {
   tfPromise ??= (async () => {
     const tf = await import('@tensorflow/tfjs-core');
     await import('@tensorflow/tfjs-backend-cpu');

@@ -22,15 +22,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { median } from './harness.js';
 
 const SCRIPT = fileURLToPath(new URL('./numpy_peer.py', import.meta.url));
 
-const median = (xs) => {
-  if (!xs.length) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 /** The child's environment: ours without the two OpenBLAS tunings, with the thread count wanted. */
 function peerEnv(threads) {

@@ -22,35 +22,19 @@
 //
 // Directly: node bench/tfjs-fit.js [--epochs 3] [--backend wasm|cpu]   (prints each epoch, then a JSON line)
 
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { loadTfjsCore } from './engines.js';
+import { median } from './harness.js';
 
 const D = 784, H = 128, BATCH = 64, NOISE = 0.3;
 
-let tfPromise;
-/** tfjs-core + tfjs-layers with both backends, loaded once; single-threaded wasm (as engines.js does it). */
+/** tfjs-core (with both backends, single-threaded wasm: engines.js) and tfjs-layers, loaded once. */
 async function loadTf() {
-  tfPromise ??= (async () => {
-    const tf = await import('@tensorflow/tfjs-core');
-    const layers = await import('@tensorflow/tfjs-layers');
-    await import('@tensorflow/tfjs-backend-cpu');
-    const { setWasmPaths } = await import('@tensorflow/tfjs-backend-wasm');
-    const require = createRequire(import.meta.url);
-    // In Node, tfjs-backend-wasm must be told where its .wasm files are.
-    setWasmPaths(path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep);
-    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-    return { tf, layers };
-  })();
-  return tfPromise;
+  const tf = await loadTfjsCore();
+  const layers = await import('@tensorflow/tfjs-layers');
+  return { tf, layers };
 }
-
-const median = (xs) => {
-  if (!xs.length) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 /** See the comment at the top of this file. */
 export async function tfjsFitEpoch({ epochs = 3, backend = 'wasm', seed = 0, log } = {}) {

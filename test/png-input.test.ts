@@ -14,6 +14,17 @@ import { errorOf } from './support/backends.js';
 
 type ColorType = 0 | 2 | 4 | 6;
 
+/** One PNG chunk: length, type, data, CRC-32 (for files written by hand). */
+function chunk(type: string, data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(12 + data.length);
+  const v = new DataView(out.buffer);
+  v.setUint32(0, data.length);
+  out.set(Buffer.from(type, 'latin1'), 4);
+  out.set(data, 8);
+  v.setUint32(8 + data.length, CRC32.buf(out.subarray(4, 8 + data.length)) >>> 0);
+  return out;
+}
+
 /** A width×height PNG of colour type `colorType` from RGBA pixels (gray types take R). */
 function png(width: number, height: number, rgba: (i: number) => [number, number, number, number], colorType: ColorType = 6, bitDepth: 8 | 16 = 8): Uint8Array {
   const img = new PNG({ width, height, colorType, bitDepth, inputColorType: 6, inputHasAlpha: true });
@@ -85,15 +96,6 @@ describe('readDigitPng refuses, with a SimdnetError naming the file', () => {
 
   it('a small file declaring a 100000×100000 image is refused from its header (nothing decoded)', async () => {
     // signature, IHDR (100000×100000, 8-bit gray) and a tiny IDAT: ~60 bytes that would decode to 10 GB
-    const chunk = (type: string, data: Uint8Array) => {
-      const out = new Uint8Array(12 + data.length);
-      const v = new DataView(out.buffer);
-      v.setUint32(0, data.length);
-      out.set(Buffer.from(type, 'latin1'), 4);
-      out.set(data, 8);
-      v.setUint32(8 + data.length, CRC32.buf(out.subarray(4, 8 + data.length)) >>> 0);
-      return out;
-    };
     const ihdr = new Uint8Array(13);
     new DataView(ihdr.buffer).setUint32(0, 100000);
     new DataView(ihdr.buffer).setUint32(4, 100000);
@@ -118,15 +120,6 @@ describe('readDigitPng refuses, with a SimdnetError naming the file', () => {
   });
 
   it('a 28×28 PNG whose image data inflates short (100 of its 812 bytes, or none) or long is refused, every time (issue 12)', async () => {
-    const chunk = (type: string, data: Uint8Array) => {
-      const out = new Uint8Array(12 + data.length);
-      const v = new DataView(out.buffer);
-      v.setUint32(0, data.length);
-      out.set(Buffer.from(type, 'latin1'), 4);
-      out.set(data, 8);
-      v.setUint32(8 + data.length, CRC32.buf(out.subarray(4, 8 + data.length)) >>> 0);
-      return out;
-    };
     const ihdr = new Uint8Array(13);
     new DataView(ihdr.buffer).setUint32(0, 28);
     new DataView(ihdr.buffer).setUint32(4, 28);

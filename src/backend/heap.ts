@@ -10,8 +10,8 @@ const MAX_PAGES = 65536; // 4 GiB, the wasm32 limit
 const ALIGN = 16;
 
 export class Heap {
-  private blocks = new Map<number, number>(); // live ptr → byte size
-  private ids = new Map<number, number>(); // live ptr → the allocation's serial number (a block reused is a new id)
+  /** live ptr → its byte size and the allocation's serial number (a block handed out again gets a new id) */
+  private blocks = new Map<number, { size: number; id: number }>();
   private serial = 0;
   private free: Array<[number, number]> = []; // [ptr, size], sorted by ptr, coalesced
   private top: number; // first byte never handed out
@@ -38,8 +38,7 @@ export class Heap {
       if (avail < size) continue;
       if (avail === size) this.free.splice(i, 1);
       else this.free[i] = [ptr + size, avail - size];
-      this.blocks.set(ptr, size);
-      this.ids.set(ptr, ++this.serial);
+      this.blocks.set(ptr, { size, id: ++this.serial });
       this.heapF32().fill(0, ptr >>> 2, (ptr + size) >>> 2);
       return ptr;
     }
@@ -61,8 +60,7 @@ export class Heap {
       }
     }
     this.top = end;
-    this.blocks.set(ptr, size);
-    this.ids.set(ptr, ++this.serial);
+    this.blocks.set(ptr, { size, id: ++this.serial });
     return ptr; // fresh memory from grow() is zero
   }
 
@@ -77,7 +75,7 @@ export class Heap {
 
   /** The serial number of the live allocation at ptr (undefined when none). */
   idOf(ptr: number): number | undefined {
-    return this.ids.get(ptr);
+    return this.blocks.get(ptr)?.id;
   }
 
   private tooBig(bytes: number, what: string): SimdnetError {
@@ -86,10 +84,9 @@ export class Heap {
   }
 
   release(ptr: number): void {
-    const size = this.blocks.get(ptr);
+    const size = this.blocks.get(ptr)?.size;
     check(size !== undefined, `free: pointer ${ptr} is not a live allocation (double free or a tensor of another backend?)`);
     this.blocks.delete(ptr);
-    this.ids.delete(ptr);
     let i = 0;
     while (i < this.free.length && this.free[i][0] < ptr) i++;
     this.free.splice(i, 0, [ptr, size]);

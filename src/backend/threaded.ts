@@ -136,10 +136,12 @@ export function threadedKernels(ex: RawExports, ctx: ThreadedParts): Kernels {
   }
 
   // ---- losses: fixed chunks, their sums added in order --------------------------------------------------------
-  function lossSum(kind: number, p: number, t: number, n: number): number {
+  /** The chunk sums added in order, or undefined when the call is too small (or too large for the sums buffer) to
+   *  split: the caller then runs the one-thread kernel, which adds the same chunks. */
+  function lossSum(kind: number, p: number, t: number, n: number): number | undefined {
     const chunks = Math.ceil(n / CHUNK);
     const parts = Math.min(count(n, MIN_PER_THREAD.heavy), chunks);
-    if (parts <= 1 || chunks > sumsCapacity) return NaN; // the caller runs the one-thread kernel (the same bits)
+    if (parts <= 1 || chunks > sumsCapacity) return undefined;
     for (let th = 0; th < parts; th++) {
       const c0 = cut(chunks, parts, 1, th), c1 = cut(chunks, parts, 1, th + 1);
       const lo = Math.min(n, c0 * CHUNK), hi = Math.min(n, c1 * CHUNK);
@@ -226,14 +228,14 @@ export function threadedKernels(ex: RawExports, ctx: ThreadedParts): Kernels {
 
     mse_loss(p, t, B, N) {
       const s = lossSum(LOSS_MSE, p, t, B * N);
-      return Number.isNaN(s) ? ex.mse_loss(p, t, B, N) : s / (B * N);
+      return s === undefined ? ex.mse_loss(p, t, B, N) : s / (B * N);
     },
     mse_backward(dp, p, t, B, N) {
       if (!splitScaled(FN.diff_scaled, MIN_PER_THREAD.light, B * N, dp, p, t, Math.fround(2 / (B * N)))) ex.mse_backward(dp, p, t, B, N);
     },
     bce_loss(p, t, B, N) {
       const s = lossSum(LOSS_BCE, p, t, B * N);
-      return Number.isNaN(s) ? ex.bce_loss(p, t, B, N) : -s / (B * N);
+      return s === undefined ? ex.bce_loss(p, t, B, N) : -s / (B * N);
     },
     bce_backward(dp, p, t, B, N) {
       if (!splitScaled(FN.bce_backward_scaled, MIN_PER_THREAD.heavy, B * N, dp, p, t, 1 / (B * N))) ex.bce_backward(dp, p, t, B, N);
@@ -243,7 +245,7 @@ export function threadedKernels(ex: RawExports, ctx: ThreadedParts): Kernels {
     },
     softmax_ce_loss(p, t, B, N) {
       const s = lossSum(LOSS_CE, p, t, B * N);
-      return Number.isNaN(s) ? ex.softmax_ce_loss(p, t, B, N) : -s / B;
+      return s === undefined ? ex.softmax_ce_loss(p, t, B, N) : -s / B;
     },
     softmax_ce_backward(dz, p, t, B, N) {
       if (!splitScaled(FN.diff_scaled, MIN_PER_THREAD.light, B * N, dz, p, t, Math.fround(1 / B))) ex.softmax_ce_backward(dz, p, t, B, N);

@@ -145,8 +145,8 @@ export class ThreadPool {
 
   private constructor(
     readonly size: number,
-    private readonly memory: WebAssembly.Memory,
-    private readonly ctlPtr: number,
+    memory: WebAssembly.Memory,
+    ctlPtr: number,
     exports: WebAssembly.Exports,
     private readonly workers: AnyWorker[],
     private readonly spins: number,
@@ -261,13 +261,5 @@ export class ThreadPool {
   /** Live workers (for tests of clean exit). */
   get workerCount(): number {
     return this.disposed ? 0 : this.workers.length;
-  }
-
-  get controlPointer(): number {
-    return this.ctlPtr;
-  }
-
-  get sharedMemory(): WebAssembly.Memory {
-    return this.memory;
   }
 }

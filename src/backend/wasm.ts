@@ -175,7 +175,7 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
     throw new SimdnetError(`wasm backend: unknown variant '${variant}', expected 'relaxed-simd', 'simd' or 'scalar'`);
   if (!available.includes(variant))
     throw new SimdnetError(`wasm backend: variant '${variant}' is not supported by this runtime (it can run: ${available.join(', ')})`);
-  const asked = options.threads ?? (await defaultThreads());
+  const asked = options.threads ?? availableParallelism();
   if (!(Number.isInteger(asked) && asked >= 1 && asked <= 1024))
     throw new SimdnetError(`wasm backend: threads must be an integer from 1 to 1024, got ${options.threads}`);
   let note: string | undefined;
@@ -238,10 +238,6 @@ function threadLayout(ex: WasmBackend['exports'], threads: number, memory: WebAs
   const need = Math.ceil(at / 65536) - memory.buffer.byteLength / 65536;
   if (need > 0) memory.grow(need);
   return { threads, ctl, scratch, sums, bytes: at - base };
-}
-
-async function defaultThreads(): Promise<number> {
-  return availableParallelism();
 }
 
 // The memory a threaded module imports: shared, with the module's own initial size and the largest maximum the
