@@ -7,6 +7,7 @@ export { SimdnetError } from './errors.js';
 export { Linear, ReLU, Tanh, Sigmoid, Softmax, layerFromSpec } from './layers/index.js';
 export type { Layer, LayerSpec, InitName } from './layers/index.js';
 export { Sequential, type ModelSpec } from './model.js';
+export { ParamLayout, type ParamDecl, type ParamSlot, type NamedWeights } from './param-layout.js';
 export { autoencoder, type AutoencoderOptions } from './models.js';
 export { getLoss, mse, bce, crossentropy, type Loss, type LossName } from './losses.js';
 export { createOptimizer, DEFAULT_LR, type Optimizer, type OptimizerName, type OptimizerOptions } from './optimizers.js';
