@@ -14,6 +14,9 @@ import { SimdnetError } from '../errors.js';
 import { createOptimizer } from '../optimizers.js';
 import { fit, noisyTestInputs, type EpochMetrics, type Progress } from '../train.js';
 import { loadData } from './data-source.js';
+import { loadInitModel } from './onnx-files.js';
+import type { Backend } from '../backend/backend.js';
+import type { Sequential } from '../model.js';
 import { ensureFolder, lockFolder, readFileChecked, removeStaleTemps, saveModel, writeFileAtomic } from './files.js';
 import { digitGridPng, lossChartSvg } from './pictures.js';
 
@@ -33,6 +36,8 @@ export interface TrainConfig {
   out: string;
   /** Also checkpoint every this many batches (a checkpoint is always written at each epoch's end). */
   checkpointEvery: number;
+  /** Start from this .onnx or .simdnet model's weights (its layers replace hidden/activation). */
+  initFrom?: string;
 }
 
 export const CHECKPOINT_FILE = 'checkpoint.simdnet';
@@ -98,6 +103,23 @@ export async function trainJob(config: TrainConfig, log: (line: string) => void 
   }
 }
 
+/** The model of --init-from, checked to be a 784 → 784 denoiser. */
+function initModel(path: string, backend: Backend): Sequential {
+  const model = loadInitModel(path, backend);
+  if (model.inputWidth !== 784 || model.outputWidth !== 784) {
+    model.dispose();
+    throw new SimdnetError(`--init-from ${path}: expected a 784 → 784 denoising model, this one maps ${model.inputWidth} → ${model.outputWidth}`);
+  }
+  return model;
+}
+
+/** hidden sizes and hidden activation of a loaded model, as the run's settings record them. */
+function layersOf(model: Sequential): { hidden: number[]; activation: string } {
+  const specs = model.spec().layers;
+  const widths = specs.flatMap((l) => (l.type === 'linear' ? [l.out] : []));
+  return { hidden: widths.slice(0, -1), activation: specs.find((l, i) => i < specs.length - 1 && l.type !== 'linear')?.type ?? 'none' };
+}
+
 async function trainInFolder(config: TrainConfig, log: (line: string) => void, resume: ReturnType<typeof decodeCheckpoint> | undefined, run: RunOptions): Promise<EpochMetrics[]> {
   removeStaleTemps(config.out, OUTPUT_FILES); // half-written files of a run that was killed
   const backend = await cliBackend(config.backend, run);
@@ -106,7 +128,10 @@ async function trainInFolder(config: TrainConfig, log: (line: string) => void, r
   const checkpointPath = join(config.out, CHECKPOINT_FILE);
   const model = resume
     ? restoreCheckpoint(resume, backend, optimizer, checkpointPath)
-    : autoencoder(backend, { hidden: config.hidden, activation: config.activation, seed: config.seed });
+    : config.initFrom !== undefined
+      ? initModel(config.initFrom, backend)
+      : autoencoder(backend, { hidden: config.hidden, activation: config.activation, seed: config.seed });
+  if (config.initFrom !== undefined && !resume) config = { ...config, ...layersOf(model) };
   const progress: Progress | undefined = resume?.checkpoint.progress;
   log(`simdnet: ${describe(config)} on ${data.train.count} train / ${data.test.count} test digits, backend ${describeBackend(backend)}`);
   if (progress) log(`resuming ${checkpointPath} at epoch ${progress.epoch + 1}, batch ${progress.batch + 1}`);

@@ -3,7 +3,9 @@
 // Gemm whose B is simdnet's W as it is (IN, OUT), so transB = 0; activations map one to one.
 
 import { SimdnetError } from '../errors.js';
-import type { Sequential } from '../model.js';
+import { layerFromSpec } from '../layers/index.js';
+import type { ModelSpec, Sequential } from '../model.js';
+import { ParamLayout } from '../param-layout.js';
 import { ATTR, DTYPE, encodeModel, type NodeMsg, type TensorMsg } from './messages.js';
 
 /** The versions every export is stamped with: accepted by onnxruntime 1.2x–1.30 and the onnx checker ≥ 1.12. */
@@ -23,26 +25,35 @@ export interface ExportOptions {
 
 /** The ONNX bytes of a model's current weights; the same model and meta give the same bytes. */
 export function exportOnnx(model: Sequential, options: ExportOptions = {}): Uint8Array {
+  return encodeOnnx(model.spec(), model.getWeights(), options.meta);
+}
+
+/** The ONNX bytes of layers and their parameter block (laid out by ParamLayout), as a model file holds them. */
+export function encodeOnnx(spec: ModelSpec, weights: Float32Array, meta: Record<string, unknown> = {}): Uint8Array {
+  const built = spec.layers.map((l, i) => layerFromSpec(l, `layer ${i}`));
+  const layout = new ParamLayout(built);
+  if (weights.length !== layout.total) throw new SimdnetError(`export: the layers declare ${layout.total} parameters, got ${weights.length} values`);
+  const widths = [spec.inputWidth];
+  built.forEach((l, i) => widths.push(l.outputWidth(widths[i], `layer ${i}`)));
   const nodes: NodeMsg[] = [];
   const initializers: TensorMsg[] = [];
   const inits: string[] = [];
   let current = ONNX_INPUT;
-  const last = model.layers.length - 1;
-  model.layers.forEach((layer, i) => {
-    const spec = layer.spec();
-    const output = i === last ? ONNX_OUTPUT : `layer${i}.${spec.type}`;
-    if (spec.type === 'linear') {
-      const tensors = model.getWeights(i);
-      for (const t of tensors) initializers.push({ name: `layer${i}.${t.name}`, dims: t.shape, dataType: DTYPE.float, floatData: [], rawData: littleEndian(t.values), otherData: false, external: null });
-      nodes.push({ name: `layer${i}.gemm`, opType: 'Gemm', domain: '', inputs: [current, ...tensors.map((t) => `layer${i}.${t.name}`)], outputs: [output], attributes: [] });
-      inits.push(spec.init ?? 'glorotUniform');
-    } else if (spec.type in OPS) {
-      const attributes = spec.type === 'softmax' ? [{ name: 'axis', type: ATTR.int, i: -1, ints: [] }] : [];
-      nodes.push({ name: `layer${i}.${spec.type}`, opType: OPS[spec.type as keyof typeof OPS], domain: '', inputs: [current], outputs: [output], attributes });
-    } else throw new SimdnetError(`export: layer ${i} (${spec.type}) has no ONNX form`);
+  const last = spec.layers.length - 1;
+  spec.layers.forEach((layer, i) => {
+    const output = i === last ? ONNX_OUTPUT : `layer${i}.${layer.type}`;
+    if (layer.type === 'linear') {
+      const slots = layout.ofLayer(i);
+      for (const s of slots) initializers.push({ name: `layer${i}.${s.name}`, dims: [...s.shape], dataType: DTYPE.float, floatData: [], rawData: littleEndian(layout.view(weights, s)), otherData: false, external: null });
+      nodes.push({ name: `layer${i}.gemm`, opType: 'Gemm', domain: '', inputs: [current, ...slots.map((s) => `layer${i}.${s.name}`)], outputs: [output], attributes: [] });
+      inits.push(layer.init ?? 'glorotUniform');
+    } else if (layer.type in OPS) {
+      const attributes = layer.type === 'softmax' ? [{ name: 'axis', type: ATTR.int, i: -1, ints: [] }] : [];
+      nodes.push({ name: `layer${i}.${layer.type}`, opType: OPS[layer.type as keyof typeof OPS], domain: '', inputs: [current], outputs: [output], attributes });
+    } else throw new SimdnetError(`export: layer ${i} (${layer.type}) has no ONNX form`);
     current = output;
   });
-  const metadata = Object.entries(options.meta ?? {}).filter(([, value]) => value !== undefined).map(([key, value]) => ({ key, value: JSON.stringify(value) }));
+  const metadata = Object.entries(meta).filter(([, value]) => value !== undefined).map(([key, value]) => ({ key, value: JSON.stringify(value) }));
   metadata.push({ key: INIT_KEY, value: JSON.stringify(inits) });
   return encodeModel({
     irVersion: ONNX_IR_VERSION,
@@ -53,8 +64,8 @@ export function exportOnnx(model: Sequential, options: ExportOptions = {}): Uint
       name: 'simdnet',
       nodes,
       initializers,
-      inputs: [{ name: ONNX_INPUT, elemType: DTYPE.float, shape: ['N', model.inputWidth] }],
-      outputs: [{ name: ONNX_OUTPUT, elemType: DTYPE.float, shape: ['N', model.outputWidth] }],
+      inputs: [{ name: ONNX_INPUT, elemType: DTYPE.float, shape: ['N', spec.inputWidth] }],
+      outputs: [{ name: ONNX_OUTPUT, elemType: DTYPE.float, shape: ['N', widths[widths.length - 1]] }],
       sparseInitializers: 0,
     },
   });
