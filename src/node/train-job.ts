@@ -44,12 +44,12 @@ export function resumeConfig(dir: string, epochs?: number): { config: TrainConfi
   const checkpoint = decodeCheckpoint(readFileChecked(path, 'checkpoint'), path);
   const saved = checkTrainConfig(checkpoint.checkpoint.config, path);
   if (epochs === undefined) {
-    if (!(Number.isInteger(saved?.epochs) && saved.epochs >= 1)) throw new SimdnetError(`${path}: the checkpoint has no epoch count of its own (config.epochs is ${JSON.stringify(saved?.epochs)}); give --epochs`);
+    if (!(Number.isInteger(saved?.epochs) && saved.epochs >= 1)) throw new SimdnetError(`${path}: the checkpoint has no epoch count of its own (config.epochs is ${JSON.stringify(saved?.epochs)}); give --epochs`, 'E_FILE_CORRUPT');
     epochs = saved.epochs;
   }
   const config = { ...saved, epochs, out: dir };
   const done = checkpoint.checkpoint.progress.epoch;
-  if (epochs < done) throw new SimdnetError(`--epochs ${epochs}: the run in ${dir} has already trained ${done} epochs (--epochs counts the whole run)`);
+  if (epochs < done) throw new SimdnetError(`--epochs ${epochs}: the run in ${dir} has already trained ${done} epochs (--epochs counts the whole run)`, 'E_OPTION');
   return { config, checkpoint };
 }
 
@@ -57,7 +57,7 @@ export function resumeConfig(dir: string, epochs?: number): { config: TrainConfi
 function checkTrainConfig(config: unknown, path: string): TrainConfig {
   const c = config as Record<string, unknown>;
   const fail = (key: string, expected: string): never => {
-    throw new SimdnetError(`${path}: bad run settings in the checkpoint: config.${key}: expected ${expected}, got ${JSON.stringify(c?.[key])?.slice(0, 60) ?? 'nothing'}`);
+    throw new SimdnetError(`${path}: bad run settings in the checkpoint: config.${key}: expected ${expected}, got ${JSON.stringify(c?.[key])?.slice(0, 60) ?? 'nothing'}`, 'E_FILE_CORRUPT');
   };
   const int = (key: string, min: number, max = Number.MAX_SAFE_INTEGER) => {
     if (!(Number.isInteger(c[key]) && (c[key] as number) >= min && (c[key] as number) <= max)) fail(key, `an integer from ${min}${max < Number.MAX_SAFE_INTEGER ? ` to ${max}` : ' up'}`);
@@ -65,7 +65,7 @@ function checkTrainConfig(config: unknown, path: string): TrainConfig {
   const oneOf = (key: string, names: readonly string[]) => {
     if (typeof c[key] !== 'string' || !names.includes(c[key] as string)) fail(key, `one of ${names.join(', ')}`);
   };
-  if (c === null || typeof c !== 'object' || Array.isArray(c)) throw new SimdnetError(`${path}: bad run settings in the checkpoint: config is not an object`);
+  if (c === null || typeof c !== 'object' || Array.isArray(c)) throw new SimdnetError(`${path}: bad run settings in the checkpoint: config is not an object`, 'E_FILE_CORRUPT');
   int('epochs', 1);
   int('batchSize', 1);
   int('seed', 0, 2 ** 32 - 1);
