@@ -7,7 +7,7 @@ import type { BackendName } from '../backend/backend.js';
 import type { DataSplit } from '../data/dataset.js';
 import type { NoiseKind } from '../data/noise.js';
 import type { LossName } from '../losses.js';
-import { autoencoder } from '../models.js';
+import { autoencoder, autoencoderSpec, describeLayers } from '../models.js';
 import type { OptimizerName } from '../optimizers.js';
 import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from '../checkpoint.js';
 import { SimdnetError } from '../errors.js';
@@ -47,6 +47,10 @@ export function resumeConfig(dir: string, epochs?: number): { config: TrainConfi
     if (!(Number.isInteger(saved?.epochs) && saved.epochs >= 1)) throw new SimdnetError(`${path}: the checkpoint has no epoch count of its own (config.epochs is ${JSON.stringify(saved?.epochs)}); give --epochs`, 'E_FILE_CORRUPT');
     epochs = saved.epochs;
   }
+  // the settings say which model the run trains: the checkpoint's weights must be that model
+  const expected = describeLayers(autoencoderSpec({ hidden: saved.hidden, activation: saved.activation }));
+  const found = describeLayers(checkpoint.file.spec);
+  if (expected !== found) throw new SimdnetError(`${path}: the checkpoint's settings (config.hidden ${JSON.stringify(saved.hidden)}, config.activation ${saved.activation}) describe ${expected}, but its weights are for ${found}`, 'E_FILE_CORRUPT');
   const config = { ...saved, epochs, out: dir };
   const done = checkpoint.checkpoint.progress.epoch;
   if (epochs < done) throw new SimdnetError(`--epochs ${epochs}: the run in ${dir} has already trained ${done} epochs (--epochs counts the whole run)`, 'E_OPTION');
@@ -132,6 +136,10 @@ async function trainInFolder(config: TrainConfig, log: (line: string) => void, r
       if (batch === batches - 1) bar.stop();
     },
     onEpoch: (m) => log(epochLine(m, config.epochs, data.train.count)),
+  }).catch((e: unknown) => {
+    // fit checks the progress against the data; the file it came from is ours to name
+    if (resume && e instanceof SimdnetError && e.message.startsWith('fit: resume:')) throw new SimdnetError(`${checkpointPath}: ${e.message}`, 'E_FILE_CORRUPT');
+    throw e;
   });
 
   const meta = { loss: config.loss, noise: config.noise, noiseFactor: config.noiseFactor, seed: config.seed, data: config.data === 'bundled' ? 'bundled' : 'idx' };
