@@ -229,7 +229,7 @@ export class Sequential {
     this.alive();
     if (typeof first !== 'number') {
       const weights = first;
-      check(weights?.length === this.paramCount, () => `setWeights: expected ${this.paramCount} values, got ${weights?.length}`);
+      check(weights?.length === this.paramCount, () => `setWeights: expected ${this.paramCount} values, got ${weights?.length}`, 'E_SHAPE');
       for (let i = 0; i < weights.length; i++) if (!Number.isFinite(weights[i])) throw new SimdnetError(`setWeights: value ${i} is ${weights[i]}, expected finite numbers`);
       this.backend.write(this.params, weights);
       return;
@@ -241,8 +241,8 @@ export class Sequential {
     for (const t of tensors) {
       const slot = this.layout.slot(layer, t?.name);
       const where = `setWeights: layer ${layer} '${slot.name}'`;
-      if (t.shape !== undefined) check(t.shape.length === slot.shape.length && t.shape.every((d, i) => d === slot.shape[i]), () => `${where}: expected shape [${slot.shape.join(', ')}], got [${[...t.shape!].join(', ')}]`);
-      check(t.values?.length === slot.length, () => `${where}: expected ${slot.length} values, got ${t.values?.length}`);
+      if (t.shape !== undefined) check(t.shape.length === slot.shape.length && t.shape.every((d, i) => d === slot.shape[i]), () => `${where}: expected shape [${slot.shape.join(', ')}], got [${[...t.shape!].join(', ')}]`, 'E_SHAPE');
+      check(t.values?.length === slot.length, () => `${where}: expected ${slot.length} values, got ${t.values?.length}`, 'E_SHAPE');
       for (let i = 0; i < slot.length; i++) if (!Number.isFinite(t.values[i])) throw new SimdnetError(`${where}: value ${i} is ${t.values[i]}, expected finite numbers`);
       all.set(t.values, slot.offset);
     }

@@ -61,7 +61,7 @@ export class ParamLayout {
     const found = this.slots.find((s) => s.layer === layer && s.name === name);
     if (!found) {
       const names = this.ofLayer(layer).map((s) => s.name);
-      throw new SimdnetError(`layer ${layer} has no parameter '${name}' (${names.length ? `it has ${names.join(', ')}` : 'it has no parameters'})`);
+      throw new SimdnetError(`layer ${layer} has no parameter '${name}' (${names.length ? `it has ${names.join(', ')}` : 'it has no parameters'})`, 'E_INVALID');
     }
     return found;
   }

@@ -27,6 +27,7 @@ import { exportOnnx } from '../src/onnx/export.js';
 import { importOnnx, readOnnx } from '../src/onnx/import.js';
 import { evaluate, fit } from '../src/train.js';
 import { errorOf } from './support/backends.js';
+import type { SimdnetError } from '../src/errors.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures/onnx');
 const PEER = join(import.meta.dirname, 'support/onnx_peer.py');
@@ -42,6 +43,14 @@ let peer: { checked: Record<string, { ok: boolean; error?: string; ir: number; o
 /** the largest |onnxruntime − simdnet| and |PyTorch − simdnet| over every case (the issue's closing figures) */
 const worst = { ort: 0, torch: 0, numpy: 0 };
 
+const codeOf = (fn: () => unknown) => {
+  try {
+    fn();
+  } catch (e) {
+    return (e as SimdnetError).code;
+  }
+  return 'nothing thrown';
+};
 const f32 = (path: string) => new Float32Array(Uint8Array.from(readFileSync(path)).buffer);
 const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   expect(a.length).toBe(b.length);
@@ -191,6 +200,7 @@ describe("import: other exporters' layouts, written by onnx.helper", () => {
     });
   }
 
+  const CODES: Record<string, string> = { 'refuse-missing-initializer': 'E_UNSUPPORTED', 'refuse-wrong-shape': 'E_SHAPE' };
   const REFUSALS: Record<string, string> = {
     'refuse-float64': `import: node 0 "Gemm": B 'W1' holds float64 weights, which simdnet does not convert (it computes in float32): export the model in float32 (model.float() in PyTorch)`,
     'refuse-external-data': `import: node 0 "Gemm": B 'W1' is stored in an external data file ('weights.bin'); simdnet reads single-file ONNX models (save with the weights inside, e.g. onnx.save(model, path, save_as_external_data=False))`,
@@ -204,7 +214,9 @@ describe("import: other exporters' layouts, written by onnx.helper", () => {
   for (const [name, message] of Object.entries(REFUSALS)) {
     it(`${name}: refused with one clear message, nothing allocated`, async () => {
       const before = backend.liveAllocations;
-      expect(await errorOf(() => importOnnx(new Uint8Array(readFileSync(peer.written[name].onnx)), { backend }))).toBe(message);
+      const bytes = new Uint8Array(readFileSync(peer.written[name].onnx));
+      expect(await errorOf(() => importOnnx(bytes, { backend }))).toBe(message);
+      expect(codeOf(() => readOnnx(bytes))).toBe(CODES[name] ?? 'E_UNSUPPORTED');
       expect(backend.liveAllocations).toBe(before);
     });
   }
@@ -214,6 +226,7 @@ describe("import: other exporters' layouts, written by onnx.helper", () => {
     expect(await errorOf(() => importOnnx(bytes.subarray(0, 1000), { backend }))).toMatch(/^import: not a readable ONNX file \(.*corrupt or truncated protobuf at byte \d+: field \d+ declares \d+ bytes, \d+ are left\)$/);
     expect(await errorOf(() => importOnnx(new TextEncoder().encode('{"not": "onnx"}'), { backend }))).toMatch(/^import: /);
     expect(await errorOf(() => importOnnx(new Uint8Array(0), { backend }))).toBe('import: the file is empty');
+    expect(codeOf(() => readOnnx(bytes.subarray(0, 1000)))).toBe('E_FILE_CORRUPT');
     expect(await errorOf(() => importOnnx(serializeModel(exported.relu.model), { backend }))).toMatch(/^import: /);
   });
 });
@@ -284,6 +297,9 @@ describe('round trips', () => {
     }
     r = simdnet('train', '--init-from', onnxIn, '--hidden', '64', '--out', join(dir, 'run2'));
     expect(r.stderr).toBe('simdnet: --init-from takes the layers from its file; do not give --hidden with it\n');
+    const classifier = join(FIXTURES, 'classifier-784-64-10-softmax-opset13.onnx');
+    r = simdnet('train', '--init-from', classifier, '--out', join(dir, 'run3'));
+    expect(r.stderr).toBe(`simdnet: --init-from ${classifier}: expected a denoising autoencoder (linear 784→h, relu|tanh|sigmoid, …, linear h→784, sigmoid), this model is linear 784→64, relu, linear 64→10, softmax\n`);
     r = simdnet('import', join(FIXTURES, 'conv-ae-1x28x28-opset17.onnx'), '--out', join(dir, 'conv.simdnet'));
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/node 0 "Conv" is not supported/);

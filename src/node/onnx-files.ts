@@ -27,5 +27,5 @@ export function loadInitModel(path: string, backend: Backend): Sequential {
   const ext = extname(path).toLowerCase();
   if (ext === '.onnx') return importOnnx(readFileChecked(path, '--init-from'), { backend, name: `--init-from ${path}` });
   if (ext === '.simdnet') return loadModel(path, backend).model;
-  throw new SimdnetError(`--init-from ${path}: expected an .onnx or a .simdnet file, got a '${ext || 'no'}' extension`);
+  throw new SimdnetError(`--init-from ${path}: expected an .onnx or a .simdnet file, got a '${ext || 'no'}' extension`, 'E_OPTION');
 }

@@ -107,21 +107,25 @@ export async function trainJob(config: TrainConfig, log: (line: string) => void 
   }
 }
 
-/** The model of --init-from, checked to be a 784 → 784 denoiser. */
-function initModel(path: string, backend: Backend): Sequential {
+/** The model of --init-from, checked to be a denoising autoencoder (784 → hidden… (one activation) → 784 sigmoid):
+ *  the run's settings record it as hidden sizes and an activation, which a resume checks its weights against. */
+function initModel(path: string, backend: Backend): { model: Sequential; hidden: number[]; activation: string } {
   const model = loadInitModel(path, backend);
-  if (model.inputWidth !== 784 || model.outputWidth !== 784) {
-    model.dispose();
-    throw new SimdnetError(`--init-from ${path}: expected a 784 → 784 denoising model, this one maps ${model.inputWidth} → ${model.outputWidth}`);
-  }
-  return model;
-}
-
-/** hidden sizes and hidden activation of a loaded model, as the run's settings record them. */
-function layersOf(model: Sequential): { hidden: number[]; activation: string } {
   const specs = model.spec().layers;
-  const widths = specs.flatMap((l) => (l.type === 'linear' ? [l.out] : []));
-  return { hidden: widths.slice(0, -1), activation: specs.find((l, i) => i < specs.length - 1 && l.type !== 'linear')?.type ?? 'none' };
+  const hidden = specs.flatMap((l) => (l.type === 'linear' ? [l.out] : [])).slice(0, -1);
+  const activation = specs[1]?.type ?? '';
+  let expected = '';
+  try {
+    expected = hidden.length ? describeLayers(autoencoderSpec({ hidden, activation })) : '';
+  } catch {
+    // not an activation an autoencoder takes: refused below
+  }
+  const found = describeLayers(model.spec());
+  if (expected !== found) {
+    model.dispose();
+    throw new SimdnetError(`--init-from ${path}: expected a denoising autoencoder (linear 784→h, relu|tanh|sigmoid, …, linear h→784, sigmoid), this model is ${found}`, 'E_SHAPE');
+  }
+  return { model, hidden, activation };
 }
 
 async function trainInFolder(config: TrainConfig, log: (line: string) => void, resume: ReturnType<typeof decodeCheckpoint> | undefined, run: RunOptions): Promise<EpochMetrics[]> {
@@ -130,12 +134,17 @@ async function trainInFolder(config: TrainConfig, log: (line: string) => void, r
   const data: DataSplit = loadData(config.data);
   const optimizer = createOptimizer(config.optimizer, { lr: config.lr });
   const checkpointPath = join(config.out, CHECKPOINT_FILE);
+  // --init-from: the file's layers become the run's settings (so its checkpoints resume like any other run)
+  const startFrom = (path: string) => {
+    const { model, hidden, activation } = initModel(path, backend);
+    config = { ...config, hidden, activation };
+    return model;
+  };
   const model = resume
     ? restoreCheckpoint(resume, backend, optimizer, checkpointPath)
     : config.initFrom !== undefined
-      ? initModel(config.initFrom, backend)
+      ? startFrom(config.initFrom)
       : autoencoder(backend, { hidden: config.hidden, activation: config.activation, seed: config.seed });
-  if (config.initFrom !== undefined && !resume) config = { ...config, ...layersOf(model) };
   const progress: Progress | undefined = resume?.checkpoint.progress;
   log(`simdnet: ${describe(config)} on ${data.train.count} train / ${data.test.count} test digits, backend ${describeBackend(backend)}`);
   if (progress) log(`resuming ${checkpointPath} at epoch ${progress.epoch + 1}, batch ${progress.batch + 1}`);

@@ -32,7 +32,7 @@ export function exportOnnx(model: Sequential, options: ExportOptions = {}): Uint
 export function encodeOnnx(spec: ModelSpec, weights: Float32Array, meta: Record<string, unknown> = {}): Uint8Array {
   const built = spec.layers.map((l, i) => layerFromSpec(l, `layer ${i}`));
   const layout = new ParamLayout(built);
-  if (weights.length !== layout.total) throw new SimdnetError(`export: the layers declare ${layout.total} parameters, got ${weights.length} values`);
+  if (weights.length !== layout.total) throw new SimdnetError(`export: the layers declare ${layout.total} parameters, got ${weights.length} values`, 'E_SHAPE');
   const widths = [spec.inputWidth];
   built.forEach((l, i) => widths.push(l.outputWidth(widths[i], `layer ${i}`)));
   const nodes: NodeMsg[] = [];
@@ -50,7 +50,7 @@ export function encodeOnnx(spec: ModelSpec, weights: Float32Array, meta: Record<
     } else if (layer.type in OPS) {
       const attributes = layer.type === 'softmax' ? [{ name: 'axis', type: ATTR.int, i: -1, ints: [] }] : [];
       nodes.push({ name: `layer${i}.${layer.type}`, opType: OPS[layer.type as keyof typeof OPS], domain: '', inputs: [current], outputs: [output], attributes });
-    } else throw new SimdnetError(`export: layer ${i} (${layer.type}) has no ONNX form`);
+    } else throw new SimdnetError(`export: layer ${i} (${layer.type}) has no ONNX form`, 'E_UNSUPPORTED');
     current = output;
   });
   const metadata = Object.entries(meta).filter(([, value]) => value !== undefined).map(([key, value]) => ({ key, value: JSON.stringify(value) }));

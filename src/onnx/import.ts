@@ -5,7 +5,7 @@
 // Everything is read and checked before any model is built: an error, never a partial model.
 
 import type { Backend } from '../backend/backend.js';
-import { SimdnetError } from '../errors.js';
+import { SimdnetError, type ErrorCode } from '../errors.js';
 import { layerFromSpec, type InitName, type LayerSpec } from '../layers/index.js';
 import { Sequential, type ModelSpec } from '../model.js';
 import { ParamLayout } from '../param-layout.js';
@@ -32,31 +32,32 @@ const ACTIVATIONS: Record<string, 'relu' | 'sigmoid' | 'tanh'> = { Relu: 'relu',
 
 /** Reads and checks an ONNX file; `name` starts every error message (default 'import'). */
 export function readOnnx(bytes: Uint8Array, name = 'import'): OnnxContents {
-  const fail = (why: string): never => {
-    throw new SimdnetError(`${name}: ${why}`);
+  // most refusals are of well-formed files simdnet does not support; corrupt and mis-shaped ones say so
+  const fail = (why: string, code: ErrorCode = 'E_UNSUPPORTED'): never => {
+    throw new SimdnetError(`${name}: ${why}`, code);
   };
-  if (!(bytes instanceof Uint8Array)) fail('expected the ONNX file contents as bytes (a Uint8Array)');
-  if (bytes.length === 0) fail('the file is empty');
+  if (!(bytes instanceof Uint8Array)) fail('expected the ONNX file contents as bytes (a Uint8Array)', 'E_INVALID');
+  if (bytes.length === 0) fail('the file is empty', 'E_FILE_CORRUPT');
   let model;
   try {
     model = decodeModel(bytes);
   } catch (e) {
-    if (e instanceof SimdnetError) fail(`not a readable ONNX file (${e.message})`);
+    if (e instanceof SimdnetError) fail(`not a readable ONNX file (${e.message})`, 'E_FILE_CORRUPT');
     throw e;
   }
-  const ir = model.irVersion ?? fail('not an ONNX model (no ir_version; the file is corrupt, truncated or of another kind)');
+  const ir = model.irVersion ?? fail('not an ONNX model (no ir_version; the file is corrupt, truncated or of another kind)', 'E_FILE_CORRUPT');
   if (ir < IR_VERSIONS.min || ir > IR_VERSIONS.max) fail(`IR version ${ir} is not supported (supported: ${IR_VERSIONS.min}–${IR_VERSIONS.max})`);
   const opsets = model.opsets.filter((o) => o.domain === '' || o.domain === 'ai.onnx');
   if (opsets.length !== 1) fail(opsets.length === 0 ? 'no opset for the default ONNX domain (opset_import)' : 'more than one opset for the default ONNX domain');
   const opset = opsets[0].version;
   if (opset < OPSETS.min || opset > OPSETS.max) fail(`opset ${opset} is not supported (supported: ${OPSETS.min}–${OPSETS.max})`);
-  const graph = model.graph ?? fail('no graph in the model');
+  const graph = model.graph ?? fail('no graph in the model', 'E_FILE_CORRUPT');
   if (graph.sparseInitializers > 0) fail('sparse initializers are not supported');
   if (graph.nodes.length === 0) fail('the graph has no nodes');
 
   const inits = new Map<string, TensorMsg>();
   for (const t of graph.initializers) {
-    if (inits.has(t.name)) fail(`two initializers are named '${t.name}'`);
+    if (inits.has(t.name)) fail(`two initializers are named '${t.name}'`, 'E_FILE_CORRUPT');
     inits.set(t.name, t);
   }
   const inputs = graph.inputs.filter((v) => !inits.has(v.name));
@@ -79,17 +80,17 @@ export function readOnnx(bytes: Uint8Array, name = 'import'): OnnxContents {
     const node = graph.nodes[i];
     const op = node.opType;
     const at = `node ${i} "${op}"${node.name ? ` (${node.name})` : ''}`;
-    const bad = (why: string): never => fail(`${at}: ${why}`);
+    const bad = (why: string, code?: ErrorCode): never => fail(`${at}: ${why}`, code);
     if (node.domain !== '' && node.domain !== 'ai.onnx') bad(`is from operator domain '${node.domain}', which is not supported (only the default ONNX domain)`);
     if (!(SUPPORTED_OPS as readonly string[]).includes(op)) fail(`node ${i} "${op}" is not supported (supported: ${SUPPORTED_OPS.slice(0, 8).join(', ')})`);
     if (node.inputs[0] !== current) bad(`reads '${node.inputs[0] ?? ''}', expected '${current}' (simdnet imports a chain of layers, each reading the one before)`);
-    if (node.outputs.length === 0 || node.outputs[0] === '') bad('has no output');
+    if (node.outputs.length === 0 || node.outputs[0] === '') bad('has no output', 'E_FILE_CORRUPT');
     const attr = attributes(node, bad);
     const needRank2 = () => {
       if (rank !== 2) bad(`takes a ${rank}-D input; simdnet layers take (N, features), put a Flatten in front`);
     };
     const linear = (W: Float32Array, IN: number, OUT: number, b: Float32Array) => {
-      if (width !== null && width !== IN) bad(`has weights for ${IN} inputs, the value before it has ${width} features`);
+      if (width !== null && width !== IN) bad(`has weights for ${IN} inputs, the value before it has ${width} features`, 'E_SHAPE');
       layers.push({ type: 'linear', in: IN, out: OUT });
       tensors.push({ W, b });
       width = OUT;
@@ -126,7 +127,7 @@ export function readOnnx(bytes: Uint8Array, name = 'import'): OnnxContents {
           const other = next.inputs[0] === output ? next.inputs[1] : next.inputs[0];
           const addAt = `node ${i + 1} "Add"${next.name ? ` (${next.name})` : ''}`;
           b = bias(weightOf(other, 'B', [1, 2], addAt), OUT, 'B', addAt);
-          if (next.outputs.length === 0 || next.outputs[0] === '') fail(`${addAt}: has no output`);
+          if (next.outputs.length === 0 || next.outputs[0] === '') fail(`${addAt}: has no output`, 'E_FILE_CORRUPT');
           output = next.outputs[0];
           i++;
         }
@@ -163,15 +164,15 @@ export function readOnnx(bytes: Uint8Array, name = 'import'): OnnxContents {
   function weightOf(tensorName: string | undefined, role: string, ranks: number[], at: string) {
     const t = inits.get(tensorName ?? '') ?? fail(`${at}: input ${role} '${tensorName ?? ''}' is not an initializer (weights must be constants in the file)`);
     const where = `${at}: ${role} '${t.name}'`;
-    if (!ranks.includes(t.dims.length)) fail(`${where} has shape ${showShape(t.dims)}, expected ${ranks.map((r) => `${r}-D`).join(' or ')}`);
-    if (!t.dims.every((d) => Number.isSafeInteger(d) && d > 0)) fail(`${where} has shape ${showShape(t.dims)}, expected positive sizes`);
+    if (!ranks.includes(t.dims.length)) fail(`${where} has shape ${showShape(t.dims)}, expected ${ranks.map((r) => `${r}-D`).join(' or ')}`, 'E_SHAPE');
+    if (!t.dims.every((d) => Number.isSafeInteger(d) && d > 0)) fail(`${where} has shape ${showShape(t.dims)}, expected positive sizes`, 'E_SHAPE');
     return { dims: t.dims, values: tensorValues(t, where, fail) };
   }
 
   function bias(t: { dims: number[]; values: Float32Array }, OUT: number, role: string, at = '') {
     const n = t.values.length;
     const ok = (t.dims.length <= 1 || t.dims[0] === 1) && (n === OUT || n === 1);
-    if (!ok) fail(`${at || 'bias'}: ${role} has shape ${showShape(t.dims)}, expected (${OUT}) or (1, ${OUT})`);
+    if (!ok) fail(`${at || 'bias'}: ${role} has shape ${showShape(t.dims)}, expected (${OUT}) or (1, ${OUT})`, 'E_SHAPE');
     return n === OUT ? t.values : new Float32Array(OUT).fill(t.values[0]);
   }
 
@@ -212,7 +213,7 @@ export function readOnnx(bytes: Uint8Array, name = 'import'): OnnxContents {
 
 /** An ONNX model as a Sequential on `backend`, ready to predict or fine-tune. */
 export function importOnnx(bytes: Uint8Array, options: { backend: Backend; name?: string }): Sequential {
-  if (options?.backend == null) throw new SimdnetError('importOnnx: options.backend is required (await createBackend())');
+  if (options?.backend == null) throw new SimdnetError('importOnnx: options.backend is required (await createBackend())', 'E_INVALID');
   const contents = readOnnx(bytes, options.name);
   const model = Sequential.fromSpec(contents.spec, { backend: options.backend });
   try {
@@ -224,26 +225,26 @@ export function importOnnx(bytes: Uint8Array, options: { backend: Backend; name?
   return model;
 }
 
-function attributes(node: NodeMsg, bad: (why: string) => never) {
+function attributes(node: NodeMsg, bad: (why: string, code?: ErrorCode) => never) {
   const byName = new Map<string, AttributeMsg>(node.attributes.map((a) => [a.name, a]));
   return {
     int(key: string, dflt: number): number {
       const a = byName.get(key);
       if (!a) return dflt;
-      if (a.i === undefined || !Number.isSafeInteger(a.i)) bad(`attribute ${key} is not an integer`);
+      if (a.i === undefined || !Number.isSafeInteger(a.i)) bad(`attribute ${key} is not an integer`, 'E_FILE_CORRUPT');
       return a.i!;
     },
     float(key: string, dflt: number): number {
       const a = byName.get(key);
       if (!a) return dflt;
-      if (a.f === undefined) bad(`attribute ${key} is not a float`);
+      if (a.f === undefined) bad(`attribute ${key} is not a float`, 'E_FILE_CORRUPT');
       return a.f!;
     },
   };
 }
 
 /** A tensor's values as float32, checked: type, storage, count, finiteness. */
-function tensorValues(t: TensorMsg, where: string, fail: (why: string) => never): Float32Array {
+function tensorValues(t: TensorMsg, where: string, fail: (why: string, code?: ErrorCode) => never): Float32Array {
   if (t.external) {
     const location = t.external.find((e) => e.key === 'location')?.value;
     fail(`${where} is stored in an external data file${location ? ` ('${location}')` : ''}; simdnet reads single-file ONNX models (save with the weights inside, e.g. onnx.save(model, path, save_as_external_data=False))`);
@@ -254,16 +255,16 @@ function tensorValues(t: TensorMsg, where: string, fail: (why: string) => never)
   const size = t.dataType === DTYPE.float ? 4 : 2;
   let values: Float32Array;
   if (t.rawData) {
-    if (t.rawData.length !== count * size) fail(`${where} has ${t.rawData.length} bytes of raw_data, its shape ${showShape(t.dims)} needs ${count * size}`);
+    if (t.rawData.length !== count * size) fail(`${where} has ${t.rawData.length} bytes of raw_data, its shape ${showShape(t.dims)} needs ${count * size}`, 'E_FILE_CORRUPT');
     const view = new DataView(t.rawData.buffer, t.rawData.byteOffset, t.rawData.length);
     values = new Float32Array(count);
     if (size === 4) for (let i = 0; i < count; i++) values[i] = view.getFloat32(4 * i, true);
     else for (let i = 0; i < count; i++) values[i] = halfToFloat(view.getUint16(2 * i, true));
   } else if (t.dataType === DTYPE.float && t.floatData.length > 0) {
-    if (t.floatData.length !== count) fail(`${where} has ${t.floatData.length} values in float_data, its shape ${showShape(t.dims)} needs ${count}`);
+    if (t.floatData.length !== count) fail(`${where} has ${t.floatData.length} values in float_data, its shape ${showShape(t.dims)} needs ${count}`, 'E_FILE_CORRUPT');
     values = Float32Array.from(t.floatData);
   } else fail(`${where} has no data (expected raw_data${t.dataType === DTYPE.float ? ' or float_data' : ''} with ${count} values)${t.otherData ? '; its values are in a field of another type' : ''}`);
-  for (let i = 0; i < values!.length; i++) if (!Number.isFinite(values![i])) fail(`${where}: value ${i} is ${values![i]}, expected finite numbers`);
+  for (let i = 0; i < values!.length; i++) if (!Number.isFinite(values![i])) fail(`${where}: value ${i} is ${values![i]}, expected finite numbers`, 'E_FILE_CORRUPT');
   return values!;
 }
 

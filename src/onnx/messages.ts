@@ -168,7 +168,7 @@ function decodeTensor(fields: Field[]): TensorMsg {
       if (f.wire === WIRE.fixed32) t.floatData.push(new DataView(f.bytes.buffer, f.bytes.byteOffset, 4).getFloat32(0, true));
       else {
         expectWire(f, WIRE.bytes, 'TensorProto.float_data');
-        if (f.bytes.length % 4 !== 0) throw new SimdnetError(`${W}: corrupt protobuf at byte ${f.at}: packed float_data of ${f.bytes.length} bytes, not a multiple of 4`);
+        if (f.bytes.length % 4 !== 0) throw new SimdnetError(`${W}: corrupt protobuf at byte ${f.at}: packed float_data of ${f.bytes.length} bytes, not a multiple of 4`, 'E_FILE_CORRUPT');
         const view = new DataView(f.bytes.buffer, f.bytes.byteOffset, f.bytes.length);
         for (let i = 0; i < f.bytes.length; i += 4) t.floatData.push(view.getFloat32(i, true));
       }
@@ -236,7 +236,7 @@ function encodeNode(n: NodeMsg): Writer {
     const aw = new Writer().string(1, a.name);
     if (a.type === ATTR.int) aw.int(3, a.i!);
     else if (a.type === ATTR.float) aw.float(2, a.f!);
-    else throw new SimdnetError(`export: attribute type ${a.type} is not written by this encoder`);
+    else throw new SimdnetError(`export: attribute type ${a.type} is not written by this encoder`, 'E_UNSUPPORTED');
     w.message(5, aw.int(20, a.type));
   }
   return w;

@@ -24,11 +24,11 @@ const EMPTY: Uint8Array<ArrayBufferLike> = new Uint8Array(0);
 
 /** The fields of one message, in wire order; throws a SimdnetError naming `what` and the byte offset on bad wire data. */
 export function readFields(buf: Uint8Array, what: string): Field[] {
-  if (buf.length > MAX_MESSAGE_BYTES) throw new SimdnetError(`${what}: ${buf.length} bytes, more than the ${MAX_MESSAGE_BYTES} this reader takes`);
+  if (buf.length > MAX_MESSAGE_BYTES) throw new SimdnetError(`${what}: ${buf.length} bytes, more than the ${MAX_MESSAGE_BYTES} this reader takes`, 'E_MEMORY');
   const fields: Field[] = [];
   let pos = 0;
   const fail = (why: string, at: number): never => {
-    throw new SimdnetError(`${what}: corrupt or truncated protobuf at byte ${at}: ${why}`);
+    throw new SimdnetError(`${what}: corrupt or truncated protobuf at byte ${at}: ${why}`, 'E_FILE_CORRUPT');
   };
   const varint = (): number => {
     let result = 0n;
@@ -68,7 +68,7 @@ export function readFields(buf: Uint8Array, what: string): Field[] {
 
 /** Checks that a field has the wire type its schema says (a corrupt tag can give any). */
 export function expectWire(f: Field, wire: number, what: string): void {
-  if (f.wire !== wire) throw new SimdnetError(`${what}: corrupt protobuf at byte ${f.at}: field ${f.no} has wire type ${f.wire}, expected ${wire}`);
+  if (f.wire !== wire) throw new SimdnetError(`${what}: corrupt protobuf at byte ${f.at}: field ${f.no} has wire type ${f.wire}, expected ${wire}`, 'E_FILE_CORRUPT');
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -77,7 +77,7 @@ export function fieldString(f: Field, what: string): string {
   try {
     return utf8.decode(f.bytes);
   } catch {
-    throw new SimdnetError(`${what}: corrupt protobuf at byte ${f.at}: field ${f.no} is not valid UTF-8 text`);
+    throw new SimdnetError(`${what}: corrupt protobuf at byte ${f.at}: field ${f.no} is not valid UTF-8 text`, 'E_FILE_CORRUPT');
   }
 }
 
@@ -100,7 +100,7 @@ export function packedInts(f: Field, what: string): number[] {
         break;
       }
     }
-    if (!done) throw new SimdnetError(`${what}: corrupt protobuf at byte ${f.at}: a packed varint runs past its field`);
+    if (!done) throw new SimdnetError(`${what}: corrupt protobuf at byte ${f.at}: a packed varint runs past its field`, 'E_FILE_CORRUPT');
     out.push(Number(BigInt.asIntN(64, result)));
   }
   return out;
