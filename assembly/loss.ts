@@ -202,12 +202,12 @@ export function sigmoid_bce_backward(dz: usize, p: usize, t: usize, B: usize, N:
 // Softmax cross-entropy
 // =====================================================================================================
 
-// p, t are (B,N), p a softmax output; returns mean over rows of −Σ t·log max(p, 1e-7)
+// p, t are (B,N), p a softmax output; returns mean over rows of −Σ t·log clamp(p, 1e-7, 1)
 export function softmax_ce_loss(p: usize, t: usize, B: usize, N: usize): f64 {
   return -chunked_sum(LOSS_CE, p, t, B * N) / <f64>B;
 }
 
-// p, t are (n); returns Σ t·log max(p, 1e-7)
+// p, t are (n); returns Σ t·log clamp(p, 1e-7, 1): a probability (p > 1 would make the loss negative); NaN stays NaN
 function ce_sum(p: usize, t: usize, n: usize): f64 {
   let sum: f64 = 0;
   let i: usize = 0;
@@ -215,13 +215,13 @@ function ce_sum(p: usize, t: usize, n: usize): f64 {
     let acc = f64x2.splat(0);
     for (; i + 4 <= n; i += 4) {
       const o = i << 2;
-      acc = sum4_f64(acc, f32x4.mul(v128.load(t + o), log4(f32x4.pmax(v128.load(p + o), v128.load32_splat(PK)))));
+      acc = sum4_f64(acc, f32x4.mul(v128.load(t + o), log4(f32x4.pmin(f32x4.pmax(v128.load(p + o), v128.load32_splat(PK)), f32x4.splat(1)))));
     }
     sum = hsum_f64(acc);
   }
   for (; i < n; i++) {
     const o = i << 2;
-    sum += <f64>(load<f32>(t + o) * logf(max(load<f32>(p + o), P_MIN)));
+    sum += <f64>(load<f32>(t + o) * logf(min(max(load<f32>(p + o), P_MIN), <f32>1)));
   }
   return sum;
 }

@@ -29,10 +29,10 @@ export function decodeCheckpoint(bytes: Uint8Array, name: string): { file: Retur
   const file = decodeModelFile(bytes, name);
   const checkpoint = file.meta.checkpoint as CheckpointMeta | undefined;
   if (!checkpoint || typeof checkpoint !== 'object' || !checkpoint.progress || !checkpoint.optimizer || !checkpoint.config)
-    throw new SimdnetError(`${name}: a model file, not a checkpoint (no training state in it)`);
+    throw new SimdnetError(`${name}: a model file, not a checkpoint (no training state in it)`, 'E_FILE_CORRUPT');
   // the CRC says the bytes are as written; these say the training state makes sense (a resume trusts it)
   const fail = (why: string): never => {
-    throw new SimdnetError(`${name}: bad training state in the checkpoint: ${why}`);
+    throw new SimdnetError(`${name}: bad training state in the checkpoint: ${why}`, 'E_FILE_CORRUPT');
   };
   const count = (v: unknown) => Number.isInteger(v) && (v as number) >= 0;
   const { progress, optimizer, config } = checkpoint;
@@ -60,11 +60,11 @@ export function decodeCheckpoint(bytes: Uint8Array, name: string): { file: Retur
 /** A model on `backend` with the checkpoint's weights; restores `optimizer` (which must be of the saved kind). */
 export function restoreCheckpoint(decoded: ReturnType<typeof decodeCheckpoint>, backend: Backend, optimizer: Optimizer, name: string): Sequential {
   const { file, checkpoint } = decoded;
-  if (checkpoint.optimizer.name !== optimizer.name) throw new SimdnetError(`${name}: the checkpoint holds ${checkpoint.optimizer.name} state, the run uses ${optimizer.name}`);
+  if (checkpoint.optimizer.name !== optimizer.name) throw new SimdnetError(`${name}: the checkpoint holds ${checkpoint.optimizer.name} state, the run uses ${optimizer.name}`, 'E_OPTION');
   const saved = checkpoint.optimizer.options, ours: Record<string, number | undefined> = { ...optimizer.options };
   if (saved && optimizer.options)
     for (const key of new Set([...Object.keys(saved), ...Object.keys(ours)]))
-      if (saved[key] !== ours[key]) throw new SimdnetError(`${name}: the checkpoint's ${checkpoint.optimizer.name} ran with ${key} ${saved[key] ?? 'unset'}, the run asks for ${ours[key] ?? 'unset'} (a resume continues the same run)`);
+      if (saved[key] !== ours[key]) throw new SimdnetError(`${name}: the checkpoint's ${checkpoint.optimizer.name} ran with ${key} ${saved[key] ?? 'unset'}, the run asks for ${ours[key] ?? 'unset'} (a resume continues the same run)`, 'E_OPTION');
   const slots = Object.keys(file.blocks).filter((k) => k.startsWith('optimizer.')).sort((a, b) => Number(a.slice(10)) - Number(b.slice(10))).map((k) => file.blocks[k]);
   const model = Sequential.fromSpec(file.spec, { backend });
   try {
@@ -72,7 +72,7 @@ export function restoreCheckpoint(decoded: ReturnType<typeof decodeCheckpoint>, 
     optimizer.loadState(model, { step: checkpoint.optimizer.step, slots });
   } catch (e) {
     model.dispose(); // never half a run
-    throw e instanceof SimdnetError ? new SimdnetError(`${name}: ${e.message}`) : e;
+    throw e instanceof SimdnetError ? new SimdnetError(`${name}: ${e.message}`, e.code) : e;
   }
   return model;
 }

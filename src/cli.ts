@@ -75,7 +75,7 @@ function program(): Command {
         const given = command.options
           .map((opt) => opt.attributeName())
           .filter((name) => command.getOptionValueSource(name) === 'cli' && !['resume', 'epochs', 'checkpointEvery', 'threads', 'relaxed'].includes(name));
-        if (given.length) throw new SimdnetError(`--resume keeps the run's own settings; only --epochs, --checkpoint-every, --threads and --no-relaxed may be given with it, not ${given.map((n) => '--' + n.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())).join(', ')}`);
+        if (given.length) throw new SimdnetError(`--resume keeps the run's own settings; only --epochs, --checkpoint-every, --threads and --no-relaxed may be given with it, not ${given.map((n) => '--' + n.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())).join(', ')}`, 'E_OPTION');
         // without --epochs the run keeps its own count (not the default 30)
         const { config, checkpoint } = resumeConfig(o.resume, command.getOptionValueSource('epochs') === 'cli' ? o.epochs : undefined);
         if (command.getOptionValueSource('checkpointEvery') === 'cli') config.checkpointEvery = o.checkpointEvery;
@@ -84,7 +84,7 @@ function program(): Command {
       }
       const noise = o.noise as NoiseKind;
       const noiseFactor = o.noiseFactor ?? DEFAULT_NOISE_FACTOR[noise];
-      if (noise !== 'gaussian' && noiseFactor > 1) throw new SimdnetError(`--noise-factor: ${noise} noise takes a fraction of pixels in [0, 1], got ${noiseFactor}`);
+      if (noise !== 'gaussian' && noiseFactor > 1) throw new SimdnetError(`--noise-factor: ${noise} noise takes a fraction of pixels in [0, 1], got ${noiseFactor}`, 'E_OPTION');
       const { resume: _, threads: _t, relaxed: _r, ...flags } = o;
       await trainJob({ ...flags, noise, noiseFactor, lr: o.lr ?? DEFAULT_LR[o.optimizer as OptimizerName] }, console.log, undefined, run(o));
     });

@@ -3,7 +3,7 @@
 export { createBackend, createJsBackend, createWasmBackend, ACT, NOISE } from './backend/index.js';
 export { availableWasmVariants, availableParallelism, type WasmVariant, type WasmBackendOptions } from './backend/wasm.js';
 export type { Backend, BackendName, Kernels, Tensor, WasmOptions } from './backend/index.js';
-export { SimdnetError } from './errors.js';
+export { SimdnetError, ERROR_CODES, type ErrorCode } from './errors.js';
 export { Linear, ReLU, Tanh, Sigmoid, Softmax, layerFromSpec } from './layers/index.js';
 export type { Layer, LayerSpec, InitName } from './layers/index.js';
 export { Sequential, type ModelSpec } from './model.js';

@@ -43,7 +43,7 @@ export const crossentropy: Loss = {
   chance: (N) => Math.log(N),
   value: (k, p, t, B, N) => k.softmax_ce_loss(p, t, B, N),
   gradient: () => {
-    throw new SimdnetError('crossentropy: the model must end with a Softmax layer');
+    throw new SimdnetError('crossentropy: the model must end with a Softmax layer', 'E_SHAPE');
   },
   fusedGradient: (k, dz, p, t, B, N) => k.softmax_ce_backward(dz, p, t, B, N),
 };
@@ -54,6 +54,6 @@ export function getLoss(loss: LossName | Loss): Loss {
   if (typeof loss === 'object' && loss !== null && typeof (loss as Loss).value === 'function') return loss;
   // own properties only: 'toString' or '__proto__' must not find Object.prototype's
   if (typeof loss !== 'string' || !Object.hasOwn(LOSSES, loss))
-    throw new SimdnetError(`loss: expected one of ${Object.keys(LOSSES).join(', ')}, got ${typeof loss === 'string' ? `'${loss}'` : String(loss)}`);
+    throw new SimdnetError(`loss: expected one of ${Object.keys(LOSSES).join(', ')}, got ${typeof loss === 'string' ? `'${loss}'` : String(loss)}`, 'E_OPTION');
   return LOSSES[loss as LossName];
 }

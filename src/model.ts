@@ -137,7 +137,7 @@ export class Sequential {
   forwardFinite(B: number, start: number, what: string): Tensor {
     const y = this.forward(B);
     if (this.backend.kernels.has_non_finite(y.ptr, B * this.outputWidth) !== 0)
-      throw new SimdnetError(`${what}: the model's outputs for rows ${start}..${start + B - 1} are not finite (NaN or ±Inf): its weights overflow in float32; retrain with a lower learning rate`);
+      throw new SimdnetError(`${what}: the model's outputs for rows ${start}..${start + B - 1} are not finite (NaN or ±Inf): its weights overflow in float32; retrain with a lower learning rate`, 'E_DIVERGED');
     return y;
   }
 
@@ -236,7 +236,7 @@ export class Sequential {
   }
 
   private alive(): void {
-    if (this.isDisposed) throw new SimdnetError('Sequential: this model was disposed; build or load a new one');
+    if (this.isDisposed) throw new SimdnetError('Sequential: this model was disposed; build or load a new one', 'E_DISPOSED');
   }
 
   private workspace(B: number): Workspace {
@@ -248,7 +248,7 @@ export class Sequential {
     // fails before anything is allocated
     const floats = B * (2 * this.widths.reduce((n, w) => n + w, 0) - this.inputWidth + this.outputWidth);
     const available = this.backend.availableBytes ?? 2 ** 32;
-    check(4 * floats <= available, () => `batch size ${B}: the activations need ${mib(4 * floats)}, but WASM linear memory is limited to 4 GiB (${mib(available)} left); use smaller batches`);
+    check(4 * floats <= available, () => `batch size ${B}: the activations need ${mib(4 * floats)}, but WASM linear memory is limited to 4 GiB (${mib(available)} left); use smaller batches`, 'E_MEMORY');
     const blocks: Tensor[] = [];
     const alloc = (w: number) => {
       const t = this.backend.alloc(B, w);

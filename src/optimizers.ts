@@ -60,10 +60,10 @@ const NAMES = () => `${Object.keys(DEFAULT_LR).slice(0, -1).join(', ')} or ${Obj
 
 export function createOptimizer(name: OptimizerName, options: OptimizerOptions = {}): Optimizer {
   // the name first: an unknown name has no default learning rate, which would otherwise be the complaint
-  check(Object.hasOwn(DEFAULT_LR, name), () => `optimizer: expected ${NAMES()}, got '${name}'`);
+  check(Object.hasOwn(DEFAULT_LR, name), () => `optimizer: expected ${NAMES()}, got '${name}'`, 'E_OPTION');
   check(options !== null && typeof options === 'object', () => `optimizer: expected options as an object, got ${options === null ? 'null' : typeof options}`);
   // a misspelt option would silently train with the default; options of another optimizer are ignored, as before
-  for (const key of Object.keys(options)) check(ALL_OPTIONS.includes(key), () => `optimizer: unknown option '${key}', expected one of ${ALL_OPTIONS.join(', ')}`);
+  for (const key of Object.keys(options)) check(ALL_OPTIONS.includes(key), () => `optimizer: unknown option '${key}', expected one of ${ALL_OPTIONS.join(', ')}`, 'E_OPTION');
   const lr = options.lr ?? DEFAULT_LR[name];
   checkLr(lr);
   const number = (key: keyof OptimizerOptions, ok: (v: number) => boolean, what: string) => {
@@ -88,7 +88,7 @@ export function createOptimizer(name: OptimizerName, options: OptimizerOptions =
     case 'rmsprop':
       return new RmsProp(lr, { ...common, rho: options.rho ?? 0.9, eps: options.eps ?? 1e-7 });
     default:
-      throw new SimdnetError(`optimizer: expected ${NAMES()}, got '${name}'`);
+      throw new SimdnetError(`optimizer: expected ${NAMES()}, got '${name}'`, 'E_OPTION');
   }
 }
 
@@ -122,10 +122,10 @@ abstract class Stateful implements Optimizer {
   }
 
   protected ensure(model: Trainable): Tensor[] {
-    if (model.disposed) throw new SimdnetError(`${this.name}: the model was disposed; build or load a new one`);
+    if (model.disposed) throw new SimdnetError(`${this.name}: the model was disposed; build or load a new one`, 'E_DISPOSED');
     if (this.slots.length === 0) for (let i = 0; i < this.slotCount; i++) this.slots.push(model.backend.alloc(1, model.params.cols));
     check(this.slots.length === 0 || (this.slots[0].backend === model.backend && this.slots[0].cols === model.params.cols),
-      () => `optimizer: its state was made for ${this.slots[0].cols} parameters on the ${this.slots[0].backend}, this model has ${model.params.cols} on the ${model.backend}`);
+      () => `optimizer: its state was made for ${this.slots[0].cols} parameters on the ${this.slots[0].backend}, this model has ${model.params.cols} on the ${model.backend}`, 'E_SHAPE');
     return this.slots;
   }
   abstract step(model: Trainable): void;

@@ -287,7 +287,7 @@ function checkSet(name: string, set: FitSet, inW: number, outW: number): void {
 }
 
 function divergence(epoch: number, batch: number, value: number, lr: number, why = `the loss is ${value} (the weights are no longer finite)`): SimdnetError {
-  return new SimdnetError(`training diverged at epoch ${epoch + 1}, batch ${batch + 1}: ${why}; try a lower learning rate than ${lr}`);
+  return new SimdnetError(`training diverged at epoch ${epoch + 1}, batch ${batch + 1}: ${why}; try a lower learning rate than ${lr}`, 'E_DIVERGED');
 }
 
 function now(): number {

@@ -68,7 +68,7 @@ export interface Kernels {
   bce_backward(dp: number, p: number, t: number, B: number, N: number): void;
   /** Fused sigmoid + BCE backward: dz = (p − t)/(B·N), where p = sigmoid(z) is the forward output. */
   sigmoid_bce_backward(dz: number, p: number, t: number, B: number, N: number): void;
-  /** mean over rows of −Σ t·log p (p clamped to ≥ 1e-7); p is a softmax output */
+  /** mean over rows of −Σ t·log p (p clamped to [1e-7, 1]); p is a softmax output */
   softmax_ce_loss(p: number, t: number, B: number, N: number): number;
   /** Fused softmax + cross-entropy backward: dz = (p − t)/B */
   softmax_ce_backward(dz: number, p: number, t: number, B: number, N: number): void;

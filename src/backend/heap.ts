@@ -55,7 +55,7 @@ export class Heap {
         try {
           this.memory.grow(pages);
         } catch (e) {
-          throw new SimdnetError(`${what}: could not grow WASM memory by ${pages} pages (${(e as Error).message})`);
+          throw new SimdnetError(`${what}: could not grow WASM memory by ${pages} pages (${(e as Error).message})`, 'E_MEMORY');
         }
       }
     }
@@ -80,7 +80,7 @@ export class Heap {
 
   private tooBig(bytes: number, what: string): SimdnetError {
     const limit = this.maxPages === MAX_PAGES ? '4 GiB' : mib(this.maxPages * PAGE);
-    return new SimdnetError(`${what} needs ${mib(bytes)} but WASM linear memory is limited to ${limit} (${mib(this.maxPages * PAGE - this.top)} left)`);
+    return new SimdnetError(`${what} needs ${mib(bytes)} but WASM linear memory is limited to ${limit} (${mib(this.maxPages * PAGE - this.top)} left)`, 'E_MEMORY');
   }
 
   release(ptr: number): void {
@@ -149,7 +149,7 @@ export abstract class HeapBackend implements Pick<Backend, 'alloc' | 'free' | 'w
   }
 
   alloc(rows: number, cols: number): Tensor {
-    check(Number.isInteger(rows) && rows >= 0 && Number.isInteger(cols) && cols >= 0, `alloc: expected non-negative integer shape, got (${rows}, ${cols})`);
+    check(Number.isInteger(rows) && rows >= 0 && Number.isInteger(cols) && cols >= 0, `alloc: expected non-negative integer shape, got (${rows}, ${cols})`, 'E_SHAPE');
     const ptr = this.heap.alloc(rows * cols * 4, `a (${rows}, ${cols}) tensor`);
     return { ptr, rows, cols, backend: this as unknown as Backend, id: this.heap.idOf(ptr) };
   }
@@ -162,7 +162,7 @@ export abstract class HeapBackend implements Pick<Backend, 'alloc' | 'free' | 'w
   write(t: Tensor, data: ArrayLike<number>, offset = 0): void {
     this.own(t, 'write');
     const n = t.rows * t.cols;
-    check(data?.length - offset >= n, () => `write: expected ${n} values for a (${t.rows}, ${t.cols}) tensor, got ${data?.length === undefined ? typeof data : data.length - offset}`);
+    check(data?.length - offset >= n, () => `write: expected ${n} values for a (${t.rows}, ${t.cols}) tensor, got ${data?.length === undefined ? typeof data : data.length - offset}`, 'E_SHAPE');
     const heap = this.heapF32();
     const base = t.ptr >>> 2;
     for (let i = 0; i < n; i++) heap[base + i] = data[offset + i];
@@ -172,7 +172,7 @@ export abstract class HeapBackend implements Pick<Backend, 'alloc' | 'free' | 'w
     this.own(t, 'read');
     const n = t.rows * t.cols;
     const out = into ?? new Float32Array(n);
-    check(out.length >= n, () => `read: destination has ${out.length} values, need ${n}`);
+    check(out.length >= n, () => `read: destination has ${out.length} values, need ${n}`, 'E_SHAPE');
     const heap = this.heapF32();
     const base = t.ptr >>> 2;
     for (let i = 0; i < n; i++) out[i] = heap[base + i];
@@ -181,13 +181,13 @@ export abstract class HeapBackend implements Pick<Backend, 'alloc' | 'free' | 'w
 
   gatherRows(t: Tensor, src: Float32Array, indices: ArrayLike<number>, start: number, count: number): void {
     this.own(t, 'gatherRows');
-    check(count <= t.rows, () => `gatherRows: ${count} rows do not fit a tensor of ${t.rows} rows`);
+    check(count <= t.rows, () => `gatherRows: ${count} rows do not fit a tensor of ${t.rows} rows`, 'E_SHAPE');
     const w = t.cols;
     const heap = this.heapF32();
     let dst = t.ptr >>> 2;
     for (let r = 0; r < count; r++) {
       const s = indices[start + r] * w;
-      check(s >= 0 && s + w <= src.length, () => `gatherRows: row ${indices[start + r]} is outside the source (${src.length / w} rows)`);
+      check(s >= 0 && s + w <= src.length, () => `gatherRows: row ${indices[start + r]} is outside the source (${src.length / w} rows)`, 'E_SHAPE');
       for (let j = 0; j < w; j++) heap[dst + j] = src[s + j];
       dst += w;
     }
@@ -204,6 +204,6 @@ export abstract class HeapBackend implements Pick<Backend, 'alloc' | 'free' | 'w
     }
     // a freed block handed out again is another tensor: the id tells a stale handle from its successor
     if (!this.heap.isLive(t.ptr) || (t.id !== undefined && this.heap.idOf(t.ptr) !== t.id))
-      throw new SimdnetError(`${op}: the (${t.rows}, ${t.cols}) tensor was freed (was its model disposed?)`);
+      throw new SimdnetError(`${op}: the (${t.rows}, ${t.cols}) tensor was freed (was its model disposed?)`, 'E_DISPOSED');
   }
 }

@@ -14,5 +14,5 @@ export { createJsBackend, createWasmBackend };
 export async function createBackend(name: BackendName = 'wasm', options: WasmOptions = {}): Promise<Backend> {
   if (name === 'wasm') return createWasmBackend(options);
   if (name === 'js') return createJsBackend();
-  throw new SimdnetError(`backend: expected 'wasm' or 'js', got '${name}'`);
+  throw new SimdnetError(`backend: expected 'wasm' or 'js', got '${name}'`, 'E_OPTION');
 }

@@ -71,7 +71,7 @@ function jsKernels(f: () => Float32Array): Kernels {
     relu_forward(y, x, n) {
       const h = f();
       const Y = y >>> 2, X = x >>> 2;
-      for (let i = 0; i < n; i++) h[Y + i] = h[X + i] > 0 ? h[X + i] : 0;
+      for (let i = 0; i < n; i++) h[Y + i] = Math.max(h[X + i], 0); // NaN stays NaN, as in wasm's f32 max
     },
     relu_backward(dx, dy, y, n) {
       const h = f();
@@ -160,7 +160,7 @@ function jsKernels(f: () => Float32Array): Kernels {
       const h = f();
       const P = p >>> 2, T = t >>> 2;
       let sum = 0;
-      for (let i = 0; i < Bn * N; i++) if (h[T + i] !== 0) sum -= h[T + i] * Math.log(Math.max(h[P + i], EPS_BCE));
+      for (let i = 0; i < Bn * N; i++) sum -= h[T + i] * Math.log(Math.min(Math.max(h[P + i], EPS_BCE), 1)); // 0·log(NaN) is NaN: no skipped terms
       return sum / Bn;
     },
     softmax_ce_backward(dz, p, t, Bn, N) {

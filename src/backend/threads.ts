@@ -199,7 +199,7 @@ export class ThreadPool {
       await Promise.all(ready);
     } catch (e) {
       for (const w of workers) w.terminate();
-      throw new SimdnetError(`wasm backend: could not start ${size - 1} kernel threads (${(e as Error).message})`);
+      throw new SimdnetError(`wasm backend: could not start ${size - 1} kernel threads (${(e as Error).message})`, 'E_RUNTIME');
     }
     return new ThreadPool(size, memory, ctlPtr, exports, workers, spins);
   }
@@ -215,7 +215,7 @@ export class ThreadPool {
 
   /** Runs the tasks of threads 0..parts−1 (task 0 on the calling thread) and returns when all are done. */
   run(parts: number): void {
-    if (this.disposed) throw new SimdnetError('wasm backend: the backend was disposed; create a new one');
+    if (this.disposed) throw new SimdnetError('wasm backend: the backend was disposed; create a new one', 'E_DISPOSED');
     const ctl = this.ctl;
     if (parts > 1) {
       Atomics.store(ctl, DONE, 0);
@@ -239,7 +239,7 @@ export class ThreadPool {
       const failed = Atomics.load(ctl, ERROR);
       if (failed !== 0) {
         Atomics.store(ctl, ERROR, 0);
-        throw new SimdnetError(`wasm backend: ${THREAD_FNS[s[(failed - 1) * SLOT]]} failed on thread ${failed - 1} (a kernel trap: a bad pointer or size)`);
+        throw new SimdnetError(`wasm backend: ${THREAD_FNS[s[(failed - 1) * SLOT]]} failed on thread ${failed - 1} (a kernel trap: a bad pointer or size)`, 'E_RUNTIME');
       }
     }
   }

@@ -32,7 +32,7 @@ const hex = (n: number) => '0x' + n.toString(16).padStart(8, '0');
  */
 export function parseIdx(bytes: Uint8Array, fileName: string, kind?: IdxKind): IdxFile {
   const fail = (msg: string): never => {
-    throw new SimdnetError(`${fileName}: ${msg}`);
+    throw new SimdnetError(`${fileName}: ${msg}`, 'E_FILE_CORRUPT');
   };
   if (bytes.length < 4) fail(`truncated: ${bytes.length} bytes, shorter than the 4-byte IDX magic`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -75,7 +75,7 @@ export function readIdxFile(path: string, kind?: IdxKind): IdxFile {
     const buf = readFileSync(path);
     bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength); // a plain view, not a Buffer
   } catch (e) {
-    throw new SimdnetError(`${name}: cannot read ${path} (${(e as Error).message})`);
+    throw new SimdnetError(`${name}: cannot read ${path} (${(e as Error).message})`, 'E_FILE');
   }
   if (name.endsWith('.gz') || (bytes[0] === 0x1f && bytes[1] === 0x8b)) bytes = gunzipCapped(bytes, name, kind);
   return parseIdx(bytes, name, kind);
@@ -89,7 +89,7 @@ function gunzipCapped(bytes: Uint8Array, name: string, kind?: IdxKind): Uint8Arr
   try {
     head = view(gunzipSync(bytes.subarray(0, Math.min(bytes.length, 4096)), { finishFlush: zlibConstants.Z_SYNC_FLUSH }));
   } catch (e) {
-    throw new SimdnetError(`${name}: corrupt gzip stream (${(e as Error).message})`);
+    throw new SimdnetError(`${name}: corrupt gzip stream (${(e as Error).message})`, 'E_FILE_CORRUPT');
   }
   let limit = 64 * 1024 * 1024; // header unreadable here: parseIdx below names the problem
   if (head.length >= 16 || (head.length >= 8 && new DataView(head.buffer, head.byteOffset).getUint32(0) === MAGIC.labels)) {
@@ -101,8 +101,8 @@ function gunzipCapped(bytes: Uint8Array, name: string, kind?: IdxKind): Uint8Arr
     return view(gunzipSync(bytes, { maxOutputLength: Math.max(1, limit) }));
   } catch (e) {
     if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE')
-      throw new SimdnetError(`${name}: trailing data: the header declares ${limit} bytes but the gzip stream inflates to more (stopped there)`);
-    throw new SimdnetError(`${name}: corrupt gzip stream (${(e as Error).message})`);
+      throw new SimdnetError(`${name}: trailing data: the header declares ${limit} bytes but the gzip stream inflates to more (stopped there)`, 'E_FILE_CORRUPT');
+    throw new SimdnetError(`${name}: corrupt gzip stream (${(e as Error).message})`, 'E_FILE_CORRUPT');
   }
 }
 
@@ -127,6 +127,7 @@ export function loadIdxMnist(dir: string): DataSplit {
   check(
     existsSync(dir) && statSync(dir).isDirectory(),
     `MNIST folder ${dir}: not found or not a folder (expected one holding ${Object.values(FILES).join(', ')}, plain or .gz)`,
+    'E_FILE',
   );
   const paths: Record<string, string> = {};
   const missing: string[] = [];
@@ -135,16 +136,17 @@ export function loadIdxMnist(dir: string): DataSplit {
     if (found) paths[key] = join(dir, found);
     else missing.push(`${base} (looked for ${candidates(base).join(', ')})`);
   }
-  check(missing.length === 0, () => `MNIST folder ${dir}: missing ${missing.join('; ')}`);
+  check(missing.length === 0, () => `MNIST folder ${dir}: missing ${missing.join('; ')}`, 'E_FILE');
   const part = (imagesPath: string, labelsPath: string): Dataset => {
     const images = readIdxFile(imagesPath, 'images');
     const labels = readIdxFile(labelsPath, 'labels');
     check(
       images.count === labels.count,
       `${basename(imagesPath)} / ${basename(labelsPath)}: count mismatch: ${images.count} images but ${labels.count} labels`,
+      'E_FILE_CORRUPT',
     );
     // an empty set would only fail later, as "got 0 values", without the file's name
-    check(images.count > 0, `${basename(imagesPath)}: holds 0 images (and ${basename(labelsPath)} 0 labels); a set needs at least one digit`);
+    check(images.count > 0, `${basename(imagesPath)}: holds 0 images (and ${basename(labelsPath)} 0 labels); a set needs at least one digit`, 'E_FILE_CORRUPT');
     return makeDataset(dequantize(images.data), new Uint8Array(labels.data)); // a copy, not a view of the file
   };
   return {

@@ -21,12 +21,12 @@ export function layerFromSpec(spec: LayerSpec, where = 'layer'): Layer {
     case 'softmax':
       return new Softmax();
     default:
-      throw new SimdnetError(`${where}: unknown layer type '${(spec as { type?: unknown })?.type}', expected linear, relu, tanh, sigmoid or softmax`);
+      throw new SimdnetError(`${where}: unknown layer type '${(spec as { type?: unknown })?.type}', expected linear, relu, tanh, sigmoid or softmax`, 'E_UNSUPPORTED');
   }
 }
 
 /** An activation layer by name, for CLI flags and model builders. */
 export function activationLayer(name: string): Layer {
-  if (name !== 'relu' && name !== 'tanh' && name !== 'sigmoid') throw new SimdnetError(`activation: expected relu, tanh or sigmoid, got '${name}'`);
+  if (name !== 'relu' && name !== 'tanh' && name !== 'sigmoid') throw new SimdnetError(`activation: expected relu, tanh or sigmoid, got '${name}'`, 'E_OPTION');
   return layerFromSpec({ type: name });
 }

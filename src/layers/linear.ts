@@ -29,7 +29,7 @@ export class Linear implements Layer {
   }
 
   outputWidth(inWidth: number, where: string): number {
-    check(inWidth === this.inputs, `${where}: Linear(${this.inputs}, ${this.outputs}) expects inputs of width ${this.inputs}, got ${inWidth}`);
+    check(inWidth === this.inputs, `${where}: Linear(${this.inputs}, ${this.outputs}) expects inputs of width ${this.inputs}, got ${inWidth}`, 'E_SHAPE');
     return this.outputs;
   }
 

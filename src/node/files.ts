@@ -34,7 +34,7 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): void {
     } catch {
       /* there was no folder to make it in */
     }
-    throw new SimdnetError(`cannot write ${path} (${(e as Error).message})`);
+    throw new SimdnetError(`cannot write ${path} (${(e as Error).message})`, 'E_FILE');
   }
   try {
     const dir = openSync(dirname(path), 'r'); // persist the rename itself
@@ -50,7 +50,7 @@ export function ensureFolder(dir: string, what = 'output folder'): void {
   try {
     mkdirSync(dir, { recursive: true });
   } catch (e) {
-    throw new SimdnetError(`${what} ${dir}: cannot be made (${(e as Error).message})`);
+    throw new SimdnetError(`${what} ${dir}: cannot be made (${(e as Error).message})`, 'E_FILE');
   }
   // writable now, not after an epoch of training (a read-only folder or file system)
   const probe = join(dir, `.write-test.${process.pid}.tmp`);
@@ -58,7 +58,7 @@ export function ensureFolder(dir: string, what = 'output folder'): void {
     writeFileSync(probe, '');
     unlinkSync(probe);
   } catch (e) {
-    throw new SimdnetError(`${what} ${dir}: cannot be written (${(e as Error).message})`);
+    throw new SimdnetError(`${what} ${dir}: cannot be written (${(e as Error).message})`, 'E_FILE');
   }
 }
 
@@ -89,7 +89,7 @@ export function lockFolder(dir: string, what = 'output folder'): () => void {
     try {
       writeFileSync(path, `${process.pid}\n`, { flag: 'wx' }); // exclusive: exactly one process creates it
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new SimdnetError(`${what} ${dir}: cannot take its lock ${path} (${(e as Error).message})`);
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new SimdnetError(`${what} ${dir}: cannot take its lock ${path} (${(e as Error).message})`, 'E_FILE');
       let pid = NaN;
       try {
         pid = Number(readFileSync(path, 'utf8').trim());
@@ -97,7 +97,7 @@ export function lockFolder(dir: string, what = 'output folder'): () => void {
         continue; // released meanwhile
       }
       if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid))
-        throw new SimdnetError(`${what} ${dir} is in use by another simdnet run (pid ${pid}, lock ${path}); wait for it to end or pick another --out`);
+        throw new SimdnetError(`${what} ${dir} is in use by another simdnet run (pid ${pid}, lock ${path}); wait for it to end or pick another --out`, 'E_LOCKED');
       rmSync(path, { force: true }); // its process is gone: take the lock over
       continue;
     }
@@ -112,7 +112,7 @@ export function lockFolder(dir: string, what = 'output folder'): () => void {
     process.on('exit', release);
     return release;
   }
-  throw new SimdnetError(`${what} ${dir}: could not take its lock ${path} (other processes keep taking it)`);
+  throw new SimdnetError(`${what} ${dir}: could not take its lock ${path} (other processes keep taking it)`, 'E_LOCKED');
 }
 
 function alive(pid: number): boolean {
@@ -130,9 +130,9 @@ export function readFileChecked(path: string, what = 'file'): Uint8Array {
     return new Uint8Array(readFileSync(path));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new SimdnetError(`${what} ${path}: no such file`);
-    if (code === 'EISDIR') throw new SimdnetError(`${what} ${path}: is a folder, expected a file`);
-    throw new SimdnetError(`${what} ${path}: cannot read (${(e as Error).message})`);
+    if (code === 'ENOENT') throw new SimdnetError(`${what} ${path}: no such file`, 'E_FILE');
+    if (code === 'EISDIR') throw new SimdnetError(`${what} ${path}: is a folder, expected a file`, 'E_FILE');
+    throw new SimdnetError(`${what} ${path}: cannot read (${(e as Error).message})`, 'E_FILE');
   }
 }
 

@@ -79,18 +79,18 @@ export function digitPng(pixels: Float32Array): Uint8Array {
 export function readDigitPng(bytes: Uint8Array, name: string, note: (message: string) => void = () => {}): Float32Array {
   // the size from the IHDR chunk first: a small file can declare a huge image (a decompression bomb)
   const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
-  if (bytes.length < 24 || PNG_SIGNATURE.some((v, i) => bytes[i] !== v)) throw new SimdnetError(`${name}: not a readable PNG (no PNG signature; expected a 28×28 PNG)`);
+  if (bytes.length < 24 || PNG_SIGNATURE.some((v, i) => bytes[i] !== v)) throw new SimdnetError(`${name}: not a readable PNG (no PNG signature; expected a 28×28 PNG)`, 'E_FILE_CORRUPT');
   const header = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const [w, h] = [header.getUint32(16), header.getUint32(20)];
-  if (w !== SIDE || h !== SIDE) throw new SimdnetError(`${name}: expected a 28×28 image, got ${w}×${h}`);
+  if (w !== SIDE || h !== SIDE) throw new SimdnetError(`${name}: expected a 28×28 image, got ${w}×${h}`, 'E_UNSUPPORTED');
   checkImageData(bytes, name);
   let png: PNG;
   try {
     png = PNG.sync.read(Buffer.from(bytes));
   } catch (e) {
-    throw new SimdnetError(`${name}: not a readable PNG (${(e as Error).message})`);
+    throw new SimdnetError(`${name}: not a readable PNG (${(e as Error).message})`, 'E_FILE_CORRUPT');
   }
-  if (png.width !== SIDE || png.height !== SIDE) throw new SimdnetError(`${name}: expected a 28×28 image, got ${png.width}×${png.height}`);
+  if (png.width !== SIDE || png.height !== SIDE) throw new SimdnetError(`${name}: expected a 28×28 image, got ${png.width}×${png.height}`, 'E_UNSUPPORTED');
   const out = new Float32Array(SIDE * SIDE);
   let colour = false;
   for (let i = 0; i < SIDE * SIDE; i++) {
@@ -106,7 +106,7 @@ export function readDigitPng(bytes: Uint8Array, name: string, note: (message: st
 // decoder given less fills the rest from whatever memory it had (the same file was accepted or refused at random).
 function checkImageData(bytes: Uint8Array, name: string): void {
   const fail = (why: string): never => {
-    throw new SimdnetError(`${name}: not a readable PNG (${why})`);
+    throw new SimdnetError(`${name}: not a readable PNG (${why})`, 'E_FILE_CORRUPT');
   };
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const idat: Uint8Array[] = [];

@@ -18,10 +18,10 @@ export async function denoiseFiles(modelPath: string, inputs: string[], outDir: 
   const outputs = inputs.map((path) => join(outDir, `${basename(path, extname(path))}.denoised.png`));
   outputs.forEach((out, i) => {
     const j = outputs.indexOf(out);
-    if (j !== i) throw new SimdnetError(`denoise: ${inputs[j]} and ${inputs[i]} would both be written to ${out}; denoise them into different --out folders`);
+    if (j !== i) throw new SimdnetError(`denoise: ${inputs[j]} and ${inputs[i]} would both be written to ${out}; denoise them into different --out folders`, 'E_FILE');
   });
   const { model } = loadModel(modelPath, backend);
-  if (model.inputWidth !== 784 || model.outputWidth !== 784) throw new SimdnetError(`${modelPath}: expected a 784 → 784 denoising model, this one maps ${model.inputWidth} → ${model.outputWidth}`);
+  if (model.inputWidth !== 784 || model.outputWidth !== 784) throw new SimdnetError(`${modelPath}: expected a 784 → 784 denoising model, this one maps ${model.inputWidth} → ${model.outputWidth}`, 'E_SHAPE');
   const images = inputs.map((path) => readDigitPng(readFileChecked(path, 'input'), path, (m) => log(`note: ${m}`)));
   const x = new Float32Array(images.length * 784);
   images.forEach((img, i) => x.set(img, i * 784));
@@ -47,13 +47,13 @@ export async function evaluateFile(
   const meta = saved && typeof saved === 'object' ? { ...saved, ...fileMeta } : fileMeta;
   const loss = (meta.loss as LossName) ?? 'bce';
   const kind = options.noise ?? (meta.noise as NoiseKind) ?? 'gaussian';
-  if (!NOISE_KINDS.includes(kind)) throw new SimdnetError(`${modelPath}: unknown noise kind '${kind}' in the file`);
+  if (!NOISE_KINDS.includes(kind)) throw new SimdnetError(`${modelPath}: unknown noise kind '${kind}' in the file`, 'E_FILE_CORRUPT');
   const factor = options.noiseFactor ?? (meta.noiseFactor as number) ?? 0.3;
   const seed = options.seed ?? (meta.seed as number) ?? 0;
   // the file's own settings are untrusted input: wrong types are named with the file, not as a bare "got 0.3"
-  if (!(typeof factor === 'number' && Number.isFinite(factor) && factor >= 0)) throw new SimdnetError(`${modelPath}: meta.noiseFactor: expected a number ≥ 0, got ${JSON.stringify(factor)}`);
-  if (!(Number.isInteger(seed) && seed >= 0 && seed <= 2 ** 32 - 1)) throw new SimdnetError(`${modelPath}: meta.seed: expected an integer from 0 to 4294967295, got ${JSON.stringify(seed)}`);
-  if (!['bce', 'mse', 'crossentropy'].includes(loss as string)) throw new SimdnetError(`${modelPath}: meta.loss: expected bce, mse or crossentropy, got ${JSON.stringify(loss)}`);
+  if (!(typeof factor === 'number' && Number.isFinite(factor) && factor >= 0)) throw new SimdnetError(`${modelPath}: meta.noiseFactor: expected a number ≥ 0, got ${JSON.stringify(factor)}`, 'E_FILE_CORRUPT');
+  if (!(Number.isInteger(seed) && seed >= 0 && seed <= 2 ** 32 - 1)) throw new SimdnetError(`${modelPath}: meta.seed: expected an integer from 0 to 4294967295, got ${JSON.stringify(seed)}`, 'E_FILE_CORRUPT');
+  if (!['bce', 'mse', 'crossentropy'].includes(loss as string)) throw new SimdnetError(`${modelPath}: meta.loss: expected bce, mse or crossentropy, got ${JSON.stringify(loss)}`, 'E_FILE_CORRUPT');
   const data = loadData(options.data ?? 'bundled');
   const test = { x: data.test.images, y: data.test.images };
   const x = noisyTestInputs(test, { kind, factor }, seed, { width: model.inputWidth, backend: model.backend });

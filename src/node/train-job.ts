@@ -7,7 +7,7 @@ import type { BackendName } from '../backend/backend.js';
 import type { DataSplit } from '../data/dataset.js';
 import type { NoiseKind } from '../data/noise.js';
 import type { LossName } from '../losses.js';
-import { autoencoder } from '../models.js';
+import { autoencoder, autoencoderSpec, describeLayers } from '../models.js';
 import type { OptimizerName } from '../optimizers.js';
 import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from '../checkpoint.js';
 import { SimdnetError } from '../errors.js';
@@ -44,12 +44,16 @@ export function resumeConfig(dir: string, epochs?: number): { config: TrainConfi
   const checkpoint = decodeCheckpoint(readFileChecked(path, 'checkpoint'), path);
   const saved = checkTrainConfig(checkpoint.checkpoint.config, path);
   if (epochs === undefined) {
-    if (!(Number.isInteger(saved?.epochs) && saved.epochs >= 1)) throw new SimdnetError(`${path}: the checkpoint has no epoch count of its own (config.epochs is ${JSON.stringify(saved?.epochs)}); give --epochs`);
+    if (!(Number.isInteger(saved?.epochs) && saved.epochs >= 1)) throw new SimdnetError(`${path}: the checkpoint has no epoch count of its own (config.epochs is ${JSON.stringify(saved?.epochs)}); give --epochs`, 'E_FILE_CORRUPT');
     epochs = saved.epochs;
   }
+  // the settings say which model the run trains: the checkpoint's weights must be that model
+  const expected = describeLayers(autoencoderSpec({ hidden: saved.hidden, activation: saved.activation }));
+  const found = describeLayers(checkpoint.file.spec);
+  if (expected !== found) throw new SimdnetError(`${path}: the checkpoint's settings (config.hidden ${JSON.stringify(saved.hidden)}, config.activation ${saved.activation}) describe ${expected}, but its weights are for ${found}`, 'E_FILE_CORRUPT');
   const config = { ...saved, epochs, out: dir };
   const done = checkpoint.checkpoint.progress.epoch;
-  if (epochs < done) throw new SimdnetError(`--epochs ${epochs}: the run in ${dir} has already trained ${done} epochs (--epochs counts the whole run)`);
+  if (epochs < done) throw new SimdnetError(`--epochs ${epochs}: the run in ${dir} has already trained ${done} epochs (--epochs counts the whole run)`, 'E_OPTION');
   return { config, checkpoint };
 }
 
@@ -57,7 +61,7 @@ export function resumeConfig(dir: string, epochs?: number): { config: TrainConfi
 function checkTrainConfig(config: unknown, path: string): TrainConfig {
   const c = config as Record<string, unknown>;
   const fail = (key: string, expected: string): never => {
-    throw new SimdnetError(`${path}: bad run settings in the checkpoint: config.${key}: expected ${expected}, got ${JSON.stringify(c?.[key])?.slice(0, 60) ?? 'nothing'}`);
+    throw new SimdnetError(`${path}: bad run settings in the checkpoint: config.${key}: expected ${expected}, got ${JSON.stringify(c?.[key])?.slice(0, 60) ?? 'nothing'}`, 'E_FILE_CORRUPT');
   };
   const int = (key: string, min: number, max = Number.MAX_SAFE_INTEGER) => {
     if (!(Number.isInteger(c[key]) && (c[key] as number) >= min && (c[key] as number) <= max)) fail(key, `an integer from ${min}${max < Number.MAX_SAFE_INTEGER ? ` to ${max}` : ' up'}`);
@@ -65,7 +69,7 @@ function checkTrainConfig(config: unknown, path: string): TrainConfig {
   const oneOf = (key: string, names: readonly string[]) => {
     if (typeof c[key] !== 'string' || !names.includes(c[key] as string)) fail(key, `one of ${names.join(', ')}`);
   };
-  if (c === null || typeof c !== 'object' || Array.isArray(c)) throw new SimdnetError(`${path}: bad run settings in the checkpoint: config is not an object`);
+  if (c === null || typeof c !== 'object' || Array.isArray(c)) throw new SimdnetError(`${path}: bad run settings in the checkpoint: config is not an object`, 'E_FILE_CORRUPT');
   int('epochs', 1);
   int('batchSize', 1);
   int('seed', 0, 2 ** 32 - 1);
@@ -132,6 +136,10 @@ async function trainInFolder(config: TrainConfig, log: (line: string) => void, r
       if (batch === batches - 1) bar.stop();
     },
     onEpoch: (m) => log(epochLine(m, config.epochs, data.train.count)),
+  }).catch((e: unknown) => {
+    // fit checks the progress against the data; the file it came from is ours to name
+    if (resume && e instanceof SimdnetError && e.message.startsWith('fit: resume:')) throw new SimdnetError(`${checkpointPath}: ${e.message}`, 'E_FILE_CORRUPT');
+    throw e;
   });
 
   const meta = { loss: config.loss, noise: config.noise, noiseFactor: config.noiseFactor, seed: config.seed, data: config.data === 'bundled' ? 'bundled' : 'idx' };
