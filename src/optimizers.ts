@@ -26,7 +26,8 @@ export interface Trainable {
 
 export interface Optimizer {
   readonly name: OptimizerName;
-  readonly lr: number;
+  /** The learning rate of the next step; settable (schedules drive it), finite and > 0. */
+  lr: number;
   step(model: Trainable): void;
   /** Step count and a copy of each state block (for checkpoints). */
   saveState(): { step: number; slots: Float32Array[] };
@@ -41,7 +42,7 @@ export function createOptimizer(name: OptimizerName, options: OptimizerOptions =
   // the name first: an unknown name has no default learning rate, which would otherwise be the complaint
   check(Object.hasOwn(DEFAULT_LR, name), () => `optimizer: expected sgd, momentum or adam, got '${name}'`);
   const lr = options.lr ?? DEFAULT_LR[name];
-  check(Number.isFinite(lr) && lr > 0, `optimizer: learning rate must be a positive number, got ${lr}`);
+  checkLr(lr);
   const fraction = (key: 'momentum' | 'beta1' | 'beta2') => {
     const v = options[key];
     check(v === undefined || (Number.isFinite(v) && v >= 0 && v < 1), `optimizer: ${key} must be a number in [0, 1), got ${v}`);
@@ -65,12 +66,26 @@ export function createOptimizer(name: OptimizerName, options: OptimizerOptions =
   }
 }
 
+function checkLr(lr: number): void {
+  check(typeof lr === 'number' && Number.isFinite(lr) && lr > 0, () => `optimizer: learning rate must be a positive number, got ${typeof lr === 'number' ? lr : typeof lr === 'string' ? `'${lr}'` : String(lr)}`);
+}
+
 /** Lazily allocates state blocks shaped like the parameters of the first model it steps. */
 abstract class Stateful implements Optimizer {
   abstract readonly name: OptimizerName;
   protected slots: Tensor[] = [];
   protected t = 0;
-  constructor(readonly lr: number, protected readonly slotCount: number) {}
+  private rate: number;
+  constructor(lr: number, protected readonly slotCount: number) {
+    this.rate = lr;
+  }
+  get lr(): number {
+    return this.rate;
+  }
+  set lr(value: number) {
+    checkLr(value);
+    this.rate = value;
+  }
 
   protected ensure(model: Trainable): Tensor[] {
     if (model.disposed) throw new SimdnetError(`${this.name}: the model was disposed; build or load a new one`);
