@@ -131,6 +131,11 @@ export class Sequential {
     return this.workspace(B).target;
   }
 
+  /** The output tensor of a batch of B rows: what the last forward(B) wrote. */
+  output(B: number): Tensor {
+    return this.workspace(B).acts[this.layers.length];
+  }
+
   /** Runs every layer on input(B); returns the output tensor (owned by the model, valid until the next call).
    *  A fused Linear + activation pair leaves the pre-activation acts[i+1] unwritten: no backward reads it
    *  (the activation's backward uses its output y, the Linear's its input x). */
