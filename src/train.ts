@@ -276,7 +276,7 @@ export async function fit(model: Sequential, data: { train: FitSet; test?: FitSe
   if (options.onBatch || options.onEpoch) callbacks.push({ onBatchEnd: options.onBatch && ((info) => options.onBatch!(info)), onEpochEnd: options.onEpoch && ((m) => options.onEpoch!(m)) });
   const userCallbacks = options.callbacks ?? [];
   callbacks.push(...userCallbacks);
-  const ctx: TrainingContext = { model, optimizer, epochs: options.epochs, batches, lrScale: 1 };
+  const ctx: TrainingContext = { model, optimizer, epochs: options.epochs, batches, testInputs, lrScale: 1 };
 
   const resume = options.resume;
   const run: NonNullable<Progress['run']> = { rows: count, batchSize: B, seed, ...(split && { validationRows: split.validation.x.length / inW }) };

@@ -14,6 +14,8 @@ export interface TrainingContext {
   /** Epochs of the whole run and batches per epoch. */
   readonly epochs: number;
   readonly batches: number;
+  /** The test inputs as evaluated, with the run's noise (undefined without a test set). */
+  readonly testInputs?: Float32Array;
   /** Multiplies the learning rate of every step (the constant or the schedule's); reduceLROnPlateau lowers it. */
   lrScale: number;
   /** Why the run stops, set by a callback that stops it (History.stopped.reason). */
