@@ -176,7 +176,7 @@ function noisyInputs(set: FitSet, noise: NoiseOptions | null | undefined, seed: 
  *  its original order (the epochs shuffle the training part). */
 export function splitValidation(set: FitSet, fraction: number, seed: number, inW: number, outW: number): { train: FitSet; validation: FitSet } {
   const rows = set.x.length / inW;
-  const nVal = Math.round(fraction * rows);
+  const nVal = validationRows(rows, fraction);
   check(nVal >= 1 && nVal < rows, () => `fit: validationSplit ${fraction} of ${rows} rows leaves ${nVal} for validation and ${rows - nVal} for training; each needs at least one`, 'E_OPTION');
   const order = new Int32Array(rows).map((_, i) => i);
   new Rng(Math.imul(seed >>> 0, 0x9e3779b1) ^ SPLIT_STREAM).shuffle(order);
@@ -192,6 +192,11 @@ export function splitValidation(set: FitSet, fraction: number, seed: number, inW
     return { x, y: set.y === set.x ? x : take(set.y, outW, want, n) }; // an autoencoder's targets stay its inputs
   };
   return { train: part(0, rows - nVal), validation: part(1, nVal) };
+}
+
+/** How many of `rows` a validation split of `fraction` holds out. */
+export function validationRows(rows: number, fraction: number): number {
+  return Math.round(fraction * rows);
 }
 
 const METRICS: readonly MetricName[] = ['accuracy', 'mse', 'psnr'];
