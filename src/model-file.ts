@@ -29,7 +29,7 @@ export interface ModelFile {
   meta: Record<string, unknown>;
 }
 
-export function encodeModelFile(file: ModelFile): Uint8Array {
+export function encodeModelFile(file: ModelFile): Uint8Array<ArrayBuffer> {
   const names = Object.keys(file.blocks);
   const header = {
     inputWidth: file.spec.inputWidth,
@@ -154,7 +154,7 @@ function hex(n: number): string {
 }
 
 /** The model file bytes of a model's current weights. */
-export function serializeModel(model: Sequential, meta: Record<string, unknown> = {}): Uint8Array {
+export function serializeModel(model: Sequential, meta: Record<string, unknown> = {}): Uint8Array<ArrayBuffer> {
   return encodeModelFile({ spec: model.spec(), blocks: { weights: model.getWeights() }, meta });
 }
 
