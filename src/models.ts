@@ -2,8 +2,8 @@
 
 import type { Backend } from './backend/backend.js';
 import { check } from './errors.js';
-import { Linear, Sigmoid, activationLayer, type InitName, type Layer } from './layers/index.js';
-import { Sequential } from './model.js';
+import { activationLayer, type InitName, type LayerSpec } from './layers/index.js';
+import { Sequential, type ModelSpec } from './model.js';
 
 export interface AutoencoderOptions {
   /** Hidden layer sizes, e.g. [128] (the reference) or [256, 64, 256]. */
@@ -16,17 +16,28 @@ export interface AutoencoderOptions {
   seed?: number;
 }
 
-/** width → hidden… (activation) → width Sigmoid: outputs are pixels in 0..1. */
-export function autoencoder(backend: Backend, options: AutoencoderOptions = {}): Sequential {
+/** The autoencoder's layer list: width → hidden… (activation) → width Sigmoid, so outputs are pixels in 0..1.
+ *  The one description of it: autoencoder() builds it, a resumed run checks its checkpoint against it. */
+export function autoencoderSpec(options: Omit<AutoencoderOptions, 'seed'> = {}): ModelSpec {
   const width = options.width ?? 784;
   const hidden = options.hidden ?? [128];
-  check(hidden.length > 0 && hidden.every((h) => Number.isInteger(h) && h > 0), `autoencoder: hidden sizes must be positive integers, got [${hidden.join(', ')}]`);
-  const layers: Layer[] = [];
+  check(Array.isArray(hidden) && hidden.length > 0 && hidden.every((h) => Number.isInteger(h) && h > 0), `autoencoder: hidden sizes must be positive integers, got [${hidden.join(', ')}]`);
+  const activation = activationLayer(options.activation ?? 'relu').spec(); // validates the name
+  const layers: LayerSpec[] = [];
   let from = width;
   for (const h of hidden) {
-    layers.push(new Linear(from, h, { init: options.init }), activationLayer(options.activation ?? 'relu'));
+    layers.push({ type: 'linear', in: from, out: h, ...(options.init ? { init: options.init } : {}) }, activation);
     from = h;
   }
-  layers.push(new Linear(from, width, { init: options.init }), new Sigmoid());
-  return new Sequential(layers, { backend, seed: options.seed });
+  layers.push({ type: 'linear', in: from, out: width, ...(options.init ? { init: options.init } : {}) }, { type: 'sigmoid' });
+  return { inputWidth: width, layers };
+}
+
+export function autoencoder(backend: Backend, options: AutoencoderOptions = {}): Sequential {
+  return Sequential.fromSpec(autoencoderSpec(options), { backend, seed: options.seed });
+}
+
+/** A model's layer chain in words, e.g. "linear 784→128, relu, linear 128→784, sigmoid" (init not included). */
+export function describeLayers(spec: ModelSpec): string {
+  return spec.layers.map((l) => (l.type === 'linear' ? `linear ${l.in}→${l.out}` : l.type)).join(', ');
 }

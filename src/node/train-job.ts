@@ -7,13 +7,16 @@ import type { BackendName } from '../backend/backend.js';
 import type { DataSplit } from '../data/dataset.js';
 import type { NoiseKind } from '../data/noise.js';
 import type { LossName } from '../losses.js';
-import { autoencoder } from '../models.js';
+import { autoencoder, autoencoderSpec, describeLayers } from '../models.js';
 import type { OptimizerName } from '../optimizers.js';
 import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from '../checkpoint.js';
 import { SimdnetError } from '../errors.js';
 import { createOptimizer } from '../optimizers.js';
 import { fit, noisyTestInputs, type EpochMetrics, type Progress } from '../train.js';
 import { loadData } from './data-source.js';
+import { loadInitModel } from './onnx-files.js';
+import type { Backend } from '../backend/backend.js';
+import type { Sequential } from '../model.js';
 import { ensureFolder, lockFolder, readFileChecked, removeStaleTemps, saveModel, writeFileAtomic } from './files.js';
 import { digitGridPng, lossChartSvg } from './pictures.js';
 
@@ -33,6 +36,8 @@ export interface TrainConfig {
   out: string;
   /** Also checkpoint every this many batches (a checkpoint is always written at each epoch's end). */
   checkpointEvery: number;
+  /** Start from this .onnx or .simdnet model's weights (its layers replace hidden/activation). */
+  initFrom?: string;
 }
 
 export const CHECKPOINT_FILE = 'checkpoint.simdnet';
@@ -47,6 +52,10 @@ export function resumeConfig(dir: string, epochs?: number): { config: TrainConfi
     if (!(Number.isInteger(saved?.epochs) && saved.epochs >= 1)) throw new SimdnetError(`${path}: the checkpoint has no epoch count of its own (config.epochs is ${JSON.stringify(saved?.epochs)}); give --epochs`, 'E_FILE_CORRUPT');
     epochs = saved.epochs;
   }
+  // the settings say which model the run trains: the checkpoint's weights must be that model
+  const expected = describeLayers(autoencoderSpec({ hidden: saved.hidden, activation: saved.activation }));
+  const found = describeLayers(checkpoint.file.spec);
+  if (expected !== found) throw new SimdnetError(`${path}: the checkpoint's settings (config.hidden ${JSON.stringify(saved.hidden)}, config.activation ${saved.activation}) describe ${expected}, but its weights are for ${found}`, 'E_FILE_CORRUPT');
   const config = { ...saved, epochs, out: dir };
   const done = checkpoint.checkpoint.progress.epoch;
   if (epochs < done) throw new SimdnetError(`--epochs ${epochs}: the run in ${dir} has already trained ${done} epochs (--epochs counts the whole run)`, 'E_OPTION');
@@ -98,15 +107,44 @@ export async function trainJob(config: TrainConfig, log: (line: string) => void 
   }
 }
 
+/** The model of --init-from, checked to be a denoising autoencoder (784 → hidden… (one activation) → 784 sigmoid):
+ *  the run's settings record it as hidden sizes and an activation, which a resume checks its weights against. */
+function initModel(path: string, backend: Backend): { model: Sequential; hidden: number[]; activation: string } {
+  const model = loadInitModel(path, backend);
+  const specs = model.spec().layers;
+  const hidden = specs.flatMap((l) => (l.type === 'linear' ? [l.out] : [])).slice(0, -1);
+  const activation = specs[1]?.type ?? '';
+  let expected = '';
+  try {
+    expected = hidden.length ? describeLayers(autoencoderSpec({ hidden, activation })) : '';
+  } catch {
+    // not an activation an autoencoder takes: refused below
+  }
+  const found = describeLayers(model.spec());
+  if (expected !== found) {
+    model.dispose();
+    throw new SimdnetError(`--init-from ${path}: expected a denoising autoencoder (linear 784→h, relu|tanh|sigmoid, …, linear h→784, sigmoid), this model is ${found}`, 'E_SHAPE');
+  }
+  return { model, hidden, activation };
+}
+
 async function trainInFolder(config: TrainConfig, log: (line: string) => void, resume: ReturnType<typeof decodeCheckpoint> | undefined, run: RunOptions): Promise<EpochMetrics[]> {
   removeStaleTemps(config.out, OUTPUT_FILES); // half-written files of a run that was killed
   const backend = await cliBackend(config.backend, run);
   const data: DataSplit = loadData(config.data);
   const optimizer = createOptimizer(config.optimizer, { lr: config.lr });
   const checkpointPath = join(config.out, CHECKPOINT_FILE);
+  // --init-from: the file's layers become the run's settings (so its checkpoints resume like any other run)
+  const startFrom = (path: string) => {
+    const { model, hidden, activation } = initModel(path, backend);
+    config = { ...config, hidden, activation };
+    return model;
+  };
   const model = resume
     ? restoreCheckpoint(resume, backend, optimizer, checkpointPath)
-    : autoencoder(backend, { hidden: config.hidden, activation: config.activation, seed: config.seed });
+    : config.initFrom !== undefined
+      ? startFrom(config.initFrom)
+      : autoencoder(backend, { hidden: config.hidden, activation: config.activation, seed: config.seed });
   const progress: Progress | undefined = resume?.checkpoint.progress;
   log(`simdnet: ${describe(config)} on ${data.train.count} train / ${data.test.count} test digits, backend ${describeBackend(backend)}`);
   if (progress) log(`resuming ${checkpointPath} at epoch ${progress.epoch + 1}, batch ${progress.batch + 1}`);
@@ -137,7 +175,13 @@ async function trainInFolder(config: TrainConfig, log: (line: string) => void, r
       bar.stop();
       log(epochLine(m, config.epochs, data.train.count));
     },
-  }).finally(() => bar.stop()); // a run that fails (diverges) leaves no bar or hidden cursor behind
+  })
+    .catch((e: unknown) => {
+      // fit checks the progress against the data; the file it came from is ours to name
+      if (resume && e instanceof SimdnetError && e.message.startsWith('fit: resume:')) throw new SimdnetError(`${checkpointPath}: ${e.message}`, 'E_FILE_CORRUPT');
+      throw e;
+    })
+    .finally(() => bar.stop()); // a run that fails (diverges) leaves no bar or hidden cursor behind
 
   const meta = { loss: config.loss, noise: config.noise, noiseFactor: config.noiseFactor, seed: config.seed, data: config.data === 'bundled' ? 'bundled' : 'idx' };
   saveModel(join(config.out, 'model.simdnet'), model, meta);
