@@ -9,6 +9,7 @@ import { gunzipSync } from 'node:zlib';
 import { SimdnetError } from '../errors.js';
 import { decodeDigits, splitDigits } from './mnist-binary.js';
 import type { DataSplit } from './dataset.js';
+import { BUNDLED_TRAIN_COUNT, DATA_SPLIT_SEED } from '../shared.js';
 
 export interface BundledMnistOptions {
   /** Seed of the train/test shuffle; default 0. The split depends on nothing else. */
@@ -51,7 +52,7 @@ export function loadBundledDigits(): { images: Float32Array; labels: Uint8Array 
  * Same seed → same split, in Node and in the browser (decodeDigits + splitDigits).
  */
 export function loadBundledMnist(options: BundledMnistOptions = {}): DataSplit {
-  const { seed = 0, trainCount = 8000 } = options;
+  const { seed = DATA_SPLIT_SEED, trainCount = BUNDLED_TRAIN_COUNT } = options;
   const { images, labels } = readAll();
   return splitDigits(images, labels, seed, trainCount);
 }
