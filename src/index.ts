@@ -16,5 +16,5 @@ export type { FitOptions, FitSet, History, EpochMetrics, BatchInfo, NoiseOptions
 export { psnr, meanSquaredError, accuracy } from './metrics.js';
 export { encodeModelFile, decodeModelFile, serializeModel, deserializeModel, MODEL_VERSION, type ModelFile } from './model-file.js';
 export { Rng } from './random.js';
-export { exportOnnx, importOnnx, readOnnx, ONNX_IR_VERSION, ONNX_OPSET, type ExportOptions, type OnnxContents } from './onnx/index.js';
+export { exportOnnx, encodeOnnx, importOnnx, readOnnx, SUPPORTED_OPS, ONNX_IR_VERSION, ONNX_OPSET, type ExportOptions, type OnnxContents } from './onnx/index.js';
 export * from './data/index.js';
