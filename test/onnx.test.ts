@@ -283,6 +283,11 @@ describe('round trips', () => {
     const out = join(dir, 'tuned.onnx');
     r = simdnet('export', '--model', join(dir, 'run/model.simdnet'), '--out', out);
     expect(r.stdout).toBe(`wrote ${out}\n`);
+    // and back: the same model file, byte for byte (weights, layers, inits and the run's metadata)
+    const back = join(dir, 'back.simdnet');
+    r = simdnet('import', out, '--out', back);
+    expect(r.stderr).toBe('');
+    expect(readFileSync(back).equals(readFileSync(join(dir, 'run/model.simdnet')))).toBe(true);
     const model = importOnnx(new Uint8Array(readFileSync(out)), { backend });
     try {
       expect(maxDiff(await runOrt(new Uint8Array(readFileSync(out)), digits, [100, 784]), model.predict(digits))).toBeLessThan(TOL);

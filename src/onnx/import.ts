@@ -82,6 +82,7 @@ export function readOnnx(bytes: Uint8Array, name = 'import'): OnnxContents {
     const at = `node ${i} "${op}"${node.name ? ` (${node.name})` : ''}`;
     const bad = (why: string, code?: ErrorCode): never => fail(`${at}: ${why}`, code);
     if (node.domain !== '' && node.domain !== 'ai.onnx') bad(`is from operator domain '${node.domain}', which is not supported (only the default ONNX domain)`);
+    // the message lists the ops that compute something (Identity and Dropout pass through)
     if (!(SUPPORTED_OPS as readonly string[]).includes(op)) fail(`node ${i} "${op}" is not supported (supported: ${SUPPORTED_OPS.slice(0, 8).join(', ')})`);
     if (node.inputs[0] !== current) bad(`reads '${node.inputs[0] ?? ''}', expected '${current}' (simdnet imports a chain of layers, each reading the one before)`);
     if (node.outputs.length === 0 || node.outputs[0] === '') bad('has no output', 'E_FILE_CORRUPT');
