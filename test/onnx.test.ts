@@ -237,6 +237,9 @@ describe("import: other exporters' layouts, written by onnx.helper", () => {
     expect(await errorOf(() => importOnnx(new TextEncoder().encode('{"not": "onnx"}'), { backend }))).toMatch(/^import: /);
     expect(await errorOf(() => importOnnx(new Uint8Array(0), { backend }))).toBe('import: the file is empty');
     expect(codeOf(() => readOnnx(bytes.subarray(0, 1000)))).toBe('E_FILE_CORRUPT');
+    // a million and one 2-byte fields: refused by count, not read into a million objects
+    const many = new Uint8Array(2 * (2 ** 20 + 1)).fill(0x08); // tag (field 1, varint), value 8, …
+    expect(await errorOf(() => readOnnx(many))).toBe('import: not a readable ONNX file (ONNX: more than 1048576 fields in one message (a packed field would be one); the file is corrupt or not one simdnet reads)');
     expect(await errorOf(() => importOnnx(serializeModel(exported.relu.model), { backend }))).toMatch(/^import: /);
   });
 });
