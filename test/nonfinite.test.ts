@@ -128,6 +128,34 @@ const KERNELS: Record<keyof Kernels, Maker> = {
       poison: ['w', 'm', 'v', 'g'],
     };
   },
+  adamw_update: (r, big) => {
+    const n = size(r, big);
+    const t = r.int(1, 50);
+    return {
+      f32: { w: vec(r, n), m: vec(r, n, -0.1, 0.1), v: vec(r, n, 0, 0.01), g: vec(r, n) },
+      run: (k, p) => k.adamw_update(p.w, p.m, p.v, p.g, 0.001, 0.9, 0.999, 1e-8, 0.01, t, n),
+      outputs: ['w', 'm', 'v'],
+      poison: ['w', 'm', 'v', 'g'],
+    };
+  },
+  rmsprop_update: (r, big) => {
+    const n = size(r, big);
+    return { f32: { w: vec(r, n), v: vec(r, n, 0, 0.01), g: vec(r, n) }, run: (k, p) => k.rmsprop_update(p.w, p.v, p.g, 0.001, 0.9, 1e-7, n), outputs: ['w', 'v'], poison: ['w', 'v', 'g'] };
+  },
+  grad_scale_decay: (r, big) => {
+    const n = size(r, big);
+    return { f32: { g: vec(r, n), w: vec(r, n) }, run: (k, p) => k.grad_scale_decay(p.g, p.w, 0.3, 0.01, n), outputs: ['g'], poison: ['g', 'w'] };
+  },
+  sum_squares: (r, big) => {
+    const n = size(r, big);
+    return { f32: { x: vec(r, n) }, run: (k, p) => k.sum_squares(p.x, n), outputs: [], poison: ['x'] };
+  },
+  dropout_apply: (r, big) => {
+    const n = size(r, big);
+    const rate = [0, 0.1, 0.5, 0.9][r.int(0, 3)];
+    const c0 = r.int(0, 1000);
+    return { f32: { y: vec(r, n), x: vec(r, n) }, run: (k, p) => k.dropout_apply(p.y, p.x, rate, 0x243f6a88, 0x85a308d3, c0, n), outputs: ['y'], poison: ['x'] };
+  },
   gather_noise: (r, big) => {
     const [rows, width] = big ? [r.int(64, 96), 784] : [r.int(1, 9), r.int(1, 21)];
     const srcRows = rows + r.int(0, 5);
