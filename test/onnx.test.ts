@@ -216,6 +216,7 @@ describe("import: other exporters' layouts, written by onnx.helper", () => {
     'refuse-external-data': `import: node 0 "Gemm": B 'W1' is stored in an external data file ('weights.bin'); simdnet reads single-file ONNX models (save with the weights inside, e.g. onnx.save(model, path, save_as_external_data=False))`,
     'refuse-layernorm': 'import: node 2 "LayerNormalization" is not supported (supported: Gemm, MatMul, Add, Relu, Sigmoid, Tanh, Softmax, Flatten)',
     'refuse-opset18': 'import: opset 18 is not supported (supported: 11–17)',
+    'refuse-4d-without-flatten': 'import: node 0 "Gemm": takes a 4-D input; simdnet layers take (N, features), put a Flatten in front',
     'refuse-opset10': 'import: opset 10 is not supported (supported: 11–17)',
     'refuse-ir9': 'import: IR version 9 is not supported (supported: 6–8)',
     'refuse-missing-initializer': `import: node 2 "Gemm": input C 'b2' is not an initializer (weights must be constants in the file)`,
