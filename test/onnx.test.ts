@@ -258,6 +258,16 @@ describe('round trips', () => {
     }
   });
 
+  it("simdnet's layer metadata is used only when it is valid and describes the graph's own chain", () => {
+    const bytes = exported.deep.bytes;
+    const text = Buffer.from(bytes).toString('latin1');
+    expect(readOnnx(bytes).spec.layers[0]).toEqual({ type: 'linear', in: 784, out: 64, init: 'heNormal' });
+    // an init nobody has (same length: the protobuf lengths still hold), and sizes of another model
+    const edited = (from: string, to: string) => new Uint8Array(Buffer.from(text.replace(from, to), 'latin1'));
+    expect(readOnnx(edited('"init":"heNormal"', '"init":"heNormaX"')).spec.layers[0]).toEqual({ type: 'linear', in: 784, out: 64, init: 'glorotUniform' });
+    expect(readOnnx(edited('"in":784,"out":64,"init":"heNormal"', '"in":784,"out":65,"init":"heNormal"')).spec.layers[0].init).toBe('glorotUniform');
+  });
+
   it("PyTorch → simdnet → ONNX: onnxruntime on the re-export still gives PyTorch's output", async () => {
     const x = f32(join(FIXTURES, 'deep-tanh-784-256-64-256-784-opset17.input.f32'));
     const d = maxDiff(await runOrt(exported.reexported.bytes, x, [10, 784]), f32(join(FIXTURES, 'deep-tanh-784-256-64-256-784-opset17.output.f32')));
