@@ -115,7 +115,7 @@ function program(): Command {
       }
       if (o.initFrom !== undefined) {
         const given = ['hidden', 'activation'].filter((name) => command.getOptionValueSource(name) === 'cli');
-        if (given.length) throw new SimdnetError(`--init-from takes the layers from its file; do not give ${given.map((n) => '--' + n).join(' or ')} with it`);
+        if (given.length) throw new SimdnetError(`--init-from takes the layers from its file; do not give ${given.map((n) => '--' + n).join(' or ')} with it`, 'E_OPTION');
       }
       const noise = o.noise as NoiseKind;
       const noiseFactor = o.noiseFactor ?? DEFAULT_NOISE_FACTOR[noise];

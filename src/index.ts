@@ -19,6 +19,6 @@ export { stepDecay, exponentialDecay, cosineDecay, type Schedule } from './train
 export { psnr, meanSquaredError, accuracy } from './metrics.js';
 export { encodeModelFile, decodeModelFile, serializeModel, deserializeModel, MODEL_VERSION, type ModelFile } from './model-file.js';
 export { Rng } from './random.js';
-export { exportOnnx, importOnnx, readOnnx, ONNX_IR_VERSION, ONNX_OPSET, type ExportOptions, type OnnxContents } from './onnx/index.js';
+export { exportOnnx, encodeOnnx, importOnnx, readOnnx, SUPPORTED_OPS, ONNX_IR_VERSION, ONNX_OPSET, type ExportOptions, type OnnxContents } from './onnx/index.js';
 export * from './data/index.js';
 export { DATA_SPLIT_SEED, BUNDLED_TRAIN_COUNT, IMAGE_WIDTH, WASM_VARIANTS } from './shared.js';
