@@ -4,12 +4,12 @@ export { createBackend, createJsBackend, createWasmBackend, ACT, NOISE } from '.
 export { availableWasmVariants, availableParallelism, type WasmVariant, type WasmBackendOptions } from './backend/wasm.js';
 export type { Backend, BackendName, Kernels, Tensor, WasmOptions } from './backend/index.js';
 export { SimdnetError, ERROR_CODES, type ErrorCode } from './errors.js';
-export { Linear, ReLU, Tanh, Sigmoid, Softmax, layerFromSpec } from './layers/index.js';
+export { Linear, ReLU, Tanh, Sigmoid, Softmax, Dropout, layerFromSpec } from './layers/index.js';
 export type { Layer, LayerSpec, InitName } from './layers/index.js';
 export { Sequential, type ModelSpec } from './model.js';
 export { autoencoder, type AutoencoderOptions } from './models.js';
 export { getLoss, mse, bce, crossentropy, type Loss, type LossName } from './losses.js';
-export { createOptimizer, DEFAULT_LR, type Optimizer, type OptimizerName, type OptimizerOptions } from './optimizers.js';
+export { createOptimizer, clipScale, DEFAULT_LR, type Optimizer, type OptimizerName, type OptimizerOptions } from './optimizers.js';
 export { fit, evaluate, epochRng, noisyTestInputs } from './train.js';
 export type { FitOptions, FitSet, History, EpochMetrics, BatchInfo, NoiseOptions, Evaluation } from './train.js';
 export { psnr, meanSquaredError, accuracy } from './metrics.js';

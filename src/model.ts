@@ -44,6 +44,7 @@ export class Sequential {
   private readonly plan: ForwardStep[];
   private workspaces = new Map<number, Workspace>();
   private isDisposed = false;
+  private mode = { on: false, step: 0 };
 
   /** `fuse` (default true): run each Linear + ReLU/Sigmoid/Tanh pair as one kernel; false runs every layer alone
    *  (the same results bit for bit: for comparisons and benchmarks). */
@@ -61,6 +62,7 @@ export class Sequential {
     layers.forEach((layer, i) => this.widths.push(layer.outputWidth(this.widths[i], `layer ${i} (${layer.type})`)));
     this.outputWidth = this.widths[layers.length];
     this.plan = forwardPlan(layers, options.fuse ?? true);
+    layers.forEach((layer, i) => layer.seedFrom?.(options.seed ?? 0, i)); // Dropout's mask seed
 
     const total = layers.reduce((n, l) => n + l.paramCount, 0);
     // weights and gradients, checked before anything is allocated (an optimizer needs up to twice as much again)
@@ -132,10 +134,33 @@ export class Sequential {
     return acts[this.layers.length];
   }
 
-  /** forward(B), and an error (not NaN outputs) when an output is NaN or ±Inf: rows start.. of a predict or an
-   *  evaluation. Finite weights can still overflow float32 (a weight of 3e38 passes every load check). */
+  /** Training mode (off by default): Dropout masks with the masks of `step` (the global step count, so a resumed
+   *  run draws the same ones); off, every layer is the identity it is at inference. The training step turns it on
+   *  before each forward pass; predict and evaluate run with it off whatever it is. */
+  setTraining(on: boolean, step = 0): void {
+    check(typeof on === 'boolean', () => `setTraining: expected true or false, got ${typeof on === 'string' ? `'${on}'` : on}`, 'E_INVALID');
+    check(Number.isInteger(step) && step >= 0, () => `setTraining: step must be an integer ≥ 0, got ${step}`, 'E_INVALID');
+    this.mode = { on, step };
+    for (const layer of this.layers) layer.setTraining?.(on, step);
+  }
+
+  /** Whether training mode is on, and its step. */
+  get training(): { on: boolean; step: number } {
+    return { ...this.mode };
+  }
+
+  /** forward(B) with training off (the mode is put back after), and an error (not NaN outputs) when an output is NaN
+   *  or ±Inf: rows start.. of a predict or an evaluation. Finite weights can still overflow float32 (a weight of 3e38
+   *  passes every load check). */
   forwardFinite(B: number, start: number, what: string): Tensor {
-    const y = this.forward(B);
+    const { on, step } = this.mode;
+    if (on) this.setTraining(false);
+    let y: Tensor;
+    try {
+      y = this.forward(B);
+    } finally {
+      if (on) this.setTraining(true, step);
+    }
     if (this.backend.kernels.has_non_finite(y.ptr, B * this.outputWidth) !== 0)
       throw new SimdnetError(`${what}: the model's outputs for rows ${start}..${start + B - 1} are not finite (NaN or ±Inf): its weights overflow in float32; retrain with a lower learning rate`, 'E_DIVERGED');
     return y;

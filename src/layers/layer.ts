@@ -11,7 +11,9 @@ export type LayerSpec =
   | { type: 'relu' }
   | { type: 'tanh' }
   | { type: 'sigmoid' }
-  | { type: 'softmax' };
+  | { type: 'softmax' }
+  /** seed: the mask's own seed (written by the model; absent, drawn from the model's seed and the layer index) */
+  | { type: 'dropout'; rate: number; seed?: number };
 
 export type InitName = 'glorotUniform' | 'heNormal' | 'uniform';
 
@@ -30,4 +32,8 @@ export interface Layer {
   /** Given dy = ∂L/∂y, accumulates parameter gradients and writes dx = ∂L/∂x (unless dx is null). */
   backward(x: Tensor, y: Tensor, dy: Tensor, dx: Tensor | null): void;
   spec(): LayerSpec;
+  /** Layers that act differently in training (Dropout): told by Sequential.setTraining, with the step. */
+  setTraining?(on: boolean, step: number): void;
+  /** Layers with a seed of their own (Dropout): told the model's seed and their index when the model is built. */
+  seedFrom?(modelSeed: number, index: number): void;
 }
