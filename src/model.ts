@@ -6,6 +6,7 @@ import { ACT, type ActCode, type Backend, type Tensor } from './backend/backend.
 import { mib } from './backend/heap.js';
 import { SimdnetError, check } from './errors.js';
 import { Linear, layerFromSpec, type Layer, type LayerSpec } from './layers/index.js';
+import { toMatrix, type Rows } from './data/convert.js';
 import { getLoss, type Loss, type LossName } from './losses.js';
 import { Rng } from './random.js';
 
@@ -210,9 +211,11 @@ export class Sequential {
 
   // ---- convenience on host arrays -----------------------------------------------------------------------
 
-  /** Runs the model on `rows` rows of x (rows × inputWidth floats) in batches; returns rows × outputWidth. */
-  predict(x: Float32Array, batchSize = 256): Float32Array {
+  /** Runs the model on the rows of x (a Float32Array of rows × inputWidth floats, or number[][]) in batches, with
+   *  training off; returns rows × outputWidth floats. */
+  predict(inputs: Rows, batchSize = 256): Float32Array {
     this.alive();
+    const x = toMatrix(inputs, this.inputWidth, 'predict');
     check(x != null && typeof x.length === 'number', 'predict: expected the inputs as a Float32Array (rows × inputWidth values)');
     check(Number.isInteger(batchSize) && batchSize > 0, `predict: batchSize must be a positive integer, got ${batchSize}`);
     check(x.length % this.inputWidth === 0, () => `predict: expected a multiple of ${this.inputWidth} values (rows × inputWidth), got ${x.length}`);
