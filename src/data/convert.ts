@@ -20,6 +20,8 @@ export type FitInput = { train: SetInput; test?: SetInput } | readonly Pair[];
  *  own checks will name) is returned as it is. */
 export function toMatrix(rows: Rows, width: number, what: string, side: 'input' | 'output' = 'input'): Float32Array {
   if (!Array.isArray(rows)) return rows as Float32Array;
+  if (rows.length > 0 && typeof rows[0] !== 'object')
+    throw new SimdnetError(`${what}: expected a Float32Array (rows × width values) or an array of rows (number[][]), got a flat array of ${rows.length} ${typeof rows[0]}s`, 'E_INVALID');
   const out = new Float32Array(rows.length * width);
   rows.forEach((row, r) => {
     if (row == null || typeof row !== 'object' || typeof (row as ArrayLike<number>).length !== 'number')
