@@ -17,7 +17,7 @@ const DROPOUT_STREAM = 0x44524f50; // 'DROP'
 
 export class Dropout implements Layer {
   readonly type = 'dropout';
-  readonly paramCount = 0;
+  readonly params = [] as const;
   readonly rate: number;
   private k!: Kernels;
   private layerSeed: number | undefined;
@@ -41,7 +41,6 @@ export class Dropout implements Layer {
   bind(backend: Backend): void {
     this.k = backend.kernels;
   }
-  initParams(): void {}
 
   /** Called by Sequential when it is built: the seed, unless the spec gave one. */
   seedFrom(modelSeed: number, index: number): void {
