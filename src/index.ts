@@ -18,3 +18,4 @@ export { encodeModelFile, decodeModelFile, serializeModel, deserializeModel, MOD
 export { Rng } from './random.js';
 export { exportOnnx, importOnnx, readOnnx, ONNX_IR_VERSION, ONNX_OPSET, type ExportOptions, type OnnxContents } from './onnx/index.js';
 export * from './data/index.js';
+export { saveModelToIndexedDB, loadModelFromIndexedDB, loadModelFromUrl, downloadModel, IDB_DATABASE, IDB_STORE } from './browser.js';
