@@ -15,6 +15,7 @@ import { availableWasmVariants } from '../dist/backend/wasm.js';
 import { autoencoder } from '../dist/models.js';
 import { createOptimizer, DEFAULT_LR } from '../dist/optimizers.js';
 import { Rng } from '../dist/random.js';
+import { trainStep } from '../dist/training/step.js';
 
 /** Engine ids, in table order; `variant` is the simdnet wasm build. */
 export const ENGINES = {
@@ -116,13 +117,7 @@ export function simdnetEngine(id, be, meta = ENGINES[id]) {
       be.write(model.target(B), data);
       return {
         weights: () => model.getWeights(),
-        run() {
-          model.zeroGrad();
-          model.forward(B);
-          const loss = model.loss(B, c.loss, true);
-          opt.step(model);
-          return loss;
-        },
+        run: () => trainStep(model, B, c.loss, opt),
         dispose() {
           opt.dispose();
           model.dispose();

@@ -20,7 +20,13 @@ export function encodeCheckpoint(model: Sequential, optimizer: Optimizer, progre
   const { step, slots } = optimizer.saveState();
   const blocks: Record<string, Float32Array> = { weights: model.getWeights() };
   slots.forEach((slot, i) => (blocks[`optimizer.${i}`] = slot));
-  const checkpoint: CheckpointMeta = { config, optimizer: { name: optimizer.name, step, ...(optimizer.options ? { options: { ...optimizer.options } } : {}) }, progress };
+  // a callback's weight copy (earlyStopping's best) is a block, not JSON
+  const callbacks = progress.callbacks?.map((state, i) => {
+    if (!state?.weights) return state;
+    blocks[`callback.${i}.weights`] = state.weights;
+    return { values: state.values };
+  });
+  const checkpoint: CheckpointMeta = { config, optimizer: { name: optimizer.name, step, ...(optimizer.options ? { options: { ...optimizer.options } } : {}) }, progress: callbacks ? { ...progress, callbacks } : progress };
   return encodeModelFile({ spec: model.spec(), blocks, meta: { checkpoint } });
 }
 
@@ -51,9 +57,21 @@ export function decodeCheckpoint(bytes: Uint8Array, name: string): { file: Retur
     if (m === null || typeof m !== 'object' || m.epoch !== i + 1 || !(['trainLoss', 'seconds'] as const).every((k) => typeof m[k] === 'number'))
       fail(`progress.epochs[${i}]: expected the metrics of epoch ${i + 1} ({epoch: ${i + 1}, trainLoss, seconds, …}), got ${JSON.stringify(m)?.slice(0, 80)}`);
   });
+  if (progress.callbacks !== undefined) {
+    if (!Array.isArray(progress.callbacks)) fail(`progress.callbacks: expected a list, got ${JSON.stringify(progress.callbacks)?.slice(0, 60)}`);
+    progress.callbacks.forEach((state, i) => {
+      if (state === null) return;
+      if (typeof state !== 'object' || typeof state.values !== 'object' || state.values === null || Array.isArray(state.values) || !Object.values(state.values).every((v) => v === null || typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v))))
+        fail(`progress.callbacks[${i}]: expected {values: {name: number, …}}, got ${JSON.stringify(state)?.slice(0, 80)}`);
+      const weights = file.blocks[`callback.${i}.weights`];
+      if (weights) state.weights = weights;
+    });
+  }
+  if (progress.stopped !== undefined && (typeof progress.stopped !== 'object' || progress.stopped === null || !count(progress.stopped.epoch) || !count(progress.stopped.batch)))
+    fail(`progress.stopped: expected {epoch, batch} as integers ≥ 0, got ${JSON.stringify(progress.stopped)?.slice(0, 60)}`);
   const n = file.blocks.weights.length;
   for (const [key, block] of Object.entries(file.blocks))
-    if (key.startsWith('optimizer.') && block.length !== n) fail(`block '${key}' holds ${block.length} values, the weights ${n}`);
+    if ((key.startsWith('optimizer.') || key.startsWith('callback.')) && block.length !== n) fail(`block '${key}' holds ${block.length} values, the weights ${n}`);
   return { file, checkpoint };
 }
 

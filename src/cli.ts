@@ -9,6 +9,7 @@ import { DEEP_STEP, REFERENCE_STEP, measureSteps } from './node/step-bench.js';
 import { denoiseFiles, evaluateFile } from './node/tools.js';
 import { exportFile, importFile } from './node/onnx-files.js';
 import { resumeConfig, trainJob } from './node/train-job.js';
+import { BEST_PRESET, LR_SCHEDULES } from './training/recipes.js';
 import { enableRelaxedSimd, type RunOptions } from './node/runtime.js';
 
 enableRelaxedSimd(); // before any wasm is compiled
@@ -37,6 +38,22 @@ const sizes = (v: string) => {
   if (!parts.every((p) => /^\d+$/.test(p) && Number(p) > 0)) throw new InvalidArgumentError(`expected comma-separated positive layer sizes like 128 or 256,64,256, got '${v}'`);
   return parts.map(Number);
 };
+const fraction = (what: string) => (v: string) => {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n < 0 || n >= 1) throw new InvalidArgumentError(`expected ${what} (a fraction from 0 up to, not including, 1), got '${v}'`);
+  return n;
+};
+
+/** --preset best: BEST_PRESET's settings, except those given as flags. */
+function applyPreset(o: Record<string, unknown>, command: Command): void {
+  const preset: Record<string, unknown> = { ...BEST_PRESET, hidden: [...BEST_PRESET.hidden] };
+  for (const [key, value] of Object.entries(preset)) if (command.getOptionValueSource(key) !== 'cli') o[key] = value;
+}
+
+function describePreset(): string {
+  const p = BEST_PRESET;
+  return `784-${p.hidden.join('-')}-784, batch ${p.batchSize}, ${p.epochs} epochs, adam lr ${p.lr}, ${p.lrSchedule} schedule`;
+}
 const backendOption = () => new Option('--backend <name>', 'kernel backend').choices(['wasm', 'js']).default('wasm');
 /** --threads and --no-relaxed: how to run, never what is computed (results are the same bits whatever the count). */
 function runOptions(command: Command): Command {
@@ -71,6 +88,11 @@ function program(): Command {
     .option('--out <dir>', 'output folder', 'out')
     .option('--checkpoint-every <n>', 'also write out/checkpoint.simdnet every n batches (always at epoch ends)', int('a batch count', 0), 0)
     .option('--init-from <file>', 'start from the weights of an .onnx or .simdnet model (784 → 784) instead of a random init; its layers replace --hidden and --activation')
+    // the training loop (issue 11): validation, early stopping, schedules, the measured preset
+    .option('--validation-split <f>', 'hold out this fraction of the training digits and report val loss each epoch', fraction('a validation split'), 0)
+    .option('--early-stopping <patience>', 'stop after this many epochs without a better val loss (test loss without --validation-split), keeping the best weights', int('a patience in epochs'))
+    .addOption(new Option('--lr-schedule <name>', 'learning-rate schedule: cosine (2 warm-up epochs, then down to lr/100), step (halve every third of the run), plateau (halve after 3 epochs without a better loss)').choices([...LR_SCHEDULES]).default('constant'))
+    .addOption(new Option('--preset <name>', `a measured recipe; flags given too override it. best: ${describePreset()}`).choices(['best']))
     .option('--resume <dir>', "continue the run in <dir> from its checkpoint until --epochs epochs in all (default: its own count; its other settings are kept)")
     .action(async (o, command: Command) => {
       if (o.resume !== undefined) {
@@ -91,7 +113,8 @@ function program(): Command {
       const noise = o.noise as NoiseKind;
       const noiseFactor = o.noiseFactor ?? DEFAULT_NOISE_FACTOR[noise];
       if (noise !== 'gaussian' && noiseFactor > 1) throw new SimdnetError(`--noise-factor: ${noise} noise takes a fraction of pixels in [0, 1], got ${noiseFactor}`, 'E_OPTION');
-      const { resume: _, threads: _t, relaxed: _r, ...flags } = o;
+      if (o.preset === 'best') applyPreset(o, command);
+      const { resume: _, threads: _t, relaxed: _r, preset: _p, ...flags } = o;
       await trainJob({ ...flags, noise, noiseFactor, lr: o.lr ?? DEFAULT_LR[o.optimizer as OptimizerName] }, console.log, undefined, run(o));
     });
 

@@ -11,11 +11,15 @@ export { ParamLayout, type ParamDecl, type ParamSlot, type NamedWeights } from '
 export { autoencoder, type AutoencoderOptions } from './models.js';
 export { getLoss, mse, bce, crossentropy, type Loss, type LossName } from './losses.js';
 export { createOptimizer, clipScale, DEFAULT_LR, type Optimizer, type OptimizerName, type OptimizerOptions } from './optimizers.js';
-export { fit, evaluate, epochRng, noisyTestInputs } from './train.js';
-export type { FitOptions, FitSet, History, EpochMetrics, BatchInfo, NoiseOptions, Evaluation } from './train.js';
+export { fit, evaluate, epochRng, noisyTestInputs, splitValidation } from './train.js';
+export type { FitOptions, FitSet, History, EpochMetrics, BatchInfo, MetricName, NoiseOptions, Evaluation, Progress } from './train.js';
+export { trainStep, Trainer, type Batch } from './training/step.js';
+export { earlyStopping, reduceLROnPlateau, type Callback, type CallbackState, type TrainingContext, type EarlyStoppingOptions, type ReduceLROnPlateauOptions, type Monitor } from './training/callbacks.js';
+export { stepDecay, exponentialDecay, cosineDecay, type Schedule } from './training/schedules.js';
 export { psnr, meanSquaredError, accuracy } from './metrics.js';
 export { encodeModelFile, decodeModelFile, serializeModel, deserializeModel, MODEL_VERSION, type ModelFile } from './model-file.js';
 export { Rng } from './random.js';
 export { exportOnnx, importOnnx, readOnnx, ONNX_IR_VERSION, ONNX_OPSET, type ExportOptions, type OnnxContents } from './onnx/index.js';
 export * from './data/index.js';
+export { DATA_SPLIT_SEED, BUNDLED_TRAIN_COUNT, IMAGE_WIDTH, WASM_VARIANTS } from './shared.js';
 export { saveModelToIndexedDB, loadModelFromIndexedDB, loadModelFromUrl, downloadModel, IDB_DATABASE, IDB_STORE } from './browser.js';

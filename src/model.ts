@@ -2,10 +2,10 @@
 // into per-layer slices; activations are allocated once per batch size and reused, so a training step in
 // steady state allocates nothing.
 
-import { ACT, type ActCode, type Backend, type Tensor } from './backend/backend.js';
+import type { ActCode, Backend, Tensor } from './backend/backend.js';
 import { mib } from './backend/heap.js';
 import { SimdnetError, check } from './errors.js';
-import { Linear, layerFromSpec, type Layer, type LayerSpec } from './layers/index.js';
+import { layerFromSpec, type Layer, type LayerSpec } from './layers/index.js';
 import { toMatrix, type Rows } from './data/convert.js';
 import type { ParamPointers } from './layers/layer.js';
 import { ParamLayout, type NamedWeights } from './param-layout.js';
@@ -26,15 +26,12 @@ interface Workspace {
   target: Tensor;
 }
 
-/** One step of the forward pass: layer `layer` alone (act = null), or a Linear and the activation right after it
- *  in one kernel (act = its ACT code), writing the activation's output acts[layer + 2]. */
+/** One step of the forward pass: layer `layer` alone (act = null), or the layer and the activation right after it
+ *  in one kernel (act = the activation's fusableAct), writing the activation's output acts[layer + 2]. */
 interface ForwardStep {
   layer: number;
   act: ActCode | null;
 }
-
-// the activations a Linear's write-back can apply (linear_act_forward)
-const FUSABLE: Partial<Record<LayerSpec['type'], ActCode>> = { relu: ACT.relu, sigmoid: ACT.sigmoid, tanh: ACT.tanh };
 
 export class Sequential {
   readonly backend: Backend;
@@ -51,7 +48,7 @@ export class Sequential {
   private isDisposed = false;
   private mode = { on: false, step: 0 };
 
-  /** `fuse` (default true): run each Linear + ReLU/Sigmoid/Tanh pair as one kernel; false runs every layer alone
+  /** `fuse` (default true): run each layer that can fuse (Linear) and the ReLU/Sigmoid/Tanh after it as one kernel; false runs every layer alone
    *  (the same results bit for bit: for comparisons and benchmarks). */
   constructor(layers: Layer[], options: { backend: Backend; seed?: number; inputWidth?: number; fuse?: boolean }) {
     check(options?.backend != null, 'Sequential: options.backend is required (await createBackend())');
@@ -117,6 +114,22 @@ export class Sequential {
     return this.params.cols;
   }
 
+  /** A table as Keras prints it: each layer, its output shape (B = any batch size) and parameter count, and the total. */
+  summary(): string {
+    const rows = this.layers.map((l, i) => [`${i} ${layerName(l)}`, `(B, ${this.widths[i + 1]})`, this.layout.ofLayer(i).reduce((n, s) => n + s.length, 0).toLocaleString('en-US')]);
+    const head = ['layer', 'output shape', 'params'];
+    const w = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
+    const line = (r: string[]) => `${r[0].padEnd(w[0])}  ${r[1].padEnd(w[1])}  ${r[2].padStart(w[2])}`;
+    const rule = '─'.repeat(w[0] + w[1] + w[2] + 4);
+    return [line(head), rule, `${'input'.padEnd(w[0])}  ${`(B, ${this.inputWidth})`.padEnd(w[1])}  ${''.padStart(w[2])}`, ...rows.map(line), rule,
+      `total ${this.paramCount.toLocaleString('en-US')} parameters (${mib(4 * this.paramCount)} of float32)`].join('\n');
+  }
+
+  /** One line: the layer chain and the parameter count (String(model), template literals, console.log). */
+  toString(): string {
+    return `Sequential(${this.inputWidth} → ${this.layers.map(layerName).join(' → ')}; ${this.paramCount.toLocaleString('en-US')} params${this.isDisposed ? ', disposed' : ''})`;
+  }
+
   // ---- forward / backward on tensors already in the backend -------------------------------------------
 
   /** The input tensor for a batch of B rows; fill it (backend.write / gatherRows), then call forward(B). */
@@ -129,6 +142,11 @@ export class Sequential {
     return this.workspace(B).target;
   }
 
+  /** The output tensor of a batch of B rows: what the last forward(B) wrote. */
+  output(B: number): Tensor {
+    return this.workspace(B).acts[this.layers.length];
+  }
+
   /** Runs every layer on input(B); returns the output tensor (owned by the model, valid until the next call).
    *  A fused Linear + activation pair leaves the pre-activation acts[i+1] unwritten: no backward reads it
    *  (the activation's backward uses its output y, the Linear's its input x). */
@@ -138,7 +156,7 @@ export class Sequential {
     for (let s = 0; s < this.plan.length; s++) {
       const { layer: i, act } = this.plan[s];
       if (act === null) this.layers[i].forward(acts[i], acts[i + 1]);
-      else (this.layers[i] as Linear).forwardFused(acts[i], acts[i + 2], act);
+      else this.layers[i].forwardFused!(acts[i], acts[i + 2], act);
     }
     return acts[this.layers.length];
   }
@@ -336,13 +354,21 @@ export class Sequential {
   }
 }
 
-/** The forward steps: each Linear followed by a fusable activation becomes one step (when `fuse`). */
+/** The forward steps: each layer that can fuse followed by a fusable activation becomes one step (when `fuse`). */
 function forwardPlan(layers: Layer[], fuse: boolean): ForwardStep[] {
   const plan: ForwardStep[] = [];
   for (let i = 0; i < layers.length; i++) {
-    const act = fuse && layers[i] instanceof Linear && i + 1 < layers.length ? FUSABLE[layers[i + 1].type] : undefined;
+    const act = fuse && layers[i].forwardFused && i + 1 < layers.length ? layers[i + 1].fusableAct : undefined;
     plan.push({ layer: i, act: act ?? null });
     if (act !== undefined) i++; // the activation's forward is done by the fused step
   }
   return plan;
+}
+
+/** A layer as the summary names it: Linear(784, 128), ReLU, … */
+function layerName(l: Layer): string {
+  const s = l.spec();
+  if (s.type === 'linear') return `Linear(${s.in}, ${s.out})`;
+  const names: Record<string, string> = { relu: 'ReLU', tanh: 'Tanh', sigmoid: 'Sigmoid', softmax: 'Softmax' };
+  return names[s.type] ?? s.type[0].toUpperCase() + s.type.slice(1);
 }

@@ -29,6 +29,8 @@ import { autoencoder } from '../src/models.js';
 import { createOptimizer, type OptimizerName, type OptimizerOptions } from '../src/optimizers.js';
 import { Rng } from '../src/random.js';
 import { fit, type FitOptions, type History, type Progress } from '../src/train.js';
+import { earlyStopping, reduceLROnPlateau } from '../src/training/callbacks.js';
+import { cosineDecay } from '../src/training/schedules.js';
 import { errorOf } from './support/backends.js';
 
 const CLI = join(__dirname, '..', 'dist', 'cli.js');
@@ -191,6 +193,76 @@ describe('resume through the API gives bit-identical weights', () => {
     expect(bits(resumed.weights)).toEqual(bits(ref.weights));
     // the resumed epoch's train loss counts the batches before the stop too
     expect(withoutSeconds(resumed.history)).toEqual(withoutSeconds(ref.history));
+  });
+
+  // the training loop's state: a schedule (stateless), reduceLROnPlateau's scale and earlyStopping's best weights
+  // (callback state in the checkpoint), a validation split and train metrics (mid-epoch sums)
+  const loop = (): Partial<FitOptions> => ({
+    lr: cosineDecay({ lr: 0.004, warmupEpochs: 1 }),
+    validationSplit: 0.1,
+    metrics: ['mse'],
+    callbacks: [reduceLROnPlateau({ patience: 0, minDelta: 0.02 }), earlyStopping({ patience: 1, minDelta: 0.004, restoreBest: true })],
+  });
+  async function loopRun(stopAt?: (p: Progress) => boolean) {
+    let saved: Uint8Array | undefined;
+    const backend = await createWasmBackend();
+    let model = autoencoder(backend, { hidden: [16], seed: 3 });
+    let opt = createOptimizer('adam');
+    const crash = new Error('crash after checkpoint');
+    const run = fit(model, { train, test }, {
+      ...options('adam'), ...loop(), epochs: 8, optimizer: opt, checkpointEvery: 4,
+      onCheckpoint: (p) => {
+        saved = encodeCheckpoint(model, opt, p, { note: 'test' });
+        if (stopAt?.(p)) throw crash;
+      },
+    });
+    let history: History;
+    let progress: Progress | undefined;
+    if (!stopAt) history = await run;
+    else {
+      await expect(run).rejects.toBe(crash);
+      model.dispose();
+      opt.dispose();
+      const decoded = decodeCheckpoint(saved!, 'checkpoint');
+      progress = decoded.checkpoint.progress;
+      opt = createOptimizer('adam');
+      model = restoreCheckpoint(decoded, backend, opt, 'checkpoint');
+      history = await fit(model, { train, test }, { ...options('adam'), ...loop(), epochs: 8, optimizer: opt, resume: progress });
+    }
+    const weights = model.getWeights();
+    model.dispose();
+    opt.dispose();
+    return { weights, history, progress, last: saved! };
+  }
+
+  it('with a cosine schedule, reduceLROnPlateau, earlyStopping (restoreBest) and a validation split: resume = straight', async () => {
+    const ref = await loopRun();
+    // the straight run stops early and ends on its best epoch's weights, which are not its last epoch's
+    expect(ref.history.stopped?.reason).toMatch(/^earlyStopping: valLoss/);
+    const stop = ref.history.stopped!.epoch;
+    expect(stop).toBeLessThan(8);
+    expect(stop).toBeGreaterThan(3); // so the two resume points below are apart and before the stop
+    const lrs = ref.history.epochs.map((m) => m.lr!);
+    expect(new Set(lrs).size).toBe(lrs.length);
+    for (const at of [(p: Progress) => p.epoch === 2 && p.batch === 0, (p: Progress) => p.epoch === stop - 1 && p.batch === 4]) {
+      const resumed = await loopRun(at);
+      expect(resumed.progress!.callbacks?.length).toBe(2);
+      expect(bits(resumed.weights)).toEqual(bits(ref.weights));
+      expect(withoutSeconds(resumed.history)).toEqual(withoutSeconds(ref.history));
+    }
+    // the last checkpoint of the straight run says it stopped: resuming it trains nothing, and restores the best weights
+    const decoded = decodeCheckpoint(ref.last, 'checkpoint');
+    expect(decoded.checkpoint.progress.stopped).toEqual(ref.history.stopped);
+    expect(Object.keys(decoded.file.blocks)).toContain('callback.1.weights');
+    const backend = await createWasmBackend();
+    const opt = createOptimizer('adam');
+    const model = restoreCheckpoint(decoded, backend, opt, 'checkpoint');
+    const again = await fit(model, { train, test }, { ...options('adam'), ...loop(), epochs: 8, optimizer: opt, resume: decoded.checkpoint.progress });
+    expect(again.stopped).toEqual(ref.history.stopped);
+    expect(opt.saveState().step).toBe(decoded.checkpoint.optimizer.step);
+    expect(bits(model.getWeights())).toEqual(bits(ref.weights));
+    model.dispose();
+    opt.dispose();
   });
 
   it('a checkpoint is written every N batches and at each epoch end, never after the last batch twice', async () => {

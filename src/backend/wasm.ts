@@ -15,7 +15,9 @@ import { threadedKernels, type RawExports } from './threaded.js';
 import { SPINS, SPINS_OVERSUBSCRIBED, ThreadPool, controlBytes, threadsUnavailable } from './threads.js';
 import { SimdnetError } from '../errors.js';
 
-export type WasmVariant = 'relaxed-simd' | 'simd' | 'scalar';
+/** The wasm builds, fastest first. */
+export const WASM_VARIANTS = ['relaxed-simd', 'simd', 'scalar'] as const;
+export type WasmVariant = (typeof WASM_VARIANTS)[number];
 
 export interface WasmBackendOptions {
   /** Force a build; an error if this runtime cannot run it. Default: the best the runtime supports. */
@@ -172,7 +174,7 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
   const available = availableWasmVariants();
   if (available.length === 0) throw new SimdnetError('wasm backend: this runtime has no WebAssembly; use the js backend');
   const variant = options.variant ?? available[0];
-  if (!(['relaxed-simd', 'simd', 'scalar'] as const).includes(variant))
+  if (!WASM_VARIANTS.includes(variant))
     throw new SimdnetError(`wasm backend: unknown variant '${variant}', expected 'relaxed-simd', 'simd' or 'scalar'`);
   if (!available.includes(variant))
     throw new SimdnetError(`wasm backend: variant '${variant}' is not supported by this runtime (it can run: ${available.join(', ')})`);

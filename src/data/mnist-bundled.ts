@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path';
 import { check } from '../errors.js';
 import { IMAGE_WIDTH, NUM_CLASSES, type DataSplit } from './dataset.js';
 import { dequantize, splitDigits } from './mnist-binary.js';
+import { BUNDLED_TRAIN_COUNT, DATA_SPLIT_SEED } from '../shared.js';
 
 export interface BundledMnistOptions {
   /** Seed of the train/test shuffle; default 0. The split depends on nothing else. */
@@ -71,7 +72,7 @@ export function loadBundledDigits(): { images: Float32Array; labels: Uint8Array 
  * Same seed → same split, in Node and in the browser (decodeDigits + splitDigits).
  */
 export function loadBundledMnist(options: BundledMnistOptions = {}): DataSplit {
-  const { seed = 0, trainCount = 8000 } = options;
+  const { seed = DATA_SPLIT_SEED, trainCount = BUNDLED_TRAIN_COUNT } = options;
   const { images, labels } = parseAll();
   return splitDigits(images, labels, seed, trainCount);
 }

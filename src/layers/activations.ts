@@ -1,7 +1,7 @@
 // Activation layers: elementwise (ReLU, Tanh, Sigmoid) and row-wise (Softmax). No parameters.
 // Backward uses the saved output y (DESIGN.md): ReLU 1[y>0], tanh (1 − y²), sigmoid y(1 − y), softmax y(∇ − Σ∇y).
 
-import type { Backend, Kernels, Tensor } from '../backend/backend.js';
+import { ACT, type ActCode, type Backend, type Kernels, type Tensor } from '../backend/backend.js';
 import type { Layer, LayerSpec } from './layer.js';
 
 abstract class Activation implements Layer {
@@ -24,6 +24,7 @@ abstract class Activation implements Layer {
 
 export class ReLU extends Activation {
   readonly type = 'relu';
+  readonly fusableAct: ActCode = ACT.relu;
   forward(x: Tensor, y: Tensor): void {
     this.k.relu_forward(y.ptr, x.ptr, x.rows * x.cols);
   }
@@ -34,6 +35,7 @@ export class ReLU extends Activation {
 
 export class Tanh extends Activation {
   readonly type = 'tanh';
+  readonly fusableAct: ActCode = ACT.tanh;
   forward(x: Tensor, y: Tensor): void {
     this.k.tanh_forward(y.ptr, x.ptr, x.rows * x.cols);
   }
@@ -44,6 +46,7 @@ export class Tanh extends Activation {
 
 export class Sigmoid extends Activation {
   readonly type = 'sigmoid';
+  readonly fusableAct: ActCode = ACT.sigmoid;
   forward(x: Tensor, y: Tensor): void {
     this.k.sigmoid_forward(y.ptr, x.ptr, x.rows * x.cols);
   }

@@ -2,8 +2,9 @@
 // A layer keeps no activations of its own: Sequential hands it the input x and output y it saved in
 // forward, so the same layer serves every batch size without allocating.
 
-import type { Backend, Tensor } from '../backend/backend.js';
+import type { ActCode, Backend, Tensor } from '../backend/backend.js';
 import type { ParamDecl } from '../param-layout.js';
+import type { Rng } from '../random.js';
 
 /** The explicit description of a layer, as written in model files (and, later, ONNX export). */
 export type LayerSpec =
@@ -40,4 +41,8 @@ export interface Layer {
   setTraining?(on: boolean, step: number): void;
   /** Layers with a seed of their own (Dropout): told the model's seed and their index when the model is built. */
   seedFrom?(modelSeed: number, index: number): void;
+  /** An elementwise activation a preceding layer can apply in its own write-back: its ACT code. */
+  readonly fusableAct?: ActCode;
+  /** y = next(layer(x)) in one kernel, where `act` is next's fusableAct (a layer that can, e.g. Linear). */
+  forwardFused?(x: Tensor, y: Tensor, act: ActCode): void;
 }

@@ -4,8 +4,9 @@
 import type { DataSplit } from '../data/dataset.js';
 import { loadIdxMnist } from '../data/idx.js';
 import { loadBundledMnist } from '../data/mnist-bundled.js';
+import { DATA_SPLIT_SEED } from '../shared.js';
 
-export const DATA_SPLIT_SEED = 0;
+export { DATA_SPLIT_SEED };
 
 export function loadData(source: string): DataSplit {
   return source === 'bundled' ? loadBundledMnist({ seed: DATA_SPLIT_SEED }) : loadIdxMnist(source);

@@ -6,6 +6,7 @@ import type { LossName } from '../losses.js';
 import { autoencoder } from '../models.js';
 import { createOptimizer, type OptimizerName } from '../optimizers.js';
 import { Rng } from '../random.js';
+import { trainStep } from '../training/step.js';
 
 export interface StepBenchCase {
   name: string;
@@ -18,7 +19,7 @@ export interface StepBenchCase {
 export const REFERENCE_STEP: StepBenchCase = { name: '784-128-784 bce adam b64', hidden: [128], batchSize: 64, loss: 'bce', optimizer: 'adam' };
 export const DEEP_STEP: StepBenchCase = { name: '784-256-64-256-784 mse sgd b128', hidden: [256, 64, 256], batchSize: 128, loss: 'mse', optimizer: 'sgd' };
 
-/** Median samples/s over `rounds` rounds of `steps` training steps (forward, loss, backward, update). */
+/** Median samples/s over `rounds` rounds of `steps` training steps (trainStep: forward, loss, backward, update). */
 export async function measureSteps(backendName: BackendName, c: StepBenchCase, steps = 20, rounds = 5, threads?: number): Promise<number> {
   const backend = await createBackend(backendName, backendName === 'wasm' ? { threads } : {});
   const model = autoencoder(backend, { hidden: c.hidden, seed: 1 });
@@ -28,12 +29,7 @@ export async function measureSteps(backendName: BackendName, c: StepBenchCase, s
   const x = Float32Array.from({ length: B * 784 }, () => rng.next());
   backend.write(model.input(B), x);
   backend.write(model.target(B), x);
-  const step = () => {
-    model.zeroGrad();
-    model.forward(B);
-    model.loss(B, c.loss, true);
-    optimizer.step(model);
-  };
+  const step = () => trainStep(model, B, c.loss, optimizer);
   for (let i = 0; i < 3; i++) step(); // warm up the JIT and allocate state
   const rates: number[] = [];
   for (let r = 0; r < rounds; r++) {

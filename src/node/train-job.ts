@@ -12,7 +12,8 @@ import type { OptimizerName } from '../optimizers.js';
 import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from '../checkpoint.js';
 import { SimdnetError } from '../errors.js';
 import { createOptimizer } from '../optimizers.js';
-import { fit, noisyTestInputs, type EpochMetrics, type Progress } from '../train.js';
+import { evaluate, fit, validationRows, type EpochMetrics, type Progress } from '../train.js';
+import { LR_SCHEDULES, recipe, type LrScheduleName } from '../training/recipes.js';
 import { loadData } from './data-source.js';
 import { loadInitModel } from './onnx-files.js';
 import type { Backend } from '../backend/backend.js';
@@ -38,6 +39,11 @@ export interface TrainConfig {
   checkpointEvery: number;
   /** Start from this .onnx or .simdnet model's weights (its layers replace hidden/activation). */
   initFrom?: string;
+  /** Hold out this fraction of the training digits for val* metrics (0: none). Absent in older checkpoints. */
+  validationSplit?: number;
+  /** Stop after this many epochs without a better validation (else test) loss, keeping the best weights; 0: off. */
+  earlyStopping?: number;
+  lrSchedule?: LrScheduleName;
 }
 
 export const CHECKPOINT_FILE = 'checkpoint.simdnet';
@@ -88,6 +94,10 @@ function checkTrainConfig(config: unknown, path: string): TrainConfig {
   oneOf('noise', ['gaussian', 'salt-pepper', 'mask']);
   oneOf('backend', ['wasm', 'js']);
   if (typeof c.data !== 'string' || c.data === '') fail('data', "'bundled' or a folder");
+  // training-loop settings of later versions: absent means off
+  if (c.validationSplit !== undefined && !(typeof c.validationSplit === 'number' && c.validationSplit >= 0 && c.validationSplit < 1)) fail('validationSplit', 'a fraction in [0, 1)');
+  if (c.earlyStopping !== undefined) int('earlyStopping', 0);
+  if (c.lrSchedule !== undefined) oneOf('lrSchedule', LR_SCHEDULES);
   return c as unknown as TrainConfig;
 }
 
@@ -147,13 +157,17 @@ async function trainInFolder(config: TrainConfig, log: (line: string) => void, r
       : autoencoder(backend, { hidden: config.hidden, activation: config.activation, seed: config.seed });
   const progress: Progress | undefined = resume?.checkpoint.progress;
   log(`simdnet: ${describe(config)} on ${data.train.count} train / ${data.test.count} test digits, backend ${describeBackend(backend)}`);
+  log(model.summary());
+  const trainedRows = data.train.count - validationRows(data.train.count, config.validationSplit ?? 0);
+  const scheduled = (config.lrSchedule ?? 'constant') !== 'constant';
   if (progress) log(`resuming ${checkpointPath} at epoch ${progress.epoch + 1}, batch ${progress.batch + 1}`);
-  progress?.epochs.forEach((m) => log(epochLine(m, config.epochs, data.train.count)));
+  progress?.epochs.forEach((m) => log(epochLine(m, config.epochs, trainedRows, scheduled)));
 
   const noise = { kind: config.noise, factor: config.noiseFactor };
   const bar = new SingleBar({ format: ' epoch {epoch} [{bar}] {percentage}% | batch {value}/{total} | loss {loss}', hideCursor: true, clearOnComplete: true, stream: process.stderr }, Presets.shades_classic);
   const test = { x: data.test.images, y: data.test.images };
   const savedConfig = { ...config, out: undefined };
+  const plan = recipe({ lr: config.lr, epochs: config.epochs, lrSchedule: config.lrSchedule, earlyStopping: config.earlyStopping });
   const history = await fit(model, { train: { x: data.train.images, y: data.train.images }, test }, {
     epochs: config.epochs,
     batchSize: config.batchSize,
@@ -161,6 +175,9 @@ async function trainInFolder(config: TrainConfig, log: (line: string) => void, r
     optimizer,
     seed: config.seed,
     noise,
+    validationSplit: config.validationSplit || undefined,
+    ...(typeof plan.lr === 'function' && { lr: plan.lr }),
+    callbacks: plan.callbacks,
     resume: progress,
     checkpointEvery: config.checkpointEvery,
     onCheckpoint: (p) => writeFileAtomic(checkpointPath, encodeCheckpoint(model, optimizer, p, savedConfig)),
@@ -169,13 +186,17 @@ async function trainInFolder(config: TrainConfig, log: (line: string) => void, r
       if (batch % 8 === 0 || batch === batches - 1) bar.update(batch + 1, { loss: loss.toFixed(4) });
       if (batch === batches - 1) bar.stop();
     },
-    onEpoch: (m) => log(epochLine(m, config.epochs, data.train.count)),
+    onEpoch: (m) => log(epochLine(m, config.epochs, trainedRows, scheduled)),
   }).catch((e: unknown) => {
     // fit checks the progress against the data; the file it came from is ours to name
     if (resume && e instanceof SimdnetError && e.message.startsWith('fit: resume:')) throw new SimdnetError(`${checkpointPath}: ${e.message}`, 'E_FILE_CORRUPT');
     throw e;
   });
 
+  if (history.stopped?.reason) log(`stopped before epoch ${history.stopped.epoch + 1}: ${history.stopped.reason}`);
+  // the model as saved: with early stopping, the best epoch's weights, which need not be the last epoch's
+  const { predictions: _, ...final } = evaluate(model, { x: history.testInputs!, y: test.y }, { loss: config.loss });
+  if (config.earlyStopping) log(`saved model (best epoch's weights): test ${final.testLoss.toFixed(4)}  PSNR denoised ${final.psnrDenoised?.toFixed(2)} dB`);
   const meta = { loss: config.loss, noise: config.noise, noiseFactor: config.noiseFactor, seed: config.seed, data: config.data === 'bundled' ? 'bundled' : 'idx' };
   saveModel(join(config.out, 'model.simdnet'), model, meta);
   const totalSeconds = history.epochs.reduce((s, e) => s + e.seconds, 0);
@@ -186,11 +207,13 @@ async function trainInFolder(config: TrainConfig, log: (line: string) => void, r
     trainCount: data.train.count,
     testCount: data.test.count,
     totalSeconds,
-    samplesPerSecond: totalSeconds > 0 ? (data.train.count * history.epochs.length) / totalSeconds : null,
+    samplesPerSecond: totalSeconds > 0 ? (trainedRows * history.epochs.length) / totalSeconds : null,
+    final,
+    ...(history.stopped && { stopped: history.stopped }),
   };
   writeFileAtomic(join(config.out, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n');
 
-  const noisyTest = noisyTestInputs(test, noise, config.seed, { width: model.inputWidth, backend: model.backend });
+  const noisyTest = history.testInputs!;
   const clean = data.test.images.subarray(0, SAMPLE_COUNT * 784);
   const noisy = noisyTest.subarray(0, SAMPLE_COUNT * 784);
   writeFileAtomic(join(config.out, 'samples.png'), digitGridPng([clean, noisy, model.predict(noisy)], SAMPLE_COUNT, { labels: ['clean', 'noisy', 'denoised'] }));
@@ -201,14 +224,19 @@ async function trainInFolder(config: TrainConfig, log: (line: string) => void, r
 }
 
 function describe(c: TrainConfig): string {
-  return `784-${c.hidden.join('-')}-784 ${c.activation}/sigmoid, ${c.loss}, ${c.optimizer} lr ${c.lr}, batch ${c.batchSize}, ${c.noise} noise ${c.noiseFactor}`;
+  const loop = [
+    c.lrSchedule && c.lrSchedule !== 'constant' ? `${c.lrSchedule} lr schedule` : '',
+    c.validationSplit ? `validation split ${c.validationSplit}` : '',
+    c.earlyStopping ? `early stopping after ${c.earlyStopping} epochs on ${c.validationSplit ? 'validation' : 'test'} loss` : '',
+  ].filter(Boolean);
+  return `784-${c.hidden.join('-')}-784 ${c.activation}/sigmoid, ${c.loss}, ${c.optimizer} lr ${c.lr}, batch ${c.batchSize}, ${c.noise} noise ${c.noiseFactor}${loop.map((l) => ', ' + l).join('')}`;
 }
 
-function epochLine(m: EpochMetrics, epochs: number, trainCount: number): string {
+function epochLine(m: EpochMetrics, epochs: number, trainCount: number, scheduled = false): string {
   const width = String(epochs).length;
   return (
-    `epoch ${String(m.epoch).padStart(width)}/${epochs}  train ${m.trainLoss.toFixed(4)}  test ${m.testLoss.toFixed(4)}  ` +
+    `epoch ${String(m.epoch).padStart(width)}/${epochs}  train ${m.trainLoss.toFixed(4)}  ${m.valLoss !== undefined ? `val ${m.valLoss.toFixed(4)}  ` : ''}test ${m.testLoss.toFixed(4)}  ` +
     `mse ${m.testMse.toFixed(4)}  PSNR noisy ${m.psnrNoisy?.toFixed(2)} dB → denoised ${m.psnrDenoised?.toFixed(2)} dB  ` +
-    `${m.seconds.toFixed(2)} s (${Math.round(trainCount / m.seconds)} samples/s)`
+    `${m.seconds.toFixed(2)} s (${Math.round(trainCount / m.seconds)} samples/s)${scheduled && m.lr !== undefined ? `  lr ${m.lr.toPrecision(3)}` : ''}`
   );
 }

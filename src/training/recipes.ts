@@ -1,0 +1,55 @@
+// The training recipes the CLI and the web demo both offer, by name: the LR schedules behind --lr-schedule, early
+// stopping behind --early-stopping, and the measured `--preset best`. One owner, so the two fronts train alike.
+
+import { SimdnetError } from '../errors.js';
+import { earlyStopping, reduceLROnPlateau, type Callback } from './callbacks.js';
+import { cosineDecay, stepDecay, type Schedule } from './schedules.js';
+
+export const LR_SCHEDULES = ['constant', 'cosine', 'step', 'plateau'] as const;
+export type LrScheduleName = (typeof LR_SCHEDULES)[number];
+
+export interface RecipeOptions {
+  lr: number;
+  epochs: number;
+  lrSchedule?: LrScheduleName;
+  /** Stop after this many epochs without a better monitored loss, restoring the best weights; 0 = off. */
+  earlyStopping?: number;
+}
+
+/** Warm-up of the cosine schedule, in epochs (Adam's first steps at a high rate are the unstable ones). */
+const WARMUP_EPOCHS = 2;
+
+/** fit's `lr` and `callbacks` for a named schedule and early stopping:
+ *  cosine: warm-up over 2 epochs, then cosine decay to lr/100 at the last step;
+ *  step: halve the rate every third of the run; plateau: halve it after 3 epochs without a better loss. */
+export function recipe(o: RecipeOptions): { lr: number | Schedule; callbacks: Callback[] } {
+  const callbacks: Callback[] = [];
+  let lr: number | Schedule = o.lr;
+  switch (o.lrSchedule ?? 'constant') {
+    case 'constant':
+      break;
+    case 'cosine':
+      lr = cosineDecay({ lr: o.lr, minLr: o.lr / 100, warmupEpochs: Math.min(WARMUP_EPOCHS, o.epochs / 4) });
+      break;
+    case 'step':
+      lr = stepDecay({ lr: o.lr, every: Math.max(1, Math.round(o.epochs / 3)), factor: 0.5 });
+      break;
+    case 'plateau':
+      callbacks.push(reduceLROnPlateau({ factor: 0.5, patience: 3 }));
+      break;
+    default:
+      throw new SimdnetError(`lr schedule: expected one of ${LR_SCHEDULES.join(', ')}, got '${String(o.lrSchedule)}'`, 'E_OPTION');
+  }
+  if (o.earlyStopping) callbacks.push(earlyStopping({ patience: o.earlyStopping, restoreBest: true }));
+  return { lr, callbacks };
+}
+
+/** `--preset best` (and the demo's "best" button): the denoising autoencoder recipe measured in README.md to pass
+ *  22 dB test PSNR at gaussian noise 0.3 on the bundled digits in under 30 s of training on 2 cores. */
+export const BEST_PRESET = {
+  hidden: [512],
+  batchSize: 128,
+  epochs: 40,
+  lr: 4e-3,
+  lrSchedule: 'cosine',
+} as const satisfies { hidden: readonly number[]; batchSize: number; epochs: number; lr: number; lrSchedule: LrScheduleName };

@@ -1,0 +1,81 @@
+// One training step — input → forward → loss → backward → update, with the divergence watch — the one sequence
+// that fit, the step benchmarks (src/node/step-bench.ts, bench/engines.js) and the web worker all run.
+
+import { SimdnetError } from '../errors.js';
+import { getLoss, type Loss, type LossName } from '../losses.js';
+import type { Sequential } from '../model.js';
+import type { Optimizer } from '../optimizers.js';
+
+/** Training counts as diverged when a loss or a weight is not finite, or, for losses with a chance level
+ *  (BCE, cross-entropy), when the smoothed batch loss (an exponential moving average over about 10 batches)
+ *  exceeds this many times the larger of the chance level and the run's first batch loss. Bounded losses need
+ *  the second test: SGD at lr 1e6 with BCE saturates the sigmoid and never yields a NaN. The chance level keeps
+ *  the watch quiet when fine-tuning a trained model, whose first batch loss may be tiny and noisy. */
+export const DIVERGENCE_FACTOR = 2;
+const SMOOTHING = 0.1;
+
+/** A batch already in the model's input(rows) and target(rows) tensors, or host arrays to copy there first. */
+export type Batch = number | { x: Float32Array; y: Float32Array };
+
+/** One step on `batch`; returns its loss (before the update). `step` is the run's global step: it seeds what a
+ *  training-mode layer draws (Dropout masks), so a resumed run draws the same. No divergence watch: see Trainer. */
+export function trainStep(model: Sequential, batch: Batch, loss: Loss | LossName, optimizer: Optimizer, step = 0): number {
+  const rows = typeof batch === 'number' ? batch : batch.x.length / model.inputWidth;
+  if (typeof batch !== 'number') {
+    model.backend.write(model.input(rows), batch.x);
+    model.backend.write(model.target(rows), batch.y);
+  }
+  model.setTraining(true, step);
+  model.zeroGrad();
+  model.forward(rows);
+  const value = model.loss(rows, loss, true);
+  // a non-finite loss would make non-finite weights: the caller's watch throws before the update
+  if (Number.isFinite(value)) optimizer.step(model);
+  model.setTraining(false, step);
+  return value;
+}
+
+/** Where the divergence watch stands: part of a run's progress, so a resumed run watches as the straight run. */
+export interface WatchState {
+  firstLoss?: number;
+  smoothLoss?: number;
+}
+
+/** trainStep with the divergence watch: throws a SimdnetError (E_DIVERGED) naming the epoch and batch. */
+export class Trainer {
+  readonly loss: Loss;
+  private readonly chance: number;
+  private firstLoss: number;
+  private smoothLoss: number;
+
+  constructor(readonly model: Sequential, loss: Loss | LossName, readonly optimizer: Optimizer, watch: WatchState = {}) {
+    this.loss = getLoss(loss);
+    this.chance = this.loss.chance ? this.loss.chance(model.outputWidth) : Infinity; // no chance level: only non-finite values count
+    this.firstLoss = watch.firstLoss ?? NaN;
+    this.smoothLoss = watch.smoothLoss ?? NaN;
+  }
+
+  /** One step; `at` (0-based) names the place in a divergence error, `step` as in trainStep. */
+  step(batch: Batch, at: { epoch: number; batch: number }, step = 0): number {
+    const value = trainStep(this.model, batch, this.loss, this.optimizer, step);
+    if (!Number.isFinite(value)) throw this.diverged(at, `the loss is ${value} (the weights are no longer finite)`);
+    if (Number.isNaN(this.firstLoss)) this.firstLoss = this.smoothLoss = value;
+    else this.smoothLoss += SMOOTHING * (value - this.smoothLoss);
+    if (this.smoothLoss > DIVERGENCE_FACTOR * Math.max(this.firstLoss, this.chance))
+      throw this.diverged(at, `the smoothed loss rose to ${this.smoothLoss.toPrecision(4)}, more than ${DIVERGENCE_FACTOR}× its starting value ${this.firstLoss.toPrecision(4)} and the chance level ${this.chance.toPrecision(4)}`);
+    return value;
+  }
+
+  /** Throws when a weight is not finite (checked between steps: a checkpoint never holds NaN weights). */
+  checkWeights(at: { epoch: number; batch: number }): void {
+    if (!this.model.weightsFinite()) throw this.diverged(at, 'the loss is NaN (the weights are no longer finite)');
+  }
+
+  watchState(): WatchState {
+    return Number.isNaN(this.firstLoss) ? {} : { firstLoss: this.firstLoss, smoothLoss: this.smoothLoss };
+  }
+
+  private diverged(at: { epoch: number; batch: number }, why: string): SimdnetError {
+    return new SimdnetError(`training diverged at epoch ${at.epoch + 1}, batch ${at.batch + 1}: ${why}; try a lower learning rate than ${this.optimizer.lr}`, 'E_DIVERGED');
+  }
+}
