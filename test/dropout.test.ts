@@ -1,6 +1,6 @@
 // Dropout: the kernel (keep rate, scale, wasm = js bit for bit), the layer in a model (finite-difference gradient
 // with the mask fixed, training off = identity, the mask a function of (seed, step) only: the same after a model
-// file round trip and on resume) and its errors.
+// file round trip, on resume — by hand and through fit's trainStep — and with 1 or 2 threads) and its errors.
 //
 // Keep-rate bound: n = 200,003 draws, each kept with p = 1 − rate (up to 2^-24); the kept count is binomial with
 // σ = √(n·p·(1−p)) ≈ 205 at rate 0.3; the test allows 6σ (a false failure about once in 10^9 runs).
@@ -14,7 +14,9 @@ import { Dropout, Linear, ReLU, Sigmoid, Tanh, layerFromSpec } from '../src/laye
 import { Sequential } from '../src/model.js';
 import { deserializeModel, serializeModel } from '../src/model-file.js';
 import { createOptimizer } from '../src/optimizers.js';
+import { loadBundledMnist } from '../src/data/mnist-bundled.js';
 import { Rng } from '../src/random.js';
+import { fit } from '../src/train.js';
 import { backendCases, errorOf } from './support/backends.js';
 
 const cases = backendCases();
@@ -198,6 +200,45 @@ describe('Dropout in training', () => {
     expect(bits(noDrop.getWeights())).not.toEqual(bits(straight.getWeights()));
     be.dispose();
     be2.dispose();
+  });
+});
+
+describe('Dropout through fit', () => {
+  it('stopped mid-epoch at a checkpoint and resumed: the same bits as straight; 1 and 2 threads alike; dropout acted', async () => {
+    const digits = loadBundledMnist({ seed: 0 }).train.images.subarray(0, 320 * 784);
+    const train = { x: digits, y: digits };
+    const layers = (rate: number) => [new Linear(784, 64), new ReLU(), ...(rate > 0 ? [new Dropout(rate)] : []), new Linear(64, 784), new Sigmoid()];
+    const options = { epochs: 2, batchSize: 64, loss: 'bce' as const, seed: 4, noise: { kind: 'gaussian' as const, factor: 0.3 } };
+    const straight = async (threads: number, rate = 0.25) => {
+      const be = await createWasmBackend({ threads });
+      const model = new Sequential(layers(rate), { backend: be, seed: 2 });
+      await fit(model, { train }, { ...options, optimizer: createOptimizer('adam') });
+      const w = bits(model.getWeights());
+      be.dispose();
+      return w;
+    };
+    const ref = await straight(2);
+    expect(await straight(1)).toEqual(ref);
+    expect(await straight(2, 0)).not.toEqual(ref);
+    let saved: Uint8Array | undefined;
+    const crash = new Error('crash');
+    {
+      const be = await createWasmBackend({ threads: 2 });
+      const model = new Sequential(layers(0.25), { backend: be, seed: 2 });
+      const opt = createOptimizer('adam');
+      await expect(fit(model, { train }, { ...options, optimizer: opt, checkpointEvery: 2, onCheckpoint: (p) => {
+        saved = encodeCheckpoint(model, opt, p, {});
+        if (p.epoch === 1 && p.batch === 2) throw crash;
+      } })).rejects.toBe(crash);
+      be.dispose();
+    }
+    const be = await createWasmBackend({ threads: 1 });
+    const opt = createOptimizer('adam');
+    const decoded = decodeCheckpoint(saved!, 'c');
+    const model = restoreCheckpoint(decoded, be, opt, 'c');
+    await fit(model, { train }, { ...options, optimizer: opt, resume: decoded.checkpoint.progress });
+    expect(bits(model.getWeights())).toEqual(ref);
+    be.dispose();
   });
 });
 
