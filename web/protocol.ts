@@ -84,6 +84,6 @@ export type FromWorker =
   | { type: 'done'; stopped: boolean; samplesPerSec: number }
   | { type: 'inspected'; index: number; label: number; clean: Float32Array; noisy: Float32Array; denoised: Float32Array }
   | { type: 'denoised'; id: number; noisy: Float32Array; denoised: Float32Array }
-  | { type: 'model'; bytes: Uint8Array; format?: 'onnx' }
+  | { type: 'model'; bytes: Uint8Array<ArrayBuffer>; format?: 'onnx' }
   | { type: 'loaded'; name: string; variant: string; info: BackendInfo; params: number; hidden: number[]; metrics: EpochMetrics; grid: Grid }
   | { type: 'error'; message: string };
