@@ -369,6 +369,7 @@ function forwardPlan(layers: Layer[], fuse: boolean): ForwardStep[] {
 function layerName(l: Layer): string {
   const s = l.spec();
   if (s.type === 'linear') return `Linear(${s.in}, ${s.out})`;
+  if (s.type === 'dropout') return `Dropout(${s.rate})`;
   const names: Record<string, string> = { relu: 'ReLU', tanh: 'Tanh', sigmoid: 'Sigmoid', softmax: 'Softmax' };
   return names[s.type] ?? s.type[0].toUpperCase() + s.type.slice(1);
 }

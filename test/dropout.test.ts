@@ -242,6 +242,14 @@ describe('Dropout through fit', () => {
   });
 });
 
+describe('Dropout in the summary', () => {
+  it('is named with its rate, with no parameters', async () => {
+    const m = new Sequential([new Linear(4, 8), new Dropout(0.2), new Linear(8, 4)], { backend: await createJsBackend() });
+    expect(m.summary()).toMatch(/\n1 Dropout\(0\.2\) +\(B, 8\) +0\n/);
+    m.dispose();
+  });
+});
+
 describe('Dropout errors', () => {
   it.each([1, -0.1, NaN, '0.5' as unknown as number])('new Dropout(%s) is refused', async (rate) => {
     expect(await errorOf(() => new Dropout(rate))).toMatch(/^Dropout: rate must be a number in \[0, 1\), got /);
