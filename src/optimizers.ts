@@ -1,4 +1,6 @@
-// Optimizers: state in one block the size of the parameter block, so a step is one flat kernel call.
+// Optimizers (sgd, momentum, adam, adamw, rmsprop; L2 or decoupled weight decay and clipping by global norm on every
+// one): state in one block the size of the parameter block, so a step is one flat kernel call. The update formulas and
+// their sources: assembly/optim.ts, and in float64 in test/optimizers.test.ts.
 
 import type { Backend, Tensor } from './backend/backend.js';
 import { SimdnetError, check } from './errors.js';
