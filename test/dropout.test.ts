@@ -12,6 +12,7 @@ import { createWasmBackend } from '../src/backend/wasm.js';
 import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from '../src/checkpoint.js';
 import { Dropout, Linear, ReLU, Sigmoid, Tanh, layerFromSpec } from '../src/layers/index.js';
 import { Sequential } from '../src/model.js';
+import { autoencoder, describeLayers } from '../src/models.js';
 import { deserializeModel, serializeModel } from '../src/model-file.js';
 import { createOptimizer } from '../src/optimizers.js';
 import { loadBundledMnist } from '../src/data/mnist-bundled.js';
@@ -239,6 +240,20 @@ describe('Dropout through fit', () => {
     await fit(model, { train }, { ...options, optimizer: opt, resume: decoded.checkpoint.progress });
     expect(bits(model.getWeights())).toEqual(ref);
     be.dispose();
+  });
+});
+
+describe('autoencoder({ dropout })', () => {
+  it('puts a Dropout after each hidden activation, each with its own seed; describeLayers names the rate', async () => {
+    const be = await createJsBackend();
+    const m = autoencoder(be, { hidden: [16, 8], dropout: 0.2, width: 20, seed: 1 });
+    const spec = m.spec();
+    expect(describeLayers(spec)).toBe('linear 20→16, relu, dropout 0.2, linear 16→8, relu, dropout 0.2, linear 8→20, sigmoid');
+    const seeds = spec.layers.filter((l) => l.type === 'dropout').map((l) => (l as { seed?: number }).seed);
+    expect(new Set(seeds).size).toBe(2);
+    expect(describeLayers(autoencoder(be, { hidden: [16], width: 20 }).spec())).toBe('linear 20→16, relu, linear 16→20, sigmoid');
+    expect(await errorOf(() => autoencoder(be, { dropout: 1 }))).toBe('autoencoder: dropout must be a rate in [0, 1), got 1');
+    m.dispose();
   });
 });
 
