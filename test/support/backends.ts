@@ -18,13 +18,18 @@ export function backendCases(): BackendCase[] {
   ];
 }
 
-/** Runs fn (sync or async), expects a SimdnetError and returns its message. */
-export async function errorOf(fn: () => unknown): Promise<string> {
+/** Runs fn (sync or async), expects a SimdnetError and returns it. */
+export async function simdnetErrorOf(fn: () => unknown): Promise<SimdnetError> {
   try {
     await fn();
   } catch (e) {
     if (!(e instanceof SimdnetError)) throw new Error(`expected a SimdnetError, got ${(e as Error)?.name}: ${(e as Error)?.message}`);
-    return e.message;
+    return e;
   }
   throw new Error('expected a SimdnetError, nothing was thrown');
+}
+
+/** Runs fn (sync or async), expects a SimdnetError and returns its message. */
+export async function errorOf(fn: () => unknown): Promise<string> {
+  return (await simdnetErrorOf(fn)).message;
 }
