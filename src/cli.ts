@@ -10,6 +10,7 @@ import { DEEP_STEP, REFERENCE_STEP, measureSteps } from './node/step-bench.js';
 import { denoiseFiles, evaluateFile } from './node/tools.js';
 import { exportFile, importFile } from './node/onnx-files.js';
 import { resumeConfig, trainJob } from './node/train-job.js';
+import { MAX_THREADS } from './backend/wasm.js';
 import { BEST_PRESET, LR_SCHEDULES } from './training/recipes.js';
 import { enableRelaxedSimd, type RunOptions } from './node/runtime.js';
 
@@ -64,7 +65,7 @@ const backendOption = () => new Option('--backend <name>', 'kernel backend').cho
 /** --threads and --no-relaxed: how to run, never what is computed (results are the same bits whatever the count). */
 function runOptions(command: Command): Command {
   return command
-    .option('--threads <n>', 'kernel threads (default: every core)', int('a thread count'))
+    .option('--threads <n>', 'kernel threads (default: every core)', int('a thread count', 1, MAX_THREADS))
     .option('--no-relaxed', 'the plain SIMD build even where relaxed SIMD runs (also: SIMDNET_NO_RELAXED=1)');
 }
 const run = (o: { threads?: number; relaxed?: boolean }): RunOptions => ({ threads: o.threads, relaxed: o.relaxed });
@@ -181,7 +182,7 @@ function program(): Command {
     .command('bench')
     .description('training-step throughput of the wasm and js backends, side by side')
     .option('--steps <n>', 'steps per round', int('a step count'), 20)
-    .option('--threads <n>', 'kernel threads of the wasm backend (default: every core)', int('a thread count'))
+    .option('--threads <n>', 'kernel threads of the wasm backend (default: every core)', int('a thread count', 1, MAX_THREADS))
     .action(async (o) => {
       for (const c of [REFERENCE_STEP, DEEP_STEP]) {
         const wasm = await measureSteps('wasm', c, o.steps, undefined, o.threads);

@@ -244,6 +244,23 @@ describe('bad input exits with code 2 and one line naming the problem', () => {
   it('--threads 0', () => expectUsageError(cli('train', '--threads', '0'), /--threads.*'0'/));
   it('--seed 4294967296 (seeds are u32: it would train as seed 0)', () => expectUsageError(cli('train', '--seed', '4294967296'), /--seed.*from 0 to 4294967295.*'4294967296'/));
   it('no command at all', () => expectUsageError(cli(), /expected a command: train, denoise, eval, export, import or bench/));
+  it('--threads 2000 names the flag and the range, as train and bench parse it (not the backend, after loading)', () => {
+    expectUsageError(cli('train', '--threads', '2000'), /option '--threads <n>'.*an integer from 1 to 1024.*got '2000'/);
+    expectUsageError(cli('bench', '--threads', '2000'), /option '--threads <n>'.*an integer from 1 to 1024.*got '2000'/);
+  });
+  it("export and import --out: the format's extension, never the file being read (it was overwritten)", () => {
+    const model = join(tmp, 'keep.onnx'); // a model file under an .onnx name: --out could name it
+    writeFileSync(model, readFileSync(join(outA, 'model.simdnet')));
+    const onnx = join(tmp, 'keep-in.onnx');
+    writeFileSync(onnx, readFileSync(join(ROOT, 'test/fixtures/onnx/nobias-784-32-784-opset17.onnx')));
+    const before = [readFileSync(model), readFileSync(onnx)];
+    expectUsageError(cli('export', '--model', model, '--out', join(tmp, 'm.txt')), /--out .*m\.txt: expected a \.onnx file, got a '\.txt' extension/);
+    expectUsageError(cli('export', '--model', model, '--out', ''), /--out : expected a \.onnx file, got no extension/);
+    expectUsageError(cli('export', '--model', model, '--out', model), /--out .*keep\.onnx: is the file being read/);
+    expectUsageError(cli('import', onnx, '--out', onnx), /--out .*keep-in\.onnx: expected a \.simdnet file, got a '\.onnx' extension/);
+    expect(existsSync(join(tmp, 'm.txt'))).toBe(false);
+    expect([readFileSync(model), readFileSync(onnx)]).toEqual(before);
+  });
   it('eval without --model', () => expectUsageError(cli('eval'), /--model/));
   it('a missing model file', () => {
     const path = join(tmp, 'nope', 'model.simdnet');
