@@ -9,8 +9,10 @@ import { DEFAULT_LR, type OptimizerName } from './optimizers.js';
 import { DEEP_STEP, REFERENCE_STEP, measureSteps } from './node/step-bench.js';
 import { denoiseFiles, evaluateFile } from './node/tools.js';
 import { exportFile, importFile } from './node/onnx-files.js';
-import { resumeConfig, trainJob } from './node/train-job.js';
+import { TRAIN_LOSSES, resumeConfig, trainJob } from './node/train-job.js';
+import { BACKEND_NAMES } from './backend/backend.js';
 import { MAX_THREADS } from './backend/wasm.js';
+import { HIDDEN_ACTIVATIONS } from './layers/index.js';
 import { BEST_PRESET, LR_SCHEDULES } from './training/recipes.js';
 import { enableRelaxedSimd, type RunOptions } from './node/runtime.js';
 
@@ -61,7 +63,7 @@ function describePreset(): string {
   const p = BEST_PRESET;
   return `784-${p.hidden.join('-')}-784, batch ${p.batchSize}, ${p.epochs} epochs, adam lr ${p.lr}, ${p.lrSchedule} schedule`;
 }
-const backendOption = () => new Option('--backend <name>', 'kernel backend').choices(['wasm', 'js']).default('wasm');
+const backendOption = () => new Option('--backend <name>', 'kernel backend').choices(BACKEND_NAMES).default('wasm');
 /** --threads and --no-relaxed: how to run, never what is computed (results are the same bits whatever the count). */
 function runOptions(command: Command): Command {
   return command
@@ -86,8 +88,8 @@ function program(): Command {
     .option('--lr <rate>', `learning rate (default: ${Object.entries(DEFAULT_LR).map(([k, v]) => `${k} ${v}`).join(', ')})`, positive('a learning rate'))
     .addOption(new Option('--optimizer <name>', 'update rule').choices(['sgd', 'momentum', 'adam']).default('adam'))
     .option('--hidden <sizes>', 'hidden layer sizes, comma-separated (e.g. 256,64,256)', sizes, [128])
-    .addOption(new Option('--activation <name>', 'hidden activation').choices(['relu', 'tanh', 'sigmoid']).default('relu'))
-    .addOption(new Option('--loss <name>', 'reconstruction loss').choices(['bce', 'mse']).default('bce'))
+    .addOption(new Option('--activation <name>', 'hidden activation').choices(HIDDEN_ACTIVATIONS).default('relu'))
+    .addOption(new Option('--loss <name>', 'reconstruction loss').choices(TRAIN_LOSSES).default('bce'))
     .addOption(new Option('--noise <kind>', 'input corruption').choices([...NOISE_KINDS]).default('gaussian'))
     .option('--noise-factor <f>', 'noise strength (default: gaussian 0.3 = std, salt-pepper 0.2 and mask 0.3 = fraction of pixels)', nonNegative('a noise factor'))
     .option('--seed <n>', 'seed of init, shuffling and noise', int('a seed', 0, 2 ** 32 - 1), 0) // seeds are u32: 2^32 would be 0 again
