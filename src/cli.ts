@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `simdnet` command: train | denoise | eval | bench. Bad flags, values or files print one line and exit 2.
+// The `simdnet` command: train | denoise | eval | export | import | bench. Bad flags, values or files print one line and exit 2.
 
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
@@ -71,6 +71,10 @@ function runOptions(command: Command): Command {
     .option('--no-relaxed', 'the plain SIMD build even where relaxed SIMD runs (also: SIMDNET_NO_RELAXED=1)');
 }
 const run = (o: { threads?: number; relaxed?: boolean }): RunOptions => ({ threads: o.threads, relaxed: o.relaxed });
+/** What `train --resume` may be given: how long and how it runs, never what it computes. */
+const RESUME_MAY_CHANGE = ['epochs', 'checkpointEvery', 'threads', 'relaxed'];
+/** 'a, b and c' (or 'a, b or c') */
+const listed = (items: string[], last = 'and') => (items.length > 1 ? `${items.slice(0, -1).join(', ')} ${last} ${items.at(-1)}` : items.join(''));
 
 function program(): Command {
   const cli = new Command('simdnet')
@@ -106,10 +110,11 @@ function program(): Command {
     .option('--resume <dir>', "continue the run in <dir> from its checkpoint until --epochs epochs in all (default: its own count; its other settings are kept)")
     .action(async (o, command: Command) => {
       if (o.resume !== undefined) {
+        const flag = (name: string) => command.options.find((opt) => opt.attributeName() === name)!.long!;
         const given = command.options
           .map((opt) => opt.attributeName())
-          .filter((name) => command.getOptionValueSource(name) === 'cli' && !['resume', 'epochs', 'checkpointEvery', 'threads', 'relaxed'].includes(name));
-        if (given.length) throw new SimdnetError(`--resume keeps the run's own settings; only --epochs, --checkpoint-every, --threads and --no-relaxed may be given with it, not ${given.map((n) => '--' + n.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())).join(', ')}`, 'E_OPTION');
+          .filter((name) => command.getOptionValueSource(name) === 'cli' && name !== 'resume' && !RESUME_MAY_CHANGE.includes(name));
+        if (given.length) throw new SimdnetError(`--resume keeps the run's own settings; only ${listed(RESUME_MAY_CHANGE.map(flag))} may be given with it, not ${given.map(flag).join(', ')}`, 'E_OPTION');
         // without --epochs the run keeps its own count (not the default 30)
         const { config, checkpoint } = resumeConfig(o.resume, command.getOptionValueSource('epochs') === 'cli' ? o.epochs : undefined);
         if (command.getOptionValueSource('checkpointEvery') === 'cli') config.checkpointEvery = o.checkpointEvery;
@@ -197,7 +202,8 @@ function program(): Command {
 
 export async function main(argv: string[]): Promise<number> {
   if (argv.length === 0) {
-    console.error('simdnet: expected a command: train, denoise, eval, export, import or bench (simdnet --help says more, simdnet --version the version)');
+    const commands = program().commands.map((c) => c.name());
+    console.error(`simdnet: expected a command: ${listed(commands, 'or')} (simdnet --help says more, simdnet --version the version)`);
     return 2;
   }
   try {
