@@ -157,7 +157,8 @@ async function trainInFolder(config: TrainConfig, log: (line: string) => void, r
     config = { ...config, hidden, activation };
     return model;
   };
-  if (config.initFrom === undefined) checkRunMemory(config, data.train.count - validationRows(data.train.count, config.validationSplit ?? 0), backend);
+  const trainedRows = data.train.count - validationRows(data.train.count, config.validationSplit ?? 0);
+  if (config.initFrom === undefined) checkRunMemory(config, trainedRows, backend);
   const model = resume
     ? restoreCheckpoint(resume, backend, optimizer, checkpointPath)
     : config.initFrom !== undefined
@@ -166,7 +167,6 @@ async function trainInFolder(config: TrainConfig, log: (line: string) => void, r
   const progress: Progress | undefined = resume?.checkpoint.progress;
   log(`simdnet: ${describe(config)} on ${data.train.count} train / ${data.test.count} test digits, backend ${describeBackend(backend)}`);
   log(model.summary());
-  const trainedRows = data.train.count - validationRows(data.train.count, config.validationSplit ?? 0);
   const scheduled = (config.lrSchedule ?? 'constant') !== 'constant';
   if (progress) log(`resuming ${checkpointPath} at epoch ${progress.epoch + 1}, batch ${progress.batch + 1}`);
   progress?.epochs.forEach((m) => log(epochLine(m, config.epochs, trainedRows, scheduled)));
