@@ -248,6 +248,10 @@ describe('bad input exits with code 2 and one line naming the problem', () => {
     expectUsageError(cli('train', '--threads', '2000'), /option '--threads <n>'.*an integer from 1 to 1024.*got '2000'/);
     expectUsageError(cli('bench', '--threads', '2000'), /option '--threads <n>'.*an integer from 1 to 1024.*got '2000'/);
   });
+  it('--threads or --no-relaxed with the js backend (they were ignored without a word)', () => {
+    expectUsageError(cli('eval', '--model', join(outA, 'model.simdnet'), '--backend', 'js', '--threads', '2'), /--threads 2: the js backend runs on one thread .*wasm backend only/);
+    expectUsageError(cli('train', '--backend', 'js', '--no-relaxed', '--out', join(tmp, 'js-no-relaxed')), /--no-relaxed: the js backend/);
+  });
   it("export and import --out: the format's extension, never the file being read (it was overwritten)", () => {
     const model = join(tmp, 'keep.onnx'); // a model file under an .onnx name: --out could name it
     writeFileSync(model, readFileSync(join(outA, 'model.simdnet')));
