@@ -32,14 +32,16 @@ const int = (what: string, min = 1, max = Number.MAX_SAFE_INTEGER) => (v: string
     throw new InvalidArgumentError(`expected ${what} (an integer ${max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `from ${min} to ${max}`}), got '${v}'`);
   return n;
 };
+/** A plain decimal such as 5, 0.1 or 1e-3; NaN for anything else (Number() alone takes '0x10', '0b1' and ''). */
+const decimal = (v: string) => (/^\s*[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*$/i.test(v) ? Number(v) : NaN);
 const positive = (what: string) => (v: string) => {
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected ${what} (a number > 0), got '${v}'`);
+  const n = decimal(v);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected ${what} (a number > 0), got '${v}'`);
   return n;
 };
 const nonNegative = (what: string) => (v: string) => {
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`expected ${what} (a number ≥ 0), got '${v}'`);
+  const n = decimal(v);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`expected ${what} (a number ≥ 0), got '${v}'`);
   return n;
 };
 const sizes = (v: string) => {
@@ -48,8 +50,8 @@ const sizes = (v: string) => {
   return parts.map(Number);
 };
 const fraction = (what: string) => (v: string) => {
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || n < 0 || n >= 1) throw new InvalidArgumentError(`expected ${what} (a fraction from 0 up to, not including, 1), got '${v}'`);
+  const n = decimal(v);
+  if (!Number.isFinite(n) || n < 0 || n >= 1) throw new InvalidArgumentError(`expected ${what} (a fraction from 0 up to, not including, 1), got '${v}'`);
   return n;
 };
 

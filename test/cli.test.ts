@@ -241,6 +241,12 @@ describe('bad input exits with code 2 and one line naming the problem', () => {
   it('--optimizer foo', () => expectUsageError(cli('train', '--optimizer', 'foo'), /--optimizer.*'foo'.*sgd, momentum, adam/));
   it('--hidden 12,x', () => expectUsageError(cli('train', '--hidden', '12,x'), /--hidden.*'12,x'/));
   it('--lr -1', () => expectUsageError(cli('train', '--lr', '-1'), /--lr.*'-1'/));
+  it('numbers in hex, binary or blank (Number() took --lr 0x10 as 16, --validation-split 0x0 as 0)', () => {
+    expectUsageError(cli('train', '--lr', '0x10'), /--lr.*a number > 0.*got '0x10'/);
+    expectUsageError(cli('train', '--validation-split', '0x0'), /--validation-split.*got '0x0'/);
+    expectUsageError(cli('train', '--noise-factor', '0b1'), /--noise-factor.*got '0b1'/);
+    expectUsageError(cli('train', '--noise-factor', ' '), /--noise-factor.*got ' '/);
+  });
   it('--threads 0', () => expectUsageError(cli('train', '--threads', '0'), /--threads.*'0'/));
   it('--seed 4294967296 (seeds are u32: it would train as seed 0)', () => expectUsageError(cli('train', '--seed', '4294967296'), /--seed.*from 0 to 4294967295.*'4294967296'/));
   it('no command at all', () => expectUsageError(cli(), /expected a command: train, denoise, eval, export, import or bench/));
