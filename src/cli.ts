@@ -3,7 +3,7 @@
 
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { NOISE_KINDS, DEFAULT_NOISE_FACTOR, type NoiseKind } from './data/noise.js';
+import { NOISE_KINDS, DEFAULT_NOISE_FACTOR, noiseProblem, type NoiseKind } from './data/noise.js';
 import { SimdnetError } from './errors.js';
 import { DEFAULT_LR, type OptimizerName } from './optimizers.js';
 import { DEEP_STEP, REFERENCE_STEP, measureSteps } from './node/step-bench.js';
@@ -129,7 +129,8 @@ function program(): Command {
       }
       const noise = o.noise as NoiseKind;
       const noiseFactor = o.noiseFactor ?? DEFAULT_NOISE_FACTOR[noise];
-      if (noise !== 'gaussian' && noiseFactor > 1) throw new SimdnetError(`--noise-factor: ${noise} noise takes a fraction of pixels in [0, 1], got ${noiseFactor}`, 'E_OPTION');
+      const problem = noiseProblem(noise, noiseFactor);
+      if (problem) throw new SimdnetError(`--noise-factor: ${problem}`, 'E_OPTION');
       if (o.preset === 'best') applyPreset(o, command);
       const { resume: _, threads: _t, relaxed: _r, preset: _p, ...flags } = o;
       await trainJob({ ...flags, noise, noiseFactor, lr: o.lr ?? DEFAULT_LR[o.optimizer as OptimizerName] }, console.log, undefined, run(o));

@@ -241,6 +241,10 @@ describe('bad input exits with code 2 and one line naming the problem', () => {
   it('--optimizer foo', () => expectUsageError(cli('train', '--optimizer', 'foo'), /--optimizer.*'foo'.*sgd, momentum, adam/));
   it('--hidden 12,x', () => expectUsageError(cli('train', '--hidden', '12,x'), /--hidden.*'12,x'/));
   it('--lr -1', () => expectUsageError(cli('train', '--lr', '-1'), /--lr.*'-1'/));
+  it('a mask or salt-pepper --noise-factor above 1, in train and in eval (eval named the noise kernel, not the flag)', () => {
+    expectUsageError(cli('train', '--noise', 'mask', '--noise-factor', '5'), /^simdnet: --noise-factor: mask factor is the fraction of pixels hit and must be in \[0, 1\], got 5$/);
+    expectUsageError(cli('eval', '--model', join(outA, 'model.simdnet'), '--noise', 'salt-pepper', '--noise-factor', '1.5'), /^simdnet: --noise-factor: salt-pepper factor .* got 1\.5$/);
+  });
   it('numbers in hex, binary or blank (Number() took --lr 0x10 as 16, --validation-split 0x0 as 0)', () => {
     expectUsageError(cli('train', '--lr', '0x10'), /--lr.*a number > 0.*got '0x10'/);
     expectUsageError(cli('train', '--validation-split', '0x0'), /--validation-split.*got '0x0'/);
