@@ -1,15 +1,18 @@
 #!/usr/bin/env node
-// The `simdnet` command: train | denoise | eval | bench. Bad flags, values or files print one line and exit 2.
+// The `simdnet` command: train | denoise | eval | export | import | bench. Bad flags, values or files print one line and exit 2.
 
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { NOISE_KINDS, DEFAULT_NOISE_FACTOR, type NoiseKind } from './data/noise.js';
+import { NOISE_KINDS, DEFAULT_NOISE_FACTOR, noiseProblem, type NoiseKind } from './data/noise.js';
 import { SimdnetError } from './errors.js';
 import { DEFAULT_LR, type OptimizerName } from './optimizers.js';
 import { DEEP_STEP, REFERENCE_STEP, measureSteps } from './node/step-bench.js';
 import { denoiseFiles, evaluateFile } from './node/tools.js';
 import { exportFile, importFile } from './node/onnx-files.js';
-import { resumeConfig, trainJob } from './node/train-job.js';
+import { TRAIN_LOSSES, resumeConfig, trainJob } from './node/train-job.js';
+import { BACKEND_NAMES } from './backend/backend.js';
+import { MAX_THREADS } from './backend/wasm.js';
+import { HIDDEN_ACTIVATIONS } from './layers/index.js';
 import { BEST_PRESET, LR_SCHEDULES } from './training/recipes.js';
 import { enableRelaxedSimd, type RunOptions } from './node/runtime.js';
 
@@ -29,14 +32,16 @@ const int = (what: string, min = 1, max = Number.MAX_SAFE_INTEGER) => (v: string
     throw new InvalidArgumentError(`expected ${what} (an integer ${max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `from ${min} to ${max}`}), got '${v}'`);
   return n;
 };
+/** A plain decimal such as 5, 0.1 or 1e-3; NaN for anything else (Number() alone takes '0x10', '0b1' and ''). */
+const decimal = (v: string) => (/^\s*[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*$/i.test(v) ? Number(v) : NaN);
 const positive = (what: string) => (v: string) => {
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected ${what} (a number > 0), got '${v}'`);
+  const n = decimal(v);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected ${what} (a number > 0), got '${v}'`);
   return n;
 };
 const nonNegative = (what: string) => (v: string) => {
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`expected ${what} (a number ≥ 0), got '${v}'`);
+  const n = decimal(v);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`expected ${what} (a number ≥ 0), got '${v}'`);
   return n;
 };
 const sizes = (v: string) => {
@@ -45,8 +50,8 @@ const sizes = (v: string) => {
   return parts.map(Number);
 };
 const fraction = (what: string) => (v: string) => {
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || n < 0 || n >= 1) throw new InvalidArgumentError(`expected ${what} (a fraction from 0 up to, not including, 1), got '${v}'`);
+  const n = decimal(v);
+  if (!Number.isFinite(n) || n < 0 || n >= 1) throw new InvalidArgumentError(`expected ${what} (a fraction from 0 up to, not including, 1), got '${v}'`);
   return n;
 };
 
@@ -60,14 +65,18 @@ function describePreset(): string {
   const p = BEST_PRESET;
   return `784-${p.hidden.join('-')}-784, batch ${p.batchSize}, ${p.epochs} epochs, adam lr ${p.lr}, ${p.lrSchedule} schedule`;
 }
-const backendOption = () => new Option('--backend <name>', 'kernel backend').choices(['wasm', 'js']).default('wasm');
+const backendOption = () => new Option('--backend <name>', 'kernel backend').choices(BACKEND_NAMES).default('wasm');
 /** --threads and --no-relaxed: how to run, never what is computed (results are the same bits whatever the count). */
 function runOptions(command: Command): Command {
   return command
-    .option('--threads <n>', 'kernel threads (default: every core)', int('a thread count'))
+    .option('--threads <n>', 'kernel threads (default: every core)', int('a thread count', 1, MAX_THREADS))
     .option('--no-relaxed', 'the plain SIMD build even where relaxed SIMD runs (also: SIMDNET_NO_RELAXED=1)');
 }
 const run = (o: { threads?: number; relaxed?: boolean }): RunOptions => ({ threads: o.threads, relaxed: o.relaxed });
+/** What `train --resume` may be given: how long and how it runs, never what it computes. */
+const RESUME_MAY_CHANGE = ['epochs', 'checkpointEvery', 'threads', 'relaxed'];
+/** 'a, b and c' (or 'a, b or c') */
+const listed = (items: string[], last = 'and') => (items.length > 1 ? `${items.slice(0, -1).join(', ')} ${last} ${items.at(-1)}` : items.join(''));
 
 function program(): Command {
   const cli = new Command('simdnet')
@@ -85,8 +94,8 @@ function program(): Command {
     .option('--lr <rate>', `learning rate (default: ${Object.entries(DEFAULT_LR).map(([k, v]) => `${k} ${v}`).join(', ')})`, positive('a learning rate'))
     .addOption(new Option('--optimizer <name>', 'update rule').choices(['sgd', 'momentum', 'adam']).default('adam'))
     .option('--hidden <sizes>', 'hidden layer sizes, comma-separated (e.g. 256,64,256)', sizes, [128])
-    .addOption(new Option('--activation <name>', 'hidden activation').choices(['relu', 'tanh', 'sigmoid']).default('relu'))
-    .addOption(new Option('--loss <name>', 'reconstruction loss').choices(['bce', 'mse']).default('bce'))
+    .addOption(new Option('--activation <name>', 'hidden activation').choices(HIDDEN_ACTIVATIONS).default('relu'))
+    .addOption(new Option('--loss <name>', 'reconstruction loss').choices(TRAIN_LOSSES).default('bce'))
     .addOption(new Option('--noise <kind>', 'input corruption').choices([...NOISE_KINDS]).default('gaussian'))
     .option('--noise-factor <f>', 'noise strength (default: gaussian 0.3 = std, salt-pepper 0.2 and mask 0.3 = fraction of pixels)', nonNegative('a noise factor'))
     .option('--seed <n>', 'seed of init, shuffling and noise', int('a seed', 0, 2 ** 32 - 1), 0) // seeds are u32: 2^32 would be 0 again
@@ -103,10 +112,11 @@ function program(): Command {
     .option('--resume <dir>', "continue the run in <dir> from its checkpoint until --epochs epochs in all (default: its own count; its other settings are kept)")
     .action(async (o, command: Command) => {
       if (o.resume !== undefined) {
+        const flag = (name: string) => command.options.find((opt) => opt.attributeName() === name)!.long!;
         const given = command.options
           .map((opt) => opt.attributeName())
-          .filter((name) => command.getOptionValueSource(name) === 'cli' && !['resume', 'epochs', 'checkpointEvery', 'threads', 'relaxed'].includes(name));
-        if (given.length) throw new SimdnetError(`--resume keeps the run's own settings; only --epochs, --checkpoint-every, --threads and --no-relaxed may be given with it, not ${given.map((n) => '--' + n.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())).join(', ')}`, 'E_OPTION');
+          .filter((name) => command.getOptionValueSource(name) === 'cli' && name !== 'resume' && !RESUME_MAY_CHANGE.includes(name));
+        if (given.length) throw new SimdnetError(`--resume keeps the run's own settings; only ${listed(RESUME_MAY_CHANGE.map(flag))} may be given with it, not ${given.map(flag).join(', ')}`, 'E_OPTION');
         // without --epochs the run keeps its own count (not the default 30)
         const { config, checkpoint } = resumeConfig(o.resume, command.getOptionValueSource('epochs') === 'cli' ? o.epochs : undefined);
         if (command.getOptionValueSource('checkpointEvery') === 'cli') config.checkpointEvery = o.checkpointEvery;
@@ -119,7 +129,8 @@ function program(): Command {
       }
       const noise = o.noise as NoiseKind;
       const noiseFactor = o.noiseFactor ?? DEFAULT_NOISE_FACTOR[noise];
-      if (noise !== 'gaussian' && noiseFactor > 1) throw new SimdnetError(`--noise-factor: ${noise} noise takes a fraction of pixels in [0, 1], got ${noiseFactor}`, 'E_OPTION');
+      const problem = noiseProblem(noise, noiseFactor);
+      if (problem) throw new SimdnetError(`--noise-factor: ${problem}`, 'E_OPTION');
       if (o.preset === 'best') applyPreset(o, command);
       const { resume: _, threads: _t, relaxed: _r, preset: _p, ...flags } = o;
       await trainJob({ ...flags, noise, noiseFactor, lr: o.lr ?? DEFAULT_LR[o.optimizer as OptimizerName] }, console.log, undefined, run(o));
@@ -181,7 +192,7 @@ function program(): Command {
     .command('bench')
     .description('training-step throughput of the wasm and js backends, side by side')
     .option('--steps <n>', 'steps per round', int('a step count'), 20)
-    .option('--threads <n>', 'kernel threads of the wasm backend (default: every core)', int('a thread count'))
+    .option('--threads <n>', 'kernel threads of the wasm backend (default: every core)', int('a thread count', 1, MAX_THREADS))
     .action(async (o) => {
       for (const c of [REFERENCE_STEP, DEEP_STEP]) {
         const wasm = await measureSteps('wasm', c, o.steps, undefined, o.threads);
@@ -194,7 +205,8 @@ function program(): Command {
 
 export async function main(argv: string[]): Promise<number> {
   if (argv.length === 0) {
-    console.error('simdnet: expected a command: train, denoise, eval, export, import or bench (simdnet --help says more, simdnet --version the version)');
+    const commands = program().commands.map((c) => c.name());
+    console.error(`simdnet: expected a command: ${listed(commands, 'or')} (simdnet --help says more, simdnet --version the version)`);
     return 2;
   }
   try {

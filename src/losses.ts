@@ -49,6 +49,7 @@ export const crossentropy: Loss = {
 };
 
 const LOSSES: Record<LossName, Loss> = { mse, bce, crossentropy };
+export const LOSS_NAMES = Object.keys(LOSSES) as LossName[];
 
 export function getLoss(loss: LossName | Loss): Loss {
   if (typeof loss === 'object' && loss !== null && typeof (loss as Loss).value === 'function') return loss;

@@ -241,9 +241,40 @@ describe('bad input exits with code 2 and one line naming the problem', () => {
   it('--optimizer foo', () => expectUsageError(cli('train', '--optimizer', 'foo'), /--optimizer.*'foo'.*sgd, momentum, adam/));
   it('--hidden 12,x', () => expectUsageError(cli('train', '--hidden', '12,x'), /--hidden.*'12,x'/));
   it('--lr -1', () => expectUsageError(cli('train', '--lr', '-1'), /--lr.*'-1'/));
+  it('a mask or salt-pepper --noise-factor above 1, in train and in eval (eval named the noise kernel, not the flag)', () => {
+    expectUsageError(cli('train', '--noise', 'mask', '--noise-factor', '5'), /^simdnet: --noise-factor: mask factor is the fraction of pixels hit and must be in \[0, 1\], got 5$/);
+    expectUsageError(cli('eval', '--model', join(outA, 'model.simdnet'), '--noise', 'salt-pepper', '--noise-factor', '1.5'), /^simdnet: --noise-factor: salt-pepper factor .* got 1\.5$/);
+  });
+  it('numbers in hex, binary or blank (Number() took --lr 0x10 as 16, --validation-split 0x0 as 0)', () => {
+    expectUsageError(cli('train', '--lr', '0x10'), /--lr.*a number > 0.*got '0x10'/);
+    expectUsageError(cli('train', '--validation-split', '0x0'), /--validation-split.*got '0x0'/);
+    expectUsageError(cli('train', '--noise-factor', '0b1'), /--noise-factor.*got '0b1'/);
+    expectUsageError(cli('train', '--noise-factor', ' '), /--noise-factor.*got ' '/);
+  });
   it('--threads 0', () => expectUsageError(cli('train', '--threads', '0'), /--threads.*'0'/));
   it('--seed 4294967296 (seeds are u32: it would train as seed 0)', () => expectUsageError(cli('train', '--seed', '4294967296'), /--seed.*from 0 to 4294967295.*'4294967296'/));
   it('no command at all', () => expectUsageError(cli(), /expected a command: train, denoise, eval, export, import or bench/));
+  it('--threads 2000 names the flag and the range, as train and bench parse it (not the backend, after loading)', () => {
+    expectUsageError(cli('train', '--threads', '2000'), /option '--threads <n>'.*an integer from 1 to 1024.*got '2000'/);
+    expectUsageError(cli('bench', '--threads', '2000'), /option '--threads <n>'.*an integer from 1 to 1024.*got '2000'/);
+  });
+  it('--threads or --no-relaxed with the js backend (they were ignored without a word)', () => {
+    expectUsageError(cli('eval', '--model', join(outA, 'model.simdnet'), '--backend', 'js', '--threads', '2'), /--threads 2: the js backend runs on one thread .*wasm backend only/);
+    expectUsageError(cli('train', '--backend', 'js', '--no-relaxed', '--out', join(tmp, 'js-no-relaxed')), /--no-relaxed: the js backend/);
+  });
+  it("export and import --out: the format's extension, never the file being read (it was overwritten)", () => {
+    const model = join(tmp, 'keep.onnx'); // a model file under an .onnx name: --out could name it
+    writeFileSync(model, readFileSync(join(outA, 'model.simdnet')));
+    const onnx = join(tmp, 'keep-in.onnx');
+    writeFileSync(onnx, readFileSync(join(ROOT, 'test/fixtures/onnx/nobias-784-32-784-opset17.onnx')));
+    const before = [readFileSync(model), readFileSync(onnx)];
+    expectUsageError(cli('export', '--model', model, '--out', join(tmp, 'm.txt')), /--out .*m\.txt: expected a \.onnx file, got a '\.txt' extension/);
+    expectUsageError(cli('export', '--model', model, '--out', ''), /--out : expected a \.onnx file, got no extension/);
+    expectUsageError(cli('export', '--model', model, '--out', model), /--out .*keep\.onnx: is the file being read/);
+    expectUsageError(cli('import', onnx, '--out', onnx), /--out .*keep-in\.onnx: expected a \.simdnet file, got a '\.onnx' extension/);
+    expect(existsSync(join(tmp, 'm.txt'))).toBe(false);
+    expect([readFileSync(model), readFileSync(onnx)]).toEqual(before);
+  });
   it('eval without --model', () => expectUsageError(cli('eval'), /--model/));
   it('a missing model file', () => {
     const path = join(tmp, 'nope', 'model.simdnet');
@@ -294,7 +325,7 @@ describe('bad input exits with code 2 and one line naming the problem', () => {
   });
 });
 
-describe('--version, the progress bar, the README synopsis', () => {
+describe('--version, the progress bar, the README synopses', () => {
   it('--version prints the package version', () => {
     const r = cli('--version');
     expect(r.status).toBe(0);
@@ -318,11 +349,12 @@ describe('--version, the progress bar, the README synopsis', () => {
     }
   });
 
-  it("README's synopsis of eval lists every flag of `simdnet eval --help`", () => {
+  it.each(['train', 'denoise', 'eval', 'export', 'import', 'bench'])("README's synopsis of %s lists exactly the flags of its --help", (command) => {
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-    const synopsis = /^simdnet eval .*(\n {10,}.*)*/m.exec(readme)?.[0] ?? ''; // with its continuation lines
-    const flags = [...cli('eval', '--help').stdout.matchAll(/^\s+(?:-\w, )?(--[\w-]+)/gm)].map((m) => m[1]).filter((f) => f !== '--help');
-    expect(flags.length).toBeGreaterThan(5);
-    for (const flag of flags) expect(synopsis, flag).toContain(flag);
+    const synopsis = new RegExp(`^simdnet ${command} .*(\\n {10,}.*)*`, 'm').exec(readme)?.[0] ?? ''; // with its continuation lines
+    const documented = new Set(synopsis.match(/--[\w-]+/g));
+    const flags = [...cli(command, '--help').stdout.matchAll(/^\s+(?:-\w, )?(--[\w-]+)/gm)].map((m) => m[1]).filter((f) => f !== '--help');
+    expect(flags.length).toBeGreaterThan(0);
+    expect([...documented].sort()).toEqual([...new Set(flags)].sort());
   });
 });

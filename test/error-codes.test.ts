@@ -13,16 +13,9 @@ import { readDigitPng, digitPng } from '../src/node/pictures.js';
 import { getLoss } from '../src/losses.js';
 import { Linear, ReLU } from '../src/layers/index.js';
 import { Sequential } from '../src/model.js';
+import { simdnetErrorOf } from './support/backends.js';
 
-async function codeOf(fn: () => unknown): Promise<ErrorCode> {
-  try {
-    await fn();
-  } catch (e) {
-    if (!(e instanceof SimdnetError)) throw new Error(`expected a SimdnetError, got ${(e as Error)?.name}: ${(e as Error)?.message}`);
-    return e.code;
-  }
-  throw new Error('expected a SimdnetError, nothing was thrown');
-}
+const codeOf = async (fn: () => unknown): Promise<ErrorCode> => (await simdnetErrorOf(fn)).code;
 
 describe('error codes', () => {
   it('docs/robustness.md lists exactly the exported codes, with their meanings', () => {

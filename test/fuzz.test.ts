@@ -30,20 +30,11 @@ import { Sequential } from '../src/model.js';
 import { ParamLayout } from '../src/param-layout.js';
 import { decodeModelFile, deserializeModel, serializeModel } from '../src/model-file.js';
 import { createOptimizer } from '../src/optimizers.js';
+import { outcome } from './support/backends.js';
 
 const RUNS = 2000;
 const NAME = 'fuzz.simdnet';
 
-/** Runs fn; a SimdnetError is an answer (returned), anything else fails the property. */
-function outcome<T>(fn: () => T, name: string): { ok: true; value: T } | { ok: false; message: string } {
-  try {
-    return { ok: true, value: fn() };
-  } catch (e) {
-    if (!(e instanceof SimdnetError)) throw new Error(`expected a SimdnetError, got ${(e as Error)?.name}: ${(e as Error)?.message}`);
-    if (!e.message.startsWith(name)) throw new Error(`the error should start with the file name ${name}: ${e.message}`);
-    return { ok: false, message: e.message };
-  }
-}
 
 // =====================================================================================================
 // Model files

@@ -10,19 +10,9 @@ import { join } from 'node:path';
 import { crc32, deflateSync, gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readIdxFile } from '../src/data/idx.js';
-import { SimdnetError } from '../src/errors.js';
 import { readDigitPng } from '../src/node/pictures.js';
+import { outcome } from './support/backends.js';
 
-/** fn's result, or the SimdnetError's message (which must start with `name`); anything else fails. */
-function outcome<T>(fn: () => T, name: string): { ok: true; value: T } | { ok: false; message: string } {
-  try {
-    return { ok: true, value: fn() };
-  } catch (e) {
-    if (!(e instanceof SimdnetError)) throw new Error(`expected a SimdnetError, got ${(e as Error)?.name}: ${(e as Error)?.message}`);
-    expect(e.message.startsWith(name), e.message).toBe(true);
-    return { ok: false, message: e.message };
-  }
-}
 
 /** How many raw bytes of what the data is: `exact` give or take, none, or a bomb of many times it. */
 const rawLength = (exact: number) =>

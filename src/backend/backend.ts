@@ -108,7 +108,8 @@ export interface Kernels {
   has_non_finite(x: number, n: number): number;
 }
 
-export type BackendName = 'wasm' | 'js';
+export const BACKEND_NAMES = ['wasm', 'js'] as const;
+export type BackendName = (typeof BACKEND_NAMES)[number];
 
 export interface Backend {
   readonly name: BackendName;

@@ -18,6 +18,8 @@ import { SimdnetError } from '../errors.js';
 /** The wasm builds, fastest first. */
 export const WASM_VARIANTS = ['relaxed-simd', 'simd', 'scalar'] as const;
 export type WasmVariant = (typeof WASM_VARIANTS)[number];
+/** The most kernel threads a backend takes (the caller included); the CLI's --threads checks against it too. */
+export const MAX_THREADS = 1024;
 
 /** Where a .wasm build comes from: a URL (fetched; file: read in Node), a path (Node), or its bytes. */
 export type WasmSource = URL | string | ArrayBuffer | Uint8Array;
@@ -227,12 +229,12 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
   if (available.length === 0) throw new SimdnetError('wasm backend: this runtime has no WebAssembly; use the js backend');
   const variant = options.variant ?? available[0];
   if (!WASM_VARIANTS.includes(variant))
-    throw new SimdnetError(`wasm backend: unknown variant '${variant}', expected 'relaxed-simd', 'simd' or 'scalar'`);
+    throw new SimdnetError(`wasm backend: unknown variant '${variant}', expected ${WASM_VARIANTS.map((v) => `'${v}'`).join(', ')}`);
   if (!available.includes(variant))
     throw new SimdnetError(`wasm backend: variant '${variant}' is not supported by this runtime (it can run: ${available.join(', ')})`);
   const asked = options.threads ?? availableParallelism();
-  if (!(Number.isInteger(asked) && asked >= 1 && asked <= 1024))
-    throw new SimdnetError(`wasm backend: threads must be an integer from 1 to 1024, got ${options.threads}`);
+  if (!(Number.isInteger(asked) && asked >= 1 && asked <= MAX_THREADS))
+    throw new SimdnetError(`wasm backend: threads must be an integer from 1 to ${MAX_THREADS}, got ${options.threads}`);
   let note: string | undefined;
   if (asked > 1) note = variant === 'scalar' ? 'the scalar build has no threads (this runtime has no SIMD)' : threadsUnavailable() ?? undefined;
   const threads = note === undefined ? asked : 1;

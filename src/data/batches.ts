@@ -5,8 +5,7 @@
 
 import { NOISE, type Backend, type Tensor } from '../backend/backend.js';
 import { noiseKey } from '../backend/noise-js.js';
-import { check } from '../errors.js';
-import type { NoiseKind } from './noise.js';
+import { checkNoise, type NoiseKind } from './noise.js';
 
 /** The test set's noise stream (training epochs use epoch + 1, fixed noise stream 0). */
 export const TEST_NOISE_STREAM = 0x7e57da7a;
@@ -20,9 +19,7 @@ export interface NoiseDraw {
 }
 
 export function noiseDraw(kind: NoiseKind, factor: number, seed: number, stream: number): NoiseDraw {
-  check(Object.hasOwn(NOISE, kind) && kind !== ('none' as string), () => `noise: unknown kind ${JSON.stringify(kind)}, expected one of gaussian, salt-pepper, mask`);
-  check(typeof factor === 'number' && Number.isFinite(factor) && factor >= 0, () => `noise: ${kind} factor must be a finite number ≥ 0, got ${factor}`);
-  check(kind === 'gaussian' || factor <= 1, () => `noise: ${kind} factor is the fraction of pixels hit and must be in [0, 1], got ${factor}`);
+  checkNoise(kind, factor);
   const [k0, k1] = noiseKey(seed, stream);
   return { code: NOISE[kind], factor, k0, k1 };
 }

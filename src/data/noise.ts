@@ -23,23 +23,26 @@ export const DEFAULT_NOISE_FACTOR: Record<NoiseKind, number> = { gaussian: 0.3, 
 
 const TWO_32 = 4294967296;
 
+/** What is wrong with a noise setting (undefined: nothing): the one statement of the rule, which applyNoise, fit's
+ *  batches and the CLI's flags each word with their own subject ('noise:', '--noise-factor:'). */
+export function noiseProblem(kind: string, factor: unknown): string | undefined {
+  if (!(NOISE_KINDS as readonly string[]).includes(kind)) return `unknown kind ${JSON.stringify(kind)}, expected one of ${NOISE_KINDS.join(', ')}`;
+  if (!(typeof factor === 'number' && Number.isFinite(factor) && factor >= 0)) return `${kind} factor must be a finite number ≥ 0, got ${factor}`;
+  if (kind !== 'gaussian' && factor > 1) return `${kind} factor is the fraction of pixels hit and must be in [0, 1], got ${factor}`;
+  return undefined;
+}
+
+export function checkNoise(kind: string, factor: unknown): void {
+  const problem = noiseProblem(kind, factor);
+  check(problem === undefined, () => `noise: ${problem}`);
+}
+
 /**
  * out[i] = noise(clean[i]) for every i. `out` may be `clean` itself (in place). Advances `rng`.
  * factor: gaussian std-dev (finite, ≥ 0); salt-pepper / mask the fraction of pixels hit (0..1).
  */
 export function applyNoise(out: Float32Array, clean: Float32Array, kind: NoiseKind, factor: number, rng: Rng): void {
-  check(
-    (NOISE_KINDS as readonly string[]).includes(kind),
-    () => `noise: unknown kind ${JSON.stringify(kind)}, expected one of ${NOISE_KINDS.join(', ')}`,
-  );
-  check(
-    typeof factor === 'number' && Number.isFinite(factor) && factor >= 0,
-    () => `noise: ${kind} factor must be a finite number ≥ 0, got ${factor}`,
-  );
-  check(
-    kind === 'gaussian' || factor <= 1,
-    () => `noise: ${kind} factor is the fraction of pixels hit and must be in [0, 1], got ${factor}`,
-  );
+  checkNoise(kind, factor);
   check(
     out.length === clean.length,
     () => `noise: output has ${out.length} values but the clean input has ${clean.length}`,

@@ -30,8 +30,12 @@ export function layerFromSpec(spec: LayerSpec, where = 'layer'): Layer {
   }
 }
 
+/** The activations a hidden layer may have (softmax is an output layer only). */
+export const HIDDEN_ACTIVATIONS = ['relu', 'tanh', 'sigmoid'] as const;
+
 /** An activation layer by name, for CLI flags and model builders. */
 export function activationLayer(name: string): Layer {
-  if (name !== 'relu' && name !== 'tanh' && name !== 'sigmoid') throw new SimdnetError(`activation: expected relu, tanh or sigmoid, got '${name}'`, 'E_OPTION');
-  return layerFromSpec({ type: name });
+  const known = HIDDEN_ACTIVATIONS as readonly string[];
+  if (!known.includes(name)) throw new SimdnetError(`activation: expected ${known.slice(0, -1).join(', ')} or ${known.at(-1)}, got '${name}'`, 'E_OPTION');
+  return layerFromSpec({ type: name as (typeof HIDDEN_ACTIVATIONS)[number] });
 }

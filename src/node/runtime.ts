@@ -5,6 +5,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { createBackend } from '../backend/index.js';
 import type { Backend, BackendName } from '../backend/backend.js';
+import { SimdnetError } from '../errors.js';
 import { availableWasmVariants } from '../backend/wasm.js';
 
 export interface RunOptions {
@@ -29,7 +30,12 @@ function relaxedOff(): boolean {
 
 /** The backend the CLI's commands run on. */
 export async function cliBackend(name: BackendName, run: RunOptions = {}): Promise<Backend> {
-  if (name !== 'wasm') return createBackend(name);
+  if (name !== 'wasm') {
+    // both choose how wasm kernels run: with js they would be ignored without a word
+    const given = [run.threads !== undefined && `--threads ${run.threads}`, run.relaxed === false && '--no-relaxed'].filter(Boolean);
+    if (given.length) throw new SimdnetError(`${given.join(' and ')}: the ${name} backend runs on one thread and has no wasm builds; give them with the wasm backend only`, 'E_OPTION');
+    return createBackend(name);
+  }
   const noRelaxed = run.relaxed === false || relaxedOff();
   const variant = noRelaxed && availableWasmVariants()[0] === 'relaxed-simd' ? 'simd' : undefined;
   return createBackend('wasm', { threads: run.threads, variant });

@@ -3,9 +3,9 @@
 import { basename, extname, join } from 'node:path';
 import { cliBackend, type RunOptions } from './runtime.js';
 import type { BackendName } from '../backend/backend.js';
-import { NOISE_KINDS, type NoiseKind } from '../data/noise.js';
+import { NOISE_KINDS, noiseProblem, type NoiseKind } from '../data/noise.js';
 import { SimdnetError } from '../errors.js';
-import type { LossName } from '../losses.js';
+import { LOSS_NAMES, type LossName } from '../losses.js';
 import { evaluate, noisyTestInputs, type Evaluation } from '../train.js';
 import { loadData } from './data-source.js';
 import { loadModel, readFileChecked, writeFileAtomic } from './files.js';
@@ -52,8 +52,14 @@ export async function evaluateFile(
   const seed = options.seed ?? (meta.seed as number) ?? 0;
   // the file's own settings are untrusted input: wrong types are named with the file, not as a bare "got 0.3"
   if (!(typeof factor === 'number' && Number.isFinite(factor) && factor >= 0)) throw new SimdnetError(`${modelPath}: meta.noiseFactor: expected a number ≥ 0, got ${JSON.stringify(factor)}`, 'E_FILE_CORRUPT');
+  // a kind and a factor that do not go together (mask 5): named by the flag that set them, else by the file
+  const problem = noiseProblem(kind, factor);
+  if (problem) {
+    const flag = options.noiseFactor !== undefined ? '--noise-factor' : options.noise !== undefined ? '--noise' : undefined;
+    throw new SimdnetError(flag ? `${flag}: ${problem}` : `${modelPath}: meta: ${problem}`, flag ? 'E_OPTION' : 'E_FILE_CORRUPT');
+  }
   if (!(Number.isInteger(seed) && seed >= 0 && seed <= 2 ** 32 - 1)) throw new SimdnetError(`${modelPath}: meta.seed: expected an integer from 0 to 4294967295, got ${JSON.stringify(seed)}`, 'E_FILE_CORRUPT');
-  if (!['bce', 'mse', 'crossentropy'].includes(loss as string)) throw new SimdnetError(`${modelPath}: meta.loss: expected bce, mse or crossentropy, got ${JSON.stringify(loss)}`, 'E_FILE_CORRUPT');
+  if (!LOSS_NAMES.includes(loss)) throw new SimdnetError(`${modelPath}: meta.loss: expected one of ${LOSS_NAMES.join(', ')}, got ${JSON.stringify(loss)}`, 'E_FILE_CORRUPT');
   const data = loadData(options.data ?? 'bundled');
   const test = { x: data.test.images, y: data.test.images };
   const x = noisyTestInputs(test, { kind, factor }, seed, { width: model.inputWidth, backend: model.backend });

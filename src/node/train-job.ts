@@ -3,12 +3,12 @@
 import { SingleBar, Presets } from 'cli-progress';
 import { join } from 'node:path';
 import { cliBackend, describeBackend, type RunOptions } from './runtime.js';
-import type { BackendName } from '../backend/backend.js';
+import { BACKEND_NAMES, type BackendName } from '../backend/backend.js';
 import type { DataSplit } from '../data/dataset.js';
-import type { NoiseKind } from '../data/noise.js';
+import { NOISE_KINDS, type NoiseKind } from '../data/noise.js';
 import type { LossName } from '../losses.js';
 import { autoencoder, autoencoderSpec, describeLayers } from '../models.js';
-import { layerFromSpec } from '../layers/index.js';
+import { HIDDEN_ACTIVATIONS, layerFromSpec } from '../layers/index.js';
 import { checkMemory, trainingParts } from '../memory.js';
 import { layerWidths } from '../model.js';
 import { ParamLayout } from '../param-layout.js';
@@ -24,6 +24,9 @@ import type { Backend } from '../backend/backend.js';
 import type { Sequential } from '../model.js';
 import { ensureFolder, lockFolder, readFileChecked, removeStaleTemps, saveModel, writeFileAtomic } from './files.js';
 import { digitGridPng, lossChartSvg } from './pictures.js';
+
+/** The losses `train` offers: a reconstruction compares pixels (crossentropy wants one-hot classes). */
+export const TRAIN_LOSSES = ['bce', 'mse'] as const satisfies readonly LossName[];
 
 export interface TrainConfig {
   epochs: number;
@@ -93,10 +96,10 @@ function checkTrainConfig(config: unknown, path: string): TrainConfig {
   if (!(typeof c.noiseFactor === 'number' && Number.isFinite(c.noiseFactor) && c.noiseFactor >= 0)) fail('noiseFactor', 'a number ≥ 0');
   if (!(Array.isArray(c.hidden) && c.hidden.length > 0 && c.hidden.every((h) => Number.isInteger(h) && h > 0))) fail('hidden', 'a list of positive layer sizes');
   oneOf('optimizer', ['sgd', 'momentum', 'adam']);
-  oneOf('activation', ['relu', 'tanh', 'sigmoid']);
-  oneOf('loss', ['bce', 'mse']);
-  oneOf('noise', ['gaussian', 'salt-pepper', 'mask']);
-  oneOf('backend', ['wasm', 'js']);
+  oneOf('activation', HIDDEN_ACTIVATIONS);
+  oneOf('loss', TRAIN_LOSSES);
+  oneOf('noise', NOISE_KINDS);
+  oneOf('backend', BACKEND_NAMES);
   if (typeof c.data !== 'string' || c.data === '') fail('data', "'bundled' or a folder");
   // training-loop settings of later versions: absent means off
   if (c.validationSplit !== undefined && !(typeof c.validationSplit === 'number' && c.validationSplit >= 0 && c.validationSplit < 1)) fail('validationSplit', 'a fraction in [0, 1)');
@@ -154,7 +157,8 @@ async function trainInFolder(config: TrainConfig, log: (line: string) => void, r
     config = { ...config, hidden, activation };
     return model;
   };
-  if (config.initFrom === undefined) checkRunMemory(config, data.train.count - validationRows(data.train.count, config.validationSplit ?? 0), backend);
+  const trainedRows = data.train.count - validationRows(data.train.count, config.validationSplit ?? 0);
+  if (config.initFrom === undefined) checkRunMemory(config, trainedRows, backend);
   const model = resume
     ? restoreCheckpoint(resume, backend, optimizer, checkpointPath)
     : config.initFrom !== undefined
@@ -163,7 +167,6 @@ async function trainInFolder(config: TrainConfig, log: (line: string) => void, r
   const progress: Progress | undefined = resume?.checkpoint.progress;
   log(`simdnet: ${describe(config)} on ${data.train.count} train / ${data.test.count} test digits, backend ${describeBackend(backend)}`);
   log(model.summary());
-  const trainedRows = data.train.count - validationRows(data.train.count, config.validationSplit ?? 0);
   const scheduled = (config.lrSchedule ?? 'constant') !== 'constant';
   if (progress) log(`resuming ${checkpointPath} at epoch ${progress.epoch + 1}, batch ${progress.batch + 1}`);
   progress?.epochs.forEach((m) => log(epochLine(m, config.epochs, trainedRows, scheduled)));

@@ -18,13 +18,30 @@ export function backendCases(): BackendCase[] {
   ];
 }
 
-/** Runs fn (sync or async), expects a SimdnetError and returns its message. */
-export async function errorOf(fn: () => unknown): Promise<string> {
+/** Runs fn (sync or async), expects a SimdnetError and returns it. */
+export async function simdnetErrorOf(fn: () => unknown): Promise<SimdnetError> {
   try {
     await fn();
   } catch (e) {
     if (!(e instanceof SimdnetError)) throw new Error(`expected a SimdnetError, got ${(e as Error)?.name}: ${(e as Error)?.message}`);
-    return e.message;
+    return e;
   }
   throw new Error('expected a SimdnetError, nothing was thrown');
+}
+
+/** fn's result, or the message of the SimdnetError it threw, which must start with `name` (the file read);
+ *  anything else fails: for properties where a refusal is as good an answer as a value. */
+export function outcome<T>(fn: () => T, name: string): { ok: true; value: T } | { ok: false; message: string } {
+  try {
+    return { ok: true, value: fn() };
+  } catch (e) {
+    if (!(e instanceof SimdnetError)) throw new Error(`expected a SimdnetError, got ${(e as Error)?.name}: ${(e as Error)?.message}`);
+    if (!e.message.startsWith(name)) throw new Error(`the error should start with the file name ${name}: ${e.message}`);
+    return { ok: false, message: e.message };
+  }
+}
+
+/** Runs fn (sync or async), expects a SimdnetError and returns its message. */
+export async function errorOf(fn: () => unknown): Promise<string> {
+  return (await simdnetErrorOf(fn)).message;
 }
