@@ -13,11 +13,12 @@ export {
   softmax_forward, softmax_backward,
 } from './activations';
 export {
-  mse_loss, mse_backward, bce_loss, bce_backward, sigmoid_bce_backward, softmax_ce_loss, softmax_ce_backward,
+  mse_loss, mse_backward, bce_loss, bce_backward, sigmoid_bce_backward, softmax_ce_loss, softmax_ce_backward, sum_squares,
 } from './loss';
-export { sgd_update, momentum_update, adam_update } from './optim';
+export { sgd_update, momentum_update, adam_update, adamw_update, rmsprop_update, grad_scale_decay } from './optim';
 export { fill, has_non_finite } from './util';
 export { gather_noise } from './noise';
+export { dropout_apply } from './dropout';
 // the pieces a thread runs (src/backend/threads.ts): a block of a GEMM, a column range of a column sum, chunked
 // loss sums, and the scaled loss gradients with the whole batch's scale
 export { gemm_block } from './gemm';

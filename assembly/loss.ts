@@ -34,11 +34,13 @@ export const LOSS_CHUNK: usize = 4096;
 export const LOSS_MSE: i32 = 0; // Σ (p − t)²
 export const LOSS_BCE: i32 = 1; // Σ t·log p + (1 − t)·log(1 − p)
 export const LOSS_CE: i32 = 2; // Σ t·log p
+export const SUM_SQUARES: i32 = 3; // Σ p² (t unused): the squared global norm of the gradients (gradient clipping)
 
 // @ts-ignore: decorator
 @inline function chunk_sum(kind: i32, p: usize, t: usize, n: usize): f64 {
   if (kind == LOSS_MSE) return mse_sum(p, t, n);
   if (kind == LOSS_BCE) return bce_sum(p, t, n);
+  if (kind == SUM_SQUARES) return sq_sum(p, n);
   return ce_sum(p, t, n);
 }
 
@@ -55,6 +57,31 @@ function chunked_sum(kind: i32, p: usize, t: usize, n: usize): f64 {
   let total: f64 = 0;
   for (let i: usize = 0; i < n; i += LOSS_CHUNK) total += chunk_sum(kind, p + (i << 2), t + (i << 2), min(LOSS_CHUNK, n - i));
   return total;
+}
+
+// x is (n); returns Σ x² in f64, in the chunks above (not a loss, but the same fixed-order sum)
+export function sum_squares(x: usize, n: usize): f64 {
+  return chunked_sum(SUM_SQUARES, x, 0, n);
+}
+
+// x is (n); returns Σ x², each square in f64 (exact for an f32)
+function sq_sum(x: usize, n: usize): f64 {
+  let sum: f64 = 0;
+  let i: usize = 0;
+  if (ASC_FEATURE_SIMD) {
+    let acc = f64x2.splat(0);
+    for (; i + 4 <= n; i += 4) {
+      const v = v128.load(x + (i << 2));
+      const d0 = f64x2.promote_low_f32x4(v), d1 = f64x2.promote_low_f32x4(f32x4.shuffle(v, v, 2, 3, 2, 3));
+      acc = f64x2.add(acc, f64x2.add(f64x2.mul(d0, d0), f64x2.mul(d1, d1)));
+    }
+    sum = hsum_f64(acc);
+  }
+  for (; i < n; i++) {
+    const d = <f64>load<f32>(x + (i << 2));
+    sum += d * d;
+  }
+  return sum;
 }
 
 // =====================================================================================================
@@ -175,12 +202,12 @@ export function sigmoid_bce_backward(dz: usize, p: usize, t: usize, B: usize, N:
 // Softmax cross-entropy
 // =====================================================================================================
 
-// p, t are (B,N), p a softmax output; returns mean over rows of −Σ t·log max(p, 1e-7)
+// p, t are (B,N), p a softmax output; returns mean over rows of −Σ t·log clamp(p, 1e-7, 1)
 export function softmax_ce_loss(p: usize, t: usize, B: usize, N: usize): f64 {
   return -chunked_sum(LOSS_CE, p, t, B * N) / <f64>B;
 }
 
-// p, t are (n); returns Σ t·log max(p, 1e-7)
+// p, t are (n); returns Σ t·log clamp(p, 1e-7, 1): a probability (p > 1 would make the loss negative); NaN stays NaN
 function ce_sum(p: usize, t: usize, n: usize): f64 {
   let sum: f64 = 0;
   let i: usize = 0;
@@ -188,13 +215,13 @@ function ce_sum(p: usize, t: usize, n: usize): f64 {
     let acc = f64x2.splat(0);
     for (; i + 4 <= n; i += 4) {
       const o = i << 2;
-      acc = sum4_f64(acc, f32x4.mul(v128.load(t + o), log4(f32x4.pmax(v128.load(p + o), v128.load32_splat(PK)))));
+      acc = sum4_f64(acc, f32x4.mul(v128.load(t + o), log4(f32x4.pmin(f32x4.pmax(v128.load(p + o), v128.load32_splat(PK)), f32x4.splat(1)))));
     }
     sum = hsum_f64(acc);
   }
   for (; i < n; i++) {
     const o = i << 2;
-    sum += <f64>(load<f32>(t + o) * logf(max(load<f32>(p + o), P_MIN)));
+    sum += <f64>(load<f32>(t + o) * logf(min(max(load<f32>(p + o), P_MIN), <f32>1)));
   }
   return sum;
 }

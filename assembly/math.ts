@@ -193,13 +193,15 @@ export const KI_SIGN = 4; // index for kint
   y = f32x4.mul(f32x4.mul(y, m), z);
   y = madd4(e, kf(5), y);
   y = madd4(z, kf(K_MHALF), y);
-  // a NaN lane stays NaN (the bit tricks above would make a finite number of it): all ones is a NaN
-  return v128.or(madd4(e, kf(4), f32x4.add(m, y)), f32x4.ne(x, x));
+  // a NaN lane stays NaN and +Inf stays +Inf (the bit tricks above would make finite numbers of them)
+  const r = v128.or(madd4(e, kf(4), f32x4.add(m, y)), f32x4.ne(x, x)); // all ones is a NaN
+  const inf = f32x4.splat(Infinity);
+  return v128.bitselect(inf, r, f32x4.eq(x, inf));
 }
 
 // @ts-ignore: decorator
 @inline export function logf(x: f32): f32 {
-  if (x != x) return x; // NaN stays NaN, as in log4
+  if (x != x || x == Infinity) return x; // NaN stays NaN and +Inf stays +Inf, as in log4
   const bits = reinterpret<i32>(x);
   let e = <f32>((bits >>> 23) - 126);
   let m = reinterpret<f32>((bits & 0x007fffff) | 0x3f000000);

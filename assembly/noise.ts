@@ -49,7 +49,7 @@ export const NOISE_MASK: i32 = 3;
 
 const H1: u32 = 0x7feb352d;
 const H2: u32 = 0x846ca68b;
-const INV24: f32 = 5.9604644775390625e-8; // 2^-24
+export const INV24: f32 = 5.9604644775390625e-8; // 2^-24
 // sin(π/2·f) = f·(A1 + A3·w + A5·w² + A7·w³), cos(π/2·f) = 1 + w·(B2 + B4·w + B6·w²), w = f², f ∈ [−½, ½]
 // (the quarter turn as the variable, so there is no inexact multiply by π/2). Minimax for absolute error (Lawson
 // iterations, each coefficient rounded to f32 and the rest refitted). Evaluated in f32 over every f the stream can
@@ -66,7 +66,7 @@ const NF: usize = memory.data<f32>([INV24, 4.0, -2.0, A1, A3, A5, A7, B2, B4, B6
 const NF_INV24 = 0, NF_4 = 1, NF_M2 = 2, NF_A1 = 3, NF_A3 = 4, NF_A5 = 5, NF_A7 = 6, NF_B2 = 7, NF_B4 = 8, NF_B6 = 9;
 const NF_ZERO = 10;
 // [0..3]: lane offsets 0,1,2,3 (a full v128); then the hash multipliers and small integers
-const NI: usize = memory.data<u32>([0, 1, 2, 3, H1, H2, 1, 2, 4], 16);
+export const NI: usize = memory.data<u32>([0, 1, 2, 3, H1, H2, 1, 2, 4], 16);
 const NI_H1 = 4, NI_H2 = 5, NI_1 = 6, NI_2 = 7, NI_4 = 8;
 
 // @ts-ignore: decorator
@@ -79,7 +79,7 @@ const NI_H1 = 4, NI_H2 = 5, NI_1 = 6, NI_2 = 7, NI_4 = 8;
 }
 
 // =====================================================================================================
-// The generator: lowbias32 and rand(c) = hash(hash(c + k0) ^ k1), vector and scalar
+// The generator: lowbias32 and rand(c) = hash(hash(c + k0) ^ k1), vector and scalar (dropout.ts's masks too)
 // =====================================================================================================
 
 // @ts-ignore: decorator
@@ -92,7 +92,7 @@ const NI_H1 = 4, NI_H2 = 5, NI_1 = 6, NI_2 = 7, NI_4 = 8;
 }
 
 // @ts-ignore: decorator
-@inline function rand4(c: v128, k0: v128, k1: v128): v128 {
+@inline export function rand4(c: v128, k0: v128, k1: v128): v128 {
   return hash4(v128.xor(hash4(i32x4.add(c, k0)), k1));
 }
 
@@ -106,7 +106,7 @@ const NI_H1 = 4, NI_H2 = 5, NI_1 = 6, NI_2 = 7, NI_4 = 8;
 }
 
 // @ts-ignore: decorator
-@inline function randu(c: u32, k0: u32, k1: u32): u32 {
+@inline export function randu(c: u32, k0: u32, k1: u32): u32 {
   return hashu(hashu(c + k0) ^ k1);
 }
 

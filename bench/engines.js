@@ -227,20 +227,13 @@ function tfjsEngine(id, tf) {
      *  gradients): the same layers, loss, fused sigmoid+BCE gradient and optimizer as simdnet. */
     step(c, data, weights) {
       use();
-      const widths = [784, ...c.hidden, 784];
-      const L = widths.length - 1;
+      const L = weights.length;
       const B = c.batchSize;
       const n = B * 784;
-      const vars = [];
-      let off = 0;
-      for (let l = 0; l < L; l++) {
-        const [i, o] = [widths[l], widths[l + 1]];
-        const W = tf.variable(tf.tensor2d(weights.subarray(off, off + i * o), [i, o]), true, `bench_W${l}_${varSerial++}`);
-        off += i * o;
-        const b = tf.variable(tf.tensor1d(weights.subarray(off, off + o)), true, `bench_b${l}_${varSerial++}`);
-        off += o;
-        vars.push({ W, b });
-      }
+      const vars = weights.map(({ W, b }, l) => ({
+        W: tf.variable(tf.tensor2d(W.values, W.shape), true, `bench_W${l}_${varSerial++}`),
+        b: tf.variable(tf.tensor1d(b.values), true, `bench_b${l}_${varSerial++}`),
+      }));
       const X = tf.tensor2d(data, [B, 784]);
       const T = X;
       const lr = DEFAULT_LR[c.optimizer];

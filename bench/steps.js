@@ -9,13 +9,14 @@ import { randomArray } from './engines.js';
 
 export const STEP_CASES = [REFERENCE_STEP, DEEP_STEP];
 
-/** The initial weights every engine uses: simdnet's seeded init (seed 1), read once through the js backend. */
+/** The initial weights every engine uses: simdnet's seeded init (seed 1), read once through the js backend;
+ *  per Linear layer, its tensors by name ({ W: {shape, values}, b: … }, as the model's ParamLayout declares). */
 export async function initialWeights(c) {
   const be = await createJsBackend();
   const model = autoencoder(be, { hidden: c.hidden, seed: 1 });
-  const w = model.getWeights();
+  const linears = model.layers.flatMap((l, i) => (l.params.length ? [Object.fromEntries(model.getWeights(i).map((t) => [t.name, t]))] : []));
   model.dispose();
-  return w;
+  return linears;
 }
 
 export async function runSteps(engines, cases, opts, log) {

@@ -11,7 +11,8 @@ import type { Progress } from './train.js';
 export interface CheckpointMeta {
   /** Whatever the caller needs to rebuild the run (CLI flags, seeds). */
   config: Record<string, unknown>;
-  optimizer: { name: string; step: number };
+  /** options: the optimizer's settings besides lr (absent in checkpoints of older versions); a resume must match */
+  optimizer: { name: string; step: number; options?: Record<string, number> };
   progress: Progress;
 }
 
@@ -25,7 +26,7 @@ export function encodeCheckpoint(model: Sequential, optimizer: Optimizer, progre
     blocks[`callback.${i}.weights`] = state.weights;
     return { values: state.values };
   });
-  const checkpoint: CheckpointMeta = { config, optimizer: { name: optimizer.name, step }, progress: callbacks ? { ...progress, callbacks } : progress };
+  const checkpoint: CheckpointMeta = { config, optimizer: { name: optimizer.name, step, ...(optimizer.options ? { options: { ...optimizer.options } } : {}) }, progress: callbacks ? { ...progress, callbacks } : progress };
   return encodeModelFile({ spec: model.spec(), blocks, meta: { checkpoint } });
 }
 
@@ -43,6 +44,8 @@ export function decodeCheckpoint(bytes: Uint8Array, name: string): { file: Retur
   const { progress, optimizer, config } = checkpoint;
   if (typeof config !== 'object' || Array.isArray(config)) fail('config is not an object');
   if (typeof optimizer.name !== 'string' || !count(optimizer.step)) fail(`optimizer: expected {name, step ≥ 0}, got ${JSON.stringify(optimizer)}`);
+  if (optimizer.options !== undefined && (optimizer.options === null || typeof optimizer.options !== 'object' || !Object.values(optimizer.options).every((v) => typeof v === 'number' && Number.isFinite(v))))
+    fail(`optimizer.options: expected an object of numbers, got ${JSON.stringify(optimizer.options)?.slice(0, 80)}`);
   if (typeof progress !== 'object') fail('progress is not an object');
   for (const key of ['epoch', 'batch', 'seen'] as const) if (!count(progress[key])) fail(`progress.${key}: expected an integer ≥ 0, got ${JSON.stringify(progress[key])}`);
   for (const key of ['lossSum', 'seconds'] as const) if (typeof progress[key] !== 'number' || !Number.isFinite(progress[key]) || progress[key] < 0) fail(`progress.${key}: expected a number ≥ 0, got ${JSON.stringify(progress[key])}`);
@@ -76,6 +79,10 @@ export function decodeCheckpoint(bytes: Uint8Array, name: string): { file: Retur
 export function restoreCheckpoint(decoded: ReturnType<typeof decodeCheckpoint>, backend: Backend, optimizer: Optimizer, name: string): Sequential {
   const { file, checkpoint } = decoded;
   if (checkpoint.optimizer.name !== optimizer.name) throw new SimdnetError(`${name}: the checkpoint holds ${checkpoint.optimizer.name} state, the run uses ${optimizer.name}`, 'E_OPTION');
+  const saved = checkpoint.optimizer.options, ours: Record<string, number | undefined> = { ...optimizer.options };
+  if (saved && optimizer.options)
+    for (const key of new Set([...Object.keys(saved), ...Object.keys(ours)]))
+      if (saved[key] !== ours[key]) throw new SimdnetError(`${name}: the checkpoint's ${checkpoint.optimizer.name} ran with ${key} ${saved[key] ?? 'unset'}, the run asks for ${ours[key] ?? 'unset'} (a resume continues the same run)`, 'E_OPTION');
   const slots = Object.keys(file.blocks).filter((k) => k.startsWith('optimizer.')).sort((a, b) => Number(a.slice(10)) - Number(b.slice(10))).map((k) => file.blocks[k]);
   const model = Sequential.fromSpec(file.spec, { backend });
   try {

@@ -7,6 +7,7 @@ import { SimdnetError } from './errors.js';
 import { DEFAULT_LR, type OptimizerName } from './optimizers.js';
 import { DEEP_STEP, REFERENCE_STEP, measureSteps } from './node/step-bench.js';
 import { denoiseFiles, evaluateFile } from './node/tools.js';
+import { exportFile, importFile } from './node/onnx-files.js';
 import { resumeConfig, trainJob } from './node/train-job.js';
 import { BEST_PRESET, LR_SCHEDULES } from './training/recipes.js';
 import { enableRelaxedSimd, type RunOptions } from './node/runtime.js';
@@ -86,6 +87,7 @@ function program(): Command {
     .option('--data <source>', "'bundled' (10,000 digits of the mnist package) or a folder of MNIST IDX files", 'bundled')
     .option('--out <dir>', 'output folder', 'out')
     .option('--checkpoint-every <n>', 'also write out/checkpoint.simdnet every n batches (always at epoch ends)', int('a batch count', 0), 0)
+    .option('--init-from <file>', 'start from the weights of an .onnx or .simdnet model (784 → 784) instead of a random init; its layers replace --hidden and --activation')
     // the training loop (issue 11): validation, early stopping, schedules, the measured preset
     .option('--validation-split <f>', 'hold out this fraction of the training digits and report val loss each epoch', fraction('a validation split'), 0)
     .option('--early-stopping <patience>', 'stop after this many epochs without a better val loss (test loss without --validation-split), keeping the best weights', int('a patience in epochs'))
@@ -103,6 +105,10 @@ function program(): Command {
         if (command.getOptionValueSource('checkpointEvery') === 'cli') config.checkpointEvery = o.checkpointEvery;
         await trainJob(config, console.log, checkpoint, run(o));
         return;
+      }
+      if (o.initFrom !== undefined) {
+        const given = ['hidden', 'activation'].filter((name) => command.getOptionValueSource(name) === 'cli');
+        if (given.length) throw new SimdnetError(`--init-from takes the layers from its file; do not give ${given.map((n) => '--' + n).join(' or ')} with it`);
       }
       const noise = o.noise as NoiseKind;
       const noiseFactor = o.noiseFactor ?? DEFAULT_NOISE_FACTOR[noise];
@@ -144,6 +150,27 @@ function program(): Command {
     });
 
   cli
+    .command('export')
+    .description('write a model as ONNX (IR 8, opset 17) for onnxruntime, PyTorch and other runtimes')
+    .requiredOption('--model <file>', 'a model.simdnet file (or a checkpoint)')
+    .requiredOption('--out <file>', 'the .onnx file to write')
+    .action((o) => {
+      exportFile(o.model, o.out);
+      console.log(`wrote ${o.out}`);
+    });
+
+  cli
+    .command('import')
+    .description('read an ONNX MLP (PyTorch, tf2onnx) into a model.simdnet file to eval, denoise or fine-tune')
+    .argument('<file>', 'an .onnx file')
+    .requiredOption('--out <file>', 'the .simdnet file to write')
+    .action((file: string, o) => {
+      const c = importFile(file, o.out);
+      const widths = [c.spec.inputWidth, ...c.spec.layers.flatMap((l) => (l.type === 'linear' ? [l.out] : []))];
+      console.log(`wrote ${o.out}: ${widths.join('-')} ${c.spec.layers.filter((l) => l.type !== 'linear').map((l) => l.type).join('/')} from ${c.producer || 'an unnamed producer'} (IR ${c.irVersion}, opset ${c.opset})`);
+    });
+
+  cli
     .command('bench')
     .description('training-step throughput of the wasm and js backends, side by side')
     .option('--steps <n>', 'steps per round', int('a step count'), 20)
@@ -160,7 +187,7 @@ function program(): Command {
 
 export async function main(argv: string[]): Promise<number> {
   if (argv.length === 0) {
-    console.error('simdnet: expected a command: train, denoise, eval or bench (simdnet --help says more)');
+    console.error('simdnet: expected a command: train, denoise, eval, export, import or bench (simdnet --help says more)');
     return 2;
   }
   try {

@@ -7,6 +7,7 @@ export { SimdnetError, ERROR_CODES, type ErrorCode } from './errors.js';
 export { Linear, ReLU, Tanh, Sigmoid, Softmax, layerFromSpec } from './layers/index.js';
 export type { Layer, LayerSpec, InitName } from './layers/index.js';
 export { Sequential, type ModelSpec } from './model.js';
+export { ParamLayout, type ParamDecl, type ParamSlot, type NamedWeights } from './param-layout.js';
 export { autoencoder, type AutoencoderOptions } from './models.js';
 export { getLoss, mse, bce, crossentropy, type Loss, type LossName } from './losses.js';
 export { createOptimizer, DEFAULT_LR, type Optimizer, type OptimizerName, type OptimizerOptions } from './optimizers.js';
@@ -18,5 +19,6 @@ export { stepDecay, exponentialDecay, cosineDecay, type Schedule } from './train
 export { psnr, meanSquaredError, accuracy } from './metrics.js';
 export { encodeModelFile, decodeModelFile, serializeModel, deserializeModel, MODEL_VERSION, type ModelFile } from './model-file.js';
 export { Rng } from './random.js';
+export { exportOnnx, importOnnx, readOnnx, ONNX_IR_VERSION, ONNX_OPSET, type ExportOptions, type OnnxContents } from './onnx/index.js';
 export * from './data/index.js';
 export { DATA_SPLIT_SEED, BUNDLED_TRAIN_COUNT, IMAGE_WIDTH, WASM_VARIANTS } from './shared.js';

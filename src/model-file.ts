@@ -5,8 +5,8 @@
 //   12     u32       H, byte length of the JSON header
 //   16     H bytes   JSON header (UTF-8, space-padded so the data starts 4-aligned):
 //                    { inputWidth, layers: [{type, in, out, init} | {type}], blocks: [{name, length}], meta }
-//   16+H   f32 × Σ length   the blocks, in header order; "weights" is every layer's W (IN×OUT, row-major)
-//                    then b (OUT), layer by layer
+//   16+H   f32 × Σ length   the blocks, in header order; "weights" is the parameter block as ParamLayout lays
+//                    it out (each Linear's W (IN×OUT, row-major) then b (OUT), layer by layer)
 //   end−4  u32       CRC-32 of every byte before it
 //
 // No timestamps: the same weights and header give the same bytes. Checkpoints use the same container with
@@ -17,6 +17,7 @@ import { SimdnetError } from './errors.js';
 import { layerFromSpec, type LayerSpec } from './layers/index.js';
 import type { Backend } from './backend/backend.js';
 import { Sequential, type ModelSpec } from './model.js';
+import { ParamLayout } from './param-layout.js';
 
 export const MODEL_MAGIC = 'SIMDNET\0';
 export const MODEL_VERSION = 1;
@@ -106,7 +107,7 @@ export function decodeModelFile(bytes: Uint8Array, name = 'model file'): ModelFi
   }
   const weights = out.blocks.weights;
   if (!weights) fail("no 'weights' block");
-  const paramCount = spec.layers.reduce((n, l) => n + (l.type === 'linear' ? l.in * l.out + l.out : 0), 0);
+  const paramCount = new ParamLayout(spec.layers.map((l) => layerFromSpec(l))).total;
   if (weights.length !== paramCount) fail(`the layers declare ${paramCount} parameters, the 'weights' block holds ${weights.length}`);
   return out;
 }

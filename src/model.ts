@@ -6,6 +6,8 @@ import type { ActCode, Backend, Tensor } from './backend/backend.js';
 import { mib } from './backend/heap.js';
 import { SimdnetError, check } from './errors.js';
 import { layerFromSpec, type Layer, type LayerSpec } from './layers/index.js';
+import type { ParamPointers } from './layers/layer.js';
+import { ParamLayout, type NamedWeights } from './param-layout.js';
 import { getLoss, type Loss, type LossName } from './losses.js';
 import { Rng } from './random.js';
 
@@ -35,6 +37,8 @@ export class Sequential {
   readonly layers: Layer[];
   readonly inputWidth: number;
   readonly outputWidth: number;
+  /** Where each layer's tensors sit in `params` and `grads` (the one owner of offsets). */
+  readonly layout: ParamLayout;
   readonly params: Tensor;
   readonly grads: Tensor;
   private readonly widths: number[];
@@ -59,7 +63,8 @@ export class Sequential {
     this.outputWidth = this.widths[layers.length];
     this.plan = forwardPlan(layers, options.fuse ?? true);
 
-    const total = layers.reduce((n, l) => n + l.paramCount, 0);
+    this.layout = new ParamLayout(layers);
+    const total = this.layout.total;
     // weights and gradients, checked before anything is allocated (an optimizer needs up to twice as much again)
     const need = 2 * 4 * total;
     const available = this.backend.availableBytes ?? 2 ** 32;
@@ -69,12 +74,15 @@ export class Sequential {
       blocks.push(this.backend.alloc(1, total), this.backend.alloc(1, total));
       const init = new Float32Array(total);
       const rng = new Rng(options.seed ?? 0);
-      let offset = 0;
-      for (const layer of layers) {
-        layer.bind(this.backend, blocks[0].ptr + offset * 4, blocks[1].ptr + offset * 4);
-        layer.initParams(init.subarray(offset, offset + layer.paramCount), rng);
-        offset += layer.paramCount;
-      }
+      layers.forEach((layer, i) => {
+        const at: Record<string, ParamPointers> = {};
+        layer.params.forEach((p) => {
+          const slot = this.layout.slot(i, p.name);
+          at[p.name] = { value: blocks[0].ptr + slot.offset * 4, grad: blocks[1].ptr + slot.offset * 4 };
+          p.init(this.layout.view(init, slot), rng);
+        });
+        layer.bind(this.backend, at);
+      });
       this.backend.write(blocks[0], init);
     } catch (e) {
       for (const t of blocks) this.backend.free(t); // never half a model
@@ -105,7 +113,8 @@ export class Sequential {
 
   /** A table as Keras prints it: each layer, its output shape (B = any batch size) and parameter count, and the total. */
   summary(): string {
-    const rows = this.layers.map((l, i) => [`${i} ${layerName(l)}`, `(B, ${this.widths[i + 1]})`, l.paramCount.toLocaleString('en-US')]);
+    const count = (i: number) => this.layout.ofLayer(i).reduce((n, s) => n + s.length, 0);
+    const rows = this.layers.map((l, i) => [`${i} ${layerName(l)}`, `(B, ${this.widths[i + 1]})`, count(i).toLocaleString('en-US')]);
     const head = ['layer', 'output shape', 'params'];
     const w = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
     const line = (r: string[]) => `${r[0].padEnd(w[0])}  ${r[1].padEnd(w[1])}  ${r[2].padStart(w[2])}`;
@@ -220,16 +229,47 @@ export class Sequential {
     return out;
   }
 
-  getWeights(): Float32Array {
+  /** Every parameter as one flat copy, laid out by `layout`; or, given a layer index, that layer's tensors by name. */
+  getWeights(): Float32Array;
+  getWeights(layer: number): NamedWeights[];
+  getWeights(layer?: number): Float32Array | NamedWeights[] {
     this.alive();
-    return this.backend.read(this.params);
+    const all = this.backend.read(this.params);
+    if (layer === undefined) return all;
+    this.checkLayer('getWeights', layer);
+    return this.layout.ofLayer(layer).map((s) => ({ name: s.name, shape: [...s.shape], values: this.layout.view(all, s).slice() }));
   }
 
-  setWeights(weights: Float32Array): void {
+  /** Sets every parameter from one flat array (laid out by `layout`); or, given a layer index, the named tensors
+   *  of that layer (each { name, values }, shape optional but checked when given); checked before anything is written. */
+  setWeights(weights: Float32Array): void;
+  setWeights(layer: number, tensors: { name: string; shape?: readonly number[]; values: ArrayLike<number> }[]): void;
+  setWeights(first: Float32Array | number, tensors?: { name: string; shape?: readonly number[]; values: ArrayLike<number> }[]): void {
     this.alive();
-    check(weights?.length === this.paramCount, () => `setWeights: expected ${this.paramCount} values, got ${weights?.length}`);
-    for (let i = 0; i < weights.length; i++) if (!Number.isFinite(weights[i])) throw new SimdnetError(`setWeights: value ${i} is ${weights[i]}, expected finite numbers`);
-    this.backend.write(this.params, weights);
+    if (typeof first !== 'number') {
+      const weights = first;
+      check(weights?.length === this.paramCount, () => `setWeights: expected ${this.paramCount} values, got ${weights?.length}`, 'E_SHAPE');
+      for (let i = 0; i < weights.length; i++) if (!Number.isFinite(weights[i])) throw new SimdnetError(`setWeights: value ${i} is ${weights[i]}, expected finite numbers`);
+      this.backend.write(this.params, weights);
+      return;
+    }
+    const layer = first;
+    this.checkLayer('setWeights', layer);
+    check(Array.isArray(tensors), 'setWeights: expected a list of { name, values } after the layer index');
+    const all = this.backend.read(this.params);
+    for (const t of tensors) {
+      const slot = this.layout.slot(layer, t?.name);
+      const where = `setWeights: layer ${layer} '${slot.name}'`;
+      if (t.shape !== undefined) check(t.shape.length === slot.shape.length && t.shape.every((d, i) => d === slot.shape[i]), () => `${where}: expected shape [${slot.shape.join(', ')}], got [${[...t.shape!].join(', ')}]`, 'E_SHAPE');
+      check(t.values?.length === slot.length, () => `${where}: expected ${slot.length} values, got ${t.values?.length}`, 'E_SHAPE');
+      for (let i = 0; i < slot.length; i++) if (!Number.isFinite(t.values[i])) throw new SimdnetError(`${where}: value ${i} is ${t.values[i]}, expected finite numbers`);
+      all.set(t.values, slot.offset);
+    }
+    this.backend.write(this.params, all);
+  }
+
+  private checkLayer(what: string, layer: number): void {
+    check(Number.isInteger(layer) && layer >= 0 && layer < this.layers.length, () => `${what}: expected a layer index from 0 to ${this.layers.length - 1}, got ${layer}`);
   }
 
   /** True when every parameter is finite. */

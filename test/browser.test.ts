@@ -28,6 +28,7 @@ import { execFileSync } from 'node:child_process';
 import { gunzipSync } from 'node:zlib';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { build, createLogger, preview, type PreviewServer } from 'vite';
+import ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { availableWasmVariants, createWasmBackend, type WasmVariant } from '../src/backend/wasm.js';
 import { packDigits } from '../src/data/mnist-binary.js';
@@ -234,6 +235,27 @@ describe('web demo in Chromium', () => {
     expect(Math.abs(loaded.metrics.testLoss - page1.testLoss)).toBeLessThanOrEqual(1e-5 * page1.testLoss);
     expect(await page.textContent('#file-note')).toContain('784 → 32 → 784');
     downloaded = bytes;
+  });
+
+  it('"Download ONNX" gives a file onnxruntime-node runs with the model\'s outputs, and the page loads it back', async () => {
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-onnx')]);
+    expect(download.suggestedFilename()).toBe('model.onnx');
+    const bytes = new Uint8Array(readFileSync((await download.path())!));
+    const { model } = deserializeModel(downloaded, await createWasmBackend(), 'model.simdnet');
+    const x = loadBundledMnist({ seed: 0 }).test.images.subarray(0, 20 * 784);
+    const session = await ort.InferenceSession.create(bytes);
+    const y = (await session.run({ x: new ort.Tensor('float32', x, [20, 784]) })).y.data as Float32Array;
+    const expected = model.predict(x);
+    let worst = 0;
+    for (let i = 0; i < y.length; i++) worst = Math.max(worst, Math.abs(y[i] - expected[i]));
+    expect(worst).toBeLessThan(1e-5);
+    const page1 = (await demo()).epochs[0];
+    await page.evaluate(() => void ((window as unknown as { simdnet: DemoState }).simdnet.loaded = undefined));
+    await page.setInputFiles('#load', { name: 'model.onnx', mimeType: 'application/octet-stream', buffer: Buffer.from(bytes) });
+    await page.waitForFunction(() => (window as unknown as { simdnet: DemoState }).simdnet.loaded !== undefined, null, { timeout: 15_000 });
+    const loaded = (await demo()).loaded!;
+    expect(loaded.name).toBe('model.onnx');
+    expect(Math.abs(loaded.metrics.testLoss - page1.testLoss)).toBeLessThanOrEqual(1e-5 * page1.testLoss);
   });
 
   it('writes a screenshot to test-output/demo.png', async () => {

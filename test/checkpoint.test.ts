@@ -2,8 +2,8 @@
 // moment — and resumed from its checkpoint ends with the same bytes as a run that never stopped.
 //
 //   * API: fit 4 epochs straight vs 2 epochs + resume; and mid-epoch (checkpointEvery, the run "crashes" right
-//     after a checkpoint): bit-identical weights and identical per-epoch losses, for sgd/momentum/adam on wasm
-//     and adam on js.
+//     after a checkpoint): bit-identical weights and identical per-epoch losses, for sgd/momentum/adam on wasm,
+//     adam on js, and adamw/rmsprop/momentum with weight decay and clipping on wasm.
 //   * CLI (node dist/cli.js): `train --epochs 4` vs `train --epochs 2` then `--resume DIR --epochs 4`: the same
 //     model.simdnet bytes, on --backend wasm (bundled digits, --hidden 16) and --backend js (a small IDX folder,
 //     --hidden 8).
@@ -26,7 +26,7 @@ import { decodeModelFile } from '../src/model-file.js';
 import { removeStaleTemps, writeFileAtomic } from '../src/node/files.js';
 import { SimdnetError } from '../src/errors.js';
 import { autoencoder } from '../src/models.js';
-import { createOptimizer, type OptimizerName } from '../src/optimizers.js';
+import { createOptimizer, type OptimizerName, type OptimizerOptions } from '../src/optimizers.js';
 import { Rng } from '../src/random.js';
 import { fit, type FitOptions, type History, type Progress } from '../src/train.js';
 import { earlyStopping, reduceLROnPlateau } from '../src/training/callbacks.js';
@@ -112,11 +112,15 @@ describe('resume through the API gives bit-identical weights', () => {
     test = { x: tx, y: tx };
   });
 
-  const cases: { backend: string; make: () => Promise<Backend>; optimizer: OptimizerName }[] = [
+  const cases: { backend: string; make: () => Promise<Backend>; optimizer: OptimizerName; with?: OptimizerOptions }[] = [
     { backend: 'wasm', make: () => createWasmBackend(), optimizer: 'adam' },
     { backend: 'wasm', make: () => createWasmBackend(), optimizer: 'momentum' },
     { backend: 'wasm', make: () => createWasmBackend(), optimizer: 'sgd' },
     { backend: 'js', make: createJsBackend, optimizer: 'adam' },
+    // the new optimizers, with clipping (the batch gradients' norms here run 0.025-0.13: most steps are clipped) and decay
+    { backend: 'wasm', make: () => createWasmBackend(), optimizer: 'adamw', with: { weightDecay: 0.05, clipNorm: 0.05 } },
+    { backend: 'wasm', make: () => createWasmBackend(), optimizer: 'rmsprop', with: { weightDecay: 1e-3, clipNorm: 0.05 } },
+    { backend: 'wasm', make: () => createWasmBackend(), optimizer: 'momentum', with: { weightDecay: 1e-3, clipNorm: 0.05 } },
   ];
 
   const options = (_optimizer: OptimizerName): Omit<FitOptions, 'epochs' | 'optimizer'> => ({
@@ -127,10 +131,10 @@ describe('resume through the API gives bit-identical weights', () => {
   });
 
   /** The straight run: its final weights and history. */
-  async function straight(make: () => Promise<Backend>, optimizer: OptimizerName) {
+  async function straight(make: () => Promise<Backend>, optimizer: OptimizerName, settings?: OptimizerOptions) {
     const backend = await make();
     const model = autoencoder(backend, { hidden: [16], seed: 3 });
-    const opt = createOptimizer(optimizer);
+    const opt = createOptimizer(optimizer, settings);
     const history = await fit(model, { train, test }, { ...options(optimizer), epochs: 4, optimizer: opt });
     const weights = model.getWeights();
     model.dispose();
@@ -140,12 +144,12 @@ describe('resume through the API gives bit-identical weights', () => {
 
   /** Trains until `stopAt` says so (throwing from onCheckpoint, as a crash right after a save), then resumes
    *  from the last checkpoint on a fresh backend and finishes the 4 epochs. */
-  async function stopAndResume(make: () => Promise<Backend>, optimizer: OptimizerName, every: number, stopAt: (p: Progress) => boolean) {
+  async function stopAndResume(make: () => Promise<Backend>, optimizer: OptimizerName, every: number, stopAt: (p: Progress) => boolean, settings?: OptimizerOptions) {
     let saved: Uint8Array | undefined;
     {
       const backend = await make();
       const model = autoencoder(backend, { hidden: [16], seed: 3 });
-      const opt = createOptimizer(optimizer);
+      const opt = createOptimizer(optimizer, settings);
       const crash = new Error('crash after checkpoint');
       await expect(
         fit(model, { train, test }, {
@@ -162,7 +166,7 @@ describe('resume through the API gives bit-identical weights', () => {
     }
     const decoded = decodeCheckpoint(saved!, 'checkpoint');
     const backend = await make(); // a new process, as far as the model knows
-    const opt = createOptimizer(optimizer);
+    const opt = createOptimizer(optimizer, settings);
     const model = restoreCheckpoint(decoded, backend, opt, 'checkpoint');
     const progress = decoded.checkpoint.progress;
     const history = await fit(model, { train, test }, { ...options(optimizer), epochs: 4, optimizer: opt, resume: progress });
@@ -173,17 +177,17 @@ describe('resume through the API gives bit-identical weights', () => {
     return { weights, history, progress };
   }
 
-  it.each(cases)('$backend $optimizer: 2 epochs, stop, resume to 4 = 4 straight', async ({ make, optimizer }) => {
-    const ref = await straight(make, optimizer);
-    const resumed = await stopAndResume(make, optimizer, 0, (p) => p.epoch === 2);
+  it.each(cases)('$backend $optimizer $with: 2 epochs, stop, resume to 4 = 4 straight', async ({ make, optimizer, with: settings }) => {
+    const ref = await straight(make, optimizer, settings);
+    const resumed = await stopAndResume(make, optimizer, 0, (p) => p.epoch === 2, settings);
     expect(resumed.progress).toMatchObject({ epoch: 2, batch: 0 });
     expect(bits(resumed.weights)).toEqual(bits(ref.weights));
     expect(withoutSeconds(resumed.history)).toEqual(withoutSeconds(ref.history));
   });
 
-  it.each(cases)('$backend $optimizer: mid-epoch stop (every 3 batches, in epoch 2 after batch 6), resume = straight', async ({ make, optimizer }) => {
-    const ref = await straight(make, optimizer);
-    const resumed = await stopAndResume(make, optimizer, 3, (p) => p.epoch === 1 && p.batch === 6);
+  it.each(cases)('$backend $optimizer $with: mid-epoch stop (every 3 batches, in epoch 2 after batch 6), resume = straight', async ({ make, optimizer, with: settings }) => {
+    const ref = await straight(make, optimizer, settings);
+    const resumed = await stopAndResume(make, optimizer, 3, (p) => p.epoch === 1 && p.batch === 6, settings);
     expect(resumed.progress).toMatchObject({ epoch: 1, batch: 6 });
     expect(resumed.progress.seen).toBe(6 * 64);
     expect(bits(resumed.weights)).toEqual(bits(ref.weights));
@@ -293,6 +297,10 @@ describe('resume through the API gives bit-identical weights', () => {
     const opt = createOptimizer('adam');
     const bytes = encodeCheckpoint(model, opt, { epoch: 0, batch: 0, lossSum: 0, seen: 0, seconds: 0, epochs: [] }, {});
     expect(() => restoreCheckpoint(decodeCheckpoint(bytes, 'c'), backend, createOptimizer('sgd'), 'c')).toThrow(/adam state, the run uses sgd/);
+    // the same optimizer with other settings would not continue the same run
+    const adamw = encodeCheckpoint(model, createOptimizer('adamw', { clipNorm: 1 }), { epoch: 0, batch: 0, lossSum: 0, seen: 0, seconds: 0, epochs: [] }, {});
+    expect(() => restoreCheckpoint(decodeCheckpoint(adamw, 'c'), backend, createOptimizer('adamw', { clipNorm: 1, weightDecay: 0.1 }), 'c')).toThrow("c: the checkpoint's adamw ran with weightDecay 0.01, the run asks for 0.1 (a resume continues the same run)");
+    expect(() => restoreCheckpoint(decodeCheckpoint(adamw, 'c'), backend, createOptimizer('adamw'), 'c')).toThrow("c: the checkpoint's adamw ran with clipNorm 1, the run asks for unset (a resume continues the same run)");
     const { serializeModel } = await import('../src/model-file.js');
     expect(() => decodeCheckpoint(serializeModel(model), 'm.simdnet')).toThrow(/not a checkpoint/);
     model.dispose();

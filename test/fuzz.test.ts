@@ -26,8 +26,9 @@ import { createWasmBackend } from '../src/backend/wasm.js';
 import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from '../src/checkpoint.js';
 import { parseIdx, readIdxFile } from '../src/data/idx.js';
 import { SimdnetError } from '../src/errors.js';
-import { Linear, ReLU, Sigmoid } from '../src/layers/index.js';
+import { Linear, ReLU, Sigmoid, layerFromSpec } from '../src/layers/index.js';
 import { Sequential } from '../src/model.js';
+import { ParamLayout } from '../src/param-layout.js';
 import { decodeModelFile, deserializeModel, serializeModel } from '../src/model-file.js';
 import { createOptimizer } from '../src/optimizers.js';
 
@@ -265,7 +266,7 @@ describe('fuzzed model files', () => {
         count.decoded++;
         // decoded: a consistent, finite model that loads and runs
         const { spec, blocks } = r.value;
-        const params = spec.layers.reduce((n, l) => n + (l.type === 'linear' ? l.in * l.out + l.out : 0), 0);
+        const params = new ParamLayout(spec.layers.map((l) => layerFromSpec(l))).total;
         expect(blocks.weights.length).toBe(params);
         for (const v of Object.values(blocks)) expect(v.every(Number.isFinite)).toBe(true);
         const y = load(bytes);

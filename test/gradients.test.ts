@@ -21,6 +21,7 @@ import type { Backend } from '../src/backend/backend.js';
 import { Linear, ReLU, Sigmoid, Softmax, Tanh, type Layer, type LayerSpec } from '../src/layers/index.js';
 import { bce, type Loss, type LossName } from '../src/losses.js';
 import { Sequential } from '../src/model.js';
+import { ParamLayout } from '../src/param-layout.js';
 import { createJsBackend } from '../src/backend/js.js';
 import { autoencoder } from '../src/models.js';
 import { Rng } from '../src/random.js';
@@ -206,12 +207,13 @@ function checkModelGradients({ model, B, x, t, loss, h, kinks = 'margin' }: Grad
 function checkLayerGradients(be: Backend, layer: Layer, inWidth: number, B: number, x: Float32Array, h: number, seed: number): void {
   const rng = new Rng(seed);
   const outWidth = layer.outputWidth(inWidth, 'test');
-  const P = layer.paramCount;
+  const layout = new ParamLayout([layer]);
+  const P = layout.total;
   const params = be.alloc(1, Math.max(P, 1));
   const grads = be.alloc(1, Math.max(P, 1));
   const X = be.alloc(B, inWidth), Y = be.alloc(B, outWidth), DY = be.alloc(B, outWidth), DX = be.alloc(B, inWidth);
   try {
-    layer.bind(be, params.ptr, grads.ptr);
+    layer.bind(be, Object.fromEntries(layout.slots.map((s) => [s.name, { value: params.ptr + 4 * s.offset, grad: grads.ptr + 4 * s.offset }])));
     const w = new Float32Array(P).map(() => rng.uniform(-1, 1));
     const R = new Float32Array(B * outWidth).map(() => rng.uniform(-1, 1));
     if (P > 0) be.write(params, w);

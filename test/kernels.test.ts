@@ -494,22 +494,22 @@ describe('losses', () => {
       for (let r = 0; r < B; r++) t[r * N + rng.int(N)] = 1; // one-hot
       t[0] = 0.25; // and a soft label
       let ce = 0;
-      for (let i = 0; i < n; i++) ce -= t[i] * Math.log(Math.max(p[i], 1e-7));
+      for (let i = 0; i < n; i++) ce -= t[i] * Math.log(Math.min(Math.max(p[i], 1e-7), 1));
       check(`softmax_ce_loss ${B}×${N}`, { tensors: { p, t }, run: (k, q) => k.softmax_ce_loss(q.p, q.t, B, N), want: { ret: ce / B }, atol: 1e-6, rtol: 1e-6 });
       check(`softmax_ce_backward ${B}×${N}`, { tensors: { dz: uniform(rng, n), p, t }, run: (k, q) => k.softmax_ce_backward(q.dz, q.p, q.t, B, N), want: { dz: map(p, (v, i) => (v - t[i]) / B) }, atol: 1e-9, rtol: 1e-6 });
     });
   }
 
   it('clamp p at 0 and 1: finite losses and gradients', () => {
-    const p = Float32Array.from([0, 1, 1e-9, 0.5, 1, 0, 1 - 1e-7, 1e-7, 0.25]);
-    const t = Float32Array.from([0, 1, 1, 0.3, 0.3, 0.7, 1, 0, 1]);
+    const p = Float32Array.from([0, 1, 1e-9, 0.5, 1, 0, 1 - 1e-7, 1e-7, 0.25, 1.5, 3e38]); // above 1: not a probability
+    const t = Float32Array.from([0, 1, 1, 0.3, 0.3, 0.7, 1, 0, 1, 1, 0.5]);
     const n = p.length;
     const bce = -Array.from(p).reduce((s, v, i) => s + t[i] * Math.log(clampP(v)) + (1 - t[i]) * Math.log(1 - clampP(v)), 0) / n;
     check('bce_loss at the clamp', { tensors: { p, t }, run: (k, q) => k.bce_loss(q.p, q.t, 1, n), want: { ret: bce }, atol: 1e-6, rtol: 1e-6 });
     const dbce = map(p, (v, i) => (clampP(v) - t[i]) / (clampP(v) * (1 - clampP(v))) / n);
     check('bce_backward at the clamp', { tensors: { dp: new Float32Array(n), p, t }, run: (k, q) => k.bce_backward(q.dp, q.p, q.t, 1, n), want: { dp: dbce }, atol: 1e-6, rtol: 1e-5 });
     let ce = 0;
-    for (let i = 0; i < n; i++) ce -= t[i] * Math.log(Math.max(p[i], 1e-7));
+    for (let i = 0; i < n; i++) ce -= t[i] * Math.log(Math.min(Math.max(p[i], 1e-7), 1));
     check('softmax_ce_loss at the clamp', { tensors: { p, t }, run: (k, q) => k.softmax_ce_loss(q.p, q.t, 1, n), want: { ret: ce }, atol: 1e-6, rtol: 1e-6 });
   });
 });

@@ -1,9 +1,12 @@
-// Optimizer API: a settable learning rate (schedules drive it), validated like the constructor's.
+// Optimizers: a settable learning rate (schedules drive it); AdamW, RMSprop, weight decay and clipping by global
+// norm against float64 formulas on every backend (their thread splits: test/threads.test.ts); option checks.
 
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Backend } from '../src/backend/backend.js';
 import { createJsBackend } from '../src/backend/js.js';
-import { createOptimizer } from '../src/optimizers.js';
-import { errorOf } from './support/backends.js';
+import { clipScale, createOptimizer, type OptimizerName, type OptimizerOptions } from '../src/optimizers.js';
+import { Rng } from '../src/random.js';
+import { backendCases, errorOf } from './support/backends.js';
 
 describe('Optimizer.lr', () => {
   it('is settable, and the next step uses the new value (sgd: w −= lr·g)', async () => {
@@ -24,5 +27,147 @@ describe('Optimizer.lr', () => {
     const opt = createOptimizer('adam', { lr: 0.01 });
     expect(await errorOf(() => (opt.lr = bad))).toMatch(/^optimizer: learning rate must be a positive number, got /);
     expect(opt.lr).toBe(0.01);
+  });
+});
+
+// =====================================================================================================
+// AdamW, RMSprop, weight decay and clipping against float64
+// =====================================================================================================
+//
+// The formulas (PyTorch 2.x docs, torch.optim.SGD / Adam / AdamW / RMSprop and torch.nn.utils.clip_grad_norm_),
+// written here in float64 with float64 state, independently of the kernels:
+//   clip      s = min(1, clipNorm/(‖g‖₂ + 1e-6)) over the whole gradient block; g ← s·g      (clip_grad_norm_)
+//   L2        g ← g + λ·w                                   (weight_decay of SGD, Adam, RMSprop; before the step)
+//   sgd       w ← w − lr·g
+//   momentum  v ← μ·v + g; w ← w − lr·v                      (SGD with momentum, dampening 0, not Nesterov)
+//   adam      m ← β1·m + (1−β1)·g; v ← β2·v + (1−β2)·g²; w ← w − lr·(m/(1−β1ᵗ))/(√(v/(1−β2ᵗ)) + ε)
+//   adamw     w ← w·(1 − lr·λ), then the adam step with the unpenalised g                     (AdamW, decoupled)
+//   rmsprop   v ← ρ·v + (1−ρ)·g²; w ← w − lr·g/(√v + ε)     (RMSprop, centered=False, momentum=0; PyTorch's alpha = ρ)
+// Bound: 1e-6 absolute on weights in [−1, 1] over 3 steps (a few f32 ulps), state within 1e-6 relative.
+
+
+interface Ref {
+  name: OptimizerName;
+  o: OptimizerOptions;
+}
+
+/** One step of the formulas above in float64; returns nothing, updates w and state. */
+function referenceStep({ name, o }: Ref, w: Float64Array, g32: ArrayLike<number>, state: Float64Array[], t: number): void {
+  const lr = o.lr!, l2 = name === 'adamw' ? 0 : (o.weightDecay ?? 0);
+  let norm = 0;
+  for (let i = 0; i < w.length; i++) norm += g32[i] * g32[i];
+  norm = Math.sqrt(norm);
+  const s = o.clipNorm === undefined ? 1 : Math.min(1, o.clipNorm / (norm + 1e-6));
+  for (let i = 0; i < w.length; i++) {
+    const g = s * g32[i] + l2 * w[i];
+    if (name === 'sgd') w[i] -= lr * g;
+    else if (name === 'momentum') {
+      state[0][i] = o.momentum! * state[0][i] + g;
+      w[i] -= lr * state[0][i];
+    } else if (name === 'rmsprop') {
+      state[0][i] = o.rho! * state[0][i] + (1 - o.rho!) * g * g;
+      w[i] -= (lr * g) / (Math.sqrt(state[0][i]) + o.eps!);
+    } else {
+      if (name === 'adamw') w[i] *= 1 - lr * o.weightDecay!;
+      state[0][i] = o.beta1! * state[0][i] + (1 - o.beta1!) * g;
+      state[1][i] = o.beta2! * state[1][i] + (1 - o.beta2!) * g * g;
+      w[i] -= (lr * (state[0][i] / (1 - o.beta1! ** t))) / (Math.sqrt(state[1][i] / (1 - o.beta2! ** t)) + o.eps!);
+    }
+  }
+}
+
+const REFS: Ref[] = [
+  { name: 'sgd', o: { lr: 0.1, weightDecay: 0.05 } },
+  { name: 'sgd', o: { lr: 0.1, clipNorm: 1 } }, // the gradients' norm is about 9: clipped every step
+  { name: 'momentum', o: { lr: 0.05, momentum: 0.9, weightDecay: 0.01, clipNorm: 2 } },
+  { name: 'adam', o: { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-7, weightDecay: 0.02 } },
+  { name: 'adamw', o: { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-7, weightDecay: 0.01 } },
+  { name: 'adamw', o: { lr: 0.003, beta1: 0.8, beta2: 0.99, eps: 1e-3, weightDecay: 0.3, clipNorm: 0.5 } },
+  { name: 'adamw', o: { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-7, weightDecay: 0.01, clipNorm: 1000 } }, // never clipped
+  { name: 'rmsprop', o: { lr: 0.01, rho: 0.9, eps: 1e-7 } },
+  { name: 'rmsprop', o: { lr: 0.001, rho: 0.99, eps: 1e-8, weightDecay: 0.1, clipNorm: 1 } },
+];
+const SLOTS: Record<OptimizerName, number> = { sgd: 0, momentum: 1, adam: 2, adamw: 2, rmsprop: 1 };
+
+describe.each(backendCases())('new optimizers on the $label backend against float64', ({ label, make }) => {
+  const N = 37; // not a multiple of 4: the SIMD loops' scalar tails run too
+  let be: Backend;
+  const worst = { abs: 0, rel: 0 };
+  beforeAll(async () => {
+    be = await make();
+  });
+  afterAll(() => console.log(`optimizer parity, ${label} vs float64 (${REFS.length} configs × 3 steps): max |Δw| ${worst.abs.toExponential(2)}, max |Δw|/|w| ${worst.rel.toExponential(2)}`));
+
+  it.each(REFS)('$name $o: 3 steps, weights and state', (ref) => {
+    const rng = new Rng(5);
+    const w0 = new Float32Array(N).map(() => rng.uniform(-1, 1));
+    const params = be.alloc(1, N);
+    const grads = be.alloc(1, N);
+    be.write(params, w0);
+    const opt = createOptimizer(ref.name, ref.o);
+    const want = Float64Array.from(w0);
+    const state = [new Float64Array(N), new Float64Array(N)];
+    for (let t = 1; t <= 3; t++) {
+      // gradients of mixed scale, including exact zeros and tiny ones (where eps matters)
+      const g = new Float32Array(N).map((_, i) => (i % 7 === 0 ? 0 : i % 5 === 0 ? rng.uniform(-1e-4, 1e-4) : rng.uniform(-2, 2)));
+      be.write(grads, g);
+      opt.step({ backend: be, params, grads });
+      referenceStep(ref, want, g, state, t);
+      const got = be.read(params);
+      for (let i = 0; i < N; i++) {
+        const d = Math.abs(got[i] - want[i]);
+        worst.abs = Math.max(worst.abs, d);
+        worst.rel = Math.max(worst.rel, d / Math.max(Math.abs(want[i]), 1e-3));
+        expect(d, `step ${t}, w[${i}]: ${got[i]} vs ${want[i]}`).toBeLessThanOrEqual(1e-6);
+      }
+    }
+    const saved = opt.saveState();
+    expect(saved.step).toBe(3);
+    expect(saved.slots).toHaveLength(SLOTS[ref.name]);
+    saved.slots.forEach((slot, s) => {
+      for (let i = 0; i < N; i++) expect(Math.abs(slot[i] - state[s][i])).toBeLessThanOrEqual(1e-6 * (1 + Math.abs(state[s][i])));
+    });
+    opt.dispose();
+    be.free(params);
+    be.free(grads);
+  });
+
+  it('sum_squares is Σ x² (float64 reference) over several of its chunks', () => {
+    const n = 3 * 4096 + 13;
+    const rng = new Rng(9);
+    const x = new Float32Array(n).map(() => rng.uniform(-3, 3));
+    const t = be.alloc(1, n);
+    be.write(t, x);
+    let want = 0;
+    for (const v of x) want += v * v;
+    expect(Math.abs(be.kernels.sum_squares(t.ptr, n) - want)).toBeLessThanOrEqual(1e-12 * want);
+    be.free(t);
+  });
+});
+
+describe('new optimizer options', () => {
+  it('the defaults: adamw decays 0.01, rmsprop ρ 0.9 and ε 1e-7, lr 1e-3; no clipping, no L2 elsewhere', () => {
+    expect(createOptimizer('adamw').options).toEqual({ weightDecay: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-7 });
+    expect(createOptimizer('rmsprop').options).toEqual({ weightDecay: 0, rho: 0.9, eps: 1e-7 });
+    expect(createOptimizer('adamw').lr).toBe(0.001);
+    expect(createOptimizer('rmsprop').lr).toBe(0.001);
+    expect(createOptimizer('momentum').options).toEqual({ weightDecay: 0, momentum: 0.9 });
+  });
+
+  it('clipScale: 1 under the norm, clipNorm/(norm + 1e-6) over it, 1 for a non-finite norm (left for the divergence watch)', () => {
+    expect(clipScale(0.5, 1)).toBe(1);
+    expect(clipScale(4, 1)).toBe(1 / (4 + 1e-6));
+    expect(clipScale(NaN, 1)).toBe(1);
+    expect(clipScale(Infinity, 1)).toBe(1);
+    expect(clipScale(4, undefined)).toBe(1);
+  });
+
+  it('bad values and misspelt options are refused, naming the option', async () => {
+    expect(await errorOf(() => createOptimizer('adamw', { weightDecay: -0.1 }))).toBe('optimizer: weightDecay must be a number ≥ 0, got -0.1');
+    expect(await errorOf(() => createOptimizer('sgd', { clipNorm: 0 }))).toBe('optimizer: clipNorm must be a positive number, got 0');
+    expect(await errorOf(() => createOptimizer('rmsprop', { rho: 1 }))).toBe('optimizer: rho must be a number in [0, 1), got 1');
+    expect(await errorOf(() => createOptimizer('rmsprop', { eps: 0 }))).toBe('optimizer: eps must be a positive number, got 0');
+    expect(await errorOf(() => createOptimizer('adamw', { weight_decay: 0.1 } as OptimizerOptions))).toMatch(/^optimizer: unknown option 'weight_decay', expected one of lr, .*weightDecay, clipNorm$/);
+    expect(await errorOf(() => createOptimizer('nadam' as OptimizerName))).toBe("optimizer: expected sgd, momentum, adam, adamw or rmsprop, got 'nadam'");
   });
 });

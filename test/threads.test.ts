@@ -75,6 +75,11 @@ const CASES: KernelCase[] = [
   { name: 'adam_update', sizes: { w: 300_001, m: 300_001, v: 300_001, g: 300_001 }, run: (k, p) => k.adam_update(p.w, p.m, p.v, p.g, 1e-3, 0.9, 0.999, 1e-7, 7, 300_001) },
   { name: 'fill', sizes: { x: 300_001 }, run: (k, p) => k.fill(p.x, 0.25, 300_001) },
   { name: 'has_non_finite (clean)', sizes: { x: 300_001 }, run: (k, p) => k.has_non_finite(p.x, 300_001) },
+  { name: 'adamw_update', sizes: { w: 300_001, m: 300_001, v: 300_001, g: 300_001 }, run: (k, p) => k.adamw_update(p.w, p.m, p.v, p.g, 1e-3, 0.9, 0.999, 1e-7, 0.01, 7, 300_001) },
+  { name: 'rmsprop_update', sizes: { w: 300_001, v: 300_001, g: 300_001 }, run: (k, p) => k.rmsprop_update(p.w, p.v, p.g, 1e-3, 0.9, 1e-7, 300_001) },
+  { name: 'grad_scale_decay', sizes: { g: 300_001, w: 300_001 }, run: (k, p) => k.grad_scale_decay(p.g, p.w, 0.37, 1e-4, 300_001) },
+  { name: 'sum_squares', sizes: { x: 300_001 }, run: (k, p) => k.sum_squares(p.x, 300_001) },
+  { name: 'dropout_apply (counters from 2^32 − 5000: wrapping)', sizes: { y: 300_001, x: 300_001 }, run: (k, p) => k.dropout_apply(p.y, p.x, 0.3, 12345, 678910, 2 ** 32 - 5000, 300_001) },
   {
     name: 'gather_noise gaussian (identity rows from 5)',
     sizes: { dst: B * OUT, src: 200 * OUT },

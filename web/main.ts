@@ -41,6 +41,7 @@ const startBtn = $<HTMLButtonElement>('start');
 const pauseBtn = $<HTMLButtonElement>('pause');
 const stopBtn = $<HTMLButtonElement>('stop');
 const downloadBtn = $<HTMLButtonElement>('download');
+const downloadOnnxBtn = $<HTMLButtonElement>('download-onnx');
 const loadInput = $<HTMLInputElement>('load');
 const chartSvg = document.getElementById('chart') as unknown as SVGSVGElement;
 const tbody = document.querySelector('#epochs tbody') as HTMLTableSectionElement;
@@ -79,7 +80,7 @@ function setState(state: State): void {
   pauseBtn.disabled = !busy;
   stopBtn.disabled = !busy;
   pauseBtn.textContent = state === 'paused' ? 'Resume' : 'Pause';
-  downloadBtn.disabled = !hasModel || busy;
+  downloadBtn.disabled = downloadOnnxBtn.disabled = !hasModel || busy;
   $('load-label').classList.toggle('disabled', busy);
   loadInput.disabled = busy;
   for (const el of form.querySelectorAll('fieldset:not(.files) :is(input, select)')) (el as HTMLInputElement).disabled = busy;
@@ -229,12 +230,13 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       return;
     case 'model': {
       const url = URL.createObjectURL(new Blob([msg.bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
-      const a = Object.assign(document.createElement('a'), { href: url, download: 'model.simdnet' });
+      const file = msg.format === 'onnx' ? 'model.onnx' : 'model.simdnet';
+      const a = Object.assign(document.createElement('a'), { href: url, download: file });
       document.body.append(a);
       a.click();
       a.remove();
       setTimeout(() => URL.revokeObjectURL(url), 10_000);
-      setText('file-note', `model.simdnet, ${int(msg.bytes.length)} bytes`);
+      setText('file-note', `${file}, ${int(msg.bytes.length)} bytes`);
       return;
     }
     case 'loaded': {
@@ -294,6 +296,7 @@ stopBtn.addEventListener('click', () => {
   send({ type: 'stop' });
 });
 downloadBtn.addEventListener('click', () => send({ type: 'download' }));
+downloadOnnxBtn.addEventListener('click', () => send({ type: 'download', format: 'onnx' }));
 loadInput.addEventListener('change', async () => {
   const file = loadInput.files?.[0];
   if (!file) return;

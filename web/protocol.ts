@@ -55,7 +55,8 @@ export type ToWorker =
   | { type: 'inspect'; index: number; noise: TrainConfig['noise']; seed: number }
   /** Add noise to any 784-pixel image (the drawing pad) and denoise it. */
   | { type: 'denoise'; id: number; pixels: Float32Array; noise: TrainConfig['noise'] }
-  | { type: 'download' }
+  /** The current model as a file: .simdnet (default) or .onnx. */
+  | { type: 'download'; format?: 'onnx' }
   | { type: 'load'; bytes: Uint8Array; name: string; config: TrainConfig };
 
 export interface Progress {
@@ -83,6 +84,6 @@ export type FromWorker =
   | { type: 'done'; stopped: boolean; samplesPerSec: number }
   | { type: 'inspected'; index: number; label: number; clean: Float32Array; noisy: Float32Array; denoised: Float32Array }
   | { type: 'denoised'; id: number; noisy: Float32Array; denoised: Float32Array }
-  | { type: 'model'; bytes: Uint8Array }
+  | { type: 'model'; bytes: Uint8Array; format?: 'onnx' }
   | { type: 'loaded'; name: string; variant: string; info: BackendInfo; params: number; hidden: number[]; metrics: EpochMetrics; grid: Grid }
   | { type: 'error'; message: string };

@@ -6,7 +6,7 @@
 
 import {
   applyNoise, autoencoder, createBackend, createOptimizer, decodeDigits, deserializeModel, evaluate, fit, noisyTestInputs,
-  Rng, serializeModel, splitDigits, type Backend, type BackendName, type EpochMetrics, type FitSet, type Sequential,
+  Rng, serializeModel, exportOnnx, importOnnx, splitDigits, type Backend, type BackendName, type EpochMetrics, type FitSet, type Sequential,
 } from '../src/index.js';
 import type { BackendInfo, FromWorker, Grid, ToWorker, TrainConfig } from './protocol.js';
 
@@ -229,7 +229,8 @@ async function load(bytes: Uint8Array, name: string, config: TrainConfig): Promi
   } finally {
     loading = false;
   }
-  const { model: loaded } = deserializeModel(bytes, b, name);
+  // an .onnx file (PyTorch, Keras via tf2onnx, or this page's own export) or a .simdnet model file
+  const loaded = /\.onnx$/i.test(name) ? importOnnx(bytes, { backend: b, name }) : deserializeModel(bytes, b, name).model;
   if (loaded.inputWidth !== PX || loaded.outputWidth !== PX) {
     loaded.dispose();
     throw new Error(`${name}: expected a 784 → 784 autoencoder, got ${loaded.inputWidth} → ${loaded.outputWidth}`);
@@ -243,11 +244,12 @@ async function load(bytes: Uint8Array, name: string, config: TrainConfig): Promi
   post({ type: 'loaded', name, variant: b.variant, info: info(b, config.threads), params: loaded.paramCount, hidden, metrics: scores(loaded, config, noisy, 0), grid: grid(loaded, noisy) });
 }
 
-function download(): void {
+function download(format?: 'onnx'): void {
   if (!model || !modelConfig) throw new Error('no model yet: train one or load one first');
   const { hidden, activation, loss, optimizer, lr, batchSize, noise, seed } = modelConfig;
-  const bytes = serializeModel(model, { source: 'simdnet web demo', hidden, activation, loss, optimizer, lr, batchSize, noise: noise.kind, noiseFactor: noise.factor, seed });
-  post({ type: 'model', bytes }, [bytes.buffer]);
+  const meta = { source: 'simdnet web demo', hidden, activation, loss, optimizer, lr, batchSize, noise: noise.kind, noiseFactor: noise.factor, seed };
+  const bytes = format === 'onnx' ? exportOnnx(model, { meta }) : serializeModel(model, meta);
+  post({ type: 'model', bytes, format }, [bytes.buffer]);
 }
 
 self.onmessage = async (e: MessageEvent<ToWorker>) => {
@@ -274,7 +276,7 @@ self.onmessage = async (e: MessageEvent<ToWorker>) => {
       case 'denoise':
         return denoise(msg.id, msg.pixels, msg.noise);
       case 'download':
-        return download();
+        return download(msg.format);
       case 'load':
         return await load(msg.bytes, msg.name, msg.config);
     }

@@ -68,7 +68,7 @@ export interface Kernels {
   bce_backward(dp: number, p: number, t: number, B: number, N: number): void;
   /** Fused sigmoid + BCE backward: dz = (p − t)/(B·N), where p = sigmoid(z) is the forward output. */
   sigmoid_bce_backward(dz: number, p: number, t: number, B: number, N: number): void;
-  /** mean over rows of −Σ t·log p (p clamped to ≥ 1e-7); p is a softmax output */
+  /** mean over rows of −Σ t·log p (p clamped to [1e-7, 1]); p is a softmax output */
   softmax_ce_loss(p: number, t: number, B: number, N: number): number;
   /** Fused softmax + cross-entropy backward: dz = (p − t)/B */
   softmax_ce_backward(dz: number, p: number, t: number, B: number, N: number): void;
@@ -81,6 +81,19 @@ export interface Kernels {
   /** Adam (Kingma & Ba), bias-corrected with step t ≥ 1:
    *  m = b1·m + (1−b1)·g; v = b2·v + (1−b2)·g²; w −= lr·(m/(1−b1^t)) / (sqrt(v/(1−b2^t)) + eps) */
   adam_update(w: number, m: number, v: number, g: number, lr: number, beta1: number, beta2: number, eps: number, t: number, n: number): void;
+  /** AdamW (decoupled weight decay, as torch.optim.AdamW): w ·= (1 − lr·decay), then the Adam step above. */
+  adamw_update(w: number, m: number, v: number, g: number, lr: number, beta1: number, beta2: number, eps: number, decay: number, t: number, n: number): void;
+  /** RMSprop (as torch.optim.RMSprop, not centered, no momentum): v = rho·v + (1−rho)·g²; w −= lr·g/(sqrt(v) + eps) */
+  rmsprop_update(w: number, v: number, g: number, lr: number, rho: number, eps: number, n: number): void;
+  /** g = scale·g + decay·w (gradient clipping by global norm, then L2 weight decay) */
+  grad_scale_decay(g: number, w: number, scale: number, decay: number, n: number): void;
+  /** Σ x² over x[0..n), in f64 (the squared global norm for clipping); fixed chunks, so the same bits for any thread count */
+  sum_squares(x: number, n: number): number;
+
+  // ---- Dropout -------------------------------------------------------------------------------------
+  /** y = x·keep/(1 − rate), keep = u ≥ rate, u = (rand(c0 + i) >>> 8)·2^-24 from gather_noise's generator with
+   *  keys (k0, k1) (assembly/dropout.ts). The forward pass on x and the backward pass on dy (same keys, same c0). */
+  dropout_apply(y: number, x: number, rate: number, k0: number, k1: number, c0: number, n: number): void;
 
   // ---- Data pipeline -----------------------------------------------------------------------------
   /** dst(count,width) row r = noise(source row s), s = idx ? i32 idx[r] : row0 + r, of src(·,width). kind is a NOISE

@@ -4,9 +4,10 @@
 
 import { ACT, type Backend, type Kernels } from './backend.js';
 import { HeapBackend } from './heap.js';
-import { gatherNoiseJs } from './noise-js.js';
+import { gatherNoiseJs, rand } from './noise-js.js';
 
 const EPS_BCE = 1e-7;
+const INV24 = 1 / 16777216; // 2^-24
 
 /** The js kernels over one memory. Pointers are byte offsets; `f()` re-derives the view after growth. */
 function jsKernels(f: () => Float32Array): Kernels {
@@ -70,7 +71,7 @@ function jsKernels(f: () => Float32Array): Kernels {
     relu_forward(y, x, n) {
       const h = f();
       const Y = y >>> 2, X = x >>> 2;
-      for (let i = 0; i < n; i++) h[Y + i] = h[X + i] > 0 ? h[X + i] : 0;
+      for (let i = 0; i < n; i++) h[Y + i] = Math.max(h[X + i], 0); // NaN stays NaN, as in wasm's f32 max
     },
     relu_backward(dx, dy, y, n) {
       const h = f();
@@ -159,7 +160,7 @@ function jsKernels(f: () => Float32Array): Kernels {
       const h = f();
       const P = p >>> 2, T = t >>> 2;
       let sum = 0;
-      for (let i = 0; i < Bn * N; i++) if (h[T + i] !== 0) sum -= h[T + i] * Math.log(Math.max(h[P + i], EPS_BCE));
+      for (let i = 0; i < Bn * N; i++) sum -= h[T + i] * Math.log(Math.min(Math.max(h[P + i], EPS_BCE), 1)); // 0·log(NaN) is NaN: no skipped terms
       return sum / Bn;
     },
     softmax_ce_backward(dz, p, t, Bn, N) {
@@ -192,6 +193,43 @@ function jsKernels(f: () => Float32Array): Kernels {
         h[V + i] = beta2 * h[V + i] + (1 - beta2) * gi * gi;
         h[W + i] -= (lr * (h[M + i] / c1)) / (Math.sqrt(h[V + i] / c2) + eps);
       }
+    },
+
+    adamw_update(w, m, v, g, lr, beta1, beta2, eps, decay, t, n) {
+      // the decoupled decay first (as torch.optim.AdamW), then Adam
+      const h = f();
+      const W = w >>> 2, keep = 1 - Math.fround(lr) * Math.fround(decay);
+      for (let i = 0; i < n; i++) h[W + i] *= keep;
+      k.adam_update(w, m, v, g, lr, beta1, beta2, eps, t, n);
+    },
+    rmsprop_update(w, v, g, lr, rho, eps, n) {
+      const h = f();
+      const W = w >>> 2, V = v >>> 2, G = g >>> 2;
+      for (let i = 0; i < n; i++) {
+        const gi = h[G + i];
+        h[V + i] = rho * h[V + i] + (1 - rho) * gi * gi;
+        h[W + i] -= (lr * gi) / (Math.sqrt(h[V + i]) + eps);
+      }
+    },
+    grad_scale_decay(g, w, scale, decay, n) {
+      const h = f();
+      const G = g >>> 2, W = w >>> 2;
+      for (let i = 0; i < n; i++) h[G + i] = scale * h[G + i] + decay * h[W + i];
+    },
+    sum_squares(x, n) {
+      const h = f();
+      const X = x >>> 2;
+      let sum = 0;
+      for (let i = 0; i < n; i++) sum += h[X + i] * h[X + i];
+      return sum;
+    },
+
+    // ---- Dropout -------------------------------------------------------------------------------------
+    dropout_apply(y, x, rate, k0, k1, c0, n) {
+      // the same draws as the kernel, compared in f32 (u is exact), so the same bits
+      const h = f();
+      const Y = y >>> 2, X = x >>> 2, r = Math.fround(rate), scale = Math.fround(1 / (1 - r));
+      for (let i = 0; i < n; i++) h[Y + i] = (rand(c0 + i, k0, k1) >>> 8) * INV24 >= r ? h[X + i] * scale : 0;
     },
 
     // ---- Data pipeline -------------------------------------------------------------------------------

@@ -16,8 +16,8 @@ function hash(x: number): number {
   return x ^ (x >>> 16);
 }
 
-/** rand(c) = hash(hash(c + k0) ^ k1), u32 */
-function rand(c: number, k0: number, k1: number): number {
+/** rand(c) = hash(hash(c + k0) ^ k1), u32 (dropout's masks draw it too) */
+export function rand(c: number, k0: number, k1: number): number {
   return hash(hash((c + k0) | 0) ^ k1) >>> 0;
 }
 

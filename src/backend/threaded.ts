@@ -4,7 +4,7 @@
 // Bit-identical whatever the thread count: every output element is computed by exactly one thread with the same
 // arithmetic, in the same order, as the one-thread kernel. GEMM blocks keep each element's K order (slices depend
 // on K only); column sums split columns, never rows; softmax splits rows; losses sum fixed chunks of LOSS_CHUNK
-// elements (loss_sums) that are added here in order, as the one-thread loss does; the scaled gradients get the whole
+// elements (loss_sums) that are added here in order, as the one-thread loss does (the gradients' squared norm too); the scaled gradients get the whole
 // batch's scale.
 
 import type { Kernels } from './backend.js';
@@ -30,6 +30,7 @@ const BIAS = 2;
 const LOSS_MSE = 0;
 const LOSS_BCE = 1;
 const LOSS_CE = 2;
+const SUM_SQUARES = 3;
 
 /** Smallest share of work worth a thread: below it a call runs on the calling thread. Measured on 2 cores (relaxed
  *  build, 1 vs 2 threads, hot loop): GEMM breaks even near 32³ (32 K multiply-adds) and gains 1.4× at 48³, 1.9× at
@@ -275,6 +276,48 @@ export function threadedKernels(ex: RawExports, ctx: ThreadedParts): Kernels {
       for (let t = 0; t < p; t++) {
         const lo = cut(n, p, ALIGN, t), hi = cut(n, p, ALIGN, t + 1);
         pool.set(t, FN.adam_update, w + 4 * lo, m + 4 * lo, v + 4 * lo, g + 4 * lo, lr, beta1, beta2, eps, step, hi - lo);
+      }
+      pool.run(p);
+    },
+
+    adamw_update(w, m, v, g, lr, beta1, beta2, eps, decay, step, n) {
+      const p = count(n, MIN_PER_THREAD.heavy);
+      if (p === 1) return ex.adamw_update(w, m, v, g, lr, beta1, beta2, eps, decay, step, n);
+      for (let t = 0; t < p; t++) {
+        const lo = cut(n, p, ALIGN, t), hi = cut(n, p, ALIGN, t + 1);
+        pool.set(t, FN.adamw_update, w + 4 * lo, m + 4 * lo, v + 4 * lo, g + 4 * lo, lr, beta1, beta2, eps, decay, step, hi - lo);
+      }
+      pool.run(p);
+    },
+    rmsprop_update(w, v, g, lr, rho, eps, n) {
+      const p = count(n, MIN_PER_THREAD.heavy);
+      if (p === 1) return ex.rmsprop_update(w, v, g, lr, rho, eps, n);
+      for (let t = 0; t < p; t++) {
+        const lo = cut(n, p, ALIGN, t), hi = cut(n, p, ALIGN, t + 1);
+        pool.set(t, FN.rmsprop_update, w + 4 * lo, v + 4 * lo, g + 4 * lo, lr, rho, eps, hi - lo);
+      }
+      pool.run(p);
+    },
+    grad_scale_decay(g, w, scale, decay, n) {
+      const p = count(n, MIN_PER_THREAD.light);
+      if (p === 1) return ex.grad_scale_decay(g, w, scale, decay, n);
+      for (let t = 0; t < p; t++) {
+        const lo = cut(n, p, ALIGN, t), hi = cut(n, p, ALIGN, t + 1);
+        pool.set(t, FN.grad_scale_decay, g + 4 * lo, w + 4 * lo, scale, decay, hi - lo);
+      }
+      pool.run(p);
+    },
+    sum_squares(x, n) {
+      return lossSum(SUM_SQUARES, x, 0, n) ?? ex.sum_squares(x, n);
+    },
+
+    dropout_apply(y, x, rate, k0, k1, c0, n) {
+      // the counter of element i is c0 + i: a part from lo starts at c0 + lo (u32, as the kernel wraps it)
+      const p = count(n, MIN_PER_THREAD.heavy);
+      if (p === 1) return ex.dropout_apply(y, x, rate, k0, k1, c0, n);
+      for (let t = 0; t < p; t++) {
+        const lo = cut(n, p, ALIGN, t), hi = cut(n, p, ALIGN, t + 1);
+        pool.set(t, FN.dropout_apply, y + 4 * lo, x + 4 * lo, rate, k0, k1, (c0 + lo) >>> 0, hi - lo);
       }
       pool.run(p);
     },

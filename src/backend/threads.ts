@@ -19,7 +19,8 @@ export const THREAD_FNS = [
   'relu_forward', 'relu_backward', 'tanh_forward', 'tanh_backward', 'sigmoid_forward', 'sigmoid_backward',
   'softmax_forward', 'softmax_backward',
   'loss_sums', 'diff_scaled', 'bce_backward_scaled',
-  'sgd_update', 'momentum_update', 'adam_update', 'fill', 'has_non_finite', 'gather_noise',
+  'sgd_update', 'momentum_update', 'adam_update', 'adamw_update', 'rmsprop_update', 'grad_scale_decay', 'dropout_apply',
+  'fill', 'has_non_finite', 'gather_noise',
 ] as const satisfies readonly (keyof RawExports)[];
 export type ThreadFn = (typeof THREAD_FNS)[number];
 /** Index of each thread function, e.g. FN.gemm_block. */

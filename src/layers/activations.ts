@@ -6,7 +6,7 @@ import type { Layer, LayerSpec } from './layer.js';
 
 abstract class Activation implements Layer {
   abstract readonly type: 'relu' | 'tanh' | 'sigmoid' | 'softmax';
-  readonly paramCount = 0;
+  readonly params = [];
   protected k!: Kernels;
 
   outputWidth(inWidth: number): number {
@@ -15,7 +15,6 @@ abstract class Activation implements Layer {
   bind(backend: Backend): void {
     this.k = backend.kernels;
   }
-  initParams(): void {}
   abstract forward(x: Tensor, y: Tensor): void;
   abstract backward(x: Tensor, y: Tensor, dy: Tensor, dx: Tensor | null): void;
   spec(): LayerSpec {

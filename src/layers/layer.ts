@@ -3,7 +3,7 @@
 // forward, so the same layer serves every batch size without allocating.
 
 import type { ActCode, Backend, Tensor } from '../backend/backend.js';
-import type { Rng } from '../random.js';
+import type { ParamDecl } from '../param-layout.js';
 
 /** The explicit description of a layer, as written in model files (and, later, ONNX export). */
 export type LayerSpec =
@@ -13,18 +13,22 @@ export type LayerSpec =
   | { type: 'sigmoid' }
   | { type: 'softmax' };
 
+/** Byte pointers of one parameter tensor and of its gradient. */
+export interface ParamPointers {
+  value: number;
+  grad: number;
+}
+
 export type InitName = 'glorotUniform' | 'heNormal' | 'uniform';
 
 export interface Layer {
   readonly type: LayerSpec['type'];
   /** Width of the output for an input of width `inWidth`; throws when the layer cannot take it. */
   outputWidth(inWidth: number, where: string): number;
-  /** Number of f32 parameters (weights then biases). */
-  readonly paramCount: number;
-  /** Binds the layer to its slices of the model's parameter and gradient blocks (byte pointers). */
-  bind(backend: Backend, params: number, grads: number): void;
-  /** Writes initial parameters into `out` (length paramCount). */
-  initParams(out: Float32Array, rng: Rng): void;
+  /** The parameter tensors, in the order they are laid out (ParamLayout); none for an activation. */
+  readonly params: readonly ParamDecl[];
+  /** Binds the layer to its tensors in the model's parameter and gradient blocks, by declared name. */
+  bind(backend: Backend, at: Record<string, ParamPointers>): void;
   /** y = layer(x) */
   forward(x: Tensor, y: Tensor): void;
   /** Given dy = ∂L/∂y, accumulates parameter gradients and writes dx = ∂L/∂x (unless dx is null). */

@@ -4,7 +4,8 @@
 import type { ActCode, Backend, Tensor } from '../backend/backend.js';
 import { check } from '../errors.js';
 import type { Rng } from '../random.js';
-import type { InitName, Layer, LayerSpec } from './layer.js';
+import type { ParamDecl } from '../param-layout.js';
+import type { InitName, Layer, LayerSpec, ParamPointers } from './layer.js';
 
 const INITS: readonly InitName[] = ['glorotUniform', 'heNormal', 'uniform'];
 
@@ -24,8 +25,27 @@ export class Linear implements Layer {
     check(INITS.includes(this.init), `Linear: unknown init '${this.init}', expected one of ${INITS.join(', ')}`);
   }
 
-  get paramCount(): number {
-    return this.inputs * this.outputs + this.outputs;
+  /** W (IN, OUT) row-major, then b (OUT): the reference network's layout. */
+  get params(): ParamDecl[] {
+    const [IN, OUT] = [this.inputs, this.outputs];
+    // the reference numpy network draws weights and biases from U(-1, 1); the others start biases at 0
+    const initW = (out: Float32Array, rng: Rng) => {
+      if (this.init === 'glorotUniform') {
+        const limit = Math.sqrt(6 / (IN + OUT)); // Glorot & Bengio 2010
+        for (let i = 0; i < out.length; i++) out[i] = rng.uniform(-limit, limit);
+      } else if (this.init === 'heNormal') {
+        const std = Math.sqrt(2 / IN); // He et al. 2015
+        for (let i = 0; i < out.length; i++) out[i] = std * rng.normal();
+      } else for (let i = 0; i < out.length; i++) out[i] = rng.uniform(-1, 1);
+    };
+    const initB = (out: Float32Array, rng: Rng) => {
+      if (this.init === 'uniform') for (let i = 0; i < out.length; i++) out[i] = rng.uniform(-1, 1);
+      else out.fill(0);
+    };
+    return [
+      { name: 'W', shape: [IN, OUT], init: initW },
+      { name: 'b', shape: [OUT], init: initB },
+    ];
   }
 
   outputWidth(inWidth: number, where: string): number {
@@ -33,28 +53,10 @@ export class Linear implements Layer {
     return this.outputs;
   }
 
-  bind(backend: Backend, params: number, grads: number): void {
+  bind(backend: Backend, at: Record<string, ParamPointers>): void {
     this.backend = backend;
-    this.w = params;
-    this.b = params + this.inputs * this.outputs * 4;
-    this.dw = grads;
-    this.db = grads + this.inputs * this.outputs * 4;
-  }
-
-  initParams(out: Float32Array, rng: Rng): void {
-    const nW = this.inputs * this.outputs;
-    if (this.init === 'glorotUniform') {
-      const limit = Math.sqrt(6 / (this.inputs + this.outputs)); // Glorot & Bengio 2010
-      for (let i = 0; i < nW; i++) out[i] = rng.uniform(-limit, limit);
-    } else if (this.init === 'heNormal') {
-      const std = Math.sqrt(2 / this.inputs); // He et al. 2015
-      for (let i = 0; i < nW; i++) out[i] = std * rng.normal();
-    } else {
-      // the reference numpy network draws weights and biases from U(-1, 1)
-      for (let i = 0; i < this.paramCount; i++) out[i] = rng.uniform(-1, 1);
-      return;
-    }
-    out.fill(0, nW, this.paramCount);
+    ({ value: this.w, grad: this.dw } = at.W);
+    ({ value: this.b, grad: this.db } = at.b);
   }
 
   forward(x: Tensor, y: Tensor): void {

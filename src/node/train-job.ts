@@ -15,6 +15,9 @@ import { createOptimizer } from '../optimizers.js';
 import { evaluate, fit, validationRows, type EpochMetrics, type Progress } from '../train.js';
 import { LR_SCHEDULES, recipe, type LrScheduleName } from '../training/recipes.js';
 import { loadData } from './data-source.js';
+import { loadInitModel } from './onnx-files.js';
+import type { Backend } from '../backend/backend.js';
+import type { Sequential } from '../model.js';
 import { ensureFolder, lockFolder, readFileChecked, removeStaleTemps, saveModel, writeFileAtomic } from './files.js';
 import { digitGridPng, lossChartSvg } from './pictures.js';
 
@@ -39,6 +42,8 @@ export interface TrainConfig {
   /** Stop after this many epochs without a better validation (else test) loss, keeping the best weights; 0: off. */
   earlyStopping?: number;
   lrSchedule?: LrScheduleName;
+  /** Start from this .onnx or .simdnet model's weights (its layers replace hidden/activation). */
+  initFrom?: string;
 }
 
 export const CHECKPOINT_FILE = 'checkpoint.simdnet';
@@ -112,15 +117,44 @@ export async function trainJob(config: TrainConfig, log: (line: string) => void 
   }
 }
 
+/** The model of --init-from, checked to be a denoising autoencoder (784 → hidden… (one activation) → 784 sigmoid):
+ *  the run's settings record it as hidden sizes and an activation, which a resume checks its weights against. */
+function initModel(path: string, backend: Backend): { model: Sequential; hidden: number[]; activation: string } {
+  const model = loadInitModel(path, backend);
+  const specs = model.spec().layers;
+  const hidden = specs.flatMap((l) => (l.type === 'linear' ? [l.out] : [])).slice(0, -1);
+  const activation = specs[1]?.type ?? '';
+  let expected = '';
+  try {
+    expected = hidden.length ? describeLayers(autoencoderSpec({ hidden, activation })) : '';
+  } catch {
+    // not an activation an autoencoder takes: refused below
+  }
+  const found = describeLayers(model.spec());
+  if (expected !== found) {
+    model.dispose();
+    throw new SimdnetError(`--init-from ${path}: expected a denoising autoencoder (linear 784→h, relu|tanh|sigmoid, …, linear h→784, sigmoid), this model is ${found}`, 'E_SHAPE');
+  }
+  return { model, hidden, activation };
+}
+
 async function trainInFolder(config: TrainConfig, log: (line: string) => void, resume: ReturnType<typeof decodeCheckpoint> | undefined, run: RunOptions): Promise<EpochMetrics[]> {
   removeStaleTemps(config.out, OUTPUT_FILES); // half-written files of a run that was killed
   const backend = await cliBackend(config.backend, run);
   const data: DataSplit = loadData(config.data);
   const optimizer = createOptimizer(config.optimizer, { lr: config.lr });
   const checkpointPath = join(config.out, CHECKPOINT_FILE);
+  // --init-from: the file's layers become the run's settings (so its checkpoints resume like any other run)
+  const startFrom = (path: string) => {
+    const { model, hidden, activation } = initModel(path, backend);
+    config = { ...config, hidden, activation };
+    return model;
+  };
   const model = resume
     ? restoreCheckpoint(resume, backend, optimizer, checkpointPath)
-    : autoencoder(backend, { hidden: config.hidden, activation: config.activation, seed: config.seed });
+    : config.initFrom !== undefined
+      ? startFrom(config.initFrom)
+      : autoencoder(backend, { hidden: config.hidden, activation: config.activation, seed: config.seed });
   const progress: Progress | undefined = resume?.checkpoint.progress;
   log(`simdnet: ${describe(config)} on ${data.train.count} train / ${data.test.count} test digits, backend ${describeBackend(backend)}`);
   log(model.summary());

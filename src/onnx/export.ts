@@ -1,0 +1,80 @@
+// ONNX export: a Sequential as a standard ONNX model that onnxruntime (node and web) and PyTorch can run.
+// Input "x" (N, inputWidth) float32, output "y" (N, outputWidth), N a dynamic batch dimension. Each Linear is a
+// Gemm whose B is simdnet's W as it is (IN, OUT), so transB = 0; activations map one to one.
+
+import { SimdnetError } from '../errors.js';
+import { layerFromSpec } from '../layers/index.js';
+import type { ModelSpec, Sequential } from '../model.js';
+import { ParamLayout } from '../param-layout.js';
+import { ATTR, DTYPE, encodeModel, type NodeMsg, type TensorMsg } from './messages.js';
+
+/** The versions every export is stamped with: accepted by onnxruntime 1.2x–1.30 and the onnx checker ≥ 1.12. */
+export const ONNX_IR_VERSION = 8;
+export const ONNX_OPSET = 17;
+export const ONNX_INPUT = 'x';
+export const ONNX_OUTPUT = 'y';
+/** metadata_props key holding each Linear's init name (JSON), so an import rebuilds the same model file. */
+export const INIT_KEY = 'simdnet.inits';
+
+const OPS = { relu: 'Relu', sigmoid: 'Sigmoid', tanh: 'Tanh', softmax: 'Softmax' } as const;
+
+export interface ExportOptions {
+  /** Training metadata (what a model file's `meta` holds): each key becomes a metadata_props entry, its value as JSON. */
+  meta?: Record<string, unknown>;
+}
+
+/** The ONNX bytes of a model's current weights; the same model and meta give the same bytes. */
+export function exportOnnx(model: Sequential, options: ExportOptions = {}): Uint8Array {
+  return encodeOnnx(model.spec(), model.getWeights(), options.meta);
+}
+
+/** The ONNX bytes of layers and their parameter block (laid out by ParamLayout), as a model file holds them. */
+export function encodeOnnx(spec: ModelSpec, weights: Float32Array, meta: Record<string, unknown> = {}): Uint8Array {
+  const built = spec.layers.map((l, i) => layerFromSpec(l, `layer ${i}`));
+  const layout = new ParamLayout(built);
+  if (weights.length !== layout.total) throw new SimdnetError(`export: the layers declare ${layout.total} parameters, got ${weights.length} values`, 'E_SHAPE');
+  const widths = [spec.inputWidth];
+  built.forEach((l, i) => widths.push(l.outputWidth(widths[i], `layer ${i}`)));
+  const nodes: NodeMsg[] = [];
+  const initializers: TensorMsg[] = [];
+  const inits: string[] = [];
+  let current = ONNX_INPUT;
+  const last = spec.layers.length - 1;
+  spec.layers.forEach((layer, i) => {
+    const output = i === last ? ONNX_OUTPUT : `layer${i}.${layer.type}`;
+    if (layer.type === 'linear') {
+      const slots = layout.ofLayer(i);
+      for (const s of slots) initializers.push({ name: `layer${i}.${s.name}`, dims: [...s.shape], dataType: DTYPE.float, floatData: [], rawData: littleEndian(layout.view(weights, s)), otherData: false, external: null });
+      nodes.push({ name: `layer${i}.gemm`, opType: 'Gemm', domain: '', inputs: [current, ...slots.map((s) => `layer${i}.${s.name}`)], outputs: [output], attributes: [] });
+      inits.push(layer.init ?? 'glorotUniform');
+    } else if (layer.type in OPS) {
+      const attributes = layer.type === 'softmax' ? [{ name: 'axis', type: ATTR.int, i: -1, ints: [] }] : [];
+      nodes.push({ name: `layer${i}.${layer.type}`, opType: OPS[layer.type as keyof typeof OPS], domain: '', inputs: [current], outputs: [output], attributes });
+    } else throw new SimdnetError(`export: layer ${i} (${layer.type}) has no ONNX form`, 'E_UNSUPPORTED');
+    current = output;
+  });
+  const metadata = Object.entries(meta).filter(([, value]) => value !== undefined).map(([key, value]) => ({ key, value: JSON.stringify(value) }));
+  metadata.push({ key: INIT_KEY, value: JSON.stringify(inits) });
+  return encodeModel({
+    irVersion: ONNX_IR_VERSION,
+    producerName: 'simdnet',
+    opsets: [{ domain: '', version: ONNX_OPSET }],
+    metadata,
+    graph: {
+      name: 'simdnet',
+      nodes,
+      initializers,
+      inputs: [{ name: ONNX_INPUT, elemType: DTYPE.float, shape: ['N', spec.inputWidth] }],
+      outputs: [{ name: ONNX_OUTPUT, elemType: DTYPE.float, shape: ['N', widths[widths.length - 1]] }],
+      sparseInitializers: 0,
+    },
+  });
+}
+
+/** float32 values as little-endian bytes (raw_data is little-endian whatever the machine). */
+function littleEndian(values: Float32Array): Uint8Array {
+  const out = new Uint8Array(values.length * 4);
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < values.length; i++) view.setFloat32(i * 4, values[i], true);
+  return out;
+}
