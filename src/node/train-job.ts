@@ -11,7 +11,7 @@ import { autoencoder, autoencoderSpec, describeLayers } from '../models.js';
 import type { OptimizerName } from '../optimizers.js';
 import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from '../checkpoint.js';
 import { SimdnetError } from '../errors.js';
-import { createOptimizer } from '../optimizers.js';
+import { createOptimizer, DEFAULT_LR } from '../optimizers.js';
 import { evaluate, fit, validationRows, type EpochMetrics, type Progress } from '../train.js';
 import { LR_SCHEDULES, recipe, type LrScheduleName } from '../training/recipes.js';
 import { loadData } from './data-source.js';
@@ -42,6 +42,8 @@ export interface TrainConfig {
   /** Stop after this many epochs without a better validation (else test) loss, keeping the best weights; 0: off. */
   earlyStopping?: number;
   lrSchedule?: LrScheduleName;
+  /** The optimizer's weight decay (its own default when absent). */
+  weightDecay?: number;
   /** Start from this .onnx or .simdnet model's weights (its layers replace hidden/activation). */
   initFrom?: string;
 }
@@ -88,7 +90,8 @@ function checkTrainConfig(config: unknown, path: string): TrainConfig {
   if (!(typeof c.lr === 'number' && Number.isFinite(c.lr) && c.lr > 0)) fail('lr', 'a number > 0');
   if (!(typeof c.noiseFactor === 'number' && Number.isFinite(c.noiseFactor) && c.noiseFactor >= 0)) fail('noiseFactor', 'a number ≥ 0');
   if (!(Array.isArray(c.hidden) && c.hidden.length > 0 && c.hidden.every((h) => Number.isInteger(h) && h > 0))) fail('hidden', 'a list of positive layer sizes');
-  oneOf('optimizer', ['sgd', 'momentum', 'adam']);
+  oneOf('optimizer', Object.keys(DEFAULT_LR));
+  if (c.weightDecay !== undefined && !(typeof c.weightDecay === 'number' && Number.isFinite(c.weightDecay) && c.weightDecay >= 0)) fail('weightDecay', 'a number ≥ 0');
   oneOf('activation', ['relu', 'tanh', 'sigmoid']);
   oneOf('loss', ['bce', 'mse']);
   oneOf('noise', ['gaussian', 'salt-pepper', 'mask']);
@@ -142,7 +145,7 @@ async function trainInFolder(config: TrainConfig, log: (line: string) => void, r
   removeStaleTemps(config.out, OUTPUT_FILES); // half-written files of a run that was killed
   const backend = await cliBackend(config.backend, run);
   const data: DataSplit = loadData(config.data);
-  const optimizer = createOptimizer(config.optimizer, { lr: config.lr });
+  const optimizer = createOptimizer(config.optimizer, { lr: config.lr, ...(config.weightDecay !== undefined && { weightDecay: config.weightDecay }) });
   const checkpointPath = join(config.out, CHECKPOINT_FILE);
   // --init-from: the file's layers become the run's settings (so its checkpoints resume like any other run)
   const startFrom = (path: string) => {
@@ -226,6 +229,7 @@ async function trainInFolder(config: TrainConfig, log: (line: string) => void, r
 function describe(c: TrainConfig): string {
   const loop = [
     c.lrSchedule && c.lrSchedule !== 'constant' ? `${c.lrSchedule} lr schedule` : '',
+    c.weightDecay !== undefined ? `weight decay ${c.weightDecay}` : '',
     c.validationSplit ? `validation split ${c.validationSplit}` : '',
     c.earlyStopping ? `early stopping after ${c.earlyStopping} epochs on ${c.validationSplit ? 'validation' : 'test'} loss` : '',
   ].filter(Boolean);
