@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `simdnet` command: train | denoise | eval | bench. Bad flags, values or files print one line and exit 2.
 
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { NOISE_KINDS, DEFAULT_NOISE_FACTOR, type NoiseKind } from './data/noise.js';
 import { SimdnetError } from './errors.js';
@@ -13,6 +14,11 @@ import { BEST_PRESET, LR_SCHEDULES } from './training/recipes.js';
 import { enableRelaxedSimd, type RunOptions } from './node/runtime.js';
 
 enableRelaxedSimd(); // before any wasm is compiled
+
+/** The installed package's version (package.json is one folder up from dist/ and from src/ alike). */
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
 
 /** Epochs of `npm start`: enough for the quality bar on the bundled data (see README). */
 export const DEFAULT_EPOCHS = 30;
@@ -66,6 +72,7 @@ const run = (o: { threads?: number; relaxed?: boolean }): RunOptions => ({ threa
 function program(): Command {
   const cli = new Command('simdnet')
     .description('Neural networks on WebAssembly SIMD: a denoising autoencoder for MNIST')
+    .version(packageVersion(), '-V, --version', 'print the version of simdnet')
     .exitOverride()
     .configureOutput({ outputError: () => {} })
     .showSuggestionAfterError(false);
@@ -188,7 +195,7 @@ function program(): Command {
 
 export async function main(argv: string[]): Promise<number> {
   if (argv.length === 0) {
-    console.error('simdnet: expected a command: train, denoise, eval, export, import or bench (simdnet --help says more)');
+    console.error('simdnet: expected a command: train, denoise, eval, export, import or bench (simdnet --help says more, simdnet --version the version)');
     return 2;
   }
   try {

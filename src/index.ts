@@ -1,7 +1,7 @@
 // simdnet: the browser-safe API (no node: imports). Node adds file helpers in './node.js'.
 
 export { createBackend, createJsBackend, createWasmBackend, ACT, NOISE } from './backend/index.js';
-export { availableWasmVariants, availableParallelism, type WasmVariant, type WasmBackendOptions } from './backend/wasm.js';
+export { availableWasmVariants, availableParallelism, type WasmVariant, type WasmSource, type WasmBackendOptions } from './backend/wasm.js';
 export type { Backend, BackendName, Kernels, Tensor, WasmOptions } from './backend/index.js';
 export { SimdnetError, ERROR_CODES, type ErrorCode } from './errors.js';
 export { Linear, ReLU, Tanh, Sigmoid, Softmax, layerFromSpec } from './layers/index.js';

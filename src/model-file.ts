@@ -12,7 +12,7 @@
 // No timestamps: the same weights and header give the same bytes. Checkpoints use the same container with
 // more blocks (optimizer state) and a training section in `meta`.
 
-import CRC32 from 'crc-32';
+import { crc32 } from './crc32.js';
 import { SimdnetError } from './errors.js';
 import { layerFromSpec, type LayerSpec } from './layers/index.js';
 import type { Backend } from './backend/backend.js';
@@ -30,7 +30,7 @@ export interface ModelFile {
   meta: Record<string, unknown>;
 }
 
-export function encodeModelFile(file: ModelFile): Uint8Array {
+export function encodeModelFile(file: ModelFile): Uint8Array<ArrayBuffer> {
   const names = Object.keys(file.blocks);
   const header = {
     inputWidth: file.spec.inputWidth,
@@ -55,7 +55,7 @@ export function encodeModelFile(file: ModelFile): Uint8Array {
       at += 4;
     }
   }
-  view.setUint32(at, CRC32.buf(bytes.subarray(0, at)) >>> 0, true);
+  view.setUint32(at, crc32(bytes.subarray(0, at)), true);
   return bytes;
 }
 
@@ -73,7 +73,7 @@ export function decodeModelFile(bytes: Uint8Array, name = 'model file'): ModelFi
   const H = view.getUint32(12, true);
   if (16 + H + 4 > bytes.length) fail(`truncated: the header says ${H} bytes of JSON at byte 16, the file has ${bytes.length} bytes`);
   const stored = view.getUint32(bytes.length - 4, true);
-  const actual = CRC32.buf(bytes.subarray(0, bytes.length - 4)) >>> 0;
+  const actual = crc32(bytes.subarray(0, bytes.length - 4));
   // the header is untrusted: bounded in size and nesting before it is parsed (200,000 nested brackets overflowed
   // the stack of whatever walked it next)
   if (H > MAX_HEADER_BYTES) fail(`the JSON header is ${H} bytes, more than the ${MAX_HEADER_BYTES} a model file may have`);
@@ -155,7 +155,7 @@ function hex(n: number): string {
 }
 
 /** The model file bytes of a model's current weights. */
-export function serializeModel(model: Sequential, meta: Record<string, unknown> = {}): Uint8Array {
+export function serializeModel(model: Sequential, meta: Record<string, unknown> = {}): Uint8Array<ArrayBuffer> {
   return encodeModelFile({ spec: model.spec(), blocks: { weights: model.getWeights() }, meta });
 }
 

@@ -113,8 +113,7 @@ export class Sequential {
 
   /** A table as Keras prints it: each layer, its output shape (B = any batch size) and parameter count, and the total. */
   summary(): string {
-    const count = (i: number) => this.layout.ofLayer(i).reduce((n, s) => n + s.length, 0);
-    const rows = this.layers.map((l, i) => [`${i} ${layerName(l)}`, `(B, ${this.widths[i + 1]})`, count(i).toLocaleString('en-US')]);
+    const rows = this.layers.map((l, i) => [`${i} ${layerName(l)}`, `(B, ${this.widths[i + 1]})`, this.layout.ofLayer(i).reduce((n, s) => n + s.length, 0).toLocaleString('en-US')]);
     const head = ['layer', 'output shape', 'params'];
     const w = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
     const line = (r: string[]) => `${r[0].padEnd(w[0])}  ${r[1].padEnd(w[1])}  ${r[2].padStart(w[2])}`;

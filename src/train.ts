@@ -10,7 +10,7 @@ import { SimdnetError, check } from './errors.js';
 import { getLoss, type LossName } from './losses.js';
 import { accuracy, meanSquaredError, psnr } from './metrics.js';
 import type { Sequential } from './model.js';
-import { createOptimizer, type Optimizer, type OptimizerName } from './optimizers.js';
+import { DEFAULT_LR, createOptimizer, type Optimizer, type OptimizerName } from './optimizers.js';
 import { Rng } from './random.js';
 import type { Callback, CallbackState, TrainingContext } from './training/callbacks.js';
 import { checkOptions, isFunction, isObject, type OptionRule } from './training/options.js';
@@ -257,7 +257,7 @@ export async function fit(model: Sequential, data: { train: FitSet; test?: FitSe
   const batches = Math.ceil(count / B);
   const given = options.optimizer;
   check(given === undefined || typeof given === 'string' || (typeof given === 'object' && given !== null && typeof (given as Optimizer).step === 'function'),
-    () => `fit: optimizer must be a name (sgd, momentum, adam) or an optimizer from createOptimizer(), got ${given === null ? 'null' : typeof given === 'object' ? 'an object without step()' : String(given)}`, 'E_OPTION');
+    () => `fit: optimizer must be a name (${Object.keys(DEFAULT_LR).join(', ')}) or an optimizer from createOptimizer(), got ${given === null ? 'null' : typeof given === 'object' ? 'an object without step()' : String(given)}`, 'E_OPTION');
   const schedule = typeof options.lr === 'function' ? options.lr : undefined;
   const runSize = { epochs: options.epochs, batches };
   check(typeof given !== 'object' || typeof options.lr !== 'number', () => `fit: lr ${options.lr} is given with an optimizer object, which has its own rate (${(given as Optimizer).lr}); give it to createOptimizer, or pass the optimizer by name`, 'E_OPTION');

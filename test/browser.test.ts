@@ -1,6 +1,6 @@
 // The browser: the web/ demo built with Vite, served on 127.0.0.1 and driven in headless Chromium
-// (playwright-core); and a tiny Vite app, with no config, that imports 'simdnet' as a user would and runs the
-// web/README.md snippet.
+// (playwright-core). (Apps that install the package as users do, web/README's snippet among them:
+// test/consumers.test.ts.)
 //
 //   * the page loads with no console errors and reports the wasm build it picked and its threads;
 //   * served with COOP + COEP (web/vite.config.ts), the page is cross-origin isolated and its training worker
@@ -21,18 +21,16 @@
 //
 // Needs Chromium (CI installs it): /usr/bin/chromium, or set CHROMIUM_PATH. Missing → the suite fails, loudly.
 
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, cpSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { gunzipSync } from 'node:zlib';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { build, createLogger, preview, type PreviewServer } from 'vite';
+import { build, preview, type PreviewServer } from 'vite';
 import ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { availableWasmVariants, createWasmBackend, type WasmVariant } from '../src/backend/wasm.js';
-import { packDigits } from '../src/data/mnist-binary.js';
-import { loadBundledDigits, loadBundledMnist } from '../src/data/mnist-bundled.js';
+import { loadBundledMnist } from '../src/data/mnist-bundled.js';
 import { deserializeModel } from '../src/model-file.js';
 import { autoencoder } from '../src/models.js';
 import { createOptimizer } from '../src/optimizers.js';
@@ -47,6 +45,8 @@ const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '
 const RUN = { hidden: 32, epochs: 1, train: 2000, batch: 64, seed: 1, loss: 'bce', optimizer: 'adam', lr: 0.001, noise: 'gaussian', factor: 0.3 } as const;
 const QUERY = '?' + new URLSearchParams({ ...Object.fromEntries(Object.entries(RUN).map(([k, v]) => [k, String(v)])), backend: 'wasm' });
 const PARITY_STEPS = 20;
+/** A Vite chunk of one embedded wasm build (build/embedded/<build>.js). */
+const BUILD_CHUNK = /\/?(relaxed|simd|scalar)(-threads)?-[\w-]{8}\.js$/;
 const LOSS_RTOL = 1e-4;
 
 interface DemoState {
@@ -126,10 +126,11 @@ afterAll(async () => {
 });
 
 describe('web demo in Chromium', () => {
-  it('emits the wasm builds and the digits file', () => {
+  it('emits the embedded wasm builds as JS chunks (no .wasm asset) and the digits file', () => {
     const assets = readdirSync(join(outDir, 'assets'));
-    const wasm = assets.filter((f) => f.endsWith('.wasm')).map((f) => f.replace(/-[\w-]{8}\.wasm$/, ''));
-    expect(wasm.sort()).toEqual(['simdnet.relaxed', 'simdnet.relaxed-threads', 'simdnet.scalar', 'simdnet.simd', 'simdnet.simd-threads']);
+    expect(assets.filter((f) => f.endsWith('.wasm'))).toEqual([]);
+    const builds = assets.filter((f) => BUILD_CHUNK.test(f)).map((f) => f.replace(/-[\w-]{8}\.js$/, ''));
+    expect(builds.sort()).toEqual(['relaxed', 'relaxed-threads', 'scalar', 'simd', 'simd-threads']);
     expect(gunzipSync(readFileSync(join(outDir, 'mnist-10k.sdmn.gz'))).length).toBe(8 + 10_000 * 785);
   });
 
@@ -172,8 +173,8 @@ describe('web demo in Chromium', () => {
     // the document and the worker came with both headers; the threaded .wasm and the digits loaded under them
     const get = (re: RegExp) => [...served].filter(([u]) => re.test(new URL(u).pathname));
     for (const re of [/\/$/, /\/assets\/worker-[\w-]+\.js$/]) expect(get(re).map(([, h]) => h), String(re)).toEqual([['require-corp', 'same-origin']]);
-    expect(get(/-threads-[\w-]+\.wasm$/)).toHaveLength(1);
-    expect(get(/\.wasm$/)).toHaveLength(1);
+    expect(get(/\/assets\/(relaxed|simd)-threads-[\w-]{8}\.js$/)).toHaveLength(1);
+    expect(get(BUILD_CHUNK)).toHaveLength(1); // only the build the probe picked is fetched
     expect(get(/\/mnist-10k\.sdmn\.gz$/)).toHaveLength(1);
     expect(problems).toEqual([]);
   });
@@ -278,7 +279,7 @@ describe('web demo in Chromium', () => {
     const p = await context.newPage();
     watch(p);
     const wasm: string[] = [];
-    p.on('response', (r) => void (r.url().endsWith('.wasm') && wasm.push(new URL(r.url()).pathname)));
+    p.on('response', (r) => void (BUILD_CHUNK.test(new URL(r.url()).pathname) && wasm.push(new URL(r.url()).pathname)));
     try {
       await p.goto(plainUrl + QUERY);
       await p.waitForFunction(() => (window as unknown as { simdnet?: DemoState }).simdnet?.state === 'ready', null, { timeout: 30_000 });
@@ -348,74 +349,5 @@ describe('web demo in Chromium', () => {
     expect(s.variant).toBe('js');
     console.log(`browser js: ${Math.round(s.samplesPerSec)} samples/s`);
     expect(problems).toEqual([]);
-  });
-});
-
-describe('a Vite app importing "simdnet"', () => {
-  it('bundles with no config, emits the wasm, and the README snippet trains in Chromium', async () => {
-    // An installed copy of the package as npm would lay it out ("files": dist, build/*.wasm), compiled fresh.
-    const tmp = mkdtempSync(join(tmpdir(), 'simdnet-app-'));
-    try {
-      const pkg = join(tmp, 'node_modules/simdnet');
-      mkdirSync(pkg, { recursive: true });
-      try {
-        execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.json'), '--outDir', join(pkg, 'dist'), '--sourceMap', 'false', '--declaration', 'false'], { stdio: 'pipe' });
-      } catch (e) {
-        // type errors are the build's business (npm run build:ts); tsc still emits, and bundling is what this checks
-        if (!existsSync(join(pkg, 'dist/index.js'))) throw e;
-        console.warn(`tsc reported errors, bundling its output anyway:\n${(e as { stdout?: Buffer }).stdout?.toString().slice(0, 2000)}`);
-      }
-      cpSync(join(ROOT, 'package.json'), join(pkg, 'package.json'));
-      mkdirSync(join(pkg, 'build'));
-      for (const f of readdirSync(join(ROOT, 'build')).filter((f) => f.endsWith('.wasm'))) cpSync(join(ROOT, 'build', f), join(pkg, 'build', f));
-      symlinkSync(join(ROOT, 'node_modules/crc-32'), join(tmp, 'node_modules/crc-32'));
-
-      const app = join(tmp, 'app');
-      mkdirSync(app);
-      writeFileSync(join(app, 'index.html'), '<!doctype html><title>app</title><link rel="icon" href="data:,"><script type="module" src="./main.js"></script>\n');
-      // main.js is the README's "Train in your own page" snippet, run for 2 epochs instead of 5
-      const readme = readFileSync(join(WEB, 'README.md'), 'utf8');
-      const snippet = /## Train in your own page[\s\S]*?```js\n([\s\S]*?)```/.exec(readme)?.[1];
-      expect(snippet, 'the "Train in your own page" snippet of web/README.md').toContain('epochs: 5');
-      writeFileSync(join(app, 'main.js'), snippet!.replace('epochs: 5', 'epochs: 2') + 'window.result = { variant: backend.variant, fileBytes: file.length };\n');
-      mkdirSync(join(app, 'public'));
-      const digits = loadBundledDigits();
-      writeFileSync(join(app, 'public/mnist-10k.sdmn'), packDigits(digits.images, digits.labels));
-
-      const warnings: string[] = [];
-      const logger = createLogger('warn');
-      logger.warn = (msg) => void warnings.push(msg);
-      await build({ root: app, configFile: false, customLogger: logger, build: { target: 'es2022' } });
-      expect(warnings).toEqual([]);
-      const emitted = readdirSync(join(app, 'dist/assets'));
-      expect(emitted.filter((f) => f.endsWith('.wasm')).length).toBeGreaterThan(0);
-      const js = emitted.filter((f) => f.endsWith('.js')).map((f) => readFileSync(join(app, 'dist/assets', f), 'utf8')).join('\n');
-      expect(js).not.toContain('node:fs"'); // the browser condition picked dist/index.js, not the Node entry
-
-      const appServer = await preview({ root: app, configFile: false, preview: { host: '127.0.0.1', port: 0 }, logLevel: 'error' });
-      const p = await context.newPage();
-      watch(p);
-      const logs: string[] = [];
-      p.on('console', (m) => void logs.push(m.text()));
-      const wasmLoaded: string[] = [];
-      p.on('response', (r) => void (r.url().endsWith('.wasm') && r.ok() && wasmLoaded.push(r.url())));
-      try {
-        await p.goto(appServer.resolvedUrls!.local[0]);
-        await p.waitForFunction(() => (window as unknown as { result?: unknown }).result !== undefined, null, { timeout: 60_000 });
-        const result = await p.evaluate(() => (window as unknown as { result: { variant: string; fileBytes: number } }).result);
-        expect(result.variant).toMatch(/simd|scalar/);
-        expect(result.fileBytes).toBeGreaterThan(4 * (784 * 128 * 2 + 128 + 784));
-        const losses = logs.map((l) => /^epoch \d+: test loss ([\d.]+)/.exec(l)?.[1]).filter(Boolean).map(Number);
-        expect(losses, logs.join('\n')).toHaveLength(2);
-        expect(losses[1]).toBeLessThan(losses[0]);
-        expect(wasmLoaded).toHaveLength(1); // the one build the probe picked, from the emitted assets
-      } finally {
-        await p.close();
-        await appServer.close();
-      }
-      expect(problems).toEqual([]);
-    } finally {
-      rmSync(tmp, { recursive: true, force: true });
-    }
   });
 });

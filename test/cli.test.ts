@@ -293,3 +293,36 @@ describe('bad input exits with code 2 and one line naming the problem', () => {
     expect(readdirSync(out)).toEqual([]);
   });
 });
+
+describe('--version, the progress bar, the README synopsis', () => {
+  it('--version prints the package version', () => {
+    const r = cli('--version');
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toBe(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
+  });
+
+  it('on a terminal, one progress bar covers the whole run (epochs × batches) and shows the epoch', () => {
+    // `script` gives the command a pseudo-terminal (cli-progress draws only on a TTY)
+    const out = mkdtempSync(join(tmpdir(), 'simdnet-bar-'));
+    try {
+      const r = spawnSync('script', ['-qec', `"${process.execPath}" "${CLI}" train --epochs 2 --hidden 16 --threads 1 --out "${out}"`, '/dev/null'], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+      expect(r.status, r.stdout).toBe(0);
+      const frames = r.stdout.split(/\r|\x1b\[1G/).filter((f) => f.includes(' | step '));
+      const steps = frames.map((f) => /epoch (\d)\/2 .* (\d+)% \| step (\d+)\/(\d+)/.exec(f)).filter((m) => m !== null);
+      expect(steps.length, r.stdout).toBeGreaterThanOrEqual(2);
+      expect(new Set(steps.map((m) => m[4]))).toEqual(new Set(['250'])); // 2 epochs × 125 batches of 64
+      expect(steps.some((m) => m[1] === '2' && Number(m[3]) > 125)).toBe(true); // epoch 2 continues the count
+      expect(steps.at(-1)![3]).toBe('250');
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  it("README's synopsis of eval lists every flag of `simdnet eval --help`", () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const synopsis = /^simdnet eval .*(\n {10,}.*)*/m.exec(readme)?.[0] ?? ''; // with its continuation lines
+    const flags = [...cli('eval', '--help').stdout.matchAll(/^\s+(?:-\w, )?(--[\w-]+)/gm)].map((m) => m[1]).filter((f) => f !== '--help');
+    expect(flags.length).toBeGreaterThan(5);
+    for (const flag of flags) expect(synopsis, flag).toContain(flag);
+  });
+});

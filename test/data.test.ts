@@ -1,8 +1,9 @@
 // src/data: the bundled MNIST split, the packed binary form, IDX files, noise models.
 
-import { mkdtempSync, rmSync, writeFileSync, unlinkSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, unlinkSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SimdnetError } from '../src/errors.js';
@@ -87,6 +88,21 @@ describe('bundled MNIST', () => {
       expect(perClass.reduce((a, b) => a + b)).toBe(d.count);
       for (const c of perClass) expect(c).toBeGreaterThan(d.count / 20);
     }
+  });
+
+  it("are the mnist package's own digits: the packed file the package ships decodes to its JSON, value for value", () => {
+    // the reference: the dev dependency's digits/<d>.json, read here with none of the packing code
+    const dir = join(dirname(createRequire(import.meta.url).resolve('mnist')), 'digits');
+    const { images, labels } = loadBundledDigits();
+    let at = 0;
+    let worst = 0;
+    for (let d = 0; d < 10; d++) {
+      const data = (JSON.parse(readFileSync(join(dir, `${d}.json`), 'utf8')) as { data: number[] }).data;
+      for (let i = 0; i < data.length; i++, at++) worst = Math.max(worst, Math.abs(images[at] - data[i]));
+      expect(Array.from(new Set(labels.subarray((at - data.length) / 784, at / 784)))).toEqual([d]);
+    }
+    expect(at).toBe(images.length);
+    expect(worst).toBeLessThanOrEqual(0.0005 + 1e-7); // the JSON keeps 3 decimals of p/255
   });
 
   it('is the same split for the same seed, another for another seed', () => {

@@ -18,8 +18,7 @@ import fc from 'fast-check';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
-import CRC32 from 'crc-32';
+import { crc32, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backend } from '../src/backend/backend.js';
 import { createWasmBackend } from '../src/backend/wasm.js';
@@ -68,7 +67,7 @@ function assemble({ version, header, floats }: Parts): Uint8Array {
   view.setUint32(12, h.length, true);
   bytes.set(h, 16);
   bytes.set(floats, 16 + h.length);
-  view.setUint32(bytes.length - 4, CRC32.buf(bytes.subarray(0, bytes.length - 4)) >>> 0, true);
+  view.setUint32(bytes.length - 4, crc32(bytes.subarray(0, bytes.length - 4)), true);
   return bytes;
 }
 

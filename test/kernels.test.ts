@@ -8,6 +8,9 @@
 
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SimdnetError } from '../src/errors.js';
 import { ACT, type Backend, type Kernels, type Tensor } from '../src/backend/backend.js';
 import { createWasmBackend, availableWasmVariants } from '../src/backend/wasm.js';
 import { createJsBackend } from '../src/backend/js.js';
@@ -627,5 +630,33 @@ describe('wasm backend loader', () => {
       expect(Array.from(be.read(t))).toEqual([3, 3, 3, 3, 3]);
     }
     await expect(createWasmBackend({ variant: 'scalar', wasm: '/nonexistent/simdnet.wasm' })).rejects.toThrow(/could not load the kernels from \/nonexistent\/simdnet\.wasm/);
+  });
+
+  it('by default uses the embedded build: the same bytes as build/simdnet.<build>.wasm', async () => {
+    for (const [build, variant] of [['simd', 'simd'], ['scalar', 'scalar']] as const) {
+      const embedded = (await import(`../build/embedded/${build}.js`)).default as string;
+      expect(Buffer.from(embedded, 'base64').equals(readFileSync(new URL(`../build/simdnet.${build}.wasm`, import.meta.url)))).toBe(true);
+      expect((await createWasmBackend({ variant, threads: 1 })).variant).toBe(variant);
+    }
+  });
+
+  it('a URL that answers with a page, or bytes that are not wasm: the error names the URL, what came back and the option', async () => {
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end('<!doctype html><title>app</title>');
+    });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/simdnet.simd.wasm`;
+    try {
+      const err = await createWasmBackend({ variant: 'simd', threads: 1, wasm: url }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(SimdnetError);
+      expect((err as SimdnetError).code).toBe('E_FILE_CORRUPT');
+      expect((err as Error).message).toContain(`from ${url}: expected a WebAssembly module, got text/html starting '<!do' (33 bytes)`);
+      expect((err as Error).message).toContain('set the `wasm` option to the URL, path or bytes of simdnet.simd.wasm');
+    } finally {
+      server.close();
+    }
+    const text = new TextEncoder().encode('not wasm');
+    await expect(createWasmBackend({ variant: 'scalar', wasm: text })).rejects.toThrow(/the `wasm` bytes are not a WebAssembly module: expected '\\x00asm', got starting 'not ' \(8 bytes\)/);
   });
 });

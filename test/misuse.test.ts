@@ -251,7 +251,7 @@ describe.each(cases)('misuse on the $label backend', ({ make }) => {
       for (const momentum of [1, -0.1, NaN]) expect(await errorOf(() => createOptimizer('momentum', { momentum }))).toMatch(/momentum must be a number in \[0, 1\)/);
       for (const beta2 of [1, 2, NaN]) expect(await errorOf(() => createOptimizer('adam', { beta2 }))).toMatch(/beta2 must be a number in \[0, 1\)/);
       for (const eps of [0, -1e-8, NaN]) expect(await errorOf(() => createOptimizer('adam', { eps }))).toMatch(/eps must be a positive number/);
-      expect(await errorOf(() => createOptimizer('rmsprop' as never))).toMatch(/expected sgd, momentum or adam, got 'rmsprop'/);
+      expect(await errorOf(() => createOptimizer('adagrad' as never))).toMatch(/expected sgd, momentum, adam, adamw or rmsprop, got 'adagrad'/);
       expect(model.weightsFinite()).toBe(true);
       model.dispose();
     });

@@ -5,8 +5,7 @@
 
 import fc from 'fast-check';
 import { PNG } from 'pngjs';
-import { deflateSync } from 'node:zlib';
-import CRC32 from 'crc-32';
+import { crc32, deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { SimdnetError } from '../src/errors.js';
 import { digitPng, readDigitPng } from '../src/node/pictures.js';
@@ -21,7 +20,7 @@ function chunk(type: string, data: Uint8Array): Uint8Array {
   v.setUint32(0, data.length);
   out.set(Buffer.from(type, 'latin1'), 4);
   out.set(data, 8);
-  v.setUint32(8 + data.length, CRC32.buf(out.subarray(4, 8 + data.length)) >>> 0);
+  v.setUint32(8 + data.length, crc32(out.subarray(4, 8 + data.length)));
   return out;
 }
 

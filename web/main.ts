@@ -232,7 +232,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       if (msg.id === padId) drawDigit($('pad-noisy'), msg.noisy), drawDigit($('pad-out'), msg.denoised);
       return;
     case 'model': {
-      const url = URL.createObjectURL(new Blob([msg.bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
+      const url = URL.createObjectURL(new Blob([msg.bytes], { type: 'application/octet-stream' }));
       const file = msg.format === 'onnx' ? 'model.onnx' : 'model.simdnet';
       const a = Object.assign(document.createElement('a'), { href: url, download: file });
       document.body.append(a);

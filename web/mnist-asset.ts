@@ -1,34 +1,26 @@
-// Build step: packs the `mnist` package's 10,000 digits into web/public/mnist-10k.sdmn.gz: the SDMN form of
-// src/data/mnist-binary.ts (7.9 MB), gzipped (1.6 MB) so the transfer is small on any static host, compressing
-// or not; the worker gunzips it (DecompressionStream), decodes it and splits it with seed 0 exactly as Node
-// does. A Vite plugin, so `npm run demo`, `npm run build:web` and the browser test all run it with no other
-// step; it rewrites the file only when it is missing or older than its sources.
+// Puts the packed digits into the demo's public folder: a copy of build/mnist-10k.sdmn.gz, the compact "SDMN" form
+// of src/data/mnist-binary.ts (7.9 MB) gzipped (1.6 MB, small on any static host, compressing or not), which
+// `npm run build` writes (scripts/pack-mnist.mjs) and Node's loader reads too; the worker gunzips it
+// (DecompressionStream), decodes it and splits it with seed 0 exactly as Node does. A Vite plugin, so
+// `npm run demo`, `npm run build:web` and the browser test all run it with no other step; it copies the file
+// only when it is missing or older than the build's.
 
-import { existsSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { copyFileSync, existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { gzipSync } from 'node:zlib';
-import { fileURLToPath } from 'node:url';
 import type { Plugin } from 'vite';
-import { loadBundledDigits } from '../src/data/mnist-bundled.js';
-import { packDigits } from '../src/data/mnist-binary.js';
+import { BUNDLED_DIGITS_FILE } from '../src/data/mnist-bundled.js';
 
 export const DIGITS_FILE = 'mnist-10k.sdmn.gz';
 
-/** Writes `<publicDir>/mnist-10k.sdmn.gz` unless it is up to date; returns its path. */
+/** Copies the packed digits to `<publicDir>/mnist-10k.sdmn.gz` unless it is up to date; returns its path. */
 export function packMnistAsset(publicDir: string): string {
   const out = join(publicDir, DIGITS_FILE);
-  const sources = [
-    createRequire(import.meta.url).resolve('mnist'),
-    fileURLToPath(new URL('../src/data/mnist-binary.ts', import.meta.url)),
-  ];
-  const newest = Math.max(...sources.map((f) => (existsSync(f) ? statSync(f).mtimeMs : 0)));
-  if (existsSync(out) && statSync(out).mtimeMs >= newest) return out;
-  const { images, labels } = loadBundledDigits();
+  if (!existsSync(BUNDLED_DIGITS_FILE)) throw new Error(`web demo: ${BUNDLED_DIGITS_FILE} is missing; run \`npm run build\` first`);
+  if (existsSync(out) && statSync(out).mtimeMs >= statSync(BUNDLED_DIGITS_FILE).mtimeMs) return out;
   mkdirSync(dirname(out), { recursive: true });
-  // write then rename, so a concurrent build or server never reads half a file
+  // copy then rename, so a concurrent build or server never reads half a file
   const tmp = `${out}.${process.pid}.tmp`;
-  writeFileSync(tmp, gzipSync(packDigits(images, labels), { level: 9 }));
+  copyFileSync(BUNDLED_DIGITS_FILE, tmp);
   renameSync(tmp, out);
   return out;
 }

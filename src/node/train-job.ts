@@ -167,7 +167,9 @@ async function trainInFolder(config: TrainConfig, log: (line: string) => void, r
   progress?.epochs.forEach((m) => log(epochLine(m, config.epochs, trainedRows, scheduled)));
 
   const noise = { kind: config.noise, factor: config.noiseFactor };
-  const bar = new SingleBar({ format: ' epoch {epoch} [{bar}] {percentage}% | batch {value}/{total} | loss {loss}', hideCursor: true, clearOnComplete: true, stream: process.stderr }, Presets.shades_classic);
+  // one bar over the whole run (epochs × batches): an epoch can take 0.3 s, too short for a bar of its own. It is
+  // cleared for each epoch's line and drawn again at the run's position on the next batch.
+  const bar = new SingleBar({ format: ' epoch {epoch} [{bar}] {percentage}% | step {value}/{total} | loss {loss} | ETA {eta_formatted}', hideCursor: true, clearOnComplete: true, stream: process.stderr }, Presets.shades_classic);
   const test = { x: data.test.images, y: data.test.images };
   const savedConfig = { ...config, out: undefined };
   const plan = recipe({ lr: config.lr, epochs: config.epochs, lrSchedule: config.lrSchedule, earlyStopping: config.earlyStopping });
@@ -185,16 +187,21 @@ async function trainInFolder(config: TrainConfig, log: (line: string) => void, r
     checkpointEvery: config.checkpointEvery,
     onCheckpoint: (p) => writeFileAtomic(checkpointPath, encodeCheckpoint(model, optimizer, p, savedConfig)),
     onBatch: ({ epoch, batch, batches, loss }) => {
-      if (!bar.isActive) bar.start(batches, batch, { epoch: `${epoch + 1}/${config.epochs}`, loss: '…' });
-      if (batch % 8 === 0 || batch === batches - 1) bar.update(batch + 1, { loss: loss.toFixed(4) });
-      if (batch === batches - 1) bar.stop();
+      const step = epoch * batches + batch + 1; // of the run, a resumed run's earlier steps included
+      if (!bar.isActive) bar.start(config.epochs * batches, step - 1, { epoch: `${epoch + 1}/${config.epochs}`, loss: '…' });
+      bar.update(step, { loss: loss.toFixed(4) }); // cheap: cli-progress redraws on its own timer
     },
-    onEpoch: (m) => log(epochLine(m, config.epochs, trainedRows, scheduled)),
-  }).catch((e: unknown) => {
-    // fit checks the progress against the data; the file it came from is ours to name
-    if (resume && e instanceof SimdnetError && e.message.startsWith('fit: resume:')) throw new SimdnetError(`${checkpointPath}: ${e.message}`, 'E_FILE_CORRUPT');
-    throw e;
-  });
+    onEpoch: (m) => {
+      bar.stop();
+      log(epochLine(m, config.epochs, trainedRows, scheduled));
+    },
+  })
+    .catch((e: unknown) => {
+      // fit checks the progress against the data; the file it came from is ours to name
+      if (resume && e instanceof SimdnetError && e.message.startsWith('fit: resume:')) throw new SimdnetError(`${checkpointPath}: ${e.message}`, 'E_FILE_CORRUPT');
+      throw e;
+    })
+    .finally(() => bar.stop()); // a run that fails (diverges) leaves no bar or hidden cursor behind
 
   if (history.stopped?.reason) log(`stopped before epoch ${history.stopped.epoch + 1}: ${history.stopped.reason}`);
   // the model as saved: with early stopping, the best epoch's weights, which need not be the last epoch's

@@ -24,12 +24,12 @@ export interface ExportOptions {
 }
 
 /** The ONNX bytes of a model's current weights; the same model and meta give the same bytes. */
-export function exportOnnx(model: Sequential, options: ExportOptions = {}): Uint8Array {
+export function exportOnnx(model: Sequential, options: ExportOptions = {}): Uint8Array<ArrayBuffer> {
   return encodeOnnx(model.spec(), model.getWeights(), options.meta);
 }
 
 /** The ONNX bytes of layers and their parameter block (laid out by ParamLayout), as a model file holds them. */
-export function encodeOnnx(spec: ModelSpec, weights: Float32Array, meta: Record<string, unknown> = {}): Uint8Array {
+export function encodeOnnx(spec: ModelSpec, weights: Float32Array, meta: Record<string, unknown> = {}): Uint8Array<ArrayBuffer> {
   const built = spec.layers.map((l, i) => layerFromSpec(l, `layer ${i}`));
   const layout = new ParamLayout(built);
   if (weights.length !== layout.total) throw new SimdnetError(`export: the layers declare ${layout.total} parameters, got ${weights.length} values`, 'E_SHAPE');

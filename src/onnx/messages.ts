@@ -209,7 +209,7 @@ function decodeValueInfo(fields: Field[]): ValueInfoMsg {
 
 // ---- encoding ------------------------------------------------------------------------------------------
 
-export function encodeModel(m: { irVersion: number; producerName: string; opsets: { domain: string; version: number }[]; graph: GraphMsg; metadata: { key: string; value: string }[] }): Uint8Array {
+export function encodeModel(m: { irVersion: number; producerName: string; opsets: { domain: string; version: number }[]; graph: GraphMsg; metadata: { key: string; value: string }[] }): Uint8Array<ArrayBuffer> {
   const w = new Writer().int(1, m.irVersion).string(2, m.producerName);
   w.message(7, encodeGraph(m.graph));
   for (const op of m.opsets) w.message(8, new Writer().string(1, op.domain).int(2, op.version));

@@ -171,7 +171,7 @@ export class Writer {
     return this.bytes(no, inner.finish());
   }
 
-  finish(): Uint8Array {
+  finish(): Uint8Array<ArrayBuffer> {
     const out = new Uint8Array(this.size);
     let at = 0;
     for (const c of this.chunks) {
