@@ -375,15 +375,15 @@ describe('simdnet train: the training-loop flags', () => {
     expect(r.stderr.split('\n').filter((l) => l.startsWith('simdnet:'))).toEqual([]);
     expect(r.status).toBe(0);
     const lines = r.stdout.split('\n');
-    expect(lines[0]).toMatch(/784-16-784 .* adam lr 0\.004, batch 128, .*cosine lr schedule, validation split 0\.25, early stopping after 1 epochs on validation loss/);
+    expect(lines[0]).toMatch(/784-16-784 .* adam lr 0\.006, batch 128, .*cosine lr schedule, validation split 0\.25, early stopping after 1 epochs on validation loss/);
     expect(lines[1]).toMatch(/^layer\s+output shape\s+params$/);
     expect(r.stdout).toMatch(/total 25,888 parameters/); // 784·16 + 16 + 16·784 + 784
     expect(lines.filter((l) => /^epoch \d\/2 .* val \d\.\d{4} {2}test/.test(l))).toHaveLength(2);
     const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
-    expect(metrics.config).toMatchObject({ batchSize: 128, lr: 0.004, lrSchedule: 'cosine', epochs: 2, hidden: [16], validationSplit: 0.25, earlyStopping: 1 });
+    expect(metrics.config).toMatchObject({ batchSize: 128, lr: 0.006, lrSchedule: 'cosine', epochs: 2, hidden: [16], validationSplit: 0.25, earlyStopping: 1 });
     expect(metrics.trainCount).toBe(8000);
     // cosine over 2 epochs of 47 batches (6,000 rows): the last step is at lr/100
-    expect(metrics.epochs[1].lr).toBeCloseTo(0.00004, 12);
+    expect(metrics.epochs[1].lr).toBeCloseTo(0.00006, 12);
     expect(metrics.final.testLoss).toBeGreaterThan(0);
   });
 
