@@ -49,7 +49,7 @@ export function decodeCheckpoint(bytes: Uint8Array, name: string): { file: Retur
   if (typeof progress !== 'object') fail('progress is not an object');
   for (const key of ['epoch', 'batch', 'seen'] as const) if (!count(progress[key])) fail(`progress.${key}: expected an integer ≥ 0, got ${JSON.stringify(progress[key])}`);
   for (const key of ['lossSum', 'seconds'] as const) if (typeof progress[key] !== 'number' || !Number.isFinite(progress[key]) || progress[key] < 0) fail(`progress.${key}: expected a number ≥ 0, got ${JSON.stringify(progress[key])}`);
-  for (const key of ['firstLoss', 'smoothLoss'] as const) if (progress[key] !== undefined && (typeof progress[key] !== 'number' || !Number.isFinite(progress[key]))) fail(`progress.${key}: expected a number, got ${JSON.stringify(progress[key])}`);
+  for (const key of ['firstLoss', 'smoothLoss', 'startWeight'] as const) if (progress[key] !== undefined && (typeof progress[key] !== 'number' || !Number.isFinite(progress[key]))) fail(`progress.${key}: expected a number, got ${JSON.stringify(progress[key])}`);
   if (progress.run !== undefined && (typeof progress.run !== 'object' || !(['rows', 'batchSize', 'seed'] as const).every((k) => count(progress.run?.[k]))))
     fail(`progress.run: expected {rows, batchSize, seed} as integers ≥ 0, got ${JSON.stringify(progress.run)}`);
   if (!Array.isArray(progress.epochs) || progress.epochs.length !== progress.epoch) fail(`progress.epochs: expected the metrics of ${progress.epoch} finished epochs`);

@@ -271,6 +271,19 @@ export class Sequential {
     check(Number.isInteger(layer) && layer >= 0 && layer < this.layers.length, () => `${what}: expected a layer index from 0 to ${this.layers.length - 1}, got ${layer}`);
   }
 
+  /** The largest |weight|, or NaN when a parameter is NaN or ±Inf (the divergence watch's measure of growth). */
+  maxAbsWeight(): number {
+    this.alive();
+    if (!this.weightsFinite()) return NaN;
+    const w = this.backend.heapF32().subarray(this.params.ptr >>> 2, (this.params.ptr >>> 2) + this.paramCount);
+    let max = 0;
+    for (let i = 0; i < w.length; i++) {
+      const a = Math.abs(w[i]);
+      if (a > max) max = a;
+    }
+    return max;
+  }
+
   /** True when every parameter is finite. */
   weightsFinite(): boolean {
     this.alive();

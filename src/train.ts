@@ -122,6 +122,8 @@ export interface Progress {
    *  first batch, and in checkpoints of older versions). */
   firstLoss?: number;
   smoothLoss?: number;
+  /** The largest |weight| when the run started (the watch's yardstick for weights growing without bound). */
+  startWeight?: number;
   /** What the batches were cut from (absent in checkpoints of older versions): a resume with another
    *  batch size, seed, validation split or training set would not continue the same run, so fit refuses it. */
   run?: { rows: number; batchSize: number; seed: number; validationRows?: number };

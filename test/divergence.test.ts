@@ -18,6 +18,7 @@ import { loadBundledMnist } from '../src/data/mnist-bundled.js';
 import { autoencoder } from '../src/models.js';
 import { createOptimizer, type Optimizer, type Trainable } from '../src/optimizers.js';
 import { DIVERGENCE_FACTOR, fit } from '../src/train.js';
+import { WEIGHT_GROWTH } from '../src/training/step.js';
 import { errorOf } from './support/backends.js';
 
 const CLI = join(__dirname, '..', 'dist', 'cli.js');
@@ -34,7 +35,7 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 const DIVERGED = /^training diverged at epoch (\d+), batch (\d+): .*; try a lower learning rate than [\d.e+]+$/;
 
 describe('the CLI stops a diverging run', () => {
-  it('train --lr 1e6 --optimizer sgd --checkpoint-every 2: exit 2, one line naming epoch and batch, the last checkpoint decodes', () => {
+  it('train --lr 1e6 --optimizer sgd --checkpoint-every 2: exit 2, one line naming epoch and batch; the run-away weights are never written', () => {
     const out = join(root, 'cli');
     const r = spawnSync(process.execPath, [CLI, 'train', '--hidden', '16', '--epochs', '2', '--lr', '1e6', '--optimizer', 'sgd', '--checkpoint-every', '2', '--out', out], { encoding: 'utf8' });
     expect(r.status).toBe(2);
@@ -44,17 +45,18 @@ describe('the CLI stops a diverging run', () => {
     const message = lines[0].slice('simdnet: '.length);
     expect(message).toMatch(DIVERGED);
     expect(message).toMatch(/lower learning rate than 1000000/);
-    const [, epoch, batch] = DIVERGED.exec(message)!.map(Number);
-    expect(epoch).toBe(1);
-    // the last good checkpoint: written before the diverging batch, decodes (so every weight is finite)
-    const { checkpoint, file } = decodeCheckpoint(readFileSync(join(out, 'checkpoint.simdnet')), 'checkpoint');
-    expect(checkpoint.progress.epoch).toBe(0);
-    expect(checkpoint.progress.batch).toBeGreaterThanOrEqual(2);
-    expect(checkpoint.progress.batch).toBeLessThan(batch);
-    expect(checkpoint.progress.batch % 2).toBe(0);
-    expect(file.blocks.weights.every(Number.isFinite)).toBe(true);
-    // no model, no temp files
-    expect(readdirSync(out).sort()).toEqual(['checkpoint.simdnet']);
+    // the weights are checked before each checkpoint: by batch 2 they are far past their start, so no checkpoint
+    // (and no model, no temp file) holds them
+    expect(message).toMatch(/^training diverged at epoch 1, batch 2: a weight reached .* growing without bound/);
+    expect(readdirSync(out)).toEqual([]);
+  });
+
+  it('train --loss mse --lr 1e9 (issue 12: exit 0 with weights at 6e9): exit 2 at the end of epoch 1, nothing written', () => {
+    const out = join(root, 'cli-mse');
+    const r = spawnSync(process.execPath, [CLI, 'train', '--hidden', '16', '--epochs', '3', '--loss', 'mse', '--lr', '1e9', '--out', out], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/simdnet: training diverged at epoch 1, batch 125: a weight reached 6\.\d+e\+9, over the bound .* growing without bound; try a lower learning rate than 1000000000\n/);
+    expect(readdirSync(out)).toEqual([]);
   });
 });
 
@@ -78,6 +80,25 @@ describe('fit stops a diverging run', () => {
     for (const [optimizer, lr] of [['sgd', 10], ['sgd', 100], ['sgd', 1000], ['adam', 0.01]] as const) {
       const model = autoencoder(backend, { hidden: [16], seed: 0 });
       await fit(model, { train: { x, y: x } }, { epochs: 2, optimizer, lr, loss: 'bce', seed: 0, noise: { kind: 'gaussian', factor: 0.3 } });
+      model.dispose();
+    }
+  });
+
+  it('MSE at lr 1e3 and 1e9 (issue 12: a flat, finite loss, weights at 6e3 / 6e9, exit 0): stopped at the epoch end, the weights named', async () => {
+    for (const lr of [1e3, 1e9]) {
+      const model = autoencoder(backend, { hidden: [16], seed: 0 });
+      const message = await errorOf(() => fit(model, { train: { x, y: x } }, { epochs: 3, optimizer: 'adam', lr, loss: 'mse', seed: 0 }));
+      expect(message).toMatch(DIVERGED);
+      expect(message).toMatch(new RegExp(`^training diverged at epoch 1, batch 10: a weight reached [\\d.e+]+, over the bound of 1\\.00e\\+3 \\(${WEIGHT_GROWTH}× the larger of 1 and the largest weight at the start, 0\\.\\d+\\): the weights are growing without bound`));
+      model.dispose();
+    }
+  });
+
+  it('ordinary MSE runs are not stopped by the weight watch: adam 0.001 and 0.02, sgd 1 and 10, 3 epochs each', async () => {
+    for (const [optimizer, lr] of [['adam', 0.001], ['adam', 0.02], ['sgd', 1], ['sgd', 10]] as const) {
+      const model = autoencoder(backend, { hidden: [16], seed: 0 });
+      await fit(model, { train: { x, y: x } }, { epochs: 3, optimizer, lr, loss: 'mse', seed: 0, noise: { kind: 'gaussian', factor: 0.3 } });
+      expect(model.maxAbsWeight()).toBeLessThan(WEIGHT_GROWTH / 10); // far from the bound, not just under it
       model.dispose();
     }
   });

@@ -12,6 +12,10 @@ import type { Optimizer } from '../optimizers.js';
  *  the second test: SGD at lr 1e6 with BCE saturates the sigmoid and never yields a NaN. The chance level keeps
  *  the watch quiet when fine-tuning a trained model, whose first batch loss may be tiny and noisy. */
 export const DIVERGENCE_FACTOR = 2;
+/** ... or when, at an epoch's end or a checkpoint, a weight is this many times larger than the largest one at the
+ *  start (at least 1): an unbounded loss like MSE at lr 1e3 saturates the sigmoid and settles, loss flat and finite,
+ *  while the weights run off to 6e3 (lr 1e9: 6e9). Trained weights stay within a few times their start. */
+export const WEIGHT_GROWTH = 1000;
 const SMOOTHING = 0.1;
 
 /** A batch already in the model's input(rows) and target(rows) tensors, or host arrays to copy there first. */
@@ -44,6 +48,8 @@ function setTraining(model: Sequential, on: boolean, step: number): void {
 export interface WatchState {
   firstLoss?: number;
   smoothLoss?: number;
+  /** The largest |weight| when the run started. */
+  startWeight?: number;
 }
 
 /** trainStep with the divergence watch: throws a SimdnetError (E_DIVERGED) naming the epoch and batch. */
@@ -52,12 +58,14 @@ export class Trainer {
   private readonly chance: number;
   private firstLoss: number;
   private smoothLoss: number;
+  private readonly startWeight: number;
 
   constructor(readonly model: Sequential, loss: Loss | LossName, readonly optimizer: Optimizer, watch: WatchState = {}) {
     this.loss = getLoss(loss);
     this.chance = this.loss.chance ? this.loss.chance(model.outputWidth) : Infinity; // no chance level: only non-finite values count
     this.firstLoss = watch.firstLoss ?? NaN;
     this.smoothLoss = watch.smoothLoss ?? NaN;
+    this.startWeight = watch.startWeight ?? model.maxAbsWeight();
   }
 
   /** One step; `at` (0-based) names the place in a divergence error, `step` as in trainStep. */
@@ -71,13 +79,18 @@ export class Trainer {
     return value;
   }
 
-  /** Throws when a weight is not finite (checked between steps: a checkpoint never holds NaN weights). */
+  /** Throws when a weight is not finite or has grown without bound (checked between steps: a checkpoint never
+   *  holds NaN weights). */
   checkWeights(at: { epoch: number; batch: number }): void {
-    if (!this.model.weightsFinite()) throw this.diverged(at, 'the loss is NaN (the weights are no longer finite)');
+    const max = this.model.maxAbsWeight();
+    if (Number.isNaN(max)) throw this.diverged(at, 'the loss is NaN (the weights are no longer finite)');
+    const limit = WEIGHT_GROWTH * Math.max(1, this.startWeight);
+    if (max > limit) throw this.diverged(at, `a weight reached ${max.toPrecision(3)}, over the bound of ${limit.toPrecision(3)} (${WEIGHT_GROWTH}× the larger of 1 and the largest weight at the start, ${this.startWeight.toPrecision(3)}): the weights are growing without bound`);
   }
 
   watchState(): WatchState {
-    return Number.isNaN(this.firstLoss) ? {} : { firstLoss: this.firstLoss, smoothLoss: this.smoothLoss };
+    const start = Number.isFinite(this.startWeight) ? { startWeight: this.startWeight } : {};
+    return Number.isNaN(this.firstLoss) ? start : { firstLoss: this.firstLoss, smoothLoss: this.smoothLoss, ...start };
   }
 
   private diverged(at: { epoch: number; batch: number }, why: string): SimdnetError {
