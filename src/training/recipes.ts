@@ -35,7 +35,8 @@ export function recipe(o: RecipeOptions): { lr: number | Schedule; callbacks: Ca
       lr = stepDecay({ lr: o.lr, every: Math.max(1, Math.round(o.epochs / 3)), factor: 0.5 });
       break;
     case 'plateau':
-      callbacks.push(reduceLROnPlateau({ factor: 0.5, patience: 2 }) // under early stopping's usual 3: a stall gets a lower rate before the stop);
+      // patience under early stopping's usual 3: a stall gets a lower rate before the stop
+      callbacks.push(reduceLROnPlateau({ factor: 0.5, patience: 2 }));
       break;
     default:
       throw new SimdnetError(`lr schedule: expected one of ${LR_SCHEDULES.join(', ')}, got '${String(o.lrSchedule)}'`, 'E_OPTION');
