@@ -365,7 +365,7 @@ describe('web demo in Chromium', () => {
     if (s.epochs.length < 6) expect(await page.textContent('#message')).toMatch(/Stopped early \(valLoss did not improve/);
     await page.click('#preset-best');
     const field = (name: string) => page.$eval(`[name=${name}]`, (e) => (e as HTMLInputElement).value);
-    expect([await field('hidden'), await field('batch'), await field('epochs'), await field('lr'), await field('schedule')]).toEqual(['512', '128', '50', '0.006', 'cosine']);
+    expect([await field('hidden'), await field('batch'), await field('epochs'), await field('lr'), await field('schedule')]).toEqual(['512', '128', '45', '0.006', 'cosine']);
     expect(problems).toEqual([]);
   });
 });

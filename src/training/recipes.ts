@@ -50,7 +50,7 @@ export function recipe(o: RecipeOptions): { lr: number | Schedule; callbacks: Ca
 export const BEST_PRESET = {
   hidden: [512],
   batchSize: 128,
-  epochs: 50,
+  epochs: 45,
   lr: 6e-3,
   lrSchedule: 'cosine',
 } as const satisfies { hidden: readonly number[]; batchSize: number; epochs: number; lr: number; lrSchedule: LrScheduleName };
