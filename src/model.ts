@@ -4,6 +4,7 @@
 
 import type { ActCode, Backend, Tensor } from './backend/backend.js';
 import { mib } from './backend/heap.js';
+import { modelBytes, workspaceBytes } from './memory.js';
 import { SimdnetError, check } from './errors.js';
 import { layerFromSpec, type Layer, type LayerSpec } from './layers/index.js';
 import type { ParamPointers } from './layers/layer.js';
@@ -41,7 +42,8 @@ export class Sequential {
   readonly layout: ParamLayout;
   readonly params: Tensor;
   readonly grads: Tensor;
-  private readonly widths: number[];
+  /** The input width, then each layer's output width. */
+  readonly widths: readonly number[];
   private readonly plan: ForwardStep[];
   private workspaces = new Map<number, Workspace>();
   private isDisposed = false;
@@ -58,15 +60,14 @@ export class Sequential {
     const inputWidth = options.inputWidth ?? (first.type === 'linear' ? first.in : undefined);
     check(inputWidth !== undefined, 'Sequential: the first layer is not Linear, so options.inputWidth is required');
     this.inputWidth = inputWidth;
-    this.widths = [inputWidth];
-    layers.forEach((layer, i) => this.widths.push(layer.outputWidth(this.widths[i], `layer ${i} (${layer.type})`)));
+    this.widths = layerWidths(layers, inputWidth);
     this.outputWidth = this.widths[layers.length];
     this.plan = forwardPlan(layers, options.fuse ?? true);
 
     this.layout = new ParamLayout(layers);
     const total = this.layout.total;
     // weights and gradients, checked before anything is allocated (an optimizer needs up to twice as much again)
-    const need = 2 * 4 * total;
+    const need = modelBytes(total);
     const available = this.backend.availableBytes ?? 2 ** 32;
     check(need <= available, () => `Sequential: ${total} parameters need ${mib(need)} for weights and gradients, but WASM linear memory is limited to 4 GiB (${mib(available)} left); use smaller layers`);
     const blocks: Tensor[] = [];
@@ -316,9 +317,9 @@ export class Sequential {
     check(Number.isInteger(B) && B > 0, `batch size: expected a positive integer, got ${B}`);
     // activations, their gradients and the target: checked as a whole first, so a batch too big for memory
     // fails before anything is allocated
-    const floats = B * (2 * this.widths.reduce((n, w) => n + w, 0) - this.inputWidth + this.outputWidth);
+    const bytes = workspaceBytes(this.widths, B);
     const available = this.backend.availableBytes ?? 2 ** 32;
-    check(4 * floats <= available, () => `batch size ${B}: the activations need ${mib(4 * floats)}, but WASM linear memory is limited to 4 GiB (${mib(available)} left); use smaller batches`, 'E_MEMORY');
+    check(bytes <= available, () => `batch size ${B}: the activations need ${mib(bytes)}, but WASM linear memory is limited to 4 GiB (${mib(available)} left); use smaller batches`, 'E_MEMORY');
     const blocks: Tensor[] = [];
     const alloc = (w: number) => {
       const t = this.backend.alloc(B, w);
@@ -337,6 +338,13 @@ export class Sequential {
     this.workspaces.set(B, ws);
     return ws;
   }
+}
+
+/** The input width, then each layer's output width; throws when a layer cannot take its input. */
+export function layerWidths(layers: readonly Layer[], inputWidth: number): number[] {
+  const widths = [inputWidth];
+  layers.forEach((layer, i) => widths.push(layer.outputWidth(widths[i], `layer ${i} (${layer.type})`)));
+  return widths;
 }
 
 /** The forward steps: each layer that can fuse followed by a fusable activation becomes one step (when `fuse`). */

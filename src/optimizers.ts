@@ -42,6 +42,8 @@ export interface Optimizer {
   /** Its other settings, defaults filled in (optional: an optimizer of your own may leave it out). */
   readonly options?: Readonly<ResolvedOptions>;
   step(model: Trainable): void;
+  /** True once its state blocks exist (fit's memory check counts them as allocated); absent: not known. */
+  readonly hasState?: boolean;
   /** Step count and a copy of each state block (for checkpoints). */
   saveState(): { step: number; slots: Float32Array[] };
   /** Restores what saveState returned, for this model. */
@@ -105,6 +107,9 @@ export function clipScale(norm: number, clipNorm: number | undefined): number {
 }
 
 /** Lazily allocates state blocks shaped like the parameters of the first model it steps. */
+/** How many parameter-sized state blocks each optimizer keeps (Adam's two moments, the momentum velocity, …). */
+export const STATE_SLOTS: Record<OptimizerName, number> = { sgd: 0, momentum: 1, adam: 2, adamw: 2, rmsprop: 1 };
+
 abstract class Stateful implements Optimizer {
   abstract readonly name: OptimizerName;
   protected slots: Tensor[] = [];
@@ -115,6 +120,9 @@ abstract class Stateful implements Optimizer {
   }
   get lr(): number {
     return this.rate;
+  }
+  get hasState(): boolean {
+    return this.slots.length > 0;
   }
   set lr(value: number) {
     checkLr(value);
@@ -157,7 +165,7 @@ abstract class Stateful implements Optimizer {
 class Sgd extends Stateful {
   readonly name = 'sgd';
   constructor(lr: number, options: ResolvedOptions) {
-    super(lr, 0, options);
+    super(lr, STATE_SLOTS.sgd, options);
   }
   step(m: Trainable): void {
     this.ensure(m);
@@ -170,7 +178,7 @@ class Sgd extends Stateful {
 class Momentum extends Stateful {
   readonly name = 'momentum';
   constructor(lr: number, options: ResolvedOptions) {
-    super(lr, 1, options);
+    super(lr, STATE_SLOTS.momentum, options);
   }
   step(m: Trainable): void {
     const [v] = this.ensure(m);
@@ -183,7 +191,7 @@ class Momentum extends Stateful {
 class Adam extends Stateful {
   readonly name: 'adam' | 'adamw' = 'adam';
   constructor(lr: number, options: ResolvedOptions) {
-    super(lr, 2, options);
+    super(lr, STATE_SLOTS.adam, options);
   }
   step(m: Trainable): void {
     const [mom, vel] = this.ensure(m);
@@ -203,7 +211,7 @@ class AdamW extends Adam {
 class RmsProp extends Stateful {
   readonly name = 'rmsprop';
   constructor(lr: number, options: ResolvedOptions) {
-    super(lr, 1, options);
+    super(lr, STATE_SLOTS.rmsprop, options);
   }
   step(m: Trainable): void {
     const [v] = this.ensure(m);

@@ -10,7 +10,8 @@ import { SimdnetError, check } from './errors.js';
 import { getLoss, type LossName } from './losses.js';
 import { accuracy, meanSquaredError, psnr } from './metrics.js';
 import type { Sequential } from './model.js';
-import { DEFAULT_LR, createOptimizer, type Optimizer, type OptimizerName } from './optimizers.js';
+import { DEFAULT_LR, STATE_SLOTS, createOptimizer, type Optimizer, type OptimizerName } from './optimizers.js';
+import { checkMemory, trainingParts } from './memory.js';
 import { Rng } from './random.js';
 import type { Callback, CallbackState, TrainingContext } from './training/callbacks.js';
 import { checkOptions, isFunction, isObject, type OptionRule } from './training/options.js';
@@ -269,6 +270,11 @@ export async function fit(model: Sequential, data: { train: FitSet; test?: FitSe
   const metrics = new Set(options.metrics ?? []);
   const wantAccuracy = metrics.has('accuracy');
   const wantTrainMse = metrics.has('mse') || metrics.has('psnr');
+
+  // the whole run's memory, before anything is allocated (the model's own blocks exist already)
+  const slots = optimizer.hasState ? 0 : Object.hasOwn(STATE_SLOTS, optimizer.name) ? STATE_SLOTS[optimizer.name] : 2;
+  checkMemory(trainingParts({ paramCount: model.paramCount, widths: model.widths, batchSize: B, rows: count, sameTargets: train.y === train.x, optimizer: { name: optimizer.name, slots }, withModel: false }),
+    model.backend.availableBytes ?? 2 ** 32, `fit: training this ${model.paramCount.toLocaleString('en-US')}-parameter model on ${count} rows`, 'use smaller layers or batches, or an optimizer with less state (sgd keeps none)');
 
   const noise = options.noise;
   if (noise) noiseDraw(noise.kind, noise.factor, seed, 0); // checks the options before anything is allocated

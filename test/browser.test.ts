@@ -4,7 +4,7 @@
 //
 //   * the page loads with no console errors and reports the wasm build it picked and its threads;
 //   * served with COOP + COEP (web/vite.config.ts), the page is cross-origin isolated and its training worker
-//     trains on more than one thread (the threaded .wasm); served without them (a plain preview server), it
+//     trains on more than one thread (the threaded build); served without them (a plain preview server), it
 //     trains on one thread with the same losses, and the page says why;
 //   * 1 thread vs every core on the default model: the same test loss (threads never change results), and the
 //     samples/s of each are logged;

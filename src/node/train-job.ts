@@ -8,10 +8,14 @@ import type { DataSplit } from '../data/dataset.js';
 import type { NoiseKind } from '../data/noise.js';
 import type { LossName } from '../losses.js';
 import { autoencoder, autoencoderSpec, describeLayers } from '../models.js';
+import { layerFromSpec } from '../layers/index.js';
+import { checkMemory, trainingParts } from '../memory.js';
+import { layerWidths } from '../model.js';
+import { ParamLayout } from '../param-layout.js';
 import type { OptimizerName } from '../optimizers.js';
 import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from '../checkpoint.js';
 import { SimdnetError } from '../errors.js';
-import { createOptimizer, DEFAULT_LR } from '../optimizers.js';
+import { DEFAULT_LR, STATE_SLOTS, createOptimizer } from '../optimizers.js';
 import { evaluate, fit, validationRows, type EpochMetrics, type Progress } from '../train.js';
 import { LR_SCHEDULES, recipe, type LrScheduleName } from '../training/recipes.js';
 import { loadData } from './data-source.js';
@@ -153,6 +157,7 @@ async function trainInFolder(config: TrainConfig, log: (line: string) => void, r
     config = { ...config, hidden, activation };
     return model;
   };
+  if (config.initFrom === undefined) checkRunMemory(config, data.train.count - validationRows(data.train.count, config.validationSplit ?? 0), backend);
   const model = resume
     ? restoreCheckpoint(resume, backend, optimizer, checkpointPath)
     : config.initFrom !== undefined
@@ -231,6 +236,19 @@ async function trainInFolder(config: TrainConfig, log: (line: string) => void, r
   log(`wrote ${['model.simdnet', 'metrics.json', 'samples.png', 'loss.svg'].map((f) => join(config.out, f)).join(', ')}`);
   model.dispose();
   return history.epochs;
+}
+
+/** The run's memory from its flags, before the model is built: a run too big for wasm32 fails at once, naming the
+ *  flags that size it (the model's own check would come only after gigabytes were allocated and initialised). */
+function checkRunMemory(config: TrainConfig, rows: number, backend: Backend): void {
+  const spec = autoencoderSpec({ hidden: config.hidden, activation: config.activation });
+  const layers = spec.layers.map((l) => layerFromSpec(l));
+  checkMemory(
+    trainingParts({ paramCount: new ParamLayout(layers).total, widths: layerWidths(layers, spec.inputWidth), batchSize: config.batchSize, rows, sameTargets: true, optimizer: { name: config.optimizer, slots: STATE_SLOTS[config.optimizer] }, withModel: true }),
+    backend.availableBytes ?? 2 ** 32,
+    `training ${describeLayers(spec).replace(/linear /g, '')}`,
+    `use a smaller --hidden (now ${config.hidden.join(',')})${config.batchSize > 256 ? ` or --batch-size (now ${config.batchSize})` : ''}${STATE_SLOTS[config.optimizer] > 0 ? `, or --optimizer sgd (no state)` : ''}`,
+  );
 }
 
 function describe(c: TrainConfig): string {
