@@ -387,6 +387,22 @@ describe('simdnet train: the training-loop flags', () => {
     expect(metrics.final.testLoss).toBeGreaterThan(0);
   });
 
+  it('--dropout P puts a Dropout after each hidden layer, and a resumed run ends on the straight run\'s bytes', () => {
+    // no schedule here: a cosine's rates depend on --epochs, so a run of 1 epoch resumed to 2 follows another curve
+    const flags = ['--epochs', '2', '--hidden', '16,8', '--dropout', '0.2', '--validation-split', '0.1', '--early-stopping', '5'];
+    const straight = join(dir, 'drop-straight');
+    const r = train(...flags, '--out', straight);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/dropout 0\.2/);
+    expect(r.stdout.match(/Dropout\(0\.2\)/g)).toHaveLength(2);
+    const split = join(dir, 'drop-split');
+    expect(train(...flags.map((f) => (f === '2' ? '1' : f)), '--out', split).status).toBe(0);
+    const resumed = spawnSync(process.execPath, [CLI, 'train', '--resume', split, '--epochs', '2', '--threads', '1'], { encoding: 'utf8', timeout: 120_000 });
+    expect(resumed.stderr.split('\n').filter((l) => l.startsWith('simdnet:'))).toEqual([]);
+    expect(resumed.status).toBe(0);
+    expect(readFileSync(join(split, 'model.simdnet')).equals(readFileSync(join(straight, 'model.simdnet')))).toBe(true);
+  });
+
   it('bad values are one line and exit 2', () => {
     for (const [args, message] of [
       [['--validation-split', '1'], /--validation-split.*a fraction from 0 up to, not including, 1.*'1'/],
@@ -394,6 +410,7 @@ describe('simdnet train: the training-loop flags', () => {
       [['--early-stopping', '-1'], /--early-stopping.*patience/],
       [['--preset', 'fast'], /--preset.*'fast'.*best/],
       [['--optimizer', 'lion'], /--optimizer.*'lion'.*adamw/],
+      [['--dropout', '1'], /--dropout.*a dropout rate.*'1'/],
     ] as const) {
       const r = train(...args, '--out', join(dir, 'bad'));
       expect(r.status, args.join(' ')).toBe(2);
