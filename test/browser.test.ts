@@ -351,13 +351,13 @@ describe('web demo in Chromium', () => {
     expect(problems).toEqual([]);
   });
 
-  it('the training-loop settings: a cosine schedule, a validation split and early stopping run; the summary shows; Best preset fills the form', async () => {
-    await page.goto(url + '?backend=wasm&hidden=16&epochs=6&train=1000&batch=50&seed=4&schedule=cosine&validation=0.1&patience=1&optimizer=adamw&decay=0.01');
+  it('the training-loop settings: a cosine schedule, a validation split, early stopping and Dropout run; the summary shows; Best preset fills the form', async () => {
+    await page.goto(url + '?backend=wasm&hidden=16&epochs=6&train=1000&batch=50&seed=4&schedule=cosine&validation=0.1&patience=1&optimizer=adamw&decay=0.01&dropout=0.1');
     await waitState(['ready']);
     await page.click('#start');
     await waitState(['done', 'stopped'], 60_000);
     const s = await demo();
-    expect(await page.textContent('#model-summary')).toMatch(/0 Linear\(784, 16\)\s+\(B, 16\)\s+12,560\n[\s\S]*total 25,888 parameters/);
+    expect(await page.textContent('#model-summary')).toMatch(/0 Linear\(784, 16\)\s+\(B, 16\)\s+12,560\n1 ReLU .*\n2 Dropout\(0\.1\) [\s\S]*total 25,888 parameters/);
     // 900 training digits in batches of 50: 18 steps an epoch; the cosine warm-up (1.5 epochs of 6) peaks at lr
     expect(s.epochs.every((m) => typeof m.valLoss === 'number' && m.valLoss > 0)).toBe(true);
     const lrs = s.epochs.map((m) => m.lr!);

@@ -68,6 +68,7 @@ export function readConfig(form: HTMLFormElement, reportEvery = 10): TrainConfig
       lrSchedule: oneOf(v('schedule'), LR_SCHEDULES, 'schedule'),
       earlyStopping: num('patience', (x) => Number.isInteger(x) && x >= 0, 'an integer ≥ 0 (0: off)'),
       weightDecay: num('decay', (x) => x >= 0 && Number.isFinite(x), 'a number ≥ 0'),
+      dropout: num('dropout', (x) => x >= 0 && x < 1, 'a rate in [0, 1)'),
     };
   } catch (e) {
     return (e as Error).message;

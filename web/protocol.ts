@@ -30,6 +30,8 @@ export interface TrainConfig {
   earlyStopping: number;
   /** The optimizer's weight decay; 0: none. */
   weightDecay: number;
+  /** A Dropout of this rate after each hidden layer; 0: none. */
+  dropout: number;
 }
 
 /** Ten test digits, one per class: clean, noisy (the test noise) and the model's output. */

@@ -124,7 +124,7 @@ async function start(config: TrainConfig): Promise<void> {
   try {
     const b = await backend(config.backend, config.wasmBuild, config.threads);
     model?.dispose();
-    model = autoencoder(b, { hidden: config.hidden, activation: config.activation, seed: config.seed });
+    model = autoencoder(b, { hidden: config.hidden, activation: config.activation, dropout: config.dropout, seed: config.seed });
     modelConfig = config;
     retire(b);
     const optimizer = createOptimizer(config.optimizer, { lr: config.lr, ...(config.weightDecay > 0 && { weightDecay: config.weightDecay }) });
