@@ -16,6 +16,7 @@ export type { FitOptions, FitSet, History, EpochMetrics, BatchInfo, MetricName, 
 export { trainStep, Trainer, type Batch } from './training/step.js';
 export { earlyStopping, reduceLROnPlateau, type Callback, type CallbackState, type TrainingContext, type EarlyStoppingOptions, type ReduceLROnPlateauOptions, type Monitor } from './training/callbacks.js';
 export { stepDecay, exponentialDecay, cosineDecay, type Schedule } from './training/schedules.js';
+export { recipe, BEST_PRESET, LR_SCHEDULES, type LrScheduleName, type RecipeOptions } from './training/recipes.js';
 export { psnr, meanSquaredError, accuracy } from './metrics.js';
 export { encodeModelFile, decodeModelFile, serializeModel, deserializeModel, MODEL_VERSION, type ModelFile } from './model-file.js';
 export { Rng } from './random.js';
