@@ -13,6 +13,7 @@ import { TRAIN_LOSSES, resumeConfig, trainJob } from './node/train-job.js';
 import { BACKEND_NAMES } from './backend/backend.js';
 import { MAX_THREADS } from './backend/wasm.js';
 import { HIDDEN_ACTIVATIONS } from './layers/index.js';
+import { MAX_SEED } from './random.js';
 import { BEST_PRESET, LR_SCHEDULES } from './training/recipes.js';
 import { enableRelaxedSimd, type RunOptions } from './node/runtime.js';
 
@@ -98,7 +99,7 @@ function program(): Command {
     .addOption(new Option('--loss <name>', 'reconstruction loss').choices(TRAIN_LOSSES).default('bce'))
     .addOption(new Option('--noise <kind>', 'input corruption').choices([...NOISE_KINDS]).default('gaussian'))
     .option('--noise-factor <f>', 'noise strength (default: gaussian 0.3 = std, salt-pepper 0.2 and mask 0.3 = fraction of pixels)', nonNegative('a noise factor'))
-    .option('--seed <n>', 'seed of init, shuffling and noise', int('a seed', 0, 2 ** 32 - 1), 0) // seeds are u32: 2^32 would be 0 again
+    .option('--seed <n>', 'seed of init, shuffling and noise', int('a seed', 0, MAX_SEED), 0)
     .addOption(backendOption())
     .option('--data <source>', "'bundled' (10,000 digits of the mnist package) or a folder of MNIST IDX files", 'bundled')
     .option('--out <dir>', 'output folder', 'out')

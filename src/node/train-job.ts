@@ -12,6 +12,7 @@ import { HIDDEN_ACTIVATIONS, layerFromSpec } from '../layers/index.js';
 import { checkMemory, trainingParts } from '../memory.js';
 import { layerWidths } from '../model.js';
 import { ParamLayout } from '../param-layout.js';
+import { MAX_SEED } from '../random.js';
 import type { OptimizerName } from '../optimizers.js';
 import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from '../checkpoint.js';
 import { SimdnetError } from '../errors.js';
@@ -90,7 +91,7 @@ function checkTrainConfig(config: unknown, path: string): TrainConfig {
   if (c === null || typeof c !== 'object' || Array.isArray(c)) throw new SimdnetError(`${path}: bad run settings in the checkpoint: config is not an object`, 'E_FILE_CORRUPT');
   int('epochs', 1);
   int('batchSize', 1);
-  int('seed', 0, 2 ** 32 - 1);
+  int('seed', 0, MAX_SEED);
   int('checkpointEvery', 0);
   if (!(typeof c.lr === 'number' && Number.isFinite(c.lr) && c.lr > 0)) fail('lr', 'a number > 0');
   if (!(typeof c.noiseFactor === 'number' && Number.isFinite(c.noiseFactor) && c.noiseFactor >= 0)) fail('noiseFactor', 'a number ≥ 0');
