@@ -93,7 +93,7 @@ function program(): Command {
     .option('--epochs <n>', 'passes over the training set', int('a number of epochs'), DEFAULT_EPOCHS)
     .option('--batch-size <n>', 'samples per step', int('a batch size'), 64)
     .option('--lr <rate>', `learning rate (default: ${Object.entries(DEFAULT_LR).map(([k, v]) => `${k} ${v}`).join(', ')})`, positive('a learning rate'))
-    .addOption(new Option('--optimizer <name>', 'update rule').choices(['sgd', 'momentum', 'adam']).default('adam'))
+    .addOption(new Option('--optimizer <name>', 'update rule (adamw: decoupled weight decay)').choices(Object.keys(DEFAULT_LR)).default('adam'))
     .option('--hidden <sizes>', 'hidden layer sizes, comma-separated (e.g. 256,64,256)', sizes, [128])
     .addOption(new Option('--activation <name>', 'hidden activation').choices(HIDDEN_ACTIVATIONS).default('relu'))
     .addOption(new Option('--loss <name>', 'reconstruction loss').choices(TRAIN_LOSSES).default('bce'))
@@ -108,7 +108,8 @@ function program(): Command {
     // the training loop (issue 11): validation, early stopping, schedules, the measured preset
     .option('--validation-split <f>', 'hold out this fraction of the training digits and report val loss each epoch', fraction('a validation split'), 0)
     .option('--early-stopping <patience>', 'stop after this many epochs without a better val loss (test loss without --validation-split), keeping the best weights', int('a patience in epochs'))
-    .addOption(new Option('--lr-schedule <name>', 'learning-rate schedule: cosine (2 warm-up epochs, then down to lr/100), step (halve every third of the run), plateau (halve after 3 epochs without a better loss)').choices([...LR_SCHEDULES]).default('constant'))
+    .addOption(new Option('--lr-schedule <name>', 'learning-rate schedule: cosine (2 warm-up epochs, then down to lr/100), step (halve every third of the run), plateau (halve after 2 epochs without a better loss)').choices([...LR_SCHEDULES]).default('constant'))
+    .option('--weight-decay <f>', 'weight decay (decoupled for adamw, L2 for the others; default 0, adamw 0.01)', nonNegative('a weight decay'))
     .addOption(new Option('--preset <name>', `a measured recipe; flags given too override it. best: ${describePreset()}`).choices(['best']))
     .option('--resume <dir>', "continue the run in <dir> from its checkpoint until --epochs epochs in all (default: its own count; its other settings are kept)")
     .action(async (o, command: Command) => {
@@ -126,7 +127,7 @@ function program(): Command {
       }
       if (o.initFrom !== undefined) {
         const given = ['hidden', 'activation'].filter((name) => command.getOptionValueSource(name) === 'cli');
-        if (given.length) throw new SimdnetError(`--init-from takes the layers from its file; do not give ${given.map((n) => '--' + n).join(' or ')} with it`);
+        if (given.length) throw new SimdnetError(`--init-from takes the layers from its file; do not give ${given.map((n) => '--' + n).join(' or ')} with it`, 'E_OPTION');
       }
       const noise = o.noise as NoiseKind;
       const noiseFactor = o.noiseFactor ?? DEFAULT_NOISE_FACTOR[noise];

@@ -7,6 +7,7 @@ import { mib } from './backend/heap.js';
 import { modelBytes, workspaceBytes } from './memory.js';
 import { SimdnetError, check } from './errors.js';
 import { layerFromSpec, type Layer, type LayerSpec } from './layers/index.js';
+import { toMatrix, type Rows } from './data/convert.js';
 import type { ParamPointers } from './layers/layer.js';
 import { ParamLayout, type NamedWeights } from './param-layout.js';
 import { getLoss, type Loss, type LossName } from './losses.js';
@@ -47,6 +48,7 @@ export class Sequential {
   private readonly plan: ForwardStep[];
   private workspaces = new Map<number, Workspace>();
   private isDisposed = false;
+  private mode = { on: false, step: 0 };
 
   /** `fuse` (default true): run each layer that can fuse (Linear) and the ReLU/Sigmoid/Tanh after it as one kernel; false runs every layer alone
    *  (the same results bit for bit: for comparisons and benchmarks). */
@@ -63,6 +65,7 @@ export class Sequential {
     this.widths = layerWidths(layers, inputWidth);
     this.outputWidth = this.widths[layers.length];
     this.plan = forwardPlan(layers, options.fuse ?? true);
+    layers.forEach((layer, i) => layer.seedFrom?.(options.seed ?? 0, i)); // Dropout's mask seed
 
     this.layout = new ParamLayout(layers);
     const total = this.layout.total;
@@ -159,10 +162,33 @@ export class Sequential {
     return acts[this.layers.length];
   }
 
-  /** forward(B), and an error (not NaN outputs) when an output is NaN or ±Inf: rows start.. of a predict or an
-   *  evaluation. Finite weights can still overflow float32 (a weight of 3e38 passes every load check). */
+  /** Training mode (off by default): Dropout masks with the masks of `step` (the global step count, so a resumed
+   *  run draws the same ones); off, every layer is the identity it is at inference. The training step turns it on
+   *  before each forward pass; predict and evaluate run with it off whatever it is. */
+  setTraining(on: boolean, step = 0): void {
+    check(typeof on === 'boolean', () => `setTraining: expected true or false, got ${typeof on === 'string' ? `'${on}'` : on}`, 'E_INVALID');
+    check(Number.isInteger(step) && step >= 0, () => `setTraining: step must be an integer ≥ 0, got ${step}`, 'E_INVALID');
+    this.mode = { on, step };
+    for (const layer of this.layers) layer.setTraining?.(on, step);
+  }
+
+  /** Whether training mode is on, and its step. */
+  get training(): { on: boolean; step: number } {
+    return { ...this.mode };
+  }
+
+  /** forward(B) with training off (the mode is put back after), and an error (not NaN outputs) when an output is NaN
+   *  or ±Inf: rows start.. of a predict or an evaluation. Finite weights can still overflow float32 (a weight of 3e38
+   *  passes every load check). */
   forwardFinite(B: number, start: number, what: string): Tensor {
-    const y = this.forward(B);
+    const { on, step } = this.mode;
+    if (on) this.setTraining(false);
+    let y: Tensor;
+    try {
+      y = this.forward(B);
+    } finally {
+      if (on) this.setTraining(true, step);
+    }
     if (this.backend.kernels.has_non_finite(y.ptr, B * this.outputWidth) !== 0)
       throw new SimdnetError(`${what}: the model's outputs for rows ${start}..${start + B - 1} are not finite (NaN or ±Inf): its weights overflow in float32; retrain with a lower learning rate`, 'E_DIVERGED');
     return y;
@@ -212,9 +238,11 @@ export class Sequential {
 
   // ---- convenience on host arrays -----------------------------------------------------------------------
 
-  /** Runs the model on `rows` rows of x (rows × inputWidth floats) in batches; returns rows × outputWidth. */
-  predict(x: Float32Array, batchSize = 256): Float32Array {
+  /** Runs the model on the rows of x (a Float32Array of rows × inputWidth floats, or number[][]) in batches, with
+   *  training off; returns rows × outputWidth floats. */
+  predict(inputs: Rows, batchSize = 256): Float32Array {
     this.alive();
+    const x = toMatrix(inputs, this.inputWidth, 'predict');
     check(x != null && typeof x.length === 'number', 'predict: expected the inputs as a Float32Array (rows × inputWidth values)');
     check(Number.isInteger(batchSize) && batchSize > 0, `predict: batchSize must be a positive integer, got ${batchSize}`);
     check(x.length % this.inputWidth === 0, () => `predict: expected a multiple of ${this.inputWidth} values (rows × inputWidth), got ${x.length}`);
@@ -362,6 +390,7 @@ function forwardPlan(layers: Layer[], fuse: boolean): ForwardStep[] {
 function layerName(l: Layer): string {
   const s = l.spec();
   if (s.type === 'linear') return `Linear(${s.in}, ${s.out})`;
+  if (s.type === 'dropout') return `Dropout(${s.rate})`;
   const names: Record<string, string> = { relu: 'ReLU', tanh: 'Tanh', sigmoid: 'Sigmoid', softmax: 'Softmax' };
   return names[s.type] ?? s.type[0].toUpperCase() + s.type.slice(1);
 }

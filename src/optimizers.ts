@@ -1,4 +1,6 @@
-// Optimizers: state in one block the size of the parameter block, so a step is one flat kernel call.
+// Optimizers (sgd, momentum, adam, adamw, rmsprop; L2 or decoupled weight decay and clipping by global norm on every
+// one): state in one block the size of the parameter block, so a step is one flat kernel call. The update formulas and
+// their sources: assembly/optim.ts, and in float64 in test/optimizers.test.ts.
 
 import type { Backend, Tensor } from './backend/backend.js';
 import { SimdnetError, check } from './errors.js';
@@ -106,9 +108,10 @@ export function clipScale(norm: number, clipNorm: number | undefined): number {
   return coef < 1 ? coef : 1;
 }
 
-/** Lazily allocates state blocks shaped like the parameters of the first model it steps. */
 /** How many parameter-sized state blocks each optimizer keeps (Adam's two moments, the momentum velocity, …). */
 export const STATE_SLOTS: Record<OptimizerName, number> = { sgd: 0, momentum: 1, adam: 2, adamw: 2, rmsprop: 1 };
+
+/** Lazily allocates state blocks shaped like the parameters of the first model it steps. */
 
 abstract class Stateful implements Optimizer {
   abstract readonly name: OptimizerName;

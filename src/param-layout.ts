@@ -56,6 +56,11 @@ export class ParamLayout {
     return this.slots.filter((s) => s.layer === layer);
   }
 
+  /** Floats of layer `layer`'s tensors (0 for an activation). */
+  countOf(layer: number): number {
+    return this.ofLayer(layer).reduce((n, s) => n + s.length, 0);
+  }
+
   /** The slot of tensor `name` of layer `layer`; an error naming what exists when there is none. */
   slot(layer: number, name: string): ParamSlot {
     const found = this.slots.find((s) => s.layer === layer && s.name === name);

@@ -4,6 +4,7 @@
 
 import type { Backend } from './backend/backend.js';
 import { gatherNoiseJs } from './backend/noise-js.js';
+import { toFitData, type FitInput } from './data/convert.js';
 import { DeviceSet, TEST_NOISE_STREAM, noiseDraw, noisyCopy } from './data/batches.js';
 import type { NoiseKind } from './data/noise.js';
 import { SimdnetError, check } from './errors.js';
@@ -240,7 +241,8 @@ function onBrowserMainThread(): boolean {
 
 const tick = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
-export async function fit(model: Sequential, data: { train: FitSet; test?: FitSet }, options: FitOptions): Promise<History> {
+export async function fit(model: Sequential, input: FitInput, options: FitOptions): Promise<History> {
+  const data = toFitData(input, model.inputWidth, model.outputWidth); // number[][] and {input, output}[] too
   check(data != null && typeof data === 'object', 'fit: expected data as {train: {x, y}, test?: {x, y}}');
   check(options != null && typeof options === 'object', 'fit: expected options with at least {epochs}', 'E_OPTION');
   checkOptions('fit', options, FIT_OPTIONS);

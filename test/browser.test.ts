@@ -350,4 +350,22 @@ describe('web demo in Chromium', () => {
     console.log(`browser js: ${Math.round(s.samplesPerSec)} samples/s`);
     expect(problems).toEqual([]);
   });
+
+  it('the training-loop settings: a cosine schedule, a validation split and early stopping run; the summary shows; Best preset fills the form', async () => {
+    await page.goto(url + '?backend=wasm&hidden=16&epochs=6&train=1000&batch=50&seed=4&schedule=cosine&validation=0.1&patience=1&optimizer=adamw&decay=0.01');
+    await waitState(['ready']);
+    await page.click('#start');
+    await waitState(['done', 'stopped'], 60_000);
+    const s = await demo();
+    expect(await page.textContent('#model-summary')).toMatch(/0 Linear\(784, 16\)\s+\(B, 16\)\s+12,560\n[\s\S]*total 25,888 parameters/);
+    // 900 training digits in batches of 50: 18 steps an epoch; the cosine warm-up (1.5 epochs of 6) peaks at lr
+    expect(s.epochs.every((m) => typeof m.valLoss === 'number' && m.valLoss > 0)).toBe(true);
+    const lrs = s.epochs.map((m) => m.lr!);
+    expect(lrs[lrs.length - 1]).toBeLessThan(lrs[1]);
+    if (s.epochs.length < 6) expect(await page.textContent('#message')).toMatch(/Stopped early \(valLoss did not improve/);
+    await page.click('#preset-best');
+    const field = (name: string) => page.$eval(`[name=${name}]`, (e) => (e as HTMLInputElement).value);
+    expect([await field('hidden'), await field('batch'), await field('epochs'), await field('lr'), await field('schedule')]).toEqual(['512', '128', '45', '0.006', 'cosine']);
+    expect(problems).toEqual([]);
+  });
 });

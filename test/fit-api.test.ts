@@ -12,9 +12,15 @@
 //   * metrics: train MSE of a one-batch epoch is the float64 MSE of predict() with the weights before the step;
 //     test accuracy is the argmax agreement computed here;
 //   * yieldEvery: 'batch' lets a timer run between steps, 'never' does not (ordering, not timing);
-//   * model.summary() and String(model): layers, shapes and a parameter total counted here.
+//   * model.summary() and String(model): layers, shapes and a parameter total counted here;
+//   * simdnet train: --preset best fills what no flag gives, --validation-split / --early-stopping / --lr-schedule
+//     reach metrics.json, bad values are one line and exit 2.
 
-import { beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backend } from '../src/backend/backend.js';
 import { createJsBackend } from '../src/backend/js.js';
 import { createWasmBackend } from '../src/backend/wasm.js';
@@ -354,5 +360,45 @@ describe('summary', () => {
     expect(String(model)).toBe('Sequential(784 → Linear(784, 128) → ReLU → Linear(128, 784) → Sigmoid; 201,616 params)');
     model.dispose();
     expect(`${model}`).toMatch(/disposed\)$/);
+  });
+});
+
+describe('simdnet train: the training-loop flags', () => {
+  const CLI = resolve(__dirname, '../dist/cli.js');
+  const dir = mkdtempSync(join(tmpdir(), 'simdnet-fitapi-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const train = (...args: string[]) => spawnSync(process.execPath, [CLI, 'train', '--threads', '1', ...args], { encoding: 'utf8', timeout: 120_000 });
+
+  it('--preset best with --epochs and --hidden given: the preset fills the rest; the summary is printed first', () => {
+    const out = join(dir, 'preset');
+    const r = train('--preset', 'best', '--epochs', '2', '--hidden', '16', '--validation-split', '0.25', '--early-stopping', '1', '--out', out);
+    expect(r.stderr.split('\n').filter((l) => l.startsWith('simdnet:'))).toEqual([]);
+    expect(r.status).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toMatch(/784-16-784 .* adam lr 0\.006, batch 128, .*cosine lr schedule, validation split 0\.25, early stopping after 1 epochs on validation loss/);
+    expect(lines[1]).toMatch(/^layer\s+output shape\s+params$/);
+    expect(r.stdout).toMatch(/total 25,888 parameters/); // 784·16 + 16 + 16·784 + 784
+    expect(lines.filter((l) => /^epoch \d\/2 .* val \d\.\d{4} {2}test/.test(l))).toHaveLength(2);
+    const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
+    expect(metrics.config).toMatchObject({ batchSize: 128, lr: 0.006, lrSchedule: 'cosine', epochs: 2, hidden: [16], validationSplit: 0.25, earlyStopping: 1 });
+    expect(metrics.trainCount).toBe(8000);
+    // cosine over 2 epochs of 47 batches (6,000 rows): the last step is at lr/100
+    expect(metrics.epochs[1].lr).toBeCloseTo(0.00006, 12);
+    expect(metrics.final.testLoss).toBeGreaterThan(0);
+  });
+
+  it('bad values are one line and exit 2', () => {
+    for (const [args, message] of [
+      [['--validation-split', '1'], /--validation-split.*a fraction from 0 up to, not including, 1.*'1'/],
+      [['--lr-schedule', 'linear'], /--lr-schedule.*'linear'.*cosine/],
+      [['--early-stopping', '-1'], /--early-stopping.*patience/],
+      [['--preset', 'fast'], /--preset.*'fast'.*best/],
+      [['--optimizer', 'lion'], /--optimizer.*'lion'.*adamw/],
+    ] as const) {
+      const r = train(...args, '--out', join(dir, 'bad'));
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(message);
+    }
   });
 });

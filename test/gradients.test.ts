@@ -18,7 +18,7 @@
 
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Backend } from '../src/backend/backend.js';
-import { Linear, ReLU, Sigmoid, Softmax, Tanh, type Layer, type LayerSpec } from '../src/layers/index.js';
+import { Linear, ReLU, Sigmoid, Softmax, Tanh, layerFromSpec, type Layer, type LayerSpec } from '../src/layers/index.js';
 import { bce, type Loss, type LossName } from '../src/losses.js';
 import { Sequential } from '../src/model.js';
 import { ParamLayout } from '../src/param-layout.js';
@@ -50,19 +50,20 @@ function refForward(layers: LayerSpec[], weights: ArrayLike<number>, x: ArrayLik
   const acts: Float64Array[] = [a];
   let reluMargin = Infinity;
   const reluMask: number[] = [];
-  let off = 0;
-  for (const spec of layers) {
+  // the offsets of each W and b from the one parameter layout; the arithmetic below is float64 and ours
+  const layout = new ParamLayout(layers.map((l) => layerFromSpec(l)));
+  for (const [i, spec] of layers.entries()) {
     let y: Float64Array;
     if (spec.type === 'linear') {
       const { in: IN, out: OUT } = spec;
+      const [w, b] = [layout.slot(i, 'W').offset, layout.slot(i, 'b').offset];
       y = new Float64Array(B * OUT);
       for (let r = 0; r < B; r++)
         for (let j = 0; j < OUT; j++) {
-          let s = weights[off + IN * OUT + j];
-          for (let k = 0; k < IN; k++) s += a[r * IN + k] * weights[off + k * OUT + j];
+          let s = weights[b + j];
+          for (let k = 0; k < IN; k++) s += a[r * IN + k] * weights[w + k * OUT + j];
           y[r * OUT + j] = s;
         }
-      off += IN * OUT + OUT;
       width = OUT;
     } else if (spec.type === 'softmax') {
       y = new Float64Array(a.length);

@@ -580,6 +580,22 @@ describe('optimizers', () => {
         });
       }
     });
+
+    it(`adamw, rmsprop, grad_scale_decay, sum_squares, n=${n}`, () => {
+      const rng = new Rng(n * 31);
+      const w = uniform(rng, n), g = uniform(rng, n), m = uniform(rng, n, -0.1, 0.1), s = uniform(rng, n, 0, 0.01);
+      const f32 = Math.fround;
+      const [b1, b2, eps, lr, decay, rho] = [0.9, 0.999, 1e-8, 1e-3, 0.3, 0.9].map(f32);
+      const t = 3;
+      const nm = map(m, (x, i) => b1 * x + (1 - b1) * g[i]);
+      const ns = map(s, (x, i) => b2 * x + (1 - b2) * g[i] * g[i]);
+      const nw = map(w, (x, i) => x * (1 - lr * decay) - (lr * (nm[i] / (1 - b1 ** t))) / (Math.sqrt(ns[i] / (1 - b2 ** t)) + eps));
+      check(`adamw_update n=${n}`, { tensors: { w, m, v: s, g }, run: (k, p) => k.adamw_update(p.w, p.m, p.v, p.g, lr, b1, b2, eps, decay, t, n), want: { w: nw, m: nm, v: ns }, atol: 1e-7, rtol: 1e-5 });
+      const rv = map(s, (x, i) => rho * x + (1 - rho) * g[i] * g[i]);
+      check(`rmsprop_update n=${n}`, { tensors: { w, v: s, g }, run: (k, p) => k.rmsprop_update(p.w, p.v, p.g, lr, rho, eps, n), want: { v: rv, w: map(w, (x, i) => x - (lr * g[i]) / (Math.sqrt(rv[i]) + eps)) }, atol: 1e-7, rtol: 1e-5 });
+      check(`grad_scale_decay n=${n}`, { tensors: { g, w }, run: (k, p) => k.grad_scale_decay(p.g, p.w, 0.37, decay, n), want: { g: map(g, (x, i) => f32(0.37) * x + decay * w[i]) }, atol: 1e-7, rtol: 1e-6 });
+      check(`sum_squares n=${n}`, { tensors: { g }, run: (k, p) => k.sum_squares(p.g, n), want: { ret: g.reduce((a, x) => a + x * x, 0) }, atol: 1e-12, rtol: 1e-12 });
+    });
   }
 });
 

@@ -1,9 +1,12 @@
 // The settings form: reads it into a TrainConfig, and prefills it from the URL (?hidden=32&epochs=1&train=2000
 // &backend=js&…, every field by its name), so a run can be linked to or scripted by the browser test.
 
+// the modules themselves, not the index: the page's bundle stays free of the backends
+import { DEFAULT_LR as LIBRARY_LR } from '../src/optimizers.js';
+import { BEST_PRESET, LR_SCHEDULES } from '../src/training/recipes.js';
 import type { TrainConfig } from './protocol.js';
 
-const DEFAULT_LR: Record<string, string> = { adam: '0.001', momentum: '0.01', sgd: '0.1' };
+const DEFAULT_LR: Record<string, string> = Object.fromEntries(Object.entries(LIBRARY_LR).map(([k, v]) => [k, String(v)]));
 const DEFAULT_FACTOR: Record<string, string> = { gaussian: '0.3', 'salt-pepper': '0.2', mask: '0.3' };
 
 /** The thread choices: auto (every core, the library's default), then 1 … navigator.hardwareConcurrency. */
@@ -61,8 +64,32 @@ export function readConfig(form: HTMLFormElement, reportEvery = 10): TrainConfig
       seed: num('seed', (x) => Number.isInteger(x) && x >= 0 && x <= 0xffffffff, 'an integer ≥ 0'),
       trainCount: num('train', (x) => Number.isInteger(x) && x > 0, 'a positive integer'),
       reportEvery,
+      validationSplit: num('validation', (x) => x >= 0 && x < 1, 'a fraction in [0, 1)'),
+      lrSchedule: oneOf(v('schedule'), LR_SCHEDULES, 'schedule'),
+      earlyStopping: num('patience', (x) => Number.isInteger(x) && x >= 0, 'an integer ≥ 0 (0: off)'),
+      weightDecay: num('decay', (x) => x >= 0 && Number.isFinite(x), 'a number ≥ 0'),
     };
   } catch (e) {
     return (e as Error).message;
   }
+}
+
+function oneOf<T extends string>(value: string, names: readonly T[], field: string): T {
+  if (!names.includes(value as T)) throw new Error(`${field}: expected one of ${names.join(', ')}, got "${value}"`);
+  return value as T;
+}
+
+/** The "best" button: the library's measured recipe (BEST_PRESET, as `simdnet train --preset best`) into the form. */
+export function applyBestPreset(form: HTMLFormElement): void {
+  const set = (name: string, value: string) => ((form.elements.namedItem(name) as HTMLInputElement | HTMLSelectElement).value = value);
+  set('hidden', BEST_PRESET.hidden.join(','));
+  set('batch', String(BEST_PRESET.batchSize));
+  set('epochs', String(BEST_PRESET.epochs));
+  set('optimizer', 'adam');
+  set('lr', String(BEST_PRESET.lr));
+  set('schedule', BEST_PRESET.lrSchedule);
+  set('loss', 'bce');
+  set('train', '8000');
+  set('noise', 'gaussian');
+  set('factor', '0.3');
 }

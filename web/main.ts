@@ -4,7 +4,7 @@
 
 import type { EpochMetrics } from '../src/index.js';
 import { renderChart, type ChartData } from './chart.js';
-import { addThreadOptions, prefillFromUrl, readConfig } from './controls.js';
+import { addThreadOptions, applyBestPreset, prefillFromUrl, readConfig } from './controls.js';
 import { drawDigit, drawDigitRow, litPixels } from './digits.js';
 import { drawPad } from './draw-pad.js';
 import type { BackendInfo, FromWorker, Grid, ToWorker, TrainConfig } from './protocol.js';
@@ -161,6 +161,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       return;
     }
     case 'started': {
+      setText('model-summary', msg.summary);
       demo.variant = msg.variant;
       demo.baseline = msg.baseline;
       hasModel = true;
@@ -208,9 +209,11 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
     case 'done': {
       demo.samplesPerSec = msg.samplesPerSec;
       setState(msg.stopped ? 'stopped' : 'done');
-      const last = demo.epochs.at(-1);
+      const last = msg.kept ?? demo.epochs.at(-1);
+      if (msg.kept) showMetrics(msg.kept);
+      if (msg.grid) showGrid(msg.grid);
       message(
-        (msg.stopped ? 'Stopped. ' : 'Done. ') +
+        (msg.stopped ? 'Stopped. ' : msg.reason ? `Stopped early (${msg.reason.replace(/^earlyStopping: /, '')}); kept the best epoch's weights. ` : 'Done. ') +
           (last ? `Test loss ${f4(demo.baseline?.testLoss)} → ${f4(last.testLoss)}, PSNR ${db(last.psnrNoisy)} → ${db(last.psnrDenoised)}. ` : '') +
           `${int(msg.samplesPerSec)} samples/s${demo.variant === 'js' ? '' : ` on ${plural(demo.threads, 'thread')}`}.`,
       );
@@ -240,6 +243,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       return;
     }
     case 'loaded': {
+      setText('model-summary', msg.summary);
       hasModel = true;
       demo.loaded = { name: msg.name, metrics: msg.metrics };
       demo.variant = msg.variant;
@@ -296,6 +300,7 @@ stopBtn.addEventListener('click', () => {
   send({ type: 'stop' });
 });
 downloadBtn.addEventListener('click', () => send({ type: 'download' }));
+$('preset-best').addEventListener('click', () => applyBestPreset(form));
 downloadOnnxBtn.addEventListener('click', () => send({ type: 'download', format: 'onnx' }));
 loadInput.addEventListener('change', async () => {
   const file = loadInput.files?.[0];

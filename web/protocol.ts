@@ -1,7 +1,7 @@
 // The messages between the page (main.ts) and the training worker (worker.ts). Images travel as Float32Array
 // rows of 784 pixels in 0..1.
 
-import type { BackendName, EpochMetrics, LossName, NoiseKind, OptimizerName } from '../src/index.js';
+import type { BackendName, EpochMetrics, LossName, LrScheduleName, NoiseKind, OptimizerName, WasmVariant } from '../src/index.js';
 
 export interface TrainConfig {
   hidden: number[];
@@ -14,7 +14,7 @@ export interface TrainConfig {
   noise: { kind: NoiseKind; factor: number };
   backend: BackendName;
   /** Which .wasm build: 'auto' takes the best the browser runs (the feature probe), or force one. */
-  wasmBuild: 'auto' | 'relaxed-simd' | 'simd' | 'scalar';
+  wasmBuild: 'auto' | WasmVariant;
   /** Kernel threads of the wasm backend, this worker included: 0 = auto (every core, the library's default). */
   threads: number;
   /** Seeds the weights, the shuffling and the noise. */
@@ -23,6 +23,13 @@ export interface TrainConfig {
   trainCount: number;
   /** Post the running train loss every this many batches. */
   reportEvery: number;
+  /** Hold out this fraction of the training digits (val loss per epoch); 0: none. */
+  validationSplit: number;
+  lrSchedule: LrScheduleName;
+  /** Early stopping's patience in epochs (restoring the best weights); 0: off. */
+  earlyStopping: number;
+  /** The optimizer's weight decay; 0: none. */
+  weightDecay: number;
 }
 
 /** Ten test digits, one per class: clean, noisy (the test noise) and the model's output. */
@@ -76,14 +83,17 @@ export interface Progress {
 export type FromWorker =
   /** `wasm` is the build the feature probe picked, or why there is none. */
   | { type: 'ready'; trainCount: number; testCount: number; labels: Uint8Array; wasm: string; info: BackendInfo }
-  | { type: 'started'; variant: string; info: BackendInfo; params: number; baseline: EpochMetrics; grid: Grid }
+  /** `summary` is model.summary(): the layer table. */
+  | { type: 'started'; variant: string; info: BackendInfo; params: number; summary: string; baseline: EpochMetrics; grid: Grid }
   | { type: 'progress'; progress: Progress }
   | { type: 'epoch'; metrics: EpochMetrics; grid: Grid; samplesPerSec: number }
   /** Paused comes with the grid of the model as it is at that moment. */
   | { type: 'state'; state: 'paused' | 'training'; grid?: Grid }
-  | { type: 'done'; stopped: boolean; samplesPerSec: number }
+  /** stopped: by the Stop button; reason: why a callback (early stopping) ended the run, with the scores and grid
+   *  of the weights it kept. */
+  | { type: 'done'; stopped: boolean; reason?: string; kept?: EpochMetrics; grid?: Grid; samplesPerSec: number }
   | { type: 'inspected'; index: number; label: number; clean: Float32Array; noisy: Float32Array; denoised: Float32Array }
   | { type: 'denoised'; id: number; noisy: Float32Array; denoised: Float32Array }
   | { type: 'model'; bytes: Uint8Array<ArrayBuffer>; format?: 'onnx' }
-  | { type: 'loaded'; name: string; variant: string; info: BackendInfo; params: number; hidden: number[]; metrics: EpochMetrics; grid: Grid }
+  | { type: 'loaded'; name: string; variant: string; info: BackendInfo; params: number; summary: string; hidden: number[]; metrics: EpochMetrics; grid: Grid }
   | { type: 'error'; message: string };

@@ -5,14 +5,12 @@
 // on a page's main thread): its pool's workers are nested workers of this one, over one shared memory.
 
 import {
-  applyNoise, autoencoder, createBackend, createOptimizer, decodeDigits, deserializeModel, evaluate, fit, noisyTestInputs,
-  Rng, serializeModel, exportOnnx, importOnnx, splitDigits, type Backend, type BackendName, type EpochMetrics, type FitSet, type Sequential,
+  applyNoise, autoencoder, BUNDLED_TRAIN_COUNT, createBackend, createOptimizer, DATA_SPLIT_SEED, decodeDigits, deserializeModel, evaluate, fit,
+  IMAGE_WIDTH, noisyTestInputs, recipe, Rng, serializeModel, exportOnnx, importOnnx, splitDigits, type Backend, type BackendName, type EpochMetrics, type FitSet, type Sequential,
 } from '../src/index.js';
 import type { BackendInfo, FromWorker, Grid, ToWorker, TrainConfig } from './protocol.js';
 
-const SPLIT_SEED = 0; // as Node (src/node/data-source.ts)
-const TRAIN_COUNT = 8000;
-const PX = 784;
+const PX = IMAGE_WIDTH;
 /** Yield to the event loop at least this often while training (ms). */
 const YIELD_MS = 25;
 const FIRST_LOSSES = 32;
@@ -72,7 +70,7 @@ async function init(dataUrl: string, wasmBuild: TrainConfig['wasmBuild'], thread
   // gunzip unless the server already did (Content-Encoding: gzip hands us the SDMN bytes themselves)
   if (bytes[0] === 0x1f && bytes[1] === 0x8b) bytes = new Uint8Array(await new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'))).arrayBuffer());
   const { images, labels } = decodeDigits(bytes);
-  const split = splitDigits(images, labels, SPLIT_SEED, TRAIN_COUNT);
+  const split = splitDigits(images, labels, DATA_SPLIT_SEED, BUNDLED_TRAIN_COUNT);
   train = { x: split.train.images, y: split.train.images };
   test = { x: split.test.images, y: split.test.images };
   testLabels = split.test.labels;
@@ -129,22 +127,20 @@ async function start(config: TrainConfig): Promise<void> {
     model = autoencoder(b, { hidden: config.hidden, activation: config.activation, seed: config.seed });
     modelConfig = config;
     retire(b);
-    const optimizer = createOptimizer(config.optimizer, { lr: config.lr });
+    const optimizer = createOptimizer(config.optimizer, { lr: config.lr, ...(config.weightDecay > 0 && { weightDecay: config.weightDecay }) });
     const data = { train: trainSubset(config.trainCount), test: test! };
-    // drawn by the model's backend, as fit draws its test inputs: the page's scores are fit's
-    const noisyTest = noisyTestSet(config.noise, config.seed, b);
-    post({ type: 'started', variant: b.variant, info: info(b, config.threads), params: model.paramCount, baseline: scores(model, config, noisyTest, 0), grid: grid(model, noisyTest) });
+    const plan = recipe({ lr: config.lr, epochs: config.epochs, lrSchedule: config.lrSchedule, earlyStopping: config.earlyStopping });
 
     const firstLosses: number[] = [];
-    let trainMs = 0; // time spent in fit's batches, pauses and evaluation excluded
+    let trainSeconds = 0; // fit's own step times: pauses, posts and evaluation excluded
     let samples = 0;
-    let since = performance.now();
-    let lastYield = since;
+    let lastYield = performance.now();
     let lastReport = -Infinity;
     let running: [number, number][] = [];
     let lossSum = 0;
     let lossCount = 0;
-    const rate = () => (trainMs > 0 ? (samples / trainMs) * 1000 : 0);
+    let noisyTest: Float32Array = new Float32Array(0);
+    const rate = () => (trainSeconds > 0 ? samples / trainSeconds : 0);
     const m = model;
 
     let history: Awaited<ReturnType<typeof fit>>;
@@ -156,14 +152,26 @@ async function start(config: TrainConfig): Promise<void> {
         optimizer,
         seed: config.seed,
         noise: config.noise,
-        onBatch: async ({ epoch, batch, batches, loss }) => {
-          const t = performance.now();
-          trainMs += t - since;
-          const count = data.train.x.length / PX;
-          samples += batch === batches - 1 ? count - batch * config.batchSize : Math.min(config.batchSize, count);
+        validationSplit: config.validationSplit || undefined,
+        ...(typeof plan.lr === 'function' && { lr: plan.lr }),
+        callbacks: [
+          {
+            // the test inputs fit drew (with the model's backend): the page's scores are fit's
+            onTrainBegin: (ctx) => {
+              noisyTest = ctx.testInputs!;
+              noisyCache = { key: noiseKey(config.noise, config.seed), backend: b, x: noisyTest };
+              post({ type: 'started', variant: b.variant, info: info(b, config.threads), params: m.paramCount, summary: m.summary(), baseline: scores(m, config, noisyTest, 0), grid: grid(m, noisyTest) });
+            },
+          },
+          ...plan.callbacks,
+        ],
+        onBatch: async ({ epoch, batch, batches, loss, rows, seconds }) => {
+          trainSeconds += seconds;
+          samples += rows;
           if (firstLosses.length < FIRST_LOSSES) firstLosses.push(loss);
           lossSum += loss;
           lossCount++;
+          const t = performance.now();
           if (lossCount >= config.reportEvery || batch === batches - 1) {
             running.push([epoch + (batch + 1) / batches, lossSum / lossCount]);
             if (t - lastReport >= REPORT_MS || batch === batches - 1) {
@@ -178,29 +186,29 @@ async function start(config: TrainConfig): Promise<void> {
             while (paused && !stopRequested) await new Promise<void>((r) => (resume = r));
             lastYield = performance.now();
           }
-          since = performance.now();
           return !stopRequested;
         },
-        onEpoch: (metrics) => {
-          post({ type: 'epoch', metrics, grid: grid(m, noisyTest), samplesPerSec: rate() });
-          since = performance.now(); // evaluation time is not training time
-        },
+        onEpoch: (metrics) => post({ type: 'epoch', metrics, grid: grid(m, noisyTest), samplesPerSec: rate() }),
       });
     } finally {
       optimizer.dispose();
     }
-    post({ type: 'done', stopped: history.stopped !== undefined, samplesPerSec: rate() });
+    // early stopping with restoreBest leaves the best epoch's weights: say what the kept model scores
+    const kept = history.stopped?.reason ? scores(m, config, noisyTest, history.epochs.length) : undefined;
+    post({ type: 'done', stopped: history.stopped !== undefined && !history.stopped.reason, reason: history.stopped?.reason, kept, grid: kept && grid(m, noisyTest), samplesPerSec: rate() });
   } finally {
     running = false;
     paused = false;
   }
 }
 
+const noiseKey = (noise: TrainConfig['noise'], seed: number) => `${noise.kind}:${noise.factor}:${seed}`;
+
 let noisyCache: { key: string; backend: Backend | undefined; x: Float32Array } | undefined;
 /** The noisy test inputs for these settings: the same pixels the test metrics of a run with them use (the noise
  *  kernel of `b`, the model's backend, draws them, as in fit; with no model yet, the library's js twin). */
 function noisyTestSet(noise: TrainConfig['noise'], seed: number, b = model?.backend): Float32Array {
-  const key = `${noise.kind}:${noise.factor}:${seed}`;
+  const key = noiseKey(noise, seed);
   if (noisyCache?.key !== key || noisyCache.backend !== b) noisyCache = { key, backend: b, x: noisyTestInputs(test!, noise, seed, { width: PX, backend: b }) };
   return noisyCache.x;
 }
@@ -241,7 +249,7 @@ async function load(bytes: Uint8Array, name: string, config: TrainConfig): Promi
   retire(b);
   const hidden = loaded.spec().layers.flatMap((l) => (l.type === 'linear' ? [l.out] : [])).slice(0, -1);
   const noisy = noisyTestSet(config.noise, config.seed);
-  post({ type: 'loaded', name, variant: b.variant, info: info(b, config.threads), params: loaded.paramCount, hidden, metrics: scores(loaded, config, noisy, 0), grid: grid(loaded, noisy) });
+  post({ type: 'loaded', name, variant: b.variant, info: info(b, config.threads), params: loaded.paramCount, summary: loaded.summary(), hidden, metrics: scores(loaded, config, noisy, 0), grid: grid(loaded, noisy) });
 }
 
 function download(format?: 'onnx'): void {

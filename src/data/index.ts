@@ -4,3 +4,4 @@
 export * from './dataset.js';
 export * from './mnist-binary.js';
 export * from './noise.js';
+export * from './convert.js';

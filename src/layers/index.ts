@@ -1,11 +1,12 @@
 // The layer catalogue, and the one place that turns a LayerSpec (from a model file) back into a layer.
 
-import { SimdnetError } from '../errors.js';
+import { SimdnetError, check } from '../errors.js';
 import { ReLU, Sigmoid, Softmax, Tanh } from './activations.js';
 import type { Layer, LayerSpec } from './layer.js';
+import { Dropout } from './dropout.js';
 import { Linear } from './linear.js';
 
-export { Linear, ReLU, Tanh, Sigmoid, Softmax };
+export { Linear, ReLU, Tanh, Sigmoid, Softmax, Dropout };
 export type { Layer, LayerSpec, InitName } from './layer.js';
 
 export function layerFromSpec(spec: LayerSpec, where = 'layer'): Layer {
@@ -20,8 +21,12 @@ export function layerFromSpec(spec: LayerSpec, where = 'layer'): Layer {
       return new Sigmoid();
     case 'softmax':
       return new Softmax();
+    case 'dropout':
+      check(typeof spec.rate === 'number' && spec.rate >= 0 && spec.rate < 1, () => `${where}: dropout rate must be a number in [0, 1), got ${JSON.stringify(spec.rate)}`, 'E_INVALID');
+      check(spec.seed === undefined || (Number.isInteger(spec.seed) && spec.seed >= 0 && spec.seed < 2 ** 32), () => `${where}: dropout seed must be an integer in [0, 2^32), got ${JSON.stringify(spec.seed)}`, 'E_INVALID');
+      return new Dropout(spec.rate, { seed: spec.seed });
     default:
-      throw new SimdnetError(`${where}: unknown layer type '${(spec as { type?: unknown })?.type}', expected linear, relu, tanh, sigmoid or softmax`, 'E_UNSUPPORTED');
+      throw new SimdnetError(`${where}: unknown layer type '${(spec as { type?: unknown })?.type}', expected linear, relu, tanh, sigmoid, softmax or dropout`, 'E_UNSUPPORTED');
   }
 }
 

@@ -12,7 +12,9 @@ export type LayerSpec =
   | { type: 'relu' }
   | { type: 'tanh' }
   | { type: 'sigmoid' }
-  | { type: 'softmax' };
+  | { type: 'softmax' }
+  /** seed: the mask's own seed (written by the model; absent, drawn from the model's seed and the layer index) */
+  | { type: 'dropout'; rate: number; seed?: number };
 
 /** Byte pointers of one parameter tensor and of its gradient. */
 export interface ParamPointers {
@@ -35,6 +37,10 @@ export interface Layer {
   /** Given dy = ∂L/∂y, accumulates parameter gradients and writes dx = ∂L/∂x (unless dx is null). */
   backward(x: Tensor, y: Tensor, dy: Tensor, dx: Tensor | null): void;
   spec(): LayerSpec;
+  /** Layers that act differently in training (Dropout): told by Sequential.setTraining, with the step. */
+  setTraining?(on: boolean, step: number): void;
+  /** Layers with a seed of their own (Dropout): told the model's seed and their index when the model is built. */
+  seedFrom?(modelSeed: number, index: number): void;
   /** An elementwise activation a preceding layer can apply in its own write-back: its ACT code. */
   readonly fusableAct?: ActCode;
   /** y = next(layer(x)) in one kernel, where `act` is next's fusableAct (a layer that can, e.g. Linear). */

@@ -16,7 +16,7 @@ import { MAX_SEED } from '../random.js';
 import type { OptimizerName } from '../optimizers.js';
 import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from '../checkpoint.js';
 import { SimdnetError } from '../errors.js';
-import { STATE_SLOTS, createOptimizer } from '../optimizers.js';
+import { DEFAULT_LR, STATE_SLOTS, createOptimizer } from '../optimizers.js';
 import { evaluate, fit, validationRows, type EpochMetrics, type Progress } from '../train.js';
 import { LR_SCHEDULES, recipe, type LrScheduleName } from '../training/recipes.js';
 import { loadData } from './data-source.js';
@@ -45,13 +45,15 @@ export interface TrainConfig {
   out: string;
   /** Also checkpoint every this many batches (a checkpoint is always written at each epoch's end). */
   checkpointEvery: number;
-  /** Start from this .onnx or .simdnet model's weights (its layers replace hidden/activation). */
-  initFrom?: string;
   /** Hold out this fraction of the training digits for val* metrics (0: none). Absent in older checkpoints. */
   validationSplit?: number;
   /** Stop after this many epochs without a better validation (else test) loss, keeping the best weights; 0: off. */
   earlyStopping?: number;
   lrSchedule?: LrScheduleName;
+  /** The optimizer's weight decay (its own default when absent). */
+  weightDecay?: number;
+  /** Start from this .onnx or .simdnet model's weights (its layers replace hidden/activation). */
+  initFrom?: string;
 }
 
 export const CHECKPOINT_FILE = 'checkpoint.simdnet';
@@ -96,7 +98,8 @@ function checkTrainConfig(config: unknown, path: string): TrainConfig {
   if (!(typeof c.lr === 'number' && Number.isFinite(c.lr) && c.lr > 0)) fail('lr', 'a number > 0');
   if (!(typeof c.noiseFactor === 'number' && Number.isFinite(c.noiseFactor) && c.noiseFactor >= 0)) fail('noiseFactor', 'a number ≥ 0');
   if (!(Array.isArray(c.hidden) && c.hidden.length > 0 && c.hidden.every((h) => Number.isInteger(h) && h > 0))) fail('hidden', 'a list of positive layer sizes');
-  oneOf('optimizer', ['sgd', 'momentum', 'adam']);
+  oneOf('optimizer', Object.keys(DEFAULT_LR));
+  if (c.weightDecay !== undefined && !(typeof c.weightDecay === 'number' && Number.isFinite(c.weightDecay) && c.weightDecay >= 0)) fail('weightDecay', 'a number ≥ 0');
   oneOf('activation', HIDDEN_ACTIVATIONS);
   oneOf('loss', TRAIN_LOSSES);
   oneOf('noise', NOISE_KINDS);
@@ -150,7 +153,7 @@ async function trainInFolder(config: TrainConfig, log: (line: string) => void, r
   removeStaleTemps(config.out, OUTPUT_FILES); // half-written files of a run that was killed
   const backend = await cliBackend(config.backend, run);
   const data: DataSplit = loadData(config.data);
-  const optimizer = createOptimizer(config.optimizer, { lr: config.lr });
+  const optimizer = createOptimizer(config.optimizer, { lr: config.lr, ...(config.weightDecay !== undefined && { weightDecay: config.weightDecay }) });
   const checkpointPath = join(config.out, CHECKPOINT_FILE);
   // --init-from: the file's layers become the run's settings (so its checkpoints resume like any other run)
   const startFrom = (path: string) => {
@@ -255,6 +258,7 @@ function checkRunMemory(config: TrainConfig, rows: number, backend: Backend): vo
 function describe(c: TrainConfig): string {
   const loop = [
     c.lrSchedule && c.lrSchedule !== 'constant' ? `${c.lrSchedule} lr schedule` : '',
+    c.weightDecay !== undefined ? `weight decay ${c.weightDecay}` : '',
     c.validationSplit ? `validation split ${c.validationSplit}` : '',
     c.earlyStopping ? `early stopping after ${c.earlyStopping} epochs on ${c.validationSplit ? 'validation' : 'test'} loss` : '',
   ].filter(Boolean);

@@ -13,8 +13,9 @@ export const ONNX_IR_VERSION = 8;
 export const ONNX_OPSET = 17;
 export const ONNX_INPUT = 'x';
 export const ONNX_OUTPUT = 'y';
-/** metadata_props key holding each Linear's init name (JSON), so an import rebuilds the same model file. */
-export const INIT_KEY = 'simdnet.inits';
+/** metadata_props key holding the layer specs (JSON): what ONNX has no place for (a Linear's init) comes back on
+ *  import, so simdnet → ONNX → simdnet rebuilds the same model file. */
+export const LAYERS_KEY = 'simdnet.layers';
 
 const OPS = { relu: 'Relu', sigmoid: 'Sigmoid', tanh: 'Tanh', softmax: 'Softmax' } as const;
 
@@ -37,7 +38,6 @@ export function encodeOnnx(spec: ModelSpec, weights: Float32Array, meta: Record<
   built.forEach((l, i) => widths.push(l.outputWidth(widths[i], `layer ${i}`)));
   const nodes: NodeMsg[] = [];
   const initializers: TensorMsg[] = [];
-  const inits: string[] = [];
   let current = ONNX_INPUT;
   const last = spec.layers.length - 1;
   spec.layers.forEach((layer, i) => {
@@ -46,7 +46,6 @@ export function encodeOnnx(spec: ModelSpec, weights: Float32Array, meta: Record<
       const slots = layout.ofLayer(i);
       for (const s of slots) initializers.push({ name: `layer${i}.${s.name}`, dims: [...s.shape], dataType: DTYPE.float, floatData: [], rawData: littleEndian(layout.view(weights, s)), otherData: false, external: null });
       nodes.push({ name: `layer${i}.gemm`, opType: 'Gemm', domain: '', inputs: [current, ...slots.map((s) => `layer${i}.${s.name}`)], outputs: [output], attributes: [] });
-      inits.push(layer.init ?? 'glorotUniform');
     } else if (layer.type in OPS) {
       const attributes = layer.type === 'softmax' ? [{ name: 'axis', type: ATTR.int, i: -1, ints: [] }] : [];
       nodes.push({ name: `layer${i}.${layer.type}`, opType: OPS[layer.type as keyof typeof OPS], domain: '', inputs: [current], outputs: [output], attributes });
@@ -54,7 +53,7 @@ export function encodeOnnx(spec: ModelSpec, weights: Float32Array, meta: Record<
     current = output;
   });
   const metadata = Object.entries(meta).filter(([, value]) => value !== undefined).map(([key, value]) => ({ key, value: JSON.stringify(value) }));
-  metadata.push({ key: INIT_KEY, value: JSON.stringify(inits) });
+  metadata.push({ key: LAYERS_KEY, value: JSON.stringify(spec.layers) });
   return encodeModel({
     irVersion: ONNX_IR_VERSION,
     producerName: 'simdnet',

@@ -6,10 +6,10 @@
 
 import type { Backend } from '../backend/backend.js';
 import { SimdnetError, type ErrorCode } from '../errors.js';
-import { layerFromSpec, type InitName, type LayerSpec } from '../layers/index.js';
+import { layerFromSpec, type Layer, type LayerSpec } from '../layers/index.js';
 import { Sequential, type ModelSpec } from '../model.js';
 import { ParamLayout } from '../param-layout.js';
-import { INIT_KEY } from './export.js';
+import { LAYERS_KEY } from './export.js';
 import { DTYPE, DTYPE_NAMES, decodeModel, type AttributeMsg, type Dim, type NodeMsg, type TensorMsg } from './messages.js';
 
 export const SUPPORTED_OPS = ['Gemm', 'MatMul', 'Add', 'Relu', 'Sigmoid', 'Tanh', 'Softmax', 'Flatten', 'Identity', 'Dropout'] as const;
@@ -82,6 +82,7 @@ export function readOnnx(bytes: Uint8Array, name = 'import'): OnnxContents {
     const at = `node ${i} "${op}"${node.name ? ` (${node.name})` : ''}`;
     const bad = (why: string, code?: ErrorCode): never => fail(`${at}: ${why}`, code);
     if (node.domain !== '' && node.domain !== 'ai.onnx') bad(`is from operator domain '${node.domain}', which is not supported (only the default ONNX domain)`);
+    // the message lists the ops that compute something (Identity and Dropout pass through)
     if (!(SUPPORTED_OPS as readonly string[]).includes(op)) fail(`node ${i} "${op}" is not supported (supported: ${SUPPORTED_OPS.slice(0, 8).join(', ')})`);
     if (node.inputs[0] !== current) bad(`reads '${node.inputs[0] ?? ''}', expected '${current}' (simdnet imports a chain of layers, each reading the one before)`);
     if (node.outputs.length === 0 || node.outputs[0] === '') bad('has no output', 'E_FILE_CORRUPT');
@@ -184,7 +185,7 @@ export function readOnnx(bytes: Uint8Array, name = 'import'): OnnxContents {
   // the layers, their parameter block by ParamLayout, and metadata
   const inputWidth = layers[0].type === 'linear' ? layers[0].in : shape ? (shape.slice(1) as number[]).reduce((n, d) => n * d, 1) : (width as number);
   const meta: Record<string, unknown> = {};
-  let initNames: unknown = null;
+  let saved: unknown = null;
   for (const { key, value } of model.metadata) {
     let parsed: unknown = value;
     try {
@@ -192,13 +193,10 @@ export function readOnnx(bytes: Uint8Array, name = 'import'): OnnxContents {
     } catch {
       // another producer's plain text: kept as it is
     }
-    if (key === INIT_KEY) initNames = parsed;
+    if (key === LAYERS_KEY) saved = parsed;
     else meta[key] = parsed;
   }
-  const linears = layers.filter((l) => l.type === 'linear');
-  if (Array.isArray(initNames) && initNames.length === linears.length && initNames.every((n) => ['glorotUniform', 'heNormal', 'uniform'].includes(n)))
-    linears.forEach((l, k) => ((l as { init?: InitName }).init = initNames[k]));
-  const built = layers.map((l, k) => layerFromSpec(l, `layer ${k}`));
+  const built = savedLayers(saved, layers) ?? layers.map((l, k) => layerFromSpec(l, `layer ${k}`));
   const layout = new ParamLayout(built);
   const weights = new Float32Array(layout.total);
   let t = 0;
@@ -208,7 +206,7 @@ export function readOnnx(bytes: Uint8Array, name = 'import'): OnnxContents {
     weights.set(W, layout.slot(k, 'W').offset);
     weights.set(b, layout.slot(k, 'b').offset);
   });
-  return { spec: { inputWidth: inputWidth as number, layers }, weights, meta, producer: `${model.producerName}${model.producerVersion ? ' ' + model.producerVersion : ''}`, opset, irVersion: ir };
+  return { spec: { inputWidth: inputWidth as number, layers: built.map((l) => l.spec()) }, weights, meta, producer: `${model.producerName}${model.producerVersion ? ' ' + model.producerVersion : ''}`, opset, irVersion: ir };
 }
 
 /** An ONNX model as a Sequential on `backend`, ready to predict or fine-tune. */
@@ -223,6 +221,20 @@ export function importOnnx(bytes: Uint8Array, options: { backend: Backend; name?
     throw e;
   }
   return model;
+}
+
+/** The layers of simdnet's own metadata (LAYERS_KEY) when they describe the graph's chain (same kinds and sizes) and
+ *  are valid; otherwise null, and the graph's own layers are used (another producer's file, or edited metadata). */
+function savedLayers(saved: unknown, fromGraph: LayerSpec[]): Layer[] | null {
+  if (!Array.isArray(saved) || saved.length !== fromGraph.length) return null;
+  const same = (s: LayerSpec, g: LayerSpec) => s?.type === g.type && (g.type !== 'linear' || (s.type === 'linear' && s.in === g.in && s.out === g.out));
+  if (!saved.every((s, k) => same(s, fromGraph[k]))) return null;
+  try {
+    return saved.map((s, k) => layerFromSpec(s, `layer ${k}`));
+  } catch (e) {
+    if (e instanceof SimdnetError) return null;
+    throw e;
+  }
 }
 
 function attributes(node: NodeMsg, bad: (why: string, code?: ErrorCode) => never) {

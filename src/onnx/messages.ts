@@ -12,8 +12,8 @@ export interface TensorMsg {
   name: string;
   dims: number[];
   dataType: number;
-  /** float_data, already as numbers (packed or not) */
-  floatData: number[];
+  /** float_data (packed, as ONNX declares it, or one field per value) */
+  floatData: ArrayLike<number>;
   rawData: Uint8Array | null;
   /** other typed payloads that are present (int32_data, double_data, …): only so an error can say so */
   otherData: boolean;
@@ -157,6 +157,7 @@ function decodeNode(fields: Field[]): NodeMsg {
 
 function decodeTensor(fields: Field[]): TensorMsg {
   const t: TensorMsg = { name: '', dims: [], dataType: 0, floatData: [], rawData: null, otherData: false, external: null };
+  const floats: ArrayLike<number>[] = [];
   for (const f of fields) {
     if (f.no === 1) for (const d of packedInts(f, 'TensorProto.dims')) t.dims.push(d);
     else if (f.no === 2) t.dataType = int(f, 'TensorProto.data_type');
@@ -165,16 +166,23 @@ function decodeTensor(fields: Field[]): TensorMsg {
       expectWire(f, WIRE.bytes, 'TensorProto.raw_data');
       t.rawData = f.bytes;
     } else if (f.no === 4) {
-      if (f.wire === WIRE.fixed32) t.floatData.push(new DataView(f.bytes.buffer, f.bytes.byteOffset, 4).getFloat32(0, true));
+      if (f.wire === WIRE.fixed32) floats.push([new DataView(f.bytes.buffer, f.bytes.byteOffset, 4).getFloat32(0, true)]);
       else {
         expectWire(f, WIRE.bytes, 'TensorProto.float_data');
         if (f.bytes.length % 4 !== 0) throw new SimdnetError(`${W}: corrupt protobuf at byte ${f.at}: packed float_data of ${f.bytes.length} bytes, not a multiple of 4`, 'E_FILE_CORRUPT');
         const view = new DataView(f.bytes.buffer, f.bytes.byteOffset, f.bytes.length);
-        for (let i = 0; i < f.bytes.length; i += 4) t.floatData.push(view.getFloat32(i, true));
+        floats.push(Float32Array.from({ length: f.bytes.length / 4 }, (_, i) => view.getFloat32(4 * i, true)));
       }
     } else if (f.no === 5 || f.no === 6 || f.no === 7 || f.no === 10 || f.no === 11) t.otherData = true;
     else if (f.no === 13) (t.external ??= []).push(decodeEntry(sub(f, 'TensorProto.external_data'), 'TensorProto.external_data'));
     else if (f.no === 14 && int(f, 'TensorProto.data_location') === 1) t.external ??= [];
+  }
+  if (floats.length === 1) t.floatData = floats[0];
+  else if (floats.length > 1) {
+    const all = new Float32Array(floats.reduce((n, a) => n + a.length, 0));
+    let at = 0;
+    for (const a of floats) all.set(a, (at += a.length) - a.length);
+    t.floatData = all;
   }
   return t;
 }

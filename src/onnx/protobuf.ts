@@ -17,14 +17,17 @@ export interface Field {
   at: number;
 }
 
-/** Reading stops here: a tensor or a message bigger than this is refused (a real MNIST MLP is a few MB). */
+/** Reading stops here: a message bigger than this is refused (a real MNIST MLP is a few MB). */
 export const MAX_MESSAGE_BYTES = 1 << 30;
+/** Fields per message (each read field is an object: a file of a billion 5-byte fields must not become a billion
+ *  objects). ONNX packs its repeated numbers, so real messages have a few thousand at most. */
+export const MAX_FIELDS = 1 << 20;
 
 const EMPTY: Uint8Array<ArrayBufferLike> = new Uint8Array(0);
 
 /** The fields of one message, in wire order; throws a SimdnetError naming `what` and the byte offset on bad wire data. */
 export function readFields(buf: Uint8Array, what: string): Field[] {
-  if (buf.length > MAX_MESSAGE_BYTES) throw new SimdnetError(`${what}: ${buf.length} bytes, more than the ${MAX_MESSAGE_BYTES} this reader takes`, 'E_MEMORY');
+  if (buf.length > MAX_MESSAGE_BYTES) throw new SimdnetError(`${what}: ${buf.length} bytes, more than the ${MAX_MESSAGE_BYTES} this reader takes`, 'E_FILE_CORRUPT');
   const fields: Field[] = [];
   let pos = 0;
   const fail = (why: string, at: number): never => {
@@ -61,6 +64,7 @@ export function readFields(buf: Uint8Array, what: string): Field[] {
       bytes = buf.subarray(pos, pos + n);
       pos += n;
     } else fail(`field ${no} has wire type ${wire} (groups and unknown types are not read)`, at);
+    if (fields.length === MAX_FIELDS) throw new SimdnetError(`${what}: more than ${MAX_FIELDS} fields in one message (a packed field would be one); the file is corrupt or not one simdnet reads`, 'E_FILE_CORRUPT');
     fields.push({ no, wire, int, bytes, at });
   }
   return fields;

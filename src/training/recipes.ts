@@ -21,7 +21,7 @@ const WARMUP_EPOCHS = 2;
 
 /** fit's `lr` and `callbacks` for a named schedule and early stopping:
  *  cosine: warm-up over 2 epochs, then cosine decay to lr/100 at the last step;
- *  step: halve the rate every third of the run; plateau: halve it after 3 epochs without a better loss. */
+ *  step: halve the rate every third of the run; plateau: halve it after 2 epochs without a better loss. */
 export function recipe(o: RecipeOptions): { lr: number | Schedule; callbacks: Callback[] } {
   const callbacks: Callback[] = [];
   let lr: number | Schedule = o.lr;
@@ -35,7 +35,8 @@ export function recipe(o: RecipeOptions): { lr: number | Schedule; callbacks: Ca
       lr = stepDecay({ lr: o.lr, every: Math.max(1, Math.round(o.epochs / 3)), factor: 0.5 });
       break;
     case 'plateau':
-      callbacks.push(reduceLROnPlateau({ factor: 0.5, patience: 3 }));
+      // patience under early stopping's usual 3: a stall gets a lower rate before the stop
+      callbacks.push(reduceLROnPlateau({ factor: 0.5, patience: 2 }));
       break;
     default:
       throw new SimdnetError(`lr schedule: expected one of ${LR_SCHEDULES.join(', ')}, got '${String(o.lrSchedule)}'`, 'E_OPTION');
@@ -49,7 +50,7 @@ export function recipe(o: RecipeOptions): { lr: number | Schedule; callbacks: Ca
 export const BEST_PRESET = {
   hidden: [512],
   batchSize: 128,
-  epochs: 40,
-  lr: 4e-3,
+  epochs: 45,
+  lr: 6e-3,
   lrSchedule: 'cosine',
 } as const satisfies { hidden: readonly number[]; batchSize: number; epochs: number; lr: number; lrSchedule: LrScheduleName };

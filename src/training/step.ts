@@ -29,19 +29,14 @@ export function trainStep(model: Sequential, batch: Batch, loss: Loss | LossName
     model.backend.write(model.input(rows), batch.x);
     model.backend.write(model.target(rows), batch.y);
   }
-  setTraining(model, true, step);
+  model.setTraining(true, step);
   model.zeroGrad();
   model.forward(rows);
   const value = model.loss(rows, loss, true);
   // a non-finite loss would make non-finite weights: the caller's watch throws before the update
   if (Number.isFinite(value)) optimizer.step(model);
-  setTraining(model, false, step);
+  model.setTraining(false, step);
   return value;
-}
-
-/** Training mode of the layers that have one (Dropout): the optim branch adds Sequential.setTraining. */
-function setTraining(model: Sequential, on: boolean, step: number): void {
-  (model as { setTraining?: (on: boolean, step: number) => void }).setTraining?.(on, step);
 }
 
 /** Where the divergence watch stands: part of a run's progress, so a resumed run watches as the straight run. */

@@ -116,6 +116,11 @@ mlp([ext, tensor("b1", b1), tensor("W2", W2), tensor("b2", b2)], name="refuse-ex
 scale, bias = np.ones(8, np.float32), np.zeros(8, np.float32)
 mlp(good + [tensor("ln_s", scale), tensor("ln_b", bias)], extra_nodes=[helper.make_node("LayerNormalization", ["r", "ln_s", "ln_b"], ["r2"], axis=-1)], name="refuse-layernorm")
 mlp(good, opset=18, name="refuse-opset18", check=False)
+ins = [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 1, 28, 28])]
+outs = [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 784])]
+nodes = [helper.make_node("Gemm", ["x", "W1", "b1"], ["h"]), helper.make_node("Relu", ["h"], ["r"]),
+         helper.make_node("Gemm", ["r", "W2", "b2"], ["z"]), helper.make_node("Sigmoid", ["z"], ["y"])]
+save("refuse-4d-without-flatten", helper.make_graph(nodes, "noflatten", ins, outs, good), check=False)
 mlp(good, opset=10, ir=6, name="refuse-opset10", check=False)
 mlp(good, ir=9, name="refuse-ir9", check=False)
 mlp(good[:3], name="refuse-missing-initializer", check=False)
