@@ -9,7 +9,7 @@ import { NOISE_KINDS, type NoiseKind } from '../data/noise.js';
 import type { LossName } from '../losses.js';
 import { autoencoder, autoencoderSpec, describeLayers } from '../models.js';
 import { HIDDEN_ACTIVATIONS, layerFromSpec } from '../layers/index.js';
-import { checkMemory, trainingParts } from '../memory.js';
+import { bytesLeft, checkMemory, trainingParts } from '../memory.js';
 import { layerWidths } from '../model.js';
 import { ParamLayout } from '../param-layout.js';
 import { MAX_SEED } from '../random.js';
@@ -249,7 +249,7 @@ function checkRunMemory(config: TrainConfig, rows: number, backend: Backend): vo
   const layers = spec.layers.map((l) => layerFromSpec(l));
   checkMemory(
     trainingParts({ paramCount: new ParamLayout(layers).total, widths: layerWidths(layers, spec.inputWidth), batchSize: config.batchSize, rows, sameTargets: true, optimizer: { name: config.optimizer, slots: STATE_SLOTS[config.optimizer] }, withModel: true }),
-    backend.availableBytes ?? 2 ** 32,
+    bytesLeft(backend),
     `training ${describeLayers(spec).replace(/linear /g, '')}`,
     `use a smaller --hidden (now ${config.hidden.join(',')})${config.batchSize > 256 ? ` or --batch-size (now ${config.batchSize})` : ''}${STATE_SLOTS[config.optimizer] > 0 ? `, or --optimizer sgd (no state)` : ''}`,
   );
