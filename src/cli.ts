@@ -14,6 +14,7 @@ import { BACKEND_NAMES } from './backend/backend.js';
 import { MAX_THREADS } from './backend/wasm.js';
 import { HIDDEN_ACTIVATIONS } from './layers/index.js';
 import { MAX_SEED } from './random.js';
+import { IMAGE_WIDTH } from './data/dataset.js';
 import { BEST_PRESET, LR_SCHEDULES } from './training/recipes.js';
 import { enableRelaxedSimd, type RunOptions } from './node/runtime.js';
 
@@ -64,7 +65,7 @@ function applyPreset(o: Record<string, unknown>, command: Command): void {
 
 function describePreset(): string {
   const p = BEST_PRESET;
-  return `784-${p.hidden.join('-')}-784, batch ${p.batchSize}, ${p.epochs} epochs, adam lr ${p.lr}, ${p.lrSchedule} schedule`;
+  return `${IMAGE_WIDTH}-${p.hidden.join('-')}-${IMAGE_WIDTH}, batch ${p.batchSize}, ${p.epochs} epochs, adam lr ${p.lr}, ${p.lrSchedule} schedule`;
 }
 const backendOption = () => new Option('--backend <name>', 'kernel backend').choices(BACKEND_NAMES).default('wasm');
 /** --threads and --no-relaxed: how to run, never what is computed (results are the same bits whatever the count). */

@@ -13,6 +13,7 @@ import { bytesLeft, checkMemory, trainingParts } from '../memory.js';
 import { layerWidths } from '../model.js';
 import { ParamLayout } from '../param-layout.js';
 import { MAX_SEED } from '../random.js';
+import { IMAGE_WIDTH } from '../data/dataset.js';
 import type { OptimizerName } from '../optimizers.js';
 import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from '../checkpoint.js';
 import { SimdnetError } from '../errors.js';
@@ -233,8 +234,8 @@ async function trainInFolder(config: TrainConfig, log: (line: string) => void, r
   writeFileAtomic(join(config.out, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n');
 
   const noisyTest = history.testInputs!;
-  const clean = data.test.images.subarray(0, SAMPLE_COUNT * 784);
-  const noisy = noisyTest.subarray(0, SAMPLE_COUNT * 784);
+  const clean = data.test.images.subarray(0, SAMPLE_COUNT * IMAGE_WIDTH);
+  const noisy = noisyTest.subarray(0, SAMPLE_COUNT * IMAGE_WIDTH);
   writeFileAtomic(join(config.out, 'samples.png'), digitGridPng([clean, noisy, model.predict(noisy)], SAMPLE_COUNT, { labels: ['clean', 'noisy', 'denoised'] }));
   writeFileAtomic(join(config.out, 'loss.svg'), lossChartSvg(history.epochs, `${config.loss.toUpperCase()} loss, ${describe(config)}`));
   log(`wrote ${['model.simdnet', 'metrics.json', 'samples.png', 'loss.svg'].map((f) => join(config.out, f)).join(', ')}`);
@@ -262,7 +263,7 @@ function describe(c: TrainConfig): string {
     c.validationSplit ? `validation split ${c.validationSplit}` : '',
     c.earlyStopping ? `early stopping after ${c.earlyStopping} epochs on ${c.validationSplit ? 'validation' : 'test'} loss` : '',
   ].filter(Boolean);
-  return `784-${c.hidden.join('-')}-784 ${c.activation}/sigmoid, ${c.loss}, ${c.optimizer} lr ${c.lr}, batch ${c.batchSize}, ${c.noise} noise ${c.noiseFactor}${loop.map((l) => ', ' + l).join('')}`;
+  return `${IMAGE_WIDTH}-${c.hidden.join('-')}-${IMAGE_WIDTH} ${c.activation}/sigmoid, ${c.loss}, ${c.optimizer} lr ${c.lr}, batch ${c.batchSize}, ${c.noise} noise ${c.noiseFactor}${loop.map((l) => ', ' + l).join('')}`;
 }
 
 function epochLine(m: EpochMetrics, epochs: number, trainCount: number, scheduled = false): string {
