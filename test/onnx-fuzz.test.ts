@@ -3,7 +3,7 @@
 // allocation count where they were.
 //
 // fast-check, seeded (a failure replays exactly), over three small real files: simdnet's export of a
-// 16→8→16 autoencoder and of a 16→8→4 classifier, and PyTorch's conv autoencoder (4 kB of nodes and
+// 16→8→16 autoencoder with Dropout and of a 16→8→4 classifier, and PyTorch's conv autoencoder (4 kB of nodes and
 // attributes). Mutations, 1 to 3 per case: bit flips, byte overwrites, insertions, deletions, truncations, and
 // edits of the protobuf structure found by a wire walker written here: field lengths (±small, huge,
 // zero) and tags (another field number or wire type).
@@ -15,7 +15,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Backend } from '../src/backend/backend.js';
 import { createWasmBackend } from '../src/backend/wasm.js';
 import { SimdnetError } from '../src/errors.js';
-import { Linear, ReLU, Sigmoid, Softmax } from '../src/layers/index.js';
+import { Dropout, Linear, ReLU, Sigmoid, Softmax } from '../src/layers/index.js';
 import { Sequential } from '../src/model.js';
 import { exportOnnx } from '../src/onnx/export.js';
 import { importOnnx } from '../src/onnx/import.js';
@@ -130,7 +130,7 @@ let bases: Uint8Array[];
 
 beforeAll(async () => {
   backend = await createWasmBackend();
-  const ae = new Sequential([new Linear(16, 8), new ReLU(), new Linear(8, 16), new Sigmoid()], { backend, seed: 1 });
+  const ae = new Sequential([new Linear(16, 8), new ReLU(), new Dropout(0.25), new Linear(8, 16), new Sigmoid()], { backend, seed: 1 });
   const cls = new Sequential([new Linear(16, 8, { init: 'heNormal' }), new ReLU(), new Linear(8, 4), new Softmax()], { backend, seed: 2 });
   bases = [exportOnnx(ae, { meta: { note: 'fuzz', seed: 1 } }), exportOnnx(cls), new Uint8Array(readFileSync(join(import.meta.dirname, 'fixtures/onnx/conv-ae-1x28x28-opset17.onnx')))];
   ae.dispose();

@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backend } from '../src/backend/backend.js';
 import { createWasmBackend } from '../src/backend/wasm.js';
 import { loadBundledMnist } from '../src/data/mnist-bundled.js';
-import { Linear, ReLU, Sigmoid, Softmax, Tanh, type Layer } from '../src/layers/index.js';
+import { Dropout, Linear, ReLU, Sigmoid, Softmax, Tanh, type Layer } from '../src/layers/index.js';
 import { Sequential } from '../src/model.js';
 import { decodeModelFile, serializeModel } from '../src/model-file.js';
 import { autoencoder } from '../src/models.js';
@@ -74,6 +74,7 @@ const KINDS: Record<string, () => Layer[]> = {
   sigmoid: () => [new Linear(784, 32, { init: 'uniform' }), new Sigmoid(), new Linear(32, 784), new Sigmoid()],
   deep: () => [new Linear(784, 64, { init: 'heNormal' }), new ReLU(), new Linear(64, 16), new Tanh(), new Linear(16, 64), new ReLU(), new Linear(64, 784), new Sigmoid()],
   classifier: () => [new Linear(784, 32), new ReLU(), new Linear(32, 10), new Softmax()],
+  dropout: () => [new Linear(784, 32), new ReLU(), new Dropout(0.3), new Linear(32, 784), new Sigmoid()],
 };
 const fixture = (name: string) => new Uint8Array(readFileSync(join(FIXTURES, name)));
 /** test loss of the imported PyTorch autoencoder before and after one epoch of fine-tuning */
@@ -137,7 +138,7 @@ describe('export', () => {
       expect(c.opsets).toEqual({ '': 17 });
       expect(c.inputs).toEqual([['x', ['N', e.model.inputWidth]]]);
       expect(c.outputs).toEqual([['y', ['N', e.model.outputWidth]]]);
-      const ops = e.model.spec().layers.map((l) => ({ linear: 'Gemm', relu: 'Relu', tanh: 'Tanh', sigmoid: 'Sigmoid', softmax: 'Softmax' })[l.type]);
+      const ops = e.model.spec().layers.map((l) => ({ linear: 'Gemm', relu: 'Relu', tanh: 'Tanh', sigmoid: 'Sigmoid', softmax: 'Softmax', dropout: 'Dropout' })[l.type]);
       expect(c.ops).toEqual(ops);
       for (const [key, value] of Object.entries(e.meta)) expect(JSON.parse(c.metadata[key])).toEqual(value);
     }
@@ -195,13 +196,14 @@ describe("import: PyTorch's own files (torch.onnx.export, PyTorch 1.13)", () => 
 });
 
 describe("import: other exporters' layouts, written by onnx.helper", () => {
-  for (const name of ['tf2onnx-matmul-add-float-data', 'opset11-ir6-gemm-transb-softmax', 'float16-weights']) {
+  for (const name of ['tf2onnx-matmul-add-float-data', 'opset11-ir6-gemm-transb-softmax', 'float16-weights', 'keras-dropout']) {
     it(`${name} matches numpy's float64 output within ${TOL}`, () => {
       const w = peer.written[name];
       const model = importOnnx(new Uint8Array(readFileSync(w.onnx)), { backend });
       try {
         const base = w.onnx.slice(0, -'.onnx'.length);
         const d = maxDiff(model.predict(f32(`${base}.input.f32`)), f32(`${base}.output.f32`));
+        if (name === 'keras-dropout') expect(model.spec().layers.map((l) => (l.type === 'dropout' ? `dropout ${l.rate}` : l.type))).toEqual(['linear', 'relu', 'dropout 0.2', 'linear', 'sigmoid']);
         worst.numpy = Math.max(worst.numpy, d);
         expect(d).toBeLessThan(TOL);
       } finally {

@@ -1,6 +1,6 @@
 // ONNX export: a Sequential as a standard ONNX model that onnxruntime (node and web) and PyTorch can run.
 // Input "x" (N, inputWidth) float32, output "y" (N, outputWidth), N a dynamic batch dimension. Each Linear is a
-// Gemm whose B is simdnet's W as it is (IN, OUT), so transB = 0; activations map one to one.
+// Gemm whose B is simdnet's W as it is (IN, OUT), so transB = 0; activations and Dropout map one to one.
 
 import { SimdnetError } from '../errors.js';
 import { layerFromSpec } from '../layers/index.js';
@@ -46,6 +46,11 @@ export function encodeOnnx(spec: ModelSpec, weights: Float32Array, meta: Record<
       const slots = layout.ofLayer(i);
       for (const s of slots) initializers.push({ name: `layer${i}.${s.name}`, dims: [...s.shape], dataType: DTYPE.float, floatData: [], rawData: littleEndian(layout.view(weights, s)), otherData: false, external: null });
       nodes.push({ name: `layer${i}.gemm`, opType: 'Gemm', domain: '', inputs: [current, ...slots.map((s) => `layer${i}.${s.name}`)], outputs: [output], attributes: [] });
+    } else if (layer.type === 'dropout') {
+      // an identity out of training, in ONNX as in simdnet; the ratio (and the mask's seed) are kept for a fine-tune
+      initializers.push({ name: `layer${i}.ratio`, dims: [], dataType: DTYPE.float, floatData: [], rawData: littleEndian(Float32Array.of(layer.rate)), otherData: false, external: null });
+      const attributes = layer.seed === undefined ? [] : [{ name: 'seed', type: ATTR.int, i: layer.seed, ints: [] }];
+      nodes.push({ name: `layer${i}.dropout`, opType: 'Dropout', domain: '', inputs: [current, `layer${i}.ratio`], outputs: [output], attributes });
     } else if (layer.type in OPS) {
       const attributes = layer.type === 'softmax' ? [{ name: 'axis', type: ATTR.int, i: -1, ints: [] }] : [];
       nodes.push({ name: `layer${i}.${layer.type}`, opType: OPS[layer.type as keyof typeof OPS], domain: '', inputs: [current], outputs: [output], attributes });

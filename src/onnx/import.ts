@@ -1,6 +1,6 @@
 // ONNX import: the MLPs real exporters write, as a Sequential to run or fine-tune.
 // Accepted: a chain of Gemm (any transB, as torch.onnx.export writes), MatMul (+ Add: tf2onnx, or no bias),
-// Relu, Sigmoid, Tanh, Softmax over the last axis, a leading Flatten, and Identity/Dropout (inference no-ops);
+// Relu, Sigmoid, Tanh, Softmax over the last axis, Dropout (a Dropout layer), a leading Flatten, and Identity;
 // opsets 11–17, IR 6–8; float32 weights (float16 widened exactly) in raw_data or float_data.
 // Everything is read and checked before any model is built: an error, never a partial model.
 
@@ -82,7 +82,7 @@ export function readOnnx(bytes: Uint8Array, name = 'import'): OnnxContents {
     const at = `node ${i} "${op}"${node.name ? ` (${node.name})` : ''}`;
     const bad = (why: string, code?: ErrorCode): never => fail(`${at}: ${why}`, code);
     if (node.domain !== '' && node.domain !== 'ai.onnx') bad(`is from operator domain '${node.domain}', which is not supported (only the default ONNX domain)`);
-    // the message lists the ops that compute something (Identity and Dropout pass through)
+    // the message lists the ops of the issue's wording; Identity and Dropout are accepted too
     if (!(SUPPORTED_OPS as readonly string[]).includes(op)) fail(`node ${i} "${op}" is not supported (supported: ${SUPPORTED_OPS.slice(0, 8).join(', ')})`);
     if (node.inputs[0] !== current) bad(`reads '${node.inputs[0] ?? ''}', expected '${current}' (simdnet imports a chain of layers, each reading the one before)`);
     if (node.outputs.length === 0 || node.outputs[0] === '') bad('has no output', 'E_FILE_CORRUPT');
@@ -151,8 +151,17 @@ export function readOnnx(bytes: Uint8Array, name = 'import'): OnnxContents {
         break;
       }
       case 'Identity':
-      case 'Dropout': // inference: the identity
         break;
+      case 'Dropout': {
+        // the ratio: an input since opset 12, an attribute before; shown to 7 digits (float32 0.2 is 0.2000000029…)
+        if (node.inputs[2]) bad('a training_mode input is not supported (a model for inference has none)');
+        const ratio = node.inputs[1] ? weightOf(node.inputs[1], 'ratio', [0, 1], at).values : [attr.float('ratio', 0.5)];
+        const rate = Number(ratio[0].toPrecision(7));
+        if (ratio.length !== 1 || !(rate >= 0 && rate < 1)) bad(`ratio ${ratio[0]} is not a rate in [0, 1)`, 'E_FILE_CORRUPT');
+        const seed = attr.int('seed', -1);
+        layers.push(seed >= 0 && seed < 2 ** 32 ? { type: 'dropout', rate, seed } : { type: 'dropout', rate });
+        break;
+      }
     }
     current = output;
 
@@ -177,7 +186,7 @@ export function readOnnx(bytes: Uint8Array, name = 'import'): OnnxContents {
     return n === OUT ? t.values : new Float32Array(OUT).fill(t.values[0]);
   }
 
-  if (layers.length === 0) fail('the graph has no layers (only Flatten, Identity or Dropout nodes)');
+  if (layers.length === 0) fail('the graph has no layers (only Flatten or Identity nodes)');
   if (graph.outputs.length !== 1) fail(`expected one graph output, got ${graph.outputs.length}`);
   if (graph.outputs[0].name !== current) fail(`the graph output is '${graph.outputs[0].name}', expected the last node's output '${current}'`);
   if (width === null) fail('the input width is not declared and there is no Gemm or MatMul to take it from');

@@ -99,6 +99,16 @@ f16 = helper.make_graph(nodes, "f16", ins, outs, [numpy_helper.from_array(a, n) 
 ref = sigmoid(np.maximum(x.astype(np.float64) @ W1h.astype(np.float64) + b1h, 0) @ W2h.astype(np.float64) + b2h)
 save("float16-weights", f16, expected=ref, check=False)  # the checker wants float16 Gemm inputs; simdnet widens them
 
+# Keras with a Dropout layer, as tf2onnx can leave it (ratio as an input, opset 13): an identity for inference
+W1, b1 = weights(784, 20); W2, b2 = weights(20, 784)
+ins, outs = io()
+nodes = [helper.make_node("MatMul", ["x", "k1"], ["m1"]), helper.make_node("Add", ["m1", "b1"], ["a1"]), helper.make_node("Relu", ["a1"], ["r1"]),
+         helper.make_node("Dropout", ["r1", "ratio"], ["d1"], name="dropout"),
+         helper.make_node("MatMul", ["d1", "k2"], ["m2"]), helper.make_node("Add", ["m2", "b2"], ["a2"]), helper.make_node("Sigmoid", ["a2"], ["y"])]
+inits = [tensor("k1", W1), tensor("b1", b1), tensor("k2", W2), tensor("b2", b2), numpy_helper.from_array(np.array(0.2, dtype=np.float32), "ratio")]
+ref = sigmoid(np.maximum(x.astype(np.float64) @ W1 + b1, 0) @ W2 + b2)
+save("keras-dropout", helper.make_graph(nodes, "keras_dropout", ins, outs, inits), opset=13, ir=7, expected=ref)
+
 # files simdnet must refuse
 def mlp(inits, extra_nodes=(), opset=17, ir=8, name="bad", check=True):
     ins, outs = io(out_width=784)
