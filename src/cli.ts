@@ -109,6 +109,7 @@ function program(): Command {
     .option('--early-stopping <patience>', 'stop after this many epochs without a better val loss (test loss without --validation-split), keeping the best weights', int('a patience in epochs'))
     .addOption(new Option('--lr-schedule <name>', 'learning-rate schedule: cosine (2 warm-up epochs, then down to lr/100), step (halve every third of the run), plateau (halve after 2 epochs without a better loss)').choices([...LR_SCHEDULES]).default('constant'))
     .option('--weight-decay <f>', 'weight decay (decoupled for adamw, L2 for the others; default 0, adamw 0.01)', nonNegative('a weight decay'))
+    .option('--dropout <p>', 'a Dropout layer after each hidden activation, dropping this fraction of units while training', fraction('a dropout rate'))
     .addOption(new Option('--preset <name>', `a measured recipe; flags given too override it. best: ${describePreset()}`).choices(['best']))
     .option('--resume <dir>', "continue the run in <dir> from its checkpoint until --epochs epochs in all (default: its own count; its other settings are kept)")
     .action(async (o, command: Command) => {
@@ -125,7 +126,7 @@ function program(): Command {
         return;
       }
       if (o.initFrom !== undefined) {
-        const given = ['hidden', 'activation'].filter((name) => command.getOptionValueSource(name) === 'cli');
+        const given = ['hidden', 'activation', 'dropout'].filter((name) => command.getOptionValueSource(name) === 'cli');
         if (given.length) throw new SimdnetError(`--init-from takes the layers from its file; do not give ${given.map((n) => '--' + n).join(' or ')} with it`, 'E_OPTION');
       }
       const noise = o.noise as NoiseKind;

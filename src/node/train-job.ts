@@ -51,6 +51,8 @@ export interface TrainConfig {
   lrSchedule?: LrScheduleName;
   /** The optimizer's weight decay (its own default when absent). */
   weightDecay?: number;
+  /** Dropout rate after each hidden activation (absent or 0: none). */
+  dropout?: number;
   /** Start from this .onnx or .simdnet model's weights (its layers replace hidden/activation). */
   initFrom?: string;
 }
@@ -68,7 +70,7 @@ export function resumeConfig(dir: string, epochs?: number): { config: TrainConfi
     epochs = saved.epochs;
   }
   // the settings say which model the run trains: the checkpoint's weights must be that model
-  const expected = describeLayers(autoencoderSpec({ hidden: saved.hidden, activation: saved.activation }));
+  const expected = describeLayers(autoencoderSpec({ hidden: saved.hidden, activation: saved.activation, dropout: saved.dropout }));
   const found = describeLayers(checkpoint.file.spec);
   if (expected !== found) throw new SimdnetError(`${path}: the checkpoint's settings (config.hidden ${JSON.stringify(saved.hidden)}, config.activation ${saved.activation}) describe ${expected}, but its weights are for ${found}`, 'E_FILE_CORRUPT');
   const config = { ...saved, epochs, out: dir };
@@ -99,6 +101,7 @@ function checkTrainConfig(config: unknown, path: string): TrainConfig {
   if (!(Array.isArray(c.hidden) && c.hidden.length > 0 && c.hidden.every((h) => Number.isInteger(h) && h > 0))) fail('hidden', 'a list of positive layer sizes');
   oneOf('optimizer', Object.keys(DEFAULT_LR));
   if (c.weightDecay !== undefined && !(typeof c.weightDecay === 'number' && Number.isFinite(c.weightDecay) && c.weightDecay >= 0)) fail('weightDecay', 'a number ≥ 0');
+  if (c.dropout !== undefined && !(typeof c.dropout === 'number' && c.dropout >= 0 && c.dropout < 1)) fail('dropout', 'a rate in [0, 1)');
   oneOf('activation', HIDDEN_ACTIVATIONS);
   oneOf('loss', TRAIN_LOSSES);
   oneOf('noise', NOISE_KINDS);
@@ -166,7 +169,7 @@ async function trainInFolder(config: TrainConfig, log: (line: string) => void, r
     ? restoreCheckpoint(resume, backend, optimizer, checkpointPath)
     : config.initFrom !== undefined
       ? startFrom(config.initFrom)
-      : autoencoder(backend, { hidden: config.hidden, activation: config.activation, seed: config.seed });
+      : autoencoder(backend, { hidden: config.hidden, activation: config.activation, dropout: config.dropout, seed: config.seed });
   const progress: Progress | undefined = resume?.checkpoint.progress;
   log(`simdnet: ${describe(config)} on ${data.train.count} train / ${data.test.count} test digits, backend ${describeBackend(backend)}`);
   log(model.summary());
@@ -244,7 +247,7 @@ async function trainInFolder(config: TrainConfig, log: (line: string) => void, r
 /** The run's memory from its flags, before the model is built: a run too big for wasm32 fails at once, naming the
  *  flags that size it (the model's own check would come only after gigabytes were allocated and initialised). */
 function checkRunMemory(config: TrainConfig, rows: number, backend: Backend): void {
-  const spec = autoencoderSpec({ hidden: config.hidden, activation: config.activation });
+  const spec = autoencoderSpec({ hidden: config.hidden, activation: config.activation, dropout: config.dropout });
   const layers = spec.layers.map((l) => layerFromSpec(l));
   checkMemory(
     trainingParts({ paramCount: new ParamLayout(layers).total, widths: layerWidths(layers, spec.inputWidth), batchSize: config.batchSize, rows, sameTargets: true, optimizer: { name: config.optimizer, slots: STATE_SLOTS[config.optimizer] }, withModel: true }),
@@ -258,6 +261,7 @@ function describe(c: TrainConfig): string {
   const loop = [
     c.lrSchedule && c.lrSchedule !== 'constant' ? `${c.lrSchedule} lr schedule` : '',
     c.weightDecay !== undefined ? `weight decay ${c.weightDecay}` : '',
+    c.dropout ? `dropout ${c.dropout}` : '',
     c.validationSplit ? `validation split ${c.validationSplit}` : '',
     c.earlyStopping ? `early stopping after ${c.earlyStopping} epochs on ${c.validationSplit ? 'validation' : 'test'} loss` : '',
   ].filter(Boolean);
