@@ -13,6 +13,8 @@ import { TRAIN_LOSSES, resumeConfig, trainJob } from './node/train-job.js';
 import { BACKEND_NAMES } from './backend/backend.js';
 import { MAX_THREADS } from './backend/wasm.js';
 import { HIDDEN_ACTIVATIONS } from './layers/index.js';
+import { MAX_SEED } from './random.js';
+import { IMAGE_WIDTH } from './data/dataset.js';
 import { BEST_PRESET, LR_SCHEDULES } from './training/recipes.js';
 import { enableRelaxedSimd, type RunOptions } from './node/runtime.js';
 
@@ -63,7 +65,7 @@ function applyPreset(o: Record<string, unknown>, command: Command): void {
 
 function describePreset(): string {
   const p = BEST_PRESET;
-  return `784-${p.hidden.join('-')}-784, batch ${p.batchSize}, ${p.epochs} epochs, adam lr ${p.lr}, ${p.lrSchedule} schedule`;
+  return `${IMAGE_WIDTH}-${p.hidden.join('-')}-${IMAGE_WIDTH}, batch ${p.batchSize}, ${p.epochs} epochs, adam lr ${p.lr}, ${p.lrSchedule} schedule`;
 }
 const backendOption = () => new Option('--backend <name>', 'kernel backend').choices(BACKEND_NAMES).default('wasm');
 /** --threads and --no-relaxed: how to run, never what is computed (results are the same bits whatever the count). */
@@ -98,7 +100,7 @@ function program(): Command {
     .addOption(new Option('--loss <name>', 'reconstruction loss').choices(TRAIN_LOSSES).default('bce'))
     .addOption(new Option('--noise <kind>', 'input corruption').choices([...NOISE_KINDS]).default('gaussian'))
     .option('--noise-factor <f>', 'noise strength (default: gaussian 0.3 = std, salt-pepper 0.2 and mask 0.3 = fraction of pixels)', nonNegative('a noise factor'))
-    .option('--seed <n>', 'seed of init, shuffling and noise', int('a seed', 0, 2 ** 32 - 1), 0) // seeds are u32: 2^32 would be 0 again
+    .option('--seed <n>', 'seed of init, shuffling and noise', int('a seed', 0, MAX_SEED), 0)
     .addOption(backendOption())
     .option('--data <source>', "'bundled' (10,000 digits of the mnist package) or a folder of MNIST IDX files", 'bundled')
     .option('--out <dir>', 'output folder', 'out')

@@ -27,6 +27,11 @@ export function trainingSetBytes(rows: number, inWidth: number, outWidth: number
   return 4 * rows * (inWidth + (sameTargets ? 0 : outWidth) + 1);
 }
 
+/** What a backend can still allocate; one that does not say (js) is held to the 4 GiB of wasm32 like the others. */
+export function bytesLeft(backend: { readonly availableBytes?: number }): number {
+  return backend.availableBytes ?? 2 ** 32;
+}
+
 export interface MemoryPart {
   what: string;
   bytes: number;

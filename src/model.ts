@@ -4,7 +4,7 @@
 
 import type { ActCode, Backend, Tensor } from './backend/backend.js';
 import { mib } from './backend/heap.js';
-import { modelBytes, workspaceBytes } from './memory.js';
+import { bytesLeft, modelBytes, workspaceBytes } from './memory.js';
 import { SimdnetError, check } from './errors.js';
 import { layerFromSpec, type Layer, type LayerSpec } from './layers/index.js';
 import { toMatrix, type Rows } from './data/convert.js';
@@ -71,8 +71,8 @@ export class Sequential {
     const total = this.layout.total;
     // weights and gradients, checked before anything is allocated (an optimizer needs up to twice as much again)
     const need = modelBytes(total);
-    const available = this.backend.availableBytes ?? 2 ** 32;
-    check(need <= available, () => `Sequential: ${total} parameters need ${mib(need)} for weights and gradients, but WASM linear memory is limited to 4 GiB (${mib(available)} left); use smaller layers`);
+    const available = bytesLeft(this.backend);
+    check(need <= available, () => `Sequential: ${total} parameters need ${mib(need)} for weights and gradients, but WASM linear memory is limited to 4 GiB (${mib(available)} left); use smaller layers`, 'E_MEMORY');
     const blocks: Tensor[] = [];
     try {
       blocks.push(this.backend.alloc(1, total), this.backend.alloc(1, total));
@@ -346,7 +346,7 @@ export class Sequential {
     // activations, their gradients and the target: checked as a whole first, so a batch too big for memory
     // fails before anything is allocated
     const bytes = workspaceBytes(this.widths, B);
-    const available = this.backend.availableBytes ?? 2 ** 32;
+    const available = bytesLeft(this.backend);
     check(bytes <= available, () => `batch size ${B}: the activations need ${mib(bytes)}, but WASM linear memory is limited to 4 GiB (${mib(available)} left); use smaller batches`, 'E_MEMORY');
     const blocks: Tensor[] = [];
     const alloc = (w: number) => {

@@ -2,6 +2,7 @@
 
 import type { Backend } from './backend/backend.js';
 import { check } from './errors.js';
+import { IMAGE_WIDTH } from './data/dataset.js';
 import { activationLayer, type InitName, type LayerSpec } from './layers/index.js';
 import { Sequential, type ModelSpec } from './model.js';
 
@@ -22,7 +23,7 @@ export interface AutoencoderOptions {
  *  outputs are pixels in 0..1.
  *  The one description of it: autoencoder() builds it, a resumed run checks its checkpoint against it. */
 export function autoencoderSpec(options: Omit<AutoencoderOptions, 'seed'> = {}): ModelSpec {
-  const width = options.width ?? 784;
+  const width = options.width ?? IMAGE_WIDTH;
   const hidden = options.hidden ?? [128];
   check(Array.isArray(hidden) && hidden.length > 0 && hidden.every((h) => Number.isInteger(h) && h > 0), `autoencoder: hidden sizes must be positive integers, got [${hidden.join(', ')}]`);
   const activation = activationLayer(options.activation ?? 'relu').spec(); // validates the name

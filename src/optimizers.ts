@@ -112,7 +112,6 @@ export function clipScale(norm: number, clipNorm: number | undefined): number {
 export const STATE_SLOTS: Record<OptimizerName, number> = { sgd: 0, momentum: 1, adam: 2, adamw: 2, rmsprop: 1 };
 
 /** Lazily allocates state blocks shaped like the parameters of the first model it steps. */
-
 abstract class Stateful implements Optimizer {
   abstract readonly name: OptimizerName;
   protected slots: Tensor[] = [];

@@ -1,6 +1,9 @@
 // Seeded random numbers: every random thing (init, shuffling, noise) takes one of these, so the same seed
 // gives the same run. xoshiro128** (Blackman & Vigna), seeded through splitmix32; its state can be saved.
 
+/** The largest seed: seeds are u32, so 2^32 would be seed 0 again. */
+export const MAX_SEED = 2 ** 32 - 1;
+
 export class Rng {
   private s = new Uint32Array(4);
   private spare = NaN; // the second normal of a Box–Muller pair

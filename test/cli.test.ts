@@ -262,6 +262,14 @@ describe('bad input exits with code 2 and one line naming the problem', () => {
     expectUsageError(cli('eval', '--model', join(outA, 'model.simdnet'), '--backend', 'js', '--threads', '2'), /--threads 2: the js backend runs on one thread .*wasm backend only/);
     expectUsageError(cli('train', '--backend', 'js', '--no-relaxed', '--out', join(tmp, 'js-no-relaxed')), /--no-relaxed: the js backend/);
   });
+  it('--init-from names itself for a folder or a corrupt .simdnet file, as it does for an .onnx one', () => {
+    const folder = join(tmp, 'a-folder.simdnet');
+    mkdirSync(folder);
+    expectUsageError(cli('train', '--init-from', folder, '--out', join(tmp, 'init-folder')), /^simdnet: --init-from .*a-folder\.simdnet: is a folder, expected a file$/);
+    const bad = join(tmp, 'bad-init.simdnet');
+    writeFileSync(bad, 'not a simdnet model file, but long enough');
+    expectUsageError(cli('train', '--init-from', bad, '--out', join(tmp, 'init-bad')), /^simdnet: --init-from .*bad-init\.simdnet: not a simdnet model file/);
+  });
   it("export and import --out: the format's extension, never the file being read (it was overwritten)", () => {
     const model = join(tmp, 'keep.onnx'); // a model file under an .onnx name: --out could name it
     writeFileSync(model, readFileSync(join(outA, 'model.simdnet')));

@@ -48,6 +48,7 @@ describe('error codes', () => {
     expect(await codeOf(() => readDigitPng(png.subarray(0, png.length - 20), 'cut.png'))).toBe('E_FILE_CORRUPT');
     // memory
     expect(await codeOf(() => model.input(2 ** 28))).toBe('E_MEMORY');
+    expect(await codeOf(() => new Sequential([new Linear(50_000, 50_000)], { backend }))).toBe('E_MEMORY'); // 18.6 GiB of weights (was E_INVALID)
     // after dispose
     model.dispose();
     expect(await codeOf(() => model.predict(new Float32Array(4)))).toBe('E_DISPOSED');

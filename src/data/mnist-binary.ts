@@ -12,7 +12,7 @@
 // and this form loses nothing; every reader dequantises through the one `dequantize` table.
 
 import { check } from '../errors.js';
-import { Rng } from '../random.js';
+import { MAX_SEED, Rng } from '../random.js';
 import { IMAGE_WIDTH, NUM_CLASSES, makeDataset, type DataSplit } from './dataset.js';
 
 const MAGIC = [0x53, 0x44, 0x4d, 0x4e]; // "SDMN"
@@ -86,8 +86,8 @@ export function splitDigits(images: Float32Array, labels: Uint8Array, seed: numb
   const count = labels.length;
   makeDataset(images, labels);
   check(
-    Number.isInteger(seed) && seed >= 0 && seed <= 0xffffffff,
-    `split: seed must be an integer in 0..4294967295, got ${seed}`,
+    Number.isInteger(seed) && seed >= 0 && seed <= MAX_SEED,
+    `split: seed must be an integer in 0..${MAX_SEED}, got ${seed}`,
   );
   check(
     Number.isInteger(trainCount) && trainCount >= 1 && trainCount < count,

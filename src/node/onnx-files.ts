@@ -4,10 +4,10 @@ import { extname, resolve } from 'node:path';
 import type { Backend } from '../backend/backend.js';
 import { SimdnetError } from '../errors.js';
 import type { Sequential } from '../model.js';
-import { decodeModelFile, encodeModelFile } from '../model-file.js';
+import { decodeModelFile, deserializeModel, encodeModelFile } from '../model-file.js';
 import { encodeOnnx } from '../onnx/export.js';
 import { importOnnx, readOnnx } from '../onnx/import.js';
-import { loadModel, readFileChecked, writeFileAtomic } from './files.js';
+import { readFileChecked, writeFileAtomic } from './files.js';
 
 /** path's extension (lower case) when it is one of `allowed`; else a refusal naming the flag. */
 function extensionOf(flag: string, path: string, allowed: readonly string[]): string {
@@ -40,5 +40,5 @@ export function importFile(onnxPath: string, outPath: string): ReturnType<typeof
 /** The starting model of `train --init-from`: an .onnx file or a .simdnet model file, by its extension. */
 export function loadInitModel(path: string, backend: Backend): Sequential {
   if (extensionOf('--init-from', path, ['.onnx', '.simdnet']) === '.onnx') return importOnnx(readFileChecked(path, '--init-from'), { backend, name: `--init-from ${path}` });
-  return loadModel(path, backend).model;
+  return deserializeModel(readFileChecked(path, '--init-from'), backend, `--init-from ${path}`).model;
 }

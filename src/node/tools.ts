@@ -6,6 +6,7 @@ import type { BackendName } from '../backend/backend.js';
 import { NOISE_KINDS, noiseProblem, type NoiseKind } from '../data/noise.js';
 import { SimdnetError } from '../errors.js';
 import { LOSS_NAMES, type LossName } from '../losses.js';
+import { MAX_SEED } from '../random.js';
 import { evaluate, noisyTestInputs, type Evaluation } from '../train.js';
 import { loadData } from './data-source.js';
 import { loadModel, readFileChecked, writeFileAtomic } from './files.js';
@@ -58,7 +59,7 @@ export async function evaluateFile(
     const flag = options.noiseFactor !== undefined ? '--noise-factor' : options.noise !== undefined ? '--noise' : undefined;
     throw new SimdnetError(flag ? `${flag}: ${problem}` : `${modelPath}: meta: ${problem}`, flag ? 'E_OPTION' : 'E_FILE_CORRUPT');
   }
-  if (!(Number.isInteger(seed) && seed >= 0 && seed <= 2 ** 32 - 1)) throw new SimdnetError(`${modelPath}: meta.seed: expected an integer from 0 to 4294967295, got ${JSON.stringify(seed)}`, 'E_FILE_CORRUPT');
+  if (!(Number.isInteger(seed) && seed >= 0 && seed <= MAX_SEED)) throw new SimdnetError(`${modelPath}: meta.seed: expected an integer from 0 to ${MAX_SEED}, got ${JSON.stringify(seed)}`, 'E_FILE_CORRUPT');
   if (!LOSS_NAMES.includes(loss)) throw new SimdnetError(`${modelPath}: meta.loss: expected one of ${LOSS_NAMES.join(', ')}, got ${JSON.stringify(loss)}`, 'E_FILE_CORRUPT');
   const data = loadData(options.data ?? 'bundled');
   const test = { x: data.test.images, y: data.test.images };

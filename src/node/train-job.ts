@@ -9,9 +9,11 @@ import { NOISE_KINDS, type NoiseKind } from '../data/noise.js';
 import type { LossName } from '../losses.js';
 import { autoencoder, autoencoderSpec, describeLayers } from '../models.js';
 import { HIDDEN_ACTIVATIONS, layerFromSpec } from '../layers/index.js';
-import { checkMemory, trainingParts } from '../memory.js';
+import { bytesLeft, checkMemory, trainingParts } from '../memory.js';
 import { layerWidths } from '../model.js';
 import { ParamLayout } from '../param-layout.js';
+import { MAX_SEED } from '../random.js';
+import { IMAGE_WIDTH } from '../data/dataset.js';
 import type { OptimizerName } from '../optimizers.js';
 import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from '../checkpoint.js';
 import { SimdnetError } from '../errors.js';
@@ -94,7 +96,7 @@ function checkTrainConfig(config: unknown, path: string): TrainConfig {
   if (c === null || typeof c !== 'object' || Array.isArray(c)) throw new SimdnetError(`${path}: bad run settings in the checkpoint: config is not an object`, 'E_FILE_CORRUPT');
   int('epochs', 1);
   int('batchSize', 1);
-  int('seed', 0, 2 ** 32 - 1);
+  int('seed', 0, MAX_SEED);
   int('checkpointEvery', 0);
   if (!(typeof c.lr === 'number' && Number.isFinite(c.lr) && c.lr > 0)) fail('lr', 'a number > 0');
   if (!(typeof c.noiseFactor === 'number' && Number.isFinite(c.noiseFactor) && c.noiseFactor >= 0)) fail('noiseFactor', 'a number ≥ 0');
@@ -235,8 +237,8 @@ async function trainInFolder(config: TrainConfig, log: (line: string) => void, r
   writeFileAtomic(join(config.out, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n');
 
   const noisyTest = history.testInputs!;
-  const clean = data.test.images.subarray(0, SAMPLE_COUNT * 784);
-  const noisy = noisyTest.subarray(0, SAMPLE_COUNT * 784);
+  const clean = data.test.images.subarray(0, SAMPLE_COUNT * IMAGE_WIDTH);
+  const noisy = noisyTest.subarray(0, SAMPLE_COUNT * IMAGE_WIDTH);
   writeFileAtomic(join(config.out, 'samples.png'), digitGridPng([clean, noisy, model.predict(noisy)], SAMPLE_COUNT, { labels: ['clean', 'noisy', 'denoised'] }));
   writeFileAtomic(join(config.out, 'loss.svg'), lossChartSvg(history.epochs, `${config.loss.toUpperCase()} loss, ${describe(config)}`));
   log(`wrote ${['model.simdnet', 'metrics.json', 'samples.png', 'loss.svg'].map((f) => join(config.out, f)).join(', ')}`);
@@ -251,7 +253,7 @@ function checkRunMemory(config: TrainConfig, rows: number, backend: Backend): vo
   const layers = spec.layers.map((l) => layerFromSpec(l));
   checkMemory(
     trainingParts({ paramCount: new ParamLayout(layers).total, widths: layerWidths(layers, spec.inputWidth), batchSize: config.batchSize, rows, sameTargets: true, optimizer: { name: config.optimizer, slots: STATE_SLOTS[config.optimizer] }, withModel: true }),
-    backend.availableBytes ?? 2 ** 32,
+    bytesLeft(backend),
     `training ${describeLayers(spec).replace(/linear /g, '')}`,
     `use a smaller --hidden (now ${config.hidden.join(',')})${config.batchSize > 256 ? ` or --batch-size (now ${config.batchSize})` : ''}${STATE_SLOTS[config.optimizer] > 0 ? `, or --optimizer sgd (no state)` : ''}`,
   );
@@ -265,7 +267,7 @@ function describe(c: TrainConfig): string {
     c.validationSplit ? `validation split ${c.validationSplit}` : '',
     c.earlyStopping ? `early stopping after ${c.earlyStopping} epochs on ${c.validationSplit ? 'validation' : 'test'} loss` : '',
   ].filter(Boolean);
-  return `784-${c.hidden.join('-')}-784 ${c.activation}/sigmoid, ${c.loss}, ${c.optimizer} lr ${c.lr}, batch ${c.batchSize}, ${c.noise} noise ${c.noiseFactor}${loop.map((l) => ', ' + l).join('')}`;
+  return `${IMAGE_WIDTH}-${c.hidden.join('-')}-${IMAGE_WIDTH} ${c.activation}/sigmoid, ${c.loss}, ${c.optimizer} lr ${c.lr}, batch ${c.batchSize}, ${c.noise} noise ${c.noiseFactor}${loop.map((l) => ', ' + l).join('')}`;
 }
 
 function epochLine(m: EpochMetrics, epochs: number, trainCount: number, scheduled = false): string {
