@@ -128,7 +128,7 @@ function program(): Command {
         return;
       }
       if (o.initFrom !== undefined) {
-        const given = ['hidden', 'activation'].filter((name) => command.getOptionValueSource(name) === 'cli');
+        const given = ['hidden', 'activation', 'dropout'].filter((name) => command.getOptionValueSource(name) === 'cli');
         if (given.length) throw new SimdnetError(`--init-from takes the layers from its file; do not give ${given.map((n) => '--' + n).join(' or ')} with it`, 'E_OPTION');
       }
       const noise = o.noise as NoiseKind;

@@ -5,6 +5,10 @@
 // Keep-rate bound: n = 200,003 draws, each kept with p = 1 − rate (up to 2^-24); the kept count is binomial with
 // σ = √(n·p·(1−p)) ≈ 205 at rate 0.3; the test allows 6σ (a false failure about once in 10^9 runs).
 
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Backend } from '../src/backend/backend.js';
 import { createJsBackend } from '../src/backend/js.js';
@@ -13,7 +17,7 @@ import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from '../src/ch
 import { Dropout, Linear, ReLU, Sigmoid, Tanh, layerFromSpec } from '../src/layers/index.js';
 import { Sequential } from '../src/model.js';
 import { autoencoder, describeLayers } from '../src/models.js';
-import { deserializeModel, serializeModel } from '../src/model-file.js';
+import { decodeModelFile, deserializeModel, serializeModel } from '../src/model-file.js';
 import { createOptimizer } from '../src/optimizers.js';
 import { loadBundledMnist } from '../src/data/mnist-bundled.js';
 import { Rng } from '../src/random.js';
@@ -255,6 +259,28 @@ describe('autoencoder({ dropout })', () => {
     expect(await errorOf(() => autoencoder(be, { dropout: 1 }))).toBe('autoencoder: dropout must be a rate in [0, 1), got 1');
     m.dispose();
   });
+});
+
+describe('simdnet train --dropout', () => {
+  const CLI = join(__dirname, '..', 'dist', 'cli.js');
+  const cli = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000 });
+  it('trains a model with a Dropout after each hidden activation (saved in model.simdnet); a bad rate exits 2 naming the flag', () => {
+    const out = mkdtempSync(join(tmpdir(), 'simdnet-dropout-'));
+    try {
+      const r = cli('train', '--epochs', '1', '--hidden', '16,8', '--dropout', '0.25', '--out', out, '--threads', '1');
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect(r.stdout).toContain('dropout 0.25');
+      const be = new Uint8Array(readFileSync(join(out, 'model.simdnet')));
+      const spec = decodeModelFile(be, 'model.simdnet').spec;
+      expect(describeLayers(spec)).toBe('linear 784→16, relu, dropout 0.25, linear 16→8, relu, dropout 0.25, linear 8→784, sigmoid');
+      const bad = cli('train', '--epochs', '1', '--dropout', '1', '--out', out);
+      expect(bad.status).toBe(2);
+      expect(bad.stderr).toMatch(/--dropout.*expected a dropout rate \(a fraction from 0 up to, not including, 1\), got '1'/);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
 
 describe('Dropout in the summary', () => {
