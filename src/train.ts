@@ -12,8 +12,8 @@ import { getLoss, type LossName } from './losses.js';
 import { accuracy, meanSquaredError, psnr } from './metrics.js';
 import type { Sequential } from './model.js';
 import { DEFAULT_LR, STATE_SLOTS, createOptimizer, type Optimizer, type OptimizerName } from './optimizers.js';
-import { checkMemory, trainingParts } from './memory.js';
-import { Rng } from './random.js';
+import { bytesLeft, checkMemory, trainingParts } from './memory.js';
+import { MAX_SEED, Rng } from './random.js';
 import type { Callback, CallbackState, TrainingContext } from './training/callbacks.js';
 import { checkOptions, isFunction, isObject, type OptionRule } from './training/options.js';
 import type { Schedule } from './training/schedules.js';
@@ -211,7 +211,7 @@ const FIT_OPTIONS: Record<keyof FitOptions, OptionRule> = {
   loss: [(v) => typeof v === 'string' || (isObject(v) && isFunction((v as { value?: unknown }).value)), 'a loss name (mse, bce, crossentropy)'],
   optimizer: [() => true, ''], // checked below, naming what it lacks
   lr: [(v) => typeof v === 'number' || isFunction(v), 'a learning rate or a schedule (epoch, step, run) => rate'], // the rate itself: createOptimizer
-  seed: [(v) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 0xffffffff, 'an integer from 0 to 2^32 − 1'],
+  seed: [(v) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= MAX_SEED, `an integer from 0 to ${MAX_SEED}`],
   shuffle: [(v) => typeof v === 'boolean', 'true or false'],
   validationSplit: [(v) => typeof v === 'number' && v >= 0 && v < 1, 'a fraction in [0, 1)'],
   noise: [(v) => v === null || isObject(v), 'null or {kind, factor, fresh?}'],
@@ -276,7 +276,7 @@ export async function fit(model: Sequential, input: FitInput, options: FitOption
   // the whole run's memory, before anything is allocated (the model's own blocks exist already)
   const slots = optimizer.hasState ? 0 : Object.hasOwn(STATE_SLOTS, optimizer.name) ? STATE_SLOTS[optimizer.name] : 2;
   checkMemory(trainingParts({ paramCount: model.paramCount, widths: model.widths, batchSize: B, rows: count, sameTargets: train.y === train.x, optimizer: { name: optimizer.name, slots }, withModel: false }),
-    model.backend.availableBytes ?? 2 ** 32, `fit: training this ${model.paramCount.toLocaleString('en-US')}-parameter model on ${count} rows`, 'use smaller layers or batches, or an optimizer with less state (sgd keeps none)');
+    bytesLeft(model.backend), `fit: training this ${model.paramCount.toLocaleString('en-US')}-parameter model on ${count} rows`, 'use smaller layers or batches, or an optimizer with less state (sgd keeps none)');
 
   const noise = options.noise;
   if (noise) noiseDraw(noise.kind, noise.factor, seed, 0); // checks the options before anything is allocated

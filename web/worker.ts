@@ -6,7 +6,7 @@
 
 import {
   applyNoise, autoencoder, BUNDLED_TRAIN_COUNT, createBackend, createOptimizer, DATA_SPLIT_SEED, decodeDigits, deserializeModel, evaluate, fit,
-  IMAGE_WIDTH, noisyTestInputs, recipe, Rng, serializeModel, exportOnnx, importOnnx, splitDigits, type Backend, type BackendName, type EpochMetrics, type FitSet, type Sequential,
+  IMAGE_WIDTH, noisyTestInputs, recipe, Rng, serializeModel, SimdnetError, exportOnnx, importOnnx, splitDigits, type Backend, type BackendName, type EpochMetrics, type FitSet, type Sequential,
 } from '../src/index.js';
 import type { BackendInfo, FromWorker, Grid, ToWorker, TrainConfig } from './protocol.js';
 
@@ -241,7 +241,7 @@ async function load(bytes: Uint8Array, name: string, config: TrainConfig): Promi
   const loaded = /\.onnx$/i.test(name) ? importOnnx(bytes, { backend: b, name }) : deserializeModel(bytes, b, name).model;
   if (loaded.inputWidth !== PX || loaded.outputWidth !== PX) {
     loaded.dispose();
-    throw new Error(`${name}: expected a 784 → 784 autoencoder, got ${loaded.inputWidth} → ${loaded.outputWidth}`);
+    throw new SimdnetError(`${name}: expected a 784 → 784 autoencoder, got ${loaded.inputWidth} → ${loaded.outputWidth}`, 'E_SHAPE');
   }
   model?.dispose();
   model = loaded;
