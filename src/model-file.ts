@@ -13,7 +13,7 @@
 // more blocks (optimizer state) and a training section in `meta`.
 
 import { crc32 } from './crc32.js';
-import { SimdnetError } from './errors.js';
+import { SimdnetError, type ErrorCode } from './errors.js';
 import { layerFromSpec, type LayerSpec } from './layers/index.js';
 import type { Backend } from './backend/backend.js';
 import { Sequential, type ModelSpec } from './model.js';
@@ -61,15 +61,15 @@ export function encodeModelFile(file: ModelFile): Uint8Array<ArrayBuffer> {
 
 /** Parses and validates a model file; throws a SimdnetError saying what is wrong and where. */
 export function decodeModelFile(bytes: Uint8Array, name = 'model file'): ModelFile {
-  const fail = (why: string): never => {
-    throw new SimdnetError(`${name}: ${why}`);
+  const fail = (why: string, code: ErrorCode = 'E_FILE_CORRUPT'): never => {
+    throw new SimdnetError(`${name}: ${why}`, code);
   };
-  if (!(bytes instanceof Uint8Array)) fail('expected the file contents as bytes');
+  if (!(bytes instanceof Uint8Array)) fail('expected the file contents as bytes', 'E_INVALID');
   if (bytes.length < 20) fail(`truncated: ${bytes.length} bytes, a model file has at least 20`);
   for (let i = 0; i < 8; i++) if (bytes[i] !== MODEL_MAGIC.charCodeAt(i)) fail(`not a simdnet model file (bad magic number at byte ${i})`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint32(8, true);
-  if (version !== MODEL_VERSION) fail(`unsupported format version ${version}, this simdnet reads version ${MODEL_VERSION}`);
+  if (version !== MODEL_VERSION) fail(`unsupported format version ${version}, this simdnet reads version ${MODEL_VERSION}`, 'E_UNSUPPORTED');
   const H = view.getUint32(12, true);
   if (16 + H + 4 > bytes.length) fail(`truncated: the header says ${H} bytes of JSON at byte 16, the file has ${bytes.length} bytes`);
   const stored = view.getUint32(bytes.length - 4, true);

@@ -13,6 +13,7 @@ import { readDigitPng, digitPng } from '../src/node/pictures.js';
 import { getLoss } from '../src/losses.js';
 import { Linear, ReLU } from '../src/layers/index.js';
 import { Sequential } from '../src/model.js';
+import { decodeModelFile, serializeModel } from '../src/model-file.js';
 import { simdnetErrorOf } from './support/backends.js';
 
 const codeOf = async (fn: () => unknown): Promise<ErrorCode> => (await simdnetErrorOf(fn)).code;
@@ -46,6 +47,11 @@ describe('error codes', () => {
     expect(await codeOf(() => parseIdx(new Uint8Array([0, 0, 8, 3, 0, 0, 0, 5]), 'x.idx'))).toBe('E_FILE_CORRUPT');
     const png = digitPng(new Float32Array(784));
     expect(await codeOf(() => readDigitPng(png.subarray(0, png.length - 20), 'cut.png'))).toBe('E_FILE_CORRUPT');
+    const file = serializeModel(new Sequential([new Linear(2, 2)], { backend }));
+    const flipped = file.slice();
+    flipped[flipped.length - 9] ^= 1;
+    expect(await codeOf(() => decodeModelFile(flipped, 'm.simdnet'))).toBe('E_FILE_CORRUPT');
+    expect(await codeOf(() => decodeModelFile(file.subarray(0, 30), 'm.simdnet'))).toBe('E_FILE_CORRUPT');
     // memory
     expect(await codeOf(() => model.input(2 ** 28))).toBe('E_MEMORY');
     expect(await codeOf(() => new Sequential([new Linear(50_000, 50_000)], { backend }))).toBe('E_MEMORY'); // 18.6 GiB of weights (was E_INVALID)
