@@ -15,7 +15,7 @@ import { MAX_THREADS } from './backend/wasm.js';
 import { HIDDEN_ACTIVATIONS } from './layers/index.js';
 import { MAX_SEED } from './random.js';
 import { IMAGE_WIDTH } from './data/dataset.js';
-import { BEST_PRESET, LR_SCHEDULES } from './training/recipes.js';
+import { BEST_PRESET, LR_SCHEDULES, describeSchedules } from './training/recipes.js';
 import { enableRelaxedSimd, type RunOptions } from './node/runtime.js';
 
 enableRelaxedSimd(); // before any wasm is compiled
@@ -109,7 +109,7 @@ function program(): Command {
     // the training loop (issue 11): validation, early stopping, schedules, the measured preset
     .option('--validation-split <f>', 'hold out this fraction of the training digits and report val loss each epoch', fraction('a validation split'), 0)
     .option('--early-stopping <patience>', 'stop after this many epochs without a better val loss (test loss without --validation-split), keeping the best weights', int('a patience in epochs'))
-    .addOption(new Option('--lr-schedule <name>', 'learning-rate schedule: cosine (2 warm-up epochs, then down to lr/100), step (halve every third of the run), plateau (halve after 2 epochs without a better loss)').choices([...LR_SCHEDULES]).default('constant'))
+    .addOption(new Option('--lr-schedule <name>', `learning-rate schedule: ${describeSchedules()}`).choices([...LR_SCHEDULES]).default('constant'))
     .option('--dropout <p>', 'a Dropout of rate p after each hidden layer (training only; predict and eval run without it)', fraction('a dropout rate'))
     .option('--weight-decay <f>', 'weight decay (decoupled for adamw, L2 for the others; default 0, adamw 0.01)', nonNegative('a weight decay'))
     .addOption(new Option('--preset <name>', `a measured recipe; flags given too override it. best: ${describePreset()}`).choices(['best']))

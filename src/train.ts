@@ -180,8 +180,9 @@ function noisyInputs(set: FitSet, noise: NoiseOptions | null | undefined, seed: 
  *  its original order (the epochs shuffle the training part). */
 export function splitValidation(set: FitSet, fraction: number, seed: number, inW: number, outW: number): { train: FitSet; validation: FitSet } {
   const rows = set.x.length / inW;
+  const problem = validationSplitProblem(rows, fraction);
+  check(problem === undefined, () => `fit: validationSplit ${problem}`, 'E_OPTION');
   const nVal = validationRows(rows, fraction);
-  check(nVal >= 1 && nVal < rows, () => `fit: validationSplit ${fraction} of ${rows} rows leaves ${nVal} for validation and ${rows - nVal} for training; each needs at least one`, 'E_OPTION');
   const order = new Int32Array(rows).map((_, i) => i);
   new Rng(Math.imul(seed >>> 0, 0x9e3779b1) ^ SPLIT_STREAM).shuffle(order);
   const held = new Uint8Array(rows);
@@ -201,6 +202,12 @@ export function splitValidation(set: FitSet, fraction: number, seed: number, inW
 /** How many of `rows` a validation split of `fraction` holds out. */
 export function validationRows(rows: number, fraction: number): number {
   return Math.round(fraction * rows);
+}
+
+/** Why a validation split of `fraction` cannot cut `rows` rows (each part needs one), or undefined when it can. */
+export function validationSplitProblem(rows: number, fraction: number): string | undefined {
+  const nVal = validationRows(rows, fraction);
+  return nVal >= 1 && nVal < rows ? undefined : `${fraction} of ${rows} rows leaves ${nVal} for validation and ${rows - nVal} for training; each needs at least one`;
 }
 
 const METRICS: readonly MetricName[] = ['accuracy', 'mse', 'psnr'];

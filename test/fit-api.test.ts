@@ -411,6 +411,8 @@ describe('simdnet train: the training-loop flags', () => {
       [['--preset', 'fast'], /--preset.*'fast'.*best/],
       [['--optimizer', 'lion'], /--optimizer.*'lion'.*adamw/],
       [['--dropout', '1'], /--dropout.*a dropout rate.*'1'/],
+      // in range, but too small for the data: refused before the run is built, naming the flag
+      [['--validation-split', '1e-9'], /^simdnet: --validation-split 1e-9 of 8000 rows leaves 0 for validation and 8000 for training; each needs at least one$/m],
     ] as const) {
       const r = train(...args, '--out', join(dir, 'bad'));
       expect(r.status, args.join(' ')).toBe(2);

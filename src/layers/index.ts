@@ -26,9 +26,12 @@ export function layerFromSpec(spec: LayerSpec, where = 'layer'): Layer {
       check(spec.seed === undefined || (Number.isInteger(spec.seed) && spec.seed >= 0 && spec.seed < 2 ** 32), () => `${where}: dropout seed must be an integer in [0, 2^32), got ${JSON.stringify(spec.seed)}`, 'E_INVALID');
       return new Dropout(spec.rate, { seed: spec.seed });
     default:
-      throw new SimdnetError(`${where}: unknown layer type '${(spec as { type?: unknown })?.type}', expected linear, relu, tanh, sigmoid, softmax or dropout`, 'E_UNSUPPORTED');
+      throw new SimdnetError(`${where}: unknown layer type '${(spec as { type?: unknown })?.type}', expected ${LAYER_TYPES.slice(0, -1).join(', ')} or ${LAYER_TYPES.at(-1)}`, 'E_UNSUPPORTED');
   }
 }
+
+/** Every layer type a model file may name (the cases of layerFromSpec). */
+export const LAYER_TYPES = ['linear', 'relu', 'tanh', 'sigmoid', 'softmax', 'dropout'] as const satisfies readonly LayerSpec['type'][];
 
 /** The activations a hidden layer may have (softmax is an output layer only). */
 export const HIDDEN_ACTIVATIONS = ['relu', 'tanh', 'sigmoid'] as const;

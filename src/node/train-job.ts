@@ -18,7 +18,7 @@ import type { OptimizerName } from '../optimizers.js';
 import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from '../checkpoint.js';
 import { SimdnetError } from '../errors.js';
 import { DEFAULT_LR, STATE_SLOTS, createOptimizer } from '../optimizers.js';
-import { evaluate, fit, validationRows, type EpochMetrics, type Progress } from '../train.js';
+import { evaluate, fit, validationRows, validationSplitProblem, type EpochMetrics, type Progress } from '../train.js';
 import { LR_SCHEDULES, recipe, type LrScheduleName } from '../training/recipes.js';
 import { loadData } from './data-source.js';
 import { loadInitModel } from './onnx-files.js';
@@ -165,6 +165,9 @@ async function trainInFolder(config: TrainConfig, log: (line: string) => void, r
     config = { ...config, hidden, activation };
     return model;
   };
+  // a split the data cannot take is the flag's fault: said before anything is built or printed
+  const splitProblem = config.validationSplit ? validationSplitProblem(data.train.count, config.validationSplit) : undefined;
+  if (splitProblem) throw new SimdnetError(`--validation-split ${splitProblem}`, 'E_OPTION');
   const trainedRows = data.train.count - validationRows(data.train.count, config.validationSplit ?? 0);
   if (config.initFrom === undefined) checkRunMemory(config, trainedRows, backend);
   const model = resume

@@ -18,10 +18,18 @@ export interface RecipeOptions {
 
 /** Warm-up of the cosine schedule, in epochs (Adam's first steps at a high rate are the unstable ones). */
 const WARMUP_EPOCHS = 2;
+/** cosine decays to lr / COSINE_FLOOR; step halves the rate STEP_PARTS times over the run; plateau halves it after
+ *  PLATEAU_PATIENCE stalled epochs (under early stopping's usual 3: a stall gets a lower rate before the stop). */
+const COSINE_FLOOR = 100;
+const STEP_PARTS = 3;
+const PLATEAU_PATIENCE = 2;
 
-/** fit's `lr` and `callbacks` for a named schedule and early stopping:
- *  cosine: warm-up over 2 epochs, then cosine decay to lr/100 at the last step;
- *  step: halve the rate every third of the run; plateau: halve it after 2 epochs without a better loss. */
+/** The named schedules in words (the CLI's --lr-schedule help), from the numbers recipe() uses. */
+export function describeSchedules(): string {
+  return `cosine (${WARMUP_EPOCHS} warm-up epochs, then down to lr/${COSINE_FLOOR}), step (halve every 1/${STEP_PARTS} of the run), plateau (halve after ${PLATEAU_PATIENCE} epochs without a better loss)`;
+}
+
+/** fit's `lr` and `callbacks` for a named schedule and early stopping (describeSchedules says what each does). */
 export function recipe(o: RecipeOptions): { lr: number | Schedule; callbacks: Callback[] } {
   const callbacks: Callback[] = [];
   let lr: number | Schedule = o.lr;
@@ -29,14 +37,13 @@ export function recipe(o: RecipeOptions): { lr: number | Schedule; callbacks: Ca
     case 'constant':
       break;
     case 'cosine':
-      lr = cosineDecay({ lr: o.lr, minLr: o.lr / 100, warmupEpochs: Math.min(WARMUP_EPOCHS, o.epochs / 4) });
+      lr = cosineDecay({ lr: o.lr, minLr: o.lr / COSINE_FLOOR, warmupEpochs: Math.min(WARMUP_EPOCHS, o.epochs / 4) });
       break;
     case 'step':
-      lr = stepDecay({ lr: o.lr, every: Math.max(1, Math.round(o.epochs / 3)), factor: 0.5 });
+      lr = stepDecay({ lr: o.lr, every: Math.max(1, Math.round(o.epochs / STEP_PARTS)), factor: 0.5 });
       break;
     case 'plateau':
-      // patience under early stopping's usual 3: a stall gets a lower rate before the stop
-      callbacks.push(reduceLROnPlateau({ factor: 0.5, patience: 2 }));
+      callbacks.push(reduceLROnPlateau({ factor: 0.5, patience: PLATEAU_PATIENCE }));
       break;
     default:
       throw new SimdnetError(`lr schedule: expected one of ${LR_SCHEDULES.join(', ')}, got '${String(o.lrSchedule)}'`, 'E_OPTION');
