@@ -168,7 +168,9 @@ export class Sequential {
   setTraining(on: boolean, step = 0): void {
     check(typeof on === 'boolean', () => `setTraining: expected true or false, got ${typeof on === 'string' ? `'${on}'` : on}`, 'E_INVALID');
     check(Number.isInteger(step) && step >= 0, () => `setTraining: step must be an integer ≥ 0, got ${step}`, 'E_INVALID');
-    this.mode = { on, step };
+    // two fields, not a fresh object: a training step sets the mode twice and allocates nothing
+    this.mode.on = on;
+    this.mode.step = step;
     for (const layer of this.layers) layer.setTraining?.(on, step);
   }
 

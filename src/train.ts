@@ -369,7 +369,7 @@ export async function fit(model: Sequential, input: FitInput, options: FitOption
         if (schedule || ctx.lrScale !== 1) optimizer.lr = lrAt(epoch, step);
         lr = optimizer.lr;
         set.gather(model.input(rows), model.target(rows), b * B, rows, draw);
-        const value = trainer.step(rows, { epoch, batch: b }, step);
+        const value = trainer.step(rows, epoch, b, step);
         const batchSeconds = (now() - t0) / 1000;
         seconds += batchSeconds;
         lossSum += value * rows;

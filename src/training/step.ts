@@ -63,14 +63,14 @@ export class Trainer {
     this.startWeight = watch.startWeight ?? model.maxAbsWeight();
   }
 
-  /** One step; `at` (0-based) names the place in a divergence error, `step` as in trainStep. */
-  step(batch: Batch, at: { epoch: number; batch: number }, step = 0): number {
+  /** One step; `epoch` and `batchIndex` (0-based) name the place in a divergence error, `step` as in trainStep. */
+  step(batch: Batch, epoch: number, batchIndex: number, step = 0): number {
     const value = trainStep(this.model, batch, this.loss, this.optimizer, step);
-    if (!Number.isFinite(value)) throw this.diverged(at, `the loss is ${value} (the weights are no longer finite)`);
+    if (!Number.isFinite(value)) throw this.diverged({ epoch, batch: batchIndex }, `the loss is ${value} (the weights are no longer finite)`);
     if (Number.isNaN(this.firstLoss)) this.firstLoss = this.smoothLoss = value;
     else this.smoothLoss += SMOOTHING * (value - this.smoothLoss);
     if (this.smoothLoss > DIVERGENCE_FACTOR * Math.max(this.firstLoss, this.chance))
-      throw this.diverged(at, `the smoothed loss rose to ${this.smoothLoss.toPrecision(4)}, more than ${DIVERGENCE_FACTOR}× its starting value ${this.firstLoss.toPrecision(4)} and the chance level ${this.chance.toPrecision(4)}`);
+      throw this.diverged({ epoch, batch: batchIndex }, `the smoothed loss rose to ${this.smoothLoss.toPrecision(4)}, more than ${DIVERGENCE_FACTOR}× its starting value ${this.firstLoss.toPrecision(4)} and the chance level ${this.chance.toPrecision(4)}`);
     return value;
   }
 
