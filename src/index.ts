@@ -11,14 +11,14 @@ export { ParamLayout, type ParamDecl, type ParamSlot, type NamedWeights } from '
 export { autoencoder, type AutoencoderOptions } from './models.js';
 export { getLoss, mse, bce, crossentropy, type Loss, type LossName } from './losses.js';
 export { createOptimizer, clipScale, DEFAULT_LR, type Optimizer, type OptimizerName, type OptimizerOptions } from './optimizers.js';
-export { fit, evaluate, epochRng, noisyTestInputs, splitValidation } from './train.js';
-export type { FitOptions, FitSet, History, EpochMetrics, BatchInfo, MetricName, NoiseOptions, Evaluation, Progress } from './train.js';
+export { fit, evaluate, epochRng, noisyTestInputs, splitValidation } from './training/fit.js';
+export type { FitOptions, FitSet, History, EpochMetrics, BatchInfo, MetricName, NoiseOptions, Evaluation, Progress } from './training/fit.js';
 export { trainStep, Trainer, type Batch } from './training/step.js';
 export { earlyStopping, reduceLROnPlateau, type Callback, type CallbackState, type TrainingContext, type EarlyStoppingOptions, type ReduceLROnPlateauOptions, type Monitor } from './training/callbacks.js';
 export { stepDecay, exponentialDecay, cosineDecay, type Schedule } from './training/schedules.js';
 export { recipe, BEST_PRESET, LR_SCHEDULES, type LrScheduleName, type RecipeOptions } from './training/recipes.js';
 export { psnr, meanSquaredError, accuracy } from './metrics.js';
-export { encodeModelFile, decodeModelFile, serializeModel, deserializeModel, MODEL_VERSION, type ModelFile } from './model-file.js';
+export { encodeModelFile, decodeModelFile, serializeModel, deserializeModel, MODEL_VERSION, type ModelFile } from './formats/model-file.js';
 export { Rng } from './random.js';
 export { exportOnnx, encodeOnnx, importOnnx, readOnnx, SUPPORTED_OPS, ONNX_IR_VERSION, ONNX_OPSET, type ExportOptions, type OnnxContents } from './onnx/index.js';
 export * from './data/index.js';

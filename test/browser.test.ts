@@ -31,10 +31,10 @@ import ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { availableWasmVariants, createWasmBackend, type WasmVariant } from '../src/backend/wasm.js';
 import { loadBundledMnist } from '../src/data/mnist-bundled.js';
-import { deserializeModel } from '../src/model-file.js';
+import { deserializeModel } from '../src/formats/model-file.js';
 import { autoencoder } from '../src/models.js';
 import { createOptimizer } from '../src/optimizers.js';
-import { evaluate, fit, noisyTestInputs, type EpochMetrics } from '../src/train.js';
+import { evaluate, fit, noisyTestInputs, type EpochMetrics } from '../src/training/fit.js';
 
 const ROOT = resolve(__dirname, '..');
 const WEB = join(ROOT, 'web');

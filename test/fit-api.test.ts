@@ -32,7 +32,7 @@ import { Sequential } from '../src/model.js';
 import { autoencoder } from '../src/models.js';
 import { createOptimizer } from '../src/optimizers.js';
 import { Rng } from '../src/random.js';
-import { fit, noisyTestInputs, splitValidation, type BatchInfo, type EpochMetrics } from '../src/train.js';
+import { fit, noisyTestInputs, splitValidation, type BatchInfo, type EpochMetrics } from '../src/training/fit.js';
 import { earlyStopping, reduceLROnPlateau, type TrainingContext } from '../src/training/callbacks.js';
 import { cosineDecay, exponentialDecay, stepDecay } from '../src/training/schedules.js';
 import { trainStep } from '../src/training/step.js';
@@ -364,7 +364,7 @@ describe('summary', () => {
 });
 
 describe('simdnet train: the training-loop flags', () => {
-  const CLI = resolve(__dirname, '../dist/cli.js');
+  const CLI = resolve(__dirname, '../dist/cli/main.js');
   const dir = mkdtempSync(join(tmpdir(), 'simdnet-fitapi-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const train = (...args: string[]) => spawnSync(process.execPath, [CLI, 'train', '--threads', '1', ...args], { encoding: 'utf8', timeout: 120_000 });

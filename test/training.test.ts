@@ -19,7 +19,7 @@ import { Sequential } from '../src/model.js';
 import { autoencoder } from '../src/models.js';
 import { createOptimizer } from '../src/optimizers.js';
 import { Rng } from '../src/random.js';
-import { fit, noisyTestInputs, type FitOptions } from '../src/train.js';
+import { fit, noisyTestInputs, type FitOptions } from '../src/training/fit.js';
 import { backendCases, errorOf } from './support/backends.js';
 
 let data: ReturnType<typeof loadBundledMnist>;

@@ -5,7 +5,7 @@
 import { check } from '../errors.js';
 import type { Sequential } from '../model.js';
 import type { Optimizer } from '../optimizers.js';
-import type { BatchInfo, EpochMetrics, History } from '../train.js';
+import type { BatchInfo, EpochMetrics, History } from './fit.js';
 
 /** What a callback sees of the run. */
 export interface TrainingContext {

@@ -2,24 +2,24 @@
 // (fresh each epoch), learning-rate schedules, callbacks that can stop the run, and each epoch's metrics (loss,
 // MSE, PSNR, accuracy). Each step is trainStep's (src/training/step.ts), as everywhere else.
 
-import type { Backend } from './backend/backend.js';
-import { gatherNoiseJs } from './backend/noise-js.js';
-import { toFitData, type FitInput } from './data/convert.js';
-import { DeviceSet, TEST_NOISE_STREAM, noiseDraw, noisyCopy } from './data/batches.js';
-import type { NoiseKind } from './data/noise.js';
-import { SimdnetError, check } from './errors.js';
-import { getLoss, type LossName } from './losses.js';
-import { accuracy, meanSquaredError, psnr } from './metrics.js';
-import type { Sequential } from './model.js';
-import { DEFAULT_LR, STATE_SLOTS, createOptimizer, type Optimizer, type OptimizerName } from './optimizers.js';
-import { bytesLeft, checkMemory, trainingParts } from './memory.js';
-import { MAX_SEED, Rng } from './random.js';
-import type { Callback, CallbackState, TrainingContext } from './training/callbacks.js';
-import { checkOptions, isFunction, isObject, type OptionRule } from './training/options.js';
-import type { Schedule } from './training/schedules.js';
-import { Trainer } from './training/step.js';
+import type { Backend } from '../backend/backend.js';
+import { gatherNoiseJs } from '../backend/noise-js.js';
+import { toFitData, type FitInput } from '../data/convert.js';
+import { DeviceSet, TEST_NOISE_STREAM, noiseDraw, noisyCopy } from '../data/batches.js';
+import type { NoiseKind } from '../data/noise.js';
+import { SimdnetError, check } from '../errors.js';
+import { getLoss, type LossName } from '../losses.js';
+import { accuracy, meanSquaredError, psnr } from '../metrics.js';
+import type { Sequential } from '../model.js';
+import { DEFAULT_LR, STATE_SLOTS, createOptimizer, type Optimizer, type OptimizerName } from '../optimizers.js';
+import { bytesLeft, checkMemory, trainingParts } from '../memory.js';
+import { MAX_SEED, Rng } from '../random.js';
+import type { Callback, CallbackState, TrainingContext } from './callbacks.js';
+import { checkOptions, isFunction, isObject, type OptionRule } from './options.js';
+import type { Schedule } from './schedules.js';
+import { Trainer } from './step.js';
 
-export { DIVERGENCE_FACTOR } from './training/step.js';
+export { DIVERGENCE_FACTOR } from './step.js';
 
 /** Inputs x (count × model.inputWidth) and targets y (count × model.outputWidth). */
 export interface FitSet {
