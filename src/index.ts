@@ -11,10 +11,13 @@ export { ParamLayout, type ParamDecl, type ParamSlot, type NamedWeights } from '
 export { autoencoder, type AutoencoderOptions } from './models.js';
 export { getLoss, mse, bce, crossentropy, type Loss, type LossName } from './losses.js';
 export { createOptimizer, clipScale, DEFAULT_LR, type Optimizer, type OptimizerName, type OptimizerOptions } from './optimizers.js';
-export { fit, evaluate, epochRng, noisyTestInputs, splitValidation } from './training/fit.js';
-export type { FitOptions, FitSet, History, EpochMetrics, BatchInfo, MetricName, NoiseOptions, Evaluation, Progress } from './training/fit.js';
+export { fit, epochRng } from './training/fit.js';
+export { evaluate, type Evaluation } from './training/evaluate.js';
+export { noisyTestInputs, splitValidation } from './training/sets.js';
+export type { FitOptions, FitSet, History, EpochMetrics, BatchInfo, MetricName, NoiseOptions, Progress } from './training/types.js';
 export { trainStep, Trainer, type Batch } from './training/step.js';
-export { earlyStopping, reduceLROnPlateau, type Callback, type CallbackState, type TrainingContext, type EarlyStoppingOptions, type ReduceLROnPlateauOptions, type Monitor } from './training/callbacks.js';
+export { earlyStopping, reduceLROnPlateau, type EarlyStoppingOptions, type ReduceLROnPlateauOptions, type Monitor } from './training/callbacks.js';
+export type { Callback, CallbackState, TrainingContext } from './training/types.js';
 export { stepDecay, exponentialDecay, cosineDecay, type Schedule } from './training/schedules.js';
 export { recipe, BEST_PRESET, LR_SCHEDULES, type LrScheduleName, type RecipeOptions } from './training/recipes.js';
 export { psnr, meanSquaredError, accuracy } from './metrics.js';

@@ -34,7 +34,10 @@ import { loadBundledMnist } from '../src/data/mnist-bundled.js';
 import { deserializeModel } from '../src/formats/model-file.js';
 import { autoencoder } from '../src/models.js';
 import { createOptimizer } from '../src/optimizers.js';
-import { evaluate, fit, noisyTestInputs, type EpochMetrics } from '../src/training/fit.js';
+import { fit } from '../src/training/fit.js';
+import { evaluate } from '../src/training/evaluate.js';
+import { noisyTestInputs } from '../src/training/sets.js';
+import type { EpochMetrics } from '../src/training/types.js';
 
 const ROOT = resolve(__dirname, '..');
 const WEB = join(ROOT, 'web');

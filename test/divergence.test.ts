@@ -176,7 +176,7 @@ describe('the CLI leaves an earlier run alone when a new one diverges', () => {
 describe('finite weights whose outputs overflow (issue 12: W1 = 3e38 passed every load check, then eval printed a negative BCE)', () => {
   it('predict, evaluate, fit and the CLI eval refuse NaN outputs with an error naming the rows, on every backend', async () => {
     const { serializeModel } = await import('../src/formats/model-file.js');
-    const { evaluate } = await import('../src/training/fit.js');
+    const { evaluate } = await import('../src/training/evaluate.js');
     const { createJsBackend } = await import('../src/backend/js.js');
     const { writeFileSync } = await import('node:fs');
     const data = loadBundledMnist();

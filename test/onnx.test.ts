@@ -25,7 +25,8 @@ import { decodeModelFile, serializeModel } from '../src/formats/model-file.js';
 import { autoencoder } from '../src/models.js';
 import { exportOnnx } from '../src/onnx/export.js';
 import { importOnnx, readOnnx } from '../src/onnx/import.js';
-import { evaluate, fit } from '../src/training/fit.js';
+import { fit } from '../src/training/fit.js';
+import { evaluate } from '../src/training/evaluate.js';
 import { errorOf } from './support/backends.js';
 import type { SimdnetError } from '../src/errors.js';
 

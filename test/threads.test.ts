@@ -19,7 +19,8 @@ import { Sequential } from '../src/model.js';
 import { serializeModel } from '../src/formats/model-file.js';
 import { autoencoder } from '../src/models.js';
 import { Rng } from '../src/random.js';
-import { fit, type FitOptions } from '../src/training/fit.js';
+import { fit } from '../src/training/fit.js';
+import type { FitOptions } from '../src/training/types.js';
 
 const variants = availableWasmVariants().filter((v): v is Exclude<WasmVariant, 'scalar'> => v !== 'scalar');
 const COUNTS = [1, 2, 3, 8];

@@ -6,7 +6,7 @@ import { SimdnetError } from '../errors.js';
 import { Sequential } from '../model.js';
 import { decodeModelFile, encodeModelFile } from './model-file.js';
 import type { Optimizer } from '../optimizers.js';
-import type { Progress } from '../training/fit.js';
+import type { Progress } from '../training/types.js';
 
 export interface CheckpointMeta {
   /** Whatever the caller needs to rebuild the run (CLI flags, seeds). */
