@@ -13,6 +13,7 @@ import { trainingParts, workspaceBytes } from '../src/memory.js';
 import { Sequential } from '../src/model.js';
 import { specChain, type ModelSpec } from '../src/model-spec.js';
 import { decodeModelFile, deserializeModel, encodeModelFile, serializeModel } from '../src/model-file.js';
+import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from '../src/checkpoint.js';
 import { createOptimizer } from '../src/optimizers.js';
 import { Rng } from '../src/random.js';
 import { backendCases, errorOf, simdnetErrorOf } from './support/backends.js';
@@ -245,6 +246,26 @@ describe('the input shape in specs, model files and checkpoints', () => {
     const e = await simdnetErrorOf(() => decodeModelFile(unflat, 'm.simdnet'));
     expect(e.code).toBe('E_FILE_CORRUPT');
     expect(e.message).toBe('m.simdnet: shapes do not match the declared layers: layer 1 (linear): Linear(784, 10) expects an input of shape [784], got [1, 28, 28] (a Flatten before it makes [784])');
+  });
+
+  it('a checkpoint records the input shape, and a resumed model has it', () => {
+    const model = new Sequential([new Flatten(), new Linear(16, 3), new Sigmoid()], { backend: be, inputShape: [1, 4, 4], seed: 2 });
+    const opt = createOptimizer('adam');
+    be.write(model.input(2), new Float32Array(32).fill(0.5));
+    be.write(model.target(2), new Float32Array(6).fill(0.25));
+    model.forward(2);
+    model.loss(2, 'mse', true);
+    opt.step(model);
+    const bytes = encodeCheckpoint(model, opt, { epoch: 0, batch: 1, lossSum: 0, seen: 2, seconds: 0, epochs: [] }, {});
+    const decoded = decodeCheckpoint(bytes, 'ckpt.simdnet');
+    expect(decoded.file.spec.inputShape).toEqual([1, 4, 4]);
+    const opt2 = createOptimizer('adam');
+    const back = restoreCheckpoint(decoded, be, opt2, 'ckpt.simdnet');
+    expect(back.inputShape).toEqual([1, 4, 4]);
+    expect(back.getWeights()).toEqual(model.getWeights());
+    for (const o of [opt, opt2]) o.dispose();
+    model.dispose();
+    back.dispose();
   });
 
   it('specChain: the one way from a spec to its layers, shapes and parameter layout', () => {
