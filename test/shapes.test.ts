@@ -12,8 +12,8 @@ import { convOutSize, convTransposeOutSize, layerShapes, samePadding, shapeSize,
 import { trainingParts, workspaceBytes } from '../src/memory.js';
 import { Sequential } from '../src/model.js';
 import { specChain, type ModelSpec } from '../src/model-spec.js';
-import { decodeModelFile, deserializeModel, encodeModelFile, serializeModel } from '../src/model-file.js';
-import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from '../src/checkpoint.js';
+import { decodeModelFile, deserializeModel, encodeModelFile, serializeModel } from '../src/formats/model-file.js';
+import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from '../src/formats/checkpoint.js';
 import { createOptimizer } from '../src/optimizers.js';
 import { Rng } from '../src/random.js';
 import { backendCases, errorOf, simdnetErrorOf } from './support/backends.js';

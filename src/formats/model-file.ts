@@ -15,11 +15,11 @@
 // more blocks (optimizer state) and a training section in `meta`.
 
 import { crc32 } from './crc32.js';
-import { SimdnetError, type ErrorCode } from './errors.js';
-import type { LayerSpec } from './layers/index.js';
-import type { Backend } from './backend/backend.js';
-import { Sequential } from './model.js';
-import { inputShapeField, specChain, type ModelSpec } from './model-spec.js';
+import { SimdnetError, type ErrorCode } from '../errors.js';
+import type { LayerSpec } from '../layers/index.js';
+import type { Backend } from '../backend/backend.js';
+import { Sequential } from '../model.js';
+import { inputShapeField, specChain, type ModelSpec } from '../model-spec.js';
 
 export const MODEL_MAGIC = 'SIMDNET\0';
 export const MODEL_VERSION = 1;
