@@ -206,6 +206,13 @@ describe('the shape chain', () => {
     expect(plainGrads.some((g) => g !== 0)).toBe(true);
     expect(external(viewed)).toEqual(plainGrads);
     be.free(dOut);
+    // the fused Sigmoid + BCE gradient (p − y) reaches through the trailing views: the same bits again
+    const bce = (model: Sequential) => {
+      model.zeroGrad();
+      model.forward(B);
+      return [model.loss(B, 'bce', true), ...be.read(model.grads)];
+    };
+    expect(bce(viewed)).toEqual(bce(plain));
     plain.dispose();
     viewed.dispose();
     expect(be.liveAllocations).toBe(before);
