@@ -193,9 +193,45 @@ describe('the shape chain', () => {
     expect(viewedRun.out).toEqual(plainRun.out);
     expect(viewedRun.loss).toBe(plainRun.loss);
     expect(viewedRun.grads).toEqual(plainRun.grads);
+    // backward from a gradient of one's own, through the trailing Reshape and Flatten
+    const dOut = be.alloc(B, 6);
+    be.write(dOut, y);
+    const external = (model: Sequential) => {
+      model.zeroGrad();
+      model.forward(B);
+      model.backward(B, dOut);
+      return be.read(model.grads);
+    };
+    const plainGrads = external(plain);
+    expect(plainGrads.some((g) => g !== 0)).toBe(true);
+    expect(external(viewed)).toEqual(plainGrads);
+    be.free(dOut);
+    // the fused Sigmoid + BCE gradient (p − y) reaches through the trailing views: the same bits again
+    const bce = (model: Sequential) => {
+      model.zeroGrad();
+      model.forward(B);
+      return [model.loss(B, 'bce', true), ...be.read(model.grads)];
+    };
+    expect(bce(viewed)).toEqual(bce(plain));
     plain.dispose();
     viewed.dispose();
     expect(be.liveAllocations).toBe(before);
+  });
+});
+
+describe("Linear's init 'pytorch' (nn.Linear's default, the conv layers' too)", () => {
+  it('W and b from U(±1/√in): inside the bound, spread as a uniform (std bound/√3 within 5 %), b not zero', async () => {
+    const be = await createJsBackend();
+    const model = new Sequential([new Linear(400, 300, { init: 'pytorch' })], { backend: be, seed: 9 });
+    const [W, b] = model.getWeights(0).map((t) => t.values);
+    const bound = 1 / Math.sqrt(400);
+    for (const v of [W, b]) {
+      expect(Math.max(...v.map(Math.abs))).toBeLessThanOrEqual(bound);
+      const std = Math.sqrt(v.reduce((n, x) => n + x * x, 0) / v.length);
+      expect(Math.abs(std / (bound / Math.sqrt(3)) - 1)).toBeLessThan(0.05);
+    }
+    expect(model.spec().layers[0]).toEqual({ type: 'linear', in: 400, out: 300, init: 'pytorch' });
+    model.dispose();
   });
 });
 
