@@ -6,10 +6,8 @@ import { cliBackend, describeBackend, type RunOptions } from './runtime.js';
 import { BACKEND_NAMES, type BackendName } from '../backend/backend.js';
 import type { DataSplit } from '../data/dataset.js';
 import { describeLayers } from '../models.js';
-import { layerFromSpec } from '../layers/index.js';
 import { bytesLeft, checkMemory, trainingParts } from '../memory.js';
-import { layerWidths } from '../model.js';
-import { ParamLayout } from '../param-layout.js';
+import { specChain } from '../model-spec.js';
 import { IMAGE_WIDTH } from '../data/dataset.js';
 import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from '../formats/checkpoint.js';
 import { SimdnetError } from '../errors.js';
@@ -199,9 +197,9 @@ async function trainInFolder(config: TrainConfig, log: (line: string) => void, r
  *  flags that size it (the model's own check would come only after gigabytes were allocated and initialised). */
 function checkRunMemory(config: TrainConfig, rows: number, backend: Backend): void {
   const spec = runModelSpec(config);
-  const layers = spec.layers.map((l) => layerFromSpec(l));
+  const chain = specChain(spec);
   checkMemory(
-    trainingParts({ paramCount: new ParamLayout(layers).total, widths: layerWidths(layers, spec.inputWidth), batchSize: config.batchSize, rows, sameTargets: true, optimizer: { name: config.optimizer, slots: STATE_SLOTS[config.optimizer] }, withModel: true }),
+    trainingParts({ paramCount: chain.layout.total, chain, batchSize: config.batchSize, rows, sameTargets: true, optimizer: { name: config.optimizer, slots: STATE_SLOTS[config.optimizer] }, withModel: true }),
     bytesLeft(backend),
     `training ${describeLayers(spec).replace(/linear /g, '')}`,
     `use a smaller --hidden (now ${config.hidden.join(',')})${config.batchSize > 256 ? ` or --batch-size (now ${config.batchSize})` : ''}${STATE_SLOTS[config.optimizer] > 0 ? `, or --optimizer sgd (no state)` : ''}`,
