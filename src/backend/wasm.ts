@@ -1,4 +1,4 @@
-// The wasm backend: loads a build of the kernels (AssemblyScript, assembly/; embedded as build/embedded/*.js), runs its
+// The wasm backend: loads a build of the kernels (AssemblyScript, assembly/; embedded in the JS: embedded.ts), runs its
 // kernels on the module's memory (its own exported one, or with threads a shared one it imports, which the pool's
 // workers instantiate the same module over: threads.ts, threaded.ts), and allocates tensors above its static data.
 //
@@ -14,6 +14,7 @@ import { HeapBackend } from './heap.js';
 import { threadedKernels, type RawExports } from './threaded.js';
 import { SPINS, SPINS_OVERSUBSCRIBED, ThreadPool, controlBytes, threadsUnavailable } from './threads.js';
 import { SimdnetError } from '../errors.js';
+import { embeddedWasm, type EmbeddedBuild } from './embedded.js';
 
 /** The wasm builds, fastest first. */
 export const WASM_VARIANTS = ['relaxed-simd', 'simd', 'scalar'] as const;
@@ -58,40 +59,19 @@ export function availableWasmVariants(): WasmVariant[] {
 }
 
 // =====================================================================================================
-// Loading: the bytes come embedded in a JS module per build (build/embedded/<build>.js, written by
-// scripts/embed-wasm.mjs), imported lazily, so a bundler, dev server or CDN handles them as it handles any JS
-// module, with nothing to configure; `wasm` (a URL, a path or bytes) overrides them. docs/DESIGN.md, "Loading".
+// Loading: the bytes come embedded in the package's JS (embedded.ts), so a bundler, dev server or CDN handles them
+// as it handles any JS module, with nothing to configure; `wasm` (a URL, a path or bytes) overrides them.
+// docs/DESIGN.md, "Loading".
 // =====================================================================================================
 
-/** The file stem of a build: simdnet.<stem>.wasm, build/embedded/<stem>.js. */
-function buildName(variant: WasmVariant, threaded: boolean): string {
-  return (variant === 'relaxed-simd' ? 'relaxed' : variant) + (threaded ? '-threads' : '');
-}
-
-// One literal specifier per build, so every bundler sees each module and can split it off: a page then fetches
-// only the build its probe picks.
-function embeddedModule(variant: WasmVariant, threaded: boolean): Promise<{ default: string }> {
-  if (threaded) return variant === 'relaxed-simd' ? import('../../build/embedded/relaxed-threads.js') : import('../../build/embedded/simd-threads.js');
-  switch (variant) {
-    case 'relaxed-simd':
-      return import('../../build/embedded/relaxed.js');
-    case 'simd':
-      return import('../../build/embedded/simd.js');
-    case 'scalar':
-      return import('../../build/embedded/scalar.js');
-  }
+/** The file stem of a build: simdnet.<stem>.wasm. */
+function buildName(variant: WasmVariant, threaded: boolean): EmbeddedBuild {
+  return ((variant === 'relaxed-simd' ? 'relaxed' : variant) + (threaded ? '-threads' : '')) as EmbeddedBuild;
 }
 
 const NODE_FS = 'node:fs/promises';
 const isNode = typeof process !== 'undefined' && process.versions?.node !== undefined;
 const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
-
-function fromBase64(text: string): Uint8Array<ArrayBuffer> {
-  const binary = atob(text);
-  const out = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
-  return out;
-}
 
 /** What came back instead of a module, e.g. `text/html starting '<!do' (412 bytes)`. */
 function describeBytes(bytes: Uint8Array, type?: string | null): string {
@@ -132,17 +112,6 @@ async function loadBytes(src: WasmSource, build: string): Promise<Uint8Array<Arr
   if (!isWasm(bytes))
     throw new SimdnetError(`wasm backend: could not load the kernels from ${String(url ?? src)}: expected a WebAssembly module, got ${describeBytes(bytes, type)}; ${hint}`, 'E_FILE_CORRUPT');
   return bytes;
-}
-
-async function embeddedBytes(variant: WasmVariant, threaded: boolean): Promise<Uint8Array<ArrayBuffer>> {
-  const build = buildName(variant, threaded);
-  let text: string;
-  try {
-    text = (await embeddedModule(variant, threaded)).default;
-  } catch (e) {
-    throw new SimdnetError(`wasm backend: could not import the embedded kernels, simdnet/build/embedded/${build}.js (${(e as Error).message}); set the \`wasm\` option to the URL, path or bytes of simdnet.${build}.wasm, or use the js backend`, 'E_RUNTIME');
-  }
-  return fromBase64(text);
 }
 
 // Every export the backend needs, typed so that a kernel missing here fails to compile (not at run time).
@@ -240,7 +209,7 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
   const threads = note === undefined ? asked : 1;
   const threaded = threads > 1;
 
-  const bytes = options.wasm === undefined ? await embeddedBytes(variant, threaded) : await loadBytes(options.wasm, buildName(variant, threaded));
+  const bytes = options.wasm === undefined ? embeddedWasm(buildName(variant, threaded)) : await loadBytes(options.wasm, buildName(variant, threaded));
   let module: WebAssembly.Module;
   let instance: WebAssembly.Instance;
   let memory: WebAssembly.Memory | undefined;
