@@ -18,12 +18,12 @@
 // The tarball is packed with --ignore-scripts from the current build (`npm test` builds first: pretest).
 // Needs Chromium (/usr/bin/chromium or CHROMIUM_PATH), like test/browser.test.ts.
 
-import { execFile, execFileSync } from 'node:child_process';
-import { cpSync, createReadStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { execFile } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { extname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import * as esbuild from 'esbuild';
@@ -33,16 +33,14 @@ import { rollup, type RollupLog } from 'rollup';
 import { build as viteBuild, createServer as viteServer, type ViteDevServer } from 'vite';
 import webpack from 'webpack';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ISOLATION, packAndInstall, ROOT, serveStatic } from './support/packed.js';
 
-const ROOT = resolve(__dirname, '..');
 const FIXTURES = join(ROOT, 'test/consumers');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
-const ISOLATION = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
 const TSC = join(ROOT, 'node_modules/typescript/bin/tsc');
 const run = promisify(execFile);
 
-const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string; dependencies: Record<string, string> };
 let tmp: string;
 let tarball: string;
 let packed: { path: string; size: number }[];
@@ -52,52 +50,6 @@ let base: string;
 let dev: ViteDevServer;
 let devUrl: string;
 let browser: Browser;
-
-/** The package-lock of the consumers: the tarball, and the root lock's entries for its dependencies (resolved +
- *  integrity), so `npm install --offline` needs nothing but tarballs the cache already holds. */
-function consumerLock(tgz: string): object {
-  const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dependencies?: Record<string, string>; dev?: boolean; devOptional?: boolean }> };
-  const out: Record<string, object> = {};
-  const add = (name: string, from: string): void => {
-    for (let at = from; ; ) {
-      const key = `${at ? at + '/' : ''}node_modules/${name}`;
-      const entry = lock.packages[key];
-      if (entry) {
-        if (out[key]) return;
-        const { dev: _dev, devOptional: _opt, ...rest } = entry;
-        out[key] = rest;
-        for (const dep of Object.keys(entry.dependencies ?? {})) add(dep, key);
-        return;
-      }
-      if (!at) throw new Error(`consumers: ${name} (a dependency of ${from || 'simdnet'}) is not in package-lock.json`);
-      const i = at.lastIndexOf('/node_modules/');
-      at = i < 0 ? '' : at.slice(0, i);
-    }
-  };
-  for (const dep of Object.keys(pkg.dependencies)) add(dep, '');
-  const spec = `file:${tgz}`;
-  return {
-    name: 'simdnet-consumers', lockfileVersion: 3, requires: true,
-    packages: { '': { name: 'simdnet-consumers', dependencies: { simdnet: spec } }, 'node_modules/simdnet': { version: pkg.version, resolved: spec, dependencies: pkg.dependencies }, ...out },
-  };
-}
-
-const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.json': 'application/json', '.gz': 'application/gzip' };
-
-/** A static server over `dir`, cross-origin isolated (COOP + COEP), as a user's host would be configured. */
-function serveStatic(dir: string): Promise<Server> {
-  const s = createServer((req, res) => {
-    const path = join(dir, decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname));
-    const file = existsSync(path) && statSync(path).isDirectory() ? join(path, 'index.html') : path;
-    if (!file.startsWith(dir) || !existsSync(file)) {
-      res.writeHead(404, ISOLATION).end('not found');
-      return;
-    }
-    res.writeHead(200, { ...ISOLATION, 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream' });
-    createReadStream(file).pipe(res);
-  });
-  return new Promise((ok) => s.listen(0, '127.0.0.1', () => ok(s)));
-}
 
 /** Copies the web fixture to `name/` (the app a bundler builds). */
 function webApp(name: string): string {
@@ -143,16 +95,7 @@ beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`consumer tests: no Chromium at ${CHROMIUM}; install it (apt-get install chromium) or set CHROMIUM_PATH`);
   tmp = mkdtempSync(join(tmpdir(), 'simdnet-consumers-'));
   cpSync(FIXTURES, tmp, { recursive: true });
-  const out = JSON.parse(execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', tmp], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })) as { filename: string; files: { path: string; size: number }[] }[];
-  tarball = join(tmp, out[0].filename);
-  packed = out[0].files;
-  writeFileSync(join(tmp, 'package.json'), JSON.stringify({ name: 'simdnet-consumers', private: true, dependencies: { simdnet: `file:${tarball}` } }));
-  writeFileSync(join(tmp, 'package-lock.json'), JSON.stringify(consumerLock(tarball)));
-  // as a user's shell would run it: not with the settings of this repository's .npmrc, which `npm test` exports
-  // as npm_config_* (onnxruntime-node-install is no npm setting, and npm warns about it)
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_config_onnxruntime/i.test(k)));
-  const npm = await run('npm', ['install', '--offline', '--no-audit', '--no-fund'], { cwd: tmp, env });
-  installLog = npm.stdout + npm.stderr;
+  ({ tarball, files: packed, log: installLog } = await packAndInstall(tmp, 'simdnet-consumers'));
 
   // @types/node is the user's own dev dependency, not the package's: the TypeScript Node consumer takes ours
   const nodenext = join(tmp, 'ts-nodenext/tsconfig.json');
