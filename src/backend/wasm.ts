@@ -39,7 +39,8 @@ export interface WasmBackendOptions {
 }
 
 // =====================================================================================================
-// Feature probes: (module (func i32.const 0 i32x4.splat [×3 f32x4.relaxed_madd] drop))
+// Feature probes: (module (func i32.const 0 i32x4.splat [×3 f32x4.relaxed_madd] drop)), and whether the
+// relaxed multiply-add is fused
 // =====================================================================================================
 
 const HEAD = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x04, 0x01, 0x60, 0x00, 0x00, 0x03, 0x02, 0x01, 0x00];
@@ -47,15 +48,45 @@ const SPLAT = [0x41, 0x00, 0xfd, 0x11]; // i32.const 0; i32x4.splat
 const SIMD_PROBE = new Uint8Array([...HEAD, 0x0a, 0x09, 0x01, 0x07, 0x00, ...SPLAT, 0x1a, 0x0b]);
 const RELAXED_PROBE = new Uint8Array([...HEAD, 0x0a, 0x14, 0x01, 0x12, 0x00, ...SPLAT, ...SPLAT, ...SPLAT, 0xfd, 0x85, 0x02, 0x1a, 0x0b]);
 
-/** The builds this runtime can run, best first. */
+// (module (func (export "f") (result f32) v128.const a, v128.const b, v128.const c, f32x4.relaxed_madd, f32x4.extract_lane 0))
+// with a = 1 + 2⁻²³, b = 1 − 2⁻²³, c = −1 on every lane: −2⁻⁴⁶ when the multiply-add is fused (one rounding: V8,
+// SpiderMonkey on FMA hardware), 0 when it is not (a·b rounds to 1 first: JavaScriptCore, so Bun and Safari).
+const f32x4Const = (bits: number) => [0xfd, 0x0c, ...Array.from({ length: 16 }, (_, i) => (bits >>> (8 * (i % 4))) & 0xff)];
+const MADD_BODY = [0x00, ...f32x4Const(0x3f800001), ...f32x4Const(0x3f7ffffe), ...f32x4Const(0xbf800000), 0xfd, 0x85, 0x02, 0xfd, 0x1f, 0x00, 0x0b];
+const MADD_PROBE = new Uint8Array([
+  ...HEAD.slice(0, 8), 0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7d, 0x03, 0x02, 0x01, 0x00, 0x07, 0x05, 0x01, 0x01, 0x66, 0x00, 0x00,
+  0x0a, MADD_BODY.length + 2, 0x01, MADD_BODY.length, ...MADD_BODY,
+]);
+
+/** Whether this runtime runs relaxed SIMD, and whether its multiply-add is fused. Not fused, the relaxed-simd build
+ *  computes exactly what the simd build does (its only relaxed op is the multiply-add), so it is not offered. */
+export function relaxedSimd(): 'fused' | 'unfused' | 'none' {
+  if (typeof WebAssembly !== 'object' || !WebAssembly.validate(RELAXED_PROBE)) return 'none';
+  const f = new WebAssembly.Instance(new WebAssembly.Module(MADD_PROBE)).exports.f as () => number;
+  return f() === 0 ? 'unfused' : 'fused';
+}
+
+/** The builds this runtime can run, best first; relaxed-simd only where its multiply-add is fused. */
 export function availableWasmVariants(): WasmVariant[] {
   if (typeof WebAssembly !== 'object') return [];
   const out: WasmVariant[] = [];
   const simd = WebAssembly.validate(SIMD_PROBE);
-  if (simd && WebAssembly.validate(RELAXED_PROBE)) out.push('relaxed-simd');
+  if (simd && relaxedSimd() === 'fused') out.push('relaxed-simd');
   if (simd) out.push('simd');
   out.push('scalar');
   return out;
+}
+
+/** Set to 1 in the environment (Node, Deno, Bun), it makes the default build simd where relaxed-simd runs. */
+export const NO_RELAXED_ENV = 'SIMDNET_NO_RELAXED';
+
+/** Whether NO_RELAXED_ENV is set (not '' or '0'); false where there is no environment, or Deno may not read it. */
+export function relaxedOffByEnv(): boolean {
+  if (!isNode) return false;
+  const deno = (globalThis as { Deno?: { permissions?: { querySync?(d: { name: string; variable: string }): { state: string } } } }).Deno;
+  if (deno && deno.permissions?.querySync?.({ name: 'env', variable: NO_RELAXED_ENV }).state !== 'granted') return false; // never a prompt
+  const v = process.env[NO_RELAXED_ENV];
+  return v !== undefined && v !== '' && v !== '0';
 }
 
 // =====================================================================================================
@@ -196,11 +227,13 @@ export function availableParallelism(): number {
 export async function createWasmBackend(options: WasmBackendOptions = {}): Promise<Backend> {
   const available = availableWasmVariants();
   if (available.length === 0) throw new SimdnetError('wasm backend: this runtime has no WebAssembly; use the js backend');
-  const variant = options.variant ?? available[0];
+  const variant = options.variant ?? (relaxedOffByEnv() ? available.find((v) => v !== 'relaxed-simd')! : available[0]);
   if (!WASM_VARIANTS.includes(variant))
     throw new SimdnetError(`wasm backend: unknown variant '${variant}', expected ${WASM_VARIANTS.map((v) => `'${v}'`).join(', ')}`);
-  if (!available.includes(variant))
-    throw new SimdnetError(`wasm backend: variant '${variant}' is not supported by this runtime (it can run: ${available.join(', ')})`);
+  if (!available.includes(variant)) {
+    const why = variant === 'relaxed-simd' && relaxedSimd() === 'unfused' ? `; its relaxed multiply-add is not fused, so that build would compute exactly what 'simd' does` : '';
+    throw new SimdnetError(`wasm backend: variant '${variant}' is not supported by this runtime (it can run: ${available.join(', ')})${why}`);
+  }
   const asked = options.threads ?? availableParallelism();
   if (!(Number.isInteger(asked) && asked >= 1 && asked <= MAX_THREADS))
     throw new SimdnetError(`wasm backend: threads must be an integer from 1 to ${MAX_THREADS}, got ${options.threads}`);
