@@ -4,7 +4,7 @@
 //   * API: fit 4 epochs straight vs 2 epochs + resume; and mid-epoch (checkpointEvery, the run "crashes" right
 //     after a checkpoint): bit-identical weights and identical per-epoch losses, for sgd/momentum/adam on wasm,
 //     adam on js, and adamw/rmsprop/momentum with weight decay and clipping on wasm.
-//   * CLI (node dist/cli.js): `train --epochs 4` vs `train --epochs 2` then `--resume DIR --epochs 4`: the same
+//   * CLI (node dist/cli/main.js): `train --epochs 4` vs `train --epochs 2` then `--resume DIR --epochs 4`: the same
 //     model.simdnet bytes, on --backend wasm (bundled digits, --hidden 16) and --backend js (a small IDX folder,
 //     --hidden 8).
 //   * Kill test: `train --checkpoint-every 5` SIGKILLed at seeded random moments, KILL_ROUNDS times in a chain
@@ -20,20 +20,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backend } from '../src/backend/backend.js';
 import { createJsBackend } from '../src/backend/js.js';
 import { createWasmBackend } from '../src/backend/wasm.js';
-import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from '../src/checkpoint.js';
+import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from '../src/formats/checkpoint.js';
 import { loadBundledMnist } from '../src/data/mnist-bundled.js';
-import { decodeModelFile } from '../src/model-file.js';
+import { decodeModelFile } from '../src/formats/model-file.js';
 import { removeStaleTemps, writeFileAtomic } from '../src/node/files.js';
 import { SimdnetError } from '../src/errors.js';
 import { autoencoder } from '../src/models.js';
 import { createOptimizer, type OptimizerName, type OptimizerOptions } from '../src/optimizers.js';
 import { Rng } from '../src/random.js';
-import { fit, type FitOptions, type History, type Progress } from '../src/train.js';
+import { fit } from '../src/training/fit.js';
+import type { FitOptions, History, Progress } from '../src/training/types.js';
 import { earlyStopping, reduceLROnPlateau } from '../src/training/callbacks.js';
 import { cosineDecay } from '../src/training/schedules.js';
 import { errorOf } from './support/backends.js';
 
-const CLI = join(__dirname, '..', 'dist', 'cli.js');
+const CLI = join(__dirname, '..', 'dist', 'cli', 'main.js');
 /** SIGKILLs in the kill test (each one interrupts a fresh run or a resume of the previous round). */
 const KILL_ROUNDS = 9;
 
@@ -301,7 +302,7 @@ describe('resume through the API gives bit-identical weights', () => {
     const adamw = encodeCheckpoint(model, createOptimizer('adamw', { clipNorm: 1 }), { epoch: 0, batch: 0, lossSum: 0, seen: 0, seconds: 0, epochs: [] }, {});
     expect(() => restoreCheckpoint(decodeCheckpoint(adamw, 'c'), backend, createOptimizer('adamw', { clipNorm: 1, weightDecay: 0.1 }), 'c')).toThrow("c: the checkpoint's adamw ran with weightDecay 0.01, the run asks for 0.1 (a resume continues the same run)");
     expect(() => restoreCheckpoint(decodeCheckpoint(adamw, 'c'), backend, createOptimizer('adamw'), 'c')).toThrow("c: the checkpoint's adamw ran with clipNorm 1, the run asks for unset (a resume continues the same run)");
-    const { serializeModel } = await import('../src/model-file.js');
+    const { serializeModel } = await import('../src/formats/model-file.js');
     expect(() => decodeCheckpoint(serializeModel(model), 'm.simdnet')).toThrow(/not a checkpoint/);
     model.dispose();
   });

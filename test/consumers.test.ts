@@ -164,7 +164,7 @@ describe('the packed package', () => {
     const unexpected = paths.filter((p) => !/^(package\.json|README\.md|LICENSE|dist\/.+\.(js|d\.ts)|build\/embedded\/kernels\.(js|d\.ts)|build\/mnist-10k\.sdmn\.gz)$/.test(p));
     expect(unexpected).toEqual([]);
     expect(paths.filter((p) => p.endsWith('.wasm') || p.endsWith('.map'))).toEqual([]);
-    for (const p of ['build/embedded/kernels.js', 'dist/index.js', 'dist/node.js', 'dist/infer.js', 'dist/cli.js', 'build/mnist-10k.sdmn.gz']) expect(paths).toContain(p);
+    for (const p of ['build/embedded/kernels.js', 'dist/index.js', 'dist/node.js', 'dist/infer.js', 'dist/cli/main.js', 'build/mnist-10k.sdmn.gz']) expect(paths).toContain(p);
     const kb = (packed.reduce((n, f) => n + f.size, 0) / 1024).toFixed(0);
     console.log(`npm pack: ${paths.length} files, ${kb} KB unpacked, tarball ${(statSync(tarball).size / 1024).toFixed(0)} KB`);
   });

@@ -32,8 +32,11 @@ import { Sequential } from '../src/model.js';
 import { autoencoder } from '../src/models.js';
 import { createOptimizer } from '../src/optimizers.js';
 import { Rng } from '../src/random.js';
-import { fit, noisyTestInputs, splitValidation, type BatchInfo, type EpochMetrics } from '../src/train.js';
-import { earlyStopping, reduceLROnPlateau, type TrainingContext } from '../src/training/callbacks.js';
+import { fit } from '../src/training/fit.js';
+import { noisyTestInputs, splitValidation } from '../src/training/sets.js';
+import type { BatchInfo, EpochMetrics } from '../src/training/types.js';
+import { earlyStopping, reduceLROnPlateau } from '../src/training/callbacks.js';
+import type { TrainingContext } from '../src/training/types.js';
 import { cosineDecay, exponentialDecay, stepDecay } from '../src/training/schedules.js';
 import { trainStep } from '../src/training/step.js';
 import { errorOf } from './support/backends.js';
@@ -427,7 +430,7 @@ describe('summary', () => {
 });
 
 describe('simdnet train: the training-loop flags', () => {
-  const CLI = resolve(__dirname, '../dist/cli.js');
+  const CLI = resolve(__dirname, '../dist/cli/main.js');
   const dir = mkdtempSync(join(tmpdir(), 'simdnet-fitapi-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const train = (...args: string[]) => spawnSync(process.execPath, [CLI, 'train', '--threads', '1', ...args], { encoding: 'utf8', timeout: 120_000 });

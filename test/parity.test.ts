@@ -15,7 +15,7 @@ import { loadBundledMnist } from '../src/data/mnist-bundled.js';
 import { autoencoder } from '../src/models.js';
 import { createOptimizer, type OptimizerName, type OptimizerOptions } from '../src/optimizers.js';
 import { Rng } from '../src/random.js';
-import { fit } from '../src/train.js';
+import { fit } from '../src/training/fit.js';
 import { backendCases } from './support/backends.js';
 
 const LOSS_RTOL = 1e-5;
