@@ -12,7 +12,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SimdnetError } from '../src/errors.js';
 import { ACT, type Backend, type Kernels, type Tensor } from '../src/backend/backend.js';
-import { createWasmBackend, availableWasmVariants } from '../src/backend/wasm.js';
+import { createWasmBackend, availableWasmVariants, type WasmBackendOptions } from '../src/backend/wasm.js';
 import { createJsBackend } from '../src/backend/js.js';
 import { applyDelta, embeddedWasm } from '../src/backend/embedded.js';
 import { Rng } from '../src/random.js';
@@ -655,6 +655,26 @@ describe('wasm backend loader', () => {
       expect(Buffer.from(embeddedWasm(build)).equals(asc), build).toBe(true);
     }
     for (const variant of ['simd', 'scalar'] as const) expect((await createWasmBackend({ variant, threads: 1 })).variant).toBe(variant);
+  });
+
+  it('SIMDNET_NO_RELAXED=1 makes the default build simd (an explicit variant still wins); unset, the best build', async () => {
+    const best = availableWasmVariants()[0];
+    const variant = async (options: WasmBackendOptions) => {
+      const b = await createWasmBackend({ threads: 1, ...options });
+      b.dispose();
+      return b.variant;
+    };
+    const saved = process.env.SIMDNET_NO_RELAXED;
+    try {
+      process.env.SIMDNET_NO_RELAXED = '1';
+      expect(await variant({})).toBe(best === 'relaxed-simd' ? 'simd' : best);
+      if (best === 'relaxed-simd') expect(await variant({ variant: 'relaxed-simd' })).toBe('relaxed-simd');
+      process.env.SIMDNET_NO_RELAXED = '0';
+      expect(await variant({})).toBe(best);
+    } finally {
+      if (saved === undefined) delete process.env.SIMDNET_NO_RELAXED;
+      else process.env.SIMDNET_NO_RELAXED = saved;
+    }
   });
 
   it('a delta copies from the base and inserts literals, both ways of the copy offset', () => {
