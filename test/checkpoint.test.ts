@@ -33,6 +33,7 @@ import type { FitOptions, History, Progress } from '../src/training/types.js';
 import { earlyStopping, reduceLROnPlateau } from '../src/training/callbacks.js';
 import { cosineDecay } from '../src/training/schedules.js';
 import { errorOf } from './support/backends.js';
+import { writeIdxFolder } from './support/idx.js';
 
 const CLI = join(__dirname, '..', 'dist', 'cli', 'main.js');
 /** SIGKILLs in the kill test (each one interrupts a fresh run or a resume of the previous round). */
@@ -314,26 +315,9 @@ describe('resume through the API gives bit-identical weights', () => {
 
 /** A small MNIST folder in IDX form (plain files): 1,000 train and 200 test digits of the bundled set. */
 function writeSmallIdx(dir: string): void {
-  mkdirSync(dir, { recursive: true });
   const data = loadBundledMnist({ seed: 0 });
-  const write = (name: string, images: Float32Array, labels: Uint8Array, count: number) => {
-    const img = new Uint8Array(16 + count * 784);
-    const v = new DataView(img.buffer);
-    v.setUint32(0, 0x803);
-    v.setUint32(4, count);
-    v.setUint32(8, 28);
-    v.setUint32(12, 28);
-    for (let i = 0; i < count * 784; i++) img[16 + i] = Math.round(images[i] * 255);
-    const lab = new Uint8Array(8 + count);
-    const w = new DataView(lab.buffer);
-    w.setUint32(0, 0x801);
-    w.setUint32(4, count);
-    lab.set(labels.subarray(0, count), 8);
-    writeFileSync(join(dir, `${name}-images-idx3-ubyte`), img);
-    writeFileSync(join(dir, `${name}-labels-idx1-ubyte`), lab);
-  };
-  write('train', data.train.images, data.train.labels, 1000);
-  write('t10k', data.test.images, data.test.labels, 200);
+  const first = (set: typeof data.train, count: number) => ({ images: set.images.subarray(0, count * 784), labels: set.labels.subarray(0, count) });
+  writeIdxFolder(dir, { train: first(data.train, 1000), test: first(data.test, 200) });
 }
 
 const WASM_RUN = ['--backend', 'wasm', '--hidden', '16'];

@@ -31,6 +31,7 @@ import { ParamLayout } from '../src/param-layout.js';
 import { decodeModelFile, deserializeModel, serializeModel } from '../src/formats/model-file.js';
 import { createOptimizer } from '../src/optimizers.js';
 import { outcome } from './support/backends.js';
+import { idxImages, idxLabels } from './support/idx.js';
 
 const RUNS = 2000;
 const NAME = 'fuzz.simdnet';
@@ -337,26 +338,6 @@ function validIdx(bytes: Uint8Array, kind: 'images' | 'labels'): boolean {
   return bytes.length === 8 + count && bytes.subarray(8).every((l) => l < 10);
 }
 
-function idxImages(count: number): Uint8Array {
-  const b = new Uint8Array(16 + count * 784);
-  const v = new DataView(b.buffer);
-  v.setUint32(0, 0x803);
-  v.setUint32(4, count);
-  v.setUint32(8, 28);
-  v.setUint32(12, 28);
-  for (let i = 16; i < b.length; i++) b[i] = (i * 37) & 255;
-  return b;
-}
-
-function idxLabels(count: number): Uint8Array {
-  const b = new Uint8Array(8 + count);
-  const v = new DataView(b.buffer);
-  v.setUint32(0, 0x801);
-  v.setUint32(4, count);
-  for (let i = 0; i < count; i++) b[8 + i] = i % 10;
-  return b;
-}
-
 /** Mutations of an IDX file: header fields (magic, count, rows, cols) set to near-misses, bit flips,
  *  truncation, appended bytes, label values. */
 function idxMutation(size: number) {
@@ -384,8 +365,8 @@ function idxMutation(size: number) {
 }
 
 describe('fuzzed IDX files', () => {
-  const images = idxImages(3);
-  const labels = idxLabels(10);
+  const images = idxImages(new Uint8Array(3 * 784).map((_, i) => ((16 + i) * 37) & 255));
+  const labels = idxLabels(new Uint8Array(10).map((_, i) => i % 10));
   let dir: string;
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'simdnet-fuzz-'));
