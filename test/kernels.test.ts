@@ -15,6 +15,7 @@ import { ACT, type Backend, type Kernels, type Tensor } from '../src/backend/bac
 import { createWasmBackend, availableWasmVariants } from '../src/backend/wasm.js';
 import { createJsBackend } from '../src/backend/js.js';
 import { Rng } from '../src/random.js';
+import { assertClose } from './support/close.js';
 
 const variants = availableWasmVariants();
 const backends: Backend[] = [...(await Promise.all(variants.map((variant) => createWasmBackend({ variant })))), await createJsBackend()];
@@ -34,26 +35,6 @@ interface OpCase {
   want: { [buffer: string]: ArrayLike<number> | number };
   atol: number;
   rtol: number;
-}
-
-function assertClose(what: string, got: ArrayLike<number>, want: ArrayLike<number>, atol: number, rtol: number): void {
-  expect(got.length, `${what}: length`).toBe(want.length);
-  let bad = 0;
-  let worst = -1;
-  let worstRatio = 0;
-  for (let i = 0; i < want.length; i++) {
-    const g = got[i];
-    const w = want[i];
-    const tol = atol + rtol * Math.abs(w);
-    const ok = Number.isNaN(w) ? Number.isNaN(g) : g === w || Math.abs(g - w) <= tol;
-    if (!ok) {
-      bad++;
-      const ratio = Number.isFinite(g) ? Math.abs(g - w) / tol : Infinity;
-      if (ratio > worstRatio || worst < 0) [worst, worstRatio] = [i, ratio];
-    }
-  }
-  if (bad > 0)
-    throw new Error(`${what}: ${bad}/${want.length} elements off (atol ${atol}, rtol ${rtol}); worst at [${worst}]: got ${got[worst]}, want ${want[worst]}, |diff| ${Math.abs(got[worst] - want[worst]).toExponential(3)}`);
 }
 
 /** Runs one case on one backend and checks it. */
