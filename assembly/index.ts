@@ -10,7 +10,7 @@ export { gemm } from './gemm';
 export { linear_forward, linear_act_forward, linear_backward, bias_add, col_sum } from './linear';
 export {
   conv2d_forward, conv2d_backward_data, conv2d_backward_weights,
-  conv_transpose2d_forward, conv_transpose2d_backward_data, conv_transpose2d_backward_weights,
+  conv_transpose2d_forward, conv_transpose2d_backward_data, conv_transpose2d_backward_weights, conv2d_scratch, conv_transpose2d_scratch,
 } from './conv';
 export {
   relu_forward, relu_backward, tanh_forward, tanh_backward, sigmoid_forward, sigmoid_backward,

@@ -12,7 +12,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { ACT, type Backend, type Tensor } from '../src/backend/backend.js';
-import { conv2dScratchFloats, convTranspose2dScratchFloats } from '../src/backend/conv-scratch.js';
 import { availableWasmVariants, createWasmBackend } from '../src/backend/wasm.js';
 import { Rng } from '../src/random.js';
 import { backendCases } from './support/backends.js';
@@ -160,8 +159,8 @@ describe('the float64 reference', () => {
 
 function scratchFloats(be: Backend, c: Case, d: Data): number {
   const [, ...dims] = d.dims;
-  const [C, H, W, OC, OH, OW, KH, KW, SH, SW, PT, PL] = dims;
-  return (c.kind === 'conv' ? conv2dScratchFloats : convTranspose2dScratchFloats)(be.threads, C, H, W, OC, OH, OW, KH, KW, SH, SW, PT, PL);
+  const [C, H, W, OC, OH, OW, KH, KW, SH, SW] = dims;
+  return (c.kind === 'conv' ? be.kernels.conv2d_scratch : be.kernels.conv_transpose2d_scratch)(C, H, W, OC, OH, OW, KH, KW, SH, SW);
 }
 
 const GUARD = 8; // floats after the scratch that no kernel may touch

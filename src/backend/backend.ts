@@ -44,8 +44,12 @@ export interface Kernels {
 
   // ---- Conv2D / ConvTranspose2D (assembly/conv.ts), NCHW, weights as PyTorch -----------------------------
   // Geometry: x (C,H,W) → y (OC,OH,OW) per sample, kernel KH×KW, stride SH×SW, top/left pads PT, PL (the bottom
-  // and right pads only set OH, OW). b = 0: no bias; db = 0: no bias gradient. scratch: conv2dScratchFloats /
-  // convTranspose2dScratchFloats (src/backend/conv-scratch.ts) f32 elements, contents not kept between calls.
+  // and right pads only set OH, OW). b = 0: no bias; db = 0: no bias gradient. scratch: conv2d_scratch /
+  // conv_transpose2d_scratch f32 elements (this backend's, for all its threads), contents not kept between calls.
+  /** f32 elements of `scratch` the conv2d_* kernels need for x (C,H,W) → y (OC,OH,OW) on this backend (0: none). */
+  conv2d_scratch(C: number, H: number, W: number, OC: number, OH: number, OW: number, KH: number, KW: number, SH: number, SW: number): number;
+  /** The same for the conv_transpose2d_* kernels, x (IC,IH,IW) → y (OC,OH,OW). */
+  conv_transpose2d_scratch(IC: number, IH: number, IW: number, OC: number, OH: number, OW: number, KH: number, KW: number, SH: number, SW: number): number;
   /** y(B,OC,OH,OW) = act(conv(x(B,C,H,W), w(OC,C,KH,KW)) + b(OC)), act an ACT code applied in the write-back. */
   conv2d_forward(y: number, x: number, w: number, b: number, scratch: number, B: number, C: number, H: number, W: number, OC: number, OH: number, OW: number, KH: number, KW: number, SH: number, SW: number, PT: number, PL: number, act: number): void;
   /** dx(B,C,H,W) = ∂/∂x of Σ dy⊙conv(x, w): each dy element times each tap, added where forward read it (overwritten). */

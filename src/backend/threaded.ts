@@ -8,7 +8,6 @@
 // batch's scale.
 
 import type { Kernels } from './backend.js';
-import { convPanelFloats } from './conv-scratch.js';
 import { FN, type ThreadPool } from './threads.js';
 
 /** What the threaded kernels call directly: the module's exports. */
@@ -18,9 +17,9 @@ export type RawExports = Kernels & {
   loss_sums(sums: number, kind: number, p: number, t: number, n: number): void;
   diff_scaled(out: number, p: number, t: number, n: number, s: number): void;
   bce_backward_scaled(dp: number, p: number, t: number, n: number, inv: number): void;
-  conv_fwd_part(y: number, x: number, w: number, b: number, ws: number, gs: number, n: number, C: number, hw: number, OC: number, ohw: number, khw: number, shw: number, phw: number, act: number): void;
+  conv_fwd_part(y: number, x: number, w: number, b: number, ws: number, n: number, C: number, hw: number, OC: number, ohw: number, khw: number, shw: number, phw: number, act: number): void;
   conv_bwd_data_part(dx: number, dy: number, w: number, b: number, ws: number, gs: number, n: number, C: number, hw: number, OC: number, ohw: number, khw: number, shw: number, phw: number, act: number): void;
-  conv_bwd_weights_part(dw: number, dy: number, x: number, ws: number, gs: number, B: number, C: number, hw: number, OC: number, ohw: number, khw: number, shw: number, phw: number, k0: number, k1: number): void;
+  conv_bwd_weights_part(dw: number, dy: number, x: number, ws: number, B: number, C: number, hw: number, OC: number, ohw: number, khw: number, shw: number, phw: number, k0: number, k1: number): void;
   channel_sum(out: number, x: number, B: number, C: number, HW: number, c0: number, c1: number): void;
   gemm_scratch(): number;
   gemm_scratch_bytes(): number;
@@ -171,24 +170,24 @@ export function threadedKernels(ex: RawExports, ctx: ThreadedParts): Kernels {
   function convSamples(fwd: boolean, out: number, inp: number, w: number, b: number, panels: number, B: number, C: number, H: number, W: number, OC: number, OH: number, OW: number, KH: number, KW: number, SH: number, SW: number, PT: number, PL: number, act: number): void {
     if (!(act >= 0 && act <= 3)) throw new RangeError(`conv: unknown activation code ${act}, expected 0-3`);
     const p = Math.min(count(B * OC * OH * OW * C * KH * KW, MIN_PER_THREAD.gemm), B);
-    const panel = 4 * convPanelFloats(C, H, W, OH, OW, KH, KW, SH, SW, PT, PL);
+    const panel = 4 * ex.conv2d_scratch(C, H, W, OC, OH, OW, KH, KW, SH, SW); // bytes per thread
     const outPer = 4 * (fwd ? OC * OH * OW : C * H * W), inPer = 4 * (fwd ? C * H * W : OC * OH * OW); // bytes per sample
     const hw = pair('H, W', H, W), ohw = pair('OH, OW', OH, OW), khw = pair('KH, KW', KH, KW), shw = pair('SH, SW', SH, SW), phw = pair('PT, PL', PT, PL);
     for (let t = 0; t < p; t++) {
       const n0 = cut(B, p, 1, t), n1 = cut(B, p, 1, t + 1);
-      pool.set(t, fwd ? FN.conv_fwd_part : FN.conv_bwd_data_part, out + outPer * n0, inp + inPer * n0, w, b, panels + panel * t, scratch[t], n1 - n0, C, hw, OC, ohw, khw, shw, phw, act);
+      if (fwd) pool.set(t, FN.conv_fwd_part, out + outPer * n0, inp + inPer * n0, w, b, panels + panel * t, n1 - n0, C, hw, OC, ohw, khw, shw, phw, act);
+      else pool.set(t, FN.conv_bwd_data_part, out + outPer * n0, inp + inPer * n0, w, b, panels + panel * t, scratch[t], n1 - n0, C, hw, OC, ohw, khw, shw, phw, act);
     }
     pool.run(p);
   }
-  /** dw (OC, C·KH·KW) += Σ dy·colᵀ by column ranges; db (OC) += Σ dy by channel ranges */
-  function convWeights(dw: number, db: number, dy: number, x: number, panels: number, B: number, C: number, H: number, W: number, OC: number, OH: number, OW: number, KH: number, KW: number, SH: number, SW: number, PT: number, PL: number, dbC: number, dbPlane: number, dbFrom: number): void {
+  /** dw (OC, C·KH·KW) += Σ dy ⋆ x by tap ranges; db (dbC) += Σ of dbFrom (B, dbC, dbPlane) by channel ranges */
+  function convWeights(dw: number, db: number, dy: number, x: number, panels: number, B: number, C: number, H: number, W: number, OC: number, OH: number, OW: number, KH: number, KW: number, SH: number, SW: number, PT: number, PL: number, dbFrom: number, dbC: number, dbPlane: number): void {
     const K = C * KH * KW;
-    const p = Math.min(count(B * OC * OH * OW * K, MIN_PER_THREAD.gemm), K);
-    const panel = 4 * convPanelFloats(C, H, W, OH, OW, KH, KW, SH, SW, PT, PL);
-    const align = K >= 16 * p ? 8 : 1; // whole 8-column strips when there are enough
+    const p = Math.min(count(B * OC * OH * OW * K, MIN_PER_THREAD.gemm), Math.ceil(K / 4));
+    const panel = 4 * ex.conv2d_scratch(C, H, W, OC, OH, OW, KH, KW, SH, SW);
     const hw = pair('H, W', H, W), ohw = pair('OH, OW', OH, OW), khw = pair('KH, KW', KH, KW), shw = pair('SH, SW', SH, SW), phw = pair('PT, PL', PT, PL);
     for (let t = 0; t < p; t++)
-      pool.set(t, FN.conv_bwd_weights_part, dw, dy, x, panels + panel * t, scratch[t], B, C, hw, OC, ohw, khw, shw, phw, cut(K, p, align, t), cut(K, p, align, t + 1));
+      pool.set(t, FN.conv_bwd_weights_part, dw, dy, x, panels + panel * t, B, C, hw, OC, ohw, khw, shw, phw, cut(K, p, 4, t), cut(K, p, 4, t + 1));
     pool.run(p);
     if (db === 0) return;
     const q = Math.min(count(B * dbC * dbPlane, MIN_PER_THREAD.light), dbC);
@@ -197,6 +196,12 @@ export function threadedKernels(ex: RawExports, ctx: ThreadedParts): Kernels {
   }
 
   const k: Kernels = {
+    conv2d_scratch(C, H, W, OC, OH, OW, KH, KW, SH, SW) {
+      return T * ex.conv2d_scratch(C, H, W, OC, OH, OW, KH, KW, SH, SW);
+    },
+    conv_transpose2d_scratch(IC, IH, IW, OC, OH, OW, KH, KW, SH, SW) {
+      return T * ex.conv_transpose2d_scratch(IC, IH, IW, OC, OH, OW, KH, KW, SH, SW);
+    },
     conv2d_forward(y, x, w, b, s, B, C, H, W, OC, OH, OW, KH, KW, SH, SW, PT, PL, act) {
       convSamples(true, y, x, w, b, s, B, C, H, W, OC, OH, OW, KH, KW, SH, SW, PT, PL, act);
     },
@@ -204,7 +209,7 @@ export function threadedKernels(ex: RawExports, ctx: ThreadedParts): Kernels {
       convSamples(false, dx, dy, w, 0, s, B, C, H, W, OC, OH, OW, KH, KW, SH, SW, PT, PL, 0);
     },
     conv2d_backward_weights(dw, db, dy, x, s, B, C, H, W, OC, OH, OW, KH, KW, SH, SW, PT, PL) {
-      convWeights(dw, db, dy, x, s, B, C, H, W, OC, OH, OW, KH, KW, SH, SW, PT, PL, OC, OH * OW, dy);
+      convWeights(dw, db, dy, x, s, B, C, H, W, OC, OH, OW, KH, KW, SH, SW, PT, PL, dy, OC, OH * OW);
     },
     conv_transpose2d_forward(y, x, w, b, s, B, IC, IH, IW, OC, OH, OW, KH, KW, SH, SW, PT, PL, act) {
       convSamples(false, y, x, w, b, s, B, OC, OH, OW, IC, IH, IW, KH, KW, SH, SW, PT, PL, act);
@@ -214,7 +219,7 @@ export function threadedKernels(ex: RawExports, ctx: ThreadedParts): Kernels {
     },
     conv_transpose2d_backward_weights(dw, db, dy, x, s, B, IC, IH, IW, OC, OH, OW, KH, KW, SH, SW, PT, PL) {
       // conv's dW with its output gradient = our x, its input = our dy
-      convWeights(dw, db, x, dy, s, B, OC, OH, OW, IC, IH, IW, KH, KW, SH, SW, PT, PL, OC, OH * OW, dy);
+      convWeights(dw, db, x, dy, s, B, OC, OH, OW, IC, IH, IW, KH, KW, SH, SW, PT, PL, dy, OC, OH * OW);
     },
 
     gemm(c, a, b, M, N, K, transA, transB, accumulate) {

@@ -155,6 +155,7 @@ const EXPORTS: Record<keyof RawExports, true> = {
   dropout_apply: true, fill: true, has_non_finite: true, gather_noise: true,
   conv2d_forward: true, conv2d_backward_data: true, conv2d_backward_weights: true,
   conv_transpose2d_forward: true, conv_transpose2d_backward_data: true, conv_transpose2d_backward_weights: true,
+  conv2d_scratch: true, conv_transpose2d_scratch: true,
   conv_fwd_part: true, conv_bwd_data_part: true, conv_bwd_weights_part: true, channel_sum: true,
   gemm_block: true, col_sum_cols: true, loss_sums: true, diff_scaled: true, bce_backward_scaled: true,
   gemm_scratch: true, gemm_scratch_bytes: true, loss_chunk: true,
