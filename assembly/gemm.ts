@@ -29,16 +29,15 @@ import { act_tile, act_forward, ACT_NONE } from './activations';
 // Block sizes (bytes of packed data: A panel MC·KC·4 = 128 KiB ≈ L2, one B strip KC·NR·4 = 8 KiB ≈ L1)
 // =====================================================================================================
 
-export const MR: i32 = 4;
-export const NR: i32 = 8;
-export const KC: i32 = 256;
-export const MC: i32 = 128; // multiple of MR
-export const NC: i32 = 512; // multiple of NR
+const MR: i32 = 4;
+const NR: i32 = 8;
+const KC: i32 = 256;
+const MC: i32 = 128; // multiple of MR
+const NC: i32 = 512; // multiple of NR
 
-// the scratch's parts, in this order: edge tile, A pack, B pack (conv.ts packs into them too)
-export const TILE_BYTES: usize = <usize>(MR * NR * 4);
-export const AP_BYTES: usize = <usize>(MC * KC * 4);
-export const BP_BYTES: usize = <usize>(KC * NC * 4);
+const TILE_BYTES: usize = <usize>(MR * NR * 4);
+const AP_BYTES: usize = <usize>(MC * KC * 4);
+const BP_BYTES: usize = <usize>(KC * NC * 4);
 /** Scratch one gemm_block call needs: the edge tile, the A pack, the B pack. */
 export const GEMM_SCRATCH_BYTES: usize = TILE_BYTES + AP_BYTES + BP_BYTES;
 
@@ -99,30 +98,23 @@ export function gemm_block(c: usize, a: usize, b: usize, bias: usize, M: i32, N:
       for (let ic = m0; ic < m1; ic += mc0) {
         const mc = min(mc0, m1 - ic);
         pack_a(ap, a, M, K, transA, ic, mc, pc, kc);
-        macro(c + <usize>ic * ldc + (<usize>jc << 2), ldc, ap, <usize>(MR * kc) << 2, bp, mc, nc, kc, m, bias + (<usize>jc << 2), f, tile);
-      }
-    }
-  }
-}
-
-// The block of C (mc × nc at c, row stride ldc bytes) per mode (+ bias from `bias`, the block's first column), then
-// act f, from packed A strips (strip i at ap + i·aStride, each (kc,4)) and packed B strips (kc,8) at bp, edge tiles
-// through `tile`: the loops around the micro-kernel (BLIS's macro-kernel), shared with conv.ts's own packings.
-export function macro(c: usize, ldc: usize, ap: usize, aStride: usize, bp: usize, mc: i32, nc: i32, kc: i32, mode: i32, bias: usize, f: i32, tile: usize): void {
-  for (let jr = 0; jr < nc; jr += NR) {
-    const nr = min(NR, nc - jr);
-    const bstrip = bp + (<usize>(jr * kc) << 2);
-    const bb = bias + (<usize>jr << 2);
-    for (let ir = 0; ir < mc; ir += MR) {
-      const mr = min(MR, mc - ir);
-      const astrip = ap + <usize>(ir / MR) * aStride;
-      const cc = c + <usize>ir * ldc + (<usize>jr << 2);
-      if (mr == MR && nr == NR) {
-        micro(astrip, bstrip, kc, cc, ldc, mode, bb);
-        if (f != ACT_NONE) act_tile(cc, ldc, f);
-      } else {
-        micro(astrip, bstrip, kc, tile, <usize>(NR << 2), STORE, 0);
-        write_tile(cc, ldc, tile, mr, nr, mode, bb, f);
+        for (let jr = 0; jr < nc; jr += NR) {
+          const nr = min(NR, nc - jr);
+          const bstrip = bp + (<usize>(jr * kc) << 2);
+          const bb = bias + (<usize>(jc + jr) << 2);
+          for (let ir = 0; ir < mc; ir += MR) {
+            const mr = min(MR, mc - ir);
+            const astrip = ap + (<usize>(ir * kc) << 2);
+            const cc = c + <usize>(ic + ir) * ldc + (<usize>(jc + jr) << 2);
+            if (mr == MR && nr == NR) {
+              micro(astrip, bstrip, kc, cc, ldc, m, bb);
+              if (f != ACT_NONE) act_tile(cc, ldc, f);
+            } else {
+              micro(astrip, bstrip, kc, tile, <usize>(NR << 2), STORE, 0);
+              write_tile(cc, ldc, tile, mr, nr, m, bb, f);
+            }
+          }
+        }
       }
     }
   }
@@ -130,7 +122,7 @@ export function macro(c: usize, ldc: usize, ap: usize, aStride: usize, bp: usize
 
 /** Splits n into ⌈n/max⌉ near-equal blocks, each rounded up to a multiple of `mult`. */
 // @ts-ignore: decorator
-@inline export function even_block(n: i32, max: i32, mult: i32): i32 {
+@inline function even_block(n: i32, max: i32, mult: i32): i32 {
   const blocks = (n + max - 1) / max;
   const size = (n + blocks - 1) / blocks;
   return min(max, (size + mult - 1) / mult * mult);
@@ -336,7 +328,7 @@ function row8t(c: usize, a: usize, sk: usize, b: usize, ldb: usize, kc: i32, mod
 // =====================================================================================================
 
 // op(A) rows [ic, ic+mc) × cols [pc, pc+kc) → ap; A is (M,K), or (K,M) when transA
-export function pack_a(ap: usize, a: usize, M: i32, K: i32, transA: i32, ic: i32, mc: i32, pc: i32, kc: i32): void {
+function pack_a(ap: usize, a: usize, M: i32, K: i32, transA: i32, ic: i32, mc: i32, pc: i32, kc: i32): void {
   if (ASC_FEATURE_SIMD) {
     if (transA) {
       // op(A)[i][k] = A[k·M + i]: 4 consecutive floats per k and strip. Four k (rows of A) at a time across
