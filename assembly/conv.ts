@@ -3,7 +3,7 @@
 //   y[o][oh][ow] = b[o] + Σ_{c,ki,kj} w[o][c][ki][kj] · x[c][oh·SH − PT + ki][ow·SW − PL + kj]   (0 outside x)
 //
 // Each pass is a GEMM over the taps k = (c·KH + ki)·KW + kj (K = C·KH·KW of them) and the output positions
-// p = oh·OW + ow (P = OH·OW), run by the GEMM's 4×8 register tile (gemm.ts: madd4, act_tile, pack_b) but fed
+// p = oh·OW + ow (P = OH·OW), run by a 4×8 register tile as the GEMM's micro-kernel (gemm.ts) but fed
 // without an im2col matrix ("indirect" convolution, as XNNPACK's igemm): the sample is copied once into a
 // zero-padded buffer xp (C, HP, WP), so every tap of every position is inside it, and tap k of position (oh, ow)
 // is at xp + off[k] + (oh·SH·WP + ow·SW), off[k] = (c·HP + ki)·WP + kj. A 4×8 tile is then
@@ -20,13 +20,13 @@
 // w.r.t. its input): its forward is conv backward-data, its backward-data conv forward, its weight gradient
 // conv's with input and output swapped; its weights (IC, OC, KH, KW) are conv weights (out = IC, in = OC).
 //
-// Threads (src/backend/threaded.ts): forward and backward-data split by samples (a sample is one thread's work,
-// whatever the count). The weight gradient splits the taps k of dW instead: each thread visits every sample in
-// order, so dW[o][k] gets the same sums in the same order for any split; the bias gradient splits channels.
-// Scratch: each thread has its own conv_scratch floats (xp, the packed weights, the offsets; or dcol) and, for
-// the strided backward-data's gemm_block, its GEMM scratch.
+// Threads (src/backend/abi.ts SPLIT): forward and backward-data split by samples (a sample is one thread's work,
+// whatever the count). The weight gradient splits the conv's input channels (its taps) instead: each thread
+// visits every sample in order, so dW[o][k] gets the same sums in the same order for any split; the bias gradient
+// splits channels. Scratch: each thread has its own conv2d_scratch floats (xp, the packed weights, the offsets; or
+// dcol and gemm_block's scratch), src/backend/conv-scratch.ts's copy of the size says how much.
 
-import { gemm_block, pack_b, GEMM_SCRATCH, STORE } from './gemm';
+import { gemm_block, pack_b, GEMM_SCRATCH_BYTES, STORE } from './gemm';
 import { ACT_NONE, act_forward, act_tile } from './activations';
 import { madd4 } from './math';
 
@@ -43,7 +43,7 @@ export function conv2d_forward(y: usize, x: usize, w: usize, b: usize, scratch: 
 
 // dy is (B,OC,OH,OW), w is (OC,C,KH,KW), dx is (B,C,H,W) (overwritten)
 export function conv2d_backward_data(dx: usize, dy: usize, w: usize, scratch: usize, B: i32, C: i32, H: i32, W: i32, OC: i32, OH: i32, OW: i32, KH: i32, KW: i32, SH: i32, SW: i32, PT: i32, PL: i32): void {
-  conv_bwd_data(dx, dy, w, 0, scratch, GEMM_SCRATCH, B, C, H, W, OC, OH, OW, KH, KW, SH, SW, PT, PL, ACT_NONE);
+  conv_bwd_data(dx, dy, w, 0, scratch, B, C, H, W, OC, OH, OW, KH, KW, SH, SW, PT, PL, ACT_NONE);
 }
 
 // dy is (B,OC,OH,OW), x is (B,C,H,W); dw (OC,C,KH,KW) and db (OC, or 0: none) accumulate
@@ -52,9 +52,10 @@ export function conv2d_backward_weights(dw: usize, db: usize, dy: usize, x: usiz
   if (db != 0) channel_sum(db, dy, B, OC, OH * OW, 0, OC);
 }
 
-// x is (B,IC,IH,IW), w is (IC,OC,KH,KW), b is (OC) or 0, y is (B,OC,OH,OW); scratch: conv_transpose2d_scratch floats
+// x is (B,IC,IH,IW), w is (IC,OC,KH,KW), b is (OC) or 0, y is (B,OC,OH,OW); scratch: conv2d_scratch floats of the conv
+// from y to x
 export function conv_transpose2d_forward(y: usize, x: usize, w: usize, b: usize, scratch: usize, B: i32, IC: i32, IH: i32, IW: i32, OC: i32, OH: i32, OW: i32, KH: i32, KW: i32, SH: i32, SW: i32, PT: i32, PL: i32, act: i32): void {
-  conv_bwd_data(y, x, w, b, scratch, GEMM_SCRATCH, B, OC, OH, OW, IC, IH, IW, KH, KW, SH, SW, PT, PL, act);
+  conv_bwd_data(y, x, w, b, scratch, B, OC, OH, OW, IC, IH, IW, KH, KW, SH, SW, PT, PL, act);
 }
 
 // dy is (B,OC,OH,OW), w is (IC,OC,KH,KW), dx is (B,IC,IH,IW) (overwritten)
@@ -76,43 +77,35 @@ export function conv2d_scratch(C: i32, H: i32, W: i32, OC: i32, OH: i32, OW: i32
   // forward: wᵀ packed, the bias padded to 8, the offsets, xp
   const fwd = up4(K * up8(OC)) + up8(OC) + up4(K) + xp_floats(C, (OH - 1) * SH + KH, (OW - 1) * SW + KW, SW);
   // backward-data: stride 1, the forward of the flipped conv from dy (OC,OH,OW) to dx (C,H,W); else dcol (K,P)
+  // and gemm_block's scratch
   const K2 = OC * KH * KW;
-  const bwd = SH == 1 && SW == 1 ? up4(K2 * up8(C)) + up8(C) + up4(K2) + xp_floats(OC, H + KH - 1, W + KW - 1, 1) : up4(K * OH * OW);
+  const bwd = SH == 1 && SW == 1 ? up4(K2 * up8(C)) + up8(C) + up4(K2) + xp_floats(OC, H + KH - 1, W + KW - 1, 1) : up4(K * OH * OW) + <i32>(GEMM_SCRATCH_BYTES >> 2);
   // backward-weights: the offsets, dyᵀ packed, xp
   const wgt = up4(K) + up4(OH * OW * up8(OC)) + xp_floats(C, (OH - 1) * SH + KH, (OW - 1) * SW + KW, SW);
   return max(fwd, max(bwd, wgt));
 }
 
-// the same for the transposed conv x (IC,IH,IW) → y (OC,OH,OW): the conv from y to x's
-export function conv_transpose2d_scratch(IC: i32, IH: i32, IW: i32, OC: i32, OH: i32, OW: i32, KH: i32, KW: i32, SH: i32, SW: i32): i32 {
-  return conv2d_scratch(OC, OH, OW, IC, IH, IW, KH, KW, SH, SW);
-}
-
 // =====================================================================================================
-// Thread parts. The pool passes at most 16 arguments, so the conv geometry travels as pairs packed into one i32
-// each, hi << 16 | lo (hw = H, W; ohw = OH, OW; khw = KH, KW; shw = SH, SW; phw = PT, PL: all < 32768).
-// Geometry is always the conv's (x: C,H,W → y: OC,OH,OW); the transposed kernels pass it turned around.
+// Thread pieces (src/backend/abi.ts SPLIT): the weight gradients by input channel ranges [c0, c1) of the conv
+// (its taps [c0·KH·KW, c1·KH·KW)), every sample in order; the bias gradient's channels go with them.
 // =====================================================================================================
 
-// n samples from y, x on: conv forward (see conv2d_forward); ws is this thread's scratch
-export function conv_fwd_part(y: usize, x: usize, w: usize, b: usize, ws: usize, n: i32, C: i32, hw: i32, OC: i32, ohw: i32, khw: i32, shw: i32, phw: i32, act: i32): void {
-  conv_fwd(y, x, w, b, ws, n, C, hw >>> 16, hw & 0xffff, OC, ohw >>> 16, ohw & 0xffff, khw >>> 16, khw & 0xffff, shw >>> 16, shw & 0xffff, phw >>> 16, phw & 0xffff, act);
+// conv2d_backward_weights for channels [c0, c1) of x: those taps of dw, and the channels
+// [⌊c0·OC/C⌋, ⌊c1·OC/C⌋) of db
+export function conv2d_backward_weights_cols(dw: usize, db: usize, dy: usize, x: usize, scratch: usize, B: i32, C: i32, H: i32, W: i32, OC: i32, OH: i32, OW: i32, KH: i32, KW: i32, SH: i32, SW: i32, PT: i32, PL: i32, c0: i32, c1: i32): void {
+  conv_bwd_weights(dw, dy, x, scratch, B, C, H, W, OC, OH, OW, KH, KW, SH, SW, PT, PL, c0 * KH * KW, c1 * KH * KW);
+  if (db != 0) channel_sum(db, dy, B, OC, OH * OW, <i32>(<i64>c0 * OC / C), <i32>(<i64>c1 * OC / C));
 }
 
-// n samples from dx, dy on: conv backward-data, + b per channel of dx and act when b ≠ 0 / act ≠ 0 (transposed
-// forward); gs is this thread's GEMM scratch
-export function conv_bwd_data_part(dx: usize, dy: usize, w: usize, b: usize, ws: usize, gs: usize, n: i32, C: i32, hw: i32, OC: i32, ohw: i32, khw: i32, shw: i32, phw: i32, act: i32): void {
-  conv_bwd_data(dx, dy, w, b, ws, gs, n, C, hw >>> 16, hw & 0xffff, OC, ohw >>> 16, ohw & 0xffff, khw >>> 16, khw & 0xffff, shw >>> 16, shw & 0xffff, phw >>> 16, phw & 0xffff, act);
-}
-
-// taps [k0, k1) of dw (OC, K) += Σ over all B samples, in order
-export function conv_bwd_weights_part(dw: usize, dy: usize, x: usize, ws: usize, B: i32, C: i32, hw: i32, OC: i32, ohw: i32, khw: i32, shw: i32, phw: i32, k0: i32, k1: i32): void {
-  conv_bwd_weights(dw, dy, x, ws, B, C, hw >>> 16, hw & 0xffff, OC, ohw >>> 16, ohw & 0xffff, khw >>> 16, khw & 0xffff, shw >>> 16, shw & 0xffff, phw >>> 16, phw & 0xffff, k0, k1);
+// conv_transpose2d_backward_weights for output channels [c0, c1): those taps of dw (the conv's inputs), and of db
+export function conv_transpose2d_backward_weights_cols(dw: usize, db: usize, dy: usize, x: usize, scratch: usize, B: i32, IC: i32, IH: i32, IW: i32, OC: i32, OH: i32, OW: i32, KH: i32, KW: i32, SH: i32, SW: i32, PT: i32, PL: i32, c0: i32, c1: i32): void {
+  conv_bwd_weights(dw, x, dy, scratch, B, OC, OH, OW, IC, IH, IW, KH, KW, SH, SW, PT, PL, c0 * KH * KW, c1 * KH * KW);
+  if (db != 0) channel_sum(db, dy, B, OC, OH * OW, c0, c1);
 }
 
 // x is (B,C,HW): out[c] += Σ_b Σ_i x[b][c][i] for c in [c0, c1) (each channel its own sum, in order: any split
 // of the channels gives the same bits)
-export function channel_sum(out: usize, x: usize, B: i32, C: i32, HW: i32, c0: i32, c1: i32): void {
+function channel_sum(out: usize, x: usize, B: i32, C: i32, HW: i32, c0: i32, c1: i32): void {
   for (let c = c0; c < c1; c++) {
     let s: f32 = 0;
     for (let n = 0; n < B; n++) s += row_sum(x + (<usize>(n * C + c) * <usize>HW << 2), HW);
@@ -140,7 +133,7 @@ function conv_fwd(y: usize, x: usize, w: usize, b: usize, ws: usize, n: i32, C: 
 }
 
 // dx (n,C,H,W) = ∂(Σ dy ⊙ conv(x, w))/∂x, starting from b per channel (or 0), then act
-function conv_bwd_data(dx: usize, dy: usize, w: usize, b: usize, ws: usize, gs: usize, n: i32, C: i32, H: i32, W: i32, OC: i32, OH: i32, OW: i32, KH: i32, KW: i32, SH: i32, SW: i32, PT: i32, PL: i32, act: i32): void {
+function conv_bwd_data(dx: usize, dy: usize, w: usize, b: usize, ws: usize, n: i32, C: i32, H: i32, W: i32, OC: i32, OH: i32, OW: i32, KH: i32, KW: i32, SH: i32, SW: i32, PT: i32, PL: i32, act: i32): void {
   if (SH == 1 && SW == 1) {
     // dx[c][h][w] = Σ_{o,ki,kj} w[o][c][KH−1−ki][KW−1−kj] · dy[o][h − (KH−1−PT) + ki][w − (KW−1−PL) + kj]:
     // a stride-1 conv of dy (OC channels) to dx (C channels) with w flipped and transposed
@@ -159,6 +152,7 @@ function conv_bwd_data(dx: usize, dy: usize, w: usize, b: usize, ws: usize, gs: 
   const P = OH * OW;
   const xs = <usize>(C * H * W) << 2;
   const ys = <usize>(OC * P) << 2;
+  const gs = ws + (<usize>up4(K * P) << 2); // gemm_block's scratch, after dcol
   for (let s = 0; s < n; s++) {
     const dxn = dx + <usize>s * xs;
     gemm_block(ws, w, dy + <usize>s * ys, 0, K, P, OC, 1, 0, STORE, ACT_NONE, 0, K, 0, P, gs); // dcol = wᵀ·dy

@@ -10,6 +10,7 @@
 import { measureMany, pairedRatio, FULL, QUICK } from './harness.js';
 import { randomArray } from './engines.js';
 import { createWasmBackend } from '../dist/backend/wasm.js';
+import { convScratchFloats, convTransposeScratchFloats } from '../dist/backend/conv-scratch.js';
 
 /** A conv layer of the recipe: x (C,H,W) → y (OC,OH,OW), 'same' pads unless given; transposed: pads/outPad. */
 const layer = (name, C, H, W, OC, k, s, pads, transposed = false, outPad = 0) => ({ name, C, H, W, OC, k, s, pads, transposed, outPad });
@@ -45,7 +46,7 @@ function convCall(be, l, pass, B = CONV_BATCH) {
     return x;
   };
   const g = [l.C, l.H, l.W, l.OC, OH, OW, l.k, l.k, l.s, l.s, l.pads, l.pads];
-  const S = (l.transposed ? k.conv_transpose2d_scratch : k.conv2d_scratch)(...g.slice(0, 10));
+  const S = be.threads * (l.transposed ? convTransposeScratchFloats : convScratchFloats)(...g.slice(0, 10));
   const scratch = tensor(Math.max(S, 4), 1);
   const x = tensor(B * l.C * l.H * l.W, 2), y = tensor(B * l.OC * OH * OW, 3), w = tensor(l.OC * l.C * l.k * l.k, 4), b = tensor(l.OC, 5);
   const dw = tensor(l.OC * l.C * l.k * l.k, 6), db = tensor(l.OC, 7);

@@ -12,10 +12,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { ACT, type Backend, type Tensor } from '../src/backend/backend.js';
+import { convScratchFloats, convTransposeScratchFloats } from '../src/backend/conv-scratch.js';
+import { readFileSync } from 'node:fs';
 import { availableWasmVariants, createWasmBackend } from '../src/backend/wasm.js';
 import { Rng } from '../src/random.js';
 import { backendCases } from './support/backends.js';
-import { assertClose, maxAbsError } from './support/close.js';
+import { expectClose, maxAbsError } from './support/close.js';
 import {
   convShape, convTShape, refConv, refConvBackward, refConvT, refConvTBackward, samePads,
   type ConvGeom, type ConvTGeom,
@@ -125,7 +127,7 @@ describe('the float64 reference', () => {
     const d = DATA[i], t = torch[i];
     const { OH, OW } = CASES[i].kind === 'conv' ? convShape(CASES[i].g as ConvGeom) : convTShape(CASES[i].g as ConvTGeom);
     expect(t.shape).toEqual([d.dims[0], d.dims[4], OH, OW]);
-    for (const k of ['y', 'dx', 'dw', 'db'] as const) assertClose(`reference ${k} vs PyTorch`, d.ref[k], t[k], 1e-12, 1e-12);
+    for (const k of ['y', 'dx', 'dw', 'db'] as const) expectClose(`reference ${k} vs PyTorch`, d.ref[k], t[k], 1e-12, 1e-12);
   });
 
   // (the two recipe-sized cases are left to PyTorch: 18 float64 forwards of theirs take seconds)
@@ -157,10 +159,20 @@ describe('the float64 reference', () => {
 // Every kernel on every backend
 // =====================================================================================================
 
+it("the scratch size the layers declare (conv-scratch.ts) is the module's own (assembly/conv.ts conv2d_scratch)", async () => {
+  const { instance } = await WebAssembly.instantiate(readFileSync(join(import.meta.dirname, '../build/simdnet.simd.wasm')), { env: { abort() {} } });
+  const wasm = instance.exports.conv2d_scratch as (...a: number[]) => number;
+  const rng = new Rng(3);
+  const int = (lo: number, hi: number) => lo + Math.floor(rng.next() * (hi - lo + 1));
+  const geoms = CASES.map((c) => (c.kind === 'conv' ? [c.g.C, c.g.H, c.g.W, c.g.OC, convShape(c.g).OH, convShape(c.g).OW, c.g.KH, c.g.KW, c.g.SH, c.g.SW] : [c.g.OC, convTShape(c.g).OH, convTShape(c.g).OW, c.g.IC, c.g.IH, c.g.IW, c.g.KH, c.g.KW, c.g.SH, c.g.SW]));
+  for (let i = 0; i < 200; i++) geoms.push([int(1, 70), int(1, 40), int(1, 40), int(1, 70), int(1, 40), int(1, 40), int(1, 7), int(1, 7), int(1, 3), int(1, 3)]);
+  for (const g of geoms) expect(convScratchFloats(...(g as [number, number, number, number, number, number, number, number, number, number])), g.join(',')).toBe(wasm(...g));
+});
+
 function scratchFloats(be: Backend, c: Case, d: Data): number {
   const [, ...dims] = d.dims;
   const [C, H, W, OC, OH, OW, KH, KW, SH, SW] = dims;
-  return (c.kind === 'conv' ? be.kernels.conv2d_scratch : be.kernels.conv_transpose2d_scratch)(C, H, W, OC, OH, OW, KH, KW, SH, SW);
+  return be.threads * (c.kind === 'conv' ? convScratchFloats : convTransposeScratchFloats)(C, H, W, OC, OH, OW, KH, KW, SH, SW);
 }
 
 const GUARD = 8; // floats after the scratch that no kernel may touch
@@ -226,23 +238,23 @@ function checkRun(label: string, r: Run, d: Data, t: TorchOut): void {
     worst.torch = Math.max(worst.torch, maxAbsError(got, tor));
   };
   const plus = (a: ArrayLike<number>, b: ArrayLike<number>) => Float64Array.from(a, (v, i) => v + b[i]);
-  assertClose(`${label} forward y`, r.y, d.ref.y, ATOL, RTOL);
-  assertClose(`${label} forward y vs PyTorch`, r.y, t.y, ATOL, RTOL);
+  expectClose(`${label} forward y`, r.y, d.ref.y, ATOL, RTOL);
+  expectClose(`${label} forward y vs PyTorch`, r.y, t.y, ATOL, RTOL);
   track(r.y, d.ref.y, t.y);
   // without a bias: the reference's y minus its bias
   const P = d.yLen / (d.dims[0] * d.dims[4]);
-  assertClose(`${label} forward without bias`, r.yNoBias, Float64Array.from(d.ref.y, (v, i) => v - d.b[Math.floor(i / P) % d.dims[4]]), ATOL, RTOL);
-  ACTS.forEach(([name, f], i) => assertClose(`${label} forward fused ${name}`, r.yAct[i], Float64Array.from(d.ref.y, f), ATOL, RTOL));
-  assertClose(`${label} backward-data dx`, r.dx, d.ref.dx, ATOL, RTOL);
-  assertClose(`${label} backward-data dx vs PyTorch`, r.dx, t.dx, ATOL, RTOL);
+  expectClose(`${label} forward without bias`, r.yNoBias, Float64Array.from(d.ref.y, (v, i) => v - d.b[Math.floor(i / P) % d.dims[4]]), ATOL, RTOL);
+  ACTS.forEach(([name, f], i) => expectClose(`${label} forward fused ${name}`, r.yAct[i], Float64Array.from(d.ref.y, f), ATOL, RTOL));
+  expectClose(`${label} backward-data dx`, r.dx, d.ref.dx, ATOL, RTOL);
+  expectClose(`${label} backward-data dx vs PyTorch`, r.dx, t.dx, ATOL, RTOL);
   track(r.dx, d.ref.dx, t.dx);
   // dw and db accumulate onto what was there
   const dw = plus(d.ref.dw, d.dw0), db = plus(d.ref.db, d.db0);
-  assertClose(`${label} backward-weights dw (accumulated)`, r.dw, dw, ATOL, RTOL);
-  assertClose(`${label} backward-weights dw vs PyTorch`, r.dw, plus(t.dw, d.dw0), ATOL, RTOL);
-  assertClose(`${label} bias gradient db (accumulated)`, r.db, db, ATOL, RTOL);
-  assertClose(`${label} bias gradient db vs PyTorch`, r.db, plus(t.db, d.db0), ATOL, RTOL);
-  assertClose(`${label} backward-weights without db`, r.dwNoBias, dw, ATOL, RTOL);
+  expectClose(`${label} backward-weights dw (accumulated)`, r.dw, dw, ATOL, RTOL);
+  expectClose(`${label} backward-weights dw vs PyTorch`, r.dw, plus(t.dw, d.dw0), ATOL, RTOL);
+  expectClose(`${label} bias gradient db (accumulated)`, r.db, db, ATOL, RTOL);
+  expectClose(`${label} bias gradient db vs PyTorch`, r.db, plus(t.db, d.db0), ATOL, RTOL);
+  expectClose(`${label} backward-weights without db`, r.dwNoBias, dw, ATOL, RTOL);
   track(r.dw, dw, plus(t.dw, d.dw0));
   track(r.db, db, plus(t.db, d.db0));
 }

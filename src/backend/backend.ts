@@ -15,11 +15,11 @@ export interface Tensor {
   readonly id?: number;
 }
 
-/** Activation codes of `linear_act_forward` (the same numbers as assembly/activations.ts's ACT_*). */
+/** Activation codes of `linear_act_forward` (the same numbers as assembly/activations.ts's ACT_*; test/abi.test.ts). */
 export const ACT = { none: 0, relu: 1, sigmoid: 2, tanh: 3 } as const;
 export type ActCode = (typeof ACT)[keyof typeof ACT];
 
-/** Noise codes of `gather_noise` (the same numbers as assembly/noise.ts's NOISE_*). */
+/** Noise codes of `gather_noise` (the same numbers as assembly/noise.ts's NOISE_*; test/abi.test.ts). */
 export const NOISE = { none: 0, gaussian: 1, 'salt-pepper': 2, mask: 3 } as const;
 
 /** The kernels, pointer-in / pointer-out. Every pointer is a byte offset into the backend's memory. */
@@ -44,12 +44,8 @@ export interface Kernels {
 
   // ---- Conv2D / ConvTranspose2D (assembly/conv.ts), NCHW, weights as PyTorch -----------------------------
   // Geometry: x (C,H,W) → y (OC,OH,OW) per sample, kernel KH×KW, stride SH×SW, top/left pads PT, PL (the bottom
-  // and right pads only set OH, OW). b = 0: no bias; db = 0: no bias gradient. scratch: conv2d_scratch /
-  // conv_transpose2d_scratch f32 elements (this backend's, for all its threads), contents not kept between calls.
-  /** f32 elements of `scratch` the conv2d_* kernels need for x (C,H,W) → y (OC,OH,OW) on this backend (0: none). */
-  conv2d_scratch(C: number, H: number, W: number, OC: number, OH: number, OW: number, KH: number, KW: number, SH: number, SW: number): number;
-  /** The same for the conv_transpose2d_* kernels, x (IC,IH,IW) → y (OC,OH,OW). */
-  conv_transpose2d_scratch(IC: number, IH: number, IW: number, OC: number, OH: number, OW: number, KH: number, KW: number, SH: number, SW: number): number;
+  // and right pads only set OH, OW). b = 0: no bias; db = 0: no bias gradient. scratch: `threads` ×
+  // convScratchFloats / convTransposeScratchFloats (conv-scratch.ts) f32 elements, contents not kept between calls.
   /** y(B,OC,OH,OW) = act(conv(x(B,C,H,W), w(OC,C,KH,KW)) + b(OC)), act an ACT code applied in the write-back. */
   conv2d_forward(y: number, x: number, w: number, b: number, scratch: number, B: number, C: number, H: number, W: number, OC: number, OH: number, OW: number, KH: number, KW: number, SH: number, SW: number, PT: number, PL: number, act: number): void;
   /** dx(B,C,H,W) = ∂/∂x of Σ dy⊙conv(x, w): each dy element times each tap, added where forward read it (overwritten). */

@@ -2,11 +2,11 @@
 //   y[n][o][oh][ow] = b[o] + Σ_{c,ki,kj} w[o][c][ki][kj] · x[n][c][oh·SH − PT + ki][ow·SW − PL + kj]   (0 outside x)
 // with backward-data scattering each tap back, backward-weights summing the products per weight. No im2col, no
 // scratch: the readable reference (and the benchmark baseline). The transposed kernels are the same loops read
-// the other way, as in assembly/conv.ts. No scratch: conv2d_scratch is 0.
+// the other way, as in assembly/conv.ts.
 
 import { ACT, type Kernels } from './backend.js';
 
-type ConvKernels = Pick<Kernels, 'conv2d_scratch' | 'conv_transpose2d_scratch' | 'conv2d_forward' | 'conv2d_backward_data' | 'conv2d_backward_weights' | 'conv_transpose2d_forward' | 'conv_transpose2d_backward_data' | 'conv_transpose2d_backward_weights'>;
+type ConvKernels = Pick<Kernels, 'conv2d_forward' | 'conv2d_backward_data' | 'conv2d_backward_weights' | 'conv_transpose2d_forward' | 'conv_transpose2d_backward_data' | 'conv_transpose2d_backward_weights'>;
 
 /** The conv kernels over a heap view `f()` (re-derived per call); `act` applies an ACT code in place. */
 export function convJsKernels(f: () => Float32Array, act: (y: number, n: number, code: number) => void): ConvKernels {
@@ -108,8 +108,6 @@ export function convJsKernels(f: () => Float32Array, act: (y: number, n: number,
 
   // ---- the kernels ----------------------------------------------------------------------------------------------
   return {
-    conv2d_scratch: () => 0,
-    conv_transpose2d_scratch: () => 0,
     conv2d_forward(y, x, w, b, _scratch, B, C, H, W, OC, OH, OW, KH, KW, SH, SW, PT, PL, code) {
       checkAct('conv2d_forward', code);
       forward(y, x, w, b, B, C, H, W, OC, OH, OW, KH, KW, SH, SW, PT, PL);

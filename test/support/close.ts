@@ -1,10 +1,8 @@
-// The elementwise comparison every parity test uses: |got − want| ≤ atol + rtol·|want| (NaN only where NaN is
-// wanted), failing with the count of elements off and the worst one.
+// The one closeness check: every element of `got` within atol + rtol·|want| of `want` (a NaN only matches a NaN),
+// failing with how many elements are off and the worst of them.
 
-import { expect } from 'vitest';
-
-export function assertClose(what: string, got: ArrayLike<number>, want: ArrayLike<number>, atol: number, rtol: number): void {
-  expect(got.length, `${what}: length`).toBe(want.length);
+export function expectClose(what: string, got: ArrayLike<number>, want: ArrayLike<number>, atol: number, rtol: number): void {
+  if (got.length !== want.length) throw new Error(`${what}: expected ${want.length} elements, got ${got.length}`);
   let bad = 0;
   let worst = -1;
   let worstRatio = 0;
@@ -23,7 +21,7 @@ export function assertClose(what: string, got: ArrayLike<number>, want: ArrayLik
     throw new Error(`${what}: ${bad}/${want.length} elements off (atol ${atol}, rtol ${rtol}); worst at [${worst}]: got ${got[worst]}, want ${want[worst]}, |diff| ${Math.abs(got[worst] - want[worst]).toExponential(3)}`);
 }
 
-/** max |got − want| over the elements */
+/** max |got − want| over the elements (for the figures a suite reports) */
 export function maxAbsError(got: ArrayLike<number>, want: ArrayLike<number>): number {
   let m = 0;
   for (let i = 0; i < want.length; i++) m = Math.max(m, Math.abs(got[i] - want[i]));
