@@ -13,7 +13,7 @@
 import { SimdnetError } from '../errors.js';
 import { THREAD_FNS } from './abi.js';
 
-// Control block: i32 words, then one slot per thread (f64: [fn, 18 arguments, return value]).
+// Control block: i32 words, then one slot per thread (f64: [fn, 20 arguments, return value]).
 const GEN = 0; // generation: bumped once per call
 const DONE = 1; // workers that finished with this generation (all of them acknowledge it, taking part or not)
 const EXIT = 2; // non-zero: workers leave their loop
@@ -21,7 +21,7 @@ const ERROR = 3; // 1 + index of the first thread whose task threw
 const PARTS = 4; // threads 0..PARTS-1 take part in this generation
 const STARTED = 5; // workers that have seen this generation (a worker that has not is off its core: do not spin for it)
 const HEADER_BYTES = 64;
-const SLOT = 20; // f64 per slot
+const SLOT = 22; // f64 per slot: [fn, 20 arguments, return value]
 const SLOT_BYTES = 8 * SLOT;
 
 /** Bytes of the control block for `threads` threads. */
@@ -63,7 +63,7 @@ async function threadMain(init: ThreadInit, post: (message: unknown) => void): P
   const ex = instance.exports as Record<string, (...a: number[]) => number>;
   const fns = init.names.map((n) => ex[n]);
   const ctl = new Int32Array(init.memory.buffer, init.ctl, 16);
-  const s = new Float64Array(init.memory.buffer, init.ctl + 64 + 160 * init.index, 20);
+  const s = new Float64Array(init.memory.buffer, init.ctl + 64 + 176 * init.index, 22); // HEADER_BYTES, SLOT_BYTES, SLOT
   // the generation is read before "ready": the caller's first call comes after it, and must be seen as new
   let seen = Atomics.load(ctl, 0);
   post({ ready: true });
@@ -80,8 +80,8 @@ async function threadMain(init: ThreadInit, post: (message: unknown) => void): P
     if (Atomics.load(ctl, 2) !== 0) break;
     if (init.index < Atomics.load(ctl, 4)) {
       try {
-        const r = fns[s[0]](s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9], s[10], s[11], s[12], s[13], s[14], s[15], s[16], s[17], s[18]);
-        s[19] = typeof r === 'number' ? r : 0;
+        const r = fns[s[0]](s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9], s[10], s[11], s[12], s[13], s[14], s[15], s[16], s[17], s[18], s[19], s[20]);
+        s[21] = typeof r === 'number' ? r : 0;
       } catch {
         Atomics.compareExchange(ctl, 3, 0, init.index + 1);
       }
@@ -191,7 +191,7 @@ export class ThreadPool {
     return new ThreadPool(size, memory, ctlPtr, exports, workers, spins);
   }
 
-  /** Task of thread t: export FN index `fn` with up to 18 arguments (missing ones are 0). */
+  /** Task of thread t: export FN index `fn` with up to 16 arguments (missing ones are 0). */
   set(t: number, fn: number, a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0, a8 = 0, a9 = 0, a10 = 0, a11 = 0, a12 = 0, a13 = 0, a14 = 0, a15 = 0): void {
     const s = this.slots;
     const o = t * SLOT;
@@ -225,7 +225,7 @@ export class ThreadPool {
       Atomics.notify(ctl, GEN);
     }
     const s = this.slots;
-    s[19] = this.fns[s[0]](s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9], s[10], s[11], s[12], s[13], s[14], s[15], s[16], s[17], s[18]) ?? 0;
+    s[21] = this.fns[s[0]](s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9], s[10], s[11], s[12], s[13], s[14], s[15], s[16], s[17], s[18], s[19], s[20]) ?? 0;
     if (parts > 1) {
       let spins = 0;
       const workers = this.size - 1;

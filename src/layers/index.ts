@@ -4,10 +4,12 @@ import { SimdnetError, check } from '../errors.js';
 import { ReLU, Sigmoid, Softmax, Tanh } from './activations.js';
 import type { Layer, LayerSpec } from './layer.js';
 import { Dropout } from './dropout.js';
+import { Conv2D, ConvTranspose2D } from './conv.js';
 import { Linear } from './linear.js';
 import { Flatten, Reshape } from './reshape.js';
 
-export { Linear, ReLU, Tanh, Sigmoid, Softmax, Dropout, Flatten, Reshape };
+export { Linear, ReLU, Tanh, Sigmoid, Softmax, Dropout, Flatten, Reshape, Conv2D, ConvTranspose2D };
+export type { Conv2DOptions, ConvTranspose2DOptions } from './conv.js';
 export type { Layer, LayerSpec, InitName, Shape, Pair, Pads } from './layer.js';
 
 export function layerFromSpec(spec: LayerSpec, where = 'layer'): Layer {
@@ -32,7 +34,9 @@ export function layerFromSpec(spec: LayerSpec, where = 'layer'): Layer {
       check(Array.isArray(spec.shape), () => `${where}: reshape shape must be a list of integers, got ${JSON.stringify(spec.shape)}`, 'E_INVALID');
       return new Reshape(spec.shape);
     case 'conv2d':
+      return new Conv2D(spec.in, spec.out, spec.kernel, { stride: spec.stride, padding: spec.padding, bias: spec.bias, init: spec.init });
     case 'conv-transpose2d':
+      return new ConvTranspose2D(spec.in, spec.out, spec.kernel, { stride: spec.stride, padding: spec.padding, outputPadding: spec.outputPadding, bias: spec.bias, init: spec.init });
     case 'maxpool2d':
     case 'avgpool2d':
     case 'upsample2d':
@@ -43,7 +47,7 @@ export function layerFromSpec(spec: LayerSpec, where = 'layer'): Layer {
 }
 
 /** Every layer type a model file may name (the cases of layerFromSpec). */
-export const LAYER_TYPES = ['linear', 'relu', 'tanh', 'sigmoid', 'softmax', 'dropout', 'flatten', 'reshape'] as const satisfies readonly LayerSpec['type'][];
+export const LAYER_TYPES = ['linear', 'relu', 'tanh', 'sigmoid', 'softmax', 'dropout', 'flatten', 'reshape', 'conv2d', 'conv-transpose2d'] as const satisfies readonly LayerSpec['type'][];
 
 /** The activations a hidden layer may have (softmax is an output layer only). */
 export const HIDDEN_ACTIVATIONS = ['relu', 'tanh', 'sigmoid'] as const;
