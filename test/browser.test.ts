@@ -392,6 +392,7 @@ describe('web demo in Chromium', () => {
     await waitState(['ready']);
     expect([await page.isVisible('[name=channels]'), await page.isVisible('[name=hidden]'), await page.isVisible('[name=dropout]')]).toEqual([true, false, false]);
     await page.click('#start');
+    expect([await page.isDisabled('#preset-conv'), await page.isDisabled('[name=channels]')]).toEqual([true, true]); // until the run ends
     await waitState(['done'], 60_000);
     const s = await demo();
     expect(s.threads).toBe(2);

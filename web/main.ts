@@ -83,8 +83,8 @@ function setState(state: State): void {
   downloadBtn.disabled = downloadOnnxBtn.disabled = !hasModel || busy;
   $('load-label').classList.toggle('disabled', busy);
   loadInput.disabled = busy;
-  // the other model's fields stay disabled (controls.ts showModelFields)
-  for (const el of form.querySelectorAll('fieldset:not(.files) :is(input, select):not(label[hidden] *)')) (el as HTMLInputElement).disabled = busy;
+  // the other model's fields stay disabled (controls.ts showModelFields); the presets wait too
+  for (const el of form.querySelectorAll('fieldset:not(.files) :is(input, select):not(label[hidden] *), [id^=preset-]')) (el as HTMLInputElement).disabled = busy;
 }
 
 const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
