@@ -568,3 +568,82 @@ describe.each(backendCases())('gradients on the $label backend', ({ make }) => {
     });
   });
 });
+
+// =====================================================================================================
+// Pooling and upsampling kernels: ∂L/∂x from each backward kernel against central differences of its forward,
+// L = Σ R ⊙ y in float64. Avg pool and upsample are linear in x. Max pool runs on distinct inputs 0.01 apart, so
+// no window's argmax changes within ±h (h = 1e-3).
+// =====================================================================================================
+
+type PoolGradCase =
+  | { op: 'max' | 'avg'; shape: number[]; kernel: [number, number]; stride: [number, number]; pads: [number, number, number, number]; incl?: boolean }
+  | { op: 'up'; shape: number[]; scale: [number, number] };
+
+const POOL_GRAD_CASES: PoolGradCase[] = [
+  { op: 'avg', shape: [2, 3, 7, 6], kernel: [3, 3], stride: [2, 2], pads: [1, 1, 1, 1], incl: true },
+  { op: 'avg', shape: [2, 3, 7, 6], kernel: [3, 3], stride: [2, 2], pads: [1, 1, 1, 1], incl: false },
+  { op: 'avg', shape: [1, 3, 6, 5], kernel: [3, 2], stride: [1, 1], pads: [0, 1, 1, 0], incl: false },
+  { op: 'avg', shape: [1, 2, 9, 10], kernel: [2, 2], stride: [2, 2], pads: [0, 0, 0, 0] }, // the 2×2 fast path, odd H
+  { op: 'max', shape: [1, 3, 6, 5], kernel: [3, 3], stride: [1, 1], pads: [1, 1, 1, 1] }, // overlapping windows
+  { op: 'max', shape: [1, 2, 9, 10], kernel: [2, 2], stride: [2, 2], pads: [0, 0, 0, 0] },
+  { op: 'up', shape: [1, 3, 5, 4], scale: [2, 2] },
+  { op: 'up', shape: [2, 1, 3, 5], scale: [3, 2] },
+];
+
+describe.each(backendCases())('pool kernels on the $label backend: ∂L/∂x against central differences', ({ make }) => {
+  let be: Backend;
+  beforeAll(async () => {
+    be = await make();
+  });
+
+  it.each(POOL_GRAD_CASES.map((c) => [JSON.stringify(c), c] as const))('%s', (_name, c) => {
+    const [B, C, H, W] = c.shape;
+    const N = B * C;
+    const [OH, OW] = c.op === 'up' ? [H * c.scale[0], W * c.scale[1]] : [0, 1].map((a) => Math.floor((c.shape[2 + a] + c.pads[a] + c.pads[a + 2] - c.kernel[a]) / c.stride[a]) + 1);
+    const rng = new Rng(77 + N * H * W);
+    let x: Float32Array;
+    if (c.op === 'max') {
+      // distinct values 0.01 apart, shuffled
+      x = Float32Array.from({ length: N * H * W }, (_, i) => -1 + 0.01 * i);
+      for (let i = x.length - 1; i > 0; i--) {
+        const j = rng.int(i + 1);
+        [x[i], x[j]] = [x[j], x[i]];
+      }
+    } else x = uniform(N * H * W, -1, 1, rng);
+    const R = uniform(N * OH * OW, -1, 1, rng);
+    const X = be.alloc(1, x.length), Y = be.alloc(1, R.length), I = be.alloc(1, R.length), DY = be.alloc(1, R.length), DX = be.alloc(1, x.length);
+    try {
+      const k = be.kernels;
+      const win = c.op === 'up' ? ([0, 0, 0, 0, 0, 0, 0, 0] as const) : ([OH, OW, ...c.kernel, ...c.stride, c.pads[0], c.pads[1]] as const);
+      const forward = () => {
+        if (c.op === 'up') k.upsample2d_forward(Y.ptr, X.ptr, N, H, W, ...c.scale);
+        else if (c.op === 'max') k.maxpool2d_forward(Y.ptr, I.ptr, X.ptr, N, H, W, ...win);
+        else k.avgpool2d_forward(Y.ptr, X.ptr, N, H, W, ...win, c.incl === false ? 0 : 1);
+      };
+      be.write(X, x);
+      be.write(DY, R);
+      forward();
+      if (c.op === 'up') k.upsample2d_backward(DX.ptr, DY.ptr, N, H, W, ...c.scale);
+      else if (c.op === 'max') k.maxpool2d_backward(DX.ptr, DY.ptr, I.ptr, N, H, W, ...win);
+      else k.avgpool2d_backward(DX.ptr, DY.ptr, N, H, W, ...win, c.incl === false ? 0 : 1);
+      const dx = be.read(DX);
+
+      const L = () => {
+        be.write(X, x);
+        forward();
+        const y = be.read(Y);
+        let s = 0;
+        for (let i = 0; i < y.length; i++) s += R[i] * y[i];
+        return s;
+      };
+      const h = c.op === 'max' ? 1e-3 : 1e-2;
+      const numeric = new Float64Array(x.length);
+      for (let i = 0; i < x.length; i++) numeric[i] = centralDiff(x, i, h, L);
+      expect(compare('∂L/∂x', dx, numeric)).toEqual([]);
+      // every input of a window gets a gradient (max: only argmaxes; upsample: all)
+      expect(dx.filter((g) => g !== 0).length).toBeGreaterThan(c.op === 'max' ? 0.15 * x.length : 0.8 * x.length);
+    } finally {
+      for (const t of [X, Y, I, DY, DX]) be.free(t);
+    }
+  });
+});

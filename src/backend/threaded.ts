@@ -155,6 +155,10 @@ export function threadedKernels(ex: RawExports, ctx: ThreadedParts): Kernels {
     return total;
   }
 
+  // ---- pooling and upsampling: a range of planes per thread ----------------------------------------------------
+  /** Parts for N planes of `work` elements each (input plus output), at most N. */
+  const planeParts = (N: number, work: number) => Math.min(count(N * work, MIN_PER_THREAD.light), N);
+
   const k: Kernels = {
     gemm(c, a, b, M, N, K, transA, transB, accumulate) {
       gemmBlocks(c, a, b, 0, M, N, K, transA, transB, accumulate ? ADD : STORE, 0);
@@ -328,6 +332,61 @@ export function threadedKernels(ex: RawExports, ctx: ThreadedParts): Kernels {
       for (let t = 0; t < p; t++) {
         const r0 = cut(count_, p, 1, t), r1 = cut(count_, p, 1, t + 1);
         pool.set(t, FN.gather_noise, dst + 4 * r0 * width, src, idx === 0 ? 0 : idx + 4 * r0, row0 + r0, r1 - r0, width, kind, factor, k0, k1);
+      }
+      pool.run(p);
+    },
+
+    maxpool2d_forward(y, idx, x, N, H, W, OH, OW, kh, kw, sh, sw, pt, pl) {
+      const p = planeParts(N, H * W + OH * OW);
+      if (p <= 1) return ex.maxpool2d_forward(y, idx, x, N, H, W, OH, OW, kh, kw, sh, sw, pt, pl);
+      for (let t = 0; t < p; t++) {
+        const n0 = cut(N, p, 1, t), n1 = cut(N, p, 1, t + 1), o = 4 * n0 * OH * OW;
+        pool.set(t, FN.maxpool2d_forward, y + o, idx + o, x + 4 * n0 * H * W, n1 - n0, H, W, OH, OW, kh, kw, sh, sw, pt, pl);
+      }
+      pool.run(p);
+    },
+    maxpool2d_backward(dx, dy, idx, N, H, W, OH, OW, kh, kw, sh, sw, pt, pl) {
+      const p = planeParts(N, H * W + OH * OW);
+      if (p <= 1) return ex.maxpool2d_backward(dx, dy, idx, N, H, W, OH, OW, kh, kw, sh, sw, pt, pl);
+      for (let t = 0; t < p; t++) {
+        const n0 = cut(N, p, 1, t), n1 = cut(N, p, 1, t + 1), o = 4 * n0 * OH * OW;
+        pool.set(t, FN.maxpool2d_backward, dx + 4 * n0 * H * W, dy + o, idx + o, n1 - n0, H, W, OH, OW, kh, kw, sh, sw, pt, pl);
+      }
+      pool.run(p);
+    },
+    avgpool2d_forward(y, x, N, H, W, OH, OW, kh, kw, sh, sw, pt, pl, include) {
+      const p = planeParts(N, H * W + OH * OW);
+      if (p <= 1) return ex.avgpool2d_forward(y, x, N, H, W, OH, OW, kh, kw, sh, sw, pt, pl, include);
+      for (let t = 0; t < p; t++) {
+        const n0 = cut(N, p, 1, t), n1 = cut(N, p, 1, t + 1);
+        pool.set(t, FN.avgpool2d_forward, y + 4 * n0 * OH * OW, x + 4 * n0 * H * W, n1 - n0, H, W, OH, OW, kh, kw, sh, sw, pt, pl, include);
+      }
+      pool.run(p);
+    },
+    avgpool2d_backward(dx, dy, N, H, W, OH, OW, kh, kw, sh, sw, pt, pl, include) {
+      const p = planeParts(N, H * W + OH * OW);
+      if (p <= 1) return ex.avgpool2d_backward(dx, dy, N, H, W, OH, OW, kh, kw, sh, sw, pt, pl, include);
+      for (let t = 0; t < p; t++) {
+        const n0 = cut(N, p, 1, t), n1 = cut(N, p, 1, t + 1);
+        pool.set(t, FN.avgpool2d_backward, dx + 4 * n0 * H * W, dy + 4 * n0 * OH * OW, n1 - n0, H, W, OH, OW, kh, kw, sh, sw, pt, pl, include);
+      }
+      pool.run(p);
+    },
+    upsample2d_forward(y, x, N, H, W, sh, sw) {
+      const p = planeParts(N, H * W * (1 + sh * sw));
+      if (p <= 1) return ex.upsample2d_forward(y, x, N, H, W, sh, sw);
+      for (let t = 0; t < p; t++) {
+        const n0 = cut(N, p, 1, t), n1 = cut(N, p, 1, t + 1);
+        pool.set(t, FN.upsample2d_forward, y + 4 * n0 * H * W * sh * sw, x + 4 * n0 * H * W, n1 - n0, H, W, sh, sw);
+      }
+      pool.run(p);
+    },
+    upsample2d_backward(dx, dy, N, H, W, sh, sw) {
+      const p = planeParts(N, H * W * (1 + sh * sw));
+      if (p <= 1) return ex.upsample2d_backward(dx, dy, N, H, W, sh, sw);
+      for (let t = 0; t < p; t++) {
+        const n0 = cut(N, p, 1, t), n1 = cut(N, p, 1, t + 1);
+        pool.set(t, FN.upsample2d_backward, dx + 4 * n0 * H * W, dy + 4 * n0 * H * W * sh * sw, n1 - n0, H, W, sh, sw);
       }
       pool.run(p);
     },

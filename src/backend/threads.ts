@@ -21,6 +21,7 @@ export const THREAD_FNS = [
   'loss_sums', 'diff_scaled', 'bce_backward_scaled',
   'sgd_update', 'momentum_update', 'adam_update', 'adamw_update', 'rmsprop_update', 'grad_scale_decay', 'dropout_apply',
   'fill', 'has_non_finite', 'gather_noise',
+  'maxpool2d_forward', 'maxpool2d_backward', 'avgpool2d_forward', 'avgpool2d_backward', 'upsample2d_forward', 'upsample2d_backward',
 ] as const satisfies readonly (keyof RawExports)[];
 export type ThreadFn = (typeof THREAD_FNS)[number];
 /** Index of each thread function, e.g. FN.gemm_block. */

@@ -153,6 +153,8 @@ const EXPORTS: Record<keyof RawExports, true> = {
   mse_loss: true, mse_backward: true, bce_loss: true, bce_backward: true, sigmoid_bce_backward: true, softmax_ce_loss: true, softmax_ce_backward: true,
   sgd_update: true, momentum_update: true, adam_update: true, adamw_update: true, rmsprop_update: true, grad_scale_decay: true, sum_squares: true,
   dropout_apply: true, fill: true, has_non_finite: true, gather_noise: true,
+  maxpool2d_forward: true, maxpool2d_backward: true, avgpool2d_forward: true, avgpool2d_backward: true,
+  upsample2d_forward: true, upsample2d_backward: true,
   gemm_block: true, col_sum_cols: true, loss_sums: true, diff_scaled: true, bce_backward_scaled: true,
   gemm_scratch: true, gemm_scratch_bytes: true, loss_chunk: true,
 };
