@@ -16,8 +16,8 @@
 // Helpers: the one scalar definition of each window, and the 2×2 pieces of the fast paths
 // =====================================================================================================
 
-// [0, 2, 4, 6]: the even column offsets of four outputs of a 2×2 stride-2 row; then 4.0f (bits 0x40800000)
-const PK: usize = memory.data<i32>([0, 2, 4, 6, 0x40800000], 16);
+// [0, 2, 4, 6]: the column offsets of four outputs at stride 2; 4.0f (bits 0x40800000); [0, 1, 2, 3]: at stride 1
+const PK: usize = memory.data<i32>([0, 2, 4, 6, 0x40800000, 0, 0, 0, 0, 1, 2, 3], 16);
 
 // @ts-ignore: decorator
 @inline function is_2x2(H: usize, W: usize, OH: usize, OW: usize, kh: usize, kw: usize, sh: usize, sw: usize, pt: usize, pl: usize): bool {
@@ -37,10 +37,10 @@ const PK: usize = memory.data<i32>([0, 2, 4, 6, 0x40800000], 16);
     for (let w = ws; w < we; w++) {
       const i = h * W + w;
       const v = load<f32>(xp + (<usize>i << 2));
-      if (v > m || v != v) {
-        m = v;
-        mi = i;
-      }
+      // branch-free (a select, not a jump): which element wins is data, and mispredicted jumps cost 4× here
+      const take = (v > m) | (v != v);
+      m = select<f32>(v, m, take);
+      mi = select<i32>(i, mi, take);
     }
   }
   store<f32>(yo, m);
@@ -62,6 +62,56 @@ const PK: usize = memory.data<i32>([0, 2, 4, 6, 0x40800000], 16);
   let s: f32 = 0;
   for (let h = hs; h < he; h++) for (let w = ws; w < we; w++) s += load<f32>(xp + (<usize>(h * W + w) << 2));
   return s / avg_div(H, W, h0, w0, kh, kw, include);
+}
+
+/** First output of the four-wide generic path (SIMD builds, strides 1 and 2): the outputs before it have windows
+ *  that start left of the plane. */
+// @ts-ignore: decorator
+@inline function simd_from(sw: usize, pl: usize): usize {
+  return (pl + sw - 1) / sw;
+}
+
+/** Whether outputs ow..ow+3 have every window column inside the plane, and (stride 2: two loads of four from each
+ *  column start) every column the loads read. */
+// @ts-ignore: decorator
+@inline function simd_fits(ow: usize, W: usize, kw: usize, sw: usize, pl: usize): bool {
+  return (ow + 3) * sw + kw + (sw - 1) <= W + pl;
+}
+
+/** Column j of four vectors from p (byte pointer): x[p + j·sw] for sw = 1 or 2. */
+// @ts-ignore: decorator
+@inline function load4(p: usize, sw: usize): v128 {
+  if (sw == 1) return v128.load(p);
+  return f32x4.shuffle(v128.load(p), v128.load(p, 16), 0, 2, 4, 6);
+}
+
+/** max_at for outputs (h0, w0 + j·sw), j = 0..3, every column inside the plane: the same scan per lane. */
+// @ts-ignore: decorator
+@inline function max4_at(yo: usize, io: usize, xp: usize, H: i32, W: i32, h0: i32, w0: i32, kh: i32, kw: i32, sw: usize): void {
+  const hs = max(h0, 0), he = min(h0 + kh, H);
+  const lane = v128.load(PK + (sw == 1 ? 32 : 0));
+  let m = f32x4.splat(-Infinity);
+  let mi = hs < he ? i32x4.add(i32x4.splat(hs * W + w0), lane) : i32x4.splat(-1);
+  for (let h = hs; h < he; h++) {
+    for (let dw = 0; dw < kw; dw++) {
+      const i = h * W + w0 + dw;
+      const v = load4(xp + (<usize>i << 2), sw);
+      const take = v128.or(f32x4.gt(v, m), f32x4.ne(v, v));
+      m = v128.bitselect(v, m, take);
+      mi = v128.bitselect(i32x4.add(i32x4.splat(i), lane), mi, take);
+    }
+  }
+  v128.store(yo, m);
+  v128.store(io, mi);
+}
+
+/** avg_at for outputs (h0, w0 + j·sw), j = 0..3, every column inside the plane (so one divisor for the four). */
+// @ts-ignore: decorator
+@inline function avg4_at(xp: usize, H: i32, W: i32, h0: i32, w0: i32, kh: i32, kw: i32, include: i32, sw: usize): v128 {
+  const hs = max(h0, 0), he = min(h0 + kh, H);
+  let s = f32x4.splat(0);
+  for (let h = hs; h < he; h++) for (let dw = 0; dw < kw; dw++) s = f32x4.add(s, load4(xp + (<usize>(h * W + w0 + dw) << 2), sw));
+  return f32x4.div(s, f32x4.splat(avg_div(H, W, h0, w0, kh, kw, include)));
 }
 
 /** Sum of each 2×2 block of four: rows r0 and r1 (byte pointers), columns 2j, 2j + 1 for j = 0..3, in scan order
@@ -119,6 +169,17 @@ export function maxpool2d_forward(y: usize, idx: usize, x: usize, N: usize, H: u
         }
       }
       const h0 = <i32>(oh * sh) - <i32>pt;
+      if (ASC_FEATURE_SIMD && !fast && (sw == 1 || sw == 2)) {
+        // windows four at a time where all their columns are inside the plane; the edges one at a time
+        for (const e = min(simd_from(sw, pl), OW); ow < e; ow++) {
+          const o = (oh * OW + ow) << 2;
+          max_at(yp + o, ip + o, xp, <i32>H, <i32>W, h0, <i32>(ow * sw) - <i32>pl, <i32>kh, <i32>kw);
+        }
+        for (; ow + 4 <= OW && simd_fits(ow, W, kw, sw, pl); ow += 4) {
+          const o = (oh * OW + ow) << 2;
+          max4_at(yp + o, ip + o, xp, <i32>H, <i32>W, h0, <i32>(ow * sw) - <i32>pl, <i32>kh, <i32>kw, sw);
+        }
+      }
       for (; ow < OW; ow++) {
         const o = (oh * OW + ow) << 2;
         max_at(yp + o, ip + o, xp, <i32>H, <i32>W, h0, <i32>(ow * sw) - <i32>pl, <i32>kh, <i32>kw);
@@ -190,6 +251,11 @@ export function avgpool2d_forward(y: usize, x: usize, N: usize, H: usize, W: usi
         for (; ow + 4 <= OW; ow += 4) v128.store(yp + ((oh * OW + ow) << 2), f32x4.div(sum2x2(r0 + (ow << 3), r1 + (ow << 3), zero), four));
       }
       const h0 = <i32>(oh * sh) - <i32>pt;
+      if (ASC_FEATURE_SIMD && !fast && (sw == 1 || sw == 2)) {
+        for (const e = min(simd_from(sw, pl), OW); ow < e; ow++) store<f32>(yp + ((oh * OW + ow) << 2), avg_at(xp, <i32>H, <i32>W, h0, <i32>(ow * sw) - <i32>pl, <i32>kh, <i32>kw, include));
+        for (; ow + 4 <= OW && simd_fits(ow, W, kw, sw, pl); ow += 4)
+          v128.store(yp + ((oh * OW + ow) << 2), avg4_at(xp, <i32>H, <i32>W, h0, <i32>(ow * sw) - <i32>pl, <i32>kh, <i32>kw, include, sw));
+      }
       for (; ow < OW; ow++) store<f32>(yp + ((oh * OW + ow) << 2), avg_at(xp, <i32>H, <i32>W, h0, <i32>(ow * sw) - <i32>pl, <i32>kh, <i32>kw, include));
     }
   }
