@@ -32,11 +32,15 @@ import { Sequential } from '../src/model.js';
 import { autoencoder } from '../src/models.js';
 import { createOptimizer } from '../src/optimizers.js';
 import { Rng } from '../src/random.js';
-import { fit, noisyTestInputs, splitValidation, type BatchInfo, type EpochMetrics } from '../src/train.js';
-import { earlyStopping, reduceLROnPlateau, type TrainingContext } from '../src/training/callbacks.js';
+import { fit } from '../src/training/fit.js';
+import { noisyTestInputs, splitValidation } from '../src/training/sets.js';
+import type { BatchInfo, EpochMetrics } from '../src/training/types.js';
+import { earlyStopping, reduceLROnPlateau } from '../src/training/callbacks.js';
+import type { TrainingContext } from '../src/training/types.js';
 import { cosineDecay, exponentialDecay, stepDecay } from '../src/training/schedules.js';
 import { trainStep } from '../src/training/step.js';
 import { errorOf } from './support/backends.js';
+import { loss64 } from './support/reference.js';
 
 let data: ReturnType<typeof loadBundledMnist>;
 let wasm: Backend;
@@ -47,14 +51,6 @@ beforeAll(async () => {
 
 const digits = (n: number) => data.train.images.subarray(0, n * 784);
 
-function bce64(p: Float32Array, t: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < p.length; i++) {
-    const q = Math.min(Math.max(p[i], 1e-7), 1 - 1e-7);
-    s -= t[i] * Math.log(q) + (1 - t[i]) * Math.log(1 - q);
-  }
-  return s / (p.length / 784) / 784;
-}
 
 describe('fit options', () => {
   it('an unknown option is refused with a did-you-mean, E_OPTION; so is a value of the wrong kind', async () => {
@@ -87,6 +83,69 @@ describe('fit options', () => {
   });
 });
 
+describe('one fit at a time per model (issue 19)', () => {
+  const tiny = () => new Sequential([new Linear(784, 8), new ReLU(), new Linear(8, 784), new Sigmoid()], { backend: wasm, seed: 4 });
+  const train = () => ({ train: { x: digits(64), y: digits(64) } });
+
+  it('a second fit while one runs is refused naming the model (E_LOCKED); the first trains as if alone', async () => {
+    const alone = tiny();
+    const straight = await fit(alone, train(), { epochs: 2, batchSize: 16, yieldEvery: 'batch' });
+    for (const second of ['at once', 'from a batch callback'] as const) {
+      const model = tiny();
+      let refused: unknown;
+      const tryAgain = () => fit(model, train(), { epochs: 1, batchSize: 16 }).then(() => undefined, (e) => (refused = e));
+      let again: Promise<unknown> | undefined;
+      const first = fit(model, train(), { epochs: 2, batchSize: 16, yieldEvery: 'batch', onBatch: (b) => { if (second !== 'at once' && b.batch === 1 && !again) again = tryAgain(); } });
+      if (second === 'at once') again = tryAgain();
+      const [h] = await Promise.all([first, again]);
+      await again;
+      expect(refused, second).toBeInstanceOf(SimdnetError);
+      expect((refused as SimdnetError).code).toBe('E_LOCKED');
+      expect((refused as Error).message).toBe(`fit: ${model} is already being trained by another fit() call; await it before starting another`);
+      expect(h.epochs.map((e) => e.trainLoss)).toEqual(straight.epochs.map((e) => e.trainLoss));
+      expect(model.getWeights()).toEqual(alone.getWeights());
+      // released after it ends, and after a fit that failed
+      await expect(fit(model, { train: { x: new Float32Array(784).fill(NaN), y: digits(1) } }, { epochs: 1 })).rejects.toThrow(/train\.x: value NaN/);
+      await fit(model, train(), { epochs: 1, batchSize: 64 });
+      model.dispose();
+    }
+    alone.dispose();
+  });
+
+  it('setWeights and dispose from outside a running fit are refused; from its callbacks they are allowed', async () => {
+    const model = tiny();
+    const w0 = model.getWeights();
+    const outside: string[] = [];
+    let fromCallback = 0;
+    await fit(model, train(), {
+      epochs: 1, batchSize: 16, yieldEvery: 'batch',
+      onBatch: (b) => {
+        if (b.batch === 0) {
+          setTimeout(() => {
+            for (const [name, f] of [['setWeights', () => model.setWeights(w0)], ['dispose', () => model.dispose()]] as const) {
+              try {
+                f();
+              } catch (e) {
+                expect((e as SimdnetError).code).toBe('E_LOCKED');
+                outside.push((e as Error).message);
+              }
+            }
+          }, 0);
+        }
+        if (b.batch === 2) {
+          model.setWeights(model.getWeights()); // a callback's own change
+          fromCallback++;
+        }
+      },
+    });
+    expect(outside).toEqual(['setWeights', 'dispose'].map((w) => `${w}: ${model} is being trained by a fit() call; await it first (or call ${w} from one of its callbacks)`));
+    expect(fromCallback).toBe(1);
+    expect(model.disposed).toBe(false);
+    model.setWeights(w0); // free again after the fit
+    model.dispose();
+  });
+});
+
 describe('validationSplit', () => {
   it('partitions the training rows, seeded; valLoss is the float64 BCE of predict() on the held-out rows', async () => {
     const rows = 50;
@@ -107,7 +166,7 @@ describe('validationSplit', () => {
     const model = autoencoder(wasm, { hidden: [16], seed: 1 });
     const h = await fit(model, { train: { x, y: x } }, { epochs: 2, batchSize: 16, loss: 'bce', validationSplit: 0.2, seed: 3 });
     const last = h.epochs[1];
-    expect(last.valLoss!).toBeCloseTo(bce64(model.predict(validation.x), validation.x), 5);
+    expect(last.valLoss!).toBeCloseTo(loss64('bce', model.predict(validation.x), validation.x, validation.x.length / 784), 5);
     expect(last.valMse).toBeGreaterThan(0);
     expect(last.valPsnr).toBeCloseTo(10 * Math.log10(1 / last.valMse!), 10);
     expect(Number.isNaN(last.testLoss)).toBe(true); // no test set given
@@ -364,7 +423,7 @@ describe('summary', () => {
 });
 
 describe('simdnet train: the training-loop flags', () => {
-  const CLI = resolve(__dirname, '../dist/cli.js');
+  const CLI = resolve(__dirname, '../dist/cli/main.js');
   const dir = mkdtempSync(join(tmpdir(), 'simdnet-fitapi-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const train = (...args: string[]) => spawnSync(process.execPath, [CLI, 'train', '--threads', '1', ...args], { encoding: 'utf8', timeout: 120_000 });

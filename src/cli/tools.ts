@@ -7,10 +7,11 @@ import { NOISE_KINDS, noiseProblem, type NoiseKind } from '../data/noise.js';
 import { SimdnetError } from '../errors.js';
 import { LOSS_NAMES, type LossName } from '../losses.js';
 import { MAX_SEED } from '../random.js';
-import { evaluate, noisyTestInputs, type Evaluation } from '../train.js';
+import { evaluate, type Evaluation } from '../training/evaluate.js';
+import { noisyTestInputs } from '../training/sets.js';
 import { loadData } from './data-source.js';
-import { loadModel, readFileChecked, writeFileAtomic } from './files.js';
-import { digitPng, readDigitPng } from './pictures.js';
+import { loadModel, readFileChecked, writeFileAtomic } from '../node/files.js';
+import { digitPng, readDigitPng } from '../node/pictures.js';
 
 /** Denoises 28×28 PNGs; writes DIR/<name>.denoised.png for each. Returns the written paths. */
 export async function denoiseFiles(modelPath: string, inputs: string[], outDir: string, backendName: BackendName, log = console.log, run: RunOptions = {}): Promise<string[]> {
@@ -63,6 +64,13 @@ export async function evaluateFile(
   if (!LOSS_NAMES.includes(loss)) throw new SimdnetError(`${modelPath}: meta.loss: expected one of ${LOSS_NAMES.join(', ')}, got ${JSON.stringify(loss)}`, 'E_FILE_CORRUPT');
   const data = loadData(options.data ?? 'bundled');
   const test = { x: data.test.images, y: data.test.images };
+  // the model against the data, named by the file: the data's own width, not a failure deep in the noise kernel
+  const width = data.test.images.length / data.test.count;
+  for (const [side, w] of [['takes', model.inputWidth], ['gives', model.outputWidth]] as const)
+    if (w !== width) {
+      model.dispose();
+      throw new SimdnetError(`${modelPath}: the model ${side} rows of ${w} values but the test images have ${width} (eval compares its outputs with its inputs: a ${width} → ${width} model)`, 'E_SHAPE');
+    }
   const x = noisyTestInputs(test, { kind, factor }, seed, { width: model.inputWidth, backend: model.backend });
   const { predictions: _unused, ...metrics } = evaluate(model, { x, y: test.y }, { loss });
   model.dispose();
