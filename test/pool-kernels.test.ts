@@ -18,6 +18,8 @@ import type { Backend, Tensor } from '../src/backend/backend.js';
 import { Rng } from '../src/random.js';
 import { availableWasmVariants, createWasmBackend } from '../src/backend/wasm.js';
 import { backendCases } from './support/backends.js';
+import { expectClose } from './support/close.js';
+import { pool2d64, pool2dOutSize, type Pool64 } from './support/reference.js';
 
 // every backend, and the one-thread builds too (a wasm backend with threads loads the -threads build)
 const cases = [
@@ -84,56 +86,8 @@ function poolCases(): PoolCase[] {
 const POOL_CASES = poolCases();
 const UP_CASES: UpCase[] = SHAPES.flatMap((shape) => ([[1, 1], [2, 2], [3, 2], [2, 3], [1, 2]] as const).map((s) => ({ op: 'up' as const, shape, scale: [s[0], s[1]] as [number, number] })));
 
-function outSize(c: Case): [number, number] {
-  const [, , H, W] = c.shape;
-  if (c.op === 'up') return [H * c.scale[0], W * c.scale[1]];
-  return [Math.floor((H + c.pads[0] + c.pads[2] - c.kernel[0]) / c.stride[0]) + 1, Math.floor((W + c.pads[1] + c.pads[3] - c.kernel[1]) / c.stride[1]) + 1];
-}
-
-interface Ref {
-  y: Float64Array;
-  idx?: Int32Array;
-  dx: Float64Array;
-}
-
-/** Direct loops in float64: each output's window, its max (first maximum from −∞; NaN wins, the last one) or its
- *  mean, and dx as each output's scatter of dy. */
-function reference(c: Case, x: Float32Array, dy: Float32Array): Ref {
-  const [B, C, H, W] = c.shape;
-  const [OH, OW] = outSize(c);
-  const y = new Float64Array(B * C * OH * OW), dx = new Float64Array(x.length);
-  const idx = new Int32Array(y.length);
-  for (let n = 0; n < B * C; n++)
-    for (let oh = 0; oh < OH; oh++)
-      for (let ow = 0; ow < OW; ow++) {
-        const o = n * OH * OW + oh * OW + ow;
-        // the input elements of this output, in scan order
-        const cells: number[] = [];
-        let size: number;
-        if (c.op === 'up') {
-          cells.push(Math.floor(oh / c.scale[0]) * W + Math.floor(ow / c.scale[1]));
-          size = 1;
-        } else {
-          const h0 = oh * c.stride[0] - c.pads[0], w0 = ow * c.stride[1] - c.pads[1];
-          for (let h = h0; h < h0 + c.kernel[0]; h++) for (let w = w0; w < w0 + c.kernel[1]; w++) if (h >= 0 && h < H && w >= 0 && w < W) cells.push(h * W + w);
-          size = c.countIncludePad ? c.kernel[0] * c.kernel[1] : cells.length;
-        }
-        const at = (i: number) => n * H * W + i;
-        if (c.op === 'max') {
-          let m = -Infinity, mi = cells[0];
-          for (const i of cells) if (x[at(i)] > m || Number.isNaN(x[at(i)])) [m, mi] = [x[at(i)], i];
-          y[o] = m;
-          idx[o] = mi;
-          dx[at(mi)] += dy[o];
-        } else {
-          let s = 0;
-          for (const i of cells) s += x[at(i)];
-          y[o] = s / size;
-          for (const i of cells) dx[at(i)] += dy[o] / size;
-        }
-      }
-  return c.op === 'max' ? { y, idx, dx } : { y, dx };
-}
+const outSize = (c: Case) => pool2dOutSize(c, c.shape[2], c.shape[3]);
+const reference = (c: Case, x: Float32Array, dy: Float32Array) => pool2d64(c, x, dy, c.shape[0] * c.shape[1], c.shape[2], c.shape[3]);
 
 // =====================================================================================================
 // Running a case on a backend
@@ -203,23 +157,6 @@ function inputs(c: Case, seed: number, kind: 'uniform' | 'ties' | 'nan' = 'unifo
 // Comparisons
 // =====================================================================================================
 
-/** The largest |got − want| / (atol + rtol·|want|), NaN matching NaN only; ≤ 1 passes. */
-function worst(got: ArrayLike<number>, want: ArrayLike<number>, atol: number, rtol: number): { ratio: number; at: number } {
-  expect(got.length).toBe(want.length);
-  let ratio = 0, at = -1;
-  for (let i = 0; i < want.length; i++) {
-    const g = got[i], w = want[i];
-    const r = Number.isNaN(w) || Number.isNaN(g) ? (Number.isNaN(w) && Number.isNaN(g) ? 0 : Infinity) : g === w ? 0 : Math.abs(g - w) / (atol + rtol * Math.abs(w));
-    if (r > ratio) [ratio, at] = [r, i];
-  }
-  return { ratio, at };
-}
-
-function expectClose(what: string, got: ArrayLike<number>, want: ArrayLike<number>, atol: number, rtol: number): void {
-  const { ratio, at } = worst(got, want, atol, rtol);
-  expect(ratio, `${what}: worst at [${at}]: got ${got[at]}, want ${want[at]} (atol ${atol}, rtol ${rtol})`).toBeLessThanOrEqual(1);
-}
-
 function expectSameBits(what: string, got: Float32Array | Int32Array, want: Float32Array | Int32Array): void {
   const a = new Uint32Array(got.buffer, got.byteOffset, got.length), b = new Uint32Array(want.buffer, want.byteOffset, want.length);
   let first = -1;
@@ -230,7 +167,7 @@ function expectSameBits(what: string, got: Float32Array | Int32Array, want: Floa
 /** Tolerance of an f32 sum of n terms of magnitude ≤ 1 against float64: n roundings of at most 2^-24·(partial sum). */
 const sumTol = (n: number) => n * n * 2 ** -24;
 
-function checkAgainstReference(c: Case, got: Got, ref: Ref, what: string): void {
+function checkAgainstReference(c: Case, got: Got, ref: Pool64, what: string): void {
   if (c.op === 'max') {
     expectSameBits(`${what} y`, got.y, Float32Array.from(ref.y));
     expectSameBits(`${what} idx`, got.idx!, ref.idx!);
