@@ -242,9 +242,12 @@ export class Sequential {
     const ws = this.workspace(B);
     check(dOutput?.backend === this.backend, () => `backward: the gradient tensor belongs to ${dOutput?.backend ? `another ${dOutput.backend.name} backend` : 'no backend'}, not this model's ${this.backend.name} backend`);
     check(dOutput.rows === B && dOutput.cols === this.outputWidth, () => `backward: expected a (${B}, ${this.outputWidth}) gradient, got (${dOutput.rows}, ${dOutput.cols})`);
-    const L = this.layers.length;
-    this.layers[L - 1].backward(ws.acts[L - 1], ws.acts[L], dOutput, ws.grads[L - 1], ws.scratch[L - 1]);
-    this.backwardFrom(L - 2, ws);
+    // in-place layers at the end (a Flatten) pass ∂L/∂output on as it is: the last other layer takes dOutput
+    let last = this.layers.length - 1;
+    while (last >= 0 && this.layers[last].inPlace) last--;
+    if (last < 0) return;
+    this.layers[last].backward(ws.acts[last], ws.acts[last + 1], dOutput, ws.grads[last], ws.scratch[last]);
+    this.backwardFrom(last - 1, ws);
   }
 
   private backwardFrom(last: number, ws: Workspace): void {
