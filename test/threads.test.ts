@@ -14,7 +14,7 @@ import { ACT, type Backend, type Kernels } from '../src/backend/backend.js';
 import { availableWasmVariants, createWasmBackend, type WasmVariant } from '../src/backend/wasm.js';
 import { oneHot } from '../src/data/dataset.js';
 import { loadBundledMnist } from '../src/data/mnist-bundled.js';
-import { Linear, ReLU, Softmax, Tanh } from '../src/layers/index.js';
+import { AvgPool2D, Flatten, Linear, MaxPool2D, ReLU, Reshape, Sigmoid, Softmax, Tanh, Upsample2D } from '../src/layers/index.js';
 import { Sequential } from '../src/model.js';
 import { serializeModel } from '../src/formats/model-file.js';
 import { autoencoder } from '../src/models.js';
@@ -189,6 +189,14 @@ const RUNS: RunCase[] = [
     model: (be) => autoencoder(be, { hidden: [96], activation: 'tanh', seed: 8 }),
     data: () => ({ train: { x, y: x }, test: { x: tx, y: tx } }),
     options: { epochs: 1, batchSize: 128, loss: 'mse', optimizer: 'sgd', seed: 9, noise: { kind: 'mask', factor: 0.3 } },
+  },
+  {
+    // 64·8 planes of 14×14 a batch: every pool kernel is cut into parts
+    name: 'pooling autoencoder 784-[8,14,14] relu, MaxPool2D(2), Upsample2D(2), AvgPool2D(3, s1, pad 1), 784 sigmoid, BCE, Adam, batch 64',
+    model: (be) =>
+      new Sequential([new Linear(784, 8 * 14 * 14), new ReLU(), new Reshape([8, 14, 14]), new MaxPool2D(2), new Upsample2D(2), new AvgPool2D(3, { stride: 1, padding: 1 }), new Flatten(), new Linear(8 * 14 * 14, 784), new Sigmoid()], { backend: be, seed: 10 }),
+    data: () => ({ train: { x: x.subarray(0, 400 * 784), y: x.subarray(0, 400 * 784) }, test: { x: tx, y: tx } }),
+    options: { epochs: 1, batchSize: 64, loss: 'bce', optimizer: 'adam', seed: 11, noise: { kind: 'gaussian', factor: 0.3 } },
   },
 ];
 

@@ -102,7 +102,9 @@ export interface Kernels {
   /** y(N,OH,OW) = max of each kh×kw window of x(N,H,W); idx(N,OH,OW) (i32) = its plane index h·W + w. Max from −∞
    *  by `v > m || isnan(v)` (PyTorch): a tie keeps the first in scan order, a NaN wins (the last NaN). */
   maxpool2d_forward(y: number, idx: number, x: number, N: number, H: number, W: number, OH: number, OW: number, kh: number, kw: number, sh: number, sw: number, pt: number, pl: number): void;
-  /** dx(N,H,W) = 0, then dx[idx] += dy(N,OH,OW) in output order (indices outside the plane are skipped). */
+  /** dx(N,H,W) = 0, then dx[idx] += dy(N,OH,OW) in output order; idx as maxpool2d_forward wrote it (each index in
+   *  its output's window: the 2×2 stride-2 path of the SIMD builds reads only those; indices outside the plane are
+   *  skipped). */
   maxpool2d_backward(dx: number, dy: number, idx: number, N: number, H: number, W: number, OH: number, OW: number, kh: number, kw: number, sh: number, sw: number, pt: number, pl: number): void;
   /** y(N,OH,OW) = window sum of x(N,H,W) / divisor: kh·kw when include≠0 (count_include_pad), else the elements
    *  inside the plane. */
