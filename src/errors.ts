@@ -12,7 +12,7 @@ export const ERROR_CODES = {
   E_MEMORY: 'more than WASM linear memory (4 GiB) can hold',
   E_DIVERGED: 'training or inference produced non-finite or runaway values',
   E_DISPOSED: 'a model, tensor or backend used after dispose()',
-  E_LOCKED: 'an output folder in use by another running process',
+  E_LOCKED: 'an output folder in use by another running process, or a model in use by a running fit',
   E_RUNTIME: 'the JavaScript runtime lacks something needed (WebAssembly, a build, a worker)',
 } as const;
 

@@ -49,6 +49,9 @@ export class Sequential {
   private workspaces = new Map<number, Workspace>();
   private isDisposed = false;
   private mode = { on: false, step: 0 };
+  /** fit's hold on this model while it runs (set and cleared by fit alone): a second fit is refused, and so are
+   *  setWeights and dispose, except from that fit's own callbacks (earlyStopping's restoreBest, a user's). */
+  readonly fitting = { running: false, inCallback: 0 };
 
   /** `fuse` (default true): run each layer that can fuse (Linear) and the ReLU/Sigmoid/Tanh after it as one kernel; false runs every layer alone
    *  (the same results bit for bit: for comparisons and benchmarks). */
@@ -241,7 +244,8 @@ export class Sequential {
   // ---- convenience on host arrays -----------------------------------------------------------------------
 
   /** Runs the model on the rows of x (a Float32Array of rows × inputWidth floats, or number[][]) in batches, with
-   *  training off; returns rows × outputWidth floats. */
+   *  training off; returns rows × outputWidth floats. An input NaN or ±Inf is refused with its row and column (as fit
+   *  refuses one in its data), not passed through to that row's outputs. */
   predict(inputs: Rows, batchSize = 256): Float32Array {
     this.alive();
     const x = toMatrix(inputs, this.inputWidth, 'predict');
@@ -252,7 +256,9 @@ export class Sequential {
     const out = new Float32Array(rows * this.outputWidth);
     for (let start = 0; start < rows; start += batchSize) {
       const B = Math.min(batchSize, rows - start);
-      this.backend.write(this.input(B), x, start * this.inputWidth);
+      const input = this.input(B);
+      this.backend.write(input, x, start * this.inputWidth);
+      if (this.backend.kernels.has_non_finite(input.ptr, B * this.inputWidth) !== 0) throw nonFiniteInput(x, this.inputWidth, start, 'predict');
       const y = this.forwardFinite(B, start, 'predict');
       out.set(this.backend.read(y), start * this.outputWidth);
     }
@@ -276,6 +282,7 @@ export class Sequential {
   setWeights(layer: number, tensors: { name: string; shape?: readonly number[]; values: ArrayLike<number> }[]): void;
   setWeights(first: Float32Array | number, tensors?: { name: string; shape?: readonly number[]; values: ArrayLike<number> }[]): void {
     this.alive();
+    this.notFitting('setWeights');
     if (typeof first !== 'number') {
       const weights = first;
       check(weights?.length === this.paramCount, () => `setWeights: expected ${this.paramCount} values, got ${weights?.length}`, 'E_SHAPE');
@@ -324,6 +331,7 @@ export class Sequential {
   /** Returns every block this model allocated to the backend. */
   dispose(): void {
     if (this.isDisposed) return;
+    this.notFitting('dispose');
     for (const ws of this.workspaces.values()) {
       for (const t of ws.acts.slice(1)) this.backend.free(t);
       for (const t of ws.grads) if (t) this.backend.free(t);
@@ -334,6 +342,11 @@ export class Sequential {
     this.backend.free(this.params);
     this.backend.free(this.grads);
     this.isDisposed = true;
+  }
+
+  private notFitting(what: string): void {
+    if (this.fitting.running && this.fitting.inCallback === 0)
+      throw new SimdnetError(`${what}: ${this} is being trained by a fit() call; await it first (or call ${what} from one of its callbacks)`, 'E_LOCKED');
   }
 
   private alive(): void {
@@ -386,6 +399,14 @@ function forwardPlan(layers: Layer[], fuse: boolean): ForwardStep[] {
     if (act !== undefined) i++; // the activation's forward is done by the fused step
   }
   return plan;
+}
+
+/** The first NaN or ±Inf of x from row `start` on, named as fit names one in its data: the input is refused, not
+ *  blamed on the weights as non-finite outputs would be. */
+function nonFiniteInput(x: Float32Array, width: number, start: number, what: string): SimdnetError {
+  let i = start * width;
+  while (Number.isFinite(x[i])) i++;
+  return new SimdnetError(`${what}: input value ${x[i]} at row ${Math.floor(i / width)}, column ${i % width}; the inputs must be finite numbers`, 'E_INVALID');
 }
 
 /** A layer as the summary names it: Linear(784, 128), ReLU, … */

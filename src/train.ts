@@ -249,6 +249,17 @@ function onBrowserMainThread(): boolean {
 const tick = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 export async function fit(model: Sequential, input: FitInput, options: FitOptions): Promise<History> {
+  // one fit at a time per model: two would interleave their steps on the same weights with two optimizers
+  check(!model?.fitting?.running, () => `fit: ${model} is already being trained by another fit() call; await it before starting another`, 'E_LOCKED');
+  if (model?.fitting) model.fitting.running = true;
+  try {
+    return await fitHeld(model, input, options);
+  } finally {
+    if (model?.fitting) model.fitting.running = false;
+  }
+}
+
+async function fitHeld(model: Sequential, input: FitInput, options: FitOptions): Promise<History> {
   const data = toFitData(input, model.inputWidth, model.outputWidth); // number[][] and {input, output}[] too
   check(data != null && typeof data === 'object', 'fit: expected data as {train: {x, y}, test?: {x, y}}');
   check(options != null && typeof options === 'object', 'fit: expected options with at least {epochs}', 'E_OPTION');
@@ -330,13 +341,22 @@ export async function fit(model: Sequential, input: FitInput, options: FitOption
   /** Calls `hook` on every callback in order; true when one of them said stop. */
   const anyStop = async (call: (c: Callback) => unknown): Promise<boolean> => {
     let stop = false;
-    for (const c of callbacks) if ((await call(c)) === false) stop = true;
+    for (const c of callbacks) if ((await inCallback(() => call(c))) === false) stop = true;
     return stop;
+  };
+  /** A callback may change the model (setWeights), which fit's hold refuses to anyone else. */
+  const inCallback = async <T>(f: () => T): Promise<Awaited<T>> => {
+    model.fitting.inCallback++;
+    try {
+      return await f();
+    } finally {
+      model.fitting.inCallback--;
+    }
   };
 
   if (resume?.stopped) {
     history.stopped = resume.stopped; // that run had ended: nothing more to train
-    for (const c of callbacks) await c.onTrainEnd?.(history, ctx);
+    for (const c of callbacks) await inCallback(() => c.onTrainEnd?.(history, ctx));
     if (ownOptimizer) optimizer.dispose();
     return history;
   }
@@ -383,7 +403,7 @@ export async function fit(model: Sequential, input: FitInput, options: FitOption
         }
         if (options.onCheckpoint && every > 0 && (b + 1) % every === 0 && b + 1 < batches) {
           trainer.checkWeights({ epoch, batch: b });
-          await options.onCheckpoint(progress(epoch, b + 1, lossSum, seen, seconds, sums));
+          await inCallback(() => options.onCheckpoint!(progress(epoch, b + 1, lossSum, seen, seconds, sums)));
         }
         if (now() - lastYield >= yieldMs) {
           await tick();
@@ -407,10 +427,10 @@ export async function fit(model: Sequential, input: FitInput, options: FitOption
       }
       history.epochs.push(m);
       if (await anyStop((c) => c.onEpochEnd?.(m, ctx))) stopAt(epoch + 1, 0);
-      if (options.onCheckpoint) await options.onCheckpoint(progress(epoch + 1, 0, 0, 0, 0));
+      if (options.onCheckpoint) await inCallback(() => options.onCheckpoint!(progress(epoch + 1, 0, 0, 0, 0)));
       if (options.yieldEvery === 'epoch') await tick();
     }
-    for (const c of callbacks) await c.onTrainEnd?.(history, ctx);
+    for (const c of callbacks) await inCallback(() => c.onTrainEnd?.(history, ctx));
   } finally {
     set.dispose();
     if (ownOptimizer) optimizer.dispose(); // its state blocks: nobody else can reach them

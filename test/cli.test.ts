@@ -18,7 +18,8 @@ import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJsBackend } from '../src/backend/js.js';
 import { loadBundledMnist } from '../src/data/mnist-bundled.js';
-import { decodeModelFile, deserializeModel } from '../src/model-file.js';
+import { decodeModelFile, deserializeModel, serializeModel } from '../src/model-file.js';
+import { Sequential } from '../src/model.js';
 
 const ROOT = resolve(__dirname, '..');
 const CLI = join(ROOT, 'dist', 'cli.js');
@@ -188,6 +189,20 @@ describe('simdnet eval', () => {
     const r = cli('eval', '--model', join(outA, 'model.simdnet'));
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/2000 test digits: bce loss \d\.\d{4}, MSE \d\.\d{5}, PSNR noisy \d+\.\d{2} dB → denoised \d+\.\d{2} dB/);
+  });
+
+  it("a model whose widths do not match the data (issue 19): names the file and both widths, not the noise kernel", async () => {
+    const backend = await createJsBackend();
+    // rows too wide, too narrow, and one value short; then the right input width with the wrong output width
+    const specs = [1e9, 10, 783].map((w) => ({ inputWidth: w, layers: [{ type: 'relu' as const }], side: 'takes', w }));
+    specs.push({ inputWidth: 784, layers: [{ type: 'linear', in: 784, out: 10 } as never, { type: 'relu' }], side: 'gives', w: 10 });
+    for (const [i, s] of specs.entries()) {
+      const model = Sequential.fromSpec(s, { backend });
+      const path = join(tmp, `wrong-width-${i}.simdnet`);
+      writeFileSync(path, serializeModel(model));
+      model.dispose();
+      expectUsageError(cli('eval', '--model', path), new RegExp(`^simdnet: ${path.replace(/[.]/g, '\\.')}: the model ${s.side} rows of ${s.w} values but the test images have 784 \\(`));
+    }
   });
 
   it('--json parses and agrees with the training run (same test digits, same noise from the saved seed)', () => {

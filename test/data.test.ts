@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SimdnetError } from '../src/errors.js';
 import { Rng } from '../src/random.js';
@@ -313,6 +314,29 @@ describe('IDX files', () => {
     // a well-formed gzipped file still reads, whatever its compressed size
     writeFileSync(file, gzipSync(idxImages(5, trainPx)));
     expect(readIdxFile(file).count).toBe(5);
+  });
+
+  it('a gzip of something that is not IDX (issue 19) is named by its magic before its "count" sizes anything', () => {
+    const d = makeDir({ gz: true });
+    const file = join(d, 'train-images-idx3-ubyte.gz');
+    // any bytes whose first four are neither IDX magic: text, random bytes, a header that only looks close
+    fc.assert(fc.property(fc.uint8Array({ minLength: 4, maxLength: 3000 }), fc.boolean(), (raw, gzLevel1) => {
+      const magic = new DataView(raw.buffer, raw.byteOffset).getUint32(0);
+      fc.pre(magic !== 0x803 && magic !== 0x801);
+      writeFileSync(file, gzipSync(raw, { level: gzLevel1 ? 1 : 9 }));
+      const msg = expectError(() => readIdxFile(file), 'train-images-idx3-ubyte.gz: wrong magic: expected 0x00000803 (IDX images) but got 0x' + magic.toString(16).padStart(8, '0'));
+      expect(msg).not.toMatch(/maxOutputLength|out of range/);
+    }), { seed: 19, numRuns: 60 });
+    // the red team's case: a text file, gzipped; and through --data's loader
+    writeFileSync(file, gzipSync(Buffer.from('hello, this is a README and not a picture of a digit\n'.repeat(200))));
+    expectError(() => loadIdxMnist(d), 'train-images-idx3-ubyte.gz: wrong magic', '0x68656c6c');
+    // the right magic with a count no stream of this size can hold: refused before inflating, as truncated
+    fc.assert(fc.property(fc.integer({ min: 100_000, max: 0xffffffff }), (count) => {
+      const head = idxImages(1, new Uint8Array(784));
+      new DataView(head.buffer, head.byteOffset).setUint32(4, count);
+      writeFileSync(file, gzipSync(head));
+      expectError(() => readIdxFile(file), 'train-images-idx3-ubyte.gz: truncated: header says ' + count + ' images of 28×28', 'gzip stream inflates to at most');
+    }), { seed: 190, numRuns: 25 });
   });
 
   it('names the file when a file in the folder is corrupt', () => {

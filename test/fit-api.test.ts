@@ -87,6 +87,69 @@ describe('fit options', () => {
   });
 });
 
+describe('one fit at a time per model (issue 19)', () => {
+  const tiny = () => new Sequential([new Linear(784, 8), new ReLU(), new Linear(8, 784), new Sigmoid()], { backend: wasm, seed: 4 });
+  const train = () => ({ train: { x: digits(64), y: digits(64) } });
+
+  it('a second fit while one runs is refused naming the model (E_LOCKED); the first trains as if alone', async () => {
+    const alone = tiny();
+    const straight = await fit(alone, train(), { epochs: 2, batchSize: 16, yieldEvery: 'batch' });
+    for (const second of ['at once', 'from a batch callback'] as const) {
+      const model = tiny();
+      let refused: unknown;
+      const tryAgain = () => fit(model, train(), { epochs: 1, batchSize: 16 }).then(() => undefined, (e) => (refused = e));
+      let again: Promise<unknown> | undefined;
+      const first = fit(model, train(), { epochs: 2, batchSize: 16, yieldEvery: 'batch', onBatch: (b) => { if (second !== 'at once' && b.batch === 1 && !again) again = tryAgain(); } });
+      if (second === 'at once') again = tryAgain();
+      const [h] = await Promise.all([first, again]);
+      await again;
+      expect(refused, second).toBeInstanceOf(SimdnetError);
+      expect((refused as SimdnetError).code).toBe('E_LOCKED');
+      expect((refused as Error).message).toBe(`fit: ${model} is already being trained by another fit() call; await it before starting another`);
+      expect(h.epochs.map((e) => e.trainLoss)).toEqual(straight.epochs.map((e) => e.trainLoss));
+      expect(model.getWeights()).toEqual(alone.getWeights());
+      // released after it ends, and after a fit that failed
+      await expect(fit(model, { train: { x: new Float32Array(784).fill(NaN), y: digits(1) } }, { epochs: 1 })).rejects.toThrow(/train\.x: value NaN/);
+      await fit(model, train(), { epochs: 1, batchSize: 64 });
+      model.dispose();
+    }
+    alone.dispose();
+  });
+
+  it('setWeights and dispose from outside a running fit are refused; from its callbacks they are allowed', async () => {
+    const model = tiny();
+    const w0 = model.getWeights();
+    const outside: string[] = [];
+    let fromCallback = 0;
+    await fit(model, train(), {
+      epochs: 1, batchSize: 16, yieldEvery: 'batch',
+      onBatch: (b) => {
+        if (b.batch === 0) {
+          setTimeout(() => {
+            for (const [name, f] of [['setWeights', () => model.setWeights(w0)], ['dispose', () => model.dispose()]] as const) {
+              try {
+                f();
+              } catch (e) {
+                expect((e as SimdnetError).code).toBe('E_LOCKED');
+                outside.push((e as Error).message);
+              }
+            }
+          }, 0);
+        }
+        if (b.batch === 2) {
+          model.setWeights(model.getWeights()); // a callback's own change
+          fromCallback++;
+        }
+      },
+    });
+    expect(outside).toEqual(['setWeights', 'dispose'].map((w) => `${w}: ${model} is being trained by a fit() call; await it first (or call ${w} from one of its callbacks)`));
+    expect(fromCallback).toBe(1);
+    expect(model.disposed).toBe(false);
+    model.setWeights(w0); // free again after the fit
+    model.dispose();
+  });
+});
+
 describe('validationSplit', () => {
   it('partitions the training rows, seeded; valLoss is the float64 BCE of predict() on the held-out rows', async () => {
     const rows = 50;

@@ -18,7 +18,7 @@ import { Sequential } from '../src/model.js';
 import { autoencoder } from '../src/models.js';
 import { createOptimizer, type OptimizerName } from '../src/optimizers.js';
 import { evaluate, fit } from '../src/train.js';
-import { errorOf } from './support/backends.js';
+import { errorOf, simdnetErrorOf } from './support/backends.js';
 
 const cases: { label: string; make: () => Promise<Backend> }[] = [
   { label: 'wasm', make: () => createWasmBackend() },
@@ -57,6 +57,30 @@ describe.each(cases)('misuse on the $label backend', ({ make }) => {
       expect(await refusedCleanly(() => new Sequential([], { backend }))).toMatch(/non-empty list of layers/);
       expect(await refusedCleanly(() => new Sequential([new Linear(4, 3)], undefined as never))).toMatch(/options\.backend is required/);
       expect(await refusedCleanly(() => new Sequential([new ReLU(), new Linear(4, 3)], { backend }))).toMatch(/inputWidth is required/);
+    });
+
+    it('a NaN or ±Inf input to predict (issue 19) names its row and column, not the weights; the model still works', async () => {
+      const model = small(backend);
+      const squash = new Sequential([new Sigmoid()], { backend, inputWidth: 4 }); // sigmoid(Inf) = 1: finite outputs
+      let seed = 19;
+      const next = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n);
+      for (let trial = 0; trial < 12; trial++) {
+        const rows = 1 + next(9);
+        const x = new Float32Array(rows * 4).map(() => next(100) / 50 - 1);
+        const row = next(rows), col = next(4), bad = [NaN, Infinity, -Infinity][next(3)];
+        x[row * 4 + col] = bad;
+        const batch = 1 + next(4);
+        for (const m of [model, squash]) {
+          const e = await simdnetErrorOf(() => m.predict(x, batch));
+          expect(e.message).toBe(`predict: input value ${bad} at row ${row}, column ${col}; the inputs must be finite numbers`);
+          expect(e.code).toBe('E_INVALID');
+        }
+      }
+      // the same rows, finite: predicted as before, and as one batch
+      const x = new Float32Array(12).map((_, i) => i / 12);
+      expect(model.predict(x, 1)).toEqual(model.predict(x));
+      model.dispose();
+      squash.dispose();
     });
 
     it('a batch of the wrong width: write, predict, setWeights, backward, read, gatherRows', async () => {

@@ -82,7 +82,8 @@ export function readIdxFile(path: string, kind?: IdxKind): IdxFile {
 }
 
 /** Inflates no more than the IDX header inside declares (a gzip bomb stops at that size, not at memory's end):
- *  first the header alone, from the stream's start, then the whole stream capped at header + items. */
+ *  first the header alone, from the stream's start, whose magic is checked before its count is trusted (a gzipped
+ *  text file would otherwise declare terabytes), then the whole stream capped at header + items. */
 function gunzipCapped(bytes: Uint8Array, name: string, kind?: IdxKind): Uint8Array {
   const view = (b: Buffer) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
   let head: Uint8Array;
@@ -92,10 +93,23 @@ function gunzipCapped(bytes: Uint8Array, name: string, kind?: IdxKind): Uint8Arr
     throw new SimdnetError(`${name}: corrupt gzip stream (${(e as Error).message})`, 'E_FILE_CORRUPT');
   }
   let limit = 64 * 1024 * 1024; // header unreadable here: parseIdx below names the problem
-  if (head.length >= 16 || (head.length >= 8 && new DataView(head.buffer, head.byteOffset).getUint32(0) === MAGIC.labels)) {
+  if (head.length >= 4) {
     const dv = new DataView(head.buffer, head.byteOffset, head.byteLength);
-    const isLabels = kind === 'labels' || (kind === undefined && dv.getUint32(0) === MAGIC.labels);
-    limit = (isLabels ? HEADER.labels : HEADER.images) + dv.getUint32(4) * (isLabels ? 1 : IMAGE_WIDTH);
+    const magic = dv.getUint32(0);
+    const isLabels = kind === 'labels' || (kind === undefined && magic === MAGIC.labels);
+    const k: IdxKind = isLabels ? 'labels' : 'images';
+    // not an IDX file (or the other kind): parseIdx names the magic it found, from the first bytes alone
+    if (magic !== MAGIC[k]) parseIdx(head, name, kind);
+    if (head.length >= HEADER[k]) {
+      const count = dv.getUint32(4);
+      limit = HEADER[k] + count * (isLabels ? 1 : IMAGE_WIDTH);
+      // deflate expands at most 1032:1, so a declared size beyond that cannot be in this stream
+      const most = bytes.length * 1032;
+      if (limit > most) {
+        const what = isLabels ? `${count} labels` : `${count} images of 28×28`;
+        throw new SimdnetError(`${name}: truncated: header says ${what} (${limit} bytes) but a ${bytes.length}-byte gzip stream inflates to at most ${most} bytes`, 'E_FILE_CORRUPT');
+      }
+    }
   }
   try {
     return view(gunzipSync(bytes, { maxOutputLength: Math.max(1, limit) }));

@@ -63,6 +63,13 @@ export async function evaluateFile(
   if (!LOSS_NAMES.includes(loss)) throw new SimdnetError(`${modelPath}: meta.loss: expected one of ${LOSS_NAMES.join(', ')}, got ${JSON.stringify(loss)}`, 'E_FILE_CORRUPT');
   const data = loadData(options.data ?? 'bundled');
   const test = { x: data.test.images, y: data.test.images };
+  // the model against the data, named by the file: the data's own width, not a failure deep in the noise kernel
+  const width = data.test.images.length / data.test.count;
+  for (const [side, w] of [['takes', model.inputWidth], ['gives', model.outputWidth]] as const)
+    if (w !== width) {
+      model.dispose();
+      throw new SimdnetError(`${modelPath}: the model ${side} rows of ${w} values but the test images have ${width} (eval compares its outputs with its inputs: a ${width} → ${width} model)`, 'E_SHAPE');
+    }
   const x = noisyTestInputs(test, { kind, factor }, seed, { width: model.inputWidth, backend: model.backend });
   const { predictions: _unused, ...metrics } = evaluate(model, { x, y: test.y }, { loss });
   model.dispose();
