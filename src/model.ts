@@ -4,27 +4,31 @@
 
 import type { ActCode, Backend, Tensor } from './backend/backend.js';
 import { mib } from './backend/heap.js';
-import { bytesLeft, modelBytes, workspaceBytes } from './memory.js';
+import { bytesLeft, modelBytes, ownTensors, workspaceBytes } from './memory.js';
 import { SimdnetError, check } from './errors.js';
-import { layerFromSpec, type Layer, type LayerSpec } from './layers/index.js';
+import { layerFromSpec, type Layer } from './layers/index.js';
 import { toMatrix, type Rows } from './data/convert.js';
 import type { ParamPointers } from './layers/layer.js';
+import { batchShape, checkShape, layerShapes, scratchSizes, shapeSize, showShape, type Shape } from './layers/shapes.js';
+import { inputShapeField, specInputShape, type ModelSpec } from './model-spec.js';
 import { ParamLayout, type NamedWeights } from './param-layout.js';
 import { getLoss, type Loss, type LossName } from './losses.js';
 import { Rng } from './random.js';
 
-export interface ModelSpec {
-  inputWidth: number;
-  layers: LayerSpec[];
-}
+export type { ModelSpec } from './model-spec.js';
 
 interface Workspace {
-  /** acts[0] is the input (filled by the caller), acts[i+1] the output of layer i. */
+  /** acts[0] is the input (filled by the caller), acts[i+1] the output of layer i (acts[i] itself when layer i is
+   *  in place). */
   acts: Tensor[];
   /** grads[i] is ∂L/∂acts[i]; grads[0] is never needed. */
   grads: (Tensor | null)[];
   /** The target batch, same shape as the output. */
   target: Tensor;
+  /** scratch[i]: what layer i declared (scratchSize), or null. */
+  scratch: (Tensor | null)[];
+  /** Every block above once (in-place layers share theirs), for dispose. */
+  blocks: Tensor[];
 }
 
 /** One step of the forward pass: layer `layer` alone (act = null), or the layer and the activation right after it
@@ -37,13 +41,20 @@ interface ForwardStep {
 export class Sequential {
   readonly backend: Backend;
   readonly layers: Layer[];
+  /** Values in an input row: the product of inputShape. */
   readonly inputWidth: number;
   readonly outputWidth: number;
+  /** The per-sample input shape, e.g. [784] or [1, 28, 28]. */
+  readonly inputShape: Shape;
+  /** The per-sample output shape. */
+  readonly outputShape: Shape;
+  /** The input shape, then each layer's output shape (the one chain: layerShapes). */
+  readonly shapes: readonly Shape[];
   /** Where each layer's tensors sit in `params` and `grads` (the one owner of offsets). */
   readonly layout: ParamLayout;
   readonly params: Tensor;
   readonly grads: Tensor;
-  /** The input width, then each layer's output width. */
+  /** The input width, then each layer's output width (the sizes of `shapes`). */
   readonly widths: readonly number[];
   private readonly plan: ForwardStep[];
   private workspaces = new Map<number, Workspace>();
@@ -53,19 +64,21 @@ export class Sequential {
    *  setWeights and dispose, except from that fit's own callbacks (earlyStopping's restoreBest, a user's). */
   readonly fitting = { running: false, inCallback: 0 };
 
-  /** `fuse` (default true): run each layer that can fuse (Linear) and the ReLU/Sigmoid/Tanh after it as one kernel; false runs every layer alone
+  /** `inputShape`: the per-sample input shape, e.g. [1, 28, 28] (or `inputWidth` for [inputWidth]; neither: the
+   *  first layer's, when it is a Linear).
+   *  `fuse` (default true): run each layer that can fuse (Linear) and the ReLU/Sigmoid/Tanh after it as one kernel; false runs every layer alone
    *  (the same results bit for bit: for comparisons and benchmarks). */
-  constructor(layers: Layer[], options: { backend: Backend; seed?: number; inputWidth?: number; fuse?: boolean }) {
+  constructor(layers: Layer[], options: { backend: Backend; seed?: number; inputShape?: readonly number[]; inputWidth?: number; fuse?: boolean }) {
     check(options?.backend != null, 'Sequential: options.backend is required (await createBackend())');
     check(Array.isArray(layers) && layers.length > 0, 'Sequential: expected a non-empty list of layers');
     layers.forEach((l, i) => check(l != null && typeof (l as Layer).spec === 'function' && typeof (l as Layer).forward === 'function', () => `Sequential: layer ${i} is ${l === null ? 'null' : typeof l}, expected a layer (new Linear(…), new ReLU(), …)`));
     this.backend = options.backend;
     this.layers = layers;
-    const first = layers[0].spec();
-    const inputWidth = options.inputWidth ?? (first.type === 'linear' ? first.in : undefined);
-    check(inputWidth !== undefined, 'Sequential: the first layer is not Linear, so options.inputWidth is required');
-    this.inputWidth = inputWidth;
-    this.widths = layerWidths(layers, inputWidth);
+    this.inputShape = modelInputShape(layers[0], options.inputShape, options.inputWidth);
+    this.shapes = Object.freeze(layerShapes(layers, this.inputShape));
+    this.outputShape = this.shapes[layers.length];
+    this.widths = Object.freeze(this.shapes.map(shapeSize));
+    this.inputWidth = this.widths[0];
     this.outputWidth = this.widths[layers.length];
     this.plan = forwardPlan(layers, options.fuse ?? true);
     layers.forEach((layer, i) => layer.seedFrom?.(options.seed ?? 0, i)); // Dropout's mask seed
@@ -88,7 +101,7 @@ export class Sequential {
           at[p.name] = { value: blocks[0].ptr + slot.offset * 4, grad: blocks[1].ptr + slot.offset * 4 };
           p.init(this.layout.view(init, slot), rng);
         });
-        layer.bind(this.backend, at);
+        layer.bind(this.backend, at, this.shapes[i]);
       });
       this.backend.write(blocks[0], init);
     } catch (e) {
@@ -107,11 +120,13 @@ export class Sequential {
   static fromSpec(spec: ModelSpec, options: { backend: Backend; seed?: number; fuse?: boolean }): Sequential {
     check(Array.isArray(spec?.layers), 'model spec: expected a list of layers');
     const layers = spec.layers.map((s, i) => layerFromSpec(s, `layer ${i}`));
-    return new Sequential(layers, { ...options, inputWidth: spec.inputWidth });
+    const inputShape = specInputShape(spec);
+    return new Sequential(layers, { ...options, inputShape });
   }
 
+  /** The layers and the input shape (recorded only when it is not flat, so dense model files keep their bytes). */
   spec(): ModelSpec {
-    return { inputWidth: this.inputWidth, layers: this.layers.map((l) => l.spec()) };
+    return { inputWidth: this.inputWidth, ...inputShapeField(this.inputShape), layers: this.layers.map((l) => l.spec()) };
   }
 
   get paramCount(): number {
@@ -120,18 +135,18 @@ export class Sequential {
 
   /** A table as Keras prints it: each layer, its output shape (B = any batch size) and parameter count, and the total. */
   summary(): string {
-    const rows = this.layers.map((l, i) => [`${i} ${layerName(l)}`, `(B, ${this.widths[i + 1]})`, this.layout.ofLayer(i).reduce((n, s) => n + s.length, 0).toLocaleString('en-US')]);
+    const rows = this.layers.map((l, i) => [`${i} ${layerName(l)}`, batchShape(this.shapes[i + 1]), this.layout.countOf(i).toLocaleString('en-US')]);
     const head = ['layer', 'output shape', 'params'];
     const w = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
     const line = (r: string[]) => `${r[0].padEnd(w[0])}  ${r[1].padEnd(w[1])}  ${r[2].padStart(w[2])}`;
     const rule = '─'.repeat(w[0] + w[1] + w[2] + 4);
-    return [line(head), rule, `${'input'.padEnd(w[0])}  ${`(B, ${this.inputWidth})`.padEnd(w[1])}  ${''.padStart(w[2])}`, ...rows.map(line), rule,
+    return [line(head), rule, `${'input'.padEnd(w[0])}  ${batchShape(this.inputShape).padEnd(w[1])}  ${''.padStart(w[2])}`, ...rows.map(line), rule,
       `total ${this.paramCount.toLocaleString('en-US')} parameters (${mib(4 * this.paramCount)} of float32)`].join('\n');
   }
 
   /** One line: the layer chain and the parameter count (String(model), template literals, console.log). */
   toString(): string {
-    return `Sequential(${this.inputWidth} → ${this.layers.map(layerName).join(' → ')}; ${this.paramCount.toLocaleString('en-US')} params${this.isDisposed ? ', disposed' : ''})`;
+    return `Sequential(${this.inputShape.length > 1 ? showShape(this.inputShape) : this.inputWidth} → ${this.layers.map(layerName).join(' → ')}; ${this.paramCount.toLocaleString('en-US')} params${this.isDisposed ? ', disposed' : ''})`;
   }
 
   // ---- forward / backward on tensors already in the backend -------------------------------------------
@@ -159,8 +174,8 @@ export class Sequential {
     const acts = ws.acts;
     for (let s = 0; s < this.plan.length; s++) {
       const { layer: i, act } = this.plan[s];
-      if (act === null) this.layers[i].forward(acts[i], acts[i + 1]);
-      else this.layers[i].forwardFused!(acts[i], acts[i + 2], act);
+      if (act === null) this.layers[i].forward(acts[i], acts[i + 1], ws.scratch[i]);
+      else this.layers[i].forwardFused!(acts[i], acts[i + 2], act, ws.scratch[i]);
     }
     return acts[this.layers.length];
   }
@@ -228,12 +243,12 @@ export class Sequential {
     check(dOutput?.backend === this.backend, () => `backward: the gradient tensor belongs to ${dOutput?.backend ? `another ${dOutput.backend.name} backend` : 'no backend'}, not this model's ${this.backend.name} backend`);
     check(dOutput.rows === B && dOutput.cols === this.outputWidth, () => `backward: expected a (${B}, ${this.outputWidth}) gradient, got (${dOutput.rows}, ${dOutput.cols})`);
     const L = this.layers.length;
-    this.layers[L - 1].backward(ws.acts[L - 1], ws.acts[L], dOutput, ws.grads[L - 1]);
+    this.layers[L - 1].backward(ws.acts[L - 1], ws.acts[L], dOutput, ws.grads[L - 1], ws.scratch[L - 1]);
     this.backwardFrom(L - 2, ws);
   }
 
   private backwardFrom(last: number, ws: Workspace): void {
-    for (let i = last; i >= 0; i--) this.layers[i].backward(ws.acts[i], ws.acts[i + 1], ws.grads[i + 1]!, ws.grads[i]);
+    for (let i = last; i >= 0; i--) this.layers[i].backward(ws.acts[i], ws.acts[i + 1], ws.grads[i + 1]!, ws.grads[i], ws.scratch[i]);
   }
 
   zeroGrad(): void {
@@ -332,12 +347,7 @@ export class Sequential {
   dispose(): void {
     if (this.isDisposed) return;
     this.notFitting('dispose');
-    for (const ws of this.workspaces.values()) {
-      for (const t of ws.acts.slice(1)) this.backend.free(t);
-      for (const t of ws.grads) if (t) this.backend.free(t);
-      this.backend.free(ws.acts[0]);
-      this.backend.free(ws.target);
-    }
+    for (const ws of this.workspaces.values()) for (const t of ws.blocks) this.backend.free(t);
     this.workspaces.clear();
     this.backend.free(this.params);
     this.backend.free(this.grads);
@@ -358,9 +368,9 @@ export class Sequential {
     if (ws) return ws;
     this.alive();
     check(Number.isInteger(B) && B > 0, `batch size: expected a positive integer, got ${B}`);
-    // activations, their gradients and the target: checked as a whole first, so a batch too big for memory
-    // fails before anything is allocated
-    const bytes = workspaceBytes(this.widths, B);
+    // activations, their gradients, the target and the layers' scratch: checked as a whole first, so a batch too
+    // big for memory fails before anything is allocated
+    const bytes = workspaceBytes(this, B);
     const available = bytesLeft(this.backend);
     check(bytes <= available, () => `batch size ${B}: the activations need ${mib(bytes)}, but WASM linear memory is limited to 4 GiB (${mib(available)} left); use smaller batches`, 'E_MEMORY');
     const blocks: Tensor[] = [];
@@ -370,10 +380,17 @@ export class Sequential {
       return t;
     };
     try {
-      const acts = this.widths.map(alloc);
-      // grads[i] for i ≥ 1; grads[0] would be ∂L/∂input, which nothing needs
-      const grads = this.widths.map((w, i) => (i === 0 ? null : alloc(w)));
-      ws = { acts, grads, target: alloc(this.outputWidth) };
+      // an in-place layer's output is its input (and its gradient the gradient of its input); grads[0] would be
+      // ∂L/∂input, which nothing needs
+      const own = ownTensors(this.layers);
+      const acts: Tensor[] = [];
+      this.widths.forEach((w, i) => acts.push(own.acts[i] ? alloc(w) : acts[i - 1]));
+      const grads: (Tensor | null)[] = [];
+      this.widths.forEach((w, i) => grads.push(own.grads[i] ? alloc(w) : i === 0 ? null : grads[i - 1]));
+      const target = alloc(this.outputWidth);
+      const scratch = scratchSizes(this.layers, this.shapes, B).map((n) => (n > 0 ? this.backend.alloc(1, n) : null));
+      for (const t of scratch) if (t) blocks.push(t);
+      ws = { acts, grads, target, scratch, blocks };
     } catch (e) {
       for (const t of blocks) this.backend.free(t);
       throw e;
@@ -383,11 +400,18 @@ export class Sequential {
   }
 }
 
-/** The input width, then each layer's output width; throws when a layer cannot take its input. */
-export function layerWidths(layers: readonly Layer[], inputWidth: number): number[] {
-  const widths = [inputWidth];
-  layers.forEach((layer, i) => widths.push(layer.outputWidth(widths[i], `layer ${i} (${layer.type})`)));
-  return widths;
+/** The input shape Sequential's options give: inputShape (checked against inputWidth when both are given), else
+ *  [inputWidth], else the first layer's when it is a Linear. */
+function modelInputShape(first: Layer, inputShape: readonly number[] | undefined, inputWidth: number | undefined): Shape {
+  if (inputShape !== undefined) {
+    const shape = checkShape(inputShape, 'Sequential: options.inputShape');
+    check(inputWidth === undefined || inputWidth === shapeSize(shape), () => `Sequential: options.inputShape ${showShape(shape)} holds ${shapeSize(shape)} values, options.inputWidth says ${inputWidth}`, 'E_SHAPE');
+    return shape;
+  }
+  if (inputWidth !== undefined) return checkShape([inputWidth], 'Sequential: options.inputWidth');
+  const spec = first.spec();
+  check(spec.type === 'linear', () => `Sequential: the first layer is ${spec.type}, not Linear, so options.inputShape or options.inputWidth is required (e.g. inputShape: [1, 28, 28])`, 'E_SHAPE');
+  return [spec.type === 'linear' ? spec.in : 0];
 }
 
 /** The forward steps: each layer that can fuse followed by a fusable activation becomes one step (when `fuse`). */
@@ -409,8 +433,9 @@ function nonFiniteInput(x: Float32Array, width: number, start: number, what: str
   return new SimdnetError(`${what}: input value ${x[i]} at row ${Math.floor(i / width)}, column ${i % width}; the inputs must be finite numbers`, 'E_INVALID');
 }
 
-/** A layer as the summary names it: Linear(784, 128), ReLU, … */
+/** A layer as the summary names it: Linear(784, 128), ReLU, … (or as it describes itself). */
 function layerName(l: Layer): string {
+  if (l.describe) return l.describe();
   const s = l.spec();
   if (s.type === 'linear') return `Linear(${s.in}, ${s.out})`;
   if (s.type === 'dropout') return `Dropout(${s.rate})`;

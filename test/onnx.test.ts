@@ -21,17 +21,18 @@ import { createWasmBackend } from '../src/backend/wasm.js';
 import { loadBundledMnist } from '../src/data/mnist-bundled.js';
 import { Dropout, Linear, ReLU, Sigmoid, Softmax, Tanh, type Layer } from '../src/layers/index.js';
 import { Sequential } from '../src/model.js';
-import { decodeModelFile, serializeModel } from '../src/model-file.js';
+import { decodeModelFile, serializeModel } from '../src/formats/model-file.js';
 import { autoencoder } from '../src/models.js';
 import { exportOnnx } from '../src/onnx/export.js';
 import { importOnnx, readOnnx } from '../src/onnx/import.js';
-import { evaluate, fit } from '../src/train.js';
+import { fit } from '../src/training/fit.js';
+import { evaluate } from '../src/training/evaluate.js';
 import { errorOf } from './support/backends.js';
 import type { SimdnetError } from '../src/errors.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures/onnx');
 const PEER = join(import.meta.dirname, 'support/onnx_peer.py');
-const CLI = join(import.meta.dirname, '../dist/cli.js');
+const CLI = join(import.meta.dirname, '../dist/cli/main.js');
 const TOL = 1e-5;
 
 let backend: Backend;
@@ -179,12 +180,13 @@ describe("import: PyTorch's own files (torch.onnx.export, PyTorch 1.13)", () => 
     });
   }
 
-  it('the Flatten one declares (N, 1, 28, 28) input and imports as 784 features', () => {
+  it('the Flatten one declares (N, 1, 28, 28) input: the model takes [1, 28, 28] (784 values a sample) and flattens it', () => {
     const [name, e] = mlps.find(([n]) => n.startsWith('flatten'))!;
     expect(e.input.shape).toEqual([10, 1, 28, 28]);
     const c = readOnnx(new Uint8Array(readFileSync(join(FIXTURES, e.onnx))), name);
     expect(c.spec.inputWidth).toBe(784);
-    expect(c.spec.layers.map((l) => l.type)).toEqual(['linear', 'relu', 'linear', 'sigmoid']);
+    expect(c.spec.inputShape).toEqual([1, 28, 28]);
+    expect(c.spec.layers.map((l) => l.type)).toEqual(['flatten', 'linear', 'relu', 'linear', 'sigmoid']);
   });
 });
 

@@ -5,10 +5,9 @@
 // (nearest, asymmetric, floor: what PyTorch writes for nn.Upsample).
 
 import { SimdnetError } from '../errors.js';
-import { layerFromSpec } from '../layers/index.js';
-import type { ModelSpec, Sequential } from '../model.js';
-import { ParamLayout } from '../param-layout.js';
-import type { AnyLayerSpec } from './import.js';
+import type { LayerSpec, Shape } from '../layers/index.js';
+import type { Sequential } from '../model.js';
+import { specChain, type ModelSpec } from '../model-spec.js';
 import { ATTR, DTYPE, encodeModel, type AttributeMsg, type NodeMsg, type TensorMsg } from './messages.js';
 
 /** The versions every export is stamped with: accepted by onnxruntime 1.2x–1.30 and the onnx checker ≥ 1.12. */
@@ -34,18 +33,15 @@ export function exportOnnx(model: Sequential, options: ExportOptions = {}): Uint
 
 /** The ONNX bytes of layers and their parameter block (laid out by ParamLayout), as a model file holds them. */
 export function encodeOnnx(spec: ModelSpec, weights: Float32Array, meta: Record<string, unknown> = {}): Uint8Array<ArrayBuffer> {
-  const built = spec.layers.map((l, i) => layerFromSpec(l, `layer ${i}`));
-  const layout = new ParamLayout(built);
+  const { layout, shapes } = specChain(spec);
   if (weights.length !== layout.total) throw new SimdnetError(`export: the layers declare ${layout.total} parameters, got ${weights.length} values`, 'E_SHAPE');
-  const shapes: number[][] = [[spec.inputWidth]];
-  built.forEach((l, i) => shapes.push([l.outputWidth(shapes[i][0], `layer ${i}`)]));
   const params = spec.layers.map((_, i) => Object.fromEntries(layout.ofLayer(i).map((s) => [s.name, layout.view(weights, s)])));
   return encodeLayers(spec.layers, params, shapes, meta);
 }
 
 /** The ONNX bytes of a chain of layer specs, each layer's tensors by name (W, b: simdnet's layout) and the shape
  *  chain (the input's per-sample shape, then each layer's output shape). */
-export function encodeLayers(layers: readonly AnyLayerSpec[], params: readonly Record<string, Float32Array>[], shapes: readonly (readonly number[])[], meta: Record<string, unknown> = {}): Uint8Array<ArrayBuffer> {
+export function encodeLayers(layers: readonly LayerSpec[], params: readonly Record<string, Float32Array>[], shapes: readonly Shape[], meta: Record<string, unknown> = {}): Uint8Array<ArrayBuffer> {
   const nodes: NodeMsg[] = [];
   const initializers: TensorMsg[] = [];
   let current = ONNX_INPUT;

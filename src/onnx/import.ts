@@ -8,8 +8,10 @@
 
 import type { Backend } from '../backend/backend.js';
 import { SimdnetError, type ErrorCode } from '../errors.js';
-import { layerFromSpec, type Layer, type LayerSpec } from '../layers/index.js';
-import { Sequential, type ModelSpec } from '../model.js';
+import { layerFromSpec, type Layer, type LayerSpec, type Pads, type Pair } from '../layers/index.js';
+import { conv2dOutputShape, convTranspose2dOutputShape, pool2dOutputShape, upsample2dOutputShape } from '../layers/shapes.js';
+import { Sequential } from '../model.js';
+import { inputShapeField, type ModelSpec } from '../model-spec.js';
 import { ParamLayout } from '../param-layout.js';
 import { LAYERS_KEY } from './export.js';
 import { DTYPE, DTYPE_NAMES, decodeModel, type AttributeMsg, type Dim, type ModelMsg, type NodeMsg, type TensorMsg } from './messages.js';
@@ -19,24 +21,11 @@ export const SUPPORTED_OPS = ['Gemm', 'MatMul', 'Add', 'Conv', 'ConvTranspose', 
 export const OPSETS = { min: 11, max: 17 } as const;
 export const IR_VERSIONS = { min: 6, max: 8 } as const;
 
-// TODO(shapes): these come from src/layers/layer.ts when the shapes helper lands
-type Pair = [number, number];
-type Pads = [number, number, number, number];
-export type ConvLayerSpec =
-  | { type: 'flatten' }
-  | { type: 'reshape'; shape: number[] }
-  | { type: 'conv2d'; in: number; out: number; kernel: Pair; stride: Pair; padding: Pads | 'same'; bias: boolean; init?: string }
-  | { type: 'conv-transpose2d'; in: number; out: number; kernel: Pair; stride: Pair; padding: Pads; outputPadding: Pair; bias: boolean; init?: string }
-  | { type: 'maxpool2d'; kernel: Pair; stride: Pair; padding: Pads }
-  | { type: 'avgpool2d'; kernel: Pair; stride: Pair; padding: Pads; countIncludePad: boolean }
-  | { type: 'upsample2d'; scale: Pair };
-export type AnyLayerSpec = LayerSpec | ConvLayerSpec;
 
 /** What an ONNX file holds, as a model file would: the layers, the flat parameter block and the metadata. */
 export interface OnnxContents {
+  /** Its inputShape is the graph input's dims without the batch ([C, H, W]; absent for (N, features)). */
   spec: ModelSpec;
-  /** The per-sample input shape: the graph input's dims without the batch ([C, H, W] or [features]). */
-  inputShape: number[];
   /** The parameter block, laid out by the spec's ParamLayout. */
   weights: Float32Array;
   /** metadata_props (values parsed as JSON where they are JSON). */
@@ -49,7 +38,7 @@ export interface OnnxContents {
 /** An ONNX graph read and checked, before any layer is built: the layers' specs, each layer's parameter tensors
  *  by name in simdnet's layout (W, b), and the per-sample shapes down the chain. */
 export interface OnnxGraph {
-  layers: AnyLayerSpec[];
+  layers: LayerSpec[];
   params: Record<string, Float32Array>[];
   /** The input's per-sample shape, then each layer's output shape. */
   shapes: number[][];
@@ -119,7 +108,7 @@ function graphSpecs(model: ModelMsg, fail: Fail): OnnxGraph {
   let cur: number[] | null = declared ? (declared.slice(1) as number[]) : null;
   let inputShape = cur;
   let current = input.name;
-  const layers: AnyLayerSpec[] = [];
+  const layers: LayerSpec[] = [];
   const params: Record<string, Float32Array>[] = [];
   const shapes: (number[] | null)[] = [cur];
   /** Constant nodes' values by output name */
@@ -150,8 +139,8 @@ function graphSpecs(model: ModelMsg, fail: Fail): OnnxGraph {
       if (cur!.length !== 3) bad(`takes an (N, C, H, W) input, the value before it is ${cur!.length + 1}-D (N, ${cur!.join(', ')})`, 'E_SHAPE');
       return cur!;
     };
-    const push = (spec: AnyLayerSpec, tensors: Record<string, Float32Array> = {}) => {
-      if (cur) cur = nextShape(spec, cur, bad);
+    const push = (spec: LayerSpec, tensors: Record<string, Float32Array> = {}) => {
+      if (cur) cur = nextShape(spec, cur, at, fail);
       layers.push(spec);
       params.push(tensors);
       shapes.push(cur);
@@ -174,18 +163,14 @@ function graphSpecs(model: ModelMsg, fail: Fail): OnnxGraph {
         const rank = cur ? cur.length + 1 : 2;
         const axis = attr.int('axis', 1);
         if (axis !== 1 && axis !== 1 - rank) bad(`axis ${axis} is not supported (only axis 1: (N, …) → (N, features))`);
-        if (cur && cur.length > 1) {
-          // TODO(shapes): a flatten layer (and the input's own shape) once Flatten lands; until then a leading Flatten is the input's width
-          if (layers.length === 0) shapes[0] = inputShape = cur = [cur.reduce((n, d) => n * d, 1)];
-          else push({ type: 'flatten' });
-        }
+        if (cur && cur.length > 1) push({ type: 'flatten' });
         break;
       }
       case 'Reshape': {
         const target = intsOf(node.inputs[1], 'shape', at);
         if (attr.int('allowzero', 0) !== 0 && target.includes(0)) bad('allowzero 1 with a 0 in the shape is not supported');
         const s = reshapeSpec(target, cur, bad);
-        if (s && !(cur && sameShape(nextShape(s, cur, bad), cur))) push(s);
+        if (s && !(cur && sameShape(nextShape(s, cur, at, fail), cur))) push(s);
         break;
       }
       case 'Gemm': {
@@ -439,7 +424,7 @@ export function readOnnx(bytes: Uint8Array, name = 'import'): OnnxContents {
   }
   const inputShape = g.shapes[0];
   const inputWidth = inputShape.reduce((n, d) => n * d, 1);
-  return { spec: { inputWidth, layers: built.map((l) => l.spec()) }, inputShape, weights, meta, producer: g.producer, opset: g.opset, irVersion: g.irVersion };
+  return { spec: { inputWidth, ...inputShapeField(inputShape), layers: built.map((l) => l.spec()) }, weights, meta, producer: g.producer, opset: g.opset, irVersion: g.irVersion };
 }
 
 /** An ONNX model as a Sequential on `backend`, ready to predict or fine-tune. */
@@ -458,10 +443,10 @@ export function importOnnx(bytes: Uint8Array, options: { backend: Backend; name?
 
 /** The layers of simdnet's own metadata (LAYERS_KEY) when they describe the graph's chain (same kinds and sizes) and
  *  are valid; otherwise null, and the graph's own layers are used (another producer's file, or edited metadata). */
-function savedLayers(saved: unknown, fromGraph: AnyLayerSpec[]): Layer[] | null {
+function savedLayers(saved: unknown, fromGraph: LayerSpec[]): Layer[] | null {
   if (!Array.isArray(saved) || saved.length !== fromGraph.length) return null;
   // what ONNX holds of a layer must agree; what it has no place for (init, a Dropout's exact rate) comes from the metadata
-  const structure = (l: AnyLayerSpec) => {
+  const structure = (l: LayerSpec) => {
     const o = l as unknown as Record<string, unknown>;
     return JSON.stringify(l.type === 'dropout' ? [] : Object.keys(o).filter((k) => k !== 'init' && o[k] !== undefined).sort().map((k) => [k, o[k]]));
   };
@@ -581,7 +566,7 @@ function padsForOutputShape(outputShape: number[], given: Pads, cur: number[], k
 }
 
 /** A Reshape's target (with its batch entry) as a per-sample reshape; 0 copies the input's size at that place. */
-function reshapeSpec(target: number[], cur: number[] | null, bad: Fail): AnyLayerSpec | null {
+function reshapeSpec(target: number[], cur: number[] | null, bad: Fail): LayerSpec | null {
   if (target.length < 2 || (target[0] !== 0 && target[0] !== -1)) bad(`shape (${target.join(', ')}) is not supported (expected (0 or -1 for the batch, then the per-sample shape))`);
   const rest = target.slice(1).map((d, k) => {
     if (d !== 0) return d;
@@ -592,42 +577,27 @@ function reshapeSpec(target: number[], cur: number[] | null, bad: Fail): AnyLaye
   return { type: 'reshape', shape: rest };
 }
 
-// TODO(shapes, conv-kernels): the layers' own outputShape once they land (one owner of these formulas)
-function nextShape(l: AnyLayerSpec, s: number[], bad: Fail): number[] {
-  const size = s.reduce((n, d) => n * d, 1);
-  const fit = (h: number, k: number, st: number, p0: number, p1: number) => Math.floor((h + p0 + p1 - k) / st) + 1;
-  let out: number[];
-  switch (l.type) {
-    case 'linear':
-      out = [l.out];
-      break;
-    case 'flatten':
-      out = [size];
-      break;
-    case 'reshape': {
-      const known = l.shape.filter((d) => d !== -1).reduce((n, d) => n * d, 1);
-      out = l.shape.map((d) => (d === -1 ? size / known : d));
-      if (out.reduce((n, d) => n * d, 1) !== size || !out.every(Number.isInteger)) bad(`reshapes (N, ${s.join(', ')}) to (N, ${l.shape.join(', ')}): the sizes differ`, 'E_SHAPE');
-      break;
+/** A layer's output shape, by the layer's own rule (src/layers/shapes.ts owns the conv and pool formulas). */
+// TODO(conv-kernels): layerFromSpec(l).outputShape for every type once the conv and pool layers land
+function nextShape(l: LayerSpec, s: number[], at: string, fail: Fail): number[] {
+  try {
+    switch (l.type) {
+      case 'conv2d':
+        return [...conv2dOutputShape(s, at, 'Conv2D', l)];
+      case 'conv-transpose2d':
+        return [...convTranspose2dOutputShape(s, at, 'ConvTranspose2D', l)];
+      case 'maxpool2d':
+      case 'avgpool2d':
+        return [...pool2dOutputShape(s, at, l.type === 'maxpool2d' ? 'MaxPool2D' : 'AvgPool2D', l)];
+      case 'upsample2d':
+        return [...upsample2dOutputShape(s, at, 'Upsample2D', l.scale)];
+      default:
+        return [...layerFromSpec(l, at).outputShape(s, at)];
     }
-    case 'conv2d':
-      out = l.padding === 'same' ? [l.out, Math.ceil(s[1] / l.stride[0]), Math.ceil(s[2] / l.stride[1])] : [l.out, fit(s[1], l.kernel[0], l.stride[0], l.padding[0], l.padding[2]), fit(s[2], l.kernel[1], l.stride[1], l.padding[1], l.padding[3])];
-      break;
-    case 'conv-transpose2d':
-      out = [l.out, (s[1] - 1) * l.stride[0] - l.padding[0] - l.padding[2] + l.kernel[0] + l.outputPadding[0], (s[2] - 1) * l.stride[1] - l.padding[1] - l.padding[3] + l.kernel[1] + l.outputPadding[1]];
-      break;
-    case 'maxpool2d':
-    case 'avgpool2d':
-      out = [s[0], fit(s[1], l.kernel[0], l.stride[0], l.padding[0], l.padding[2]), fit(s[2], l.kernel[1], l.stride[1], l.padding[1], l.padding[3])];
-      break;
-    case 'upsample2d':
-      out = [s[0], s[1] * l.scale[0], s[2] * l.scale[1]];
-      break;
-    default:
-      out = s;
+  } catch (e) {
+    if (e instanceof SimdnetError) fail(e.message.startsWith(at) ? e.message : `${at}: ${e.message}`, e.code);
+    throw e;
   }
-  if (!out.every((d) => Number.isInteger(d) && d > 0)) bad(`gives an output of shape (N, ${out.join(', ')}) for an input (N, ${s.join(', ')})`, 'E_SHAPE');
-  return out;
 }
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
