@@ -199,6 +199,22 @@ describe('the shape chain', () => {
   });
 });
 
+describe("Linear's init 'pytorch' (nn.Linear's default, the conv layers' too)", () => {
+  it('W and b from U(±1/√in): inside the bound, spread as a uniform (std bound/√3 within 5 %), b not zero', async () => {
+    const be = await createJsBackend();
+    const model = new Sequential([new Linear(400, 300, { init: 'pytorch' })], { backend: be, seed: 9 });
+    const [W, b] = model.getWeights(0).map((t) => t.values);
+    const bound = 1 / Math.sqrt(400);
+    for (const v of [W, b]) {
+      expect(Math.max(...v.map(Math.abs))).toBeLessThanOrEqual(bound);
+      const std = Math.sqrt(v.reduce((n, x) => n + x * x, 0) / v.length);
+      expect(Math.abs(std / (bound / Math.sqrt(3)) - 1)).toBeLessThan(0.05);
+    }
+    expect(model.spec().layers[0]).toEqual({ type: 'linear', in: 400, out: 300, init: 'pytorch' });
+    model.dispose();
+  });
+});
+
 // ---- specs and model files -------------------------------------------------------------------------------
 
 describe('the input shape in specs, model files and checkpoints', () => {
