@@ -14,9 +14,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Backend } from '../src/backend/backend.js';
+import { createWasmBackend } from '../src/backend/wasm.js';
 import { SimdnetError } from '../src/errors.js';
-import { encodeLayers } from '../src/onnx/export.js';
-import { readOnnx, readOnnxGraph, type OnnxGraph } from '../src/onnx/import.js';
+import { serializeModel } from '../src/formats/model-file.js';
+import { Flatten, Linear, ReLU, Reshape, Sigmoid, Softmax, Tanh, type Layer } from '../src/layers/index.js';
+import { Sequential } from '../src/model.js';
+import { encodeLayers, exportOnnx } from '../src/onnx/export.js';
+import { importOnnx, readOnnx, readOnnxGraph, type OnnxGraph } from '../src/onnx/import.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures/onnx');
 const PEER = join(import.meta.dirname, 'support/onnx_conv_peer.py');
@@ -57,25 +62,42 @@ const TYPE_OF: Record<string, string> = {
   Flatten: 'flatten', View: 'reshape', Linear: 'linear', ReLU: 'relu', Sigmoid: 'sigmoid', Tanh: 'tanh', Softmax: 'softmax',
 };
 
+/** simdnet models with per-sample shapes, exported: [layers, input shape] */
+const KINDS: Record<string, () => [Layer[], number[]]> = {
+  'flatten-reshape': () => [[new Flatten(), new Linear(3 * 13 * 11, 24), new Tanh(), new Linear(24, 2 * 6 * 5), new Reshape([2, -1, 5]), new Sigmoid()], [3, 13, 11]],
+  'flatten-classifier': () => [[new Flatten(), new Linear(196, 16, { init: 'heNormal' }), new ReLU(), new Linear(16, 10), new Softmax()], [1, 14, 14]],
+};
+const exported: Record<string, { model: Sequential; bytes: Uint8Array; path: string }> = {};
+let backend: Backend;
+
 let dir: string;
 let peer: { checked: Record<string, { ok: boolean; error?: string; ir: number; opsets: Record<string, number>; inputs: [string, (string | number)[]][]; outputs: [string, (string | number)[]][]; ops: string[] }>; written: Record<string, { onnx: string; input: string; shape: number[] }> };
 /** each fixture re-encoded from its specs, and where it was written */
 const reencoded: Record<string, { bytes: Uint8Array; path: string }> = {};
-const worst = { torch: 0, ort: 0 };
+const worst = { torch: 0, ort: 0, predict: 0 };
 
-beforeAll(() => {
+beforeAll(async () => {
+  backend = await createWasmBackend();
   dir = mkdtempSync(join(tmpdir(), 'simdnet-onnx-conv-'));
+  for (const [name, make] of Object.entries(KINDS)) {
+    const [layers, inputShape] = make();
+    const model = new Sequential(layers, { backend, seed: 7, inputShape });
+    const bytes = exportOnnx(model, { meta: { kind: name } });
+    exported[name] = { model, bytes, path: join(dir, `${name}.onnx`) };
+    writeFileSync(exported[name].path, bytes);
+  }
   for (const [name, e] of convs) {
     const bytes = reencode(readOnnxGraph(new Uint8Array(readFileSync(join(FIXTURES, e.onnx))), name));
     reencoded[name] = { bytes, path: join(dir, `${name}.reencoded.onnx`) };
     writeFileSync(reencoded[name].path, bytes);
   }
-  peer = JSON.parse(execFileSync('/usr/bin/python3', [PEER, dir, ...Object.values(reencoded).map((r) => r.path)], { encoding: 'utf8', maxBuffer: 1 << 24 }));
+  peer = JSON.parse(execFileSync('/usr/bin/python3', [PEER, dir, ...[...Object.values(reencoded), ...Object.values(exported)].map((r) => r.path)], { encoding: 'utf8', maxBuffer: 1 << 24 }));
 }, 120_000);
 
 afterAll(() => {
+  for (const e of Object.values(exported)) e.model.dispose();
   if (dir) rmSync(dir, { recursive: true, force: true });
-  console.log(`onnx conv (spec level): largest |difference| of the re-encoded fixtures in onnxruntime vs PyTorch ${worst.torch.toExponential(2)}; of other exporters' layouts vs onnxruntime on the original ${worst.ort.toExponential(2)}`);
+  console.log(`onnx conv: largest |difference| of the re-encoded fixtures in onnxruntime vs PyTorch ${worst.torch.toExponential(2)}; of other exporters' layouts vs onnxruntime on the original ${worst.ort.toExponential(2)}; of simdnet's exports in onnxruntime vs model.predict ${worst.predict.toExponential(2)}`);
 });
 
 describe("PyTorch's conv files (torch.onnx.export, PyTorch 1.13, opsets 11, 13, 17)", () => {
@@ -185,6 +207,35 @@ describe("other exporters' conv layouts, written by onnx.helper", () => {
     it(`${name}: refused with one line naming the node and what it holds`, () => {
       const bytes = new Uint8Array(readFileSync(peer.written[name].onnx));
       expect(refusal(() => readOnnx(bytes))).toEqual({ message, code });
+    });
+  }
+});
+
+describe('export of models with image shapes: onnxruntime, the checker, round trips', () => {
+  for (const name of Object.keys(KINDS)) {
+    it(`${name}: onnxruntime-node gives model.predict's outputs within ${TOL}; the checker reads x (N, ...inputShape) → y (N, ...outputShape)`, async () => {
+      const { model, bytes, path } = exported[name];
+      const x = new Float32Array(5 * model.inputWidth).map((_, i) => ((i * 7919) % 1000) / 1000);
+      const d = maxDiff(await runOrt(bytes, x, [5, ...model.inputShape]), model.predict(x));
+      worst.predict = Math.max(worst.predict, d);
+      expect(d).toBeLessThan(TOL);
+      const c = peer.checked[path];
+      expect(c.error).toBeUndefined();
+      expect(c.inputs).toEqual([['x', ['N', ...model.inputShape]]]);
+      expect(c.outputs).toEqual([['y', ['N', ...model.shapes.at(-1)!]]]);
+    });
+
+    it(`${name}: simdnet → ONNX → simdnet gives the same spec (input shape too), identical weights and identical model file bytes`, () => {
+      const { model, bytes } = exported[name];
+      const c = readOnnx(bytes, name);
+      expect(c.spec).toEqual(model.spec());
+      expect(Buffer.from(c.weights.buffer).equals(Buffer.from(model.getWeights().buffer))).toBe(true);
+      const back = importOnnx(bytes, { backend });
+      try {
+        expect(Buffer.from(serializeModel(back, c.meta)).equals(Buffer.from(serializeModel(model, { kind: name })))).toBe(true);
+      } finally {
+        back.dispose();
+      }
     });
   }
 });
