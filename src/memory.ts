@@ -17,6 +17,20 @@ export function workspaceBytes(widths: readonly number[], B: number): number {
   return 4 * B * (2 * sum - widths[0] + widths[widths.length - 1]);
 }
 
+/** What predict's batches may hold of activations: large enough that each GEMM runs at its full rate (and a thread
+ *  pack its share of the weights once for many rows), small enough for a page's memory and for L3. */
+export const PREDICT_BYTES = 16 * 2 ** 20;
+
+/** predict's two activation buffers (each step reads one, writes the other) of `rows` rows of the widest layer. */
+export function predictBytes(widths: readonly number[], rows: number): number {
+  return 2 * 4 * rows * Math.max(...widths);
+}
+
+/** predict's batch size: the rows PREDICT_BYTES (or, when less is left, half of what is left) hold; at least one. */
+export function predictRows(widths: readonly number[], available: number): number {
+  return Math.max(1, Math.floor(Math.min(PREDICT_BYTES, available / 2) / predictBytes(widths, 1)));
+}
+
 /** An optimizer's state: `slots` blocks of the parameter count. */
 export function optimizerBytes(paramCount: number, slots: number): number {
   return 4 * slots * paramCount;

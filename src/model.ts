@@ -4,7 +4,7 @@
 
 import type { ActCode, Backend, Tensor } from './backend/backend.js';
 import { mib } from './backend/heap.js';
-import { bytesLeft, modelBytes, workspaceBytes } from './memory.js';
+import { bytesLeft, modelBytes, predictBytes, predictRows, workspaceBytes } from './memory.js';
 import { SimdnetError, check } from './errors.js';
 import { layerFromSpec, type Layer, type LayerSpec } from './layers/index.js';
 import { toMatrix, type Rows } from './data/convert.js';
@@ -47,6 +47,8 @@ export class Sequential {
   readonly widths: readonly number[];
   private readonly plan: ForwardStep[];
   private workspaces = new Map<number, Workspace>();
+  /** predict's activations (predictBuffers): two buffers of `rows` rows, and their per-batch-size views. */
+  private inference?: { rows: number; bufs: Tensor[]; views: Map<number, Tensor[]> };
   private isDisposed = false;
   private mode = { on: false, step: 0 };
   /** fit's hold on this model while it runs (set and cleared by fit alone): a second fit is refused, and so are
@@ -159,10 +161,16 @@ export class Sequential {
     const acts = ws.acts;
     for (let s = 0; s < this.plan.length; s++) {
       const { layer: i, act } = this.plan[s];
-      if (act === null) this.layers[i].forward(acts[i], acts[i + 1]);
-      else this.layers[i].forwardFused!(acts[i], acts[i + 2], act);
+      this.step(s, acts[i], acts[act === null ? i + 1 : i + 2]);
     }
     return acts[this.layers.length];
+  }
+
+  /** Forward step s of the plan: its layer alone, or the layer and the activation after it in one kernel. */
+  private step(s: number, x: Tensor, y: Tensor): void {
+    const { layer, act } = this.plan[s];
+    if (act === null) this.layers[layer].forward(x, y);
+    else this.layers[layer].forwardFused!(x, y, act);
   }
 
   /** Training mode (off by default): Dropout masks with the masks of `step` (the global step count, so a resumed
@@ -194,8 +202,7 @@ export class Sequential {
     } finally {
       if (on) this.setTraining(true, step);
     }
-    if (this.backend.kernels.has_non_finite(y.ptr, B * this.outputWidth) !== 0)
-      throw new SimdnetError(`${what}: the model's outputs for rows ${start}..${start + B - 1} are not finite (NaN or ±Inf): its weights overflow in float32; retrain with a lower learning rate`, 'E_DIVERGED');
+    if (this.backend.kernels.has_non_finite(y.ptr, B * this.outputWidth) !== 0) throw nonFiniteOutput(start, B, what);
     return y;
   }
 
@@ -243,26 +250,98 @@ export class Sequential {
 
   // ---- convenience on host arrays -----------------------------------------------------------------------
 
-  /** Runs the model on the rows of x (a Float32Array of rows × inputWidth floats, or number[][]) in batches, with
-   *  training off; returns rows × outputWidth floats. An input NaN or ±Inf is refused with its row and column (as fit
-   *  refuses one in its data), not passed through to that row's outputs. */
-  predict(inputs: Rows, batchSize = 256): Float32Array {
+  /** Runs the model on the rows of x (a Float32Array of rows × inputWidth floats, or number[][]) with training off;
+   *  returns rows × outputWidth floats. Batches are as large as PREDICT_BYTES of activations allow (or `batchSize`).
+   *  An input NaN or ±Inf is refused with its row and column (as fit refuses one in its data), not passed through to
+   *  that row's outputs. */
+  predict(inputs: Rows, batchSize?: number): Float32Array {
     this.alive();
-    const x = toMatrix(inputs, this.inputWidth, 'predict');
-    check(x != null && typeof x.length === 'number', 'predict: expected the inputs as a Float32Array (rows × inputWidth values)');
-    check(Number.isInteger(batchSize) && batchSize > 0, `predict: batchSize must be a positive integer, got ${batchSize}`);
-    check(x.length % this.inputWidth === 0, () => `predict: expected a multiple of ${this.inputWidth} values (rows × inputWidth), got ${x.length}`);
-    const rows = x.length / this.inputWidth;
-    const out = new Float32Array(rows * this.outputWidth);
-    for (let start = 0; start < rows; start += batchSize) {
-      const B = Math.min(batchSize, rows - start);
-      const input = this.input(B);
-      this.backend.write(input, x, start * this.inputWidth);
-      if (this.backend.kernels.has_non_finite(input.ptr, B * this.inputWidth) !== 0) throw nonFiniteInput(x, this.inputWidth, start, 'predict');
-      const y = this.forwardFinite(B, start, 'predict');
-      out.set(this.backend.read(y), start * this.outputWidth);
+    const x = this.predictInputs(inputs);
+    return this.predictInto(new Float32Array((x.length / this.inputWidth) * this.outputWidth), x, batchSize);
+  }
+
+  /** predict into `out` (rows × outputWidth floats, e.g. the last call's): no output array per call. Returns out. */
+  predictInto(out: Float32Array, inputs: Rows, batchSize?: number): Float32Array {
+    this.alive();
+    const x = this.predictInputs(inputs);
+    const inW = this.inputWidth, outW = this.outputWidth;
+    const rows = x.length / inW;
+    check(out instanceof Float32Array && out.length === rows * outW, () => `predictInto: expected out as a Float32Array of ${rows} rows × ${outW} = ${rows * outW} values, got ${out instanceof Float32Array ? `${out.length} values` : typeof out}`, 'E_SHAPE');
+    check(batchSize === undefined || (Number.isInteger(batchSize) && batchSize > 0), `predict: batchSize must be a positive integer, got ${batchSize}`);
+    if (rows === 0) return out;
+    const B0 = Math.min(rows, batchSize ?? predictRows(this.widths, bytesLeft(this.backend)));
+    const bufs = this.predictBuffers(B0);
+    const k = this.backend.kernels;
+    const { on, step } = this.mode;
+    if (on) this.setTraining(false);
+    try {
+      for (let start = 0; start < rows; start += B0) {
+        const B = Math.min(B0, rows - start);
+        const acts = this.predictViews(bufs, B);
+        // in: one copy (views of both arrays: no allocation per batch); the input must be finite
+        const input = acts[0];
+        this.backend.heapF32().set(x.subarray(start * inW, (start + B) * inW), input.ptr >>> 2);
+        if (k.has_non_finite(input.ptr, B * inW) !== 0) throw nonFiniteInput(x, inW, start, 'predict');
+        for (let s = 0; s < this.plan.length; s++) this.step(s, acts[s], acts[s + 1]);
+        const y = acts[this.plan.length];
+        if (k.has_non_finite(y.ptr, B * outW) !== 0) throw nonFiniteOutput(start, B, 'predict');
+        out.set(this.backend.heapF32().subarray(y.ptr >>> 2, (y.ptr >>> 2) + B * outW), start * outW);
+      }
+    } finally {
+      if (on) this.setTraining(true, step);
     }
     return out;
+  }
+
+  private predictInputs(inputs: Rows): Float32Array {
+    const x = toMatrix(inputs, this.inputWidth, 'predict');
+    check(x != null && typeof x.length === 'number' && typeof x.subarray === 'function', 'predict: expected the inputs as a Float32Array (rows × inputWidth values)');
+    check(x.length % this.inputWidth === 0, () => `predict: expected a multiple of ${this.inputWidth} values (rows × inputWidth), got ${x.length}`);
+    return x;
+  }
+
+  /** predict's two activation buffers of `rows` rows (step s reads one and writes the other), grown when a call
+   *  needs more rows; no gradients, no target. */
+  private predictBuffers(rows: number): Tensor[] {
+    const have = this.inference;
+    if (have && have.rows >= rows) return have.bufs;
+    const width = Math.max(...this.widths);
+    const bytes = predictBytes(this.widths, rows);
+    const available = bytesLeft(this.backend) + (have ? predictBytes(this.widths, have.rows) : 0);
+    check(bytes <= available, () => `predict: batches of ${rows} rows need ${mib(bytes)} of activations, but WASM linear memory is limited to 4 GiB (${mib(available)} left); use a smaller batchSize`, 'E_MEMORY');
+    this.freeInference();
+    const bufs: Tensor[] = [];
+    try {
+      bufs.push(this.backend.alloc(rows, width), this.backend.alloc(rows, width));
+    } catch (e) {
+      for (const t of bufs) this.backend.free(t);
+      throw e;
+    }
+    this.inference = { rows, bufs, views: new Map() };
+    return bufs;
+  }
+
+  /** The tensors of each step's input and output for a batch of B rows: views of the two buffers, made once per B
+   *  (a predict has at most two: its batches and its last one). */
+  private predictViews(bufs: Tensor[], B: number): Tensor[] {
+    const views = this.inference!.views;
+    let acts = views.get(B);
+    if (acts) return acts;
+    if (views.size >= 4) views.clear();
+    acts = [];
+    for (let s = 0; s <= this.plan.length; s++) {
+      const t = bufs[s & 1];
+      const cols = s < this.plan.length ? this.widths[this.plan[s].layer] : this.outputWidth;
+      acts.push({ ptr: t.ptr, rows: B, cols, backend: t.backend, id: t.id });
+    }
+    views.set(B, acts);
+    return acts;
+  }
+
+  private freeInference(): void {
+    if (!this.inference) return;
+    for (const t of this.inference.bufs) this.backend.free(t);
+    this.inference = undefined;
   }
 
   /** Every parameter as one flat copy, laid out by `layout`; or, given a layer index, that layer's tensors by name. */
@@ -339,6 +418,7 @@ export class Sequential {
       this.backend.free(ws.target);
     }
     this.workspaces.clear();
+    this.freeInference();
     this.backend.free(this.params);
     this.backend.free(this.grads);
     this.isDisposed = true;
@@ -399,6 +479,11 @@ function forwardPlan(layers: Layer[], fuse: boolean): ForwardStep[] {
     if (act !== undefined) i++; // the activation's forward is done by the fused step
   }
   return plan;
+}
+
+/** Non-finite outputs of finite inputs: the weights overflow float32 (a weight of 3e38 passes every load check). */
+function nonFiniteOutput(start: number, B: number, what: string): SimdnetError {
+  return new SimdnetError(`${what}: the model's outputs for rows ${start}..${start + B - 1} are not finite (NaN or ±Inf): its weights overflow in float32; retrain with a lower learning rate`, 'E_DIVERGED');
 }
 
 /** The first NaN or ±Inf of x from row `start` on, named as fit names one in its data: the input is refused, not
