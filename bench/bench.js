@@ -14,7 +14,7 @@ import { runnableEngines } from './engines.js';
 import { summarize } from './report.js';
 import { runSuite } from './suite.js';
 import { runEpochs } from './epoch.js';
-import { enableRelaxedSimd } from '../dist/node/runtime.js';
+import { enableRelaxedSimd } from '../dist/cli/runtime.js';
 import { availableWasmVariants } from '../dist/backend/wasm.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -58,7 +58,7 @@ export async function runBench(o = {}) {
   loads.afterMain = os.loadavg();
   let epoch = null;
   if (o.epoch !== false) {
-    // the build `simdnet train` runs: it switches relaxed SIMD on for itself (src/node/runtime.js), so this
+    // the build `simdnet train` runs: it switches relaxed SIMD on for itself (src/cli/runtime.ts), so this
     // process does the same now that the stock-Node tables are done (they name their builds; none changes)
     if (wantRelaxed) enableRelaxedSimd();
     const variant = availableWasmVariants().find((v) => v !== 'scalar') ?? 'simd';

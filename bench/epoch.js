@@ -13,10 +13,10 @@
 // the same backend, half right before and half right after that backend's epoch in the same round.
 
 import os from 'node:os';
-import { fit } from '../dist/train.js';
+import { fit } from '../dist/training/fit.js';
 import { autoencoder } from '../dist/models.js';
 import { createOptimizer } from '../dist/optimizers.js';
-import { REFERENCE_STEP } from '../dist/node/step-bench.js';
+import { REFERENCE_STEP } from '../dist/cli/step-bench.js';
 import { median } from './harness.js';
 import { wasmEngine } from './engines.js';
 import { initialWeights } from './steps.js';

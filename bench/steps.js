@@ -1,7 +1,7 @@
 // Whole training steps (forward, loss, backward, optimizer update), samples/s, for the two reference
 // autoencoders; every engine starts from the same weights (the simdnet model's seeded init) and the same batch.
 
-import { DEEP_STEP, REFERENCE_STEP } from '../dist/node/step-bench.js';
+import { DEEP_STEP, REFERENCE_STEP } from '../dist/cli/step-bench.js';
 import { autoencoder } from '../dist/models.js';
 import { createJsBackend } from '../dist/backend/index.js';
 import { measureMany } from './harness.js';

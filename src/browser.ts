@@ -1,11 +1,11 @@
 // Browser helpers: a model to and from IndexedDB, from a URL, and to a download, always as the bytes of a
-// .simdnet model file (src/model-file.ts), so a model saved one way loads every other way, in Node too.
+// .simdnet model file (src/formats/model-file.ts), so a model saved one way loads every other way, in Node too.
 // Browser APIs are looked up when a helper is called, never at import: this module is safe to import anywhere.
 
 import type { Backend } from './backend/backend.js';
 import { SimdnetError, check } from './errors.js';
 import type { Sequential } from './model.js';
-import { deserializeModel, serializeModel } from './model-file.js';
+import { deserializeModel, serializeModel } from './formats/model-file.js';
 
 /** The IndexedDB database and object store the helpers use (one record per model name: the file's bytes). */
 export const IDB_DATABASE = 'simdnet';

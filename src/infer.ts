@@ -9,6 +9,6 @@ export { SimdnetError, ERROR_CODES, type ErrorCode } from './errors.js';
 export { Linear, ReLU, Tanh, Sigmoid, Softmax, layerFromSpec } from './layers/index.js';
 export type { Layer, LayerSpec } from './layers/index.js';
 export { Sequential, type ModelSpec } from './model.js';
-export { decodeModelFile, deserializeModel, MODEL_VERSION, type ModelFile } from './model-file.js';
+export { decodeModelFile, deserializeModel, MODEL_VERSION, type ModelFile } from './formats/model-file.js';
 export { psnr, meanSquaredError, accuracy } from './metrics.js';
 export { importOnnx } from './onnx/import.js';

@@ -15,7 +15,7 @@ import { describe, expect, it } from 'vitest';
 import { createJsBackend } from '../src/backend/js.js';
 import { Linear, Sigmoid } from '../src/layers/index.js';
 import { Sequential } from '../src/model.js';
-import { deserializeModel, serializeModel } from '../src/model-file.js';
+import { deserializeModel, serializeModel } from '../src/formats/model-file.js';
 
 const ROOT = resolve(__dirname, '..');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';

@@ -31,10 +31,13 @@ import ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { availableWasmVariants, createWasmBackend, type WasmVariant } from '../src/backend/wasm.js';
 import { loadBundledMnist } from '../src/data/mnist-bundled.js';
-import { deserializeModel } from '../src/model-file.js';
+import { deserializeModel } from '../src/formats/model-file.js';
 import { autoencoder } from '../src/models.js';
 import { createOptimizer } from '../src/optimizers.js';
-import { evaluate, fit, noisyTestInputs, type EpochMetrics } from '../src/train.js';
+import { fit } from '../src/training/fit.js';
+import { evaluate } from '../src/training/evaluate.js';
+import { noisyTestInputs } from '../src/training/sets.js';
+import type { EpochMetrics } from '../src/training/types.js';
 
 const ROOT = resolve(__dirname, '..');
 const WEB = join(ROOT, 'web');

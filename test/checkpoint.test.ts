@@ -4,7 +4,7 @@
 //   * API: fit 4 epochs straight vs 2 epochs + resume; and mid-epoch (checkpointEvery, the run "crashes" right
 //     after a checkpoint): bit-identical weights and identical per-epoch losses, for sgd/momentum/adam on wasm,
 //     adam on js, and adamw/rmsprop/momentum with weight decay and clipping on wasm.
-//   * CLI (node dist/cli.js): `train --epochs 4` vs `train --epochs 2` then `--resume DIR --epochs 4`: the same
+//   * CLI (node dist/cli/main.js): `train --epochs 4` vs `train --epochs 2` then `--resume DIR --epochs 4`: the same
 //     model.simdnet bytes, on --backend wasm (bundled digits, --hidden 16) and --backend js (a small IDX folder,
 //     --hidden 8).
 //   * Kill test: `train --checkpoint-every 5` SIGKILLed at seeded random moments, KILL_ROUNDS times in a chain
@@ -20,20 +20,22 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backend } from '../src/backend/backend.js';
 import { createJsBackend } from '../src/backend/js.js';
 import { createWasmBackend } from '../src/backend/wasm.js';
-import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from '../src/checkpoint.js';
+import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from '../src/formats/checkpoint.js';
 import { loadBundledMnist } from '../src/data/mnist-bundled.js';
-import { decodeModelFile } from '../src/model-file.js';
+import { decodeModelFile } from '../src/formats/model-file.js';
 import { removeStaleTemps, writeFileAtomic } from '../src/node/files.js';
 import { SimdnetError } from '../src/errors.js';
 import { autoencoder } from '../src/models.js';
 import { createOptimizer, type OptimizerName, type OptimizerOptions } from '../src/optimizers.js';
 import { Rng } from '../src/random.js';
-import { fit, type FitOptions, type History, type Progress } from '../src/train.js';
+import { fit } from '../src/training/fit.js';
+import type { FitOptions, History, Progress } from '../src/training/types.js';
 import { earlyStopping, reduceLROnPlateau } from '../src/training/callbacks.js';
 import { cosineDecay } from '../src/training/schedules.js';
 import { errorOf } from './support/backends.js';
+import { writeIdxFolder } from './support/idx.js';
 
-const CLI = join(__dirname, '..', 'dist', 'cli.js');
+const CLI = join(__dirname, '..', 'dist', 'cli', 'main.js');
 /** SIGKILLs in the kill test (each one interrupts a fresh run or a resume of the previous round). */
 const KILL_ROUNDS = 9;
 
@@ -301,7 +303,7 @@ describe('resume through the API gives bit-identical weights', () => {
     const adamw = encodeCheckpoint(model, createOptimizer('adamw', { clipNorm: 1 }), { epoch: 0, batch: 0, lossSum: 0, seen: 0, seconds: 0, epochs: [] }, {});
     expect(() => restoreCheckpoint(decodeCheckpoint(adamw, 'c'), backend, createOptimizer('adamw', { clipNorm: 1, weightDecay: 0.1 }), 'c')).toThrow("c: the checkpoint's adamw ran with weightDecay 0.01, the run asks for 0.1 (a resume continues the same run)");
     expect(() => restoreCheckpoint(decodeCheckpoint(adamw, 'c'), backend, createOptimizer('adamw'), 'c')).toThrow("c: the checkpoint's adamw ran with clipNorm 1, the run asks for unset (a resume continues the same run)");
-    const { serializeModel } = await import('../src/model-file.js');
+    const { serializeModel } = await import('../src/formats/model-file.js');
     expect(() => decodeCheckpoint(serializeModel(model), 'm.simdnet')).toThrow(/not a checkpoint/);
     model.dispose();
   });
@@ -313,26 +315,9 @@ describe('resume through the API gives bit-identical weights', () => {
 
 /** A small MNIST folder in IDX form (plain files): 1,000 train and 200 test digits of the bundled set. */
 function writeSmallIdx(dir: string): void {
-  mkdirSync(dir, { recursive: true });
   const data = loadBundledMnist({ seed: 0 });
-  const write = (name: string, images: Float32Array, labels: Uint8Array, count: number) => {
-    const img = new Uint8Array(16 + count * 784);
-    const v = new DataView(img.buffer);
-    v.setUint32(0, 0x803);
-    v.setUint32(4, count);
-    v.setUint32(8, 28);
-    v.setUint32(12, 28);
-    for (let i = 0; i < count * 784; i++) img[16 + i] = Math.round(images[i] * 255);
-    const lab = new Uint8Array(8 + count);
-    const w = new DataView(lab.buffer);
-    w.setUint32(0, 0x801);
-    w.setUint32(4, count);
-    lab.set(labels.subarray(0, count), 8);
-    writeFileSync(join(dir, `${name}-images-idx3-ubyte`), img);
-    writeFileSync(join(dir, `${name}-labels-idx1-ubyte`), lab);
-  };
-  write('train', data.train.images, data.train.labels, 1000);
-  write('t10k', data.test.images, data.test.labels, 200);
+  const first = (set: typeof data.train, count: number) => ({ images: set.images.subarray(0, count * 784), labels: set.labels.subarray(0, count) });
+  writeIdxFolder(dir, { train: first(data.train, 1000), test: first(data.test, 200) });
 }
 
 const WASM_RUN = ['--backend', 'wasm', '--hidden', '16'];

@@ -1,4 +1,4 @@
-// The `simdnet` command as a user runs it: `node dist/cli.js ...` in a child process (dist/ is built by
+// The `simdnet` command as a user runs it: `node dist/cli/main.js ...` in a child process (dist/ is built by
 // `npm test`'s pretest; built here only when missing).
 //
 //   * train --epochs 1 --hidden 32 writes model.simdnet (a valid model file), metrics.json (every documented
@@ -18,11 +18,11 @@ import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJsBackend } from '../src/backend/js.js';
 import { loadBundledMnist } from '../src/data/mnist-bundled.js';
-import { decodeModelFile, deserializeModel, serializeModel } from '../src/model-file.js';
+import { decodeModelFile, deserializeModel, serializeModel } from '../src/formats/model-file.js';
 import { Sequential } from '../src/model.js';
 
 const ROOT = resolve(__dirname, '..');
-const CLI = join(ROOT, 'dist', 'cli.js');
+const CLI = join(ROOT, 'dist', 'cli', 'main.js');
 const run = promisify(execFile);
 
 interface Result {

@@ -203,7 +203,7 @@ describe('the packed package', () => {
     expect(unexpected).toEqual([]);
     expect(paths.filter((p) => p.endsWith('.wasm') || p.endsWith('.map'))).toEqual([]);
     for (const b of ['relaxed', 'simd', 'scalar', 'relaxed-threads', 'simd-threads']) expect(paths).toContain(`build/embedded/${b}.js`);
-    for (const p of ['dist/index.js', 'dist/node.js', 'dist/infer.js', 'dist/cli.js', 'build/mnist-10k.sdmn.gz']) expect(paths).toContain(p);
+    for (const p of ['dist/index.js', 'dist/node.js', 'dist/infer.js', 'dist/cli/main.js', 'build/mnist-10k.sdmn.gz']) expect(paths).toContain(p);
     const kb = (packed.reduce((n, f) => n + f.size, 0) / 1024).toFixed(0);
     console.log(`npm pack: ${paths.length} files, ${kb} KB unpacked, tarball ${(statSync(tarball).size / 1024).toFixed(0)} KB`);
   });

@@ -1,8 +1,8 @@
-// The model file's CRC-32 (src/crc32.ts) against the standard check values and against zlib's crc32.
+// The model file's CRC-32 (src/formats/crc32.ts) against the standard check values and against zlib's crc32.
 
 import { crc32 as zlibCrc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { crc32 } from '../src/crc32.js';
+import { crc32 } from '../src/formats/crc32.js';
 import { Rng } from '../src/random.js';
 
 const ascii = (s: string) => new TextEncoder().encode(s);

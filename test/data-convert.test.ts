@@ -8,7 +8,7 @@ import { SimdnetError } from '../src/errors.js';
 import { Linear, Sigmoid } from '../src/layers/index.js';
 import { Sequential } from '../src/model.js';
 import { Rng } from '../src/random.js';
-import { fit } from '../src/train.js';
+import { fit } from '../src/training/fit.js';
 import { errorOf } from './support/backends.js';
 
 const be = await createJsBackend();

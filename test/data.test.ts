@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SimdnetError } from '../src/errors.js';
 import { Rng } from '../src/random.js';
+import { idxImages, idxLabels, writeIdxFolder } from './support/idx.js';
 import {
   applyNoise,
   decodeDigits,
@@ -211,26 +212,6 @@ describe('packed digits (SDMN)', () => {
 
 // ---- IDX files --------------------------------------------------------------------------------------------
 
-function idxImages(count: number, pixels: Uint8Array, rows = 28, cols = 28, magic = 0x803): Uint8Array {
-  const b = new Uint8Array(16 + pixels.length);
-  const v = new DataView(b.buffer);
-  v.setUint32(0, magic);
-  v.setUint32(4, count);
-  v.setUint32(8, rows);
-  v.setUint32(12, cols);
-  b.set(pixels, 16);
-  return b;
-}
-
-function idxLabels(labels: Uint8Array, count = labels.length, magic = 0x801): Uint8Array {
-  const b = new Uint8Array(8 + labels.length);
-  const v = new DataView(b.buffer);
-  v.setUint32(0, magic);
-  v.setUint32(4, count);
-  b.set(labels, 8);
-  return b;
-}
-
 function pixelsFor(count: number, salt: number): Uint8Array {
   return new Uint8Array(count * 784).map((_, i) => (i * 7 + salt) % 256);
 }
@@ -244,15 +225,7 @@ describe('IDX files', () => {
 
   /** A fresh folder with the four files; `gz` picks which are gzipped, `dotted` the `.idx3-ubyte` spelling. */
   function makeDir(opts: { gz?: boolean; dotted?: boolean } = {}): string {
-    const d = mkdtempSync(join(dir, 'mnist-'));
-    const name = (base: string) =>
-      (opts.dotted ? base.replace(/-(idx\d-ubyte)$/, '.$1') : base) + (opts.gz ? '.gz' : '');
-    const put = (base: string, bytes: Uint8Array) => writeFileSync(join(d, name(base)), opts.gz ? gzipSync(bytes) : bytes);
-    put('train-images-idx3-ubyte', idxImages(5, trainPx));
-    put('train-labels-idx1-ubyte', idxLabels(trainY));
-    put('t10k-images-idx3-ubyte', idxImages(3, testPx));
-    put('t10k-labels-idx1-ubyte', idxLabels(testY));
-    return d;
+    return writeIdxFolder(mkdtempSync(join(dir, 'mnist-')), { train: { images: trainPx, labels: trainY }, test: { images: testPx, labels: testY } }, opts);
   }
 
   beforeAll(() => {
@@ -274,7 +247,7 @@ describe('IDX files', () => {
   }
 
   it('parseIdx reads images and labels and names the file in every error', () => {
-    const img = parseIdx(idxImages(2, pixelsFor(2, 0)), 'x-images');
+    const img = parseIdx(idxImages(pixelsFor(2, 0)), 'x-images');
     expect(img.kind).toBe('images');
     expect(img.count).toBe(2);
     expect(img.data.length).toBe(2 * 784);
@@ -286,17 +259,17 @@ describe('IDX files', () => {
     expectError(() => parseIdx(new TextEncoder().encode('<html>not found</html>'), 'train-labels-idx1-ubyte'),
       'train-labels-idx1-ubyte', 'wrong magic', '0x00000801', '0x3c68746d');
     // wrong dims
-    expectError(() => parseIdx(idxImages(1, new Uint8Array(27 * 28), 27, 28), 'train-images-idx3-ubyte'),
+    expectError(() => parseIdx(idxImages(new Uint8Array(27 * 28), { rows: 27, cols: 28 }), 'train-images-idx3-ubyte'),
       'train-images-idx3-ubyte', '28×28', '27×28');
     // truncated data, header, magic
-    expectError(() => parseIdx(idxImages(60000, new Uint8Array(984)), 'train-images-idx3-ubyte'),
+    expectError(() => parseIdx(idxImages(new Uint8Array(984), { count: 60000 }), 'train-images-idx3-ubyte'),
       'train-images-idx3-ubyte: truncated: header says 60000 images of 28×28 (47040016 bytes) but the file has 1000 bytes');
-    expectError(() => parseIdx(idxLabels(Uint8Array.of(1, 2), 5), 't10k-labels-idx1-ubyte'),
+    expectError(() => parseIdx(idxLabels(Uint8Array.of(1, 2), { count: 5 }), 't10k-labels-idx1-ubyte'),
       't10k-labels-idx1-ubyte', 'truncated', '5 labels', '13 bytes', '10 bytes');
-    expectError(() => parseIdx(idxImages(1, new Uint8Array(784)).subarray(0, 10), 'a-images'), 'a-images', 'truncated', '16-byte', '10 bytes');
+    expectError(() => parseIdx(idxImages(new Uint8Array(784)).subarray(0, 10), 'a-images'), 'a-images', 'truncated', '16-byte', '10 bytes');
     expectError(() => parseIdx(new Uint8Array(2), 'a-labels'), 'a-labels', 'truncated', '2 bytes');
     // trailing bytes
-    expectError(() => parseIdx(idxLabels(Uint8Array.of(1, 2, 3), 2), 'a-labels'), 'a-labels', 'trailing', '2 labels', '10 bytes', '11 bytes');
+    expectError(() => parseIdx(idxLabels(Uint8Array.of(1, 2, 3), { count: 2 }), 'a-labels'), 'a-labels', 'trailing', '2 labels', '10 bytes', '11 bytes');
     // label out of range
     expectError(() => parseIdx(idxLabels(Uint8Array.of(1, 12)), 'a-labels'), 'a-labels', 'label 12', 'index 1', '0..9');
   });
@@ -304,7 +277,7 @@ describe('IDX files', () => {
   it('a gzip bomb (issue 12): a header of 64 images inflating to 64 MB stops at the declared size, with a message', () => {
     const d = makeDir({ gz: true });
     const bomb = new Uint8Array(16 + 64 * 1024 * 1024);
-    bomb.set(idxImages(64, new Uint8Array(64 * 784)).subarray(0, 16));
+    bomb.set(idxImages(new Uint8Array(64 * 784)).subarray(0, 16));
     const file = join(d, 'train-images-idx3-ubyte.gz');
     writeFileSync(file, gzipSync(bomb, { level: 1 }));
     const before = process.memoryUsage().arrayBuffers;
@@ -312,7 +285,7 @@ describe('IDX files', () => {
     // nothing near the stream's 64 MB was kept (the cap is the header's 50 KB)
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(32 * 1024 * 1024);
     // a well-formed gzipped file still reads, whatever its compressed size
-    writeFileSync(file, gzipSync(idxImages(5, trainPx)));
+    writeFileSync(file, gzipSync(idxImages(trainPx)));
     expect(readIdxFile(file).count).toBe(5);
   });
 
@@ -332,7 +305,7 @@ describe('IDX files', () => {
     expectError(() => loadIdxMnist(d), 'train-images-idx3-ubyte.gz: wrong magic', '0x68656c6c');
     // the right magic with a count no stream of this size can hold: refused before inflating, as truncated
     fc.assert(fc.property(fc.integer({ min: 100_000, max: 0xffffffff }), (count) => {
-      const head = idxImages(1, new Uint8Array(784));
+      const head = idxImages(new Uint8Array(784));
       new DataView(head.buffer, head.byteOffset).setUint32(4, count);
       writeFileSync(file, gzipSync(head));
       expectError(() => readIdxFile(file), 'train-images-idx3-ubyte.gz: truncated: header says ' + count + ' images of 28×28', 'gzip stream inflates to at most');
@@ -344,18 +317,18 @@ describe('IDX files', () => {
     writeFileSync(join(d, 'train-images-idx3-ubyte.gz'), Uint8Array.of(1, 2, 3, 4, 5));
     expectError(() => loadIdxMnist(d), 'train-images-idx3-ubyte.gz: corrupt gzip stream (');
     const cut = gzipSync(idxLabels(trainY));
-    writeFileSync(join(d, 'train-images-idx3-ubyte.gz'), gzipSync(idxImages(5, trainPx)));
+    writeFileSync(join(d, 'train-images-idx3-ubyte.gz'), gzipSync(idxImages(trainPx)));
     writeFileSync(join(d, 'train-labels-idx1-ubyte.gz'), cut.subarray(0, cut.length - 6));
     expectError(() => loadIdxMnist(d), 'train-labels-idx1-ubyte.gz: corrupt gzip stream (');
     writeFileSync(join(d, 'train-labels-idx1-ubyte.gz'), gzipSync(idxLabels(trainY.subarray(0, 4))));
     expectError(() => loadIdxMnist(d), 'train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz', 'count mismatch', '5 images', '4 labels');
     // an empty set is named with its file (it failed later as "got 0 values" before, naming no file)
-    writeFileSync(join(d, 'train-images-idx3-ubyte.gz'), gzipSync(idxImages(0, new Uint8Array(0))));
+    writeFileSync(join(d, 'train-images-idx3-ubyte.gz'), gzipSync(idxImages(new Uint8Array(0))));
     writeFileSync(join(d, 'train-labels-idx1-ubyte.gz'), gzipSync(idxLabels(new Uint8Array(0))));
     expectError(() => loadIdxMnist(d), 'train-images-idx3-ubyte.gz: holds 0 images', 'train-labels-idx1-ubyte.gz');
-    writeFileSync(join(d, 'train-images-idx3-ubyte.gz'), gzipSync(idxImages(5, trainPx)));
+    writeFileSync(join(d, 'train-images-idx3-ubyte.gz'), gzipSync(idxImages(trainPx)));
     writeFileSync(join(d, 'train-labels-idx1-ubyte.gz'), gzipSync(idxLabels(trainY)));
-    writeFileSync(join(d, 't10k-images-idx3-ubyte.gz'), gzipSync(idxImages(3, testPx, 28, 28, 0x801)));
+    writeFileSync(join(d, 't10k-images-idx3-ubyte.gz'), gzipSync(idxImages(testPx, { magic: 0x801 })));
     expectError(() => loadIdxMnist(d), 't10k-images-idx3-ubyte.gz', 'wrong magic');
   });
 

@@ -1,7 +1,7 @@
 // Nothing silent: a run that diverges stops with an error naming the epoch and batch and suggesting a lower
 // learning rate (exit code 2 from the CLI), and the last good checkpoint stays on disk, decodes and restores.
 //
-// "Diverged" (src/train.ts): a loss or a weight that is not finite, or a smoothed batch loss (EMA over ~10
+// "Diverged" (src/training/fit.ts): a loss or a weight that is not finite, or a smoothed batch loss (EMA over ~10
 // batches) above DIVERGENCE_FACTOR × the larger of the run's first batch loss and the loss's chance level. The second matters: `--lr 1e6 --optimizer sgd`
 // with the default BCE loss never produces a NaN — the sigmoid saturates, the clamped loss stays near 2.7 and
 // the weights reach ~1e7 — so before the watch it "trained" to the end and wrote a useless model, exit 0.
@@ -13,15 +13,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backend } from '../src/backend/backend.js';
 import { createWasmBackend } from '../src/backend/wasm.js';
-import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from '../src/checkpoint.js';
+import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from '../src/formats/checkpoint.js';
 import { loadBundledMnist } from '../src/data/mnist-bundled.js';
 import { autoencoder } from '../src/models.js';
 import { createOptimizer, type Optimizer, type Trainable } from '../src/optimizers.js';
-import { DIVERGENCE_FACTOR, fit } from '../src/train.js';
+import { DIVERGENCE_FACTOR, fit } from '../src/training/fit.js';
 import { WEIGHT_GROWTH } from '../src/training/step.js';
 import { errorOf } from './support/backends.js';
 
-const CLI = join(__dirname, '..', 'dist', 'cli.js');
+const CLI = join(__dirname, '..', 'dist', 'cli', 'main.js');
 let root: string;
 let backend: Backend;
 let x: Float32Array;
@@ -175,8 +175,8 @@ describe('the CLI leaves an earlier run alone when a new one diverges', () => {
 
 describe('finite weights whose outputs overflow (issue 12: W1 = 3e38 passed every load check, then eval printed a negative BCE)', () => {
   it('predict, evaluate, fit and the CLI eval refuse NaN outputs with an error naming the rows, on every backend', async () => {
-    const { serializeModel } = await import('../src/model-file.js');
-    const { evaluate } = await import('../src/train.js');
+    const { serializeModel } = await import('../src/formats/model-file.js');
+    const { evaluate } = await import('../src/training/evaluate.js');
     const { createJsBackend } = await import('../src/backend/js.js');
     const { writeFileSync } = await import('node:fs');
     const data = loadBundledMnist();
@@ -193,7 +193,7 @@ describe('finite weights whose outputs overflow (issue 12: W1 = 3e38 passed ever
       if (backend.name === 'wasm' && backend.threads === 1) {
         const dir = mkdtempSync(join(tmpdir(), 'simdnet-overflow-'));
         writeFileSync(join(dir, 'm.simdnet'), serializeModel(model, { loss: 'bce', noise: 'gaussian', noiseFactor: 0.3, seed: 0 }));
-        const r = spawnSync(process.execPath, [join(__dirname, '..', 'dist', 'cli.js'), 'eval', '--model', join(dir, 'm.simdnet')], { encoding: 'utf8' });
+        const r = spawnSync(process.execPath, [join(__dirname, '..', 'dist', 'cli', 'main.js'), 'eval', '--model', join(dir, 'm.simdnet')], { encoding: 'utf8' });
         expect(r.status, r.stdout).toBe(2);
         expect(r.stderr).toMatch(/^simdnet: evaluate: the model's outputs for rows 0\.\.\d+ are not finite/);
         rmSync(dir, { recursive: true, force: true });

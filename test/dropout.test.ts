@@ -13,15 +13,15 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Backend } from '../src/backend/backend.js';
 import { createJsBackend } from '../src/backend/js.js';
 import { createWasmBackend } from '../src/backend/wasm.js';
-import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from '../src/checkpoint.js';
+import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from '../src/formats/checkpoint.js';
 import { Dropout, Linear, ReLU, Sigmoid, Tanh, layerFromSpec } from '../src/layers/index.js';
 import { Sequential } from '../src/model.js';
 import { autoencoder, describeLayers } from '../src/models.js';
-import { decodeModelFile, deserializeModel, serializeModel } from '../src/model-file.js';
+import { decodeModelFile, deserializeModel, serializeModel } from '../src/formats/model-file.js';
 import { createOptimizer } from '../src/optimizers.js';
 import { loadBundledMnist } from '../src/data/mnist-bundled.js';
 import { Rng } from '../src/random.js';
-import { fit } from '../src/train.js';
+import { fit } from '../src/training/fit.js';
 import { backendCases, errorOf } from './support/backends.js';
 
 const cases = backendCases();
@@ -262,7 +262,7 @@ describe('autoencoder({ dropout })', () => {
 });
 
 describe('simdnet train --dropout', () => {
-  const CLI = join(__dirname, '..', 'dist', 'cli.js');
+  const CLI = join(__dirname, '..', 'dist', 'cli', 'main.js');
   const cli = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000 });
   it('trains a model with a Dropout after each hidden activation (saved in model.simdnet); a bad rate exits 2 naming the flag', () => {
     const out = mkdtempSync(join(tmpdir(), 'simdnet-dropout-'));

@@ -13,7 +13,7 @@ import { readDigitPng, digitPng } from '../src/node/pictures.js';
 import { getLoss } from '../src/losses.js';
 import { Linear, ReLU } from '../src/layers/index.js';
 import { Sequential } from '../src/model.js';
-import { decodeModelFile, serializeModel } from '../src/model-file.js';
+import { decodeModelFile, serializeModel } from '../src/formats/model-file.js';
 import { simdnetErrorOf } from './support/backends.js';
 
 const codeOf = async (fn: () => unknown): Promise<ErrorCode> => (await simdnetErrorOf(fn)).code;

@@ -32,11 +32,15 @@ import { Sequential } from '../src/model.js';
 import { autoencoder } from '../src/models.js';
 import { createOptimizer } from '../src/optimizers.js';
 import { Rng } from '../src/random.js';
-import { fit, noisyTestInputs, splitValidation, type BatchInfo, type EpochMetrics } from '../src/train.js';
-import { earlyStopping, reduceLROnPlateau, type TrainingContext } from '../src/training/callbacks.js';
+import { fit } from '../src/training/fit.js';
+import { noisyTestInputs, splitValidation } from '../src/training/sets.js';
+import type { BatchInfo, EpochMetrics } from '../src/training/types.js';
+import { earlyStopping, reduceLROnPlateau } from '../src/training/callbacks.js';
+import type { TrainingContext } from '../src/training/types.js';
 import { cosineDecay, exponentialDecay, stepDecay } from '../src/training/schedules.js';
 import { trainStep } from '../src/training/step.js';
 import { errorOf } from './support/backends.js';
+import { loss64 } from './support/reference.js';
 
 let data: ReturnType<typeof loadBundledMnist>;
 let wasm: Backend;
@@ -47,14 +51,6 @@ beforeAll(async () => {
 
 const digits = (n: number) => data.train.images.subarray(0, n * 784);
 
-function bce64(p: Float32Array, t: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < p.length; i++) {
-    const q = Math.min(Math.max(p[i], 1e-7), 1 - 1e-7);
-    s -= t[i] * Math.log(q) + (1 - t[i]) * Math.log(1 - q);
-  }
-  return s / (p.length / 784) / 784;
-}
 
 describe('fit options', () => {
   it('an unknown option is refused with a did-you-mean, E_OPTION; so is a value of the wrong kind', async () => {
@@ -170,7 +166,7 @@ describe('validationSplit', () => {
     const model = autoencoder(wasm, { hidden: [16], seed: 1 });
     const h = await fit(model, { train: { x, y: x } }, { epochs: 2, batchSize: 16, loss: 'bce', validationSplit: 0.2, seed: 3 });
     const last = h.epochs[1];
-    expect(last.valLoss!).toBeCloseTo(bce64(model.predict(validation.x), validation.x), 5);
+    expect(last.valLoss!).toBeCloseTo(loss64('bce', model.predict(validation.x), validation.x, validation.x.length / 784), 5);
     expect(last.valMse).toBeGreaterThan(0);
     expect(last.valPsnr).toBeCloseTo(10 * Math.log10(1 / last.valMse!), 10);
     expect(Number.isNaN(last.testLoss)).toBe(true); // no test set given
@@ -427,7 +423,7 @@ describe('summary', () => {
 });
 
 describe('simdnet train: the training-loop flags', () => {
-  const CLI = resolve(__dirname, '../dist/cli.js');
+  const CLI = resolve(__dirname, '../dist/cli/main.js');
   const dir = mkdtempSync(join(tmpdir(), 'simdnet-fitapi-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const train = (...args: string[]) => spawnSync(process.execPath, [CLI, 'train', '--threads', '1', ...args], { encoding: 'utf8', timeout: 120_000 });

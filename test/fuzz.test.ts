@@ -22,15 +22,16 @@ import { crc32, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backend } from '../src/backend/backend.js';
 import { createWasmBackend } from '../src/backend/wasm.js';
-import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from '../src/checkpoint.js';
+import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from '../src/formats/checkpoint.js';
 import { parseIdx, readIdxFile } from '../src/data/idx.js';
 import { SimdnetError } from '../src/errors.js';
 import { Linear, ReLU, Sigmoid, layerFromSpec } from '../src/layers/index.js';
 import { Sequential } from '../src/model.js';
 import { ParamLayout } from '../src/param-layout.js';
-import { decodeModelFile, deserializeModel, serializeModel } from '../src/model-file.js';
+import { decodeModelFile, deserializeModel, serializeModel } from '../src/formats/model-file.js';
 import { createOptimizer } from '../src/optimizers.js';
 import { outcome } from './support/backends.js';
+import { idxImages, idxLabels } from './support/idx.js';
 
 const RUNS = 2000;
 const NAME = 'fuzz.simdnet';
@@ -337,26 +338,6 @@ function validIdx(bytes: Uint8Array, kind: 'images' | 'labels'): boolean {
   return bytes.length === 8 + count && bytes.subarray(8).every((l) => l < 10);
 }
 
-function idxImages(count: number): Uint8Array {
-  const b = new Uint8Array(16 + count * 784);
-  const v = new DataView(b.buffer);
-  v.setUint32(0, 0x803);
-  v.setUint32(4, count);
-  v.setUint32(8, 28);
-  v.setUint32(12, 28);
-  for (let i = 16; i < b.length; i++) b[i] = (i * 37) & 255;
-  return b;
-}
-
-function idxLabels(count: number): Uint8Array {
-  const b = new Uint8Array(8 + count);
-  const v = new DataView(b.buffer);
-  v.setUint32(0, 0x801);
-  v.setUint32(4, count);
-  for (let i = 0; i < count; i++) b[8 + i] = i % 10;
-  return b;
-}
-
 /** Mutations of an IDX file: header fields (magic, count, rows, cols) set to near-misses, bit flips,
  *  truncation, appended bytes, label values. */
 function idxMutation(size: number) {
@@ -384,8 +365,8 @@ function idxMutation(size: number) {
 }
 
 describe('fuzzed IDX files', () => {
-  const images = idxImages(3);
-  const labels = idxLabels(10);
+  const images = idxImages(new Uint8Array(3 * 784).map((_, i) => ((16 + i) * 37) & 255));
+  const labels = idxLabels(new Uint8Array(10).map((_, i) => i % 10));
   let dir: string;
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'simdnet-fuzz-'));
@@ -468,7 +449,7 @@ describe('hostile model-file and checkpoint headers', () => {
   });
 
   it('JSON nested 200,000 deep, or over 1 MiB, is refused before it is parsed, naming the limit', async () => {
-    const { MAX_HEADER_DEPTH, MAX_HEADER_BYTES } = await import('../src/model-file.js');
+    const { MAX_HEADER_DEPTH, MAX_HEADER_BYTES } = await import('../src/formats/model-file.js');
     const parts = split(modelBytes(backend, 4));
     const deep = parts.header.replace(/}\s*$/, `, "x": ${'['.repeat(200_000)}${']'.repeat(200_000)}}`);
     expect(outcome(() => decodeModelFile(assemble({ ...parts, header: deep }), 'deep.simdnet'), 'deep')).toEqual({ ok: false, message: `deep.simdnet: the JSON header nests 200001 levels deep, more than the ${MAX_HEADER_DEPTH} a model file may have` });
@@ -480,7 +461,7 @@ describe('hostile model-file and checkpoint headers', () => {
   });
 
   it('a checkpoint whose progress does not fit the data (batch 999 of 125) is refused naming the file, before any training', async () => {
-    const { resumeConfig, trainJob } = await import('../src/node/train-job.js');
+    const { resumeConfig, trainJob } = await import('../src/cli/train-job.js');
     const { autoencoder } = await import('../src/models.js');
     const config: Json = { epochs: 2, batchSize: 64, lr: 0.001, optimizer: 'adam', hidden: [4], activation: 'relu', loss: 'bce', noise: 'gaussian', noiseFactor: 0.3, seed: 0, backend: 'wasm', data: 'bundled', checkpointEvery: 0 };
     const dir = mkdtempSync(join(tmpdir(), 'simdnet-progress-'));
@@ -505,7 +486,7 @@ describe('hostile model-file and checkpoint headers', () => {
   });
 
   it('2,000 checkpoints with hostile run settings and progress (fast-check, seed 7): resume builds the run or refuses it with a SimdnetError naming the file', async () => {
-    const { resumeConfig } = await import('../src/node/train-job.js');
+    const { resumeConfig } = await import('../src/cli/train-job.js');
     const { createOptimizer } = await import('../src/optimizers.js');
     const { autoencoder } = await import('../src/models.js');
     const good: Json = { epochs: 3, batchSize: 64, lr: 0.001, optimizer: 'adam', hidden: [4], activation: 'relu', loss: 'bce', noise: 'gaussian', noiseFactor: 0.3, seed: 0, backend: 'wasm', data: 'bundled', checkpointEvery: 0 };

@@ -26,6 +26,8 @@ import { createJsBackend } from '../src/backend/js.js';
 import { autoencoder } from '../src/models.js';
 import { Rng } from '../src/random.js';
 import { backendCases, errorOf } from './support/backends.js';
+import { expectClose } from './support/close.js';
+import { loss64, sigmoid64, softmax64 } from './support/reference.js';
 
 const ATOL = 5e-5;
 const RTOL = 5e-3;
@@ -66,16 +68,9 @@ function refForward(layers: LayerSpec[], weights: ArrayLike<number>, x: ArrayLik
         }
       width = OUT;
     } else if (spec.type === 'softmax') {
-      y = new Float64Array(a.length);
-      for (let r = 0; r < B; r++) {
-        let max = -Infinity;
-        for (let j = 0; j < width; j++) max = Math.max(max, a[r * width + j]);
-        let sum = 0;
-        for (let j = 0; j < width; j++) sum += y[r * width + j] = Math.exp(a[r * width + j] - max);
-        for (let j = 0; j < width; j++) y[r * width + j] /= sum;
-      }
+      y = softmax64(a, B, width);
     } else {
-      const f = { relu: (v: number) => Math.max(v, 0), tanh: Math.tanh, sigmoid: (v: number) => 1 / (1 + Math.exp(-v)) }[spec.type];
+      const f = { relu: (v: number) => Math.max(v, 0), tanh: Math.tanh, sigmoid: sigmoid64 }[spec.type];
       if (spec.type === 'relu')
         for (const v of a) {
           reluMargin = Math.min(reluMargin, Math.abs(v));
@@ -89,39 +84,10 @@ function refForward(layers: LayerSpec[], weights: ArrayLike<number>, x: ArrayLik
   return { acts, reluMargin, reluMask };
 }
 
-/** The three losses in float64, as documented in backend.ts (means over the batch, clamped logs). */
-function refLoss(name: LossName, p: ArrayLike<number>, t: ArrayLike<number>, B: number): number {
-  let sum = 0;
-  for (let i = 0; i < p.length; i++) {
-    if (name === 'mse') sum += (p[i] - t[i]) ** 2;
-    else if (name === 'bce') {
-      const q = Math.min(Math.max(p[i], 1e-7), 1 - 1e-7);
-      sum -= t[i] * Math.log(q) + (1 - t[i]) * Math.log(1 - q);
-    } else if (t[i] !== 0) sum -= t[i] * Math.log(Math.max(p[i], 1e-7));
-  }
-  return name === 'crossentropy' ? sum / B : sum / p.length;
-}
 
 // =====================================================================================================
 // The reusable checkers
 // =====================================================================================================
-
-interface Mismatch {
-  what: string;
-  analytic: number;
-  numeric: number;
-}
-
-/** Compares two gradient arrays; returns the entries out of tolerance (empty when all agree). */
-function compare(what: string, analytic: ArrayLike<number>, numeric: ArrayLike<number>, atol = ATOL, rtol = RTOL): Mismatch[] {
-  expect(analytic.length).toBe(numeric.length);
-  const bad: Mismatch[] = [];
-  for (let i = 0; i < numeric.length; i++) {
-    const a = analytic[i], n = numeric[i];
-    if (!(Math.abs(a - n) <= atol + rtol * Math.abs(n))) bad.push({ what: `${what}[${i}]`, analytic: a, numeric: n });
-  }
-  return bad;
-}
 
 /** Central difference of f at v[i] (v an f32 array, restored afterwards), with the actual f32 step. */
 function centralDiff(v: Float32Array, i: number, h: number, f: () => number): number {
@@ -168,16 +134,16 @@ function checkModelGradients({ model, B, x, t, loss, h, kinks = 'margin' }: Grad
   model.zeroGrad();
   const out = be.read(model.forward(B));
   const refOut = ref.acts[ref.acts.length - 1];
-  expect(compare('output', out, refOut, 1e-5, 1e-4)).toEqual([]);
+  expectClose('output', out, refOut, 1e-5, 1e-4);
   const value = model.loss(B, loss, true);
-  expect(Math.abs(value - refLoss(name, refOut, t, B))).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(value)));
+  expect(Math.abs(value - loss64(name, refOut, t, B))).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(value)));
   const analytic = be.read(model.grads);
   expect(analytic.some((g) => g !== 0), 'all gradients are zero').toBe(true);
 
   // numeric, through the model's own f32 forward with the loss in f64
   const lossAt = () => {
     model.setWeights(w);
-    return refLoss(name, be.read(model.forward(B)), t, B);
+    return loss64(name, be.read(model.forward(B)), t, B);
   };
   const numeric = new Float64Array(w.length);
   for (let i = 0; i < w.length; i++) numeric[i] = centralDiff(w, i, h, lossAt);
@@ -199,7 +165,7 @@ function checkModelGradients({ model, B, x, t, loss, h, kinks = 'margin' }: Grad
     }
     expect(skipped, `${skipped} of ${w.length} parameters straddle a ReLU kink`).toBeLessThanOrEqual(0.02 * w.length);
   }
-  expect(compare('∂L/∂w', analytic, numeric)).toEqual([]);
+  expectClose('∂L/∂w', analytic, numeric, ATOL, RTOL);
   return w.length - skipped;
 }
 
@@ -223,7 +189,7 @@ function checkLayerGradients(be: Backend, layer: Layer, inWidth: number, B: numb
     // forward against float64
     layer.forward(X, Y);
     const ref = refForward([layer.spec()], w, x, B, inWidth);
-    expect(compare('y', be.read(Y), ref.acts[1], 1e-5, 1e-4)).toEqual([]);
+    expectClose('y', be.read(Y), ref.acts[1], 1e-5, 1e-4);
     if (layer.type === 'relu') expect(ref.reluMargin).toBeGreaterThan(KINK_MARGIN);
 
     // analytic: dy = R
@@ -248,8 +214,8 @@ function checkLayerGradients(be: Backend, layer: Layer, inWidth: number, B: numb
     for (let i = 0; i < xs.length; i++) numX[i] = centralDiff(xs, i, h, () => L(xs, w));
     const numW = new Float64Array(P);
     for (let i = 0; i < P; i++) numW[i] = centralDiff(w, i, h, () => L(xs, w));
-    expect(compare('∂L/∂x', dx, numX)).toEqual([]);
-    expect(compare('∂L/∂w', dw, numW)).toEqual([]);
+    expectClose('∂L/∂x', dx, numX, ATOL, RTOL);
+    expectClose('∂L/∂w', dw, numW, ATOL, RTOL);
     expect(dx.some((g) => g !== 0)).toBe(true);
   } finally {
     for (const t of [params, grads, X, Y, DY, DX]) be.free(t);
@@ -440,7 +406,7 @@ describe.each(backendCases())('gradients on the $label backend', ({ make }) => {
       return y.reduce((s, v, i) => s + R[i] * v, 0);
     };
     const numeric = Float64Array.from(w, (_, i) => centralDiff(w, i, 1e-2, L));
-    expect(compare('∂L/∂w', analytic, numeric)).toEqual([]);
+    expectClose('∂L/∂w', analytic, numeric, ATOL, RTOL);
     expect(await errorOf(() => model.backward(B, model.input(B)))).toMatch(/expected a \(3, 3\) gradient, got \(3, 5\)/);
     const other = await createJsBackend();
     const foreign = other.alloc(B, 3);
@@ -555,12 +521,12 @@ describe.each(backendCases())('gradients on the $label backend', ({ make }) => {
       be.write(model.target(B), t);
       model.zeroGrad();
       const out = be.read(model.forward(B));
-      expect(compare('p', out, ref.p, 1e-6, 1e-5)).toEqual([]);
+      expectClose('p', out, ref.p, 1e-6, 1e-5);
       const value = model.loss(B, lossName, true);
       expect(Math.abs(value - ref.loss)).toBeLessThanOrEqual(1e-6 * ref.loss);
       const grads = be.read(model.grads);
       // f32 forward/backward vs f64: agreement to ~1e-6 absolute on gradients of size ~1e-2
-      expect(compare('∂L/∂w', grads, ref.grads, 2e-6, 1e-4)).toEqual([]);
+      expectClose('∂L/∂w', grads, ref.grads, 2e-6, 1e-4);
       // and the same model through the generic finite-difference checker
       const checked = checkModelGradients({ model, B, x, t, loss: lossName, h: 1e-3, kinks });
       expect(checked).toBeGreaterThan(0.98 * model.paramCount);

@@ -15,6 +15,8 @@ import { ACT, type Backend, type Kernels, type Tensor } from '../src/backend/bac
 import { createWasmBackend, availableWasmVariants } from '../src/backend/wasm.js';
 import { createJsBackend } from '../src/backend/js.js';
 import { Rng } from '../src/random.js';
+import { expectClose } from './support/close.js';
+import { gemm64, loss64, sigmoid64, softmax64 } from './support/reference.js';
 
 const variants = availableWasmVariants();
 const backends: Backend[] = [...(await Promise.all(variants.map((variant) => createWasmBackend({ variant })))), await createJsBackend()];
@@ -36,26 +38,6 @@ interface OpCase {
   rtol: number;
 }
 
-function assertClose(what: string, got: ArrayLike<number>, want: ArrayLike<number>, atol: number, rtol: number): void {
-  expect(got.length, `${what}: length`).toBe(want.length);
-  let bad = 0;
-  let worst = -1;
-  let worstRatio = 0;
-  for (let i = 0; i < want.length; i++) {
-    const g = got[i];
-    const w = want[i];
-    const tol = atol + rtol * Math.abs(w);
-    const ok = Number.isNaN(w) ? Number.isNaN(g) : g === w || Math.abs(g - w) <= tol;
-    if (!ok) {
-      bad++;
-      const ratio = Number.isFinite(g) ? Math.abs(g - w) / tol : Infinity;
-      if (ratio > worstRatio || worst < 0) [worst, worstRatio] = [i, ratio];
-    }
-  }
-  if (bad > 0)
-    throw new Error(`${what}: ${bad}/${want.length} elements off (atol ${atol}, rtol ${rtol}); worst at [${worst}]: got ${got[worst]}, want ${want[worst]}, |diff| ${Math.abs(got[worst] - want[worst]).toExponential(3)}`);
-}
-
 /** Runs one case on one backend and checks it. */
 function checkOn(be: Backend, c: OpCase, name: string): void {
   const live = be.liveAllocations;
@@ -70,8 +52,8 @@ function checkOn(be: Backend, c: OpCase, name: string): void {
   const ret = c.run(be.kernels, p);
   expect(be.memory.buffer.byteLength, `${label(be)} ${name}: a kernel call grew memory`).toBe(bytes);
   for (const [k, w] of Object.entries(c.want)) {
-    if (k === 'ret') assertClose(`${label(be)} ${name} → return value`, [ret as number], [w as number], c.atol, c.rtol);
-    else assertClose(`${label(be)} ${name} → ${k}`, be.read(t[k]), w as ArrayLike<number>, c.atol, c.rtol);
+    if (k === 'ret') expectClose(`${label(be)} ${name} → return value`, [ret as number], [w as number], c.atol, c.rtol);
+    else expectClose(`${label(be)} ${name} → ${k}`, be.read(t[k]), w as ArrayLike<number>, c.atol, c.rtol);
   }
   for (const k of Object.keys(t)) be.free(t[k]);
   expect(be.liveAllocations).toBe(live);
@@ -92,35 +74,7 @@ function uniform(rng: Rng, n: number, lo = -1, hi = 1): Float32Array {
   return a;
 }
 
-/** C(M,N) = op(A)·op(B) (+ C0) in float64 */
-function refGemm(A: ArrayLike<number>, B: ArrayLike<number>, C0: ArrayLike<number> | null, M: number, N: number, K: number, tA: number, tB: number): Float64Array {
-  const C = new Float64Array(M * N);
-  const a = Float64Array.from(A);
-  const b = Float64Array.from(B);
-  for (let i = 0; i < M; i++) {
-    for (let p = 0; p < K; p++) {
-      const aip = tA ? a[p * M + i] : a[i * K + p];
-      for (let j = 0; j < N; j++) C[i * N + j] += aip * (tB ? b[j * K + p] : b[p * N + j]);
-    }
-  }
-  if (C0) for (let i = 0; i < M * N; i++) C[i] += C0[i];
-  return C;
-}
-
-function refSoftmax(x: ArrayLike<number>, B: number, N: number): Float64Array {
-  const y = new Float64Array(B * N);
-  for (let r = 0; r < B; r++) {
-    let m = -Infinity;
-    for (let j = 0; j < N; j++) m = Math.max(m, x[r * N + j]);
-    let s = 0;
-    for (let j = 0; j < N; j++) s += y[r * N + j] = Math.exp(x[r * N + j] - m);
-    for (let j = 0; j < N; j++) y[r * N + j] /= s;
-  }
-  return y;
-}
-
 const map = (a: ArrayLike<number>, f: (v: number, i: number) => number) => Float64Array.from(a, f);
-const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 const clampP = (p: number) => Math.min(Math.max(p, 1e-7), 1 - 1e-7);
 
 // =====================================================================================================
@@ -149,7 +103,7 @@ describe('gemm', () => {
             check(`gemm ${M}×${K}×${N} tA=${tA} tB=${tB} acc=${acc}`, {
               tensors: { a: A, b: B, c: C0 },
               run: (k, p) => k.gemm(p.c, p.a, p.b, M, N, K, tA, tB, acc),
-              want: { c: refGemm(A, B, acc ? C0 : null, M, N, K, tA, tB) },
+              want: { c: gemm64(A, B, acc ? C0 : null, M, N, K, tA, tB) },
               atol: 1e-6 * (K + 1),
               rtol: 1e-5,
             });
@@ -220,7 +174,7 @@ describe('linear', () => {
     it(`forward (${B}, ${IN}) → ${OUT}`, () => {
       const rng = new Rng(B + IN * 31 + OUT * 977);
       const x = uniform(rng, B * IN), w = uniform(rng, IN * OUT), b = uniform(rng, OUT);
-      const want = refGemm(x, w, null, B, OUT, IN, 0, 0).map((v, i) => v + b[i % OUT]);
+      const want = gemm64(x, w, null, B, OUT, IN, 0, 0).map((v, i) => v + b[i % OUT]);
       check(`linear_forward ${B}×${IN}×${OUT}`, {
         tensors: { out: uniform(rng, B * OUT), x, w, b },
         run: (k, p) => k.linear_forward(p.out, p.x, p.w, p.b, B, IN, OUT),
@@ -232,13 +186,13 @@ describe('linear', () => {
       const rng = new Rng(B * 7 + IN * 13 + OUT * 101);
       const x = uniform(rng, B * IN), w = uniform(rng, IN * OUT), dout = uniform(rng, B * OUT);
       const dw0 = uniform(rng, IN * OUT), db0 = uniform(rng, OUT);
-      const dw = refGemm(x, dout, dw0, IN, OUT, B, 1, 0);
+      const dw = gemm64(x, dout, dw0, IN, OUT, B, 1, 0);
       const db = map(db0, (v, j) => {
         let s = v;
         for (let r = 0; r < B; r++) s += dout[r * OUT + j];
         return s;
       });
-      const dx = refGemm(dout, w, null, B, IN, OUT, 0, 1);
+      const dx = gemm64(dout, w, null, B, IN, OUT, 0, 1);
       const tensors = { dx: uniform(rng, B * IN), dw: dw0, db: db0, dout, x, w };
       check(`linear_backward ${B}×${IN}×${OUT}`, {
         tensors,
@@ -263,7 +217,7 @@ describe('linear', () => {
   const ACT_REFS: Array<[string, number, (v: number) => number, number]> = [
     ['none', ACT.none, (v) => v, 0],
     ['relu', ACT.relu, (v) => Math.max(v, 0), 0],
-    ['sigmoid', ACT.sigmoid, sigmoid, 1e-7],
+    ['sigmoid', ACT.sigmoid, sigmoid64, 1e-7],
     ['tanh', ACT.tanh, Math.tanh, 5e-7],
   ];
   const unfused = { [ACT.relu]: 'relu_forward', [ACT.sigmoid]: 'sigmoid_forward', [ACT.tanh]: 'tanh_forward' } as const;
@@ -272,7 +226,7 @@ describe('linear', () => {
       const rng = new Rng(B * 3 + IN * 37 + OUT * 1013);
       const x = uniform(rng, B * IN), w = uniform(rng, IN * OUT), b = uniform(rng, OUT);
       w.forEach((v, i) => (w[i] = v * 3 / Math.sqrt(IN))); // pre-activations of a few units: every regime of sigmoid and tanh
-      const z = refGemm(x, w, null, B, OUT, IN, 0, 0).map((v, i) => v + b[i % OUT]);
+      const z = gemm64(x, w, null, B, OUT, IN, 0, 0).map((v, i) => v + b[i % OUT]);
       for (const [name, code, f, actTol] of ACT_REFS) {
         check(`linear_act_forward ${B}×${IN}×${OUT} ${name}`, {
           tensors: { out: uniform(rng, B * OUT), x, w, b },
@@ -337,7 +291,7 @@ interface Act {
 const ACTS: Act[] = [
   { name: 'relu', f: (x) => Math.max(x, 0), df: (y) => (y > 0 ? 1 : 0), lo: -1, hi: 1, atol: 0, rtol: 0 },
   { name: 'tanh', f: Math.tanh, df: (y) => 1 - y * y, lo: -6, hi: 6, atol: 5e-7, rtol: 1e-6 },
-  { name: 'sigmoid', f: sigmoid, df: (y) => y * (1 - y), lo: -12, hi: 12, atol: 1e-7, rtol: 1e-6 },
+  { name: 'sigmoid', f: sigmoid64, df: (y) => y * (1 - y), lo: -12, hi: 12, atol: 1e-7, rtol: 1e-6 },
 ];
 
 describe('activations', () => {
@@ -364,7 +318,7 @@ describe('activations', () => {
     it(`softmax forward and backward (${B}, ${N})`, () => {
       const rng = new Rng(B * 101 + N);
       const x = uniform(rng, B * N, -10, 10);
-      const y = Float32Array.from(refSoftmax(x, B, N));
+      const y = Float32Array.from(softmax64(x, B, N));
       const dy = uniform(rng, B * N);
       const dx = new Float64Array(B * N);
       for (let r = 0; r < B; r++) {
@@ -372,7 +326,7 @@ describe('activations', () => {
         for (let j = 0; j < N; j++) dot += dy[r * N + j] * y[r * N + j];
         for (let j = 0; j < N; j++) dx[r * N + j] = y[r * N + j] * (dy[r * N + j] - dot);
       }
-      const want = refSoftmax(x, B, N);
+      const want = softmax64(x, B, N);
       check(`softmax_forward ${B}×${N}`, { tensors: { y: uniform(rng, B * N), x }, run: (k, p) => k.softmax_forward(p.y, p.x, B, N), want: { y: want }, atol: 1e-7, rtol: 2e-6 });
       check(`softmax_forward ${B}×${N} in place`, { tensors: { x }, run: (k, p) => k.softmax_forward(p.x, p.x, B, N), want: { x: want }, atol: 1e-7, rtol: 2e-6 });
       check(`softmax_backward ${B}×${N}`, { tensors: { dx: uniform(rng, B * N), dy, y }, run: (k, p) => k.softmax_backward(p.dx, p.dy, p.y, B, N), want: { dx }, atol: 1e-6, rtol: 1e-5 });
@@ -384,7 +338,7 @@ describe('activations', () => {
     const x = Float32Array.from([-Infinity, -1e30, -1000, -89, -88, -87, -20, -0, 0, 20, 87, 88, 89, 1000, 1e30, Infinity, 3.4e38, -3.4e38]);
     const n = x.length;
     check('tanh_forward extremes', { tensors: { y: new Float32Array(n), x }, run: (k, p) => k.tanh_forward(p.y, p.x, n), want: { y: map(x, Math.tanh) }, atol: 1e-7, rtol: 0 });
-    check('sigmoid_forward extremes', { tensors: { y: new Float32Array(n), x }, run: (k, p) => k.sigmoid_forward(p.y, p.x, n), want: { y: map(x, sigmoid) }, atol: 1e-7, rtol: 0 });
+    check('sigmoid_forward extremes', { tensors: { y: new Float32Array(n), x }, run: (k, p) => k.sigmoid_forward(p.y, p.x, n), want: { y: map(x, sigmoid64) }, atol: 1e-7, rtol: 0 });
     const sx = Float32Array.from([1000, 0, -1000, -Infinity, -1000, -1000, -1000, -1000, 3e38, -3e38, 0, 1]);
     check('softmax_forward extremes', {
       tensors: { y: new Float32Array(12), x: sx },
@@ -455,7 +409,7 @@ describe('approximation error bounds (wasm)', () => {
       const near0 = maxErr(run('tanh_forward', x), x, Math.tanh);
       errs.tanh = { abs: Math.max(errs.tanh.abs, near0.abs), rel: Math.max(errs.tanh.rel, near0.rel) };
       x = grid(-80, 30, N);
-      errs.sigmoid = maxErr(run('sigmoid_forward', x), x, sigmoid);
+      errs.sigmoid = maxErr(run('sigmoid_forward', x), x, sigmoid64);
       console.log(`${variant} max errors:`, Object.entries(errs).map(([k, e]) => `${k} abs ${e.abs.toExponential(2)} rel ${e.rel.toExponential(2)}`).join('; '));
       // measured (simd, scalar; Node 20): exp rel 7.8e-8 (degree-6 polynomial), log rel 7.8e-8, tanh abs 1.5e-7 rel 1.8e-7
       // (m/(m + 2), m = expm1(2x), one path), sigmoid rel 1.5e-7 (1/(1 + exp(−x))); relaxed-simd: tanh rel 1.7e-7, exp 8.5e-8
@@ -480,10 +434,10 @@ describe('losses', () => {
     it(`mse, bce, sigmoid+bce (${B}, ${N})`, () => {
       const rng = new Rng(B * 11 + N * 3);
       const p = uniform(rng, n, 0.001, 0.999), t = uniform(rng, n, 0, 1);
-      const mse = Array.from(p).reduce((s, v, i) => s + (v - t[i]) ** 2, 0) / n;
+      const mse = loss64('mse', p, t, B);
       check(`mse_loss ${B}×${N}`, { tensors: { p, t }, run: (k, q) => k.mse_loss(q.p, q.t, B, N), want: { ret: mse }, atol: 0, rtol: 1e-9 });
       check(`mse_backward ${B}×${N}`, { tensors: { dp: uniform(rng, n), p, t }, run: (k, q) => k.mse_backward(q.dp, q.p, q.t, B, N), want: { dp: map(p, (v, i) => (2 * (v - t[i])) / n) }, atol: 1e-9, rtol: 1e-6 });
-      const bce = -Array.from(p).reduce((s, v, i) => s + t[i] * Math.log(clampP(v)) + (1 - t[i]) * Math.log(1 - clampP(v)), 0) / n;
+      const bce = loss64('bce', p, t, B);
       check(`bce_loss ${B}×${N}`, { tensors: { p, t }, run: (k, q) => k.bce_loss(q.p, q.t, B, N), want: { ret: bce }, atol: 1e-6, rtol: 1e-6 });
       const dbce = map(p, (v, i) => (clampP(v) - t[i]) / (clampP(v) * (1 - clampP(v))) / n);
       check(`bce_backward ${B}×${N}`, { tensors: { dp: uniform(rng, n), p, t }, run: (k, q) => k.bce_backward(q.dp, q.p, q.t, B, N), want: { dp: dbce }, atol: 1e-9, rtol: 1e-6 });
@@ -492,13 +446,11 @@ describe('losses', () => {
 
     it(`softmax cross-entropy (${B}, ${N})`, () => {
       const rng = new Rng(B * 5 + N * 19);
-      const p = Float32Array.from(refSoftmax(uniform(rng, n, -5, 5), B, N));
+      const p = Float32Array.from(softmax64(uniform(rng, n, -5, 5), B, N));
       const t = new Float32Array(n);
       for (let r = 0; r < B; r++) t[r * N + rng.int(N)] = 1; // one-hot
       t[0] = 0.25; // and a soft label
-      let ce = 0;
-      for (let i = 0; i < n; i++) ce -= t[i] * Math.log(Math.min(Math.max(p[i], 1e-7), 1));
-      check(`softmax_ce_loss ${B}×${N}`, { tensors: { p, t }, run: (k, q) => k.softmax_ce_loss(q.p, q.t, B, N), want: { ret: ce / B }, atol: 1e-6, rtol: 1e-6 });
+      check(`softmax_ce_loss ${B}×${N}`, { tensors: { p, t }, run: (k, q) => k.softmax_ce_loss(q.p, q.t, B, N), want: { ret: loss64('crossentropy', p, t, B) }, atol: 1e-6, rtol: 1e-6 });
       check(`softmax_ce_backward ${B}×${N}`, { tensors: { dz: uniform(rng, n), p, t }, run: (k, q) => k.softmax_ce_backward(q.dz, q.p, q.t, B, N), want: { dz: map(p, (v, i) => (v - t[i]) / B) }, atol: 1e-9, rtol: 1e-6 });
     });
   }
@@ -507,13 +459,11 @@ describe('losses', () => {
     const p = Float32Array.from([0, 1, 1e-9, 0.5, 1, 0, 1 - 1e-7, 1e-7, 0.25, 1.5, 3e38]); // above 1: not a probability
     const t = Float32Array.from([0, 1, 1, 0.3, 0.3, 0.7, 1, 0, 1, 1, 0.5]);
     const n = p.length;
-    const bce = -Array.from(p).reduce((s, v, i) => s + t[i] * Math.log(clampP(v)) + (1 - t[i]) * Math.log(1 - clampP(v)), 0) / n;
+    const bce = loss64('bce', p, t, 1);
     check('bce_loss at the clamp', { tensors: { p, t }, run: (k, q) => k.bce_loss(q.p, q.t, 1, n), want: { ret: bce }, atol: 1e-6, rtol: 1e-6 });
     const dbce = map(p, (v, i) => (clampP(v) - t[i]) / (clampP(v) * (1 - clampP(v))) / n);
     check('bce_backward at the clamp', { tensors: { dp: new Float32Array(n), p, t }, run: (k, q) => k.bce_backward(q.dp, q.p, q.t, 1, n), want: { dp: dbce }, atol: 1e-6, rtol: 1e-5 });
-    let ce = 0;
-    for (let i = 0; i < n; i++) ce -= t[i] * Math.log(Math.min(Math.max(p[i], 1e-7), 1));
-    check('softmax_ce_loss at the clamp', { tensors: { p, t }, run: (k, q) => k.softmax_ce_loss(q.p, q.t, 1, n), want: { ret: ce }, atol: 1e-6, rtol: 1e-6 });
+    check('softmax_ce_loss at the clamp', { tensors: { p, t }, run: (k, q) => k.softmax_ce_loss(q.p, q.t, 1, n), want: { ret: loss64('crossentropy', p, t, 1) }, atol: 1e-6, rtol: 1e-6 });
   });
 });
 

@@ -12,9 +12,9 @@ import { loadBundledMnist } from '../src/data/mnist-bundled.js';
 import { trainingParts } from '../src/memory.js';
 import { autoencoder } from '../src/models.js';
 import { createOptimizer, STATE_SLOTS } from '../src/optimizers.js';
-import { fit } from '../src/train.js';
+import { fit } from '../src/training/fit.js';
 
-const CLI = join(__dirname, '..', 'dist', 'cli.js');
+const CLI = join(__dirname, '..', 'dist', 'cli', 'main.js');
 
 describe('the memory estimate', () => {
   it('the reference model, Adam, 500 rows in batches of 64 (a last batch of 52): what fit allocates at its peak, within alignment', async () => {

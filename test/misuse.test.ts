@@ -17,7 +17,8 @@ import { Linear, ReLU, Sigmoid, Softmax } from '../src/layers/index.js';
 import { Sequential } from '../src/model.js';
 import { autoencoder } from '../src/models.js';
 import { createOptimizer, type OptimizerName } from '../src/optimizers.js';
-import { evaluate, fit } from '../src/train.js';
+import { fit } from '../src/training/fit.js';
+import { evaluate } from '../src/training/evaluate.js';
 import { errorOf, simdnetErrorOf } from './support/backends.js';
 
 const cases: { label: string; make: () => Promise<Backend> }[] = [
@@ -291,7 +292,8 @@ describe.each(cases)('misuse on the $label backend', ({ make }) => {
 describe('names that only Object.prototype knows, and things that are not layers or optimizers (issue 12)', () => {
   it("loss 'toString', '__proto__', 'constructor': a SimdnetError naming the losses, in getLoss, fit and evaluate", async () => {
     const { getLoss } = await import('../src/losses.js');
-    const { fit, evaluate } = await import('../src/train.js');
+    const { fit } = await import('../src/training/fit.js');
+    const { evaluate } = await import('../src/training/evaluate.js');
     const { createWasmBackend } = await import('../src/backend/wasm.js');
     const { autoencoder } = await import('../src/models.js');
     const be = await createWasmBackend({ threads: 1 });

@@ -1,4 +1,4 @@
-// The model file (src/model-file.ts): roundtrip, determinism, the documented byte layout, and every kind of
+// The model file (src/formats/model-file.ts): roundtrip, determinism, the documented byte layout, and every kind of
 // corruption refused with a SimdnetError that says what is wrong. The CRC-32 here is an independent
 // table-driven implementation (IEEE 802.3 polynomial 0xEDB88320), used both to check the stored checksum
 // and to re-seal files we corrupt on purpose, so that the check under test is the one past the checksum.
@@ -9,7 +9,7 @@ import { createJsBackend } from '../src/backend/js.js';
 import { createWasmBackend } from '../src/backend/wasm.js';
 import { Linear, ReLU, Sigmoid, Softmax, Tanh } from '../src/layers/index.js';
 import { Sequential, type ModelSpec } from '../src/model.js';
-import { MODEL_VERSION, decodeModelFile, deserializeModel, encodeModelFile, serializeModel } from '../src/model-file.js';
+import { MODEL_VERSION, decodeModelFile, deserializeModel, encodeModelFile, serializeModel } from '../src/formats/model-file.js';
 import { autoencoder } from '../src/models.js';
 import { Rng } from '../src/random.js';
 import { errorOf } from './support/backends.js';

@@ -21,17 +21,18 @@ import { createWasmBackend } from '../src/backend/wasm.js';
 import { loadBundledMnist } from '../src/data/mnist-bundled.js';
 import { Dropout, Linear, ReLU, Sigmoid, Softmax, Tanh, type Layer } from '../src/layers/index.js';
 import { Sequential } from '../src/model.js';
-import { decodeModelFile, serializeModel } from '../src/model-file.js';
+import { decodeModelFile, serializeModel } from '../src/formats/model-file.js';
 import { autoencoder } from '../src/models.js';
 import { exportOnnx } from '../src/onnx/export.js';
 import { importOnnx, readOnnx } from '../src/onnx/import.js';
-import { evaluate, fit } from '../src/train.js';
+import { fit } from '../src/training/fit.js';
+import { evaluate } from '../src/training/evaluate.js';
 import { errorOf } from './support/backends.js';
 import type { SimdnetError } from '../src/errors.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures/onnx');
 const PEER = join(import.meta.dirname, 'support/onnx_peer.py');
-const CLI = join(import.meta.dirname, '../dist/cli.js');
+const CLI = join(import.meta.dirname, '../dist/cli/main.js');
 const TOL = 1e-5;
 
 let backend: Backend;

@@ -1,4 +1,4 @@
-// Optimizers: a settable learning rate (schedules drive it); AdamW, RMSprop, weight decay and clipping by global
+// Optimizers: a settable learning rate (schedules drive it); every optimizer (AdamW, RMSprop), weight decay and clipping by global
 // norm against float64 formulas on every backend (their thread splits: test/threads.test.ts); option checks.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +7,8 @@ import { createJsBackend } from '../src/backend/js.js';
 import { clipScale, createOptimizer, type OptimizerName, type OptimizerOptions } from '../src/optimizers.js';
 import { Rng } from '../src/random.js';
 import { backendCases, errorOf } from './support/backends.js';
+import { expectClose } from './support/close.js';
+import { optimizerStep64, type OptimizerRef } from './support/reference.js';
 
 describe('Optimizer.lr', () => {
   it('is settable, and the next step uses the new value (sgd: w −= lr·g)', async () => {
@@ -31,52 +33,17 @@ describe('Optimizer.lr', () => {
 });
 
 // =====================================================================================================
-// AdamW, RMSprop, weight decay and clipping against float64
+// Every optimizer, weight decay and clipping against float64
 // =====================================================================================================
 //
-// The formulas (PyTorch 2.x docs, torch.optim.SGD / Adam / AdamW / RMSprop and torch.nn.utils.clip_grad_norm_),
-// written here in float64 with float64 state, independently of the kernels:
-//   clip      s = min(1, clipNorm/(‖g‖₂ + 1e-6)) over the whole gradient block; g ← s·g      (clip_grad_norm_)
-//   L2        g ← g + λ·w                                   (weight_decay of SGD, Adam, RMSprop; before the step)
-//   sgd       w ← w − lr·g
-//   momentum  v ← μ·v + g; w ← w − lr·v                      (SGD with momentum, dampening 0, not Nesterov)
-//   adam      m ← β1·m + (1−β1)·g; v ← β2·v + (1−β2)·g²; w ← w − lr·(m/(1−β1ᵗ))/(√(v/(1−β2ᵗ)) + ε)
-//   adamw     w ← w·(1 − lr·λ), then the adam step with the unpenalised g                     (AdamW, decoupled)
-//   rmsprop   v ← ρ·v + (1−ρ)·g²; w ← w − lr·g/(√v + ε)     (RMSprop, centered=False, momentum=0; PyTorch's alpha = ρ)
+// The formulas: test/support/reference.ts (optimizerStep64), in float64 with float64 state.
 // Bound: 1e-6 absolute on weights in [−1, 1] over 3 steps (a few f32 ulps), state within 1e-6 relative.
 
-
-interface Ref {
-  name: OptimizerName;
-  o: OptimizerOptions;
-}
-
-/** One step of the formulas above in float64; returns nothing, updates w and state. */
-function referenceStep({ name, o }: Ref, w: Float64Array, g32: ArrayLike<number>, state: Float64Array[], t: number): void {
-  const lr = o.lr!, l2 = name === 'adamw' ? 0 : (o.weightDecay ?? 0);
-  let norm = 0;
-  for (let i = 0; i < w.length; i++) norm += g32[i] * g32[i];
-  norm = Math.sqrt(norm);
-  const s = o.clipNorm === undefined ? 1 : Math.min(1, o.clipNorm / (norm + 1e-6));
-  for (let i = 0; i < w.length; i++) {
-    const g = s * g32[i] + l2 * w[i];
-    if (name === 'sgd') w[i] -= lr * g;
-    else if (name === 'momentum') {
-      state[0][i] = o.momentum! * state[0][i] + g;
-      w[i] -= lr * state[0][i];
-    } else if (name === 'rmsprop') {
-      state[0][i] = o.rho! * state[0][i] + (1 - o.rho!) * g * g;
-      w[i] -= (lr * g) / (Math.sqrt(state[0][i]) + o.eps!);
-    } else {
-      if (name === 'adamw') w[i] *= 1 - lr * o.weightDecay!;
-      state[0][i] = o.beta1! * state[0][i] + (1 - o.beta1!) * g;
-      state[1][i] = o.beta2! * state[1][i] + (1 - o.beta2!) * g * g;
-      w[i] -= (lr * (state[0][i] / (1 - o.beta1! ** t))) / (Math.sqrt(state[1][i] / (1 - o.beta2! ** t)) + o.eps!);
-    }
-  }
-}
-
-const REFS: Ref[] = [
+const REFS: OptimizerRef[] = [
+  { name: 'sgd', o: { lr: 0.1 } },
+  { name: 'momentum', o: { lr: 0.05, momentum: 0.9 } },
+  { name: 'adam', o: { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-7 } },
+  { name: 'adam', o: { lr: 0.003, beta1: 0.8, beta2: 0.99, eps: 1e-3 } },
   { name: 'sgd', o: { lr: 0.1, weightDecay: 0.05 } },
   { name: 'sgd', o: { lr: 0.1, clipNorm: 1 } }, // the gradients' norm is about 9: clipped every step
   { name: 'momentum', o: { lr: 0.05, momentum: 0.9, weightDecay: 0.01, clipNorm: 2 } },
@@ -89,7 +56,7 @@ const REFS: Ref[] = [
 ];
 const SLOTS: Record<OptimizerName, number> = { sgd: 0, momentum: 1, adam: 2, adamw: 2, rmsprop: 1 };
 
-describe.each(backendCases())('new optimizers on the $label backend against float64', ({ label, make }) => {
+describe.each(backendCases())('optimizers on the $label backend against float64', ({ label, make }) => {
   const N = 37; // not a multiple of 4: the SIMD loops' scalar tails run too
   let be: Backend;
   const worst = { abs: 0, rel: 0 };
@@ -112,21 +79,37 @@ describe.each(backendCases())('new optimizers on the $label backend against floa
       const g = new Float32Array(N).map((_, i) => (i % 7 === 0 ? 0 : i % 5 === 0 ? rng.uniform(-1e-4, 1e-4) : rng.uniform(-2, 2)));
       be.write(grads, g);
       opt.step({ backend: be, params, grads });
-      referenceStep(ref, want, g, state, t);
+      optimizerStep64(ref, want, g, state, t);
       const got = be.read(params);
       for (let i = 0; i < N; i++) {
         const d = Math.abs(got[i] - want[i]);
         worst.abs = Math.max(worst.abs, d);
         worst.rel = Math.max(worst.rel, d / Math.max(Math.abs(want[i]), 1e-3));
-        expect(d, `step ${t}, w[${i}]: ${got[i]} vs ${want[i]}`).toBeLessThanOrEqual(1e-6);
       }
+      expectClose(`step ${t}: weights`, got, want, 1e-6, 0);
     }
     const saved = opt.saveState();
     expect(saved.step).toBe(3);
     expect(saved.slots).toHaveLength(SLOTS[ref.name]);
-    saved.slots.forEach((slot, s) => {
-      for (let i = 0; i < N; i++) expect(Math.abs(slot[i] - state[s][i])).toBeLessThanOrEqual(1e-6 * (1 + Math.abs(state[s][i])));
-    });
+    saved.slots.forEach((slot, s) => expectClose(`state slot ${s}`, slot, state[s], 1e-6, 1e-6));
+    opt.dispose();
+    be.free(params);
+    be.free(grads);
+  });
+
+  it('the defaults are the documented ones (adam 0.9 / 0.999 / 1e-7, lr 1e-3)', () => {
+    const rng = new Rng(6);
+    const w0 = new Float32Array(N).map(() => rng.uniform(-1, 1));
+    const g = new Float32Array(N).map(() => rng.uniform(-1, 1));
+    const params = be.alloc(1, N);
+    const grads = be.alloc(1, N);
+    be.write(params, w0);
+    be.write(grads, g);
+    const opt = createOptimizer('adam');
+    opt.step({ backend: be, params, grads });
+    const want = Float64Array.from(w0);
+    optimizerStep64({ name: 'adam', o: { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-7 } }, want, g, [new Float64Array(N), new Float64Array(N)], 1);
+    expectClose('weights', be.read(params), want, 1e-6, 0);
     opt.dispose();
     be.free(params);
     be.free(grads);

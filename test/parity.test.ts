@@ -5,17 +5,16 @@
 //     LOSS_RTOL = 1e-5 relative per step, and the same final weights within WEIGHT_ATOL = 1e-5 (observed:
 //     ~1e-7 for both; the backends differ only in f32 summation order and the wasm exp approximation).
 //   * The same seed on the same backend twice gives bit-identical weights (fit with shuffling and noise).
-//   * One step (then two more) of sgd, momentum and adam matches a float64 reference written here, within
-//     1e-6 absolute on weights in [−1, 1] (a few f32 ulps), and the optimizer state blocks likewise.
+//   (Each optimizer against float64: test/optimizers.test.ts.)
 
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Backend } from '../src/backend/backend.js';
 import { applyNoise } from '../src/data/noise.js';
 import { loadBundledMnist } from '../src/data/mnist-bundled.js';
 import { autoencoder } from '../src/models.js';
-import { createOptimizer, type OptimizerName, type OptimizerOptions } from '../src/optimizers.js';
+import { createOptimizer } from '../src/optimizers.js';
 import { Rng } from '../src/random.js';
-import { fit } from '../src/train.js';
+import { fit } from '../src/training/fit.js';
 import { backendCases } from './support/backends.js';
 
 const LOSS_RTOL = 1e-5;
@@ -112,90 +111,5 @@ describe.each(cases)('determinism on the $label backend', ({ make }) => {
     expect(bitsEqual(a, b)).toBe(true);
     expect(bitsEqual(a, c)).toBe(true);
     expect(bitsEqual(a, await fitOnce(be, 4))).toBe(false);
-  });
-});
-
-// =====================================================================================================
-// Optimizers against float64
-// =====================================================================================================
-
-/** The documented update rules (optimizers.ts / backend.ts) in float64. State is kept in float64 too. */
-function referenceStep(name: OptimizerName, o: Required<OptimizerOptions>, w: Float64Array, g: ArrayLike<number>, state: Float64Array[], t: number): void {
-  for (let i = 0; i < w.length; i++) {
-    if (name === 'sgd') w[i] -= o.lr * g[i];
-    else if (name === 'momentum') {
-      state[0][i] = o.momentum * state[0][i] + g[i];
-      w[i] -= o.lr * state[0][i];
-    } else {
-      state[0][i] = o.beta1 * state[0][i] + (1 - o.beta1) * g[i];
-      state[1][i] = o.beta2 * state[1][i] + (1 - o.beta2) * g[i] * g[i];
-      const mHat = state[0][i] / (1 - o.beta1 ** t);
-      const vHat = state[1][i] / (1 - o.beta2 ** t);
-      w[i] -= (o.lr * mHat) / (Math.sqrt(vHat) + o.eps);
-    }
-  }
-}
-
-describe.each(cases)('optimizers on the $label backend against a float64 reference', ({ make }) => {
-  const N = 37; // not a multiple of 4: the SIMD loops' scalar tails run too
-  const configs: { name: OptimizerName; options: Required<OptimizerOptions> }[] = [
-    { name: 'sgd', options: { lr: 0.1, momentum: 0, beta1: 0, beta2: 0, eps: 0 } },
-    { name: 'momentum', options: { lr: 0.05, momentum: 0.9, beta1: 0, beta2: 0, eps: 0 } },
-    { name: 'adam', options: { lr: 0.01, momentum: 0, beta1: 0.9, beta2: 0.999, eps: 1e-7 } },
-    { name: 'adam', options: { lr: 0.003, momentum: 0, beta1: 0.8, beta2: 0.99, eps: 1e-3 } },
-  ];
-  let be: Backend;
-  beforeAll(async () => {
-    be = await make();
-  });
-
-  it.each(configs)('$name $options: 1 step, then 2 more, weights and state', ({ name, options }) => {
-    const rng = new Rng(5);
-    const w0 = new Float32Array(N).map(() => rng.uniform(-1, 1));
-    const params = be.alloc(1, N);
-    const grads = be.alloc(1, N);
-    be.write(params, w0);
-    const model = { backend: be, params, grads };
-    const opt = createOptimizer(name, options);
-    const ref = Float64Array.from(w0);
-    const state = [new Float64Array(N), new Float64Array(N)];
-    for (let t = 1; t <= 3; t++) {
-      // gradients of mixed scale, including exact zeros and tiny ones (where adam's eps matters)
-      const g = new Float32Array(N).map((_, i) => (i % 7 === 0 ? 0 : i % 5 === 0 ? rng.uniform(-1e-4, 1e-4) : rng.uniform(-2, 2)));
-      be.write(grads, g);
-      opt.step(model);
-      referenceStep(name, options, ref, g, state, t);
-      const got = be.read(params);
-      for (let i = 0; i < N; i++) expect(Math.abs(got[i] - ref[i]), `step ${t}, w[${i}]: ${got[i]} vs ${ref[i]}`).toBeLessThanOrEqual(1e-6);
-      if (t === 1) expect(bitsEqual(got, w0)).toBe(false);
-    }
-    const saved = opt.saveState();
-    expect(saved.step).toBe(3);
-    expect(saved.slots).toHaveLength({ sgd: 0, momentum: 1, adam: 2 }[name]);
-    saved.slots.forEach((slot, s) => {
-      for (let i = 0; i < N; i++) expect(Math.abs(slot[i] - state[s][i])).toBeLessThanOrEqual(1e-6 * (1 + Math.abs(state[s][i])));
-    });
-    opt.dispose();
-    be.free(params);
-    be.free(grads);
-  });
-
-  it('the defaults are the documented ones (adam 0.9 / 0.999 / 1e-7, lr 1e-3)', () => {
-    const rng = new Rng(6);
-    const w0 = new Float32Array(N).map(() => rng.uniform(-1, 1));
-    const g = new Float32Array(N).map(() => rng.uniform(-1, 1));
-    const params = be.alloc(1, N);
-    const grads = be.alloc(1, N);
-    be.write(params, w0);
-    be.write(grads, g);
-    const opt = createOptimizer('adam');
-    opt.step({ backend: be, params, grads });
-    const ref = Float64Array.from(w0);
-    referenceStep('adam', { lr: 1e-3, momentum: 0, beta1: 0.9, beta2: 0.999, eps: 1e-7 }, ref, g, [new Float64Array(N), new Float64Array(N)], 1);
-    const got = be.read(params);
-    for (let i = 0; i < N; i++) expect(Math.abs(got[i] - ref[i])).toBeLessThanOrEqual(1e-6);
-    opt.dispose();
-    be.free(params);
-    be.free(grads);
   });
 });

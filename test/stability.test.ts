@@ -9,7 +9,7 @@ import { Linear, ReLU, Sigmoid } from '../src/layers/index.js';
 import { Sequential } from '../src/model.js';
 import { createOptimizer, type OptimizerName } from '../src/optimizers.js';
 import { Rng } from '../src/random.js';
-import { fit } from '../src/train.js';
+import { fit } from '../src/training/fit.js';
 
 const STEPS = 2000;
 const WIDTH = 64;

@@ -12,6 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readIdxFile } from '../src/data/idx.js';
 import { readDigitPng } from '../src/node/pictures.js';
 import { outcome } from './support/backends.js';
+import { idxImages, idxLabels } from './support/idx.js';
 
 
 /** How many raw bytes of what the data is: `exact` give or take, none, or a bomb of many times it. */
@@ -101,18 +102,6 @@ describe('PNG image data inflating short, exact, long or as a bomb', () => {
 // gzipped IDX
 // =====================================================================================================
 
-function idxHeader(kind: 'images' | 'labels', count: number, rows = 28, cols = 28): Uint8Array {
-  const head = new Uint8Array(kind === 'images' ? 16 : 8);
-  const v = new DataView(head.buffer);
-  v.setUint32(0, kind === 'images' ? 0x803 : 0x801);
-  v.setUint32(4, count);
-  if (kind === 'images') {
-    v.setUint32(8, rows);
-    v.setUint32(12, cols);
-  }
-  return head;
-}
-
 describe('gzipped IDX files inflating short, exact, long or as a bomb', () => {
   const dir = mkdtempSync(join(tmpdir(), 'simdnet-streams-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -125,7 +114,7 @@ describe('gzipped IDX files inflating short, exact, long or as a bomb', () => {
         item.chain((s) => fc.tuple(fc.constant(s), rawLength(s.count * (s.kind === 'images' ? 784 : 1)))),
         ([{ kind, count }, length]) => {
           const exact = count * (kind === 'images' ? 784 : 1);
-          const head = idxHeader(kind, count);
+          const head = kind === 'images' ? idxImages(new Uint8Array(0), { count }) : idxLabels(new Uint8Array(0), { count });
           const file = new Uint8Array(head.length + length); // the body all zeros: valid pixels and valid labels
           file.set(head);
           const name = `${kind === 'images' ? 'train-images-idx3-ubyte' : 'train-labels-idx1-ubyte'}.gz`;

@@ -16,10 +16,11 @@ import { oneHot } from '../src/data/dataset.js';
 import { loadBundledMnist } from '../src/data/mnist-bundled.js';
 import { Linear, ReLU, Softmax, Tanh } from '../src/layers/index.js';
 import { Sequential } from '../src/model.js';
-import { serializeModel } from '../src/model-file.js';
+import { serializeModel } from '../src/formats/model-file.js';
 import { autoencoder } from '../src/models.js';
 import { Rng } from '../src/random.js';
-import { fit, type FitOptions } from '../src/train.js';
+import { fit } from '../src/training/fit.js';
+import type { FitOptions } from '../src/training/types.js';
 
 const variants = availableWasmVariants().filter((v): v is Exclude<WasmVariant, 'scalar'> => v !== 'scalar');
 const COUNTS = [1, 2, 3, 8];
@@ -206,7 +207,7 @@ describe('the thread pool', () => {
     const script = `
       import { createWasmBackend } from './dist/backend/wasm.js';
       import { autoencoder } from './dist/models.js';
-      import { fit } from './dist/train.js';
+      import { fit } from './dist/training/fit.js';
       const be = await createWasmBackend({ threads: 4 });
       const model = autoencoder(be, { hidden: [32] });
       const x = new Float32Array(256 * 784).fill(0.5);

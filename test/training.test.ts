@@ -19,7 +19,9 @@ import { Sequential } from '../src/model.js';
 import { autoencoder } from '../src/models.js';
 import { createOptimizer } from '../src/optimizers.js';
 import { Rng } from '../src/random.js';
-import { fit, noisyTestInputs, type FitOptions } from '../src/train.js';
+import { fit } from '../src/training/fit.js';
+import { noisyTestInputs } from '../src/training/sets.js';
+import type { FitOptions } from '../src/training/types.js';
 import { backendCases, errorOf } from './support/backends.js';
 
 let data: ReturnType<typeof loadBundledMnist>;

@@ -6,7 +6,7 @@ import { basename, dirname, join } from 'node:path';
 import type { Backend } from '../backend/backend.js';
 import { SimdnetError } from '../errors.js';
 import type { Sequential } from '../model.js';
-import { deserializeModel, serializeModel } from '../model-file.js';
+import { deserializeModel, serializeModel } from '../formats/model-file.js';
 
 /** The temp file writeFileAtomic writes before renaming it to `path`. */
 const tempName = (path: string, pid = process.pid) => join(dirname(path), `.${basename(path)}.${pid}.tmp`);

@@ -3,47 +3,7 @@
 // with state hands it to checkpoints (saveState / loadState), so a resumed run stops and scales as the straight run.
 
 import { check } from '../errors.js';
-import type { Sequential } from '../model.js';
-import type { Optimizer } from '../optimizers.js';
-import type { BatchInfo, EpochMetrics, History } from '../train.js';
-
-/** What a callback sees of the run. */
-export interface TrainingContext {
-  readonly model: Sequential;
-  readonly optimizer: Optimizer;
-  /** Epochs of the whole run and batches per epoch. */
-  readonly epochs: number;
-  readonly batches: number;
-  /** The test inputs as evaluated, with the run's noise (undefined without a test set). */
-  readonly testInputs?: Float32Array;
-  /** Multiplies the learning rate of every step (the constant or the schedule's); reduceLROnPlateau lowers it. */
-  lrScale: number;
-  /** Why the run stops, set by a callback that stops it (History.stopped.reason). */
-  stopReason?: string;
-}
-
-/** Return false (or a promise of it) to stop training. */
-export type Stop = void | boolean | Promise<void | boolean>;
-
-/** A callback's saved state: JSON values, and a weight copy when it keeps one (in checkpoints, a block). */
-export interface CallbackState {
-  values: Record<string, number | string | null>;
-  weights?: Float32Array;
-}
-
-export interface Callback {
-  onTrainBegin?(ctx: TrainingContext): Stop;
-  /** `epoch` is 0-based: the epoch about to run. */
-  onEpochBegin?(epoch: number, ctx: TrainingContext): Stop;
-  /** After a step: returning false stops with no further step. */
-  onBatchEnd?(info: BatchInfo, ctx: TrainingContext): Stop;
-  /** After an epoch's evaluation; `metrics.epoch` is 1-based (the epochs done). */
-  onEpochEnd?(metrics: EpochMetrics, ctx: TrainingContext): Stop;
-  /** After the last epoch or a stop (not after an error). */
-  onTrainEnd?(history: History, ctx: TrainingContext): void | Promise<void>;
-  saveState?(): CallbackState;
-  loadState?(state: CallbackState, ctx: TrainingContext): void;
-}
+import type { Callback, CallbackState, EpochMetrics, TrainingContext } from './types.js';
 
 /** Metrics a callback can watch: the numeric fields of EpochMetrics. */
 export type Monitor = Exclude<{ [K in keyof EpochMetrics]-?: EpochMetrics[K] extends number | undefined ? K : never }[keyof EpochMetrics], 'epoch' | 'seconds' | 'lr'>;

@@ -2,7 +2,8 @@
 // stopping behind --early-stopping, and the measured `--preset best`. One owner, so the two fronts train alike.
 
 import { SimdnetError } from '../errors.js';
-import { earlyStopping, reduceLROnPlateau, type Callback } from './callbacks.js';
+import { earlyStopping, reduceLROnPlateau } from './callbacks.js';
+import type { Callback } from './types.js';
 import { cosineDecay, stepDecay, type Schedule } from './schedules.js';
 
 export const LR_SCHEDULES = ['constant', 'cosine', 'step', 'plateau'] as const;

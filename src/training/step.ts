@@ -1,5 +1,5 @@
 // One training step — input → forward → loss → backward → update, with the divergence watch — the one sequence
-// that fit, the step benchmarks (src/node/step-bench.ts, bench/engines.js) and the web worker all run.
+// that fit, the step benchmarks (src/cli/step-bench.ts, bench/engines.js) and the web worker all run.
 
 import { SimdnetError } from '../errors.js';
 import { getLoss, type Loss, type LossName } from '../losses.js';

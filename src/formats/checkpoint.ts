@@ -1,12 +1,12 @@
 // Checkpoints: the model file container with the optimizer's state blocks and the run's progress, so a run
 // stopped at any step boundary resumes to bit-identical weights.
 
-import type { Backend } from './backend/backend.js';
-import { SimdnetError } from './errors.js';
-import { Sequential } from './model.js';
+import type { Backend } from '../backend/backend.js';
+import { SimdnetError } from '../errors.js';
+import { Sequential } from '../model.js';
 import { decodeModelFile, encodeModelFile } from './model-file.js';
-import type { Optimizer } from './optimizers.js';
-import type { Progress } from './train.js';
+import type { Optimizer } from '../optimizers.js';
+import type { Progress } from '../training/types.js';
 
 export interface CheckpointMeta {
   /** Whatever the caller needs to rebuild the run (CLI flags, seeds). */

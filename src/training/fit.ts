@@ -1,213 +1,29 @@
-// The fit loop: seeded shuffling and validation split, mini-batches (the last one partial), optional input noise
+// The fit loop: seeded shuffling, the validation split (sets.ts), mini-batches (the last one partial), optional input noise
 // (fresh each epoch), learning-rate schedules, callbacks that can stop the run, and each epoch's metrics (loss,
 // MSE, PSNR, accuracy). Each step is trainStep's (src/training/step.ts), as everywhere else.
 
-import type { Backend } from './backend/backend.js';
-import { gatherNoiseJs } from './backend/noise-js.js';
-import { toFitData, type FitInput } from './data/convert.js';
-import { DeviceSet, TEST_NOISE_STREAM, noiseDraw, noisyCopy } from './data/batches.js';
-import type { NoiseKind } from './data/noise.js';
-import { SimdnetError, check } from './errors.js';
-import { getLoss, type LossName } from './losses.js';
-import { accuracy, meanSquaredError, psnr } from './metrics.js';
-import type { Sequential } from './model.js';
-import { DEFAULT_LR, STATE_SLOTS, createOptimizer, type Optimizer, type OptimizerName } from './optimizers.js';
-import { bytesLeft, checkMemory, trainingParts } from './memory.js';
-import { MAX_SEED, Rng } from './random.js';
-import type { Callback, CallbackState, TrainingContext } from './training/callbacks.js';
-import { checkOptions, isFunction, isObject, type OptionRule } from './training/options.js';
-import type { Schedule } from './training/schedules.js';
-import { Trainer } from './training/step.js';
+import { toFitData, type FitInput } from '../data/convert.js';
+import { DeviceSet, noiseDraw } from '../data/batches.js';
+import { check } from '../errors.js';
+import { getLoss } from '../losses.js';
+import { accuracy, psnr } from '../metrics.js';
+import type { Sequential } from '../model.js';
+import { DEFAULT_LR, STATE_SLOTS, createOptimizer, type Optimizer } from '../optimizers.js';
+import { bytesLeft, checkMemory, trainingParts } from '../memory.js';
+import { MAX_SEED, Rng } from '../random.js';
+import { evaluate } from './evaluate.js';
+import { checkOptions, isFunction, isObject, type OptionRule } from './options.js';
+import type { Schedule } from './schedules.js';
+import { VALIDATION_NOISE_STREAM, checkSet, noisyInputs, noisyTestInputs, splitValidation } from './sets.js';
+import { Trainer } from './step.js';
+import type { BatchInfo, Callback, EpochMetrics, FitOptions, History, MetricName, Progress, TrainingContext } from './types.js';
 
-export { DIVERGENCE_FACTOR } from './training/step.js';
-
-/** Inputs x (count × model.inputWidth) and targets y (count × model.outputWidth). */
-export interface FitSet {
-  x: Float32Array;
-  y: Float32Array;
-}
-
-export interface NoiseOptions {
-  kind: NoiseKind;
-  factor: number;
-  /** New noise every epoch (default true); false draws it once. */
-  fresh?: boolean;
-}
-
-export interface BatchInfo {
-  /** 0-based epoch and batch; `batches` per epoch. */
-  epoch: number;
-  batch: number;
-  batches: number;
-  /** The batch's loss (before its update), its rows (the last batch may be partial), the learning rate of its
-   *  step, and the seconds it took (gather and step: callbacks, yields and checkpoints excluded). */
-  loss: number;
-  rows: number;
-  lr: number;
-  seconds: number;
-}
-
-/** Extra metrics: accuracy (argmax, for one-hot targets) on train, validation and test; mse and psnr on train. */
-export type MetricName = 'accuracy' | 'mse' | 'psnr';
-
-export interface EpochMetrics {
-  epoch: number;
-  trainLoss: number;
-  testLoss: number;
-  testMse: number;
-  /** PSNR of the noisy test input and of the model's output against the clean target (image tasks only). */
-  psnrNoisy?: number;
-  psnrDenoised?: number;
-  /** Argmax accuracy on the test set (cross-entropy, or metrics: ['accuracy']). */
-  testAccuracy?: number;
-  /** With metrics: on the training batches as trained (so with their noise and Dropout). */
-  trainAccuracy?: number;
-  trainMse?: number;
-  trainPsnr?: number;
-  /** With validationSplit: the held-out part of the training set (its noise drawn once, like the test set's). */
-  valLoss?: number;
-  valMse?: number;
-  valPsnr?: number;
-  valAccuracy?: number;
-  /** The learning rate of the epoch's last step. */
-  lr?: number;
-  /** Training time of this epoch: the sum of its batches' seconds. */
-  seconds: number;
-}
-
-export interface FitOptions {
-  epochs: number;
-  batchSize?: number;
-  loss?: LossName;
-  optimizer?: Optimizer | OptimizerName;
-  /** A constant rate (for an optimizer by name), or a schedule (epoch, step, run) → rate called before every step
-   *  (stepDecay, exponentialDecay, cosineDecay, or your own). */
-  lr?: number | Schedule;
-  /** Seeds shuffling, the validation split and noise (default 0). */
-  seed?: number;
-  /** Shuffle the training rows every epoch (default true). */
-  shuffle?: boolean;
-  /** Hold out this fraction of the training rows (seeded, before any shuffling) and report val* metrics. */
-  validationSplit?: number;
-  /** Corrupts the inputs (x) of every set; targets stay clean. */
-  noise?: NoiseOptions | null;
-  metrics?: MetricName[];
-  callbacks?: Callback[];
-  /** When fit hands the event loop a turn (a setTimeout(0)): 'batch', 'epoch', every N milliseconds, 'never', or
-   *  'auto' (the default): every 25 ms on a browser page's main thread, which would freeze otherwise, else never. */
-  yieldEvery?: 'auto' | 'batch' | 'epoch' | 'never' | number;
-  /** Continue a run from a checkpoint's progress (the model and optimizer must hold the checkpoint's state).
-   *  Shuffling and noise of an epoch depend only on the seed and the epoch, so nothing else is needed. */
-  resume?: Progress;
-  /** Calls onCheckpoint every this many batches (and at each epoch's end); 0 = only at epoch ends. */
-  checkpointEvery?: number;
-  /** Called between steps with the progress so far: save the model and optimizer with it to resume later. */
-  onCheckpoint?: (progress: Progress) => void | Promise<void>;
-  /** Called after each batch; return false (or a promise of it) to stop training (a callback's onBatchEnd). */
-  onBatch?: (info: BatchInfo) => void | boolean | Promise<void | boolean>;
-  /** Called after each epoch with its metrics; return false to stop (a callback's onEpochEnd). */
-  onEpoch?: (metrics: EpochMetrics) => void | boolean | Promise<void | boolean>;
-}
-
-/** Where a run stands between two steps: everything a checkpoint needs besides model and optimizer state. */
-export interface Progress {
-  /** The epoch under way (0-based) and the next batch to run in it. */
-  epoch: number;
-  batch: number;
-  /** Running sums of the epoch under way (for its train loss) and its training time so far. */
-  lossSum: number;
-  seen: number;
-  seconds: number;
-  /** Metrics of the finished epochs. */
-  epochs: EpochMetrics[];
-  /** The divergence watch: the run's first batch loss and the smoothed batch loss so far (absent before the
-   *  first batch, and in checkpoints of older versions). */
-  firstLoss?: number;
-  smoothLoss?: number;
-  /** The largest |weight| when the run started (the watch's yardstick for weights growing without bound). */
-  startWeight?: number;
-  /** What the batches were cut from (absent in checkpoints of older versions): a resume with another
-   *  batch size, seed, validation split or training set would not continue the same run, so fit refuses it. */
-  run?: { rows: number; batchSize: number; seed: number; validationRows?: number };
-  /** The epoch under way's sums for the train metrics (correct rows, squared error). */
-  metricSums?: { correct: number; squaredError: number };
-  /** The state of each callback that has one (null for those without), in the order of options.callbacks. */
-  callbacks?: (CallbackState | null)[];
-  /** Set when a callback stopped the run: a resume of it trains no further. */
-  stopped?: { epoch: number; batch: number; reason?: string };
-}
-
-export interface History {
-  epochs: EpochMetrics[];
-  /** Set when a callback (or onBatch / onEpoch) stopped training: the next epoch and batch that would have run. */
-  stopped?: { epoch: number; batch: number; reason?: string };
-  /** The inputs of the test set as evaluated (with the run's noise): what the model's test scores are of. */
-  testInputs?: Float32Array;
-}
+export { DIVERGENCE_FACTOR } from './step.js';
 
 /** The random generator for one epoch's shuffle and noise: depends on the seed and the epoch only, so a
  *  run can resume at any epoch boundary (or mid-epoch, by replaying the permutation) without saved state. */
 export function epochRng(seed: number, epoch: number): Rng {
   return new Rng(Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(epoch + 1, 0x85ebca6b));
-}
-
-/** The validation rows' noise stream (drawn once, like the test set's). */
-const VALIDATION_NOISE_STREAM = 0x7a11da7e;
-/** Seeds the validation split, apart from every epoch's shuffle. */
-const SPLIT_STREAM = 0x5b117;
-
-/** Noise for the test inputs (rows of `width` values): drawn once from the seed (its own stream), the same every
- *  epoch so PSNR compares across epochs. With a backend, by its kernel (what fit evaluates on: pass the model's
- *  backend); without, by the js twin (equal within float tolerance). */
-export function noisyTestInputs(test: FitSet, noise: NoiseOptions | null | undefined, seed: number, at: { width: number; backend?: Backend }): Float32Array {
-  return noisyInputs(test, noise, seed, TEST_NOISE_STREAM, at);
-}
-
-function noisyInputs(set: FitSet, noise: NoiseOptions | null | undefined, seed: number, stream: number, at: { width: number; backend?: Backend }): Float32Array {
-  if (!noise) return set.x;
-  const { width, backend } = at;
-  check(Number.isInteger(width) && width > 0 && set.x.length % width === 0, () => `noisyTestInputs: expected rows of a positive width, got width ${width} for ${set.x.length} values`, 'E_SHAPE');
-  const draw = noiseDraw(noise.kind, noise.factor, seed, stream);
-  if (backend) return noisyCopy(backend, set.x, width, draw);
-  const n = set.x.length;
-  const heap = new Float32Array(2 * n);
-  heap.set(set.x);
-  gatherNoiseJs(heap, new Int32Array(heap.buffer), 4 * n, 0, 0, 0, n / width, width, draw.code, draw.factor, draw.k0, draw.k1);
-  return heap.slice(n);
-}
-
-/** Splits `set` into training and validation rows: a seeded pick of round(fraction × rows) rows, each part in
- *  its original order (the epochs shuffle the training part). */
-export function splitValidation(set: FitSet, fraction: number, seed: number, inW: number, outW: number): { train: FitSet; validation: FitSet } {
-  const rows = set.x.length / inW;
-  const problem = validationSplitProblem(rows, fraction);
-  check(problem === undefined, () => `fit: validationSplit ${problem}`, 'E_OPTION');
-  const nVal = validationRows(rows, fraction);
-  const order = new Int32Array(rows).map((_, i) => i);
-  new Rng(Math.imul(seed >>> 0, 0x9e3779b1) ^ SPLIT_STREAM).shuffle(order);
-  const held = new Uint8Array(rows);
-  for (let i = 0; i < nVal; i++) held[order[i]] = 1;
-  const take = (a: Float32Array, w: number, want: number, n: number) => {
-    const out = new Float32Array(n * w);
-    for (let r = 0, k = 0; r < rows; r++) if (held[r] === want) out.set(a.subarray(r * w, (r + 1) * w), w * k++);
-    return out;
-  };
-  const part = (want: number, n: number): FitSet => {
-    const x = take(set.x, inW, want, n);
-    return { x, y: set.y === set.x ? x : take(set.y, outW, want, n) }; // an autoencoder's targets stay its inputs
-  };
-  return { train: part(0, rows - nVal), validation: part(1, nVal) };
-}
-
-/** How many of `rows` a validation split of `fraction` holds out. */
-export function validationRows(rows: number, fraction: number): number {
-  return Math.round(fraction * rows);
-}
-
-/** Why a validation split of `fraction` cannot cut `rows` rows (each part needs one), or undefined when it can. */
-export function validationSplitProblem(rows: number, fraction: number): string | undefined {
-  const nVal = validationRows(rows, fraction);
-  return nVal >= 1 && nVal < rows ? undefined : `${fraction} of ${rows} rows leaves ${nVal} for validation and ${rows - nVal} for training; each needs at least one`;
 }
 
 const METRICS: readonly MetricName[] = ['accuracy', 'mse', 'psnr'];
@@ -443,55 +259,6 @@ function checkedRate(schedule: Schedule, epoch: number, step: number, run: { epo
   const lr = schedule(epoch, step, run);
   check(typeof lr === 'number' && Number.isFinite(lr) && lr > 0, () => `fit: the lr schedule gave ${String(lr)} at epoch ${epoch + 1}, step ${step}; expected a number > 0`, 'E_OPTION');
   return lr;
-}
-
-export interface Evaluation {
-  testLoss: number;
-  testMse: number;
-  psnrNoisy?: number;
-  psnrDenoised?: number;
-  testAccuracy?: number;
-}
-
-/** Loss and metrics of the model on a set, and its predictions. For an image task (input width = output
- *  width) the PSNR of the input x against the target y is that of the noisy input. */
-export function evaluate(model: Sequential, set: FitSet, options: { loss: LossName; batchSize?: number; accuracy?: boolean }): Evaluation & { predictions: Float32Array } {
-  const inW = model.inputWidth;
-  const outW = model.outputWidth;
-  checkSet('evaluate', set, inW, outW);
-  const count = set.x.length / inW;
-  const B = Math.min(options.batchSize ?? 256, count);
-  const predictions = new Float32Array(count * outW);
-  const backend = model.backend;
-  let lossSum = 0;
-  for (let start = 0; start < count; start += B) {
-    const rows = Math.min(B, count - start);
-    backend.write(model.input(rows), set.x, start * inW);
-    backend.write(model.target(rows), set.y, start * outW);
-    const out = model.forwardFinite(rows, start, 'evaluate');
-    lossSum += model.loss(rows, options.loss, false) * rows;
-    predictions.set(backend.read(out).subarray(0, rows * outW), start * outW);
-  }
-  const testMse = meanSquaredError(predictions, set.y);
-  const result: Evaluation & { predictions: Float32Array } = { testLoss: lossSum / count, testMse, predictions };
-  if (inW === outW) {
-    result.psnrNoisy = psnr(meanSquaredError(set.x, set.y));
-    result.psnrDenoised = psnr(testMse);
-  }
-  if (options.loss === 'crossentropy' || options.accuracy) result.testAccuracy = accuracy(predictions, set.y, outW);
-  return result;
-}
-
-function checkSet(name: string, set: FitSet, inW: number, outW: number): void {
-  check(set?.x instanceof Float32Array && set?.y instanceof Float32Array, `${name}: expected {x, y} as Float32Arrays`);
-  check(set.x.length > 0 && set.x.length % inW === 0, () => `${name}.x: expected a positive multiple of the model's input width ${inW}, got ${set.x.length} values`);
-  const rows = set.x.length / inW;
-  check(set.y.length === rows * outW, () => `${name}.y: expected ${rows} rows × ${outW} (the model's output width) = ${rows * outW} values, got ${set.y.length}`);
-  // a NaN in the data would otherwise show up as "training diverged" and blame the learning rate
-  for (const [key, a, w] of [['x', set.x, inW], ['y', set.y, outW]] as const) {
-    for (let i = 0; i < a.length; i++)
-      if (!Number.isFinite(a[i])) throw new SimdnetError(`${name}.${key}: value ${a[i]} at row ${Math.floor(i / w)}, column ${i % w}; the data must be finite numbers`);
-  }
 }
 
 function now(): number {

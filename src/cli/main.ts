@@ -3,26 +3,26 @@
 
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { NOISE_KINDS, DEFAULT_NOISE_FACTOR, noiseProblem, type NoiseKind } from './data/noise.js';
-import { SimdnetError } from './errors.js';
-import { DEFAULT_LR, type OptimizerName } from './optimizers.js';
-import { DEEP_STEP, REFERENCE_STEP, measureSteps } from './node/step-bench.js';
-import { denoiseFiles, evaluateFile } from './node/tools.js';
-import { exportFile, importFile } from './node/onnx-files.js';
-import { TRAIN_LOSSES, resumeConfig, trainJob } from './node/train-job.js';
-import { BACKEND_NAMES } from './backend/backend.js';
-import { MAX_THREADS } from './backend/wasm.js';
-import { HIDDEN_ACTIVATIONS } from './layers/index.js';
-import { MAX_SEED } from './random.js';
-import { IMAGE_WIDTH } from './data/dataset.js';
-import { BEST_PRESET, LR_SCHEDULES, describeSchedules } from './training/recipes.js';
-import { enableRelaxedSimd, type RunOptions } from './node/runtime.js';
+import { NOISE_KINDS, DEFAULT_NOISE_FACTOR, noiseProblem, type NoiseKind } from '../data/noise.js';
+import { SimdnetError } from '../errors.js';
+import { DEFAULT_LR, type OptimizerName } from '../optimizers.js';
+import { DEEP_STEP, REFERENCE_STEP, measureSteps } from './step-bench.js';
+import { denoiseFiles, evaluateFile } from './tools.js';
+import { exportFile, importFile } from './onnx-files.js';
+import { TRAIN_LOSSES, resumeConfig, trainJob } from './train-job.js';
+import { BACKEND_NAMES } from '../backend/backend.js';
+import { MAX_THREADS } from '../backend/wasm.js';
+import { HIDDEN_ACTIVATIONS } from '../layers/index.js';
+import { MAX_SEED } from '../random.js';
+import { IMAGE_WIDTH } from '../data/dataset.js';
+import { BEST_PRESET, LR_SCHEDULES, describeSchedules } from '../training/recipes.js';
+import { enableRelaxedSimd, type RunOptions } from './runtime.js';
 
 enableRelaxedSimd(); // before any wasm is compiled
 
-/** The installed package's version (package.json is one folder up from dist/ and from src/ alike). */
+/** The installed package's version (package.json is two folders up from dist/cli/ and from src/cli/ alike). */
 function packageVersion(): string {
-  return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 }
 
 /** Epochs of `npm start`: enough for the quality bar on the bundled data (see README). */

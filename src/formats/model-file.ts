@@ -13,11 +13,11 @@
 // more blocks (optimizer state) and a training section in `meta`.
 
 import { crc32 } from './crc32.js';
-import { SimdnetError, type ErrorCode } from './errors.js';
-import { layerFromSpec, type LayerSpec } from './layers/index.js';
-import type { Backend } from './backend/backend.js';
-import { Sequential, type ModelSpec } from './model.js';
-import { ParamLayout } from './param-layout.js';
+import { SimdnetError, type ErrorCode } from '../errors.js';
+import { layerFromSpec, type LayerSpec } from '../layers/index.js';
+import type { Backend } from '../backend/backend.js';
+import { Sequential, type ModelSpec } from '../model.js';
+import { ParamLayout } from '../param-layout.js';
 
 export const MODEL_MAGIC = 'SIMDNET\0';
 export const MODEL_VERSION = 1;

@@ -4,10 +4,10 @@ import { extname, resolve } from 'node:path';
 import type { Backend } from '../backend/backend.js';
 import { SimdnetError } from '../errors.js';
 import type { Sequential } from '../model.js';
-import { decodeModelFile, deserializeModel, encodeModelFile } from '../model-file.js';
+import { decodeModelFile, deserializeModel, encodeModelFile } from '../formats/model-file.js';
 import { encodeOnnx } from '../onnx/export.js';
 import { importOnnx, readOnnx } from '../onnx/import.js';
-import { readFileChecked, writeFileAtomic } from './files.js';
+import { readFileChecked, writeFileAtomic } from '../node/files.js';
 
 /** path's extension (lower case) when it is one of `allowed`; else a refusal naming the flag. */
 function extensionOf(flag: string, path: string, allowed: readonly string[]): string {

@@ -15,17 +15,20 @@ import { ParamLayout } from '../param-layout.js';
 import { MAX_SEED } from '../random.js';
 import { IMAGE_WIDTH } from '../data/dataset.js';
 import type { OptimizerName } from '../optimizers.js';
-import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from '../checkpoint.js';
+import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from '../formats/checkpoint.js';
 import { SimdnetError } from '../errors.js';
 import { DEFAULT_LR, STATE_SLOTS, createOptimizer } from '../optimizers.js';
-import { evaluate, fit, validationRows, validationSplitProblem, type EpochMetrics, type Progress } from '../train.js';
+import { fit } from '../training/fit.js';
+import { evaluate } from '../training/evaluate.js';
+import { validationRows, validationSplitProblem } from '../training/sets.js';
+import type { EpochMetrics, Progress } from '../training/types.js';
 import { LR_SCHEDULES, recipe, type LrScheduleName } from '../training/recipes.js';
 import { loadData } from './data-source.js';
 import { loadInitModel } from './onnx-files.js';
 import type { Backend } from '../backend/backend.js';
 import type { Sequential } from '../model.js';
-import { ensureFolder, lockFolder, readFileChecked, removeStaleTemps, saveModel, writeFileAtomic } from './files.js';
-import { digitGridPng, lossChartSvg } from './pictures.js';
+import { ensureFolder, lockFolder, readFileChecked, removeStaleTemps, saveModel, writeFileAtomic } from '../node/files.js';
+import { digitGridPng, lossChartSvg } from '../node/pictures.js';
 
 /** The losses `train` offers: a reconstruction compares pixels (crossentropy wants one-hot classes). */
 export const TRAIN_LOSSES = ['bce', 'mse'] as const satisfies readonly LossName[];

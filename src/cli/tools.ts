@@ -7,10 +7,11 @@ import { NOISE_KINDS, noiseProblem, type NoiseKind } from '../data/noise.js';
 import { SimdnetError } from '../errors.js';
 import { LOSS_NAMES, type LossName } from '../losses.js';
 import { MAX_SEED } from '../random.js';
-import { evaluate, noisyTestInputs, type Evaluation } from '../train.js';
+import { evaluate, type Evaluation } from '../training/evaluate.js';
+import { noisyTestInputs } from '../training/sets.js';
 import { loadData } from './data-source.js';
-import { loadModel, readFileChecked, writeFileAtomic } from './files.js';
-import { digitPng, readDigitPng } from './pictures.js';
+import { loadModel, readFileChecked, writeFileAtomic } from '../node/files.js';
+import { digitPng, readDigitPng } from '../node/pictures.js';
 
 /** Denoises 28×28 PNGs; writes DIR/<name>.denoised.png for each. Returns the written paths. */
 export async function denoiseFiles(modelPath: string, inputs: string[], outDir: string, backendName: BackendName, log = console.log, run: RunOptions = {}): Promise<string[]> {
