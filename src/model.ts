@@ -4,27 +4,41 @@
 
 import type { ActCode, Backend, Tensor } from './backend/backend.js';
 import { mib } from './backend/heap.js';
-import { bytesLeft, modelBytes, predictBytes, predictRows, workspaceBytes } from './memory.js';
+import { bytesLeft, modelBytes, ownTensors, predictBytes, predictRows, workspaceBytes } from './memory.js';
 import { SimdnetError, check } from './errors.js';
-import { layerFromSpec, type Layer, type LayerSpec } from './layers/index.js';
+import { layerFromSpec, type Layer } from './layers/index.js';
 import { toMatrix, type Rows } from './data/convert.js';
 import type { ParamPointers } from './layers/layer.js';
+import { batchShape, checkShape, layerShapes, scratchSizes, shapeSize, showShape, type Shape } from './layers/shapes.js';
+import { inputShapeField, specInputShape, type ModelSpec } from './model-spec.js';
 import { ParamLayout, type NamedWeights } from './param-layout.js';
 import { getLoss, type Loss, type LossName } from './losses.js';
 import { Rng } from './random.js';
 
-export interface ModelSpec {
-  inputWidth: number;
-  layers: LayerSpec[];
-}
+export type { ModelSpec } from './model-spec.js';
 
 interface Workspace {
-  /** acts[0] is the input (filled by the caller), acts[i+1] the output of layer i. */
+  /** acts[0] is the input (filled by the caller), acts[i+1] the output of layer i (acts[i] itself when layer i is
+   *  in place). */
   acts: Tensor[];
   /** grads[i] is ∂L/∂acts[i]; grads[0] is never needed. */
   grads: (Tensor | null)[];
   /** The target batch, same shape as the output. */
   target: Tensor;
+  /** scratch[i]: what layer i declared (scratchSize), or null. */
+  scratch: (Tensor | null)[];
+  /** Every block above once (in-place layers share theirs), for dispose. */
+  blocks: Tensor[];
+}
+
+/** predict's memory: two activation buffers of `rows` rows, the layers' scratch for that many, every block once, and
+ *  the step tensors per batch size (predictViews). */
+interface Inference {
+  rows: number;
+  bufs: Tensor[];
+  scratch: (Tensor | null)[];
+  blocks: Tensor[];
+  views: Map<number, Tensor[]>;
 }
 
 /** One step of the forward pass: layer `layer` alone (act = null), or the layer and the activation right after it
@@ -37,39 +51,53 @@ interface ForwardStep {
 export class Sequential {
   readonly backend: Backend;
   readonly layers: Layer[];
+  /** Values in an input row: the product of inputShape. */
   readonly inputWidth: number;
   readonly outputWidth: number;
+  /** The per-sample input shape, e.g. [784] or [1, 28, 28]. */
+  readonly inputShape: Shape;
+  /** The per-sample output shape. */
+  readonly outputShape: Shape;
+  /** The input shape, then each layer's output shape (the one chain: layerShapes). */
+  readonly shapes: readonly Shape[];
   /** Where each layer's tensors sit in `params` and `grads` (the one owner of offsets). */
   readonly layout: ParamLayout;
   readonly params: Tensor;
   readonly grads: Tensor;
-  /** The input width, then each layer's output width. */
+  /** The input width, then each layer's output width (the sizes of `shapes`). */
   readonly widths: readonly number[];
   private readonly plan: ForwardStep[];
+  /** The last layer that is not in place (Flatten and Reshape after it change no value); -1 when there is none. */
+  private readonly lastComputing: number;
   private workspaces = new Map<number, Workspace>();
-  /** predict's activations (predictBuffers): two buffers of `rows` rows, and their per-batch-size views. */
-  private inference?: { rows: number; bufs: Tensor[]; views: Map<number, Tensor[]> };
+  /** predict's memory (predictBuffers), made by its first call. */
+  private inference?: Inference;
   private isDisposed = false;
   private mode = { on: false, step: 0 };
   /** fit's hold on this model while it runs (set and cleared by fit alone): a second fit is refused, and so are
    *  setWeights and dispose, except from that fit's own callbacks (earlyStopping's restoreBest, a user's). */
   readonly fitting = { running: false, inCallback: 0 };
 
-  /** `fuse` (default true): run each layer that can fuse (Linear) and the ReLU/Sigmoid/Tanh after it as one kernel; false runs every layer alone
+  /** `inputShape`: the per-sample input shape, e.g. [1, 28, 28] (or `inputWidth` for [inputWidth]; neither: the
+   *  first layer's, when it is a Linear).
+   *  `fuse` (default true): run each layer that can fuse (Linear) and the ReLU/Sigmoid/Tanh after it as one kernel; false runs every layer alone
    *  (the same results bit for bit: for comparisons and benchmarks). */
-  constructor(layers: Layer[], options: { backend: Backend; seed?: number; inputWidth?: number; fuse?: boolean }) {
+  constructor(layers: Layer[], options: { backend: Backend; seed?: number; inputShape?: readonly number[]; inputWidth?: number; fuse?: boolean }) {
     check(options?.backend != null, 'Sequential: options.backend is required (await createBackend())');
     check(Array.isArray(layers) && layers.length > 0, 'Sequential: expected a non-empty list of layers');
     layers.forEach((l, i) => check(l != null && typeof (l as Layer).spec === 'function' && typeof (l as Layer).forward === 'function', () => `Sequential: layer ${i} is ${l === null ? 'null' : typeof l}, expected a layer (new Linear(…), new ReLU(), …)`));
     this.backend = options.backend;
     this.layers = layers;
-    const first = layers[0].spec();
-    const inputWidth = options.inputWidth ?? (first.type === 'linear' ? first.in : undefined);
-    check(inputWidth !== undefined, 'Sequential: the first layer is not Linear, so options.inputWidth is required');
-    this.inputWidth = inputWidth;
-    this.widths = layerWidths(layers, inputWidth);
+    this.inputShape = modelInputShape(layers[0], options.inputShape, options.inputWidth);
+    this.shapes = Object.freeze(layerShapes(layers, this.inputShape));
+    this.outputShape = this.shapes[layers.length];
+    this.widths = Object.freeze(this.shapes.map(shapeSize));
+    this.inputWidth = this.widths[0];
     this.outputWidth = this.widths[layers.length];
     this.plan = forwardPlan(layers, options.fuse ?? true);
+    let lastComputing = layers.length - 1;
+    while (lastComputing >= 0 && layers[lastComputing].inPlace) lastComputing--;
+    this.lastComputing = lastComputing;
     layers.forEach((layer, i) => layer.seedFrom?.(options.seed ?? 0, i)); // Dropout's mask seed
 
     this.layout = new ParamLayout(layers);
@@ -90,7 +118,7 @@ export class Sequential {
           at[p.name] = { value: blocks[0].ptr + slot.offset * 4, grad: blocks[1].ptr + slot.offset * 4 };
           p.init(this.layout.view(init, slot), rng);
         });
-        layer.bind(this.backend, at);
+        layer.bind(this.backend, at, this.shapes[i]);
       });
       this.backend.write(blocks[0], init);
     } catch (e) {
@@ -109,11 +137,13 @@ export class Sequential {
   static fromSpec(spec: ModelSpec, options: { backend: Backend; seed?: number; fuse?: boolean }): Sequential {
     check(Array.isArray(spec?.layers), 'model spec: expected a list of layers');
     const layers = spec.layers.map((s, i) => layerFromSpec(s, `layer ${i}`));
-    return new Sequential(layers, { ...options, inputWidth: spec.inputWidth });
+    const inputShape = specInputShape(spec);
+    return new Sequential(layers, { ...options, inputShape });
   }
 
+  /** The layers and the input shape (recorded only when it is not flat, so dense model files keep their bytes). */
   spec(): ModelSpec {
-    return { inputWidth: this.inputWidth, layers: this.layers.map((l) => l.spec()) };
+    return { inputWidth: this.inputWidth, ...inputShapeField(this.inputShape), layers: this.layers.map((l) => l.spec()) };
   }
 
   get paramCount(): number {
@@ -122,18 +152,18 @@ export class Sequential {
 
   /** A table as Keras prints it: each layer, its output shape (B = any batch size) and parameter count, and the total. */
   summary(): string {
-    const rows = this.layers.map((l, i) => [`${i} ${layerName(l)}`, `(B, ${this.widths[i + 1]})`, this.layout.ofLayer(i).reduce((n, s) => n + s.length, 0).toLocaleString('en-US')]);
+    const rows = this.layers.map((l, i) => [`${i} ${layerName(l)}`, batchShape(this.shapes[i + 1]), this.layout.countOf(i).toLocaleString('en-US')]);
     const head = ['layer', 'output shape', 'params'];
     const w = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
     const line = (r: string[]) => `${r[0].padEnd(w[0])}  ${r[1].padEnd(w[1])}  ${r[2].padStart(w[2])}`;
     const rule = '─'.repeat(w[0] + w[1] + w[2] + 4);
-    return [line(head), rule, `${'input'.padEnd(w[0])}  ${`(B, ${this.inputWidth})`.padEnd(w[1])}  ${''.padStart(w[2])}`, ...rows.map(line), rule,
+    return [line(head), rule, `${'input'.padEnd(w[0])}  ${batchShape(this.inputShape).padEnd(w[1])}  ${''.padStart(w[2])}`, ...rows.map(line), rule,
       `total ${this.paramCount.toLocaleString('en-US')} parameters (${mib(4 * this.paramCount)} of float32)`].join('\n');
   }
 
   /** One line: the layer chain and the parameter count (String(model), template literals, console.log). */
   toString(): string {
-    return `Sequential(${this.inputWidth} → ${this.layers.map(layerName).join(' → ')}; ${this.paramCount.toLocaleString('en-US')} params${this.isDisposed ? ', disposed' : ''})`;
+    return `Sequential(${this.inputShape.length > 1 ? showShape(this.inputShape) : this.inputWidth} → ${this.layers.map(layerName).join(' → ')}; ${this.paramCount.toLocaleString('en-US')} params${this.isDisposed ? ', disposed' : ''})`;
   }
 
   // ---- forward / backward on tensors already in the backend -------------------------------------------
@@ -161,16 +191,16 @@ export class Sequential {
     const acts = ws.acts;
     for (let s = 0; s < this.plan.length; s++) {
       const { layer: i, act } = this.plan[s];
-      this.step(s, acts[i], acts[act === null ? i + 1 : i + 2]);
+      this.step(s, acts[i], acts[act === null ? i + 1 : i + 2], ws.scratch[i]);
     }
     return acts[this.layers.length];
   }
 
   /** Forward step s of the plan: its layer alone, or the layer and the activation after it in one kernel. */
-  private step(s: number, x: Tensor, y: Tensor): void {
+  private step(s: number, x: Tensor, y: Tensor, scratch: Tensor | null): void {
     const { layer, act } = this.plan[s];
-    if (act === null) this.layers[layer].forward(x, y);
-    else this.layers[layer].forwardFused!(x, y, act);
+    if (act === null) this.layers[layer].forward(x, y, scratch);
+    else this.layers[layer].forwardFused!(x, y, act, scratch);
   }
 
   /** Training mode (off by default): Dropout masks with the masks of `step` (the global step count, so a resumed
@@ -215,12 +245,14 @@ export class Sequential {
     const out = ws.acts[L];
     const value = loss.value(k, out.ptr, ws.target.ptr, B, this.outputWidth);
     if (!backward) return value;
-    const last = this.layers[L - 1];
+    const r = this.lastComputing;
+    const last = this.layers[Math.max(r, 0)];
     if (loss.fusedGradient && last.type === loss.fusesWith) {
-      // fused: ∂L/∂z of the last layer's input, skipping its own backward
-      const dz = ws.grads[L - 1];
+      // fused: ∂L/∂z of the last layer's input, skipping its own backward (and the views after it, which change
+      // no value)
+      const dz = ws.grads[r];
       if (dz) loss.fusedGradient(k, dz.ptr, out.ptr, ws.target.ptr, B, this.outputWidth);
-      this.backwardFrom(L - 2, ws);
+      this.backwardFrom(r - 1, ws);
     } else {
       if (loss.name === 'crossentropy') throw new SimdnetError(`loss crossentropy: the model must end with a Softmax layer, its last layer is ${last.type}`);
       loss.gradient(k, ws.grads[L]!.ptr, out.ptr, ws.target.ptr, B, this.outputWidth);
@@ -234,13 +266,15 @@ export class Sequential {
     const ws = this.workspace(B);
     check(dOutput?.backend === this.backend, () => `backward: the gradient tensor belongs to ${dOutput?.backend ? `another ${dOutput.backend.name} backend` : 'no backend'}, not this model's ${this.backend.name} backend`);
     check(dOutput.rows === B && dOutput.cols === this.outputWidth, () => `backward: expected a (${B}, ${this.outputWidth}) gradient, got (${dOutput.rows}, ${dOutput.cols})`);
-    const L = this.layers.length;
-    this.layers[L - 1].backward(ws.acts[L - 1], ws.acts[L], dOutput, ws.grads[L - 1]);
-    this.backwardFrom(L - 2, ws);
+    // trailing in-place layers (Flatten, Reshape) pass dOutput through as it is: start at the last layer before them
+    const last = this.lastComputing;
+    if (last < 0) return;
+    this.layers[last].backward(ws.acts[last], ws.acts[last + 1], dOutput, ws.grads[last], ws.scratch[last]);
+    this.backwardFrom(last - 1, ws);
   }
 
   private backwardFrom(last: number, ws: Workspace): void {
-    for (let i = last; i >= 0; i--) this.layers[i].backward(ws.acts[i], ws.acts[i + 1], ws.grads[i + 1]!, ws.grads[i]);
+    for (let i = last; i >= 0; i--) this.layers[i].backward(ws.acts[i], ws.acts[i + 1], ws.grads[i + 1]!, ws.grads[i], ws.scratch[i]);
   }
 
   zeroGrad(): void {
@@ -269,20 +303,20 @@ export class Sequential {
     check(out instanceof Float32Array && out.length === rows * outW, () => `predictInto: expected out as a Float32Array of ${rows} rows × ${outW} = ${rows * outW} values, got ${out instanceof Float32Array ? `${out.length} values` : typeof out}`, 'E_SHAPE');
     check(batchSize === undefined || (Number.isInteger(batchSize) && batchSize > 0), `predict: batchSize must be a positive integer, got ${batchSize}`);
     if (rows === 0) return out;
-    const B0 = Math.min(rows, batchSize ?? predictRows(this.widths, bytesLeft(this.backend)));
-    const bufs = this.predictBuffers(B0);
+    const B0 = Math.min(rows, batchSize ?? predictRows(this, bytesLeft(this.backend)));
+    const inf = this.predictBuffers(B0);
     const k = this.backend.kernels;
     const { on, step } = this.mode;
     if (on) this.setTraining(false);
     try {
       for (let start = 0; start < rows; start += B0) {
         const B = Math.min(B0, rows - start);
-        const acts = this.predictViews(bufs, B);
+        const acts = this.predictViews(inf, B);
         // in: one copy (views of both arrays: no allocation per batch); the input must be finite
         const input = acts[0];
         this.backend.heapF32().set(x.subarray(start * inW, (start + B) * inW), input.ptr >>> 2);
         if (k.has_non_finite(input.ptr, B * inW) !== 0) throw nonFiniteInput(x, inW, start, 'predict');
-        for (let s = 0; s < this.plan.length; s++) this.step(s, acts[s], acts[s + 1]);
+        for (let s = 0; s < this.plan.length; s++) this.step(s, acts[s], acts[s + 1], inf.scratch[this.plan[s].layer]);
         const y = acts[this.plan.length];
         if (k.has_non_finite(y.ptr, B * outW) !== 0) throw nonFiniteOutput(start, B, 'predict');
         out.set(this.backend.heapF32().subarray(y.ptr >>> 2, (y.ptr >>> 2) + B * outW), start * outW);
@@ -300,47 +334,55 @@ export class Sequential {
     return x;
   }
 
-  /** predict's two activation buffers of `rows` rows (step s reads one and writes the other), grown when a call
-   *  needs more rows; no gradients, no target. */
-  private predictBuffers(rows: number): Tensor[] {
+  /** predict's memory for batches of `rows` rows: two activation buffers (a step reads one and writes the other; an
+   *  in-place layer stays in its input's) and the layers' scratch; no gradients, no target. Grown when a call needs
+   *  more rows. */
+  private predictBuffers(rows: number): Inference {
     const have = this.inference;
-    if (have && have.rows >= rows) return have.bufs;
-    const width = Math.max(...this.widths);
-    const bytes = predictBytes(this.widths, rows);
-    const available = bytesLeft(this.backend) + (have ? predictBytes(this.widths, have.rows) : 0);
+    if (have && have.rows >= rows) return have;
+    const bytes = predictBytes(this, rows);
+    const available = bytesLeft(this.backend) + (have ? predictBytes(this, have.rows) : 0);
     check(bytes <= available, () => `predict: batches of ${rows} rows need ${mib(bytes)} of activations, but WASM linear memory is limited to 4 GiB (${mib(available)} left); use a smaller batchSize`, 'E_MEMORY');
     this.freeInference();
-    const bufs: Tensor[] = [];
+    const blocks: Tensor[] = [];
+    const alloc = (r: number, c: number) => {
+      const t = this.backend.alloc(r, c);
+      blocks.push(t);
+      return t;
+    };
     try {
-      bufs.push(this.backend.alloc(rows, width), this.backend.alloc(rows, width));
+      const width = Math.max(...this.widths);
+      const bufs = [alloc(rows, width), alloc(rows, width)];
+      const scratch = scratchSizes(this.layers, this.shapes, rows).map((n) => (n > 0 ? alloc(1, n) : null));
+      this.inference = { rows, bufs, scratch, blocks, views: new Map() };
     } catch (e) {
-      for (const t of bufs) this.backend.free(t);
+      for (const t of blocks) this.backend.free(t);
       throw e;
     }
-    this.inference = { rows, bufs, views: new Map() };
-    return bufs;
+    return this.inference;
   }
 
-  /** The tensors of each step's input and output for a batch of B rows: views of the two buffers, made once per B
-   *  (a predict has at most two: its batches and its last one). */
-  private predictViews(bufs: Tensor[], B: number): Tensor[] {
-    const views = this.inference!.views;
-    let acts = views.get(B);
+  /** Each plan step's input and output for a batch of B rows, as views of the two buffers: made once per B (a
+   *  predict has at most two: its batches and its last one). */
+  private predictViews(inf: Inference, B: number): Tensor[] {
+    let acts = inf.views.get(B);
     if (acts) return acts;
-    if (views.size >= 4) views.clear();
+    if (inf.views.size >= 4) inf.views.clear();
     acts = [];
+    let buf = 0;
     for (let s = 0; s <= this.plan.length; s++) {
-      const t = bufs[s & 1];
-      const cols = s < this.plan.length ? this.widths[this.plan[s].layer] : this.outputWidth;
-      acts.push({ ptr: t.ptr, rows: B, cols, backend: t.backend, id: t.id });
+      const i = s < this.plan.length ? this.plan[s].layer : this.layers.length;
+      if (s > 0 && !this.layers[this.plan[s - 1].layer].inPlace) buf ^= 1; // the previous step wrote the other buffer
+      const t = inf.bufs[buf];
+      acts.push({ ptr: t.ptr, rows: B, cols: this.widths[i], backend: t.backend, id: t.id });
     }
-    views.set(B, acts);
+    inf.views.set(B, acts);
     return acts;
   }
 
   private freeInference(): void {
     if (!this.inference) return;
-    for (const t of this.inference.bufs) this.backend.free(t);
+    for (const t of this.inference.blocks) this.backend.free(t);
     this.inference = undefined;
   }
 
@@ -411,12 +453,7 @@ export class Sequential {
   dispose(): void {
     if (this.isDisposed) return;
     this.notFitting('dispose');
-    for (const ws of this.workspaces.values()) {
-      for (const t of ws.acts.slice(1)) this.backend.free(t);
-      for (const t of ws.grads) if (t) this.backend.free(t);
-      this.backend.free(ws.acts[0]);
-      this.backend.free(ws.target);
-    }
+    for (const ws of this.workspaces.values()) for (const t of ws.blocks) this.backend.free(t);
     this.workspaces.clear();
     this.freeInference();
     this.backend.free(this.params);
@@ -438,9 +475,9 @@ export class Sequential {
     if (ws) return ws;
     this.alive();
     check(Number.isInteger(B) && B > 0, `batch size: expected a positive integer, got ${B}`);
-    // activations, their gradients and the target: checked as a whole first, so a batch too big for memory
-    // fails before anything is allocated
-    const bytes = workspaceBytes(this.widths, B);
+    // activations, their gradients, the target and the layers' scratch: checked as a whole first, so a batch too
+    // big for memory fails before anything is allocated
+    const bytes = workspaceBytes(this, B);
     const available = bytesLeft(this.backend);
     check(bytes <= available, () => `batch size ${B}: the activations need ${mib(bytes)}, but WASM linear memory is limited to 4 GiB (${mib(available)} left); use smaller batches`, 'E_MEMORY');
     const blocks: Tensor[] = [];
@@ -450,10 +487,17 @@ export class Sequential {
       return t;
     };
     try {
-      const acts = this.widths.map(alloc);
-      // grads[i] for i ≥ 1; grads[0] would be ∂L/∂input, which nothing needs
-      const grads = this.widths.map((w, i) => (i === 0 ? null : alloc(w)));
-      ws = { acts, grads, target: alloc(this.outputWidth) };
+      // an in-place layer's output is its input (and its gradient the gradient of its input); grads[0] would be
+      // ∂L/∂input, which nothing needs
+      const own = ownTensors(this.layers);
+      const acts: Tensor[] = [];
+      this.widths.forEach((w, i) => acts.push(own.acts[i] ? alloc(w) : acts[i - 1]));
+      const grads: (Tensor | null)[] = [];
+      this.widths.forEach((w, i) => grads.push(own.grads[i] ? alloc(w) : i === 0 ? null : grads[i - 1]));
+      const target = alloc(this.outputWidth);
+      const scratch = scratchSizes(this.layers, this.shapes, B).map((n) => (n > 0 ? this.backend.alloc(1, n) : null));
+      for (const t of scratch) if (t) blocks.push(t);
+      ws = { acts, grads, target, scratch, blocks };
     } catch (e) {
       for (const t of blocks) this.backend.free(t);
       throw e;
@@ -463,11 +507,18 @@ export class Sequential {
   }
 }
 
-/** The input width, then each layer's output width; throws when a layer cannot take its input. */
-export function layerWidths(layers: readonly Layer[], inputWidth: number): number[] {
-  const widths = [inputWidth];
-  layers.forEach((layer, i) => widths.push(layer.outputWidth(widths[i], `layer ${i} (${layer.type})`)));
-  return widths;
+/** The input shape Sequential's options give: inputShape (checked against inputWidth when both are given), else
+ *  [inputWidth], else the first layer's when it is a Linear. */
+function modelInputShape(first: Layer, inputShape: readonly number[] | undefined, inputWidth: number | undefined): Shape {
+  if (inputShape !== undefined) {
+    const shape = checkShape(inputShape, 'Sequential: options.inputShape');
+    check(inputWidth === undefined || inputWidth === shapeSize(shape), () => `Sequential: options.inputShape ${showShape(shape)} holds ${shapeSize(shape)} values, options.inputWidth says ${inputWidth}`, 'E_SHAPE');
+    return shape;
+  }
+  if (inputWidth !== undefined) return checkShape([inputWidth], 'Sequential: options.inputWidth');
+  const spec = first.spec();
+  check(spec.type === 'linear', () => `Sequential: the first layer is ${spec.type}, not Linear, so options.inputShape or options.inputWidth is required (e.g. inputShape: [1, 28, 28])`, 'E_SHAPE');
+  return [spec.type === 'linear' ? spec.in : 0];
 }
 
 /** The forward steps: each layer that can fuse followed by a fusable activation becomes one step (when `fuse`). */
@@ -494,8 +545,9 @@ function nonFiniteInput(x: Float32Array, width: number, start: number, what: str
   return new SimdnetError(`${what}: input value ${x[i]} at row ${Math.floor(i / width)}, column ${i % width}; the inputs must be finite numbers`, 'E_INVALID');
 }
 
-/** A layer as the summary names it: Linear(784, 128), ReLU, … */
+/** A layer as the summary names it: Linear(784, 128), ReLU, … (or as it describes itself). */
 function layerName(l: Layer): string {
+  if (l.describe) return l.describe();
   const s = l.spec();
   if (s.type === 'linear') return `Linear(${s.in}, ${s.out})`;
   if (s.type === 'dropout') return `Dropout(${s.rate})`;

@@ -22,6 +22,7 @@ import { Linear, ReLU, Sigmoid, Softmax, Tanh, layerFromSpec, type Layer, type L
 import { bce, type Loss, type LossName } from '../src/losses.js';
 import { Sequential } from '../src/model.js';
 import { ParamLayout } from '../src/param-layout.js';
+import { shapeSize } from '../src/layers/shapes.js';
 import { createJsBackend } from '../src/backend/js.js';
 import { autoencoder } from '../src/models.js';
 import { Rng } from '../src/random.js';
@@ -173,14 +174,14 @@ function checkModelGradients({ model, B, x, t, loss, h, kinks = 'margin' }: Grad
  *  forward against float64. */
 function checkLayerGradients(be: Backend, layer: Layer, inWidth: number, B: number, x: Float32Array, h: number, seed: number): void {
   const rng = new Rng(seed);
-  const outWidth = layer.outputWidth(inWidth, 'test');
+  const outWidth = shapeSize(layer.outputShape([inWidth], 'test'));
   const layout = new ParamLayout([layer]);
   const P = layout.total;
   const params = be.alloc(1, Math.max(P, 1));
   const grads = be.alloc(1, Math.max(P, 1));
   const X = be.alloc(B, inWidth), Y = be.alloc(B, outWidth), DY = be.alloc(B, outWidth), DX = be.alloc(B, inWidth);
   try {
-    layer.bind(be, Object.fromEntries(layout.slots.map((s) => [s.name, { value: params.ptr + 4 * s.offset, grad: grads.ptr + 4 * s.offset }])));
+    layer.bind(be, Object.fromEntries(layout.slots.map((s) => [s.name, { value: params.ptr + 4 * s.offset, grad: grads.ptr + 4 * s.offset }])), [inWidth]);
     const w = new Float32Array(P).map(() => rng.uniform(-1, 1));
     const R = new Float32Array(B * outWidth).map(() => rng.uniform(-1, 1));
     if (P > 0) be.write(params, w);

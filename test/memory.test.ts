@@ -23,7 +23,7 @@ describe('the memory estimate', () => {
     const start = backend.availableBytes!;
     const model = autoencoder(backend, { hidden: [128], seed: 0 });
     const optimizer = createOptimizer('adam');
-    const parts = trainingParts({ paramCount: model.paramCount, widths: model.widths, batchSize: 64, rows: 500, sameTargets: true, optimizer: { name: 'adam', slots: STATE_SLOTS.adam }, withModel: true });
+    const parts = trainingParts({ paramCount: model.paramCount, chain: model, batchSize: 64, rows: 500, sameTargets: true, optimizer: { name: 'adam', slots: STATE_SLOTS.adam }, withModel: true });
     const bytes = Object.fromEntries(parts.map((p) => [p.what, p.bytes]));
     // by hand: 784·128 + 128 + 128·784 + 784 parameters; widths 784, 128, 128, 784, 784 → 2·2608 − 784 + 784 floats a row
     expect(model.paramCount).toBe(201_616);

@@ -15,11 +15,11 @@ export interface Tensor {
   readonly id?: number;
 }
 
-/** Activation codes of `linear_act_forward` (the same numbers as assembly/activations.ts's ACT_*). */
+/** Activation codes of `linear_act_forward` (the same numbers as assembly/activations.ts's ACT_*; test/abi.test.ts). */
 export const ACT = { none: 0, relu: 1, sigmoid: 2, tanh: 3 } as const;
 export type ActCode = (typeof ACT)[keyof typeof ACT];
 
-/** Noise codes of `gather_noise` (the same numbers as assembly/noise.ts's NOISE_*). */
+/** Noise codes of `gather_noise` (the same numbers as assembly/noise.ts's NOISE_*; test/abi.test.ts). */
 export const NOISE = { none: 0, gaussian: 1, 'salt-pepper': 2, mask: 3 } as const;
 
 /** The kernels, pointer-in / pointer-out. Every pointer is a byte offset into the backend's memory. */

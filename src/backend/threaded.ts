@@ -1,50 +1,22 @@
 // The kernels of a threaded wasm backend: each call is cut into parts that the pool's threads run at once, or runs on
-// the calling thread when it is too small for the split to pay.
+// the calling thread when it is too small for the split to pay. How is each kernel's line in abi.ts's SPLIT table;
+// this file runs the rule kinds of split.ts (and writes out the GEMM blocks).
 //
 // Bit-identical whatever the thread count: every output element is computed by exactly one thread with the same
 // arithmetic, in the same order, as the one-thread kernel. GEMM blocks keep each element's K order (slices depend
 // on K only); column sums split columns, never rows; softmax splits rows; losses sum fixed chunks of LOSS_CHUNK
-// elements (loss_sums) that are added here in order, as the one-thread loss does (the gradients' squared norm too); the scaled gradients get the whole
-// batch's scale.
+// elements (loss_sums) that are added here in order, as the one-thread loss does (the gradients' squared norm
+// too); the scaled gradients get the whole batch's scale.
 
 import type { Kernels } from './backend.js';
-import { FN, type ThreadPool } from './threads.js';
+import { FN, GEMM_MODE, KERNEL_NAMES, SPLIT, type GemmKernel, type RawExports } from './abi.js';
+import { MIN_PER_THREAD, sizeOf, type Chunks, type Parts, type Range, type Scaled } from './split.js';
+import type { ThreadPool } from './threads.js';
 
-/** What the threaded kernels call directly: the module's exports. */
-export type RawExports = Kernels & {
-  gemm_block(c: number, a: number, b: number, bias: number, M: number, N: number, K: number, transA: number, transB: number, mode: number, act: number, m0: number, m1: number, n0: number, n1: number, scratch: number): void;
-  col_sum_cols(out: number, x: number, B: number, N: number, accumulate: number, j0: number, j1: number): void;
-  loss_sums(sums: number, kind: number, p: number, t: number, n: number): void;
-  diff_scaled(out: number, p: number, t: number, n: number, s: number): void;
-  bce_backward_scaled(dp: number, p: number, t: number, n: number, inv: number): void;
-  gemm_scratch(): number;
-  gemm_scratch_bytes(): number;
-  loss_chunk(): number;
-};
-
-// gemm_block write-back modes (assembly/gemm.ts)
-const STORE = 0;
-const ADD = 1;
-const BIAS = 2;
-// loss_sums kinds (assembly/loss.ts)
-const LOSS_MSE = 0;
-const LOSS_BCE = 1;
-const LOSS_CE = 2;
-const SUM_SQUARES = 3;
-
-/** Smallest share of work worth a thread: below it a call runs on the calling thread. Measured on 2 cores (relaxed
- *  build, 1 vs 2 threads, hot loop): GEMM breaks even near 32³ (32 K multiply-adds) and gains 1.4× at 48³, 1.9× at
- *  (1,784)·(784,128); relu near 16 K elements per thread; sigmoid and Adam near 2-4 K. GEMM in multiply-adds per
- *  thread, the rest in elements per thread. */
-export const MIN_PER_THREAD = {
-  gemm: 1 << 15,
-  /** one pass of cheap arithmetic: relu, fill, sgd, bias, diffs, a plain gather */
-  light: 1 << 14,
-  /** transcendentals or several streams: sigmoid, tanh, softmax, bce, adam, noise */
-  heavy: 1 << 12,
-};
-
-const ALIGN = 16; // elementwise cuts on 64-byte lines
+const { STORE, ADD, BIAS } = GEMM_MODE;
+/** Most arguments a kernel takes (a task slot holds 18). */
+const MAX_ARGS = 18;
+type Fn = (...a: number[]) => number | undefined;
 
 export interface ThreadedParts {
   pool: ThreadPool;
@@ -89,73 +61,121 @@ export function threadedKernels(ex: RawExports, ctx: ThreadedParts): Kernels {
     return first + p;
   }
 
-  // ---- elementwise: one range of [0, n) per thread, pointers offset -------------------------------------------
-  // each returns false when the call is too small to split: the caller then runs the one-thread kernel (no closure
-  // per call: a step allocates nothing)
-  function split1(fn: number, min: number, n: number, y: number, x: number): boolean {
-    const p = count(n, min);
-    if (p === 1) return false;
-    for (let t = 0; t < p; t++) {
-      const lo = cut(n, p, ALIGN, t), hi = cut(n, p, ALIGN, t + 1);
-      pool.set(t, fn, y + 4 * lo, x + 4 * lo, hi - lo);
-    }
-    pool.run(p);
-    return true;
-  }
-  function split2(fn: number, min: number, n: number, a: number, b: number, c: number): boolean {
-    const p = count(n, min);
-    if (p === 1) return false;
-    for (let t = 0; t < p; t++) {
-      const lo = cut(n, p, ALIGN, t), hi = cut(n, p, ALIGN, t + 1);
-      pool.set(t, fn, a + 4 * lo, b + 4 * lo, c + 4 * lo, hi - lo);
-    }
-    pool.run(p);
-    return true;
-  }
-  /** dst = f(p, t)·scale over n elements, the scale of the whole batch */
-  function splitScaled(fn: number, min: number, n: number, d: number, pp: number, tt: number, scale: number): boolean {
-    const p = count(n, min);
-    if (p === 1) return false;
-    for (let t = 0; t < p; t++) {
-      const lo = cut(n, p, ALIGN, t), hi = cut(n, p, ALIGN, t + 1);
-      pool.set(t, fn, d + 4 * lo, pp + 4 * lo, tt + 4 * lo, hi - lo, scale);
-    }
-    pool.run(p);
-    return true;
-  }
-  /** Row-wise kernels (B,N): whole rows per thread. */
-  function splitRows(fn: number, min: number, B: number, N: number, a: number, b: number, c: number): boolean {
-    const p = Math.min(count(B * N, min), B);
-    if (p <= 1) return false;
-    for (let t = 0; t < p; t++) {
-      const r0 = cut(B, p, 1, t), r1 = cut(B, p, 1, t + 1);
-      const o = 4 * r0 * N;
-      pool.set(t, fn, a + o, b + o, c + o, r1 - r0, N);
-    }
-    pool.run(p);
-    return true;
+  // ---- the rule kinds (split.ts) ---------------------------------------------------------------------------------
+  const A = new Float64Array(MAX_ARGS);
+  const by = new Float64Array(MAX_ARGS); // this call's floats per unit of each pointer of a Parts rule
+
+  // The wrappers: one function literal per rule kind, which copies the call's arguments into A (no closure, no
+  // array per call: a step allocates nothing), counts the parts and calls the one-thread export when there is one.
+  const check = (raw: Fn) => {
+    if (raw.length > MAX_ARGS) throw new Error(`threaded kernels: an export takes ${raw.length} arguments, at most ${MAX_ARGS} fit a task`);
+    return raw;
+  };
+
+  /** A size argument product, arguments [from, to). */
+  const product = (from: number, to: number) => {
+    let n = 1;
+    for (let i = from; i < to; i++) n *= A[i];
+    return n;
+  };
+
+  function partsKernel(name: keyof Kernels, r: Parts): Fn {
+    const raw = check(ex[name] as Fn), fn = FN[name], arity = raw.length;
+    const n = r.n < 0 ? arity - 1 : r.n;
+    const unit = r.steps.length > 0 ? r.steps[0][1] : 1, min = r.min;
+    return function (a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15, a16, a17) {
+      A[0] = a0; A[1] = a1; A[2] = a2; A[3] = a3; A[4] = a4; A[5] = a5; A[6] = a6; A[7] = a7; A[8] = a8;
+      A[9] = a9; A[10] = a10; A[11] = a11; A[12] = a12; A[13] = a13; A[14] = a14; A[15] = a15; A[16] = a16; A[17] = a17;
+      const units = A[n];
+      const p = Math.min(count(units * (typeof unit === 'number' ? unit : unit(A)), typeof min === 'number' ? min : min(A)), units);
+      return p <= 1 ? raw(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15, a16, a17) : runParts(r, fn, arity, n, p);
+    };
   }
 
-  // ---- losses: fixed chunks, their sums added in order --------------------------------------------------------
-  /** The chunk sums added in order, or undefined when the call is too small (or too large for the sums buffer) to
-   *  split: the caller then runs the one-thread kernel, which adds the same chunks. */
-  function lossSum(kind: number, p: number, t: number, n: number): number | undefined {
-    const chunks = Math.ceil(n / CHUNK);
-    const parts = Math.min(count(n, MIN_PER_THREAD.heavy), chunks);
-    if (parts <= 1 || chunks > sumsCapacity) return undefined;
-    for (let th = 0; th < parts; th++) {
-      const c0 = cut(chunks, parts, 1, th), c1 = cut(chunks, parts, 1, th + 1);
-      const lo = Math.min(n, c0 * CHUNK), hi = Math.min(n, c1 * CHUNK);
-      pool.set(th, FN.loss_sums, sums + 8 * c0, kind, p + 4 * lo, t + 4 * lo, hi - lo);
+  function runParts(r: Parts, fn: number, arity: number, n: number, p: number): number | undefined {
+    const units = A[n];
+    for (let i = 0; i < r.steps.length; i++) by[i] = sizeOf(r.steps[i][1], A);
+    const panel = r.scratch >= 0 ? sizeOf(r.scratchBytes, A) : 0;
+    for (let t = 0; t < p; t++) {
+      const lo = cut(units, p, r.align, t), hi = cut(units, p, r.align, t + 1);
+      pool.setArgs(t, fn, A, arity);
+      for (let i = 0; i < r.steps.length; i++) {
+        const arg = r.steps[i][0];
+        if (A[arg] !== 0) pool.setArg(t, arg, A[arg] + 4 * lo * by[i]); // a null pointer stays null
+      }
+      pool.setArg(t, n, hi - lo);
+      if (r.counter >= 0) pool.setArg(t, r.counter, (A[r.counter] + lo) >>> 0); // u32, as the kernels wrap it
+      if (r.scratch >= 0) pool.setArg(t, r.scratch, A[r.scratch] + t * panel);
     }
-    pool.run(parts);
-    const f = ctx.f64();
-    let total = 0;
-    for (let c = 0; c < chunks; c++) total += f[(sums >>> 3) + c];
-    return total;
+    pool.run(p);
+    if (!r.any) return undefined; // a void kernel, as the export
+    for (let t = 0; t < p; t++) if (pool.result(t) !== 0) return 1;
+    return 0;
   }
 
-  const k: Kernels = {
+  function rangeKernel(name: keyof Kernels, r: Range): Fn {
+    const raw = check(ex[name] as Fn), piece = FN[r.piece as keyof typeof FN], arity = raw.length;
+    const { n, align, min, work } = r;
+    return function (a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15, a16, a17) {
+      A[0] = a0; A[1] = a1; A[2] = a2; A[3] = a3; A[4] = a4; A[5] = a5; A[6] = a6; A[7] = a7; A[8] = a8;
+      A[9] = a9; A[10] = a10; A[11] = a11; A[12] = a12; A[13] = a13; A[14] = a14; A[15] = a15; A[16] = a16; A[17] = a17;
+      const p = Math.min(count(work(A), typeof min === 'number' ? min : min(A)), Math.floor(A[n] / align));
+      if (p <= 1) return raw(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15, a16, a17);
+      for (let t = 0; t < p; t++) {
+        pool.setArgs(t, piece, A, arity);
+        pool.setArg(t, arity, cut(A[n], p, align, t));
+        pool.setArg(t, arity + 1, cut(A[n], p, align, t + 1));
+      }
+      pool.run(p);
+      return undefined;
+    };
+  }
+
+  // losses: fixed chunks, their sums added in order; a call too small (or too large for the sums buffer) to split
+  // runs the one-thread kernel, which adds the same chunks
+  function chunksKernel(name: keyof Kernels, r: Chunks): Fn {
+    const raw = check(ex[name] as Fn), arity = raw.length;
+    return function (a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15, a16, a17) {
+      A[0] = a0; A[1] = a1; A[2] = a2; A[3] = a3; A[4] = a4; A[5] = a5; A[6] = a6; A[7] = a7; A[8] = a8;
+      A[9] = a9; A[10] = a10; A[11] = a11; A[12] = a12; A[13] = a13; A[14] = a14; A[15] = a15; A[16] = a16; A[17] = a17;
+      const n = product(r.ptrs, arity), chunks = Math.ceil(n / CHUNK);
+      const parts = chunks > sumsCapacity ? 1 : Math.min(count(n, MIN_PER_THREAD.heavy), chunks);
+      if (parts <= 1) return raw(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15, a16, a17);
+      const p = A[0], q = r.ptrs > 1 ? A[1] : 0;
+      for (let th = 0; th < parts; th++) {
+        const c0 = cut(chunks, parts, 1, th), c1 = cut(chunks, parts, 1, th + 1);
+        const lo = Math.min(n, c0 * CHUNK), hi = Math.min(n, c1 * CHUNK);
+        pool.set(th, FN.loss_sums, sums + 8 * c0, r.sumKind, p + 4 * lo, q === 0 ? 0 : q + 4 * lo, hi - lo);
+      }
+      pool.run(parts);
+      const f = ctx.f64();
+      let total = 0;
+      for (let c = 0; c < chunks; c++) total += f[(sums >>> 3) + c];
+      return r.finish(total, A);
+    };
+  }
+
+  /** (out, p, t, sizes…) → piece(out, p, t, n, scale of the whole batch) over parts of n */
+  function scaledKernel(name: keyof Kernels, r: Scaled): Fn {
+    const raw = check(ex[name] as Fn), piece = FN[r.piece as keyof typeof FN], arity = raw.length;
+    const { min, scale } = r;
+    return function (a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15, a16, a17) {
+      A[0] = a0; A[1] = a1; A[2] = a2; A[3] = a3; A[4] = a4; A[5] = a5; A[6] = a6; A[7] = a7; A[8] = a8;
+      A[9] = a9; A[10] = a10; A[11] = a11; A[12] = a12; A[13] = a13; A[14] = a14; A[15] = a15; A[16] = a16; A[17] = a17;
+      const n = product(3, arity);
+      const p = count(n, typeof min === 'number' ? min : min(A));
+      if (p <= 1) return raw(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15, a16, a17);
+      const s = scale(A);
+      for (let t = 0; t < p; t++) {
+        const lo = cut(n, p, 16, t), hi = cut(n, p, 16, t + 1);
+        pool.set(t, piece, A[0] + 4 * lo, A[1] + 4 * lo, A[2] + 4 * lo, hi - lo, s);
+      }
+      pool.run(p);
+      return undefined;
+    };
+  }
+
+  const gemms: { [K in GemmKernel]: Kernels[K] } = {
     gemm(c, a, b, M, N, K, transA, transB, accumulate) {
       gemmBlocks(c, a, b, 0, M, N, K, transA, transB, accumulate ? ADD : STORE, 0);
     },
@@ -180,178 +200,18 @@ export function threadedKernels(ex: RawExports, ctx: ThreadedParts): Kernels {
       }
       k.col_sum(db, dout, B, OUT, 1); // db += Σ_rows ∇
     },
-    bias_add(out, x, b, B, N) {
-      const p = Math.min(count(B * N, MIN_PER_THREAD.light), B);
-      if (p <= 1) return ex.bias_add(out, x, b, B, N);
-      for (let t = 0; t < p; t++) {
-        const r0 = cut(B, p, 1, t), r1 = cut(B, p, 1, t + 1);
-        pool.set(t, FN.bias_add, out + 4 * r0 * N, x + 4 * r0 * N, b, r1 - r0, N);
-      }
-      pool.run(p);
-    },
-    col_sum(out, x, B, N, accumulate) {
-      const p = Math.min(count(B * N, MIN_PER_THREAD.light), Math.floor(N / 4));
-      if (p <= 1) return ex.col_sum(out, x, B, N, accumulate);
-      for (let t = 0; t < p; t++) pool.set(t, FN.col_sum_cols, out, x, B, N, accumulate, cut(N, p, 4, t), cut(N, p, 4, t + 1));
-      pool.run(p);
-    },
-
-    relu_forward(y, x, n) {
-      if (!split1(FN.relu_forward, MIN_PER_THREAD.light, n, y, x)) ex.relu_forward(y, x, n);
-    },
-    relu_backward(dx, dy, y, n) {
-      if (!split2(FN.relu_backward, MIN_PER_THREAD.light, n, dx, dy, y)) ex.relu_backward(dx, dy, y, n);
-    },
-    tanh_forward(y, x, n) {
-      if (!split1(FN.tanh_forward, MIN_PER_THREAD.heavy, n, y, x)) ex.tanh_forward(y, x, n);
-    },
-    tanh_backward(dx, dy, y, n) {
-      if (!split2(FN.tanh_backward, MIN_PER_THREAD.light, n, dx, dy, y)) ex.tanh_backward(dx, dy, y, n);
-    },
-    sigmoid_forward(y, x, n) {
-      if (!split1(FN.sigmoid_forward, MIN_PER_THREAD.heavy, n, y, x)) ex.sigmoid_forward(y, x, n);
-    },
-    sigmoid_backward(dx, dy, y, n) {
-      if (!split2(FN.sigmoid_backward, MIN_PER_THREAD.light, n, dx, dy, y)) ex.sigmoid_backward(dx, dy, y, n);
-    },
-    softmax_forward(y, x, B, N) {
-      const p = Math.min(count(B * N, MIN_PER_THREAD.heavy), B);
-      if (p <= 1) return ex.softmax_forward(y, x, B, N);
-      for (let t = 0; t < p; t++) {
-        const r0 = cut(B, p, 1, t), r1 = cut(B, p, 1, t + 1);
-        pool.set(t, FN.softmax_forward, y + 4 * r0 * N, x + 4 * r0 * N, r1 - r0, N);
-      }
-      pool.run(p);
-    },
-    softmax_backward(dx, dy, y, B, N) {
-      if (!splitRows(FN.softmax_backward, MIN_PER_THREAD.heavy, B, N, dx, dy, y)) ex.softmax_backward(dx, dy, y, B, N);
-    },
-
-    mse_loss(p, t, B, N) {
-      const s = lossSum(LOSS_MSE, p, t, B * N);
-      return s === undefined ? ex.mse_loss(p, t, B, N) : s / (B * N);
-    },
-    mse_backward(dp, p, t, B, N) {
-      if (!splitScaled(FN.diff_scaled, MIN_PER_THREAD.light, B * N, dp, p, t, Math.fround(2 / (B * N)))) ex.mse_backward(dp, p, t, B, N);
-    },
-    bce_loss(p, t, B, N) {
-      const s = lossSum(LOSS_BCE, p, t, B * N);
-      return s === undefined ? ex.bce_loss(p, t, B, N) : -s / (B * N);
-    },
-    bce_backward(dp, p, t, B, N) {
-      if (!splitScaled(FN.bce_backward_scaled, MIN_PER_THREAD.heavy, B * N, dp, p, t, 1 / (B * N))) ex.bce_backward(dp, p, t, B, N);
-    },
-    sigmoid_bce_backward(dz, p, t, B, N) {
-      if (!splitScaled(FN.diff_scaled, MIN_PER_THREAD.light, B * N, dz, p, t, Math.fround(1 / (B * N)))) ex.sigmoid_bce_backward(dz, p, t, B, N);
-    },
-    softmax_ce_loss(p, t, B, N) {
-      const s = lossSum(LOSS_CE, p, t, B * N);
-      return s === undefined ? ex.softmax_ce_loss(p, t, B, N) : -s / B;
-    },
-    softmax_ce_backward(dz, p, t, B, N) {
-      if (!splitScaled(FN.diff_scaled, MIN_PER_THREAD.light, B * N, dz, p, t, Math.fround(1 / B))) ex.softmax_ce_backward(dz, p, t, B, N);
-    },
-
-    sgd_update(w, g, lr, n) {
-      const p = count(n, MIN_PER_THREAD.light);
-      if (p === 1) return ex.sgd_update(w, g, lr, n);
-      for (let t = 0; t < p; t++) {
-        const lo = cut(n, p, ALIGN, t), hi = cut(n, p, ALIGN, t + 1);
-        pool.set(t, FN.sgd_update, w + 4 * lo, g + 4 * lo, lr, hi - lo);
-      }
-      pool.run(p);
-    },
-    momentum_update(w, v, g, lr, mu, n) {
-      const p = count(n, MIN_PER_THREAD.light);
-      if (p === 1) return ex.momentum_update(w, v, g, lr, mu, n);
-      for (let t = 0; t < p; t++) {
-        const lo = cut(n, p, ALIGN, t), hi = cut(n, p, ALIGN, t + 1);
-        pool.set(t, FN.momentum_update, w + 4 * lo, v + 4 * lo, g + 4 * lo, lr, mu, hi - lo);
-      }
-      pool.run(p);
-    },
-    adam_update(w, m, v, g, lr, beta1, beta2, eps, step, n) {
-      const p = count(n, MIN_PER_THREAD.heavy);
-      if (p === 1) return ex.adam_update(w, m, v, g, lr, beta1, beta2, eps, step, n);
-      for (let t = 0; t < p; t++) {
-        const lo = cut(n, p, ALIGN, t), hi = cut(n, p, ALIGN, t + 1);
-        pool.set(t, FN.adam_update, w + 4 * lo, m + 4 * lo, v + 4 * lo, g + 4 * lo, lr, beta1, beta2, eps, step, hi - lo);
-      }
-      pool.run(p);
-    },
-
-    adamw_update(w, m, v, g, lr, beta1, beta2, eps, decay, step, n) {
-      const p = count(n, MIN_PER_THREAD.heavy);
-      if (p === 1) return ex.adamw_update(w, m, v, g, lr, beta1, beta2, eps, decay, step, n);
-      for (let t = 0; t < p; t++) {
-        const lo = cut(n, p, ALIGN, t), hi = cut(n, p, ALIGN, t + 1);
-        pool.set(t, FN.adamw_update, w + 4 * lo, m + 4 * lo, v + 4 * lo, g + 4 * lo, lr, beta1, beta2, eps, decay, step, hi - lo);
-      }
-      pool.run(p);
-    },
-    rmsprop_update(w, v, g, lr, rho, eps, n) {
-      const p = count(n, MIN_PER_THREAD.heavy);
-      if (p === 1) return ex.rmsprop_update(w, v, g, lr, rho, eps, n);
-      for (let t = 0; t < p; t++) {
-        const lo = cut(n, p, ALIGN, t), hi = cut(n, p, ALIGN, t + 1);
-        pool.set(t, FN.rmsprop_update, w + 4 * lo, v + 4 * lo, g + 4 * lo, lr, rho, eps, hi - lo);
-      }
-      pool.run(p);
-    },
-    grad_scale_decay(g, w, scale, decay, n) {
-      const p = count(n, MIN_PER_THREAD.light);
-      if (p === 1) return ex.grad_scale_decay(g, w, scale, decay, n);
-      for (let t = 0; t < p; t++) {
-        const lo = cut(n, p, ALIGN, t), hi = cut(n, p, ALIGN, t + 1);
-        pool.set(t, FN.grad_scale_decay, g + 4 * lo, w + 4 * lo, scale, decay, hi - lo);
-      }
-      pool.run(p);
-    },
-    sum_squares(x, n) {
-      return lossSum(SUM_SQUARES, x, 0, n) ?? ex.sum_squares(x, n);
-    },
-
-    dropout_apply(y, x, rate, k0, k1, c0, n) {
-      // the counter of element i is c0 + i: a part from lo starts at c0 + lo (u32, as the kernel wraps it)
-      const p = count(n, MIN_PER_THREAD.heavy);
-      if (p === 1) return ex.dropout_apply(y, x, rate, k0, k1, c0, n);
-      for (let t = 0; t < p; t++) {
-        const lo = cut(n, p, ALIGN, t), hi = cut(n, p, ALIGN, t + 1);
-        pool.set(t, FN.dropout_apply, y + 4 * lo, x + 4 * lo, rate, k0, k1, (c0 + lo) >>> 0, hi - lo);
-      }
-      pool.run(p);
-    },
-
-    gather_noise(dst, src, idx, row0, count_, width, kind, factor, k0, k1) {
-      const p = Math.min(count(count_ * width, kind === 0 ? MIN_PER_THREAD.light : MIN_PER_THREAD.heavy), count_);
-      if (p <= 1) return ex.gather_noise(dst, src, idx, row0, count_, width, kind, factor, k0, k1);
-      for (let t = 0; t < p; t++) {
-        const r0 = cut(count_, p, 1, t), r1 = cut(count_, p, 1, t + 1);
-        pool.set(t, FN.gather_noise, dst + 4 * r0 * width, src, idx === 0 ? 0 : idx + 4 * r0, row0 + r0, r1 - r0, width, kind, factor, k0, k1);
-      }
-      pool.run(p);
-    },
-
-    fill(x, value, n) {
-      const p = count(n, MIN_PER_THREAD.light);
-      if (p === 1) return ex.fill(x, value, n);
-      for (let t = 0; t < p; t++) {
-        const lo = cut(n, p, ALIGN, t), hi = cut(n, p, ALIGN, t + 1);
-        pool.set(t, FN.fill, x + 4 * lo, value, hi - lo);
-      }
-      pool.run(p);
-    },
-    has_non_finite(x, n) {
-      const p = count(n, MIN_PER_THREAD.light);
-      if (p === 1) return ex.has_non_finite(x, n);
-      for (let t = 0; t < p; t++) {
-        const lo = cut(n, p, ALIGN, t), hi = cut(n, p, ALIGN, t + 1);
-        pool.set(t, FN.has_non_finite, x + 4 * lo, hi - lo);
-      }
-      pool.run(p);
-      for (let t = 0; t < p; t++) if (pool.result(t) !== 0) return 1;
-      return 0;
-    },
   };
+
+  const built: Record<string, unknown> = {};
+  for (const name of KERNEL_NAMES) {
+    const r = SPLIT[name];
+    built[name] =
+      r.kind === 'gemm' ? gemms[name as GemmKernel]
+      : r.kind === 'parts' ? partsKernel(name, r)
+      : r.kind === 'range' ? rangeKernel(name, r)
+      : r.kind === 'chunks' ? chunksKernel(name, r)
+      : scaledKernel(name, r);
+  }
+  const k = built as unknown as Kernels;
   return k;
 }

@@ -16,20 +16,7 @@
 // bundlers and CDNs have nothing to get wrong (it must stay self-contained: no imports, no outer names).
 
 import { SimdnetError } from '../errors.js';
-import type { RawExports } from './threaded.js';
-
-/** The exports a thread may run, by index (the worker receives this list). */
-export const THREAD_FNS = [
-  'gemm_block', 'col_sum_cols', 'bias_add',
-  'relu_forward', 'relu_backward', 'tanh_forward', 'tanh_backward', 'sigmoid_forward', 'sigmoid_backward',
-  'softmax_forward', 'softmax_backward',
-  'loss_sums', 'diff_scaled', 'bce_backward_scaled',
-  'sgd_update', 'momentum_update', 'adam_update', 'adamw_update', 'rmsprop_update', 'grad_scale_decay', 'dropout_apply',
-  'fill', 'has_non_finite', 'gather_noise',
-] as const satisfies readonly (keyof RawExports)[];
-export type ThreadFn = (typeof THREAD_FNS)[number];
-/** Index of each thread function, e.g. FN.gemm_block. */
-export const FN = Object.fromEntries(THREAD_FNS.map((name, i) => [name, i])) as Record<ThreadFn, number>;
+import { THREAD_FNS } from './abi.js';
 
 // Control block: i32 words, then one slot per task (f64: [fn, 18 arguments, return value]).
 const GEN = 0; // generation: bumped once per call (workers wait on it)
@@ -219,6 +206,19 @@ export class ThreadPool {
     s[o] = fn;
     s[o + 1] = a0; s[o + 2] = a1; s[o + 3] = a2; s[o + 4] = a3; s[o + 5] = a4; s[o + 6] = a5; s[o + 7] = a6; s[o + 8] = a7;
     s[o + 9] = a8; s[o + 10] = a9; s[o + 11] = a10; s[o + 12] = a11; s[o + 13] = a12; s[o + 14] = a13; s[o + 15] = a14; s[o + 16] = a15;
+  }
+
+  /** Task of thread t: export FN index `fn` with the first `count` arguments of `args`; setArg then changes one. */
+  setArgs(t: number, fn: number, args: Float64Array, count: number): void {
+    const s = this.slots;
+    const o = t * SLOT;
+    s[o] = fn;
+    for (let i = 0; i < count; i++) s[o + 1 + i] = args[i]; // later ones are left: an export ignores extra arguments
+  }
+
+  /** Argument i of thread t's task. */
+  setArg(t: number, i: number, value: number): void {
+    this.slots[t * SLOT + 1 + i] = value;
   }
 
   /** Runs tasks 0..parts−1 (task 0 on the calling thread; the rest on whichever thread claims them first, the

@@ -11,7 +11,8 @@
 
 import type { Backend, Kernels } from './backend.js';
 import { HeapBackend } from './heap.js';
-import { threadedKernels, type RawExports } from './threaded.js';
+import { EXPORT_NAMES, KERNEL_NAMES, type RawExports } from './abi.js';
+import { threadedKernels } from './threaded.js';
 import { SPINS, SPINS_OVERSUBSCRIBED, ThreadPool, controlBytes, threadsUnavailable } from './threads.js';
 import { SimdnetError } from '../errors.js';
 
@@ -145,19 +146,6 @@ async function embeddedBytes(variant: WasmVariant, threaded: boolean): Promise<U
   return fromBase64(text);
 }
 
-// Every export the backend needs, typed so that a kernel missing here fails to compile (not at run time).
-const EXPORTS: Record<keyof RawExports, true> = {
-  gemm: true, linear_forward: true, linear_act_forward: true, linear_backward: true, bias_add: true, col_sum: true,
-  relu_forward: true, relu_backward: true, tanh_forward: true, tanh_backward: true, sigmoid_forward: true, sigmoid_backward: true,
-  softmax_forward: true, softmax_backward: true,
-  mse_loss: true, mse_backward: true, bce_loss: true, bce_backward: true, sigmoid_bce_backward: true, softmax_ce_loss: true, softmax_ce_backward: true,
-  sgd_update: true, momentum_update: true, adam_update: true, adamw_update: true, rmsprop_update: true, grad_scale_decay: true, sum_squares: true,
-  dropout_apply: true, fill: true, has_non_finite: true, gather_noise: true,
-  gemm_block: true, col_sum_cols: true, loss_sums: true, diff_scaled: true, bce_backward_scaled: true,
-  gemm_scratch: true, gemm_scratch_bytes: true, loss_chunk: true,
-};
-const KERNEL_NAMES = Object.keys(EXPORTS) as (keyof RawExports)[];
-
 // =====================================================================================================
 // Backend
 // =====================================================================================================
@@ -169,7 +157,7 @@ class WasmBackend extends HeapBackend implements Backend {
 
   constructor(
     readonly variant: WasmVariant,
-    readonly exports: RawExports & { memory?: WebAssembly.Memory; heap_base(): number },
+    readonly exports: RawExports & { memory?: WebAssembly.Memory },
     memory: WebAssembly.Memory,
     maxPages: number,
     /** Why fewer threads run than were asked for (undefined when all run). */
@@ -180,7 +168,7 @@ class WasmBackend extends HeapBackend implements Backend {
     super(memory, exports.heap_base() + reserved, maxPages);
     // one thread: the module's exports themselves, a kernel call is a direct call into wasm
     const kernels: Partial<Record<keyof Kernels, unknown>> = {};
-    for (const k of KERNEL_NAMES) kernels[k as keyof Kernels] = exports[k];
+    for (const k of KERNEL_NAMES) kernels[k] = exports[k];
     this.kernels = kernels as Kernels;
   }
 
@@ -261,7 +249,7 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
     throw new SimdnetError(`wasm backend: could not instantiate the ${variant}${threaded ? '+threads' : ''} kernels (${(e as Error).message})`);
   }
   const ex = instance.exports;
-  const missing = [...KERNEL_NAMES, 'heap_base', ...(memory ? [] : ['memory'])].filter((k) => !(k in ex));
+  const missing = [...EXPORT_NAMES, ...(memory ? [] : ['memory'])].filter((k) => !(k in ex));
   if (missing.length > 0) throw new SimdnetError(`wasm backend: the ${variant} module lacks exports: ${missing.join(', ')} (a \`wasm\` option naming another version's build, or a stale build: run \`npm run build\`)`, 'E_RUNTIME');
   const raw = ex as unknown as WasmBackend['exports'];
   const layout = threaded ? threadLayout(raw, threads, memory!) : undefined;

@@ -8,10 +8,9 @@ import type { DataSplit } from '../data/dataset.js';
 import { NOISE_KINDS, type NoiseKind } from '../data/noise.js';
 import type { LossName } from '../losses.js';
 import { autoencoder, autoencoderSpec, describeLayers } from '../models.js';
-import { HIDDEN_ACTIVATIONS, layerFromSpec } from '../layers/index.js';
+import { HIDDEN_ACTIVATIONS } from '../layers/index.js';
 import { bytesLeft, checkMemory, trainingParts } from '../memory.js';
-import { layerWidths } from '../model.js';
-import { ParamLayout } from '../param-layout.js';
+import { specChain } from '../model-spec.js';
 import { MAX_SEED } from '../random.js';
 import { IMAGE_WIDTH } from '../data/dataset.js';
 import type { OptimizerName } from '../optimizers.js';
@@ -256,9 +255,9 @@ async function trainInFolder(config: TrainConfig, log: (line: string) => void, r
  *  flags that size it (the model's own check would come only after gigabytes were allocated and initialised). */
 function checkRunMemory(config: TrainConfig, rows: number, backend: Backend): void {
   const spec = autoencoderSpec({ hidden: config.hidden, activation: config.activation, dropout: config.dropout });
-  const layers = spec.layers.map((l) => layerFromSpec(l));
+  const chain = specChain(spec);
   checkMemory(
-    trainingParts({ paramCount: new ParamLayout(layers).total, widths: layerWidths(layers, spec.inputWidth), batchSize: config.batchSize, rows, sameTargets: true, optimizer: { name: config.optimizer, slots: STATE_SLOTS[config.optimizer] }, withModel: true }),
+    trainingParts({ paramCount: chain.layout.total, chain, batchSize: config.batchSize, rows, sameTargets: true, optimizer: { name: config.optimizer, slots: STATE_SLOTS[config.optimizer] }, withModel: true }),
     bytesLeft(backend),
     `training ${describeLayers(spec).replace(/linear /g, '')}`,
     `use a smaller --hidden (now ${config.hidden.join(',')})${config.batchSize > 256 ? ` or --batch-size (now ${config.batchSize})` : ''}${STATE_SLOTS[config.optimizer] > 0 ? `, or --optimizer sgd (no state)` : ''}`,

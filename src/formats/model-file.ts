@@ -4,7 +4,9 @@
 //   8      u32       format version (1)
 //   12     u32       H, byte length of the JSON header
 //   16     H bytes   JSON header (UTF-8, space-padded so the data starts 4-aligned):
-//                    { inputWidth, layers: [{type, in, out, init} | {type}], blocks: [{name, length}], meta }
+//                    { inputWidth, inputShape?, layers: [{type, in, out, init} | {type} | …], blocks: [{name, length}],
+//                    meta } — inputShape (e.g. [1, 28, 28]) only when it is not [inputWidth]: files of dense models
+//                    and of versions before it are the same bytes, and read as [inputWidth]
 //   16+H   f32 × Σ length   the blocks, in header order; "weights" is the parameter block as ParamLayout lays
 //                    it out (each Linear's W (IN×OUT, row-major) then b (OUT), layer by layer)
 //   end−4  u32       CRC-32 of every byte before it
@@ -14,10 +16,10 @@
 
 import { crc32 } from './crc32.js';
 import { SimdnetError, type ErrorCode } from '../errors.js';
-import { layerFromSpec, type LayerSpec } from '../layers/index.js';
+import type { LayerSpec } from '../layers/index.js';
 import type { Backend } from '../backend/backend.js';
-import { Sequential, type ModelSpec } from '../model.js';
-import { ParamLayout } from '../param-layout.js';
+import { Sequential } from '../model.js';
+import { inputShapeField, specChain, type ModelSpec } from '../model-spec.js';
 
 export const MODEL_MAGIC = 'SIMDNET\0';
 export const MODEL_VERSION = 1;
@@ -34,6 +36,7 @@ export function encodeModelFile(file: ModelFile): Uint8Array<ArrayBuffer> {
   const names = Object.keys(file.blocks);
   const header = {
     inputWidth: file.spec.inputWidth,
+    ...(file.spec.inputShape ? inputShapeField(file.spec.inputShape) : {}),
     layers: file.spec.layers,
     blocks: names.map((name) => ({ name, length: file.blocks[name].length })),
     meta: file.meta,
@@ -79,21 +82,21 @@ export function decodeModelFile(bytes: Uint8Array, name = 'model file'): ModelFi
   if (H > MAX_HEADER_BYTES) fail(`the JSON header is ${H} bytes, more than the ${MAX_HEADER_BYTES} a model file may have`);
   const depth = jsonDepth(bytes.subarray(16, 16 + H));
   if (depth > MAX_HEADER_DEPTH) fail(`the JSON header nests ${depth} levels deep, more than the ${MAX_HEADER_DEPTH} a model file may have`);
-  let header: { inputWidth?: unknown; layers?: unknown; blocks?: unknown; meta?: unknown } = {};
+  let header: { inputWidth?: unknown; inputShape?: unknown; layers?: unknown; blocks?: unknown; meta?: unknown } = {};
   try {
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(16, 16 + H)));
   } catch (e) {
     fail(stored !== actual ? `checksum mismatch (stored ${hex(stored)}, computed ${hex(actual)}): the file is corrupt or truncated` : `header at bytes 16..${16 + H} is not valid JSON (${(e as Error).message})`);
   }
   if (header === null || typeof header !== 'object') fail('header is not a JSON object');
-  const { inputWidth, layers, blocks, meta } = header;
+  const { inputWidth, inputShape, layers, blocks, meta } = header;
   if (!Array.isArray(blocks) || !blocks.every((b) => b && typeof b.name === 'string' && Number.isInteger(b.length) && b.length >= 0)) fail('header.blocks: expected a list of {name, length}');
   const floats = (blocks as { length: number }[]).reduce((n, b) => n + b.length, 0);
   const expectedSize = 16 + H + floats * 4 + 4;
   if (bytes.length !== expectedSize) fail(`${bytes.length < expectedSize ? 'truncated' : 'trailing data'}: the header declares ${floats} floats, so ${expectedSize} bytes, the file has ${bytes.length}`);
   if (stored !== actual) fail(`checksum mismatch (stored ${hex(stored)}, computed ${hex(actual)}): the file is corrupt`);
 
-  const spec = validateSpec(inputWidth, layers, fail);
+  const { spec, paramCount } = validateSpec(inputWidth, inputShape, layers, fail);
   const out: ModelFile = { spec, blocks: {}, meta: meta && typeof meta === 'object' ? (meta as Record<string, unknown>) : {} };
   let at = 16 + H;
   for (const b of blocks as { name: string; length: number }[]) {
@@ -107,24 +110,19 @@ export function decodeModelFile(bytes: Uint8Array, name = 'model file'): ModelFi
   }
   const weights = out.blocks.weights;
   if (!weights) fail("no 'weights' block");
-  const paramCount = new ParamLayout(spec.layers.map((l) => layerFromSpec(l))).total;
   if (weights.length !== paramCount) fail(`the layers declare ${paramCount} parameters, the 'weights' block holds ${weights.length}`);
   return out;
 }
 
-function validateSpec(inputWidth: unknown, layers: unknown, fail: (why: string) => never): ModelSpec {
+function validateSpec(inputWidth: unknown, inputShape: unknown, layers: unknown, fail: (why: string) => never): { spec: ModelSpec; paramCount: number } {
   if (!Number.isInteger(inputWidth) || (inputWidth as number) <= 0) fail(`header.inputWidth: expected a positive integer, got ${JSON.stringify(inputWidth)}`);
   if (!Array.isArray(layers) || layers.length === 0) fail('header.layers: expected a non-empty list');
-  let width = inputWidth as number;
-  (layers as LayerSpec[]).forEach((spec, i) => {
-    try {
-      const layer = layerFromSpec(spec, `layer ${i}`);
-      width = layer.outputWidth(width, `layer ${i}`);
-    } catch (e) {
-      fail(`shapes do not match the declared layers: ${(e as Error).message}`);
-    }
-  });
-  return { inputWidth: inputWidth as number, layers: layers as LayerSpec[] };
+  const spec: ModelSpec = { inputWidth: inputWidth as number, ...(inputShape === undefined ? {} : { inputShape: inputShape as number[] }), layers: layers as LayerSpec[] };
+  try {
+    return { spec, paramCount: specChain(spec, 'header').layout.total };
+  } catch (e) {
+    return fail(`shapes do not match the declared layers: ${(e as Error).message}`);
+  }
 }
 
 /** Limits of the JSON header (a real one is a few hundred bytes and 4 levels deep). */

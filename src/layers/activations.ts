@@ -2,15 +2,17 @@
 // Backward uses the saved output y (DESIGN.md): ReLU 1[y>0], tanh (1 − y²), sigmoid y(1 − y), softmax y(∇ − Σ∇y).
 
 import { ACT, type ActCode, type Backend, type Kernels, type Tensor } from '../backend/backend.js';
-import type { Layer, LayerSpec } from './layer.js';
+import { check } from '../errors.js';
+import type { Layer, LayerSpec, Shape } from './layer.js';
 
 abstract class Activation implements Layer {
   abstract readonly type: 'relu' | 'tanh' | 'sigmoid' | 'softmax';
   readonly params = [];
   protected k!: Kernels;
 
-  outputWidth(inWidth: number): number {
-    return inWidth;
+  /** Any shape, as it is (elementwise). */
+  outputShape(inShape: Shape, _where: string): Shape {
+    return inShape;
   }
   bind(backend: Backend): void {
     this.k = backend.kernels;
@@ -57,6 +59,11 @@ export class Sigmoid extends Activation {
 
 export class Softmax extends Activation {
   readonly type = 'softmax';
+  /** Over a row of [features] only: over an image's values it would be neither PyTorch's dim=1 nor ONNX's axis -1. */
+  outputShape(inShape: Shape, where: string): Shape {
+    check(inShape.length === 1, () => `${where}: Softmax expects an input of shape [features], got [${inShape.join(', ')}] (a Flatten before it makes one)`, 'E_SHAPE');
+    return inShape;
+  }
   forward(x: Tensor, y: Tensor): void {
     this.k.softmax_forward(y.ptr, x.ptr, x.rows, x.cols);
   }

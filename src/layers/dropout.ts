@@ -10,7 +10,7 @@
 import type { Backend, Kernels, Tensor } from '../backend/backend.js';
 import { noiseKey } from '../backend/noise-js.js';
 import { check } from '../errors.js';
-import type { Layer, LayerSpec } from './layer.js';
+import type { Layer, LayerSpec, Shape } from './layer.js';
 
 // the noise streams of a layer seed: far from the data pipeline's (epochs, test set), one per layer
 const DROPOUT_STREAM = 0x44524f50; // 'DROP'
@@ -35,8 +35,9 @@ export class Dropout implements Layer {
     this.layerSeed = seed;
   }
 
-  outputWidth(inWidth: number): number {
-    return inWidth;
+  /** Any shape, as it is (elementwise). */
+  outputShape(inShape: Shape, _where: string): Shape {
+    return inShape;
   }
   bind(backend: Backend): void {
     this.k = backend.kernels;

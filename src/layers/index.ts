@@ -5,9 +5,10 @@ import { ReLU, Sigmoid, Softmax, Tanh } from './activations.js';
 import type { Layer, LayerSpec } from './layer.js';
 import { Dropout } from './dropout.js';
 import { Linear } from './linear.js';
+import { Flatten, Reshape } from './reshape.js';
 
-export { Linear, ReLU, Tanh, Sigmoid, Softmax, Dropout };
-export type { Layer, LayerSpec, InitName } from './layer.js';
+export { Linear, ReLU, Tanh, Sigmoid, Softmax, Dropout, Flatten, Reshape };
+export type { Layer, LayerSpec, InitName, Shape, Pair, Pads } from './layer.js';
 
 export function layerFromSpec(spec: LayerSpec, where = 'layer'): Layer {
   switch (spec?.type) {
@@ -25,13 +26,24 @@ export function layerFromSpec(spec: LayerSpec, where = 'layer'): Layer {
       check(typeof spec.rate === 'number' && spec.rate >= 0 && spec.rate < 1, () => `${where}: dropout rate must be a number in [0, 1), got ${JSON.stringify(spec.rate)}`, 'E_INVALID');
       check(spec.seed === undefined || (Number.isInteger(spec.seed) && spec.seed >= 0 && spec.seed < 2 ** 32), () => `${where}: dropout seed must be an integer in [0, 2^32), got ${JSON.stringify(spec.seed)}`, 'E_INVALID');
       return new Dropout(spec.rate, { seed: spec.seed });
+    case 'flatten':
+      return new Flatten();
+    case 'reshape':
+      check(Array.isArray(spec.shape), () => `${where}: reshape shape must be a list of integers, got ${JSON.stringify(spec.shape)}`, 'E_INVALID');
+      return new Reshape(spec.shape);
+    case 'conv2d':
+    case 'conv-transpose2d':
+    case 'maxpool2d':
+    case 'avgpool2d':
+    case 'upsample2d':
+      throw new SimdnetError(`${where}: layer type '${spec.type}' is not implemented yet`, 'E_UNSUPPORTED');
     default:
       throw new SimdnetError(`${where}: unknown layer type '${(spec as { type?: unknown })?.type}', expected ${LAYER_TYPES.slice(0, -1).join(', ')} or ${LAYER_TYPES.at(-1)}`, 'E_UNSUPPORTED');
   }
 }
 
 /** Every layer type a model file may name (the cases of layerFromSpec). */
-export const LAYER_TYPES = ['linear', 'relu', 'tanh', 'sigmoid', 'softmax', 'dropout'] as const satisfies readonly LayerSpec['type'][];
+export const LAYER_TYPES = ['linear', 'relu', 'tanh', 'sigmoid', 'softmax', 'dropout', 'flatten', 'reshape'] as const satisfies readonly LayerSpec['type'][];
 
 /** The activations a hidden layer may have (softmax is an output layer only). */
 export const HIDDEN_ACTIVATIONS = ['relu', 'tanh', 'sigmoid'] as const;

@@ -5,9 +5,10 @@ import type { ActCode, Backend, Tensor } from '../backend/backend.js';
 import { check } from '../errors.js';
 import type { Rng } from '../random.js';
 import type { ParamDecl } from '../param-layout.js';
-import type { InitName, Layer, LayerSpec, ParamPointers } from './layer.js';
+import type { InitName, Layer, LayerSpec, ParamPointers, Shape } from './layer.js';
+import { shapeSize, showShape } from './shapes.js';
 
-const INITS: readonly InitName[] = ['glorotUniform', 'heNormal', 'uniform'];
+const INITS: readonly InitName[] = ['glorotUniform', 'heNormal', 'uniform', 'pytorch'];
 
 export class Linear implements Layer {
   readonly type = 'linear';
@@ -36,10 +37,14 @@ export class Linear implements Layer {
       } else if (this.init === 'heNormal') {
         const std = Math.sqrt(2 / IN); // He et al. 2015
         for (let i = 0; i < out.length; i++) out[i] = std * rng.normal();
+      } else if (this.init === 'pytorch') {
+        const limit = 1 / Math.sqrt(IN); // nn.Linear's default: kaiming_uniform(a=√5) = U(±1/√fan_in)
+        for (let i = 0; i < out.length; i++) out[i] = rng.uniform(-limit, limit);
       } else for (let i = 0; i < out.length; i++) out[i] = rng.uniform(-1, 1);
     };
     const initB = (out: Float32Array, rng: Rng) => {
       if (this.init === 'uniform') for (let i = 0; i < out.length; i++) out[i] = rng.uniform(-1, 1);
+      else if (this.init === 'pytorch') for (let i = 0; i < out.length; i++) out[i] = rng.uniform(-1 / Math.sqrt(IN), 1 / Math.sqrt(IN));
       else out.fill(0);
     };
     return [
@@ -48,9 +53,12 @@ export class Linear implements Layer {
     ];
   }
 
-  outputWidth(inWidth: number, where: string): number {
-    check(inWidth === this.inputs, `${where}: Linear(${this.inputs}, ${this.outputs}) expects inputs of width ${this.inputs}, got ${inWidth}`, 'E_SHAPE');
-    return this.outputs;
+  outputShape(inShape: Shape, where: string): Shape {
+    // an image needs a Flatten first: a Linear reading [C, H, W] as features would hide a missing layer
+    const name = `Linear(${this.inputs}, ${this.outputs})`;
+    check(inShape.length === 1, () => `${where}: ${name} expects an input of shape [${this.inputs}], got ${showShape(inShape)} (a Flatten before it makes [${shapeSize(inShape)}])`, 'E_SHAPE');
+    check(inShape[0] === this.inputs, () => `${where}: ${name} expects inputs of width ${this.inputs}, got ${inShape[0]}`, 'E_SHAPE');
+    return [this.outputs];
   }
 
   bind(backend: Backend, at: Record<string, ParamPointers>): void {

@@ -1,11 +1,10 @@
 // ONNX export: a Sequential as a standard ONNX model that onnxruntime (node and web) and PyTorch can run.
-// Input "x" (N, inputWidth) float32, output "y" (N, outputWidth), N a dynamic batch dimension. Each Linear is a
+// Input "x" (N, ...inputShape) float32, output "y" (N, ...outputShape), N a dynamic batch dimension. Each Linear is a
 // Gemm whose B is simdnet's W as it is (IN, OUT), so transB = 0; activations and Dropout map one to one.
 
 import { SimdnetError } from '../errors.js';
-import { layerFromSpec } from '../layers/index.js';
-import type { ModelSpec, Sequential } from '../model.js';
-import { ParamLayout } from '../param-layout.js';
+import type { Sequential } from '../model.js';
+import { specChain, type ModelSpec } from '../model-spec.js';
 import { ATTR, DTYPE, encodeModel, type NodeMsg, type TensorMsg } from './messages.js';
 
 /** The versions every export is stamped with: accepted by onnxruntime 1.2x–1.30 and the onnx checker ≥ 1.12. */
@@ -31,11 +30,8 @@ export function exportOnnx(model: Sequential, options: ExportOptions = {}): Uint
 
 /** The ONNX bytes of layers and their parameter block (laid out by ParamLayout), as a model file holds them. */
 export function encodeOnnx(spec: ModelSpec, weights: Float32Array, meta: Record<string, unknown> = {}): Uint8Array<ArrayBuffer> {
-  const built = spec.layers.map((l, i) => layerFromSpec(l, `layer ${i}`));
-  const layout = new ParamLayout(built);
+  const { layout, shapes } = specChain(spec);
   if (weights.length !== layout.total) throw new SimdnetError(`export: the layers declare ${layout.total} parameters, got ${weights.length} values`, 'E_SHAPE');
-  const widths = [spec.inputWidth];
-  built.forEach((l, i) => widths.push(l.outputWidth(widths[i], `layer ${i}`)));
   const nodes: NodeMsg[] = [];
   const initializers: TensorMsg[] = [];
   let current = ONNX_INPUT;
@@ -68,8 +64,8 @@ export function encodeOnnx(spec: ModelSpec, weights: Float32Array, meta: Record<
       name: 'simdnet',
       nodes,
       initializers,
-      inputs: [{ name: ONNX_INPUT, elemType: DTYPE.float, shape: ['N', spec.inputWidth] }],
-      outputs: [{ name: ONNX_OUTPUT, elemType: DTYPE.float, shape: ['N', widths[widths.length - 1]] }],
+      inputs: [{ name: ONNX_INPUT, elemType: DTYPE.float, shape: ['N', ...shapes[0]] }],
+      outputs: [{ name: ONNX_OUTPUT, elemType: DTYPE.float, shape: ['N', ...shapes[shapes.length - 1]] }],
       sparseInitializers: 0,
     },
   });

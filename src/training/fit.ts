@@ -109,7 +109,7 @@ async function fitHeld(model: Sequential, input: FitInput, options: FitOptions):
 
   // the whole run's memory, before anything is allocated (the model's own blocks exist already)
   const slots = optimizer.hasState ? 0 : Object.hasOwn(STATE_SLOTS, optimizer.name) ? STATE_SLOTS[optimizer.name] : 2;
-  checkMemory(trainingParts({ paramCount: model.paramCount, widths: model.widths, batchSize: B, rows: count, sameTargets: train.y === train.x, optimizer: { name: optimizer.name, slots }, withModel: false }),
+  checkMemory(trainingParts({ paramCount: model.paramCount, chain: model, batchSize: B, rows: count, sameTargets: train.y === train.x, optimizer: { name: optimizer.name, slots }, withModel: false }),
     bytesLeft(model.backend), `fit: training this ${model.paramCount.toLocaleString('en-US')}-parameter model on ${count} rows`, 'use smaller layers or batches, or an optimizer with less state (sgd keeps none)');
 
   const noise = options.noise;

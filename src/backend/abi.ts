@@ -1,0 +1,120 @@
+// The wasm module's interface, in one place: what it exports (the `Kernels`, the pieces a thread runs, a few
+// facts), the numbers its kernels take (copied from assembly/, checked against it by test/abi.test.ts), and how each
+// kernel is cut across threads (SPLIT: one line per kernel, the rule kinds in split.ts, run by threaded.ts).
+//
+// The compiler holds the lists together: SPLIT is a Record over the `Kernels` names, PIECES over `Pieces`, so a
+// kernel missing from either fails to compile; the loader's export check, the one-thread kernels and the pool's
+// thread functions are derived from them.
+
+import { NOISE, type Kernels } from './backend.js';
+import { GEMM, MIN_PER_THREAD, chunks, columns, elements, rows, scaled, type Args, type Split } from './split.js';
+
+// =====================================================================================================
+// Numbers the pieces take (assembly/ owns them; test/abi.test.ts reads them there, and the public codes ACT and
+// NOISE that backend.ts declares beside the Kernels)
+// =====================================================================================================
+
+/** gemm_block write-back modes (assembly/gemm.ts). */
+export const GEMM_MODE = { STORE: 0, ADD: 1, BIAS: 2 } as const;
+
+/** loss_sums kinds (assembly/loss.ts). The chunk length is the module's `loss_chunk()`. */
+export const SUM_KIND = { LOSS_MSE: 0, LOSS_BCE: 1, LOSS_CE: 2, SUM_SQUARES: 3 } as const;
+
+// =====================================================================================================
+// Exports besides the Kernels
+// =====================================================================================================
+
+/** The pieces a thread runs that are not Kernels: a block of a GEMM, a column range of a column sum, chunked loss
+ *  sums, and the scaled loss gradients with the whole batch's scale. */
+export interface Pieces {
+  gemm_block(c: number, a: number, b: number, bias: number, M: number, N: number, K: number, transA: number, transB: number, mode: number, act: number, m0: number, m1: number, n0: number, n1: number, scratch: number): void;
+  col_sum_cols(out: number, x: number, B: number, N: number, accumulate: number, j0: number, j1: number): void;
+  loss_sums(sums: number, kind: number, p: number, t: number, n: number): void;
+  diff_scaled(out: number, p: number, t: number, n: number, s: number): void;
+  bce_backward_scaled(dp: number, p: number, t: number, n: number, inv: number): void;
+}
+const PIECES: Record<keyof Pieces, true> = { gemm_block: true, col_sum_cols: true, loss_sums: true, diff_scaled: true, bce_backward_scaled: true };
+
+/** Facts the loader reads once: the static GEMM scratch (thread 0's) and each further thread's bytes, the loss
+ *  chunk, the first byte above the static data. */
+export interface Facts {
+  gemm_scratch(): number;
+  gemm_scratch_bytes(): number;
+  loss_chunk(): number;
+  heap_base(): number;
+}
+const FACTS: Record<keyof Facts, true> = { gemm_scratch: true, gemm_scratch_bytes: true, loss_chunk: true, heap_base: true };
+
+/** Everything the backend calls on the module. */
+export type RawExports = Kernels & Pieces & Facts;
+
+// =====================================================================================================
+// How each kernel splits across threads (split.ts has the rule kinds). Arguments by position, as in Kernels.
+// =====================================================================================================
+
+const { light: LIGHT, heavy: HEAVY } = MIN_PER_THREAD;
+const col = (i: number) => (a: Args) => a[i]; // floats per row: argument i (the row's width)
+
+export const SPLIT = {
+  gemm: GEMM,
+  linear_forward: GEMM,
+  linear_act_forward: GEMM,
+  linear_backward: GEMM,
+  bias_add: rows(3, LIGHT, [[0, col(4)], [1, col(4)]]), // (out, x, b, B, N): b whole
+  col_sum: columns('col_sum_cols', 3, 4, LIGHT, (a) => a[2] * a[3]), // (out, x, B, N, acc)
+
+  // activations: (y, x, n), (dx, dy, y, n); softmax (y, x, B, N), (dx, dy, y, B, N)
+  relu_forward: elements(2, LIGHT),
+  relu_backward: elements(3, LIGHT),
+  tanh_forward: elements(2, HEAVY),
+  tanh_backward: elements(3, LIGHT),
+  sigmoid_forward: elements(2, HEAVY),
+  sigmoid_backward: elements(3, LIGHT),
+  softmax_forward: rows(2, HEAVY, [[0, col(3)], [1, col(3)]]),
+  softmax_backward: rows(3, HEAVY, [[0, col(4)], [1, col(4)], [2, col(4)]]),
+
+  // losses (p, t, B, N) and their gradients (d, p, t, B, N)
+  mse_loss: chunks(SUM_KIND.LOSS_MSE, 2, (s, a) => s / (a[2] * a[3])),
+  mse_backward: scaled('diff_scaled', LIGHT, (a) => Math.fround(2 / (a[3] * a[4]))),
+  bce_loss: chunks(SUM_KIND.LOSS_BCE, 2, (s, a) => -s / (a[2] * a[3])),
+  bce_backward: scaled('bce_backward_scaled', HEAVY, (a) => 1 / (a[3] * a[4])),
+  sigmoid_bce_backward: scaled('diff_scaled', LIGHT, (a) => Math.fround(1 / (a[3] * a[4]))),
+  softmax_ce_loss: chunks(SUM_KIND.LOSS_CE, 2, (s, a) => -s / a[2]),
+  softmax_ce_backward: scaled('diff_scaled', LIGHT, (a) => Math.fround(1 / a[3])),
+
+  // optimizers: (w, state…, g, scalars…, n)
+  sgd_update: elements(2, LIGHT),
+  momentum_update: elements(3, LIGHT),
+  adam_update: elements(4, HEAVY),
+  adamw_update: elements(4, HEAVY),
+  rmsprop_update: elements(3, HEAVY),
+  grad_scale_decay: elements(2, LIGHT),
+  sum_squares: chunks(SUM_KIND.SUM_SQUARES, 1, (s) => s),
+
+  // the counter of element i is c0 + i: a part from lo starts at c0 + lo
+  dropout_apply: elements(2, HEAVY, { counter: 5 }),
+  // (dst, src, idx, row0, count, width, kind, …): src whole, idx (i32 per row) and row0 move with the rows
+  gather_noise: rows(4, (a) => (a[6] === NOISE.none ? LIGHT : HEAVY), [[0, col(5)], [2, 1]], { counter: 3 }),
+
+  fill: elements(1, LIGHT),
+  has_non_finite: elements(1, LIGHT, { any: true }),
+} as const satisfies Record<keyof Kernels, Split<keyof Pieces>>;
+
+/** The kernels whose GEMM blocks threaded.ts writes out. */
+export type GemmKernel = { [K in keyof typeof SPLIT]: (typeof SPLIT)[K] extends { kind: 'gemm' } ? K : never }[keyof typeof SPLIT];
+
+// =====================================================================================================
+// Names
+// =====================================================================================================
+
+/** The Kernels, in SPLIT's order. */
+export const KERNEL_NAMES = Object.keys(SPLIT) as (keyof Kernels)[];
+
+/** The exports a thread may run, by index: the pool sends this list to each worker; a task names its index. */
+export const THREAD_FNS = [...KERNEL_NAMES, ...(Object.keys(PIECES) as (keyof Pieces)[])];
+export type ThreadFn = keyof Kernels | keyof Pieces;
+/** Index of each thread function, e.g. FN.gemm_block. */
+export const FN = Object.fromEntries(THREAD_FNS.map((name, i) => [name, i])) as Record<ThreadFn, number>;
+
+/** Every export the backend needs (the loader checks a module has them all). */
+export const EXPORT_NAMES: readonly (keyof RawExports)[] = [...THREAD_FNS, ...(Object.keys(FACTS) as (keyof Facts)[])];

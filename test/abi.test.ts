@@ -1,0 +1,84 @@
+// The wasm module's interface (src/backend/abi.ts) against the module and its sources:
+//
+//   * the numbers copied from assembly/ (gemm_block modes, loss_sums kinds, ACT and NOISE codes) are the ones there;
+//   * every export the backend names is in each build, and each SPLIT rule fits its kernel: argument positions inside
+//     the export's arity, a column piece taking the kernel's arguments then (lo, hi);
+//   * src/backend has no import cycle (type-only imports included).
+
+import { readFileSync, readdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { EXPORT_NAMES, GEMM_MODE, KERNEL_NAMES, SPLIT, SUM_KIND, THREAD_FNS } from '../src/backend/abi.js';
+import { ACT, NOISE } from '../src/backend/backend.js';
+
+const root = resolve(__dirname, '..');
+
+/** `export const NAME: i32 = N` of an assembly/ file. */
+function asConst(file: string, name: string): number {
+  const m = new RegExp(`export const ${name}: i32 = (\\d+);`).exec(readFileSync(join(root, 'assembly', file), 'utf8'));
+  if (!m) throw new Error(`assembly/${file} declares no ${name}`);
+  return Number(m[1]);
+}
+
+describe('abi.ts', () => {
+  it('its numbers are the ones assembly/ declares', () => {
+    for (const [name, v] of Object.entries(GEMM_MODE)) expect(v, name).toBe(asConst('gemm.ts', name));
+    for (const [name, v] of Object.entries(SUM_KIND)) expect(v, name).toBe(asConst('loss.ts', name));
+    for (const [name, v] of Object.entries(ACT)) expect(v, `ACT.${name}`).toBe(asConst('activations.ts', `ACT_${name.toUpperCase()}`));
+    for (const [name, v] of Object.entries(NOISE)) expect(v, `NOISE.${name}`).toBe(asConst('noise.ts', `NOISE_${name.toUpperCase().replace('-', '_')}`));
+  });
+
+  it('every build exports what the backend calls, and each split rule fits its kernel', async () => {
+    const arity = new Map<string, number>();
+    for (const build of ['simd', 'relaxed', 'scalar', 'simd-threads', 'relaxed-threads']) {
+      const module = new WebAssembly.Module(readFileSync(join(root, 'build', `simdnet.${build}.wasm`)));
+      const names = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
+      expect(EXPORT_NAMES.filter((n) => !names.has(n)), build).toEqual([]);
+      if (build === 'simd') {
+        const { instance } = await WebAssembly.instantiate(readFileSync(join(root, 'build', 'simdnet.simd.wasm')), { env: { abort() {} } });
+        for (const n of EXPORT_NAMES) arity.set(n, (instance.exports[n] as (...a: number[]) => unknown).length);
+      }
+    }
+    expect(new Set(THREAD_FNS).size).toBe(THREAD_FNS.length);
+    for (const name of KERNEL_NAMES) {
+      const r = SPLIT[name], n = arity.get(name)!;
+      expect(n, name).toBeLessThanOrEqual(18); // a task slot's arguments
+      if (r.kind === 'parts') {
+        for (const [arg] of r.steps) expect(arg, `${name}: a pointer step`).toBeLessThan(n);
+        for (const arg of [r.n, r.counter, r.scratch]) expect(arg, name).toBeLessThan(n);
+      } else if (r.kind === 'range') {
+        expect(arity.get(r.piece), `${name}'s piece ${r.piece} takes its arguments and (lo, hi)`).toBe(n + 2);
+      } else if (r.kind === 'scaled') {
+        expect(arity.get(r.piece), `${name}'s piece ${r.piece}: (out, p, t, n, s)`).toBe(5);
+      } else if (r.kind === 'chunks') {
+        expect(r.ptrs, name).toBeLessThan(n);
+      }
+    }
+  });
+
+  it('src/backend has no import cycle', () => {
+    const dir = join(root, 'src', 'backend');
+    const files = readdirSync(dir).filter((f) => f.endsWith('.ts'));
+    const deps = new Map<string, string[]>();
+    for (const f of files) {
+      const text = readFileSync(join(dir, f), 'utf8');
+      const local = [...text.matchAll(/^(?:import|export)\b[^;]*?from '(\.[^']+)'/gms)].map((m) => resolve(dirname(join(dir, f)), m[1]).replace(/\.js$/, '.ts'));
+      deps.set(join(dir, f), local);
+    }
+    const cycles: string[] = [];
+    const state = new Map<string, 'open' | 'done'>();
+    const visit = (f: string, path: string[]) => {
+      if (state.get(f) === 'done') return;
+      if (state.get(f) === 'open') {
+        cycles.push([...path.slice(path.indexOf(f)), f].map((p) => p.slice(root.length + 1)).join(' → '));
+        return;
+      }
+      state.set(f, 'open');
+      for (const d of deps.get(f) ?? []) visit(d, [...path, f]);
+      state.set(f, 'done');
+    };
+    for (const f of deps.keys()) visit(f, []);
+    expect(cycles).toEqual([]);
+    expect(deps.get(join(dir, 'threads.ts'))).not.toContain(join(dir, 'threaded.ts')); // the cycle there was
+  });
+});
