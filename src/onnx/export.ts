@@ -3,6 +3,7 @@
 // Gemm whose B is simdnet's W as it is (IN, OUT), so transB = 0; activations and Dropout map one to one.
 
 import { SimdnetError } from '../errors.js';
+import { ACTIVATIONS, SOFTMAX_ONNX } from '../layers/activations.js';
 import type { Sequential } from '../model.js';
 import { specChain, type ModelSpec } from '../model-spec.js';
 import { ATTR, DTYPE, encodeModel, type NodeMsg, type TensorMsg } from './messages.js';
@@ -16,7 +17,8 @@ export const ONNX_OUTPUT = 'y';
  *  import, so simdnet → ONNX → simdnet rebuilds the same model file. */
 export const LAYERS_KEY = 'simdnet.layers';
 
-const OPS = { relu: 'Relu', sigmoid: 'Sigmoid', tanh: 'Tanh', softmax: 'Softmax' } as const;
+/** Each activation layer's ONNX op (the activation table's). */
+const OPS: Record<string, string> = { ...Object.fromEntries(Object.entries(ACTIVATIONS).map(([type, a]) => [type, a.onnx])), softmax: SOFTMAX_ONNX };
 
 export interface ExportOptions {
   /** Training metadata (what a model file's `meta` holds): each key becomes a metadata_props entry, its value as JSON. */
@@ -49,7 +51,7 @@ export function encodeOnnx(spec: ModelSpec, weights: Float32Array, meta: Record<
       nodes.push({ name: `layer${i}.dropout`, opType: 'Dropout', domain: '', inputs: [current, `layer${i}.ratio`], outputs: [output], attributes });
     } else if (layer.type in OPS) {
       const attributes = layer.type === 'softmax' ? [{ name: 'axis', type: ATTR.int, i: -1, ints: [] }] : [];
-      nodes.push({ name: `layer${i}.${layer.type}`, opType: OPS[layer.type as keyof typeof OPS], domain: '', inputs: [current], outputs: [output], attributes });
+      nodes.push({ name: `layer${i}.${layer.type}`, opType: OPS[layer.type], domain: '', inputs: [current], outputs: [output], attributes });
     } else throw new SimdnetError(`export: layer ${i} (${layer.type}) has no ONNX form`, 'E_UNSUPPORTED');
     current = output;
   });

@@ -6,6 +6,7 @@
 
 import type { Backend } from '../backend/backend.js';
 import { SimdnetError, type ErrorCode } from '../errors.js';
+import { ACTIVATIONS, type ActivationName } from '../layers/activations.js';
 import { layerFromSpec, type Layer, type LayerSpec } from '../layers/index.js';
 import { Sequential, type ModelSpec } from '../model.js';
 import { ParamLayout } from '../param-layout.js';
@@ -28,7 +29,8 @@ export interface OnnxContents {
   irVersion: number;
 }
 
-const ACTIVATIONS: Record<string, 'relu' | 'sigmoid' | 'tanh'> = { Relu: 'relu', Sigmoid: 'sigmoid', Tanh: 'tanh' };
+/** Elementwise activation layers by ONNX op (the activation table's). */
+const BY_OP = Object.fromEntries(Object.entries(ACTIVATIONS).map(([type, a]) => [a.onnx, type])) as Record<string, ActivationName>;
 
 /** Reads and checks an ONNX file; `name` starts every error message (default 'import'). */
 export function readOnnx(bytes: Uint8Array, name = 'import'): OnnxContents {
@@ -141,7 +143,7 @@ export function readOnnx(bytes: Uint8Array, name = 'import'): OnnxContents {
       case 'Relu':
       case 'Sigmoid':
       case 'Tanh':
-        layers.push({ type: ACTIVATIONS[op] } as LayerSpec);
+        layers.push({ type: BY_OP[op] });
         break;
       case 'Softmax': {
         needRank2();
