@@ -57,6 +57,8 @@ export class Sequential {
   /** The input width, then each layer's output width (the sizes of `shapes`). */
   readonly widths: readonly number[];
   private readonly plan: ForwardStep[];
+  /** The last layer that is not in place (Flatten and Reshape after it change no value); -1 when there is none. */
+  private readonly lastComputing: number;
   private workspaces = new Map<number, Workspace>();
   private isDisposed = false;
   private mode = { on: false, step: 0 };
@@ -81,6 +83,9 @@ export class Sequential {
     this.inputWidth = this.widths[0];
     this.outputWidth = this.widths[layers.length];
     this.plan = forwardPlan(layers, options.fuse ?? true);
+    let lastComputing = layers.length - 1;
+    while (lastComputing >= 0 && layers[lastComputing].inPlace) lastComputing--;
+    this.lastComputing = lastComputing;
     layers.forEach((layer, i) => layer.seedFrom?.(options.seed ?? 0, i)); // Dropout's mask seed
 
     this.layout = new ParamLayout(layers);
@@ -223,12 +228,14 @@ export class Sequential {
     const out = ws.acts[L];
     const value = loss.value(k, out.ptr, ws.target.ptr, B, this.outputWidth);
     if (!backward) return value;
-    const last = this.layers[L - 1];
+    const r = this.lastComputing;
+    const last = this.layers[Math.max(r, 0)];
     if (loss.fusedGradient && last.type === loss.fusesWith) {
-      // fused: ∂L/∂z of the last layer's input, skipping its own backward
-      const dz = ws.grads[L - 1];
+      // fused: ∂L/∂z of the last layer's input, skipping its own backward (and the views after it, which change
+      // no value)
+      const dz = ws.grads[r];
       if (dz) loss.fusedGradient(k, dz.ptr, out.ptr, ws.target.ptr, B, this.outputWidth);
-      this.backwardFrom(L - 2, ws);
+      this.backwardFrom(r - 1, ws);
     } else {
       if (loss.name === 'crossentropy') throw new SimdnetError(`loss crossentropy: the model must end with a Softmax layer, its last layer is ${last.type}`);
       loss.gradient(k, ws.grads[L]!.ptr, out.ptr, ws.target.ptr, B, this.outputWidth);
@@ -242,9 +249,11 @@ export class Sequential {
     const ws = this.workspace(B);
     check(dOutput?.backend === this.backend, () => `backward: the gradient tensor belongs to ${dOutput?.backend ? `another ${dOutput.backend.name} backend` : 'no backend'}, not this model's ${this.backend.name} backend`);
     check(dOutput.rows === B && dOutput.cols === this.outputWidth, () => `backward: expected a (${B}, ${this.outputWidth}) gradient, got (${dOutput.rows}, ${dOutput.cols})`);
-    const L = this.layers.length;
-    this.layers[L - 1].backward(ws.acts[L - 1], ws.acts[L], dOutput, ws.grads[L - 1], ws.scratch[L - 1]);
-    this.backwardFrom(L - 2, ws);
+    // trailing in-place layers (Flatten, Reshape) pass dOutput through as it is: start at the last layer before them
+    const last = this.lastComputing;
+    if (last < 0) return;
+    this.layers[last].backward(ws.acts[last], ws.acts[last + 1], dOutput, ws.grads[last], ws.scratch[last]);
+    this.backwardFrom(last - 1, ws);
   }
 
   private backwardFrom(last: number, ws: Workspace): void {
