@@ -5,6 +5,7 @@
 // (nearest, asymmetric, floor: what PyTorch writes for nn.Upsample).
 
 import { SimdnetError } from '../errors.js';
+import { ACTIVATIONS, SOFTMAX_ONNX, type ActivationName } from '../layers/activations.js';
 import type { LayerSpec, Shape } from '../layers/index.js';
 import type { Sequential } from '../model.js';
 import { specChain, type ModelSpec } from '../model-spec.js';
@@ -19,7 +20,8 @@ export const ONNX_OUTPUT = 'y';
  *  import, so simdnet → ONNX → simdnet rebuilds the same model file. */
 export const LAYERS_KEY = 'simdnet.layers';
 
-const OPS = { relu: 'Relu', sigmoid: 'Sigmoid', tanh: 'Tanh' } as const;
+/** Each elementwise activation's ONNX op (the activation table's). */
+const OPS = Object.fromEntries(Object.entries(ACTIVATIONS).map(([type, a]) => [type, a.onnx])) as Record<ActivationName, string>;
 
 export interface ExportOptions {
   /** Training metadata (what a model file's `meta` holds): each key becomes a metadata_props entry, its value as JSON. */
@@ -77,7 +79,7 @@ export function encodeLayers(layers: readonly LayerSpec[], params: readonly Reco
         node(OPS[layer.type]);
         break;
       case 'softmax':
-        node('Softmax', [int('axis', -1)]);
+        node(SOFTMAX_ONNX, [int('axis', -1)]);
         break;
       case 'flatten':
         node('Flatten', [int('axis', 1)]);

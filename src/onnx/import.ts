@@ -8,6 +8,7 @@
 
 import type { Backend } from '../backend/backend.js';
 import { SimdnetError, type ErrorCode } from '../errors.js';
+import { ACTIVATIONS, type ActivationName } from '../layers/activations.js';
 import { layerFromSpec, type Layer, type LayerSpec, type Pads, type Pair } from '../layers/index.js';
 import { conv2dOutputShape, convTranspose2dOutputShape, pool2dOutputShape, upsample2dOutputShape } from '../layers/shapes.js';
 import { Sequential } from '../model.js';
@@ -51,7 +52,8 @@ export interface OnnxGraph {
 
 type Fail = (why: string, code?: ErrorCode) => never;
 
-const ACTIVATIONS: Record<string, 'relu' | 'sigmoid' | 'tanh'> = { Relu: 'relu', Sigmoid: 'sigmoid', Tanh: 'tanh' };
+/** Elementwise activation layers by ONNX op (the activation table's). */
+const BY_OP = Object.fromEntries(Object.entries(ACTIVATIONS).map(([type, a]) => [a.onnx, type])) as Record<string, ActivationName>;
 /** Ops that only exist in the graphs of a case the message can name the fix of. */
 const HINTS: Record<string, string> = {
   Shape: "; x.view(x.size(0), -1) exports as Shape, Gather, Concat, Reshape: use nn.Flatten() or x.flatten(1), which export as one Flatten",
@@ -317,7 +319,7 @@ function graphSpecs(model: ModelMsg, fail: Fail): OnnxGraph {
       case 'Relu':
       case 'Sigmoid':
       case 'Tanh':
-        push({ type: ACTIVATIONS[op] });
+        push({ type: BY_OP[op] });
         break;
       case 'Softmax': {
         if (cur && cur.length !== 1) bad(`over a ${cur.length + 1}-D value (N, ${cur.join(', ')}) is not supported (only over features: put a Flatten before it)`);
