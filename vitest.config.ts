@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    exclude: ['test/matrix/**', '**/node_modules/**'], // npm run test:matrix (vitest.matrix.config.ts)
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',

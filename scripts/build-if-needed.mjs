@@ -9,7 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const outputs = ['dist/cli/main.js', 'dist/node.js', 'build/embedded/simd.js', 'build/embedded/simd-threads.js', 'build/mnist-10k.sdmn.gz'];
+const outputs = ['dist/cli/main.js', 'dist/node.js', 'build/embedded/kernels.js', 'build/mnist-10k.sdmn.gz'];
 const missing = outputs.filter((f) => !existsSync(join(root, f)));
 if (missing.length > 0) {
   console.error(`simdnet: not built yet (no ${missing.join(', ')}): npm run build`);

@@ -48,8 +48,6 @@ const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '
 const RUN = { hidden: 32, epochs: 1, train: 2000, batch: 64, seed: 1, loss: 'bce', optimizer: 'adam', lr: 0.001, noise: 'gaussian', factor: 0.3 } as const;
 const QUERY = '?' + new URLSearchParams({ ...Object.fromEntries(Object.entries(RUN).map(([k, v]) => [k, String(v)])), backend: 'wasm' });
 const PARITY_STEPS = 20;
-/** A Vite chunk of one embedded wasm build (build/embedded/<build>.js). */
-const BUILD_CHUNK = /\/?(relaxed|simd|scalar)(-threads)?-[\w-]{8}\.js$/;
 const LOSS_RTOL = 1e-4;
 
 interface DemoState {
@@ -129,11 +127,10 @@ afterAll(async () => {
 });
 
 describe('web demo in Chromium', () => {
-  it('emits the embedded wasm builds as JS chunks (no .wasm asset) and the digits file', () => {
+  it('emits the page, the worker (kernels inside: no .wasm asset, no split chunk) and the digits file', () => {
     const assets = readdirSync(join(outDir, 'assets'));
+    expect(assets.filter((f) => f.endsWith('.js')).map((f) => f.replace(/-[\w-]{8}\.js$/, '')).sort()).toEqual(['index', 'worker']);
     expect(assets.filter((f) => f.endsWith('.wasm'))).toEqual([]);
-    const builds = assets.filter((f) => BUILD_CHUNK.test(f)).map((f) => f.replace(/-[\w-]{8}\.js$/, ''));
-    expect(builds.sort()).toEqual(['relaxed', 'relaxed-threads', 'scalar', 'simd', 'simd-threads']);
     expect(gunzipSync(readFileSync(join(outDir, 'mnist-10k.sdmn.gz'))).length).toBe(8 + 10_000 * 785);
   });
 
@@ -173,11 +170,9 @@ describe('web demo in Chromium', () => {
     expect(await page.textContent('#badge-backend')).toBe(`WebAssembly · ${s.variant} · ${cores} threads`);
     expect(await page.isVisible('#threads-note')).toBe(false);
     expect(await page.textContent('#message')).toContain(`samples/s on ${cores} threads`);
-    // the document and the worker came with both headers; the threaded .wasm and the digits loaded under them
+    // the document and the worker (which carries the kernels) came with both headers; the digits loaded under them
     const get = (re: RegExp) => [...served].filter(([u]) => re.test(new URL(u).pathname));
     for (const re of [/\/$/, /\/assets\/worker-[\w-]+\.js$/]) expect(get(re).map(([, h]) => h), String(re)).toEqual([['require-corp', 'same-origin']]);
-    expect(get(/\/assets\/(relaxed|simd)-threads-[\w-]{8}\.js$/)).toHaveLength(1);
-    expect(get(BUILD_CHUNK)).toHaveLength(1); // only the build the probe picked is fetched
     expect(get(/\/mnist-10k\.sdmn\.gz$/)).toHaveLength(1);
     expect(problems).toEqual([]);
   });
@@ -281,8 +276,6 @@ describe('web demo in Chromium', () => {
     const isolated = await demo();
     const p = await context.newPage();
     watch(p);
-    const wasm: string[] = [];
-    p.on('response', (r) => void (BUILD_CHUNK.test(new URL(r.url()).pathname) && wasm.push(new URL(r.url()).pathname)));
     try {
       await p.goto(plainUrl + QUERY);
       await p.waitForFunction(() => (window as unknown as { simdnet?: DemoState }).simdnet?.state === 'ready', null, { timeout: 30_000 });
@@ -299,8 +292,6 @@ describe('web demo in Chromium', () => {
       expect(s.threadsNote).toMatch(/not cross-origin isolated/);
       expect(s.firstLosses).toEqual(isolated.firstLosses); // bit-identical whatever the thread count
       expect(s.epochs[0].testLoss).toBe(isolated.epochs[0].testLoss);
-      expect(wasm).toHaveLength(1);
-      expect(wasm[0]).not.toMatch(/threads/);
       console.log(`not isolated: "${note}"`);
     } finally {
       await p.close();

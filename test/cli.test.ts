@@ -355,6 +355,13 @@ describe('--version, the progress bar, the README synopses', () => {
     expect(r.stdout.trim()).toBe(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
   });
 
+  it('the build leaves the bin executable: `npx simdnet` in the repository runs it directly (its #! line)', () => {
+    const r = spawnSync('npx', ['--no-install', 'simdnet', '--version'], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+    expect(r.stderr).not.toMatch(/Permission denied/);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
+  });
+
   it('on a terminal, one progress bar covers the whole run (epochs × batches) and shows the epoch', () => {
     // `script` gives the command a pseudo-terminal (cli-progress draws only on a TTY)
     const out = mkdtempSync(join(tmpdir(), 'simdnet-bar-'));

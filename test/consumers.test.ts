@@ -7,38 +7,40 @@
 //   * TypeScript nodenext strict type-checks the Node API and the README's API snippets; TypeScript bundler + dom
 //     strict (no @types/node) type-checks the browser API and the web/README snippet, and FAILS on a Node-only
 //     import (loadBundledMnist);
-//   * Vite build, the Vite dev server, webpack 5, esbuild and a plain ESM page with no bundler each load the page
+//   * Vite build (no config: an iife worker), the Vite dev server, webpack 5, esbuild, Rollup (an iife worker) and a
+//     plain ESM page with no bundler each load the page
 //     in headless Chromium, train a few steps on the main thread (1 thread) and in a module worker (every core:
 //     the pages are served cross-origin isolated), with no console error and no failed request;
 //   * web/README's "Train in your own page" snippet trains the digits the package ships, in a Vite app;
-//   * the minified + gzipped size of a browser bundle, for training ('simdnet') and inference ('simdnet/infer').
+//   * a browser bundle is one file (nothing split off), and its minified + gzipped size, for training ('simdnet')
+//     and inference ('simdnet/infer').
 //
 // The tarball is packed with --ignore-scripts from the current build (`npm test` builds first: pretest).
 // Needs Chromium (/usr/bin/chromium or CHROMIUM_PATH), like test/browser.test.ts.
 
-import { execFile, execFileSync } from 'node:child_process';
-import { cpSync, createReadStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { execFile } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { extname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import * as esbuild from 'esbuild';
 import { chromium, type Browser } from 'playwright-core';
+import { nodeResolve } from '@rollup/plugin-node-resolve';
+import { rollup, type RollupLog } from 'rollup';
 import { build as viteBuild, createServer as viteServer, type ViteDevServer } from 'vite';
 import webpack from 'webpack';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ISOLATION, packAndInstall, ROOT, serveStatic } from './support/packed.js';
 
-const ROOT = resolve(__dirname, '..');
 const FIXTURES = join(ROOT, 'test/consumers');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
-const ISOLATION = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
 const TSC = join(ROOT, 'node_modules/typescript/bin/tsc');
 const run = promisify(execFile);
 
-const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string; dependencies: Record<string, string> };
 let tmp: string;
 let tarball: string;
 let packed: { path: string; size: number }[];
@@ -48,52 +50,6 @@ let base: string;
 let dev: ViteDevServer;
 let devUrl: string;
 let browser: Browser;
-
-/** The package-lock of the consumers: the tarball, and the root lock's entries for its dependencies (resolved +
- *  integrity), so `npm install --offline` needs nothing but tarballs the cache already holds. */
-function consumerLock(tgz: string): object {
-  const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dependencies?: Record<string, string>; dev?: boolean; devOptional?: boolean }> };
-  const out: Record<string, object> = {};
-  const add = (name: string, from: string): void => {
-    for (let at = from; ; ) {
-      const key = `${at ? at + '/' : ''}node_modules/${name}`;
-      const entry = lock.packages[key];
-      if (entry) {
-        if (out[key]) return;
-        const { dev: _dev, devOptional: _opt, ...rest } = entry;
-        out[key] = rest;
-        for (const dep of Object.keys(entry.dependencies ?? {})) add(dep, key);
-        return;
-      }
-      if (!at) throw new Error(`consumers: ${name} (a dependency of ${from || 'simdnet'}) is not in package-lock.json`);
-      const i = at.lastIndexOf('/node_modules/');
-      at = i < 0 ? '' : at.slice(0, i);
-    }
-  };
-  for (const dep of Object.keys(pkg.dependencies)) add(dep, '');
-  const spec = `file:${tgz}`;
-  return {
-    name: 'simdnet-consumers', lockfileVersion: 3, requires: true,
-    packages: { '': { name: 'simdnet-consumers', dependencies: { simdnet: spec } }, 'node_modules/simdnet': { version: pkg.version, resolved: spec, dependencies: pkg.dependencies }, ...out },
-  };
-}
-
-const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.json': 'application/json', '.gz': 'application/gzip' };
-
-/** A static server over `dir`, cross-origin isolated (COOP + COEP), as a user's host would be configured. */
-function serveStatic(dir: string): Promise<Server> {
-  const s = createServer((req, res) => {
-    const path = join(dir, decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname));
-    const file = existsSync(path) && statSync(path).isDirectory() ? join(path, 'index.html') : path;
-    if (!file.startsWith(dir) || !existsSync(file)) {
-      res.writeHead(404, ISOLATION).end('not found');
-      return;
-    }
-    res.writeHead(200, { ...ISOLATION, 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream' });
-    createReadStream(file).pipe(res);
-  });
-  return new Promise((ok) => s.listen(0, '127.0.0.1', () => ok(s)));
-}
 
 /** Copies the web fixture to `name/` (the app a bundler builds). */
 function webApp(name: string): string {
@@ -122,20 +78,24 @@ async function buildWebpack(app: string): Promise<void> {
   cpSync(join(app, 'index.html'), join(app, 'dist/index.html'));
 }
 
+/** Rollup with the resolve plugin, as a Rollup user builds a page and its worker: the page as ES modules, the
+ *  worker as one self-contained iife file (dist/worker.js, where the page's `new URL('./worker.js', …)` points). */
+async function buildRollup(app: string): Promise<void> {
+  const logs: RollupLog[] = [];
+  for (const [input, format] of [['main.js', 'es'], ['worker.js', 'iife']] as const) {
+    const bundle = await rollup({ input: join(app, input), plugins: [nodeResolve({ browser: true })], onLog: (_level, log) => void logs.push(log) });
+    await bundle.write({ dir: join(app, 'dist'), format, entryFileNames: '[name].js' });
+    await bundle.close();
+  }
+  expect(logs.map((l) => `${l.code}: ${l.message}`), 'rollup warnings').toEqual([]);
+  cpSync(join(app, 'index.html'), join(app, 'dist/index.html'));
+}
+
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`consumer tests: no Chromium at ${CHROMIUM}; install it (apt-get install chromium) or set CHROMIUM_PATH`);
   tmp = mkdtempSync(join(tmpdir(), 'simdnet-consumers-'));
   cpSync(FIXTURES, tmp, { recursive: true });
-  const out = JSON.parse(execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', tmp], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })) as { filename: string; files: { path: string; size: number }[] }[];
-  tarball = join(tmp, out[0].filename);
-  packed = out[0].files;
-  writeFileSync(join(tmp, 'package.json'), JSON.stringify({ name: 'simdnet-consumers', private: true, dependencies: { simdnet: `file:${tarball}` } }));
-  writeFileSync(join(tmp, 'package-lock.json'), JSON.stringify(consumerLock(tarball)));
-  // as a user's shell would run it: not with the settings of this repository's .npmrc, which `npm test` exports
-  // as npm_config_* (onnxruntime-node-install is no npm setting, and npm warns about it)
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_config_onnxruntime/i.test(k)));
-  const npm = await run('npm', ['install', '--offline', '--no-audit', '--no-fund'], { cwd: tmp, env });
-  installLog = npm.stdout + npm.stderr;
+  ({ tarball, files: packed, log: installLog } = await packAndInstall(tmp, 'simdnet-consumers'));
 
   // @types/node is the user's own dev dependency, not the package's: the TypeScript Node consumer takes ours
   const nodenext = join(tmp, 'ts-nodenext/tsconfig.json');
@@ -146,10 +106,12 @@ beforeAll(async () => {
   snippets('README.md', '## The API', 'ts').forEach((s, i) => writeFileSync(join(tmp, `ts-nodenext/readme-api-${i}.ts`), s));
   snippets('web/README.md', '## Train in your own page', 'js').forEach((s, i) => writeFileSync(join(tmp, `ts-bundler/readme-web-${i}.ts`), s));
 
-  // the bundled pages, built once: Vite, webpack 5, esbuild; and the plain page, 'simdnet' written as a path
+  // the bundled pages, built once: Vite (its defaults: the worker as an iife, which refuses a split bundle),
+  // webpack 5, esbuild, Rollup; and the plain page, 'simdnet' written as a path
   const quiet = { logLevel: 'silent' as const, configFile: false as const };
-  await viteBuild({ ...quiet, root: webApp('vite-build'), base: './', build: { target: 'es2022' }, worker: { format: 'es' } });
+  await viteBuild({ ...quiet, root: webApp('vite-build'), base: './' });
   await buildWebpack(webApp('webpack'));
+  await buildRollup(webApp('rollup'));
   const esb = webApp('esbuild');
   await esbuild.build({ entryPoints: [join(esb, 'main.js'), join(esb, 'worker.js')], bundle: true, format: 'esm', outdir: join(esb, 'dist'), logLevel: 'silent' });
   cpSync(join(esb, 'index.html'), join(esb, 'dist/index.html'));
@@ -197,13 +159,12 @@ function expectTrained(r: Trained, what: string): void {
 }
 
 describe('the packed package', () => {
-  it('holds only what users need: dist/ without source maps, the embedded builds, the packed digits', () => {
+  it('holds only what users need: dist/ without source maps, the embedded builds (one module), the packed digits', () => {
     const paths = packed.map((f) => f.path);
-    const unexpected = paths.filter((p) => !/^(package\.json|README\.md|LICENSE|dist\/.+\.(js|d\.ts)|build\/embedded\/[\w-]+\.(js|d\.ts)|build\/mnist-10k\.sdmn\.gz)$/.test(p));
+    const unexpected = paths.filter((p) => !/^(package\.json|README\.md|LICENSE|dist\/.+\.(js|d\.ts)|build\/embedded\/kernels\.(js|d\.ts)|build\/mnist-10k\.sdmn\.gz)$/.test(p));
     expect(unexpected).toEqual([]);
     expect(paths.filter((p) => p.endsWith('.wasm') || p.endsWith('.map'))).toEqual([]);
-    for (const b of ['relaxed', 'simd', 'scalar', 'relaxed-threads', 'simd-threads']) expect(paths).toContain(`build/embedded/${b}.js`);
-    for (const p of ['dist/index.js', 'dist/node.js', 'dist/infer.js', 'dist/cli/main.js', 'build/mnist-10k.sdmn.gz']) expect(paths).toContain(p);
+    for (const p of ['build/embedded/kernels.js', 'dist/index.js', 'dist/node.js', 'dist/infer.js', 'dist/cli/main.js', 'build/mnist-10k.sdmn.gz']) expect(paths).toContain(p);
     const kb = (packed.reduce((n, f) => n + f.size, 0) / 1024).toFixed(0);
     console.log(`npm pack: ${paths.length} files, ${kb} KB unpacked, tarball ${(statSync(tarball).size / 1024).toFixed(0)} KB`);
   });
@@ -247,10 +208,11 @@ describe('Node and TypeScript consumers', () => {
 
 describe('browser consumers, in Chromium', () => {
   const pages: [string, () => string][] = [
-    ['Vite build', () => `${base}/vite-build/dist/`],
+    ['Vite build, no config (iife worker)', () => `${base}/vite-build/dist/`],
     ['Vite dev server', () => devUrl],
     ['webpack 5', () => `${base}/webpack/dist/`],
     ['esbuild --bundle --format=esm', () => `${base}/esbuild/dist/`],
+    ['Rollup + node-resolve (iife worker)', () => `${base}/rollup/dist/`],
     ['plain ESM page, no bundler', () => `${base}/plain/`],
   ];
   for (const [name, url] of pages) {
@@ -311,24 +273,23 @@ describe("web/README's snippet", () => {
 });
 
 describe('bundle size', () => {
-  it('a browser bundle of the inference entry is smaller than one that trains (esbuild, minified + gzipped)', async () => {
-    const sizes: Record<string, { entry: number; build: number }> = {};
+  it('a browser bundle is one file (nothing split off, so an iife worker builds), and inference-only is smaller (esbuild, minified + gzipped)', async () => {
+    const sizes: Record<string, number> = {};
     for (const [name, source] of [
       ['training', "import { createBackend, autoencoder, fit, serializeModel } from 'simdnet'; const b = await createBackend(); const m = autoencoder(b); await fit(m, { train: { x: new Float32Array(784), y: new Float32Array(784) } }, { epochs: 1 }); console.log(serializeModel(m));"],
       ['inference', "import { createBackend, deserializeModel } from 'simdnet/infer'; const b = await createBackend(); console.log(deserializeModel(new Uint8Array(0), b).model.predict(new Float32Array(784)));"],
+      ['builds', "import builds from '../node_modules/simdnet/build/embedded/kernels.js'; console.log(builds);"],
     ] as const) {
       const dir = join(tmp, `size-${name}`);
       mkdirSync(dir);
       writeFileSync(join(dir, 'entry.js'), source);
-      const r = await esbuild.build({ entryPoints: [join(dir, 'entry.js')], bundle: true, minify: true, splitting: true, format: 'esm', platform: 'browser', outdir: join(dir, 'out'), write: false, logLevel: 'silent', metafile: true });
-      const gz = (f: { contents: Uint8Array }) => gzipSync(f.contents, { level: 9 }).length;
-      const entry = r.outputFiles.find((f) => f.path.endsWith('entry.js'))!;
-      // the one chunk a page fetches of the five embedded builds: the largest (simd)
-      const chunks = r.outputFiles.filter((f) => f !== entry).map(gz);
-      expect(chunks.length).toBeGreaterThanOrEqual(5);
-      sizes[name] = { entry: gz(entry), build: Math.max(...chunks) };
+      const r = await esbuild.build({ entryPoints: [join(dir, 'entry.js')], bundle: true, minify: true, splitting: true, format: 'esm', platform: 'browser', outdir: join(dir, 'out'), write: false, logLevel: 'silent' });
+      expect(r.outputFiles.map((f) => f.path.slice(dir.length)), name).toEqual(['/out/entry.js']);
+      sizes[name] = gzipSync(r.outputFiles[0].contents, { level: 9 }).length;
     }
-    console.log(`browser bundle, minified + gzipped (esbuild): training ${(sizes.training.entry / 1024).toFixed(1)} KB, inference only ${(sizes.inference.entry / 1024).toFixed(1)} KB, + the one embedded build a page loads ${(sizes.training.build / 1024).toFixed(1)} KB`);
-    expect(sizes.inference.entry).toBeLessThan(sizes.training.entry);
+    const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
+    console.log(`browser bundle, minified + gzipped (esbuild): training ${kb(sizes.training)}, inference only ${kb(sizes.inference)}; of these, the five embedded builds ${kb(sizes.builds)}`);
+    expect(sizes.inference).toBeLessThan(sizes.training);
+    expect(sizes.builds).toBeLessThan(sizes.inference);
   });
 });

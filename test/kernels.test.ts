@@ -12,8 +12,9 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SimdnetError } from '../src/errors.js';
 import { ACT, type Backend, type Kernels, type Tensor } from '../src/backend/backend.js';
-import { createWasmBackend, availableWasmVariants } from '../src/backend/wasm.js';
+import { createWasmBackend, availableWasmVariants, type WasmBackendOptions } from '../src/backend/wasm.js';
 import { createJsBackend } from '../src/backend/js.js';
+import { applyDelta, embeddedWasm } from '../src/backend/embedded.js';
 import { Rng } from '../src/random.js';
 import { expectClose } from './support/close.js';
 import { gemm64, loss64, sigmoid64, softmax64 } from './support/reference.js';
@@ -88,6 +89,8 @@ const GEMM_SHAPES: Array<[number, number, number]> = [
   // M < 4: the small-M path (B read in place; several K slices, some not multiples of 4; 32- and 8-column
   // blocks, a partial strip)
   [1, 784, 128], [1, 128, 784], [2, 300, 530], [3, 784, 37], [2, 513, 45], [3, 64, 8],
+  // 4 ≤ M < 8 with op(B) = B: 4-row tiles with B in place, then 2 or 1 rows (Bᵀ: the packed path)
+  [4, 600, 77], [7, 513, 45], [6, 784, 130], [5, 64, 8], [5, 300, 33],
 ];
 
 describe('gemm', () => {
@@ -113,10 +116,10 @@ describe('gemm', () => {
     }
   }
 
-  it('a row does not depend on M: rows of an M = 1, 2, 3 product (small-M path) equal those of M = 9, bit for bit', () => {
+  it('a row does not depend on M: rows of an M = 1 … 7 product (small-M path) equal those of M = 40 (packed), bit for bit', () => {
     // (K = 600: 3 slices of 200; N = 77: 32- and 8-column blocks and a partial strip)
     const rng = new Rng(11);
-    const [M, K, N] = [9, 600, 77];
+    const [M, K, N] = [40, 600, 77];
     const A = uniform(rng, M * K), B = uniform(rng, K * N), bias = uniform(rng, N), C0 = uniform(rng, M * N);
     for (const be of backends) {
       const a = be.alloc(M, K), b = be.alloc(K, N), c = be.alloc(M, N), cs = be.alloc(M, N), tb = be.alloc(1, N);
@@ -132,7 +135,7 @@ describe('gemm', () => {
       for (const [name, run] of runs) {
         run(c, M, 0);
         const full = new Uint32Array(be.read(c).buffer);
-        for (const rows of [1, 2, 3]) {
+        for (const rows of [1, 2, 3, 4, 5, 7, 8, 15, 16]) {
           for (const row0 of [0, M - rows]) {
             run(cs, rows, row0);
             const part = new Uint32Array(be.read(cs).buffer).subarray(0, rows * N);
@@ -598,12 +601,40 @@ describe('wasm backend loader', () => {
     await expect(createWasmBackend({ variant: 'scalar', wasm: '/nonexistent/simdnet.wasm' })).rejects.toThrow(/could not load the kernels from \/nonexistent\/simdnet\.wasm/);
   });
 
-  it('by default uses the embedded build: the same bytes as build/simdnet.<build>.wasm', async () => {
-    for (const [build, variant] of [['simd', 'simd'], ['scalar', 'scalar']] as const) {
-      const embedded = (await import(`../build/embedded/${build}.js`)).default as string;
-      expect(Buffer.from(embedded, 'base64').equals(readFileSync(new URL(`../build/simdnet.${build}.wasm`, import.meta.url)))).toBe(true);
-      expect((await createWasmBackend({ variant, threads: 1 })).variant).toBe(variant);
+  it('by default uses the embedded build: each of the five decodes to the bytes asc wrote, build/simdnet.<build>.wasm', async () => {
+    for (const build of ['simd', 'relaxed', 'scalar', 'simd-threads', 'relaxed-threads'] as const) {
+      const asc = readFileSync(new URL(`../build/simdnet.${build}.wasm`, import.meta.url));
+      expect(Buffer.from(embeddedWasm(build)).equals(asc), build).toBe(true);
     }
+    for (const variant of ['simd', 'scalar'] as const) expect((await createWasmBackend({ variant, threads: 1 })).variant).toBe(variant);
+  });
+
+  it('SIMDNET_NO_RELAXED=1 makes the default build simd (an explicit variant still wins); unset, the best build', async () => {
+    const best = availableWasmVariants()[0];
+    const variant = async (options: WasmBackendOptions) => {
+      const b = await createWasmBackend({ threads: 1, ...options });
+      b.dispose();
+      return b.variant;
+    };
+    const saved = process.env.SIMDNET_NO_RELAXED;
+    try {
+      process.env.SIMDNET_NO_RELAXED = '1';
+      expect(await variant({})).toBe(best === 'relaxed-simd' ? 'simd' : best);
+      if (best === 'relaxed-simd') expect(await variant({ variant: 'relaxed-simd' })).toBe('relaxed-simd');
+      process.env.SIMDNET_NO_RELAXED = '0';
+      expect(await variant({})).toBe(best);
+    } finally {
+      if (saved === undefined) delete process.env.SIMDNET_NO_RELAXED;
+      else process.env.SIMDNET_NO_RELAXED = saved;
+    }
+  });
+
+  it('a delta copies from the base and inserts literals, both ways of the copy offset', () => {
+    // 8 bytes: literal "xy", copy 3 from base 1 ("BCD": start 1 − 0 → zigzag 2), literal "z", copy 2 from base 0
+    // ("AB": start 0 − 4 → zigzag 7), no literal
+    const base = new Uint8Array([65, 66, 67, 68, 69]);
+    const delta = new Uint8Array([8, 2, 120, 121, 3, 2, 1, 122, 2, 7, 0]);
+    expect(Array.from(applyDelta(base, delta))).toEqual([120, 121, 66, 67, 68, 122, 65, 66]);
   });
 
   it('a URL that answers with a page, or bytes that are not wasm: the error names the URL, what came back and the option', async () => {

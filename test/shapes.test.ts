@@ -193,6 +193,26 @@ describe('the shape chain', () => {
     expect(viewedRun.out).toEqual(plainRun.out);
     expect(viewedRun.loss).toBe(plainRun.loss);
     expect(viewedRun.grads).toEqual(plainRun.grads);
+    // backward from a gradient of one's own, through the trailing Reshape and Flatten
+    const dOut = be.alloc(B, 6);
+    be.write(dOut, y);
+    const external = (model: Sequential) => {
+      model.zeroGrad();
+      model.forward(B);
+      model.backward(B, dOut);
+      return be.read(model.grads);
+    };
+    const plainGrads = external(plain);
+    expect(plainGrads.some((g) => g !== 0)).toBe(true);
+    expect(external(viewed)).toEqual(plainGrads);
+    be.free(dOut);
+    // the fused Sigmoid + BCE gradient (p − y) reaches through the trailing views: the same bits again
+    const bce = (model: Sequential) => {
+      model.zeroGrad();
+      model.forward(B);
+      return [model.loss(B, 'bce', true), ...be.read(model.grads)];
+    };
+    expect(bce(viewed)).toEqual(bce(plain));
     plain.dispose();
     viewed.dispose();
     expect(be.liveAllocations).toBe(before);

@@ -1,4 +1,4 @@
-// The wasm backend: loads a build of the kernels (AssemblyScript, assembly/; embedded as build/embedded/*.js), runs its
+// The wasm backend: loads a build of the kernels (AssemblyScript, assembly/; embedded in the JS: embedded.ts), runs its
 // kernels on the module's memory (its own exported one, or with threads a shared one it imports, which the pool's
 // workers instantiate the same module over: threads.ts, threaded.ts), and allocates tensors above its static data.
 //
@@ -15,6 +15,7 @@ import { EXPORT_NAMES, KERNEL_NAMES, type RawExports } from './abi.js';
 import { threadedKernels } from './threaded.js';
 import { SPINS, SPINS_OVERSUBSCRIBED, ThreadPool, controlBytes, threadsUnavailable } from './threads.js';
 import { SimdnetError } from '../errors.js';
+import { embeddedWasm, type EmbeddedBuild } from './embedded.js';
 
 /** The wasm builds, fastest first. */
 export const WASM_VARIANTS = ['relaxed-simd', 'simd', 'scalar'] as const;
@@ -39,7 +40,8 @@ export interface WasmBackendOptions {
 }
 
 // =====================================================================================================
-// Feature probes: (module (func i32.const 0 i32x4.splat [×3 f32x4.relaxed_madd] drop))
+// Feature probes: (module (func i32.const 0 i32x4.splat [×3 f32x4.relaxed_madd] drop)), and whether the
+// relaxed multiply-add is fused
 // =====================================================================================================
 
 const HEAD = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x04, 0x01, 0x60, 0x00, 0x00, 0x03, 0x02, 0x01, 0x00];
@@ -47,52 +49,61 @@ const SPLAT = [0x41, 0x00, 0xfd, 0x11]; // i32.const 0; i32x4.splat
 const SIMD_PROBE = new Uint8Array([...HEAD, 0x0a, 0x09, 0x01, 0x07, 0x00, ...SPLAT, 0x1a, 0x0b]);
 const RELAXED_PROBE = new Uint8Array([...HEAD, 0x0a, 0x14, 0x01, 0x12, 0x00, ...SPLAT, ...SPLAT, ...SPLAT, 0xfd, 0x85, 0x02, 0x1a, 0x0b]);
 
-/** The builds this runtime can run, best first. */
+// (module (func (export "f") (result f32) v128.const a, v128.const b, v128.const c, f32x4.relaxed_madd, f32x4.extract_lane 0))
+// with a = 1 + 2⁻²³, b = 1 − 2⁻²³, c = −1 on every lane: −2⁻⁴⁶ when the multiply-add is fused (one rounding: V8,
+// SpiderMonkey on FMA hardware), 0 when it is not (a·b rounds to 1 first: JavaScriptCore, so Bun and Safari).
+const f32x4Const = (bits: number) => [0xfd, 0x0c, ...Array.from({ length: 16 }, (_, i) => (bits >>> (8 * (i % 4))) & 0xff)];
+const MADD_BODY = [0x00, ...f32x4Const(0x3f800001), ...f32x4Const(0x3f7ffffe), ...f32x4Const(0xbf800000), 0xfd, 0x85, 0x02, 0xfd, 0x1f, 0x00, 0x0b];
+const MADD_PROBE = new Uint8Array([
+  ...HEAD.slice(0, 8), 0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7d, 0x03, 0x02, 0x01, 0x00, 0x07, 0x05, 0x01, 0x01, 0x66, 0x00, 0x00,
+  0x0a, MADD_BODY.length + 2, 0x01, MADD_BODY.length, ...MADD_BODY,
+]);
+
+/** Whether this runtime runs relaxed SIMD, and whether its multiply-add is fused. Not fused, the relaxed-simd build
+ *  computes exactly what the simd build does (its only relaxed op is the multiply-add), so it is not offered. */
+export function relaxedSimd(): 'fused' | 'unfused' | 'none' {
+  if (typeof WebAssembly !== 'object' || !WebAssembly.validate(RELAXED_PROBE)) return 'none';
+  const f = new WebAssembly.Instance(new WebAssembly.Module(MADD_PROBE)).exports.f as () => number;
+  return f() === 0 ? 'unfused' : 'fused';
+}
+
+/** The builds this runtime can run, best first; relaxed-simd only where its multiply-add is fused. */
 export function availableWasmVariants(): WasmVariant[] {
   if (typeof WebAssembly !== 'object') return [];
   const out: WasmVariant[] = [];
   const simd = WebAssembly.validate(SIMD_PROBE);
-  if (simd && WebAssembly.validate(RELAXED_PROBE)) out.push('relaxed-simd');
+  if (simd && relaxedSimd() === 'fused') out.push('relaxed-simd');
   if (simd) out.push('simd');
   out.push('scalar');
   return out;
 }
 
-// =====================================================================================================
-// Loading: the bytes come embedded in a JS module per build (build/embedded/<build>.js, written by
-// scripts/embed-wasm.mjs), imported lazily, so a bundler, dev server or CDN handles them as it handles any JS
-// module, with nothing to configure; `wasm` (a URL, a path or bytes) overrides them. docs/DESIGN.md, "Loading".
-// =====================================================================================================
+/** Set to 1 in the environment (Node, Deno, Bun), it makes the default build simd where relaxed-simd runs. */
+export const NO_RELAXED_ENV = 'SIMDNET_NO_RELAXED';
 
-/** The file stem of a build: simdnet.<stem>.wasm, build/embedded/<stem>.js. */
-function buildName(variant: WasmVariant, threaded: boolean): string {
-  return (variant === 'relaxed-simd' ? 'relaxed' : variant) + (threaded ? '-threads' : '');
+/** Whether NO_RELAXED_ENV is set (not '' or '0'); false where there is no environment, or Deno may not read it. */
+export function relaxedOffByEnv(): boolean {
+  if (!isNode) return false;
+  const deno = (globalThis as { Deno?: { permissions?: { querySync?(d: { name: string; variable: string }): { state: string } } } }).Deno;
+  if (deno && deno.permissions?.querySync?.({ name: 'env', variable: NO_RELAXED_ENV }).state !== 'granted') return false; // never a prompt
+  const v = process.env[NO_RELAXED_ENV];
+  return v !== undefined && v !== '' && v !== '0';
 }
 
-// One literal specifier per build, so every bundler sees each module and can split it off: a page then fetches
-// only the build its probe picks.
-function embeddedModule(variant: WasmVariant, threaded: boolean): Promise<{ default: string }> {
-  if (threaded) return variant === 'relaxed-simd' ? import('../../build/embedded/relaxed-threads.js') : import('../../build/embedded/simd-threads.js');
-  switch (variant) {
-    case 'relaxed-simd':
-      return import('../../build/embedded/relaxed.js');
-    case 'simd':
-      return import('../../build/embedded/simd.js');
-    case 'scalar':
-      return import('../../build/embedded/scalar.js');
-  }
+// =====================================================================================================
+// Loading: the bytes come embedded in the package's JS (embedded.ts), so a bundler, dev server or CDN handles them
+// as it handles any JS module, with nothing to configure; `wasm` (a URL, a path or bytes) overrides them.
+// docs/DESIGN.md, "Loading".
+// =====================================================================================================
+
+/** The file stem of a build: simdnet.<stem>.wasm. */
+function buildName(variant: WasmVariant, threaded: boolean): EmbeddedBuild {
+  return ((variant === 'relaxed-simd' ? 'relaxed' : variant) + (threaded ? '-threads' : '')) as EmbeddedBuild;
 }
 
 const NODE_FS = 'node:fs/promises';
 const isNode = typeof process !== 'undefined' && process.versions?.node !== undefined;
 const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
-
-function fromBase64(text: string): Uint8Array<ArrayBuffer> {
-  const binary = atob(text);
-  const out = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
-  return out;
-}
 
 /** What came back instead of a module, e.g. `text/html starting '<!do' (412 bytes)`. */
 function describeBytes(bytes: Uint8Array, type?: string | null): string {
@@ -133,17 +144,6 @@ async function loadBytes(src: WasmSource, build: string): Promise<Uint8Array<Arr
   if (!isWasm(bytes))
     throw new SimdnetError(`wasm backend: could not load the kernels from ${String(url ?? src)}: expected a WebAssembly module, got ${describeBytes(bytes, type)}; ${hint}`, 'E_FILE_CORRUPT');
   return bytes;
-}
-
-async function embeddedBytes(variant: WasmVariant, threaded: boolean): Promise<Uint8Array<ArrayBuffer>> {
-  const build = buildName(variant, threaded);
-  let text: string;
-  try {
-    text = (await embeddedModule(variant, threaded)).default;
-  } catch (e) {
-    throw new SimdnetError(`wasm backend: could not import the embedded kernels, simdnet/build/embedded/${build}.js (${(e as Error).message}); set the \`wasm\` option to the URL, path or bytes of simdnet.${build}.wasm, or use the js backend`, 'E_RUNTIME');
-  }
-  return fromBase64(text);
 }
 
 // =====================================================================================================
@@ -215,11 +215,13 @@ export function availableParallelism(): number {
 export async function createWasmBackend(options: WasmBackendOptions = {}): Promise<Backend> {
   const available = availableWasmVariants();
   if (available.length === 0) throw new SimdnetError('wasm backend: this runtime has no WebAssembly; use the js backend');
-  const variant = options.variant ?? available[0];
+  const variant = options.variant ?? (relaxedOffByEnv() ? available.find((v) => v !== 'relaxed-simd')! : available[0]);
   if (!WASM_VARIANTS.includes(variant))
     throw new SimdnetError(`wasm backend: unknown variant '${variant}', expected ${WASM_VARIANTS.map((v) => `'${v}'`).join(', ')}`);
-  if (!available.includes(variant))
-    throw new SimdnetError(`wasm backend: variant '${variant}' is not supported by this runtime (it can run: ${available.join(', ')})`);
+  if (!available.includes(variant)) {
+    const why = variant === 'relaxed-simd' && relaxedSimd() === 'unfused' ? `; its relaxed multiply-add is not fused, so that build would compute exactly what 'simd' does` : '';
+    throw new SimdnetError(`wasm backend: variant '${variant}' is not supported by this runtime (it can run: ${available.join(', ')})${why}`);
+  }
   const asked = options.threads ?? availableParallelism();
   if (!(Number.isInteger(asked) && asked >= 1 && asked <= MAX_THREADS))
     throw new SimdnetError(`wasm backend: threads must be an integer from 1 to ${MAX_THREADS}, got ${options.threads}`);
@@ -228,7 +230,7 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
   const threads = note === undefined ? asked : 1;
   const threaded = threads > 1;
 
-  const bytes = options.wasm === undefined ? await embeddedBytes(variant, threaded) : await loadBytes(options.wasm, buildName(variant, threaded));
+  const bytes = options.wasm === undefined ? embeddedWasm(buildName(variant, threaded)) : await loadBytes(options.wasm, buildName(variant, threaded));
   let module: WebAssembly.Module;
   let instance: WebAssembly.Instance;
   let memory: WebAssembly.Memory | undefined;

@@ -1,12 +1,13 @@
 // How the CLI runs its kernels: how many threads, and whether relaxed SIMD is on. Node ≥ 22 runs relaxed SIMD by
 // default; Node 20 only behind V8's --experimental-wasm-relaxed-simd, which `simdnet` turns on for itself at start
-// (before any module is compiled). --no-relaxed, or SIMDNET_NO_RELAXED=1, keeps the plain SIMD build.
+// (before any module is compiled). --no-relaxed, or SIMDNET_NO_RELAXED=1 (which createBackend honours for every
+// caller), keeps the plain SIMD build.
 
 import { setFlagsFromString } from 'node:v8';
 import { createBackend } from '../backend/index.js';
 import type { Backend, BackendName } from '../backend/backend.js';
 import { SimdnetError } from '../errors.js';
-import { availableWasmVariants } from '../backend/wasm.js';
+import { availableWasmVariants, relaxedOffByEnv } from '../backend/wasm.js';
 
 export interface RunOptions {
   /** Kernel threads (default: every core). */
@@ -15,17 +16,10 @@ export interface RunOptions {
   relaxed?: boolean;
 }
 
-export const NO_RELAXED_ENV = 'SIMDNET_NO_RELAXED';
-
 /** Turns on relaxed SIMD where this Node has it behind a flag (Node 20), unless SIMDNET_NO_RELAXED is set. */
 export function enableRelaxedSimd(): void {
-  if (relaxedOff() || availableWasmVariants().includes('relaxed-simd')) return;
+  if (relaxedOffByEnv() || availableWasmVariants().includes('relaxed-simd')) return;
   setFlagsFromString('--experimental-wasm-relaxed-simd');
-}
-
-function relaxedOff(): boolean {
-  const v = process.env[NO_RELAXED_ENV];
-  return v !== undefined && v !== '' && v !== '0';
 }
 
 /** The backend the CLI's commands run on. */
@@ -36,7 +30,7 @@ export async function cliBackend(name: BackendName, run: RunOptions = {}): Promi
     if (given.length) throw new SimdnetError(`${given.join(' and ')}: the ${name} backend runs on one thread and has no wasm builds; give them with the wasm backend only`, 'E_OPTION');
     return createBackend(name);
   }
-  const noRelaxed = run.relaxed === false || relaxedOff();
+  const noRelaxed = run.relaxed === false; // SIMDNET_NO_RELAXED: createBackend reads it itself
   const variant = noRelaxed && availableWasmVariants()[0] === 'relaxed-simd' ? 'simd' : undefined;
   return createBackend('wasm', { threads: run.threads, variant });
 }
