@@ -7,13 +7,14 @@
 //
 //   node bench/conv.js [--quick] [--variant simd|relaxed-simd] [--threads 1,2]   (after npm run build)
 
+import os from 'node:os';
 import { measureMany, pairedRatio, FULL, QUICK } from './harness.js';
 import { randomArray } from './engines.js';
 import { createWasmBackend } from '../dist/backend/wasm.js';
 import { convScratchFloats, convTransposeScratchFloats } from '../dist/backend/conv-scratch.js';
 
-/** A conv layer of the recipe: x (C,H,W) → y (OC,OH,OW), 'same' pads unless given; transposed: pads/outPad. */
-const layer = (name, C, H, W, OC, k, s, pads, transposed = false, outPad = 0) => ({ name, C, H, W, OC, k, s, pads, transposed, outPad });
+/** A conv layer: x (C,H,W) → y (OC,OH,OW), kernel k×k, stride s, pads on every side; transposed: outPad too. */
+export const layer = (name, C, H, W, OC, k, s, pads, transposed = false, outPad = 0) => ({ name, C, H, W, OC, k, s, pads, transposed, outPad });
 
 /** The conv denoiser's layers (1→32→32→…→1 at 28×28) and the Keras example's stride-2 transposed conv. */
 export const CONV_LAYERS = [
@@ -35,7 +36,7 @@ function dims(l) {
 }
 
 /** One pass of one layer on backend `be`: { run, flops, dispose }. */
-function convCall(be, l, pass, B = CONV_BATCH) {
+function convCall(be, l, pass, B) {
   const { OH, OW, macs } = dims(l);
   const k = be.kernels;
   const t = [];
@@ -73,7 +74,7 @@ function gemmCall(be, n) {
  * Every pass of every layer at each thread count, round-robin with the square GEMM of the same backend.
  * @returns {{ variant, gemm: { [threads]: GFLOP/s }, rows: { layer, pass, threads, gflops, vsGemm, speedup }[] }}
  */
-export async function runConv({ variant = 'simd', threads = [1, 2], quick = false, opts = quick ? QUICK : FULL, log = () => {} } = {}) {
+export async function runConv({ variant = 'simd', threads = [1, Math.min(2, os.availableParallelism?.() ?? os.cpus().length)].filter((t, i, a) => a.indexOf(t) === i), layers = CONV_LAYERS, batch = CONV_BATCH, quick = false, opts = quick ? QUICK : FULL, log = () => {} } = {}) {
   const n = quick ? 256 : 512;
   const bes = [];
   for (const t of threads) bes.push(await createWasmBackend({ variant, threads: t }));
@@ -81,10 +82,10 @@ export async function runConv({ variant = 'simd', threads = [1, 2], quick = fals
   const gemm = {};
   try {
     const gemms = bes.map((be) => gemmCall(be, n));
-    for (const l of CONV_LAYERS) {
+    for (const l of layers) {
       for (const pass of PASSES) {
         if (pass === 'backward-data' && l.C === 1) continue; // a first layer has no dx to compute
-        const calls = bes.map((be) => convCall(be, l, pass));
+        const calls = bes.map((be) => convCall(be, l, pass, batch));
         const fns = {};
         bes.forEach((be, i) => {
           fns[`gemm×${be.threads}`] = gemms[i].run;
@@ -108,7 +109,7 @@ export async function runConv({ variant = 'simd', threads = [1, 2], quick = fals
   } finally {
     bes.forEach((be) => be.dispose());
   }
-  return { variant, square: n, batch: CONV_BATCH, gemm, rows };
+  return { variant, square: n, batch, gemm, rows };
 }
 
 /** Markdown: one row per layer and pass, GFLOP/s and the ratio to the square GEMM per thread count. */

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 // plain ESM JS, run as is by `node bench/run.js`
 import { runBench } from '../bench/bench.js';
+import { layer as convLayer } from '../bench/conv.js';
 import { markdown } from '../bench/report.js';
 
 const positive = (x: unknown) => typeof x === 'number' && Number.isFinite(x) && x > 0;
@@ -30,7 +31,9 @@ describe('npm run bench (quick harness, tiny shapes)', () => {
         steps: [{ name: 'tiny 784-8-784 b64', hidden: [8], batchSize: 64, loss: 'bce', optimizer: 'adam' }],
       },
       noise: { rows: 256, kinds: ['gaussian', 'mask'] },
+      conv: { threads: [1, 2], batch: 2, layers: [convLayer('conv 3→8 3×3 12×10', 3, 12, 10, 8, 3, 1, 1), convLayer('convT 8→3 3×3 s2 6×5', 8, 6, 5, 3, 3, 2, 1, true, 1)] },
       epoch: { rows: 256, rounds: 1, numpy: false, tfjsEpochs: 0, threads: [1, 2] },
+      inference: { rows: [1, 8], widths: [16], threads: 2, rounds: 2, calls: () => 2 },
       log: () => {},
     });
 
@@ -75,6 +78,13 @@ describe('npm run bench (quick harness, tiny shapes)', () => {
     }
     expect(positive(r.summary.threadSpeedup.simd.steps['tiny 784-8-784 b64'][2])).toBe(true);
 
+    // the conv kernels beside the square GEMM, in each process: every pass at 1 and 2 threads
+    expect(r.conv.map((c: { variant: string }) => c.variant)).toEqual(['simd', 'relaxed-simd']);
+    for (const c of r.conv) {
+      expect(c.rows.length).toBe(2 * 3 * 2);
+      for (const row of c.rows) expect(positive(row.gflops) && positive(row.vsGemm) && positive(row.speedup), `${row.layer} ${row.pass} ×${row.threads}`).toBe(true);
+    }
+
     // the epoch table: fit at 1 and 2 threads beside its steps alone, no peers
     const ep = r.epoch;
     expect(ep.error).toBeUndefined();
@@ -97,11 +107,26 @@ describe('npm run bench (quick harness, tiny shapes)', () => {
       expect(positive(n.ratios['wasm×2/wasm×1'])).toBe(true);
     }
 
+    // inference: predict beside both onnxruntimes on 784-16-784, and beside its GEMMs at the largest row count
+    const inf = r.inference;
+    expect(inf.error).toBeUndefined();
+    expect(inf.notes).toEqual([]);
+    expect(inf.cases.map((c: { model: string; rows: number }) => `${c.model} ${c.rows}`)).toEqual(['784-16-784 1', '784-16-784 8']);
+    for (const c of inf.cases) {
+      for (const e of ['simdnet', 'onnxruntime-web', 'onnxruntime-node']) expect(positive(c.us[e]), `${c.rows} rows ${e}`).toBe(true);
+      expect(positive(c.overOrtWeb)).toBe(true);
+      // the same model in three engines: the same outputs within float32 rounding
+      for (const d of Object.values(c.maxAbsDiff) as number[]) expect(d).toBeLessThan(1e-5);
+    }
+    expect(inf.cases[0].ofGemm).toBeNull();
+    expect(positive(inf.cases[1].ofGemm)).toBe(true);
+
     expect(JSON.parse(JSON.stringify(r)).gemm.length).toBe(2);
     const md = markdown(r);
     expect(md).toContain('| M×N×K |');
     expect(md).toContain('**Thread scaling**');
     expect(md).toContain('**Reference epoch**');
     expect(md).toContain('**Noise**');
+    expect(md).toContain('**Inference**');
   }, 90_000);
 });

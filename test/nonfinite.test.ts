@@ -11,6 +11,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Backend, Kernels } from '../src/backend/backend.js';
+import { convScratchFloats, convTransposeScratchFloats } from '../src/backend/conv-scratch.js';
 import { createJsBackend } from '../src/backend/js.js';
 import { availableWasmVariants, createWasmBackend } from '../src/backend/wasm.js';
 
@@ -170,6 +171,43 @@ const KERNELS: Record<keyof Kernels, Maker> = {
       poison: ['src'],
     };
   },
+  maxpool2d_forward: (r, big) => {
+    const g = poolShape(r, big);
+    return { f32: { y: vec(r, g.N * g.OH * g.OW), x: vec(r, g.N * g.H * g.W) }, i32: { idx: new Int32Array(g.N * g.OH * g.OW) }, run: (k, p) => k.maxpool2d_forward(p.y, p.idx, p.x, g.N, g.H, g.W, ...g.win), outputs: ['y'], poison: ['x'] };
+  },
+  maxpool2d_backward: (r, big) => {
+    const g = poolShape(r, big);
+    // indices as forward writes them: a cell of each output's window
+    const idx = new Int32Array(g.N * g.OH * g.OW);
+    for (let n = 0; n < g.N; n++)
+      for (let oh = 0; oh < g.OH; oh++)
+        for (let ow = 0; ow < g.OW; ow++) {
+          const h0 = oh * g.s[0] - g.pads[0], w0 = ow * g.s[1] - g.pads[1];
+          const h = r.int(Math.max(h0, 0), Math.min(h0 + g.k[0], g.H) - 1), w = r.int(Math.max(w0, 0), Math.min(w0 + g.k[1], g.W) - 1);
+          idx[(n * g.OH + oh) * g.OW + ow] = h * g.W + w;
+        }
+    return { f32: { dx: vec(r, g.N * g.H * g.W), dy: vec(r, g.N * g.OH * g.OW) }, i32: { idx }, run: (k, p) => k.maxpool2d_backward(p.dx, p.dy, p.idx, g.N, g.H, g.W, ...g.win), outputs: ['dx'], poison: ['dy'] };
+  },
+  avgpool2d_forward: (r, big) => {
+    const g = poolShape(r, big);
+    const include = r.int(0, 1);
+    return { f32: { y: vec(r, g.N * g.OH * g.OW), x: vec(r, g.N * g.H * g.W) }, run: (k, p) => k.avgpool2d_forward(p.y, p.x, g.N, g.H, g.W, ...g.win, include), outputs: ['y'], poison: ['x'] };
+  },
+  avgpool2d_backward: (r, big) => {
+    const g = poolShape(r, big);
+    const include = r.int(0, 1);
+    return { f32: { dx: vec(r, g.N * g.H * g.W), dy: vec(r, g.N * g.OH * g.OW) }, run: (k, p) => k.avgpool2d_backward(p.dx, p.dy, g.N, g.H, g.W, ...g.win, include), outputs: ['dx'], poison: ['dy'] };
+  },
+  upsample2d_forward: (r, big) => {
+    const [sh, sw, H, W] = [r.int(1, 3), r.int(1, 3), r.int(1, 12), r.int(1, 12)];
+    const N = big ? Math.ceil(60_000 / (H * W * sh * sw)) : r.int(1, 4);
+    return { f32: { y: vec(r, N * H * W * sh * sw), x: vec(r, N * H * W) }, run: (k, p) => k.upsample2d_forward(p.y, p.x, N, H, W, sh, sw), outputs: ['y'], poison: ['x'] };
+  },
+  upsample2d_backward: (r, big) => {
+    const [sh, sw, H, W] = [r.int(1, 3), r.int(1, 3), r.int(1, 12), r.int(1, 12)];
+    const N = big ? Math.ceil(60_000 / (H * W * sh * sw)) : r.int(1, 4);
+    return { f32: { dx: vec(r, N * H * W), dy: vec(r, N * H * W * sh * sw) }, run: (k, p) => k.upsample2d_backward(p.dx, p.dy, N, H, W, sh, sw), outputs: ['dx'], poison: ['dy'] };
+  },
   fill: (r, big) => {
     const n = size(r, big);
     const value = [NaN, Infinity, -Infinity, 3e38, r.real(-2, 2)][r.int(0, 4)];
@@ -179,7 +217,55 @@ const KERNELS: Record<keyof Kernels, Maker> = {
     const n = size(r, big);
     return { f32: { x: vec(r, n) }, run: (k, p) => k.has_non_finite(p.x, n), outputs: [], poison: ['x'] };
   },
+  conv2d_forward: (r, big) => conv(r, big, false, 'forward'),
+  conv2d_backward_data: (r, big) => conv(r, big, false, 'data'),
+  conv2d_backward_weights: (r, big) => conv(r, big, false, 'weights'),
+  conv_transpose2d_forward: (r, big) => conv(r, big, true, 'forward'),
+  conv_transpose2d_backward_data: (r, big) => conv(r, big, true, 'data'),
+  conv_transpose2d_backward_weights: (r, big) => conv(r, big, true, 'weights'),
 };
+
+/** A conv kernel call on a random geometry (strides 1 and 2, pads up to k − 1, odd sizes; big: split over threads),
+ *  scratch for two threads. x (B,C,H,W) → y (B,OC,OH,OW); the transposed kernels take x (B,IC,IH,IW). */
+function conv(r: Rand, big: boolean, transposed: boolean, pass: 'forward' | 'data' | 'weights'): Call {
+  const B = big ? r.int(4, 8) : r.int(1, 3);
+  const [C, OC] = big ? [r.int(8, 16), r.int(8, 16)] : [r.int(1, 5), r.int(1, 9)];
+  const [KH, KW] = [r.int(1, 3), r.int(1, 3)];
+  const [SH, SW] = [r.int(1, 2), r.int(1, 2)];
+  const [PT, PL] = [r.int(0, KH - 1), r.int(0, KW - 1)];
+  const [H, W] = big ? [r.int(12, 20), r.int(12, 20)] : [r.int(KH, 9), r.int(KW, 9)];
+  let OH: number, OW: number;
+  if (!transposed) {
+    OH = Math.floor((H + 2 * PT - KH) / SH) + 1;
+    OW = Math.floor((W + 2 * PL - KW) / SW) + 1;
+  } else {
+    OH = (H - 1) * SH - 2 * PT + KH + r.int(0, SH - 1);
+    OW = (W - 1) * SW - 2 * PL + KW + r.int(0, SW - 1);
+  }
+  const g = [B, C, H, W, OC, OH, OW, KH, KW, SH, SW, PT, PL] as const;
+  const S = 2 * (transposed ? convTransposeScratchFloats : convScratchFloats)(C, H, W, OC, OH, OW, KH, KW, SH, SW);
+  const f32 = { x: vec(r, B * C * H * W), y: vec(r, B * OC * OH * OW), w: vec(r, OC * C * KH * KW), b: vec(r, OC), db: vec(r, OC), s: vec(r, Math.max(S, 1)) };
+  const pre = transposed ? 'conv_transpose2d' : 'conv2d';
+  if (pass === 'forward') {
+    const act = r.int(0, 3);
+    return { f32, run: (k, p) => k[`${pre}_forward`](p.y, p.x, p.w, p.b, p.s, ...g, act), outputs: ['y'], poison: ['x', 'w', 'b'] };
+  }
+  if (pass === 'data') return { f32, run: (k, p) => k[`${pre}_backward_data`](p.x, p.y, p.w, p.s, ...g), outputs: ['x'], poison: ['y', 'w'] };
+  return { f32, run: (k, p) => k[`${pre}_backward_weights`](p.w, p.db, p.y, p.x, p.s, ...g), outputs: ['w', 'db'], poison: ['w', 'db', 'y', 'x'] };
+}
+
+/** A pooling window (kernel 1-3, stride 1-3, each pad below the kernel; one case in three the 2×2 stride-2 fast
+ *  path) over N planes of H×W (big: ~60,000 values, split across threads), and the kernels' window arguments. */
+function poolShape(r: Rand, big: boolean) {
+  const fast = r.int(0, 2) === 0;
+  const k = fast ? [2, 2] : [r.int(1, 3), r.int(1, 3)];
+  const s = fast ? [2, 2] : [r.int(1, 3), r.int(1, 3)];
+  const pads = fast ? [0, 0, 0, 0] : [r.int(0, k[0] - 1), r.int(0, k[1] - 1), r.int(0, k[0] - 1), r.int(0, k[1] - 1)];
+  const H = r.int(k[0], big ? 30 : 12), W = r.int(k[1], big ? 30 : 12);
+  const N = big ? Math.ceil(60_000 / (H * W)) : r.int(1, 4);
+  const OH = Math.floor((H + pads[0] + pads[2] - k[0]) / s[0]) + 1, OW = Math.floor((W + pads[1] + pads[3] - k[1]) / s[1]) + 1;
+  return { N, H, W, OH, OW, k, s, pads, win: [OH, OW, k[0], k[1], s[0], s[1], pads[0], pads[1]] as const };
+}
 
 function unary(r: Rand, big: boolean, run: (k: Kernels, p: Record<string, number>, n: number) => void): Call {
   const n = size(r, big);

@@ -62,9 +62,10 @@ export type RawExports = Kernels & Pieces & Facts;
 
 const { light: LIGHT, heavy: HEAVY, gemm: MACS } = MIN_PER_THREAD;
 const col = (i: number) => (a: Args) => a[i]; // floats per row: argument i (the row's width)
+const plane = (h: number, w: number) => (a: Args) => a[h] * a[w]; // floats per plane: arguments h × w
 // conv: a sample's floats (C·H·W from arguments c, c+1, c+2), multiply-adds per sample, one thread's scratch bytes
 // from the geometry at argument g (C, H, W, OC, OH, OW, KH, KW, SH, SW); the transposed kernels' from (IC, …)
-const plane = (c: number) => (a: Args) => a[c] * a[c + 1] * a[c + 2];
+const vol = (c: number) => (a: Args) => a[c] * a[c + 1] * a[c + 2];
 const convMacs = (g: number) => (a: Args) => a[g + 3] * a[g + 4] * a[g + 5] * a[g] * a[g + 6] * a[g + 7]; // OC·OH·OW·C·KH·KW
 const convTMacs = (g: number) => (a: Args) => a[g] * a[g + 1] * a[g + 2] * a[g + 3] * a[g + 6] * a[g + 7]; // IC·IH·IW·OC·KH·KW
 const convPanel = (g: number) => (a: Args) => 4 * convScratchFloats(a[g], a[g + 1], a[g + 2], a[g + 3], a[g + 4], a[g + 5], a[g + 6], a[g + 7], a[g + 8], a[g + 9]);
@@ -72,7 +73,7 @@ const convTPanel = (g: number) => (a: Args) => 4 * convTransposeScratchFloats(a[
 /** the least share of a thread in floats of the first pointer (argument `out`'s plane per sample), which costs
  *  macs(a) multiply-adds per sample */
 const convMin = (out: number, macs: (a: Args) => number) => {
-  const p = plane(out); // (built once: a kernel call allocates nothing)
+  const p = vol(out); // (built once: a kernel call allocates nothing)
   return (a: Args) => (MACS * p(a)) / macs(a);
 };
 /** a call's multiply-adds: samples (argument 5) times macs per sample */
@@ -119,17 +120,26 @@ export const SPLIT = {
   // (dst, src, idx, row0, count, width, kind, …): src whole, idx (i32 per row) and row0 move with the rows
   gather_noise: rows(4, (a) => (a[6] === NOISE.none ? LIGHT : HEAVY), [[0, col(5)], [2, 1]], { counter: 3 }),
 
+  // pooling and upsampling over N = B·C planes: a range of planes per thread (each plane's outputs, the gradient's
+  // sums included, are computed by one thread); the first step (the larger plane) measures the work
+  maxpool2d_forward: rows(3, LIGHT, [[2, plane(4, 5)], [0, plane(6, 7)], [1, plane(6, 7)]]), // (y, idx, x, N, H, W, OH, OW, …)
+  maxpool2d_backward: rows(3, LIGHT, [[0, plane(4, 5)], [1, plane(6, 7)], [2, plane(6, 7)]]), // (dx, dy, idx, N, H, W, OH, OW, …)
+  avgpool2d_forward: rows(2, LIGHT, [[1, plane(3, 4)], [0, plane(5, 6)]]), // (y, x, N, H, W, OH, OW, …)
+  avgpool2d_backward: rows(2, LIGHT, [[0, plane(3, 4)], [1, plane(5, 6)]]), // (dx, dy, N, H, W, OH, OW, …)
+  upsample2d_forward: rows(2, LIGHT, [[0, (a) => a[3] * a[4] * a[5] * a[6]], [1, plane(3, 4)]]), // (y, x, N, H, W, sh, sw)
+  upsample2d_backward: rows(2, LIGHT, [[1, (a) => a[3] * a[4] * a[5] * a[6]], [0, plane(3, 4)]]), // (dx, dy, N, H, W, sh, sw)
+
   fill: elements(1, LIGHT),
   has_non_finite: elements(1, LIGHT, { any: true }),
 
   // conv (y, x, w, b, scratch, B, C, H, W, OC, OH, OW, KH, KW, SH, SW, PT, PL, act), backward-data (dx, dy, w, scratch,
   // B, C, …), backward-weights (dw, db, dy, x, scratch, B, C, …): samples per thread, each with its scratch panel;
   // the weight gradients (sums over the batch) by channel ranges, every thread over every sample in order
-  conv2d_forward: rows(5, convMin(9, convMacs(6)), [[0, plane(9)], [1, plane(6)]], { scratch: [4, convPanel(6)] }),
-  conv2d_backward_data: rows(4, convMin(5, convMacs(5)), [[0, plane(5)], [1, plane(8)]], { scratch: [3, convPanel(5)] }),
+  conv2d_forward: rows(5, convMin(9, convMacs(6)), [[0, vol(9)], [1, vol(6)]], { scratch: [4, convPanel(6)] }),
+  conv2d_backward_data: rows(4, convMin(5, convMacs(5)), [[0, vol(5)], [1, vol(8)]], { scratch: [3, convPanel(5)] }),
   conv2d_backward_weights: columns('conv2d_backward_weights_cols', 6, 1, MACS, convWork(convMacs(6)), { scratch: [4, convPanel(6)] }),
-  conv_transpose2d_forward: rows(5, convMin(9, convTMacs(6)), [[0, plane(9)], [1, plane(6)]], { scratch: [4, convTPanel(6)] }),
-  conv_transpose2d_backward_data: rows(4, convMin(5, convTMacs(5)), [[0, plane(5)], [1, plane(8)]], { scratch: [3, convTPanel(5)] }),
+  conv_transpose2d_forward: rows(5, convMin(9, convTMacs(6)), [[0, vol(9)], [1, vol(6)]], { scratch: [4, convTPanel(6)] }),
+  conv_transpose2d_backward_data: rows(4, convMin(5, convTMacs(5)), [[0, vol(5)], [1, vol(8)]], { scratch: [3, convTPanel(5)] }),
   conv_transpose2d_backward_weights: columns('conv_transpose2d_backward_weights_cols', 9, 1, MACS, convWork(convTMacs(6)), { scratch: [4, convTPanel(6)] }),
 } as const satisfies Record<keyof Kernels, Split<keyof Pieces>>;
 

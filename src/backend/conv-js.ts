@@ -1,8 +1,11 @@
 // The js twins of assembly/conv.ts: the same six kernels as plain direct loops over the definition
-//   y[n][o][oh][ow] = b[o] + Σ_{c,ki,kj} w[o][c][ki][kj] · x[n][c][oh·SH − PT + ki][ow·SW − PL + kj]   (0 outside x)
-// with backward-data scattering each tap back, backward-weights summing the products per weight. No im2col, no
-// scratch: the readable reference (and the benchmark baseline). The transposed kernels are the same loops read
-// the other way, as in assembly/conv.ts.
+//   y[n][o][oh][ow] = b[o] + Σ_{c,ki,kj} w[o][c][ki][kj] · xpad[n][c][oh·SH − PT + ki][ow·SW − PL + kj]
+// where xpad is x with zeros around it (as PyTorch pads): a padding tap is a product with 0, so a NaN or ±Inf weight
+// makes it NaN, as in the kernels. Backward-weights sums dy times the same taps; backward-data at stride 1 is the
+// forward of the flipped conv over zero-padded dy (each dx element gets every tap, as assembly/conv.ts computes it),
+// at larger strides each dy element times each tap is added where forward read it (taps in the padding dropped).
+// No im2col, no scratch: the readable reference (and the benchmark baseline). The transposed kernels are the same
+// loops read the other way, as in assembly/conv.ts.
 
 import { ACT, type Kernels } from './backend.js';
 
@@ -27,10 +30,10 @@ export function convJsKernels(f: () => Float32Array, act: (y: number, n: number,
               const wv = h[(w >>> 2) + ((o * C + c) * KH + ki) * KW + kj];
               for (let oh = 0; oh < OH; oh++) {
                 const ih = oh * SH - PT + ki;
-                if (ih < 0 || ih >= H) continue;
+                const rowIn = ih >= 0 && ih < H;
                 for (let ow = 0; ow < OW; ow++) {
                   const iw = ow * SW - PL + kj;
-                  if (iw >= 0 && iw < W) h[Y + oh * OW + ow] += wv * h[X + ih * W + iw];
+                  h[Y + oh * OW + ow] += wv * (rowIn && iw >= 0 && iw < W ? h[X + ih * W + iw] : 0);
                 }
               }
             }
@@ -38,7 +41,8 @@ export function convJsKernels(f: () => Float32Array, act: (y: number, n: number,
       }
   }
 
-  /** dx (B,C,H,W) = (b per channel, or 0) + each dy element times each tap, added where forward read it */
+  /** dx (B,C,H,W) = (b per channel, or 0) + ∂(Σ dy ⊙ conv(x))/∂x: at stride 1 the flipped conv over zero-padded dy
+   *  (every tap, a padding one times 0); else each dy element times each tap, added where forward read it */
   function backwardData(dx: number, dy: number, w: number, b: number, B: number, C: number, H: number, W: number, OC: number, OH: number, OW: number, KH: number, KW: number, SH: number, SW: number, PT: number, PL: number): void {
     const h = f();
     for (let n = 0; n < B; n++) {
@@ -53,6 +57,18 @@ export function convJsKernels(f: () => Float32Array, act: (y: number, n: number,
           for (let ki = 0; ki < KH; ki++)
             for (let kj = 0; kj < KW; kj++) {
               const wv = h[(w >>> 2) + ((o * C + c) * KH + ki) * KW + kj];
+              if (SH === 1 && SW === 1) {
+                // dx[ih][iw] += w · dy[ih + PT − ki][iw + PL − kj] (0 outside dy)
+                for (let ih = 0; ih < H; ih++) {
+                  const oh = ih + PT - ki;
+                  const rowIn = oh >= 0 && oh < OH;
+                  for (let iw = 0; iw < W; iw++) {
+                    const ow = iw + PL - kj;
+                    h[X + ih * W + iw] += wv * (rowIn && ow >= 0 && ow < OW ? h[Y + oh * OW + ow] : 0);
+                  }
+                }
+                continue;
+              }
               for (let oh = 0; oh < OH; oh++) {
                 const ih = oh * SH - PT + ki;
                 if (ih < 0 || ih >= H) continue;
@@ -67,7 +83,7 @@ export function convJsKernels(f: () => Float32Array, act: (y: number, n: number,
     }
   }
 
-  /** dw (OC,C,KH,KW) += Σ_n Σ_{oh,ow} dy · x at the tap, sample by sample */
+  /** dw (OC,C,KH,KW) += Σ_n Σ_{oh,ow} dy · xpad at the tap, sample by sample */
   function backwardWeights(dw: number, dy: number, x: number, B: number, C: number, H: number, W: number, OC: number, OH: number, OW: number, KH: number, KW: number, SH: number, SW: number, PT: number, PL: number): void {
     const h = f();
     for (let n = 0; n < B; n++)
@@ -80,10 +96,10 @@ export function convJsKernels(f: () => Float32Array, act: (y: number, n: number,
               let s = 0;
               for (let oh = 0; oh < OH; oh++) {
                 const ih = oh * SH - PT + ki;
-                if (ih < 0 || ih >= H) continue;
+                const rowIn = ih >= 0 && ih < H;
                 for (let ow = 0; ow < OW; ow++) {
                   const iw = ow * SW - PL + kj;
-                  if (iw >= 0 && iw < W) s += h[Y + oh * OW + ow] * h[X + ih * W + iw];
+                  s += h[Y + oh * OW + ow] * (rowIn && iw >= 0 && iw < W ? h[X + ih * W + iw] : 0);
                 }
               }
               h[(dw >>> 2) + ((o * C + c) * KH + ki) * KW + kj] += s;

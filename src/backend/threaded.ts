@@ -14,7 +14,7 @@ import { MIN_PER_THREAD, sizeOf, type Chunks, type Parts, type Range, type Scale
 import type { ThreadPool } from './threads.js';
 
 const { STORE, ADD, BIAS } = GEMM_MODE;
-/** Most arguments a kernel takes (a task slot holds 20: a conv kernel's 19, a conv weight-gradient piece's 20). */
+/** Most arguments a kernel takes (a task slot holds 20: a conv kernel takes 19, a conv weight-gradient piece 20). */
 const MAX_ARGS = 20;
 type Fn = (...a: number[]) => number | undefined;
 
@@ -65,12 +65,24 @@ export function threadedKernels(ex: RawExports, ctx: ThreadedParts): Kernels {
   const A = new Float64Array(MAX_ARGS);
   const by = new Float64Array(MAX_ARGS); // this call's floats per unit of each pointer of a Parts rule
 
-  // The wrappers: one function literal per rule kind, which copies the call's arguments into A (no closure, no
-  // array per call: a step allocates nothing), counts the parts and calls the one-thread export when there is one.
-  const check = (raw: Fn) => {
+  // A kernel's wrapper copies the call's arguments into A (no closure, no array per call: a step allocates nothing),
+  // asks its rule kind's `plan` for the part count and calls the one-thread export when there is one part, else
+  // `exec`. Two widths: 12 arguments (most kernels: ~20 ns cheaper a call) and 20 (a task slot's most: conv's).
+  function wrap(raw: Fn, plan: () => number, exec: (p: number) => number | undefined): Fn {
+    if (raw.length <= 12)
+      return function (a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11) {
+        A[0] = a0; A[1] = a1; A[2] = a2; A[3] = a3; A[4] = a4; A[5] = a5; A[6] = a6; A[7] = a7; A[8] = a8; A[9] = a9; A[10] = a10; A[11] = a11;
+        const p = plan();
+        return p <= 1 ? raw(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11) : exec(p);
+      };
     if (raw.length > MAX_ARGS) throw new Error(`threaded kernels: an export takes ${raw.length} arguments, at most ${MAX_ARGS} fit a task`);
-    return raw;
-  };
+    return function (a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15, a16, a17, a18, a19) {
+      A[0] = a0; A[1] = a1; A[2] = a2; A[3] = a3; A[4] = a4; A[5] = a5; A[6] = a6; A[7] = a7; A[8] = a8; A[9] = a9;
+      A[10] = a10; A[11] = a11; A[12] = a12; A[13] = a13; A[14] = a14; A[15] = a15; A[16] = a16; A[17] = a17; A[18] = a18; A[19] = a19;
+      const p = plan();
+      return p <= 1 ? raw(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15, a16, a17, a18, a19) : exec(p);
+    };
+  }
 
   /** A size argument product, arguments [from, to). */
   const product = (from: number, to: number) => {
@@ -80,16 +92,14 @@ export function threadedKernels(ex: RawExports, ctx: ThreadedParts): Kernels {
   };
 
   function partsKernel(name: keyof Kernels, r: Parts): Fn {
-    const raw = check(ex[name] as Fn), fn = FN[name], arity = raw.length;
+    const raw = ex[name] as Fn, fn = FN[name], arity = raw.length;
     const n = r.n < 0 ? arity - 1 : r.n;
     const unit = r.steps.length > 0 ? r.steps[0][1] : 1, min = r.min;
-    return function (a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15, a16, a17, a18, a19) {
-      A[0] = a0; A[1] = a1; A[2] = a2; A[3] = a3; A[4] = a4; A[5] = a5; A[6] = a6; A[7] = a7; A[8] = a8;
-      A[9] = a9; A[10] = a10; A[11] = a11; A[12] = a12; A[13] = a13; A[14] = a14; A[15] = a15; A[16] = a16; A[17] = a17; A[18] = a18; A[19] = a19;
+    const plan = () => {
       const units = A[n];
-      const p = Math.min(count(units * (typeof unit === 'number' ? unit : unit(A)), typeof min === 'number' ? min : min(A)), units);
-      return p <= 1 ? raw(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15, a16, a17, a18, a19) : runParts(r, fn, arity, n, p);
+      return Math.min(count(units * (typeof unit === 'number' ? unit : unit(A)), typeof min === 'number' ? min : min(A)), units);
     };
+    return wrap(raw, plan, (p) => runParts(r, fn, arity, n, p));
   }
 
   function runParts(r: Parts, fn: number, arity: number, n: number, p: number): number | undefined {
@@ -114,35 +124,32 @@ export function threadedKernels(ex: RawExports, ctx: ThreadedParts): Kernels {
   }
 
   function rangeKernel(name: keyof Kernels, r: Range): Fn {
-    const raw = check(ex[name] as Fn), piece = FN[r.piece as keyof typeof FN], arity = raw.length;
+    const raw = ex[name] as Fn, piece = FN[r.piece as keyof typeof FN], arity = raw.length;
     const { n, align, min, work } = r;
-    return function (a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15, a16, a17, a18, a19) {
-      A[0] = a0; A[1] = a1; A[2] = a2; A[3] = a3; A[4] = a4; A[5] = a5; A[6] = a6; A[7] = a7; A[8] = a8;
-      A[9] = a9; A[10] = a10; A[11] = a11; A[12] = a12; A[13] = a13; A[14] = a14; A[15] = a15; A[16] = a16; A[17] = a17; A[18] = a18; A[19] = a19;
-      const p = Math.min(count(work(A), typeof min === 'number' ? min : min(A)), Math.floor(A[n] / align));
-      if (p <= 1) return raw(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15, a16, a17, a18, a19);
+    const plan = () => Math.min(count(work(A), typeof min === 'number' ? min : min(A)), Math.floor(A[n] / align));
+    return wrap(raw, plan, (p) => {
       const panel = r.scratch >= 0 ? sizeOf(r.scratchBytes, A) : 0;
       for (let t = 0; t < p; t++) {
         pool.setArgs(t, piece, A, arity);
         pool.setArg(t, arity, cut(A[n], p, align, t));
         pool.setArg(t, arity + 1, cut(A[n], p, align, t + 1));
-        if (r.scratch >= 0) pool.setArg(t, r.scratch, A[r.scratch] + t * panel);
+        if (r.scratch >= 0) pool.setArg(t, r.scratch, A[r.scratch] + t * panel); // a panel per thread
       }
       pool.run(p);
       return undefined;
-    };
+    });
   }
 
   // losses: fixed chunks, their sums added in order; a call too small (or too large for the sums buffer) to split
   // runs the one-thread kernel, which adds the same chunks
   function chunksKernel(name: keyof Kernels, r: Chunks): Fn {
-    const raw = check(ex[name] as Fn), arity = raw.length;
-    return function (a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15, a16, a17, a18, a19) {
-      A[0] = a0; A[1] = a1; A[2] = a2; A[3] = a3; A[4] = a4; A[5] = a5; A[6] = a6; A[7] = a7; A[8] = a8;
-      A[9] = a9; A[10] = a10; A[11] = a11; A[12] = a12; A[13] = a13; A[14] = a14; A[15] = a15; A[16] = a16; A[17] = a17; A[18] = a18; A[19] = a19;
+    const raw = ex[name] as Fn, arity = raw.length;
+    const plan = () => {
       const n = product(r.ptrs, arity), chunks = Math.ceil(n / CHUNK);
-      const parts = chunks > sumsCapacity ? 1 : Math.min(count(n, MIN_PER_THREAD.heavy), chunks);
-      if (parts <= 1) return raw(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15, a16, a17, a18, a19);
+      return chunks > sumsCapacity ? 1 : Math.min(count(n, MIN_PER_THREAD.heavy), chunks);
+    };
+    return wrap(raw, plan, (parts) => {
+      const n = product(r.ptrs, arity), chunks = Math.ceil(n / CHUNK);
       const p = A[0], q = r.ptrs > 1 ? A[1] : 0;
       for (let th = 0; th < parts; th++) {
         const c0 = cut(chunks, parts, 1, th), c1 = cut(chunks, parts, 1, th + 1);
@@ -154,27 +161,23 @@ export function threadedKernels(ex: RawExports, ctx: ThreadedParts): Kernels {
       let total = 0;
       for (let c = 0; c < chunks; c++) total += f[(sums >>> 3) + c];
       return r.finish(total, A);
-    };
+    });
   }
 
   /** (out, p, t, sizes…) → piece(out, p, t, n, scale of the whole batch) over parts of n */
   function scaledKernel(name: keyof Kernels, r: Scaled): Fn {
-    const raw = check(ex[name] as Fn), piece = FN[r.piece as keyof typeof FN], arity = raw.length;
+    const raw = ex[name] as Fn, piece = FN[r.piece as keyof typeof FN], arity = raw.length;
     const { min, scale } = r;
-    return function (a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15, a16, a17, a18, a19) {
-      A[0] = a0; A[1] = a1; A[2] = a2; A[3] = a3; A[4] = a4; A[5] = a5; A[6] = a6; A[7] = a7; A[8] = a8;
-      A[9] = a9; A[10] = a10; A[11] = a11; A[12] = a12; A[13] = a13; A[14] = a14; A[15] = a15; A[16] = a16; A[17] = a17; A[18] = a18; A[19] = a19;
-      const n = product(3, arity);
-      const p = count(n, typeof min === 'number' ? min : min(A));
-      if (p <= 1) return raw(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15, a16, a17, a18, a19);
-      const s = scale(A);
+    const plan = () => count(product(3, arity), typeof min === 'number' ? min : min(A));
+    return wrap(raw, plan, (p) => {
+      const n = product(3, arity), s = scale(A);
       for (let t = 0; t < p; t++) {
         const lo = cut(n, p, 16, t), hi = cut(n, p, 16, t + 1);
         pool.set(t, piece, A[0] + 4 * lo, A[1] + 4 * lo, A[2] + 4 * lo, hi - lo, s);
       }
       pool.run(p);
       return undefined;
-    };
+    });
   }
 
   const gemms: { [K in GemmKernel]: Kernels[K] } = {

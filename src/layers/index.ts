@@ -6,10 +6,12 @@ import type { Layer, LayerSpec } from './layer.js';
 import { Dropout } from './dropout.js';
 import { Conv2D, ConvTranspose2D } from './conv.js';
 import { Linear } from './linear.js';
+import { AvgPool2D, MaxPool2D, Upsample2D } from './pool.js';
 import { Flatten, Reshape } from './reshape.js';
 
-export { Linear, ReLU, Tanh, Sigmoid, Softmax, Dropout, Flatten, Reshape, Conv2D, ConvTranspose2D };
+export { Linear, ReLU, Tanh, Sigmoid, Softmax, Dropout, Flatten, Reshape, Conv2D, ConvTranspose2D, MaxPool2D, AvgPool2D, Upsample2D };
 export type { Conv2DOptions, ConvTranspose2DOptions } from './conv.js';
+export type { PoolOptions, AvgPoolOptions } from './pool.js';
 export type { Layer, LayerSpec, InitName, Shape, Pair, Pads } from './layer.js';
 
 export function layerFromSpec(spec: LayerSpec, where = 'layer'): Layer {
@@ -33,21 +35,33 @@ export function layerFromSpec(spec: LayerSpec, where = 'layer'): Layer {
     case 'reshape':
       check(Array.isArray(spec.shape), () => `${where}: reshape shape must be a list of integers, got ${JSON.stringify(spec.shape)}`, 'E_INVALID');
       return new Reshape(spec.shape);
-    case 'conv2d':
-      return new Conv2D(spec.in, spec.out, spec.kernel, { stride: spec.stride, padding: spec.padding, bias: spec.bias, init: spec.init });
-    case 'conv-transpose2d':
-      return new ConvTranspose2D(spec.in, spec.out, spec.kernel, { stride: spec.stride, padding: spec.padding, outputPadding: spec.outputPadding, bias: spec.bias, init: spec.init });
     case 'maxpool2d':
+      return named(where, () => new MaxPool2D(spec.kernel, { stride: spec.stride, padding: spec.padding }));
     case 'avgpool2d':
+      return named(where, () => new AvgPool2D(spec.kernel, { stride: spec.stride, padding: spec.padding, countIncludePad: spec.countIncludePad }));
     case 'upsample2d':
-      throw new SimdnetError(`${where}: layer type '${spec.type}' is not implemented yet`, 'E_UNSUPPORTED');
+      return named(where, () => new Upsample2D(spec.scale));
+    case 'conv2d':
+      return named(where, () => new Conv2D(spec.in, spec.out, spec.kernel, { stride: spec.stride, padding: spec.padding, bias: spec.bias, init: spec.init }));
+    case 'conv-transpose2d':
+      return named(where, () => new ConvTranspose2D(spec.in, spec.out, spec.kernel, { stride: spec.stride, padding: spec.padding, outputPadding: spec.outputPadding, bias: spec.bias, init: spec.init }));
     default:
       throw new SimdnetError(`${where}: unknown layer type '${(spec as { type?: unknown })?.type}', expected ${LAYER_TYPES.slice(0, -1).join(', ')} or ${LAYER_TYPES.at(-1)}`, 'E_UNSUPPORTED');
   }
 }
 
+/** A constructor's refusal of a spec's field, named after the spec's place ("layer 3: MaxPool2D kernel: …"). */
+function named(where: string, make: () => Layer): Layer {
+  try {
+    return make();
+  } catch (e) {
+    if (e instanceof SimdnetError) throw new SimdnetError(`${where}: ${e.message}`, e.code);
+    throw e;
+  }
+}
+
 /** Every layer type a model file may name (the cases of layerFromSpec). */
-export const LAYER_TYPES = ['linear', 'relu', 'tanh', 'sigmoid', 'softmax', 'dropout', 'flatten', 'reshape', 'conv2d', 'conv-transpose2d'] as const satisfies readonly LayerSpec['type'][];
+export const LAYER_TYPES = ['linear', 'relu', 'tanh', 'sigmoid', 'softmax', 'dropout', 'flatten', 'reshape', 'conv2d', 'conv-transpose2d', 'maxpool2d', 'avgpool2d', 'upsample2d'] as const satisfies readonly LayerSpec['type'][];
 
 /** The activations a hidden layer may have (softmax is an output layer only). */
 export const HIDDEN_ACTIVATIONS = ['relu', 'tanh', 'sigmoid'] as const;

@@ -5,7 +5,7 @@ import { SimdnetError } from '../errors.js';
 import { WIRE, Writer, expectWire, fieldString, packedInts, readFields, type Field } from './protobuf.js';
 
 /** TensorProto.DataType values that matter here. */
-export const DTYPE = { float: 1, float16: 10, double: 11 } as const;
+export const DTYPE = { float: 1, int64: 7, float16: 10, double: 11 } as const;
 export const DTYPE_NAMES: Record<number, string> = { 1: 'float32', 2: 'uint8', 3: 'int8', 4: 'uint16', 5: 'int16', 6: 'int32', 7: 'int64', 8: 'string', 9: 'bool', 10: 'float16', 11: 'float64', 12: 'uint32', 13: 'uint64', 14: 'complex64', 15: 'complex128', 16: 'bfloat16' };
 
 export interface TensorMsg {
@@ -15,7 +15,9 @@ export interface TensorMsg {
   /** float_data (packed, as ONNX declares it, or one field per value) */
   floatData: ArrayLike<number>;
   rawData: Uint8Array | null;
-  /** other typed payloads that are present (int32_data, double_data, …): only so an error can say so */
+  /** int64_data (shapes, pads and sizes that exporters write as int64 tensors) */
+  int64Data?: number[];
+  /** other typed payloads that are present (int32_data, int64_data, double_data, …): only so an error can say so */
   otherData: boolean;
   /** external_data entries (location, offset, …) or data_location = EXTERNAL */
   external: { key: string; value: string }[] | null;
@@ -27,6 +29,9 @@ export interface AttributeMsg {
   f?: number;
   i?: number;
   s?: string;
+  /** a tensor attribute (a Constant node's value) */
+  t?: TensorMsg;
+  floats?: number[];
   ints: number[];
 }
 
@@ -69,7 +74,7 @@ export interface ModelMsg {
   hasFunctions: boolean;
 }
 
-export const ATTR = { float: 1, int: 2, string: 3, ints: 7 } as const;
+export const ATTR = { float: 1, int: 2, string: 3, tensor: 4, floats: 6, ints: 7 } as const;
 
 // ---- decoding ------------------------------------------------------------------------------------------
 
@@ -147,7 +152,9 @@ function decodeNode(fields: Field[]): NodeMsg {
         } else if (g.no === 4) {
           expectWire(g, WIRE.bytes, 'AttributeProto.s');
           a.s = new TextDecoder().decode(g.bytes);
-        } else if (g.no === 8) for (const v of packedInts(g, 'AttributeProto.ints')) a.ints.push(v);
+        } else if (g.no === 5) a.t = decodeTensor(sub(g, 'AttributeProto.t'));
+        else if (g.no === 7) for (const v of packedFloats(g, 'AttributeProto.floats')) (a.floats ??= []).push(v);
+        else if (g.no === 8) for (const v of packedInts(g, 'AttributeProto.ints')) a.ints.push(v);
       }
       n.attributes.push(a);
     }
@@ -165,15 +172,11 @@ function decodeTensor(fields: Field[]): TensorMsg {
     else if (f.no === 9) {
       expectWire(f, WIRE.bytes, 'TensorProto.raw_data');
       t.rawData = f.bytes;
-    } else if (f.no === 4) {
-      if (f.wire === WIRE.fixed32) floats.push([new DataView(f.bytes.buffer, f.bytes.byteOffset, 4).getFloat32(0, true)]);
-      else {
-        expectWire(f, WIRE.bytes, 'TensorProto.float_data');
-        if (f.bytes.length % 4 !== 0) throw new SimdnetError(`${W}: corrupt protobuf at byte ${f.at}: packed float_data of ${f.bytes.length} bytes, not a multiple of 4`, 'E_FILE_CORRUPT');
-        const view = new DataView(f.bytes.buffer, f.bytes.byteOffset, f.bytes.length);
-        floats.push(Float32Array.from({ length: f.bytes.length / 4 }, (_, i) => view.getFloat32(4 * i, true)));
-      }
-    } else if (f.no === 5 || f.no === 6 || f.no === 7 || f.no === 10 || f.no === 11) t.otherData = true;
+    } else if (f.no === 4) floats.push(packedFloats(f, 'TensorProto.float_data'));
+    else if (f.no === 7) {
+      for (const v of packedInts(f, 'TensorProto.int64_data')) (t.int64Data ??= []).push(v);
+      t.otherData = true;
+    } else if (f.no === 5 || f.no === 6 || f.no === 10 || f.no === 11) t.otherData = true;
     else if (f.no === 13) (t.external ??= []).push(decodeEntry(sub(f, 'TensorProto.external_data'), 'TensorProto.external_data'));
     else if (f.no === 14 && int(f, 'TensorProto.data_location') === 1) t.external ??= [];
   }
@@ -185,6 +188,15 @@ function decodeTensor(fields: Field[]): TensorMsg {
     t.floatData = all;
   }
   return t;
+}
+
+/** A repeated float field: packed (one length-delimited field) or one fixed32 each. */
+function packedFloats(f: Field, what: string): Float32Array {
+  if (f.wire === WIRE.fixed32) return Float32Array.of(new DataView(f.bytes.buffer, f.bytes.byteOffset, 4).getFloat32(0, true));
+  expectWire(f, WIRE.bytes, what);
+  if (f.bytes.length % 4 !== 0) throw new SimdnetError(`${W}: corrupt protobuf at byte ${f.at}: packed ${what} of ${f.bytes.length} bytes, not a multiple of 4`, 'E_FILE_CORRUPT');
+  const view = new DataView(f.bytes.buffer, f.bytes.byteOffset, f.bytes.length);
+  return Float32Array.from({ length: f.bytes.length / 4 }, (_, i) => view.getFloat32(4 * i, true));
 }
 
 function decodeValueInfo(fields: Field[]): ValueInfoMsg {
@@ -244,6 +256,8 @@ function encodeNode(n: NodeMsg): Writer {
     const aw = new Writer().string(1, a.name);
     if (a.type === ATTR.int) aw.int(3, a.i!);
     else if (a.type === ATTR.float) aw.float(2, a.f!);
+    else if (a.type === ATTR.ints) aw.ints(8, a.ints);
+    else if (a.type === ATTR.string) aw.string(4, a.s!);
     else throw new SimdnetError(`export: attribute type ${a.type} is not written by this encoder`, 'E_UNSUPPORTED');
     w.message(5, aw.int(20, a.type));
   }

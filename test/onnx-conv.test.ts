@@ -1,0 +1,241 @@
+// ONNX for conv graphs, checked by things nobody here wrote:
+//   * PyTorch's own files (test/fixtures/onnx, torch.onnx.export at opsets 11, 13 and 17) map to the layer specs
+//     of the modules PyTorch exported, with the shapes PyTorch computed;
+//   * the mapping both ways, ONNX → specs → ONNX, runs in onnxruntime-node on the fixtures' inputs and gives
+//     PyTorch's outputs (so import read each attribute as PyTorch meant it, and export writes it as ONNX means it);
+//     the onnx checker (full_check) passes every file export writes;
+//   * conv graphs in other exporters' layouts (onnx.helper: auto_pad, Resize by sizes, half_pixel, output_shape,
+//     Constant value_ints) give what onnxruntime gives for the original file; the files simdnet must refuse are
+//     refused with one line naming the node, the attribute and its value.
+
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import ort from 'onnxruntime-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Backend } from '../src/backend/backend.js';
+import { createWasmBackend } from '../src/backend/wasm.js';
+import { SimdnetError } from '../src/errors.js';
+import { serializeModel } from '../src/formats/model-file.js';
+import { Flatten, Linear, ReLU, Reshape, Sigmoid, Softmax, Tanh, type Layer } from '../src/layers/index.js';
+import { Sequential } from '../src/model.js';
+import { encodeLayers, exportOnnx } from '../src/onnx/export.js';
+import { importOnnx, readOnnx, readOnnxGraph, type OnnxGraph } from '../src/onnx/import.js';
+
+const FIXTURES = join(import.meta.dirname, 'fixtures/onnx');
+const PEER = join(import.meta.dirname, 'support/onnx_conv_peer.py');
+const TOL = 1e-5;
+
+type Entry = { onnx: string; opset: number; input: { file: string; shape: number[] }; output: { file: string; shape: number[] }; modules: string[]; nodes?: string[] };
+const index = JSON.parse(readFileSync(join(FIXTURES, 'index.json'), 'utf8')) as Record<string, Entry>;
+const convs = Object.entries(index).filter(([, e]) => e.modules.includes('Conv2d'));
+
+const f32 = (path: string) => new Float32Array(Uint8Array.from(readFileSync(path)).buffer);
+const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+  expect(a.length).toBe(b.length);
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i] - b[i]));
+  return d;
+};
+async function runOrt(bytes: Uint8Array, x: Float32Array, shape: number[]): Promise<Float32Array> {
+  const session = await ort.InferenceSession.create(bytes);
+  const out = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', x, shape) });
+  const y = out[session.outputNames[0]].data as Float32Array;
+  await session.release();
+  return y;
+}
+const reencode = (g: OnnxGraph) => encodeLayers(g.layers, g.params, g.shapes, { from: 'test' });
+function refusal(fn: () => unknown): { message: string; code: string } {
+  try {
+    fn();
+  } catch (e) {
+    if (!(e instanceof SimdnetError)) throw e;
+    return { message: e.message, code: e.code };
+  }
+  throw new Error('nothing thrown');
+}
+
+/** PyTorch module → the simdnet layer type it becomes */
+const TYPE_OF: Record<string, string> = {
+  Conv2d: 'conv2d', ConvTranspose2d: 'conv-transpose2d', MaxPool2d: 'maxpool2d', AvgPool2d: 'avgpool2d', Upsample: 'upsample2d', Up: 'upsample2d',
+  Flatten: 'flatten', View: 'reshape', Linear: 'linear', ReLU: 'relu', Sigmoid: 'sigmoid', Tanh: 'tanh', Softmax: 'softmax',
+};
+
+/** simdnet models with per-sample shapes, exported: [layers, input shape] */
+const KINDS: Record<string, () => [Layer[], number[]]> = {
+  'flatten-reshape': () => [[new Flatten(), new Linear(3 * 13 * 11, 24), new Tanh(), new Linear(24, 2 * 6 * 5), new Reshape([2, -1, 5]), new Sigmoid()], [3, 13, 11]],
+  'flatten-classifier': () => [[new Flatten(), new Linear(196, 16, { init: 'heNormal' }), new ReLU(), new Linear(16, 10), new Softmax()], [1, 14, 14]],
+};
+const exported: Record<string, { model: Sequential; bytes: Uint8Array; path: string }> = {};
+let backend: Backend;
+
+let dir: string;
+let peer: { checked: Record<string, { ok: boolean; error?: string; ir: number; opsets: Record<string, number>; inputs: [string, (string | number)[]][]; outputs: [string, (string | number)[]][]; ops: string[] }>; written: Record<string, { onnx: string; input: string; shape: number[] }> };
+/** each fixture re-encoded from its specs, and where it was written */
+const reencoded: Record<string, { bytes: Uint8Array; path: string }> = {};
+const worst = { torch: 0, ort: 0, predict: 0 };
+
+beforeAll(async () => {
+  backend = await createWasmBackend();
+  dir = mkdtempSync(join(tmpdir(), 'simdnet-onnx-conv-'));
+  for (const [name, make] of Object.entries(KINDS)) {
+    const [layers, inputShape] = make();
+    const model = new Sequential(layers, { backend, seed: 7, inputShape });
+    const bytes = exportOnnx(model, { meta: { kind: name } });
+    exported[name] = { model, bytes, path: join(dir, `${name}.onnx`) };
+    writeFileSync(exported[name].path, bytes);
+  }
+  for (const [name, e] of convs) {
+    const bytes = reencode(readOnnxGraph(new Uint8Array(readFileSync(join(FIXTURES, e.onnx))), name));
+    reencoded[name] = { bytes, path: join(dir, `${name}.reencoded.onnx`) };
+    writeFileSync(reencoded[name].path, bytes);
+  }
+  peer = JSON.parse(execFileSync('/usr/bin/python3', [PEER, dir, ...[...Object.values(reencoded), ...Object.values(exported)].map((r) => r.path)], { encoding: 'utf8', maxBuffer: 1 << 24 }));
+}, 120_000);
+
+afterAll(() => {
+  for (const e of Object.values(exported)) e.model.dispose();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  console.log(`onnx conv: largest |difference| of the re-encoded fixtures in onnxruntime vs PyTorch ${worst.torch.toExponential(2)}; of other exporters' layouts vs onnxruntime on the original ${worst.ort.toExponential(2)}; of simdnet's exports in onnxruntime vs model.predict ${worst.predict.toExponential(2)}`);
+});
+
+describe("PyTorch's conv files (torch.onnx.export, PyTorch 1.13, opsets 11, 13, 17)", () => {
+  it('there are conv fixtures at each of opsets 11, 13 and 17, and the conv autoencoder of ../shared is one', () => {
+    expect(new Set(convs.map(([, e]) => e.opset))).toEqual(new Set([11, 13, 17]));
+    expect(convs.map(([n]) => n)).toContain('conv-ae-1x28x28-opset17');
+    expect(convs.length).toBeGreaterThanOrEqual(12);
+  });
+
+  for (const [name, e] of convs) {
+    it(`${name}: the specs of PyTorch's modules (${e.modules.join(', ')}), the input's shape and PyTorch's output shape`, () => {
+      const g = readOnnxGraph(new Uint8Array(readFileSync(join(FIXTURES, e.onnx))), name);
+      expect(g.layers.map((l) => l.type)).toEqual(e.modules.map((m) => TYPE_OF[m]));
+      expect(g.shapes[0]).toEqual(e.input.shape.slice(1));
+      expect(g.shapes.at(-1)).toEqual(e.output.shape.slice(1));
+      expect(g.opset).toBe(e.opset);
+    });
+
+    it(`${name}: its specs, written back as ONNX, give PyTorch's outputs in onnxruntime within ${TOL}; the onnx checker passes the file`, async () => {
+      const y = await runOrt(reencoded[name].bytes, f32(join(FIXTURES, e.input.file)), e.input.shape);
+      const d = maxDiff(y, f32(join(FIXTURES, e.output.file)));
+      worst.torch = Math.max(worst.torch, d);
+      expect(d).toBeLessThan(TOL);
+      const c = peer.checked[reencoded[name].path];
+      expect(c.error).toBeUndefined();
+      expect(c.ok).toBe(true);
+      expect([c.ir, c.opsets]).toEqual([8, { '': 17 }]);
+      expect(c.inputs).toEqual([['x', ['N', ...e.input.shape.slice(1)]]]);
+      expect(c.outputs).toEqual([['y', ['N', ...e.output.shape.slice(1)]]]);
+    });
+
+    it(`${name}: ONNX → specs → ONNX → specs gives the same specs, weights and shapes`, () => {
+      const g = readOnnxGraph(new Uint8Array(readFileSync(join(FIXTURES, e.onnx))), name);
+      const back = readOnnxGraph(reencoded[name].bytes, name);
+      expect(back.layers).toEqual(g.layers);
+      expect(back.shapes).toEqual(g.shapes);
+      expect(back.params.length).toBe(g.params.length);
+      back.params.forEach((p, k) => {
+        expect(Object.keys(p)).toEqual(Object.keys(g.params[k]));
+        for (const key of Object.keys(p)) expect(Buffer.from(p[key].buffer, p[key].byteOffset, p[key].byteLength).equals(Buffer.from(g.params[k][key].buffer, g.params[k][key].byteOffset, g.params[k][key].byteLength))).toBe(true);
+      });
+    });
+  }
+
+  it('what PyTorch writes is mapped as PyTorch means it: a zero Pad + AveragePool is count_include_pad, a Resize is an integer upsampling, a Reshape keeps -1 out', () => {
+    const specs = (name: string) => readOnnxGraph(new Uint8Array(readFileSync(join(FIXTURES, index[name].onnx))), name).layers;
+    expect(specs('avgpool-3x13x11-opset13').filter((l) => l.type === 'avgpool2d')).toEqual([
+      { type: 'avgpool2d', kernel: [3, 3], stride: [2, 2], padding: [1, 1, 1, 1], countIncludePad: true },
+      { type: 'avgpool2d', kernel: [2, 2], stride: [1, 1], padding: [1, 1, 1, 1], countIncludePad: false },
+      { type: 'avgpool2d', kernel: [2, 2], stride: [2, 2], padding: [0, 0, 0, 0], countIncludePad: true },
+    ]);
+    expect(specs('odd-3x13x11-opset17').filter((l) => l.type !== 'relu' && l.type !== 'sigmoid' && l.type !== 'tanh')).toEqual([
+      { type: 'conv2d', in: 3, out: 5, kernel: [3, 5], stride: [2, 1], padding: [1, 2, 1, 2], bias: true },
+      { type: 'maxpool2d', kernel: [3, 3], stride: [2, 2], padding: [1, 1, 1, 1] },
+      { type: 'conv-transpose2d', in: 5, out: 4, kernel: [3, 2], stride: [2, 3], padding: [1, 0, 1, 0], outputPadding: [1, 2], bias: true },
+      { type: 'upsample2d', scale: [2, 3] },
+      { type: 'conv2d', in: 4, out: 3, kernel: [5, 5], stride: [1, 1], padding: [2, 2, 2, 2], bias: true },
+    ]);
+    expect(specs('nobias-1x12x12-opset17').filter((l) => 'bias' in l).map((l) => 'bias' in l && l.bias)).toEqual([false, false, false]);
+    expect(specs('reshape-1x14x14-opset13').find((l) => l.type === 'reshape')).toEqual({ type: 'reshape', shape: [4, 7, 7] });
+  });
+
+  it("a conv layer's weights are the file's as they are: W (out, in, kh, kw), ConvTranspose W (in, out, kh, kw), b (out)", () => {
+    const g = readOnnxGraph(new Uint8Array(readFileSync(join(FIXTURES, 'conv-ae-1x28x28-opset17.onnx'))));
+    expect(g.params.map((p) => Object.fromEntries(Object.entries(p).map(([k, v]) => [k, v.length])))).toEqual([{ W: 8 * 1 * 9, b: 8 }, {}, {}, { W: 8 * 8 * 9, b: 8 }, {}, { W: 1 * 8 * 9, b: 1 }, {}]);
+  });
+});
+
+describe("other exporters' conv layouts, written by onnx.helper", () => {
+  const SPECS: Record<string, string[]> = {
+    'conv-auto-pad-same-upper-valid': ['conv2d same', 'relu', 'conv2d 0,0,0,0', 'avgpool2d'],
+    'resize-sizes-half-pixel-opset11': ['upsample2d 3,2', 'conv2d 1,1,1,1', 'sigmoid', 'upsample2d 3,1'],
+    'convtranspose-output-shape-reshape': ['conv-transpose2d 1,1,1,1', 'tanh', 'reshape', 'linear', 'softmax'],
+  };
+  for (const [name, types] of Object.entries(SPECS)) {
+    it(`${name}: mapped to ${types.join(', ')}; written back, onnxruntime gives what it gives for the original within ${TOL}`, async () => {
+      const w = peer.written[name];
+      const bytes = new Uint8Array(readFileSync(w.onnx));
+      const g = readOnnxGraph(bytes, name);
+      expect(g.layers.map((l) => ('padding' in l && l.type !== 'avgpool2d' ? `${l.type} ${l.padding}` : l.type === 'upsample2d' ? `${l.type} ${l.scale}` : l.type))).toEqual(types);
+      const x = f32(w.input);
+      const d = maxDiff(await runOrt(reencode(g), x, w.shape), await runOrt(bytes, x, w.shape));
+      worst.ort = Math.max(worst.ort, d);
+      expect(d).toBeLessThan(TOL);
+    });
+  }
+
+  const REFUSALS: Record<string, [string, string]> = {
+    'refuse-group': ['import: node 0 "Conv": attribute group = 2 is not supported (only 1: no grouped or depthwise convolutions)', 'E_UNSUPPORTED'],
+    'refuse-dilations': ['import: node 0 "Conv": attribute dilations = (2, 2) is not supported (only 1: no dilated convolutions)', 'E_UNSUPPORTED'],
+    'refuse-same-lower': ['import: node 0 "Conv": attribute auto_pad = SAME_LOWER is not supported (only NOTSET with pads, VALID, and SAME_UPPER for a Conv)', 'E_UNSUPPORTED'],
+    'refuse-conv1d': ["import: node 0 \"Conv\": W 'W1' has shape (4, 2, 3): only 2-D convolutions are supported (W (out, in, kh, kw))", 'E_UNSUPPORTED'],
+    'refuse-ceil-mode': ['import: node 1 "MaxPool": attribute ceil_mode = 1 is not supported (only 0: floor, PyTorch\'s default)', 'E_UNSUPPORTED'],
+    'refuse-maxpool-indices': ["import: node 1 \"MaxPool\": its second output (Indices, 'idx') is not supported", 'E_UNSUPPORTED'],
+    'refuse-resize-linear': ['import: node 2 "Resize": attribute mode = linear is not supported (only nearest)', 'E_UNSUPPORTED'],
+    'refuse-resize-round-asymmetric': ['import: node 1 "Resize": coordinate_transformation_mode asymmetric with nearest_mode round_prefer_ceil is not supported (it is not integer nearest upsampling; supported: asymmetric with floor, half_pixel with round_prefer_floor or round_prefer_ceil)', 'E_UNSUPPORTED'],
+    'refuse-resize-fraction': ['import: node 1 "Resize": scales (1.5, 2) are not supported (only integer upsampling factors)', 'E_UNSUPPORTED'],
+    'refuse-pad-reflect': ['import: node 1 "Pad": attribute mode = reflect is not supported (only constant zero padding)', 'E_UNSUPPORTED'],
+    'refuse-pad-before-maxpool': ['import: node 1 "Pad": is supported only right before a Conv or an AveragePool (zero padding they take in), not before node 2 "MaxPool"', 'E_UNSUPPORTED'],
+    'refuse-softmax-channels': ['import: node 1 "Softmax": over a 4-D value (N, 4, 8, 8) is not supported (only over features: put a Flatten before it)', 'E_UNSUPPORTED'],
+    'refuse-output-shape': ['import: node 1 "ConvTranspose": attribute output_shape = (16, 16) is not supported: it does not agree with the input (N, 4, 8, 8), the kernel, strides, pads and output_padding (give pads and no output_shape)', 'E_UNSUPPORTED'],
+    'refuse-reshape-batch': ['import: node 1 "Reshape": shape (2, -1) is not supported (expected (0 or -1 for the batch, then the per-sample shape))', 'E_UNSUPPORTED'],
+    'refuse-leaky-relu': ['import: node 1 "LeakyRelu" is not supported (supported: Gemm, MatMul, Add, Conv, ConvTranspose, MaxPool, AveragePool, Pad, Resize, Upsample, Flatten, Reshape, Relu, Sigmoid, Tanh, Softmax, Dropout, Identity)', 'E_UNSUPPORTED'],
+    'refuse-channels-mismatch': ['import: node 0 "Conv": has weights for 3 input channels, the value before it has 2 (N, 2, 8, 8)', 'E_SHAPE'],
+  };
+  for (const [name, [message, code]] of Object.entries(REFUSALS)) {
+    it(`${name}: refused with one line naming the node and what it holds`, () => {
+      const bytes = new Uint8Array(readFileSync(peer.written[name].onnx));
+      expect(refusal(() => readOnnx(bytes))).toEqual({ message, code });
+    });
+  }
+});
+
+describe('export of models with image shapes: onnxruntime, the checker, round trips', () => {
+  for (const name of Object.keys(KINDS)) {
+    it(`${name}: onnxruntime-node gives model.predict's outputs within ${TOL}; the checker reads x (N, ...inputShape) → y (N, ...outputShape)`, async () => {
+      const { model, bytes, path } = exported[name];
+      const x = new Float32Array(5 * model.inputWidth).map((_, i) => ((i * 7919) % 1000) / 1000);
+      const d = maxDiff(await runOrt(bytes, x, [5, ...model.inputShape]), model.predict(x));
+      worst.predict = Math.max(worst.predict, d);
+      expect(d).toBeLessThan(TOL);
+      const c = peer.checked[path];
+      expect(c.error).toBeUndefined();
+      expect(c.inputs).toEqual([['x', ['N', ...model.inputShape]]]);
+      expect(c.outputs).toEqual([['y', ['N', ...model.shapes.at(-1)!]]]);
+    });
+
+    it(`${name}: simdnet → ONNX → simdnet gives the same spec (input shape too), identical weights and identical model file bytes`, () => {
+      const { model, bytes } = exported[name];
+      const c = readOnnx(bytes, name);
+      expect(c.spec).toEqual(model.spec());
+      expect(Buffer.from(c.weights.buffer).equals(Buffer.from(model.getWeights().buffer))).toBe(true);
+      const back = importOnnx(bytes, { backend });
+      try {
+        expect(Buffer.from(serializeModel(back, c.meta)).equals(Buffer.from(serializeModel(model, { kind: name })))).toBe(true);
+      } finally {
+        back.dispose();
+      }
+    });
+  }
+});
