@@ -5,11 +5,12 @@
 //     the export's arity, a column piece taking the kernel's arguments then (lo, hi);
 //   * src/backend has no import cycle (type-only imports included).
 
-import { readFileSync, readdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EXPORT_NAMES, GEMM_MODE, KERNEL_NAMES, SPLIT, SUM_KIND, THREAD_FNS } from '../src/backend/abi.js';
 import { ACT, NOISE } from '../src/backend/backend.js';
+import { importCycles } from './support/imports.js';
 
 const root = resolve(__dirname, '..');
 
@@ -57,28 +58,7 @@ describe('abi.ts', () => {
   });
 
   it('src/backend has no import cycle', () => {
-    const dir = join(root, 'src', 'backend');
-    const files = readdirSync(dir).filter((f) => f.endsWith('.ts'));
-    const deps = new Map<string, string[]>();
-    for (const f of files) {
-      const text = readFileSync(join(dir, f), 'utf8');
-      const local = [...text.matchAll(/^(?:import|export)\b[^;]*?from '(\.[^']+)'/gms)].map((m) => resolve(dirname(join(dir, f)), m[1]).replace(/\.js$/, '.ts'));
-      deps.set(join(dir, f), local);
-    }
-    const cycles: string[] = [];
-    const state = new Map<string, 'open' | 'done'>();
-    const visit = (f: string, path: string[]) => {
-      if (state.get(f) === 'done') return;
-      if (state.get(f) === 'open') {
-        cycles.push([...path.slice(path.indexOf(f)), f].map((p) => p.slice(root.length + 1)).join(' → '));
-        return;
-      }
-      state.set(f, 'open');
-      for (const d of deps.get(f) ?? []) visit(d, [...path, f]);
-      state.set(f, 'done');
-    };
-    for (const f of deps.keys()) visit(f, []);
-    expect(cycles).toEqual([]);
-    expect(deps.get(join(dir, 'threads.ts'))).not.toContain(join(dir, 'threaded.ts')); // the cycle there was
+    expect(importCycles(join(root, 'src', 'backend'))).toEqual([]);
+    expect(readFileSync(join(root, 'src', 'backend', 'threads.ts'), 'utf8')).not.toMatch(/from '\.\/threaded\.js'/); // the cycle there was
   });
 });
