@@ -10,8 +10,8 @@
 // Measured (Node 20, 2-core Zen 3, process CPU time), (128×784)·(784×256), all four transpose cases alike:
 // relaxed ≈ 50 GFLOP/s (= a register-only 4×8 relaxed_madd loop), simd ≈ 39-40 (above a register-only mul+add
 // loop, ≈ 30), scalar ≈ 9.5. Shapes ≥ 16 rows are within 10% of that. Packed, M = 1 is packing-bound (≈ 6):
-// M < 4 takes gemm_small instead (B read in place), (1,784)·(784,128) 4-5× faster, M = 2 3×, M = 3 2×,
-// (1,128)·(128,784)ᵀ 3× (simd build, loaded machine).
+// M < 4 (and M < SMALL_M without transB) takes gemm_small instead (B read in place), (1,784)·(784,128) 4-5× faster,
+// M = 2 3×, M = 3 2×, (1,128)·(128,784)ᵀ 3× (simd build, loaded machine).
 //
 // Fused activation (linear_act_forward): with act ≠ ACT_NONE, the last K slice's write-back applies it to each
 // tile right after storing it (+ bias / + C), while the tile is in L1: no second pass over C. The per-element
@@ -34,6 +34,11 @@ const NR: i32 = 8;
 const KC: i32 = 256;
 const MC: i32 = 128; // multiple of MR
 const NC: i32 = 512; // multiple of NR
+/** Below this many rows, op(B) = B is read in place (gemm_small), not packed: a few rows use each element of B too
+ *  few times to pay for writing a pack of it. Measured (simd, one thread, process CPU time, M rows in place / packed):
+ *  (M,784)·(784,128) M = 4 1.54×, 8 1.22×, 12 1.03×, 16 0.98×; (M,128)·(128,784) 1.30×, 1.10×, 1.00×, 0.98×;
+ *  (M,784)·(784,512), B in L3, 1.13×, 0.96×, 0.83×: in place up to 7 rows. */
+const SMALL_M: i32 = 8;
 
 const TILE_BYTES: usize = <usize>(MR * NR * 4);
 const AP_BYTES: usize = <usize>(MC * KC * 4);
@@ -74,7 +79,7 @@ export function gemm_block(c: usize, a: usize, b: usize, bias: usize, M: i32, N:
     return;
   }
   if (ASC_FEATURE_SIMD) {
-    if (m1 - m0 < MR) {
+    if (m1 - m0 < MR || (!transB && m1 - m0 < SMALL_M)) {
       gemm_small(c, a, b, bias, M, N, K, transA, transB, mode, act, m0, m1, n0, n1, scratch);
       return;
     }
@@ -139,15 +144,17 @@ function init_block(c: usize, bias: usize, N: i32, mode: i32, m0: i32, m1: i32, 
 }
 
 // =====================================================================================================
-// Small M (fewer than MR rows, SIMD builds): single-sample predict (x·W) and its backward (∇·Wᵀ). Each element of
-// B is used by at most 3 rows, so packing B (read + write) would cost as much as the product: read A and B in
-// place, 32 columns of a row or 16 of two rows at a time (8 accumulators); Bᵀ 8 columns at a time, transposed 4×4 in registers as
-// pack_b does. Only the last partial 8-column strip is packed (zero-padded). Per element the same sum in the same
-// order as the packed path (from 0 over each K slice, then + C or + bias, the activation after the last slice):
-// a row's result does not depend on M, and fused == unfused still holds.
+// Small M (SIMD builds; fewer than MR rows, or fewer than SMALL_M with op(B) = B): predict of one row or a handful
+// (x·W), and the backward's ∇·Wᵀ of fewer than 4 rows. Each element of B is used by so few rows that packing B
+// (read + write) costs as much as the product: read A and B in place. op(B) = B: 4 rows × 8 columns at a time (8
+// accumulators, as the micro-kernel; B read once per 4 rows), the rest 32 columns of a row or 16 of two rows at a
+// time; Bᵀ 8 columns of one row at a time, transposed 4×4 in registers as pack_b does. Only the last partial
+// 8-column strip is packed (zero-padded). Per element the same sum in the same order as the packed path (from 0
+// over each K slice, then + C or + bias, the activation after the last slice): a row's result does not depend on
+// M or on which path it took, and fused == unfused still holds.
 // =====================================================================================================
 
-// rows [m0, m1) (fewer than MR) × columns [n0, n1) of C = act(op(A)·op(B) per mode); op(A) is (M,K), op(B) is (K,N)
+// rows [m0, m1) (few) × columns [n0, n1) of C = act(op(A)·op(B) per mode); op(A) is (M,K), op(B) is (K,N)
 function gemm_small(c: usize, a: usize, b: usize, bias: usize, M: i32, N: i32, K: i32, transA: i32, transB: i32, mode: i32, act: i32, m0: i32, m1: i32, n0: i32, n1: i32, scratch: usize): void {
   const tile = scratch;
   const bp = scratch + TILE_BYTES + AP_BYTES;
@@ -164,8 +171,8 @@ function gemm_small(c: usize, a: usize, b: usize, bias: usize, M: i32, N: i32, K
     if (n8 < n1) pack_b(bp, b, N, K, transB, pc, kc, n8, n1 - n8);
     const bk = b + <usize>pc * ldc;
     for (let i = m0; i < m1;) {
-      // the full strips of one row, or of two rows at once (op(B) = B: each B vector loaded once for both)
-      const rows = !transB && i + 1 < m1 ? 2 : 1;
+      // the full strips of one row, or of four or two rows at once (op(B) = B: each B vector loaded once for all)
+      const rows = transB ? 1 : i + MR <= m1 ? MR : i + 1 < m1 ? 2 : 1;
       const ai = a + <usize>i * sa + <usize>pc * sk;
       const ci = c + <usize>i * ldc;
       let j = n0;
@@ -173,6 +180,8 @@ function gemm_small(c: usize, a: usize, b: usize, bias: usize, M: i32, N: i32, K
         // op(B)[k][j] = B[j·K + k]
         const ldb = <usize>K << 2;
         for (; j < n8; j += NR) row8t(ci + (<usize>j << 2), ai, sk, b + <usize>j * ldb + (<usize>pc << 2), ldb, kc, m, bias + (<usize>j << 2));
+      } else if (rows == MR) {
+        for (; j < n8; j += NR) rows4x8(ci + (<usize>j << 2), ldc, ai, sa, sk, bk + (<usize>j << 2), ldc, kc, m, bias + (<usize>j << 2));
       } else if (rows == 2) {
         for (; j + 16 <= n8; j += 16) rows2x16(ci + (<usize>j << 2), ldc, ai, sa, sk, bk + (<usize>j << 2), ldc, kc, m, bias + (<usize>j << 2));
         for (; j < n8; j += NR) {
@@ -220,6 +229,37 @@ function row32(c: usize, a: usize, sk: usize, b: usize, ldb: usize, kc: i32, mod
     }
     v128.store(c, c0); v128.store(c, c1, 16); v128.store(c, c2, 32); v128.store(c, c3, 48);
     v128.store(c, c4, 64); v128.store(c, c5, 80); v128.store(c, c6, 96); v128.store(c, c7, 112);
+  }
+}
+
+// four rows of c (8 each, row stride ldc bytes) per mode from four rows of a (row stride sa, k stride sk bytes)
+// · b (kc,8) (row stride ldb bytes): the micro-kernel's 4×8 tile with B read in place
+function rows4x8(c: usize, ldc: usize, a: usize, sa: usize, sk: usize, b: usize, ldb: usize, kc: i32, mode: i32, bias: usize): void {
+  if (ASC_FEATURE_SIMD) {
+    let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+    let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+    let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+    let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+    const a2 = 2 * sa;
+    const a3 = 3 * sa;
+    for (let k = 0; k < kc; k++) {
+      const b0 = v128.load(b);
+      const b1 = v128.load(b, 16);
+      let v = v128.load32_splat(a);
+      c00 = madd4(v, b0, c00); c01 = madd4(v, b1, c01);
+      v = v128.load32_splat(a + sa);
+      c10 = madd4(v, b0, c10); c11 = madd4(v, b1, c11);
+      v = v128.load32_splat(a + a2);
+      c20 = madd4(v, b0, c20); c21 = madd4(v, b1, c21);
+      v = v128.load32_splat(a + a3);
+      c30 = madd4(v, b0, c30); c31 = madd4(v, b1, c31);
+      a += sk;
+      b += ldb;
+    }
+    store8(c, c00, c01, mode, bias);
+    store8(c + ldc, c10, c11, mode, bias);
+    store8(c + 2 * ldc, c20, c21, mode, bias);
+    store8(c + 3 * ldc, c30, c31, mode, bias);
   }
 }
 

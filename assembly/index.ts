@@ -19,6 +19,9 @@ export { sgd_update, momentum_update, adam_update, adamw_update, rmsprop_update,
 export { fill, has_non_finite } from './util';
 export { gather_noise } from './noise';
 export { dropout_apply } from './dropout';
+export {
+  maxpool2d_forward, maxpool2d_backward, avgpool2d_forward, avgpool2d_backward, upsample2d_forward, upsample2d_backward,
+} from './pool';
 // the pieces a thread runs (src/backend/threads.ts): a block of a GEMM, a column range of a column sum, chunked
 // loss sums, and the scaled loss gradients with the whole batch's scale
 export { gemm_block } from './gemm';

@@ -14,6 +14,7 @@ import { runnableEngines } from './engines.js';
 import { summarize } from './report.js';
 import { runSuite } from './suite.js';
 import { runEpochs } from './epoch.js';
+import { runInference } from './inference.js';
 import { enableRelaxedSimd } from '../dist/cli/runtime.js';
 import { availableWasmVariants } from '../dist/backend/wasm.js';
 
@@ -25,7 +26,7 @@ const RELAXED_PAIR = ['wasm-relaxed', 'wasm-simd'];
  * @param {object} o  quick, engines (main-process ids; default: all runnable but relaxed), relaxed (default
  *   true: measure relaxed-SIMD, in a flagged child unless this runtime already runs it), shapes, elementwise,
  *   steps, harness, scaling, noise (suite overrides, for tests; scaling/noise false to skip), epoch (epoch.js options,
- *   false to skip), log
+ *   false to skip), inference (inference.js options, false to skip), log
  */
 export async function runBench(o = {}) {
   const log = o.log ?? ((line) => process.stderr.write(`${line}\n`));
@@ -56,6 +57,14 @@ export async function runBench(o = {}) {
   log('stock Node: ' + engines.join(', '));
   const main = await runSuite({ ...overrides, scaling: o.scaling === false ? false : { ...(o.scaling || {}), variant: 'simd' }, engines: engines.filter((id) => id !== 'wasm-relaxed'), limits: ['simd'], log });
   loads.afterMain = os.loadavg();
+  let inference = null;
+  if (o.inference !== false) {
+    log('inference table: simdnet predict, onnxruntime-web, onnxruntime-node, round-robin');
+    const t = performance.now();
+    inference = await runInference({ quick, ...(o.inference || {}), log }).catch((e) => ({ error: e.stack ?? e.message }));
+    if (inference.error) log(`inference table: failed (${inference.error})`);
+    main.phases.inference = (performance.now() - t) / 1000;
+  }
   let epoch = null;
   if (o.epoch !== false) {
     // the build `simdnet train` runs: it switches relaxed SIMD on for itself (src/cli/runtime.ts), so this
@@ -92,6 +101,7 @@ export async function runBench(o = {}) {
     threadScaling: [main.threads, relaxed && !relaxed.error ? relaxed.threads : null].filter(Boolean),
     noise: [...main.noise, ...(relaxed && !relaxed.error ? relaxed.noise ?? [] : [])],
     epoch,
+    inference,
   };
   result.summary = summarize(result);
   return result;
@@ -155,7 +165,7 @@ function packageVersions() {
       return null;
     }
   };
-  const names = ['simdnet', 'assemblyscript', 'benny', '@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-cpu'];
+  const names = ['simdnet', 'assemblyscript', 'benny', '@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-cpu', 'onnxruntime-web', 'onnxruntime-node'];
   return Object.fromEntries(names.map((n) => [n, v(n)]));
 }
 

@@ -232,6 +232,7 @@ function threadTables(r, s) {
     out.push('');
     out.push(`**Reference epoch**: failed (${String(e.error).split('\n')[0]}).`);
   }
+  out.push(...inferenceTable(r.inference));
   const nz = r.noise ?? [];
   if (nz.length) {
     const top = Math.max(...nz.flatMap((n) => n.threads));
@@ -244,6 +245,37 @@ function threadTables(r, s) {
       times2(n.ratios['wasm×1/applyNoise']), times2(n.ratios[`wasm×${top}/applyNoise`]), times2(n.ratios[`wasm×${top}/wasm×1`]),
     ])));
   }
+  return out;
+}
+
+/** The inference table (bench/inference.js): predict beside onnxruntime-web / -node and its own GEMM kernels. */
+export function inferenceTable(inf) {
+  const out = [];
+  if (!inf) return out;
+  out.push('');
+  if (inf.error) {
+    out.push(`**Inference**: failed (${String(inf.error).split('\n')[0]}).`);
+    return out;
+  }
+  const peers = Object.keys(inf.versions ?? {});
+  const us = (x) => (!Number.isFinite(x) ? '–' : x >= 10000 ? `${(x / 1000).toFixed(1)} ms` : x >= 1000 ? `${(x / 1000).toFixed(2)} ms` : `${x.toFixed(0)} µs`);
+  out.push(`**Inference**: \`model.predict(x)\` of a 784-H-784 ReLU/sigmoid model (simdnet ${BUILD[inf.build] ?? inf.build} build) beside the same model exported with ` +
+    `\`exportOnnx\` in ${peers.map((p) => `${p} ${inf.versions[p]}`).join(' and ') || 'no peer (none loaded)'}, ${inf.threads} threads each, on the bundled test digits. ` +
+    `Median call, round-robin over ${inf.rounds} rounds; ratios are medians of per-round ratios. "of GEMM" = the model's two GEMMs alone ` +
+    '(`gemm`, the batch already in memory, no bias or activation) over the whole predict, at the largest row count: what the calls around the kernels leave of the kernel rate.');
+  out.push('');
+  const rows = inf.cases.map((c) => [c.model, c.rows.toLocaleString('en-US'), us(c.us.simdnet), ...peers.map((p) => us(c.us[p])),
+    times2(c.overOrtWeb), times2(c.overOrtNode), c.ofGemm == null ? '–' : `${pct(c.ofGemm)} (${num(c.gemmGflops)} GFLOP/s)`,
+    c.rows === 1 ? times2(c.spread) : '–']);
+  out.push(table(['model', 'rows', 'simdnet predict', ...peers, 'simdnet / ort-web', 'simdnet / ort-node', 'of GEMM', 'rounds max/min'], rows));
+  const web = inf.cases.map((c) => c.overOrtWeb).filter(Number.isFinite);
+  const gem = inf.cases.filter((c) => c.ofGemm != null);
+  const one = inf.cases.find((c) => c.rows === 1 && c.width === 512);
+  out.push('');
+  out.push(`Targets: predict ≥ 1.5× onnxruntime-web everywhere — lowest ${times2(Math.min(...web))}${meets(Math.min(...web), { min: 1.5 })}; ` +
+    `at ${gem[0]?.rows.toLocaleString('en-US') ?? '–'} rows ≥ 80% of the GEMM kernels — lowest ${gem.length ? pct(Math.min(...gem.map((c) => c.ofGemm))) : '–'}${gem.length ? meets(Math.min(...gem.map((c) => c.ofGemm)), { min: 0.8 }) : ''}` +
+    (one ? `; one row 784-512-784 ≤ 150 µs — ${us(one.us.simdnet)}${meets(one.us.simdnet, { max: 150 })}, its ${one.rounds} rounds' medians within 1.5× — ${times2(one.spread)}${meets(one.spread, { max: 1.5 })}` : '') +
+    '.' + (inf.notes?.length ? ` ${inf.notes.join('; ')}.` : ''));
   return out;
 }
 

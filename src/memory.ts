@@ -40,6 +40,25 @@ export function workspaceBytes(chain: LayerChain, B: number): number {
   return 4 * floats;
 }
 
+/** What predict's batches may hold of activations: large enough that each GEMM runs at its full rate (and a thread
+ *  packs its share of the weights once for many rows), small enough for a page's memory and for L3. */
+export const PREDICT_BYTES = 16 * 2 ** 20;
+
+/** predict's memory for batches of `rows` rows: two activation buffers (each step reads one, writes the other) of
+ *  the widest tensor of the chain, and the scratch its layers declare. */
+export function predictBytes(chain: LayerChain, rows: number): number {
+  const widest = Math.max(...chain.shapes.map(shapeSize));
+  return 4 * (2 * rows * widest + scratchSizes(chain.layers, chain.shapes, rows).reduce((n, k) => n + k, 0));
+}
+
+/** predict's batch size: the rows PREDICT_BYTES (or, when less is left, half of what is left) hold; at least one. */
+export function predictRows(chain: LayerChain, available: number): number {
+  const budget = Math.min(PREDICT_BYTES, available / 2);
+  let rows = Math.max(1, Math.floor(budget / predictBytes(chain, 1)));
+  while (rows > 1 && predictBytes(chain, rows) > budget) rows = Math.max(1, Math.floor(rows * 0.9)); // scratch not linear in rows
+  return rows;
+}
+
 /** An optimizer's state: `slots` blocks of the parameter count. */
 export function optimizerBytes(paramCount: number, slots: number): number {
   return 4 * slots * paramCount;

@@ -4,7 +4,7 @@
 
 import type { ActCode, Backend, Tensor } from './backend/backend.js';
 import { mib } from './backend/heap.js';
-import { bytesLeft, modelBytes, ownTensors, workspaceBytes } from './memory.js';
+import { bytesLeft, modelBytes, ownTensors, predictBytes, predictRows, workspaceBytes } from './memory.js';
 import { SimdnetError, check } from './errors.js';
 import { layerFromSpec, type Layer } from './layers/index.js';
 import { toMatrix, type Rows } from './data/convert.js';
@@ -29,6 +29,16 @@ interface Workspace {
   scratch: (Tensor | null)[];
   /** Every block above once (in-place layers share theirs), for dispose. */
   blocks: Tensor[];
+}
+
+/** predict's memory: two activation buffers of `rows` rows, the layers' scratch for that many, every block once, and
+ *  the step tensors per batch size (predictViews). */
+interface Inference {
+  rows: number;
+  bufs: Tensor[];
+  scratch: (Tensor | null)[];
+  blocks: Tensor[];
+  views: Map<number, Tensor[]>;
 }
 
 /** One step of the forward pass: layer `layer` alone (act = null), or the layer and the activation right after it
@@ -60,6 +70,8 @@ export class Sequential {
   /** The last layer that is not in place (Flatten and Reshape after it change no value); -1 when there is none. */
   private readonly lastComputing: number;
   private workspaces = new Map<number, Workspace>();
+  /** predict's memory (predictBuffers), made by its first call. */
+  private inference?: Inference;
   private isDisposed = false;
   private mode = { on: false, step: 0 };
   /** fit's hold on this model while it runs (set and cleared by fit alone): a second fit is refused, and so are
@@ -179,10 +191,16 @@ export class Sequential {
     const acts = ws.acts;
     for (let s = 0; s < this.plan.length; s++) {
       const { layer: i, act } = this.plan[s];
-      if (act === null) this.layers[i].forward(acts[i], acts[i + 1], ws.scratch[i]);
-      else this.layers[i].forwardFused!(acts[i], acts[i + 2], act, ws.scratch[i]);
+      this.step(s, acts[i], acts[act === null ? i + 1 : i + 2], ws.scratch[i]);
     }
     return acts[this.layers.length];
+  }
+
+  /** Forward step s of the plan: its layer alone, or the layer and the activation after it in one kernel. */
+  private step(s: number, x: Tensor, y: Tensor, scratch: Tensor | null): void {
+    const { layer, act } = this.plan[s];
+    if (act === null) this.layers[layer].forward(x, y, scratch);
+    else this.layers[layer].forwardFused!(x, y, act, scratch);
   }
 
   /** Training mode (off by default): Dropout masks with the masks of `step` (the global step count, so a resumed
@@ -214,8 +232,7 @@ export class Sequential {
     } finally {
       if (on) this.setTraining(true, step);
     }
-    if (this.backend.kernels.has_non_finite(y.ptr, B * this.outputWidth) !== 0)
-      throw new SimdnetError(`${what}: the model's outputs for rows ${start}..${start + B - 1} are not finite (NaN or ±Inf): its weights overflow in float32; retrain with a lower learning rate`, 'E_DIVERGED');
+    if (this.backend.kernels.has_non_finite(y.ptr, B * this.outputWidth) !== 0) throw nonFiniteOutput(start, B, what);
     return y;
   }
 
@@ -267,26 +284,106 @@ export class Sequential {
 
   // ---- convenience on host arrays -----------------------------------------------------------------------
 
-  /** Runs the model on the rows of x (a Float32Array of rows × inputWidth floats, or number[][]) in batches, with
-   *  training off; returns rows × outputWidth floats. An input NaN or ±Inf is refused with its row and column (as fit
-   *  refuses one in its data), not passed through to that row's outputs. */
-  predict(inputs: Rows, batchSize = 256): Float32Array {
+  /** Runs the model on the rows of x (a Float32Array of rows × inputWidth floats, or number[][]) with training off;
+   *  returns rows × outputWidth floats. Batches are as large as PREDICT_BYTES of activations allow (or `batchSize`).
+   *  An input NaN or ±Inf is refused with its row and column (as fit refuses one in its data), not passed through to
+   *  that row's outputs. */
+  predict(inputs: Rows, batchSize?: number): Float32Array {
     this.alive();
-    const x = toMatrix(inputs, this.inputWidth, 'predict');
-    check(x != null && typeof x.length === 'number', 'predict: expected the inputs as a Float32Array (rows × inputWidth values)');
-    check(Number.isInteger(batchSize) && batchSize > 0, `predict: batchSize must be a positive integer, got ${batchSize}`);
-    check(x.length % this.inputWidth === 0, () => `predict: expected a multiple of ${this.inputWidth} values (rows × inputWidth), got ${x.length}`);
-    const rows = x.length / this.inputWidth;
-    const out = new Float32Array(rows * this.outputWidth);
-    for (let start = 0; start < rows; start += batchSize) {
-      const B = Math.min(batchSize, rows - start);
-      const input = this.input(B);
-      this.backend.write(input, x, start * this.inputWidth);
-      if (this.backend.kernels.has_non_finite(input.ptr, B * this.inputWidth) !== 0) throw nonFiniteInput(x, this.inputWidth, start, 'predict');
-      const y = this.forwardFinite(B, start, 'predict');
-      out.set(this.backend.read(y), start * this.outputWidth);
+    const x = this.predictInputs(inputs);
+    return this.predictInto(new Float32Array((x.length / this.inputWidth) * this.outputWidth), x, batchSize);
+  }
+
+  /** predict into `out` (rows × outputWidth floats, e.g. the last call's): no output array per call. Returns out. */
+  predictInto(out: Float32Array, inputs: Rows, batchSize?: number): Float32Array {
+    this.alive();
+    const x = this.predictInputs(inputs);
+    const inW = this.inputWidth, outW = this.outputWidth;
+    const rows = x.length / inW;
+    check(out instanceof Float32Array && out.length === rows * outW, () => `predictInto: expected out as a Float32Array of ${rows} rows × ${outW} = ${rows * outW} values, got ${out instanceof Float32Array ? `${out.length} values` : typeof out}`, 'E_SHAPE');
+    check(batchSize === undefined || (Number.isInteger(batchSize) && batchSize > 0), `predict: batchSize must be a positive integer, got ${batchSize}`);
+    if (rows === 0) return out;
+    const B0 = Math.min(rows, batchSize ?? predictRows(this, bytesLeft(this.backend)));
+    const inf = this.predictBuffers(B0);
+    const k = this.backend.kernels;
+    const { on, step } = this.mode;
+    if (on) this.setTraining(false);
+    try {
+      for (let start = 0; start < rows; start += B0) {
+        const B = Math.min(B0, rows - start);
+        const acts = this.predictViews(inf, B);
+        // in: one copy (views of both arrays: no allocation per batch); the input must be finite
+        const input = acts[0];
+        this.backend.heapF32().set(x.subarray(start * inW, (start + B) * inW), input.ptr >>> 2);
+        if (k.has_non_finite(input.ptr, B * inW) !== 0) throw nonFiniteInput(x, inW, start, 'predict');
+        for (let s = 0; s < this.plan.length; s++) this.step(s, acts[s], acts[s + 1], inf.scratch[this.plan[s].layer]);
+        const y = acts[this.plan.length];
+        if (k.has_non_finite(y.ptr, B * outW) !== 0) throw nonFiniteOutput(start, B, 'predict');
+        out.set(this.backend.heapF32().subarray(y.ptr >>> 2, (y.ptr >>> 2) + B * outW), start * outW);
+      }
+    } finally {
+      if (on) this.setTraining(true, step);
     }
     return out;
+  }
+
+  private predictInputs(inputs: Rows): Float32Array {
+    const x = toMatrix(inputs, this.inputWidth, 'predict');
+    check(x != null && typeof x.length === 'number' && typeof x.subarray === 'function', 'predict: expected the inputs as a Float32Array (rows × inputWidth values)');
+    check(x.length % this.inputWidth === 0, () => `predict: expected a multiple of ${this.inputWidth} values (rows × inputWidth), got ${x.length}`);
+    return x;
+  }
+
+  /** predict's memory for batches of `rows` rows: two activation buffers (a step reads one and writes the other; an
+   *  in-place layer stays in its input's) and the layers' scratch; no gradients, no target. Grown when a call needs
+   *  more rows. */
+  private predictBuffers(rows: number): Inference {
+    const have = this.inference;
+    if (have && have.rows >= rows) return have;
+    const bytes = predictBytes(this, rows);
+    const available = bytesLeft(this.backend) + (have ? predictBytes(this, have.rows) : 0);
+    check(bytes <= available, () => `predict: batches of ${rows} rows need ${mib(bytes)} of activations, but WASM linear memory is limited to 4 GiB (${mib(available)} left); use a smaller batchSize`, 'E_MEMORY');
+    this.freeInference();
+    const blocks: Tensor[] = [];
+    const alloc = (r: number, c: number) => {
+      const t = this.backend.alloc(r, c);
+      blocks.push(t);
+      return t;
+    };
+    try {
+      const width = Math.max(...this.widths);
+      const bufs = [alloc(rows, width), alloc(rows, width)];
+      const scratch = scratchSizes(this.layers, this.shapes, rows).map((n) => (n > 0 ? alloc(1, n) : null));
+      this.inference = { rows, bufs, scratch, blocks, views: new Map() };
+    } catch (e) {
+      for (const t of blocks) this.backend.free(t);
+      throw e;
+    }
+    return this.inference;
+  }
+
+  /** Each plan step's input and output for a batch of B rows, as views of the two buffers: made once per B (a
+   *  predict has at most two: its batches and its last one). */
+  private predictViews(inf: Inference, B: number): Tensor[] {
+    let acts = inf.views.get(B);
+    if (acts) return acts;
+    if (inf.views.size >= 4) inf.views.clear();
+    acts = [];
+    let buf = 0;
+    for (let s = 0; s <= this.plan.length; s++) {
+      const i = s < this.plan.length ? this.plan[s].layer : this.layers.length;
+      if (s > 0 && !this.layers[this.plan[s - 1].layer].inPlace) buf ^= 1; // the previous step wrote the other buffer
+      const t = inf.bufs[buf];
+      acts.push({ ptr: t.ptr, rows: B, cols: this.widths[i], backend: t.backend, id: t.id });
+    }
+    inf.views.set(B, acts);
+    return acts;
+  }
+
+  private freeInference(): void {
+    if (!this.inference) return;
+    for (const t of this.inference.blocks) this.backend.free(t);
+    this.inference = undefined;
   }
 
   /** Every parameter as one flat copy, laid out by `layout`; or, given a layer index, that layer's tensors by name. */
@@ -358,6 +455,7 @@ export class Sequential {
     this.notFitting('dispose');
     for (const ws of this.workspaces.values()) for (const t of ws.blocks) this.backend.free(t);
     this.workspaces.clear();
+    this.freeInference();
     this.backend.free(this.params);
     this.backend.free(this.grads);
     this.isDisposed = true;
@@ -432,6 +530,11 @@ function forwardPlan(layers: Layer[], fuse: boolean): ForwardStep[] {
     if (act !== undefined) i++; // the activation's forward is done by the fused step
   }
   return plan;
+}
+
+/** Non-finite outputs of finite inputs: the weights overflow float32 (a weight of 3e38 passes every load check). */
+function nonFiniteOutput(start: number, B: number, what: string): SimdnetError {
+  return new SimdnetError(`${what}: the model's outputs for rows ${start}..${start + B - 1} are not finite (NaN or ±Inf): its weights overflow in float32; retrain with a lower learning rate`, 'E_DIVERGED');
 }
 
 /** The first NaN or ±Inf of x from row `start` on, named as fit names one in its data: the input is refused, not

@@ -3,13 +3,14 @@
 //   * the numbers copied from assembly/ (gemm_block modes, loss_sums kinds, ACT and NOISE codes) are the ones there;
 //   * every export the backend names is in each build, and each SPLIT rule fits its kernel: argument positions inside
 //     the export's arity, a column piece taking the kernel's arguments then (lo, hi);
-//   * src has no import cycle (type-only imports included; threads.ts ↔ threaded.ts was one).
+//   * src/backend has no import cycle (type-only imports included).
 
-import { readFileSync, readdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EXPORT_NAMES, GEMM_MODE, KERNEL_NAMES, SPLIT, SUM_KIND, THREAD_FNS } from '../src/backend/abi.js';
 import { ACT, NOISE } from '../src/backend/backend.js';
+import { importCycles } from './support/imports.js';
 
 const root = resolve(__dirname, '..');
 
@@ -56,36 +57,8 @@ describe('abi.ts', () => {
     }
   });
 
-  it('src has no import cycle (type-only imports included)', () => {
-    const files: string[] = [];
-    const walk = (d: string) => {
-      for (const f of readdirSync(d, { withFileTypes: true })) {
-        if (f.isDirectory()) walk(join(d, f.name));
-        else if (f.name.endsWith('.ts')) files.push(join(d, f.name));
-      }
-    };
-    walk(join(root, 'src'));
-    const deps = new Map<string, string[]>();
-    for (const f of files) {
-      const text = readFileSync(f, 'utf8');
-      deps.set(f, [...text.matchAll(/^(?:import|export)\b[^;]*?from '(\.[^']+)'/gms)].map((m) => resolve(dirname(f), m[1]).replace(/\.js$/, '.ts')));
-    }
-    expect(files.length).toBeGreaterThan(40);
-    const dir = join(root, 'src', 'backend');
-    const cycles: string[] = [];
-    const state = new Map<string, 'open' | 'done'>();
-    const visit = (f: string, path: string[]) => {
-      if (state.get(f) === 'done') return;
-      if (state.get(f) === 'open') {
-        cycles.push([...path.slice(path.indexOf(f)), f].map((p) => p.slice(root.length + 1)).join(' → '));
-        return;
-      }
-      state.set(f, 'open');
-      for (const d of deps.get(f) ?? []) visit(d, [...path, f]);
-      state.set(f, 'done');
-    };
-    for (const f of deps.keys()) visit(f, []);
-    expect(cycles).toEqual([]);
-    expect(deps.get(join(dir, 'threads.ts'))).not.toContain(join(dir, 'threaded.ts')); // the cycle there was
+  it('src/backend has no import cycle', () => {
+    expect(importCycles(join(root, 'src', 'backend'))).toEqual([]);
+    expect(readFileSync(join(root, 'src', 'backend', 'threads.ts'), 'utf8')).not.toMatch(/from '\.\/threaded\.js'/); // the cycle there was
   });
 });

@@ -31,6 +31,7 @@ describe('npm run bench (quick harness, tiny shapes)', () => {
       },
       noise: { rows: 256, kinds: ['gaussian', 'mask'] },
       epoch: { rows: 256, rounds: 1, numpy: false, tfjsEpochs: 0, threads: [1, 2] },
+      inference: { rows: [1, 8], widths: [16], threads: 2, rounds: 2, calls: () => 2 },
       log: () => {},
     });
 
@@ -97,11 +98,26 @@ describe('npm run bench (quick harness, tiny shapes)', () => {
       expect(positive(n.ratios['wasm×2/wasm×1'])).toBe(true);
     }
 
+    // inference: predict beside both onnxruntimes on 784-16-784, and beside its GEMMs at the largest row count
+    const inf = r.inference;
+    expect(inf.error).toBeUndefined();
+    expect(inf.notes).toEqual([]);
+    expect(inf.cases.map((c: { model: string; rows: number }) => `${c.model} ${c.rows}`)).toEqual(['784-16-784 1', '784-16-784 8']);
+    for (const c of inf.cases) {
+      for (const e of ['simdnet', 'onnxruntime-web', 'onnxruntime-node']) expect(positive(c.us[e]), `${c.rows} rows ${e}`).toBe(true);
+      expect(positive(c.overOrtWeb)).toBe(true);
+      // the same model in three engines: the same outputs within float32 rounding
+      for (const d of Object.values(c.maxAbsDiff) as number[]) expect(d).toBeLessThan(1e-5);
+    }
+    expect(inf.cases[0].ofGemm).toBeNull();
+    expect(positive(inf.cases[1].ofGemm)).toBe(true);
+
     expect(JSON.parse(JSON.stringify(r)).gemm.length).toBe(2);
     const md = markdown(r);
     expect(md).toContain('| M×N×K |');
     expect(md).toContain('**Thread scaling**');
     expect(md).toContain('**Reference epoch**');
     expect(md).toContain('**Noise**');
+    expect(md).toContain('**Inference**');
   }, 90_000);
 });

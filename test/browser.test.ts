@@ -362,4 +362,19 @@ describe('web demo in Chromium', () => {
     expect([await field('hidden'), await field('batch'), await field('epochs'), await field('lr'), await field('schedule')]).toEqual(['512', '128', '45', '0.006', 'cosine']);
     expect(problems).toEqual([]);
   });
+
+  it('AdamW with weight decay 0 trains without decay, as the CLI does: the first losses of Adam, bit for bit (the worker once used 0.01)', async () => {
+    const firstLosses = async (settings: string) => {
+      await page.goto(url + '?backend=wasm&hidden=16&epochs=1&train=500&batch=50&seed=4&lr=0.01&validation=0&' + settings);
+      await waitState(['ready']);
+      await page.click('#start');
+      await waitState(['done'], 60_000);
+      return (await demo()).firstLosses;
+    };
+    const adam = await firstLosses('optimizer=adam&decay=0');
+    expect(adam).toHaveLength(10);
+    expect(await firstLosses('optimizer=adamw&decay=0')).toEqual(adam);
+    expect(await firstLosses('optimizer=adamw&decay=0.01')).not.toEqual(adam);
+    expect(problems).toEqual([]);
+  });
 });

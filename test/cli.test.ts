@@ -156,6 +156,17 @@ describe('simdnet train', () => {
   it('leaves no temporary files behind', () => {
     expect(readdirSync(outA).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
+
+  it('--optimizer adamw --weight-decay 0 trains without decay: the bits of adam (with the default 0.01, not those bits)', async () => {
+    // AdamW is w·(1 − lr·λ) and then Adam's step: λ = 0 must be Adam exactly (the demo's worker once trained it with 0.01)
+    const args = [CLI, 'train', '--epochs', '1', '--hidden', '8', '--lr', '0.01', '--seed', '5', '--threads', '1'];
+    const runs: Record<string, string[]> = { adam: ['--optimizer', 'adam'], adamw0: ['--optimizer', 'adamw', '--weight-decay', '0'], adamw: ['--optimizer', 'adamw'] };
+    await Promise.all(Object.entries(runs).map(([name, more]) => run(process.execPath, [...args, ...more, '--out', join(tmp, name)], { cwd: ROOT, timeout: 120_000 })));
+    const weights = (name: string) => Buffer.from(decodeModelFile(new Uint8Array(readFileSync(join(tmp, name, 'model.simdnet')))).blocks.weights.buffer);
+    expect(weights('adamw0').equals(weights('adam'))).toBe(true);
+    expect(weights('adamw').equals(weights('adam'))).toBe(false);
+    expect(JSON.parse(readFileSync(join(tmp, 'adamw0', 'metrics.json'), 'utf8')).config).toMatchObject({ optimizer: 'adamw', weightDecay: 0 });
+  });
 });
 
 describe('one run per output folder (issue 12: two runs into one --out replaced each other\'s files)', () => {

@@ -18,7 +18,7 @@
 
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Backend } from '../src/backend/backend.js';
-import { Linear, ReLU, Sigmoid, Softmax, Tanh, layerFromSpec, type Layer, type LayerSpec } from '../src/layers/index.js';
+import { AvgPool2D, Flatten, Linear, MaxPool2D, ReLU, Reshape, Sigmoid, Softmax, Tanh, Upsample2D, layerFromSpec, type Layer, type LayerSpec, type Shape } from '../src/layers/index.js';
 import { bce, type Loss, type LossName } from '../src/losses.js';
 import { Sequential } from '../src/model.js';
 import { ParamLayout } from '../src/param-layout.js';
@@ -28,7 +28,7 @@ import { autoencoder } from '../src/models.js';
 import { Rng } from '../src/random.js';
 import { backendCases, errorOf } from './support/backends.js';
 import { expectClose } from './support/close.js';
-import { loss64, sigmoid64, softmax64 } from './support/reference.js';
+import { loss64, pool2d64, pool2dOutSize, sigmoid64, softmax64, type Pool64Op } from './support/reference.js';
 
 const ATOL = 5e-5;
 const RTOL = 5e-3;
@@ -43,11 +43,13 @@ interface RefPass {
   acts: Float64Array[];
   /** the smallest |pre-activation| over every ReLU input (Infinity without ReLU) */
   reluMargin: number;
-  /** 1 where a ReLU input is > 0, over every ReLU layer in order: which side of each kink we are on */
+  /** which side of each kink we are on: 1 where a ReLU input is > 0, over every ReLU layer in order, then each max
+   *  pool output's argmax */
   reluMask: number[];
 }
 
-function refForward(layers: LayerSpec[], weights: ArrayLike<number>, x: ArrayLike<number>, B: number, inputWidth: number): RefPass {
+/** `shapes` (the model's: input, then each layer's output) for the layers that need them: pooling, upsampling. */
+function refForward(layers: LayerSpec[], weights: ArrayLike<number>, x: ArrayLike<number>, B: number, inputWidth: number, shapes?: readonly Shape[]): RefPass {
   let a: Float64Array = Float64Array.from(x);
   let width = inputWidth;
   const acts: Float64Array[] = [a];
@@ -70,6 +72,16 @@ function refForward(layers: LayerSpec[], weights: ArrayLike<number>, x: ArrayLik
       width = OUT;
     } else if (spec.type === 'softmax') {
       y = softmax64(a, B, width);
+    } else if (spec.type === 'flatten' || spec.type === 'reshape') {
+      y = a;
+    } else if (spec.type === 'maxpool2d' || spec.type === 'avgpool2d' || spec.type === 'upsample2d') {
+      const [C, H, W] = shapes![i];
+      const op: Pool64Op =
+        spec.type === 'upsample2d' ? { op: 'up', scale: spec.scale } : { op: spec.type === 'maxpool2d' ? 'max' : 'avg', kernel: spec.kernel, stride: spec.stride, pads: spec.padding, countIncludePad: spec.type === 'avgpool2d' ? spec.countIncludePad : true };
+      const r = pool2d64(op, a, null, B * C, H, W);
+      y = r.y;
+      if (r.idx) reluMask.push(...r.idx);
+      width = shapeSize(shapes![i + 1]);
     } else {
       const f = { relu: (v: number) => Math.max(v, 0), tanh: Math.tanh, sigmoid: sigmoid64 }[spec.type];
       if (spec.type === 'relu')
@@ -127,7 +139,7 @@ function checkModelGradients({ model, B, x, t, loss, h, kinks = 'margin' }: Grad
   be.write(model.target(B), t);
 
   const w = model.getWeights();
-  const ref = refForward(spec.layers, w, x, B, spec.inputWidth);
+  const ref = refForward(spec.layers, w, x, B, spec.inputWidth, model.shapes);
   if (kinks === 'margin' && spec.layers.some((l) => l.type === 'relu'))
     expect(ref.reluMargin, 'a ReLU input is too close to its kink for finite differences').toBeGreaterThan(KINK_MARGIN);
 
@@ -151,7 +163,7 @@ function checkModelGradients({ model, B, x, t, loss, h, kinks = 'margin' }: Grad
   model.setWeights(w);
   let skipped = 0;
   if (kinks === 'skip') {
-    const mask = (): string => refForward(spec.layers, w, x, B, spec.inputWidth).reluMask.join('');
+    const mask = (): string => refForward(spec.layers, w, x, B, spec.inputWidth, model.shapes).reluMask.join(',');
     for (let i = 0; i < w.length; i++) {
       const wi = w[i];
       w[i] = wi + h;
@@ -381,6 +393,22 @@ describe.each(backendCases())('gradients on the $label backend', ({ make }) => {
     });
   });
 
+  // pooling and upsampling layers between two Linears: the first Linear's gradients pass through every pool's backward
+  // (and the max pool's argmax, kept in its scratch from forward to backward); the parameters whose ±h step moves
+  // some argmax (the float64 forward at both ends) are left out, at most 2%
+  it('Linear → Tanh → Reshape [2, 6, 5] → MaxPool2D(2, s1) → AvgPool2D(3, s2, pad 1, exclude pad) → Upsample2D([2, 1]) → Flatten → Linear → Sigmoid, mse', () => {
+    const { model, x, rng } = setup(() => [new Linear(12, 60), new Tanh(), new Reshape([2, 6, 5]), new MaxPool2D(2, { stride: 1 }), new AvgPool2D(3, { stride: 2, padding: 1, countIncludePad: false }), new Upsample2D([2, 1]), new Flatten(), new Linear(24, 3), new Sigmoid()], 3, 31);
+    expect(model.shapes).toEqual([[12], [60], [60], [2, 6, 5], [2, 5, 4], [2, 3, 2], [2, 6, 2], [24], [3], [3]]);
+    const checked = checkModelGradients({ model, B: 3, x, t: uniform(3 * 3, 0, 1, rng), loss: 'mse', h: 1e-3, kinks: 'skip' });
+    expect(checked).toBeGreaterThan(0.98 * model.paramCount);
+  });
+  it('Linear → Tanh → Reshape [3, 8, 6] → MaxPool2D(2) → Upsample2D(2) → AvgPool2D(2) → Flatten → Linear → Sigmoid (the 2×2 stride-2 and ×2 fast paths), bce', () => {
+    const { model, x, rng } = setup(() => [new Linear(8, 144), new Tanh(), new Reshape([3, 8, 6]), new MaxPool2D(2), new Upsample2D(2), new AvgPool2D(2), new Flatten(), new Linear(36, 5), new Sigmoid()], 4, 41);
+    expect(model.shapes.slice(3, 7)).toEqual([[3, 8, 6], [3, 4, 3], [3, 8, 6], [3, 4, 3]]);
+    const checked = checkModelGradients({ model, B: 4, x, t: uniform(4 * 5, 0, 1, rng), loss: 'bce', h: 1e-3, kinks: 'skip' });
+    expect(checked).toBeGreaterThan(0.98 * model.paramCount);
+  });
+
   it('a whole Sequential 7→5 tanh→4 relu→7 sigmoid with bce', () => {
     const layers = () => [new Linear(7, 5), new Tanh(), new Linear(5, 4), new ReLU(), new Linear(4, 7), new Sigmoid()];
     const { model, x, rng } = setupKinkFree(layers, 4);
@@ -533,5 +561,84 @@ describe.each(backendCases())('gradients on the $label backend', ({ make }) => {
       expect(checked).toBeGreaterThan(0.98 * model.paramCount);
       model.dispose();
     });
+  });
+});
+
+// =====================================================================================================
+// Pooling and upsampling kernels: ∂L/∂x from each backward kernel against central differences of its forward,
+// L = Σ R ⊙ y in float64. Avg pool and upsample are linear in x. Max pool runs on distinct inputs 0.01 apart, so
+// no window's argmax changes within ±h (h = 1e-3).
+// =====================================================================================================
+
+type PoolGradCase =
+  | { op: 'max' | 'avg'; shape: number[]; kernel: [number, number]; stride: [number, number]; pads: [number, number, number, number]; incl?: boolean }
+  | { op: 'up'; shape: number[]; scale: [number, number] };
+
+const POOL_GRAD_CASES: PoolGradCase[] = [
+  { op: 'avg', shape: [2, 3, 7, 6], kernel: [3, 3], stride: [2, 2], pads: [1, 1, 1, 1], incl: true },
+  { op: 'avg', shape: [2, 3, 7, 6], kernel: [3, 3], stride: [2, 2], pads: [1, 1, 1, 1], incl: false },
+  { op: 'avg', shape: [1, 3, 6, 5], kernel: [3, 2], stride: [1, 1], pads: [0, 1, 1, 0], incl: false },
+  { op: 'avg', shape: [1, 2, 9, 10], kernel: [2, 2], stride: [2, 2], pads: [0, 0, 0, 0] }, // the 2×2 fast path, odd H
+  { op: 'max', shape: [1, 3, 6, 5], kernel: [3, 3], stride: [1, 1], pads: [1, 1, 1, 1] }, // overlapping windows
+  { op: 'max', shape: [1, 2, 9, 10], kernel: [2, 2], stride: [2, 2], pads: [0, 0, 0, 0] },
+  { op: 'up', shape: [1, 3, 5, 4], scale: [2, 2] },
+  { op: 'up', shape: [2, 1, 3, 5], scale: [3, 2] },
+];
+
+describe.each(backendCases())('pool kernels on the $label backend: ∂L/∂x against central differences', ({ make }) => {
+  let be: Backend;
+  beforeAll(async () => {
+    be = await make();
+  });
+
+  it.each(POOL_GRAD_CASES.map((c) => [JSON.stringify(c), c] as const))('%s', (_name, c) => {
+    const [B, C, H, W] = c.shape;
+    const N = B * C;
+    const [OH, OW] = pool2dOutSize(c, H, W);
+    const rng = new Rng(77 + N * H * W);
+    let x: Float32Array;
+    if (c.op === 'max') {
+      // distinct values 0.01 apart, shuffled
+      x = Float32Array.from({ length: N * H * W }, (_, i) => -1 + 0.01 * i);
+      for (let i = x.length - 1; i > 0; i--) {
+        const j = rng.int(i + 1);
+        [x[i], x[j]] = [x[j], x[i]];
+      }
+    } else x = uniform(N * H * W, -1, 1, rng);
+    const R = uniform(N * OH * OW, -1, 1, rng);
+    const X = be.alloc(1, x.length), Y = be.alloc(1, R.length), I = be.alloc(1, R.length), DY = be.alloc(1, R.length), DX = be.alloc(1, x.length);
+    try {
+      const k = be.kernels;
+      const win = c.op === 'up' ? ([0, 0, 0, 0, 0, 0, 0, 0] as const) : ([OH, OW, ...c.kernel, ...c.stride, c.pads[0], c.pads[1]] as const);
+      const forward = () => {
+        if (c.op === 'up') k.upsample2d_forward(Y.ptr, X.ptr, N, H, W, ...c.scale);
+        else if (c.op === 'max') k.maxpool2d_forward(Y.ptr, I.ptr, X.ptr, N, H, W, ...win);
+        else k.avgpool2d_forward(Y.ptr, X.ptr, N, H, W, ...win, c.incl === false ? 0 : 1);
+      };
+      be.write(X, x);
+      be.write(DY, R);
+      forward();
+      if (c.op === 'up') k.upsample2d_backward(DX.ptr, DY.ptr, N, H, W, ...c.scale);
+      else if (c.op === 'max') k.maxpool2d_backward(DX.ptr, DY.ptr, I.ptr, N, H, W, ...win);
+      else k.avgpool2d_backward(DX.ptr, DY.ptr, N, H, W, ...win, c.incl === false ? 0 : 1);
+      const dx = be.read(DX);
+
+      const L = () => {
+        be.write(X, x);
+        forward();
+        const y = be.read(Y);
+        let s = 0;
+        for (let i = 0; i < y.length; i++) s += R[i] * y[i];
+        return s;
+      };
+      const h = c.op === 'max' ? 1e-3 : 1e-2;
+      const numeric = new Float64Array(x.length);
+      for (let i = 0; i < x.length; i++) numeric[i] = centralDiff(x, i, h, L);
+      expectClose('∂L/∂x', dx, numeric, ATOL, RTOL);
+      // every input of a window gets a gradient (max: only argmaxes; upsample: all)
+      expect(dx.filter((g) => g !== 0).length).toBeGreaterThan(c.op === 'max' ? 0.15 * x.length : 0.8 * x.length);
+    } finally {
+      for (const t of [X, Y, I, DY, DX]) be.free(t);
+    }
   });
 });

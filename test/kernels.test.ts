@@ -89,6 +89,8 @@ const GEMM_SHAPES: Array<[number, number, number]> = [
   // M < 4: the small-M path (B read in place; several K slices, some not multiples of 4; 32- and 8-column
   // blocks, a partial strip)
   [1, 784, 128], [1, 128, 784], [2, 300, 530], [3, 784, 37], [2, 513, 45], [3, 64, 8],
+  // 4 ≤ M < 8 with op(B) = B: 4-row tiles with B in place, then 2 or 1 rows (Bᵀ: the packed path)
+  [4, 600, 77], [7, 513, 45], [6, 784, 130], [5, 64, 8], [5, 300, 33],
 ];
 
 describe('gemm', () => {
@@ -114,10 +116,10 @@ describe('gemm', () => {
     }
   }
 
-  it('a row does not depend on M: rows of an M = 1, 2, 3 product (small-M path) equal those of M = 9, bit for bit', () => {
+  it('a row does not depend on M: rows of an M = 1 … 7 product (small-M path) equal those of M = 40 (packed), bit for bit', () => {
     // (K = 600: 3 slices of 200; N = 77: 32- and 8-column blocks and a partial strip)
     const rng = new Rng(11);
-    const [M, K, N] = [9, 600, 77];
+    const [M, K, N] = [40, 600, 77];
     const A = uniform(rng, M * K), B = uniform(rng, K * N), bias = uniform(rng, N), C0 = uniform(rng, M * N);
     for (const be of backends) {
       const a = be.alloc(M, K), b = be.alloc(K, N), c = be.alloc(M, N), cs = be.alloc(M, N), tb = be.alloc(1, N);
@@ -133,7 +135,7 @@ describe('gemm', () => {
       for (const [name, run] of runs) {
         run(c, M, 0);
         const full = new Uint32Array(be.read(c).buffer);
-        for (const rows of [1, 2, 3]) {
+        for (const rows of [1, 2, 3, 4, 5, 7, 8, 15, 16]) {
           for (const row0 of [0, M - rows]) {
             run(cs, rows, row0);
             const part = new Uint32Array(be.read(cs).buffer).subarray(0, rows * N);

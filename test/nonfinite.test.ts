@@ -170,6 +170,43 @@ const KERNELS: Record<keyof Kernels, Maker> = {
       poison: ['src'],
     };
   },
+  maxpool2d_forward: (r, big) => {
+    const g = poolShape(r, big);
+    return { f32: { y: vec(r, g.N * g.OH * g.OW), x: vec(r, g.N * g.H * g.W) }, i32: { idx: new Int32Array(g.N * g.OH * g.OW) }, run: (k, p) => k.maxpool2d_forward(p.y, p.idx, p.x, g.N, g.H, g.W, ...g.win), outputs: ['y'], poison: ['x'] };
+  },
+  maxpool2d_backward: (r, big) => {
+    const g = poolShape(r, big);
+    // indices as forward writes them: a cell of each output's window
+    const idx = new Int32Array(g.N * g.OH * g.OW);
+    for (let n = 0; n < g.N; n++)
+      for (let oh = 0; oh < g.OH; oh++)
+        for (let ow = 0; ow < g.OW; ow++) {
+          const h0 = oh * g.s[0] - g.pads[0], w0 = ow * g.s[1] - g.pads[1];
+          const h = r.int(Math.max(h0, 0), Math.min(h0 + g.k[0], g.H) - 1), w = r.int(Math.max(w0, 0), Math.min(w0 + g.k[1], g.W) - 1);
+          idx[(n * g.OH + oh) * g.OW + ow] = h * g.W + w;
+        }
+    return { f32: { dx: vec(r, g.N * g.H * g.W), dy: vec(r, g.N * g.OH * g.OW) }, i32: { idx }, run: (k, p) => k.maxpool2d_backward(p.dx, p.dy, p.idx, g.N, g.H, g.W, ...g.win), outputs: ['dx'], poison: ['dy'] };
+  },
+  avgpool2d_forward: (r, big) => {
+    const g = poolShape(r, big);
+    const include = r.int(0, 1);
+    return { f32: { y: vec(r, g.N * g.OH * g.OW), x: vec(r, g.N * g.H * g.W) }, run: (k, p) => k.avgpool2d_forward(p.y, p.x, g.N, g.H, g.W, ...g.win, include), outputs: ['y'], poison: ['x'] };
+  },
+  avgpool2d_backward: (r, big) => {
+    const g = poolShape(r, big);
+    const include = r.int(0, 1);
+    return { f32: { dx: vec(r, g.N * g.H * g.W), dy: vec(r, g.N * g.OH * g.OW) }, run: (k, p) => k.avgpool2d_backward(p.dx, p.dy, g.N, g.H, g.W, ...g.win, include), outputs: ['dx'], poison: ['dy'] };
+  },
+  upsample2d_forward: (r, big) => {
+    const [sh, sw, H, W] = [r.int(1, 3), r.int(1, 3), r.int(1, 12), r.int(1, 12)];
+    const N = big ? Math.ceil(60_000 / (H * W * sh * sw)) : r.int(1, 4);
+    return { f32: { y: vec(r, N * H * W * sh * sw), x: vec(r, N * H * W) }, run: (k, p) => k.upsample2d_forward(p.y, p.x, N, H, W, sh, sw), outputs: ['y'], poison: ['x'] };
+  },
+  upsample2d_backward: (r, big) => {
+    const [sh, sw, H, W] = [r.int(1, 3), r.int(1, 3), r.int(1, 12), r.int(1, 12)];
+    const N = big ? Math.ceil(60_000 / (H * W * sh * sw)) : r.int(1, 4);
+    return { f32: { dx: vec(r, N * H * W), dy: vec(r, N * H * W * sh * sw) }, run: (k, p) => k.upsample2d_backward(p.dx, p.dy, N, H, W, sh, sw), outputs: ['dx'], poison: ['dy'] };
+  },
   fill: (r, big) => {
     const n = size(r, big);
     const value = [NaN, Infinity, -Infinity, 3e38, r.real(-2, 2)][r.int(0, 4)];
@@ -180,6 +217,19 @@ const KERNELS: Record<keyof Kernels, Maker> = {
     return { f32: { x: vec(r, n) }, run: (k, p) => k.has_non_finite(p.x, n), outputs: [], poison: ['x'] };
   },
 };
+
+/** A pooling window (kernel 1-3, stride 1-3, each pad below the kernel; one case in three the 2×2 stride-2 fast
+ *  path) over N planes of H×W (big: ~60,000 values, split across threads), and the kernels' window arguments. */
+function poolShape(r: Rand, big: boolean) {
+  const fast = r.int(0, 2) === 0;
+  const k = fast ? [2, 2] : [r.int(1, 3), r.int(1, 3)];
+  const s = fast ? [2, 2] : [r.int(1, 3), r.int(1, 3)];
+  const pads = fast ? [0, 0, 0, 0] : [r.int(0, k[0] - 1), r.int(0, k[1] - 1), r.int(0, k[0] - 1), r.int(0, k[1] - 1)];
+  const H = r.int(k[0], big ? 30 : 12), W = r.int(k[1], big ? 30 : 12);
+  const N = big ? Math.ceil(60_000 / (H * W)) : r.int(1, 4);
+  const OH = Math.floor((H + pads[0] + pads[2] - k[0]) / s[0]) + 1, OW = Math.floor((W + pads[1] + pads[3] - k[1]) / s[1]) + 1;
+  return { N, H, W, OH, OW, k, s, pads, win: [OH, OW, k[0], k[1], s[0], s[1], pads[0], pads[1]] as const };
+}
 
 function unary(r: Rand, big: boolean, run: (k: Kernels, p: Record<string, number>, n: number) => void): Call {
   const n = size(r, big);

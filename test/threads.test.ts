@@ -14,7 +14,7 @@ import { ACT, type Backend, type Kernels } from '../src/backend/backend.js';
 import { availableWasmVariants, createWasmBackend, type WasmVariant } from '../src/backend/wasm.js';
 import { oneHot } from '../src/data/dataset.js';
 import { loadBundledMnist } from '../src/data/mnist-bundled.js';
-import { Linear, ReLU, Softmax, Tanh } from '../src/layers/index.js';
+import { AvgPool2D, Flatten, Linear, MaxPool2D, ReLU, Reshape, Sigmoid, Softmax, Tanh, Upsample2D } from '../src/layers/index.js';
 import { Sequential } from '../src/model.js';
 import { serializeModel } from '../src/formats/model-file.js';
 import { autoencoder } from '../src/models.js';
@@ -42,6 +42,8 @@ interface KernelCase {
 }
 
 const B = 96, IN = 784, H = 136, OUT = 784; // odd-ish sizes: partial tiles and uneven cuts
+const PLANES = 64 * 17; // B·C planes of the pooling kernels
+const UP_PLANES = 16 * 17; // upsample's: enough work for 8 parts
 const CASES: KernelCase[] = [
   ...([[0, 0], [1, 0], [0, 1], [1, 1]] as const).map(([ta, tb]) => ({
     name: `gemm transA=${ta} transB=${tb} accumulate`,
@@ -81,6 +83,38 @@ const CASES: KernelCase[] = [
   { name: 'grad_scale_decay', sizes: { g: 300_001, w: 300_001 }, run: (k, p) => k.grad_scale_decay(p.g, p.w, 0.37, 1e-4, 300_001) },
   { name: 'sum_squares', sizes: { x: 300_001 }, run: (k, p) => k.sum_squares(p.x, 300_001) },
   { name: 'dropout_apply (counters from 2^32 − 5000: wrapping)', sizes: { y: 300_001, x: 300_001 }, run: (k, p) => k.dropout_apply(p.y, p.x, 0.3, 12345, 678910, 2 ** 32 - 5000, 300_001) },
+  // pooling and upsampling, forward then backward: 64·17 planes cut into ranges; two settings a case, on their own
+  // buffers (13×11: odd sizes and the 2×2 fast path's tails)
+  ...(['max', 'avg'] as const).map((op) => {
+    const settings = [[13, 11, 2, 2, 0], [13, 11, 3, op === 'max' ? 1 : 2, 1]] as const; // 2×2 s2 (fast path); 3×3 pad 1
+    const dims = settings.map(([Hp, Wp, kp, sp, pp]) => [Hp, Wp, Math.floor((Hp + 2 * pp - kp) / sp) + 1, Math.floor((Wp + 2 * pp - kp) / sp) + 1] as const);
+    return {
+      name: `${op}pool2d 2×2 s2 and 3×3 pad 1 (${op === 'max' ? 's1: overlapping windows' : 's2, count_include_pad false'}) on 13×11, forward and backward`,
+      sizes: Object.fromEntries(dims.flatMap(([Hp, Wp, OHp, OWp], i) => [[`y${i}`, PLANES * OHp * OWp], [`idx${i}`, PLANES * OHp * OWp], [`x${i}`, PLANES * Hp * Wp], [`dx${i}`, PLANES * Hp * Wp], [`dy${i}`, PLANES * OHp * OWp]])),
+      run: (k: Kernels, p: Record<string, number>) => {
+        for (const [i, [Hp, Wp, kp, sp, pp]] of settings.entries()) {
+          const win = [dims[i][2], dims[i][3], kp, kp, sp, sp, pp, pp] as const;
+          if (op === 'max') {
+            k.maxpool2d_forward(p[`y${i}`], p[`idx${i}`], p[`x${i}`], PLANES, Hp, Wp, ...win);
+            k.maxpool2d_backward(p[`dx${i}`], p[`dy${i}`], p[`idx${i}`], PLANES, Hp, Wp, ...win);
+          } else {
+            k.avgpool2d_forward(p[`y${i}`], p[`x${i}`], PLANES, Hp, Wp, ...win, pp ? 0 : 1);
+            k.avgpool2d_backward(p[`dx${i}`], p[`dy${i}`], PLANES, Hp, Wp, ...win, pp ? 0 : 1);
+          }
+        }
+      },
+    };
+  }),
+  {
+    name: 'upsample2d ×2 on 14×14 and ×3×2 on 13×11, forward and backward',
+    sizes: { y0: UP_PLANES * 14 * 14 * 4, x0: UP_PLANES * 14 * 14, dx0: UP_PLANES * 14 * 14, dy0: UP_PLANES * 14 * 14 * 4, y1: UP_PLANES * 13 * 11 * 6, x1: UP_PLANES * 13 * 11, dx1: UP_PLANES * 13 * 11, dy1: UP_PLANES * 13 * 11 * 6 },
+    run: (k, p) => {
+      k.upsample2d_forward(p.y0, p.x0, UP_PLANES, 14, 14, 2, 2);
+      k.upsample2d_backward(p.dx0, p.dy0, UP_PLANES, 14, 14, 2, 2);
+      k.upsample2d_forward(p.y1, p.x1, UP_PLANES, 13, 11, 3, 2);
+      k.upsample2d_backward(p.dx1, p.dy1, UP_PLANES, 13, 11, 3, 2);
+    },
+  },
   {
     name: 'gather_noise gaussian (identity rows from 5)',
     sizes: { dst: B * OUT, src: 200 * OUT },
@@ -155,6 +189,14 @@ const RUNS: RunCase[] = [
     model: (be) => autoencoder(be, { hidden: [96], activation: 'tanh', seed: 8 }),
     data: () => ({ train: { x, y: x }, test: { x: tx, y: tx } }),
     options: { epochs: 1, batchSize: 128, loss: 'mse', optimizer: 'sgd', seed: 9, noise: { kind: 'mask', factor: 0.3 } },
+  },
+  {
+    // 64·8 planes of 14×14 a batch: every pool kernel is cut into parts
+    name: 'pooling autoencoder 784-[8,14,14] relu, MaxPool2D(2), Upsample2D(2), AvgPool2D(3, s1, pad 1), 784 sigmoid, BCE, Adam, batch 64',
+    model: (be) =>
+      new Sequential([new Linear(784, 8 * 14 * 14), new ReLU(), new Reshape([8, 14, 14]), new MaxPool2D(2), new Upsample2D(2), new AvgPool2D(3, { stride: 1, padding: 1 }), new Flatten(), new Linear(8 * 14 * 14, 784), new Sigmoid()], { backend: be, seed: 10 }),
+    data: () => ({ train: { x: x.subarray(0, 400 * 784), y: x.subarray(0, 400 * 784) }, test: { x: tx, y: tx } }),
+    options: { epochs: 1, batchSize: 64, loss: 'bce', optimizer: 'adam', seed: 11, noise: { kind: 'gaussian', factor: 0.3 } },
   },
 ];
 

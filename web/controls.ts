@@ -48,7 +48,7 @@ export function readConfig(form: HTMLFormElement, reportEvery = 10): TrainConfig
     return x;
   };
   try {
-    const noise = v('noise') as TrainConfig['noise']['kind'];
+    const noise = v('noise') as TrainConfig['noise'];
     return {
       hidden,
       activation: v('activation') as TrainConfig['activation'],
@@ -57,7 +57,8 @@ export function readConfig(form: HTMLFormElement, reportEvery = 10): TrainConfig
       lr: num('lr', (x) => x > 0 && Number.isFinite(x), 'a positive number'),
       batchSize: num('batch', (x) => Number.isInteger(x) && x > 0, 'a positive integer'),
       epochs: num('epochs', (x) => Number.isInteger(x) && x > 0, 'a positive integer'),
-      noise: { kind: noise, factor: num('factor', (x) => x >= 0 && (noise === 'gaussian' || x <= 1), noise === 'gaussian' ? 'a number ≥ 0' : 'a fraction in 0..1') },
+      noise,
+      noiseFactor: num('factor', (x) => x >= 0 && (noise === 'gaussian' || x <= 1), noise === 'gaussian' ? 'a number ≥ 0' : 'a fraction in 0..1'),
       backend: v('backend') as TrainConfig['backend'],
       wasmBuild: v('wasm') as TrainConfig['wasmBuild'],
       threads: v('threads') === 'auto' ? 0 : num('threads', (x) => Number.isInteger(x) && x >= 1 && x <= 1024, '"auto" or an integer 1..1024'),

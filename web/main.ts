@@ -7,7 +7,7 @@ import { renderChart, type ChartData } from './chart.js';
 import { addThreadOptions, applyBestPreset, prefillFromUrl, readConfig } from './controls.js';
 import { drawDigit, drawDigitRow, litPixels } from './digits.js';
 import { drawPad } from './draw-pad.js';
-import type { BackendInfo, FromWorker, Grid, ToWorker, TrainConfig } from './protocol.js';
+import { noiseOf, type BackendInfo, type FromWorker, type Grid, type ToWorker, type TrainConfig } from './protocol.js';
 
 type State = 'loading' | 'ready' | 'training' | 'paused' | 'done' | 'stopped' | 'error';
 
@@ -140,7 +140,7 @@ function progress(done: number, total: number, text: string): void {
 
 function inspect(): void {
   if (!labels || !demo.config) return;
-  send({ type: 'inspect', index: Number(pick.value), noise: demo.config.noise, seed: demo.config.seed });
+  send({ type: 'inspect', index: Number(pick.value), noise: noiseOf(demo.config), seed: demo.config.seed });
 }
 
 // ---- worker messages -------------------------------------------------------------------------------------
@@ -325,7 +325,7 @@ let padId = 0;
 const pad = drawPad($<HTMLCanvasElement>('pad'), (pixels) => {
   const config = readConfig(form);
   if (typeof config === 'string') return;
-  send({ type: 'denoise', id: ++padId, pixels, noise: config.noise });
+  send({ type: 'denoise', id: ++padId, pixels, noise: noiseOf(config) });
 });
 $('pad-clear').addEventListener('click', () => {
   pad.clear();

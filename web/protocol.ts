@@ -1,38 +1,26 @@
 // The messages between the page (main.ts) and the training worker (worker.ts). Images travel as Float32Array
 // rows of 784 pixels in 0..1.
 
-import type { BackendName, EpochMetrics, LossName, LrScheduleName, NoiseKind, OptimizerName, WasmVariant } from '../src/index.js';
+import type { BackendName, EpochMetrics, NoiseOptions, WasmVariant } from '../src/index.js';
+import type { TrainConfig as RunConfig } from '../src/training/run.js';
 
-export interface TrainConfig {
-  hidden: number[];
+/** A run's settings (src/training/run.ts: the CLI's too, and the one place a run is built from them) and where
+ *  the demo runs it. The form fills in every optional setting: 0 means none (a weight decay of 0 included). */
+export interface TrainConfig extends RunConfig {
   activation: 'relu' | 'tanh' | 'sigmoid';
-  loss: Extract<LossName, 'bce' | 'mse'>;
-  optimizer: OptimizerName;
-  lr: number;
-  batchSize: number;
-  epochs: number;
-  noise: { kind: NoiseKind; factor: number };
   backend: BackendName;
   /** Which .wasm build: 'auto' takes the best the browser runs (the feature probe), or force one. */
   wasmBuild: 'auto' | WasmVariant;
   /** Kernel threads of the wasm backend, this worker included: 0 = auto (every core, the library's default). */
   threads: number;
-  /** Seeds the weights, the shuffling and the noise. */
-  seed: number;
   /** Train on the first N digits of the 8,000 (all when 0); the 2,000 test digits are always all used. */
   trainCount: number;
   /** Post the running train loss every this many batches. */
   reportEvery: number;
-  /** Hold out this fraction of the training digits (val loss per epoch); 0: none. */
-  validationSplit: number;
-  lrSchedule: LrScheduleName;
-  /** Early stopping's patience in epochs (restoring the best weights); 0: off. */
-  earlyStopping: number;
-  /** The optimizer's weight decay; 0: none. */
-  weightDecay: number;
-  /** A Dropout of this rate after each hidden layer; 0: none. */
-  dropout: number;
 }
+
+/** The noise of a config, as the inspect and denoise messages carry it. */
+export const noiseOf = (c: TrainConfig): NoiseOptions => ({ kind: c.noise, factor: c.noiseFactor });
 
 /** Ten test digits, one per class: clean, noisy (the test noise) and the model's output. */
 export interface Grid {
@@ -61,9 +49,9 @@ export type ToWorker =
   | { type: 'resume' }
   | { type: 'stop' }
   /** Denoise test digit `index` with the given noise (noisy input drawn from `seed`). */
-  | { type: 'inspect'; index: number; noise: TrainConfig['noise']; seed: number }
+  | { type: 'inspect'; index: number; noise: NoiseOptions; seed: number }
   /** Add noise to any 784-pixel image (the drawing pad) and denoise it. */
-  | { type: 'denoise'; id: number; pixels: Float32Array; noise: TrainConfig['noise'] }
+  | { type: 'denoise'; id: number; pixels: Float32Array; noise: NoiseOptions }
   /** The current model as a file: .simdnet (default) or .onnx. */
   | { type: 'download'; format?: 'onnx' }
   | { type: 'load'; bytes: Uint8Array; name: string; config: TrainConfig };

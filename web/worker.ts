@@ -5,10 +5,12 @@
 // on a page's main thread): its pool's workers are nested workers of this one, over one shared memory.
 
 import {
-  applyNoise, autoencoder, BUNDLED_TRAIN_COUNT, createBackend, createOptimizer, DATA_SPLIT_SEED, decodeDigits, deserializeModel, evaluate, fit,
-  IMAGE_WIDTH, noisyTestInputs, recipe, Rng, serializeModel, SimdnetError, exportOnnx, importOnnx, splitDigits, type Backend, type BackendName, type EpochMetrics, type FitSet, type Sequential,
+  applyNoise, BUNDLED_TRAIN_COUNT, createBackend, DATA_SPLIT_SEED, decodeDigits, deserializeModel, evaluate, fit, IMAGE_WIDTH, noisyTestInputs,
+  Rng, serializeModel, SimdnetError, exportOnnx, importOnnx, splitDigits, type Backend, type BackendName, type EpochMetrics, type FitSet, type NoiseOptions,
+  type Sequential,
 } from '../src/index.js';
-import type { BackendInfo, FromWorker, Grid, ToWorker, TrainConfig } from './protocol.js';
+import { createRun } from '../src/training/run.js';
+import { noiseOf, type BackendInfo, type FromWorker, type Grid, type ToWorker, type TrainConfig } from './protocol.js';
 
 const PX = IMAGE_WIDTH;
 /** Yield to the event loop at least this often while training (ms). */
@@ -124,12 +126,12 @@ async function start(config: TrainConfig): Promise<void> {
   try {
     const b = await backend(config.backend, config.wasmBuild, config.threads);
     model?.dispose();
-    model = autoencoder(b, { hidden: config.hidden, activation: config.activation, dropout: config.dropout, seed: config.seed });
+    model = undefined;
+    // the model, optimizer, schedule, callbacks and sets of these settings, built as `simdnet train` builds them
+    const run = createRun(config, b, { train: trainSubset(config.trainCount).x, test: test!.x }, 'start');
+    model = run.model;
     modelConfig = config;
     retire(b);
-    const optimizer = createOptimizer(config.optimizer, { lr: config.lr, ...(config.weightDecay > 0 && { weightDecay: config.weightDecay }) });
-    const data = { train: trainSubset(config.trainCount), test: test! };
-    const plan = recipe({ lr: config.lr, epochs: config.epochs, lrSchedule: config.lrSchedule, earlyStopping: config.earlyStopping });
 
     const firstLosses: number[] = [];
     let trainSeconds = 0; // fit's own step times: pauses, posts and evaluation excluded
@@ -145,25 +147,18 @@ async function start(config: TrainConfig): Promise<void> {
 
     let history: Awaited<ReturnType<typeof fit>>;
     try {
-      history = await fit(m, data, {
-        epochs: config.epochs,
-        batchSize: config.batchSize,
-        loss: config.loss,
-        optimizer,
-        seed: config.seed,
-        noise: config.noise,
-        validationSplit: config.validationSplit || undefined,
-        ...(typeof plan.lr === 'function' && { lr: plan.lr }),
+      history = await fit(m, run.data, {
+        ...run.fit,
         callbacks: [
           {
             // the test inputs fit drew (with the model's backend): the page's scores are fit's
             onTrainBegin: (ctx) => {
               noisyTest = ctx.testInputs!;
-              noisyCache = { key: noiseKey(config.noise, config.seed), backend: b, x: noisyTest };
+              noisyCache = { key: noiseKey(noiseOf(config), config.seed), backend: b, x: noisyTest };
               post({ type: 'started', variant: b.variant, info: info(b, config.threads), params: m.paramCount, summary: m.summary(), baseline: scores(m, config, noisyTest, 0), grid: grid(m, noisyTest) });
             },
           },
-          ...plan.callbacks,
+          ...run.fit.callbacks,
         ],
         onBatch: async ({ epoch, batch, batches, loss, rows, seconds }) => {
           trainSeconds += seconds;
@@ -191,7 +186,7 @@ async function start(config: TrainConfig): Promise<void> {
         onEpoch: (metrics) => post({ type: 'epoch', metrics, grid: grid(m, noisyTest), samplesPerSec: rate() }),
       });
     } finally {
-      optimizer.dispose();
+      run.optimizer.dispose();
     }
     // early stopping with restoreBest leaves the best epoch's weights: say what the kept model scores
     const kept = history.stopped?.reason ? scores(m, config, noisyTest, history.epochs.length) : undefined;
@@ -202,18 +197,18 @@ async function start(config: TrainConfig): Promise<void> {
   }
 }
 
-const noiseKey = (noise: TrainConfig['noise'], seed: number) => `${noise.kind}:${noise.factor}:${seed}`;
+const noiseKey = (noise: NoiseOptions, seed: number) => `${noise.kind}:${noise.factor}:${seed}`;
 
 let noisyCache: { key: string; backend: Backend | undefined; x: Float32Array } | undefined;
 /** The noisy test inputs for these settings: the same pixels the test metrics of a run with them use (the noise
  *  kernel of `b`, the model's backend, draws them, as in fit; with no model yet, the library's js twin). */
-function noisyTestSet(noise: TrainConfig['noise'], seed: number, b = model?.backend): Float32Array {
+function noisyTestSet(noise: NoiseOptions, seed: number, b = model?.backend): Float32Array {
   const key = noiseKey(noise, seed);
   if (noisyCache?.key !== key || noisyCache.backend !== b) noisyCache = { key, backend: b, x: noisyTestInputs(test!, noise, seed, { width: PX, backend: b }) };
   return noisyCache.x;
 }
 
-function inspect(index: number, noise: TrainConfig['noise'], seed: number): void {
+function inspect(index: number, noise: NoiseOptions, seed: number): void {
   const i = Math.max(0, Math.min(testLabels.length - 1, index | 0));
   const clean = rows(test!.x, [i]);
   const noisy = rows(noisyTestSet(noise, seed), [i]);
@@ -221,7 +216,7 @@ function inspect(index: number, noise: TrainConfig['noise'], seed: number): void
   post({ type: 'inspected', index: i, label: testLabels[i], clean, noisy, denoised });
 }
 
-function denoise(id: number, pixels: Float32Array, noise: TrainConfig['noise']): void {
+function denoise(id: number, pixels: Float32Array, noise: NoiseOptions): void {
   const noisy = new Float32Array(PX);
   applyNoise(noisy, pixels, noise.kind, noise.factor, new Rng(id));
   post({ type: 'denoised', id, noisy, denoised: model ? predict(model, noisy) : new Float32Array(PX) });
@@ -248,14 +243,14 @@ async function load(bytes: Uint8Array, name: string, config: TrainConfig): Promi
   modelConfig = config;
   retire(b);
   const hidden = loaded.spec().layers.flatMap((l) => (l.type === 'linear' ? [l.out] : [])).slice(0, -1);
-  const noisy = noisyTestSet(config.noise, config.seed);
+  const noisy = noisyTestSet(noiseOf(config), config.seed);
   post({ type: 'loaded', name, variant: b.variant, info: info(b, config.threads), params: loaded.paramCount, summary: loaded.summary(), hidden, metrics: scores(loaded, config, noisy, 0), grid: grid(loaded, noisy) });
 }
 
 function download(format?: 'onnx'): void {
   if (!model || !modelConfig) throw new Error('no model yet: train one or load one first');
-  const { hidden, activation, loss, optimizer, lr, batchSize, noise, seed } = modelConfig;
-  const meta = { source: 'simdnet web demo', hidden, activation, loss, optimizer, lr, batchSize, noise: noise.kind, noiseFactor: noise.factor, seed };
+  const { hidden, activation, loss, optimizer, lr, batchSize, noise, noiseFactor, seed } = modelConfig;
+  const meta = { source: 'simdnet web demo', hidden, activation, loss, optimizer, lr, batchSize, noise, noiseFactor, seed };
   const bytes = format === 'onnx' ? exportOnnx(model, { meta }) : serializeModel(model, meta);
   post({ type: 'model', bytes, format }, [bytes.buffer]);
 }

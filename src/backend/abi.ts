@@ -54,6 +54,7 @@ export type RawExports = Kernels & Pieces & Facts;
 
 const { light: LIGHT, heavy: HEAVY } = MIN_PER_THREAD;
 const col = (i: number) => (a: Args) => a[i]; // floats per row: argument i (the row's width)
+const plane = (h: number, w: number) => (a: Args) => a[h] * a[w]; // floats per plane: arguments h × w
 
 export const SPLIT = {
   gemm: GEMM,
@@ -95,6 +96,15 @@ export const SPLIT = {
   dropout_apply: elements(2, HEAVY, { counter: 5 }),
   // (dst, src, idx, row0, count, width, kind, …): src whole, idx (i32 per row) and row0 move with the rows
   gather_noise: rows(4, (a) => (a[6] === NOISE.none ? LIGHT : HEAVY), [[0, col(5)], [2, 1]], { counter: 3 }),
+
+  // pooling and upsampling over N = B·C planes: a range of planes per thread (each plane's outputs, the gradient's
+  // sums included, are computed by one thread); the first step (the larger plane) measures the work
+  maxpool2d_forward: rows(3, LIGHT, [[2, plane(4, 5)], [0, plane(6, 7)], [1, plane(6, 7)]]), // (y, idx, x, N, H, W, OH, OW, …)
+  maxpool2d_backward: rows(3, LIGHT, [[0, plane(4, 5)], [1, plane(6, 7)], [2, plane(6, 7)]]), // (dx, dy, idx, N, H, W, OH, OW, …)
+  avgpool2d_forward: rows(2, LIGHT, [[1, plane(3, 4)], [0, plane(5, 6)]]), // (y, x, N, H, W, OH, OW, …)
+  avgpool2d_backward: rows(2, LIGHT, [[0, plane(3, 4)], [1, plane(5, 6)]]), // (dx, dy, N, H, W, OH, OW, …)
+  upsample2d_forward: rows(2, LIGHT, [[0, (a) => a[3] * a[4] * a[5] * a[6]], [1, plane(3, 4)]]), // (y, x, N, H, W, sh, sw)
+  upsample2d_backward: rows(2, LIGHT, [[1, (a) => a[3] * a[4] * a[5] * a[6]], [0, plane(3, 4)]]), // (dx, dy, N, H, W, sh, sw)
 
   fill: elements(1, LIGHT),
   has_non_finite: elements(1, LIGHT, { any: true }),

@@ -95,6 +95,27 @@ export interface Kernels {
    *  keys (k0, k1) (assembly/dropout.ts). The forward pass on x and the backward pass on dy (same keys, same c0). */
   dropout_apply(y: number, x: number, rate: number, k0: number, k1: number, c0: number, n: number): void;
 
+  // ---- Pooling and nearest upsampling (assembly/pool.ts) -------------------------------------------
+  // NCHW: a batch row of C·H·W values is C planes, so each kernel takes N = B·C planes of H·W. A window of output
+  // (oh, ow) starts at row oh·sh − pt, column ow·sw − pl and is clipped to the plane (the bottom / right pads only
+  // set OH and OW). Sums are f32 from +0 in scan order, as PyTorch's CPU kernels; backward kernels write dx.
+  /** y(N,OH,OW) = max of each kh×kw window of x(N,H,W); idx(N,OH,OW) (i32) = its plane index h·W + w. Max from −∞
+   *  by `v > m || isnan(v)` (PyTorch): a tie keeps the first in scan order, a NaN wins (the last NaN). */
+  maxpool2d_forward(y: number, idx: number, x: number, N: number, H: number, W: number, OH: number, OW: number, kh: number, kw: number, sh: number, sw: number, pt: number, pl: number): void;
+  /** dx(N,H,W) = 0, then dx[idx] += dy(N,OH,OW) in output order; idx as maxpool2d_forward wrote it (each index in
+   *  its output's window: the 2×2 stride-2 path of the SIMD builds reads only those; indices outside the plane are
+   *  skipped). */
+  maxpool2d_backward(dx: number, dy: number, idx: number, N: number, H: number, W: number, OH: number, OW: number, kh: number, kw: number, sh: number, sw: number, pt: number, pl: number): void;
+  /** y(N,OH,OW) = window sum of x(N,H,W) / divisor: kh·kw when include≠0 (count_include_pad), else the elements
+   *  inside the plane. */
+  avgpool2d_forward(y: number, x: number, N: number, H: number, W: number, OH: number, OW: number, kh: number, kw: number, sh: number, sw: number, pt: number, pl: number, include: number): void;
+  /** dx(N,H,W) = 0, then each window's elements += dy(N,OH,OW)/divisor, in output order. */
+  avgpool2d_backward(dx: number, dy: number, N: number, H: number, W: number, OH: number, OW: number, kh: number, kw: number, sh: number, sw: number, pt: number, pl: number, include: number): void;
+  /** y(N,H·sh,W·sw)[r, c] = x(N,H,W)[r/sh, c/sw] (nearest, integer factors) */
+  upsample2d_forward(y: number, x: number, N: number, H: number, W: number, sh: number, sw: number): void;
+  /** dx(N,H,W) = the sum of each sh×sw block of dy(N,H·sh,W·sw) */
+  upsample2d_backward(dx: number, dy: number, N: number, H: number, W: number, sh: number, sw: number): void;
+
   // ---- Data pipeline -----------------------------------------------------------------------------
   /** dst(count,width) row r = noise(source row s), s = idx ? i32 idx[r] : row0 + r, of src(·,width). kind is a NOISE
    *  code (0 none: a plain gather, 1 gaussian clip(x + factor·z, 0, 1), 2 salt-pepper, 3 mask). The noise of element

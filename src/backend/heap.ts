@@ -165,7 +165,8 @@ export abstract class HeapBackend implements Pick<Backend, 'alloc' | 'free' | 'w
     check(data?.length - offset >= n, () => `write: expected ${n} values for a (${t.rows}, ${t.cols}) tensor, got ${data?.length === undefined ? typeof data : data.length - offset}`, 'E_SHAPE');
     const heap = this.heapF32();
     const base = t.ptr >>> 2;
-    for (let i = 0; i < n; i++) heap[base + i] = data[offset + i];
+    if (data instanceof Float32Array) heap.set(data.subarray(offset, offset + n), base); // a memcpy
+    else for (let i = 0; i < n; i++) heap[base + i] = data[offset + i];
   }
 
   read(t: Tensor, into?: Float32Array): Float32Array {
@@ -175,7 +176,7 @@ export abstract class HeapBackend implements Pick<Backend, 'alloc' | 'free' | 'w
     check(out.length >= n, () => `read: destination has ${out.length} values, need ${n}`, 'E_SHAPE');
     const heap = this.heapF32();
     const base = t.ptr >>> 2;
-    for (let i = 0; i < n; i++) out[i] = heap[base + i];
+    out.set(heap.subarray(base, base + n));
     return out;
   }
 

@@ -5,6 +5,7 @@
 import { ACT, type Backend, type Kernels } from './backend.js';
 import { HeapBackend } from './heap.js';
 import { gatherNoiseJs, rand } from './noise-js.js';
+import { avgpool2dBackward, avgpool2dForward, maxpool2dBackward, maxpool2dForward, upsample2dBackward, upsample2dForward } from './pool-js.js';
 
 const EPS_BCE = 1e-7;
 const INV24 = 1 / 16777216; // 2^-24
@@ -230,6 +231,28 @@ function jsKernels(f: () => Float32Array): Kernels {
       const h = f();
       const Y = y >>> 2, X = x >>> 2, r = Math.fround(rate), scale = Math.fround(1 / (1 - r));
       for (let i = 0; i < n; i++) h[Y + i] = (rand(c0 + i, k0, k1) >>> 8) * INV24 >= r ? h[X + i] * scale : 0;
+    },
+
+    // ---- Pooling and upsampling (pool-js.ts) -----------------------------------------------------------
+    maxpool2d_forward(y, idx, x, N, H, W, OH, OW, kh, kw, sh, sw, pt, pl) {
+      const h = f();
+      maxpool2dForward(h, new Int32Array(h.buffer), y, idx, x, N, H, W, OH, OW, kh, kw, sh, sw, pt, pl);
+    },
+    maxpool2d_backward(dx, dy, idx, N, H, W, OH, OW) {
+      const h = f();
+      maxpool2dBackward(h, new Int32Array(h.buffer), dx, dy, idx, N, H, W, OH, OW);
+    },
+    avgpool2d_forward(y, x, N, H, W, OH, OW, kh, kw, sh, sw, pt, pl, include) {
+      avgpool2dForward(f(), y, x, N, H, W, OH, OW, kh, kw, sh, sw, pt, pl, include);
+    },
+    avgpool2d_backward(dx, dy, N, H, W, OH, OW, kh, kw, sh, sw, pt, pl, include) {
+      avgpool2dBackward(f(), dx, dy, N, H, W, OH, OW, kh, kw, sh, sw, pt, pl, include);
+    },
+    upsample2d_forward(y, x, N, H, W, sh, sw) {
+      upsample2dForward(f(), y, x, N, H, W, sh, sw);
+    },
+    upsample2d_backward(dx, dy, N, H, W, sh, sw) {
+      upsample2dBackward(f(), dx, dy, N, H, W, sh, sw);
     },
 
     // ---- Data pipeline -------------------------------------------------------------------------------

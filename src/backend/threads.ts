@@ -2,10 +2,15 @@
 // instantiate the one compiled module over the one shared memory, created once per backend.
 //
 // A call runs `parts` tasks: the caller writes each task (an export's index and its arguments) into a slot of a
-// control block in the shared memory, bumps a generation counter and runs task 0 itself; worker t runs task t and
-// counts itself done. Workers spin briefly on the counter before Atomics.wait (a wait/notify wake-up costs
-// microseconds, and a training step makes a few dozen calls), then sleep until the next call. No message passing
-// after start-up: a call allocates nothing, in JS or in wasm.
+// control block in the shared memory, opens the tasks for claiming, bumps a generation counter and runs task 0
+// itself. Every thread, the caller included, then claims the next unclaimed task (one compare-and-swap on a word
+// that holds both the next task and the task count) until none is left; the caller returns when every task is
+// finished. A worker that wakes late (a sleeping thread takes ~30 µs to wake, and on a busy machine another
+// process may hold its core for milliseconds) finds its task done by the caller: a call is never slower than on
+// one thread by more than a claim. Which thread runs a task does not change its result: a task's arguments (its
+// part of the output, its scratch) are fixed when it is written. Workers spin briefly on the counter before
+// Atomics.wait, then sleep until the next call. No message passing after start-up: a call allocates nothing, in
+// JS or in wasm.
 //
 // The worker's code is the function `threadMain` below, turned into source text: no worker file to find, so
 // bundlers and CDNs have nothing to get wrong (it must stay self-contained: no imports, no outer names).
@@ -13,13 +18,12 @@
 import { SimdnetError } from '../errors.js';
 import { THREAD_FNS } from './abi.js';
 
-// Control block: i32 words, then one slot per thread (f64: [fn, 18 arguments, return value]).
-const GEN = 0; // generation: bumped once per call
-const DONE = 1; // workers that finished with this generation (all of them acknowledge it, taking part or not)
+// Control block: i32 words, then one slot per task (f64: [fn, 18 arguments, return value]).
+const GEN = 0; // generation: bumped once per call (workers wait on it)
+const FINISHED = 1; // tasks finished in this call
 const EXIT = 2; // non-zero: workers leave their loop
-const ERROR = 3; // 1 + index of the first thread whose task threw
-const PARTS = 4; // threads 0..PARTS-1 take part in this generation
-const STARTED = 5; // workers that have seen this generation (a worker that has not is off its core: do not spin for it)
+const ERROR = 3; // 1 + index of the first task that threw
+const CLAIM = 4; // (next unclaimed task) << 16 | task count: claimed by compare-and-swap, reset in one store per call
 const HEADER_BYTES = 64;
 const SLOT = 20; // f64 per slot
 const SLOT_BYTES = 8 * SLOT;
@@ -39,7 +43,7 @@ interface ThreadInit {
   module: WebAssembly.Module;
   memory: WebAssembly.Memory;
   ctl: number;
-  index: number;
+  threads: number;
   names: readonly string[];
   spins: number;
 }
@@ -63,7 +67,7 @@ async function threadMain(init: ThreadInit, post: (message: unknown) => void): P
   const ex = instance.exports as Record<string, (...a: number[]) => number>;
   const fns = init.names.map((n) => ex[n]);
   const ctl = new Int32Array(init.memory.buffer, init.ctl, 16);
-  const s = new Float64Array(init.memory.buffer, init.ctl + 64 + 160 * init.index, 20);
+  const slots = new Float64Array(init.memory.buffer, init.ctl + 64, 20 * init.threads);
   // the generation is read before "ready": the caller's first call comes after it, and must be seen as new
   let seen = Atomics.load(ctl, 0);
   post({ ready: true });
@@ -75,20 +79,24 @@ async function threadMain(init: ThreadInit, post: (message: unknown) => void): P
         spins = 0;
       }
     }
-    seen = Atomics.load(ctl, 0); // the caller starts no new generation before every worker has acknowledged this one
-    Atomics.add(ctl, 5, 1);
+    seen = Atomics.load(ctl, 0);
     if (Atomics.load(ctl, 2) !== 0) break;
-    if (init.index < Atomics.load(ctl, 4)) {
+    // claim tasks until none is left (the word holds next << 16 | count; a stale view fails the exchange)
+    for (;;) {
+      const v = Atomics.load(ctl, 4);
+      const t = v >>> 16;
+      if (t >= (v & 0xffff)) break;
+      if (Atomics.compareExchange(ctl, 4, v, v + 0x10000) !== v) continue;
+      const o = 20 * t;
       try {
-        const r = fns[s[0]](s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9], s[10], s[11], s[12], s[13], s[14], s[15], s[16], s[17], s[18]);
-        s[19] = typeof r === 'number' ? r : 0;
+        const r = fns[slots[o]](slots[o + 1], slots[o + 2], slots[o + 3], slots[o + 4], slots[o + 5], slots[o + 6], slots[o + 7], slots[o + 8], slots[o + 9], slots[o + 10], slots[o + 11], slots[o + 12], slots[o + 13], slots[o + 14], slots[o + 15], slots[o + 16], slots[o + 17], slots[o + 18]);
+        slots[o + 19] = typeof r === 'number' ? r : 0;
       } catch {
-        Atomics.compareExchange(ctl, 3, 0, init.index + 1);
+        Atomics.compareExchange(ctl, 3, 0, t + 1);
       }
+      Atomics.add(ctl, 1, 1);
+      Atomics.notify(ctl, 1);
     }
-    // every worker acknowledges every generation, taking part or not
-    Atomics.add(ctl, 1, 1);
-    Atomics.notify(ctl, 1);
   }
   post({ exited: true });
 }
@@ -151,7 +159,7 @@ export class ThreadPool {
     const source = `(${threadMain.toString()})`;
     try {
       for (let index = 1; index < size; index++) {
-        const init: ThreadInit = { module, memory, ctl: ctlPtr, index, names: THREAD_FNS, spins };
+        const init: ThreadInit = { module, memory, ctl: ctlPtr, threads: size, names: THREAD_FNS, spins };
         ready.push(
           new Promise<void>((resolve, reject) => {
             const onMessage = (m: { ready?: boolean; error?: string }) => {
@@ -213,34 +221,57 @@ export class ThreadPool {
     this.slots[t * SLOT + 1 + i] = value;
   }
 
-  /** Runs the tasks of threads 0..parts−1 (task 0 on the calling thread) and returns when all are done. */
+  /** Runs tasks 0..parts−1 (task 0 on the calling thread; the rest on whichever thread claims them first, the
+   *  caller too) and returns when all are done. */
   run(parts: number): void {
     if (this.disposed) throw new SimdnetError('wasm backend: the backend was disposed; create a new one', 'E_DISPOSED');
     const ctl = this.ctl;
     if (parts > 1) {
-      Atomics.store(ctl, DONE, 0);
-      Atomics.store(ctl, STARTED, 0);
-      Atomics.store(ctl, PARTS, parts);
+      Atomics.store(ctl, FINISHED, 0);
+      Atomics.store(ctl, CLAIM, (1 << 16) | parts); // task 0 is the caller's
       Atomics.add(ctl, GEN, 1);
       Atomics.notify(ctl, GEN);
     }
-    const s = this.slots;
-    s[19] = this.fns[s[0]](s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9], s[10], s[11], s[12], s[13], s[14], s[15], s[16], s[17], s[18]) ?? 0;
+    // a task that throws on this thread is rethrown once every claimed task is finished (a worker may still be
+    // writing into memory the next call reuses)
+    let thrown = this.runTask(0);
     if (parts > 1) {
+      let finished = 1;
+      // then whatever no worker has claimed yet
+      for (;;) {
+        const v = Atomics.load(ctl, CLAIM);
+        const t = v >>> 16;
+        if (t >= parts) break;
+        if (Atomics.compareExchange(ctl, CLAIM, v, v + 0x10000) !== v) continue;
+        thrown ??= this.runTask(t);
+        finished++;
+      }
+      // the tasks a worker claimed: it is running them, so spin (a while), then wait
       let spins = 0;
-      const workers = this.size - 1;
-      for (let done = Atomics.load(ctl, DONE); done < workers; done = Atomics.load(ctl, DONE)) {
-        // spin while every worker is at work (it ends soon); wait at once for one that has not started
-        if (++spins >= this.spins || (spins > 64 && Atomics.load(ctl, STARTED) < workers)) {
-          Atomics.wait(ctl, DONE, done, 20);
+      for (let done = Atomics.load(ctl, FINISHED); done + finished < parts; done = Atomics.load(ctl, FINISHED)) {
+        if (++spins >= this.spins) {
+          Atomics.wait(ctl, FINISHED, done, 20);
           spins = 0;
         }
       }
       const failed = Atomics.load(ctl, ERROR);
       if (failed !== 0) {
         Atomics.store(ctl, ERROR, 0);
-        throw new SimdnetError(`wasm backend: ${THREAD_FNS[s[(failed - 1) * SLOT]]} failed on thread ${failed - 1} (a kernel trap: a bad pointer or size)`, 'E_RUNTIME');
+        throw new SimdnetError(`wasm backend: ${THREAD_FNS[this.slots[(failed - 1) * SLOT]]} failed on a kernel thread (a kernel trap: a bad pointer or size)`, 'E_RUNTIME');
       }
+    }
+    if (thrown !== undefined) throw thrown;
+  }
+
+  /** Runs task t on this thread; returns what it threw, if anything. */
+  private runTask(t: number): unknown {
+    const s = this.slots;
+    const o = t * SLOT;
+    try {
+      s[o + 19] = this.fns[s[o]](s[o + 1], s[o + 2], s[o + 3], s[o + 4], s[o + 5], s[o + 6], s[o + 7], s[o + 8], s[o + 9], s[o + 10], s[o + 11], s[o + 12], s[o + 13], s[o + 14], s[o + 15], s[o + 16], s[o + 17], s[o + 18]) ?? 0;
+      return undefined;
+    } catch (e) {
+      return e;
     }
   }
 

@@ -5,23 +5,18 @@ import { join } from 'node:path';
 import { cliBackend, describeBackend, type RunOptions } from './runtime.js';
 import { BACKEND_NAMES, type BackendName } from '../backend/backend.js';
 import type { DataSplit } from '../data/dataset.js';
-import { NOISE_KINDS, type NoiseKind } from '../data/noise.js';
-import type { LossName } from '../losses.js';
-import { autoencoder, autoencoderSpec, describeLayers } from '../models.js';
-import { HIDDEN_ACTIVATIONS } from '../layers/index.js';
+import { describeLayers } from '../models.js';
 import { bytesLeft, checkMemory, trainingParts } from '../memory.js';
 import { specChain } from '../model-spec.js';
-import { MAX_SEED } from '../random.js';
 import { IMAGE_WIDTH } from '../data/dataset.js';
-import type { OptimizerName } from '../optimizers.js';
 import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from '../formats/checkpoint.js';
 import { SimdnetError } from '../errors.js';
-import { DEFAULT_LR, STATE_SLOTS, createOptimizer } from '../optimizers.js';
+import { STATE_SLOTS, type Optimizer } from '../optimizers.js';
 import { fit } from '../training/fit.js';
 import { evaluate } from '../training/evaluate.js';
 import { validationRows, validationSplitProblem } from '../training/sets.js';
 import type { EpochMetrics, Progress } from '../training/types.js';
-import { LR_SCHEDULES, recipe, type LrScheduleName } from '../training/recipes.js';
+import { checkTrainConfig, createRun, runModelSpec, type TrainConfig as RunConfig } from '../training/run.js';
 import { loadData } from './data-source.js';
 import { loadInitModel } from './onnx-files.js';
 import type { Backend } from '../backend/backend.js';
@@ -29,34 +24,15 @@ import type { Sequential } from '../model.js';
 import { ensureFolder, lockFolder, readFileChecked, removeStaleTemps, saveModel, writeFileAtomic } from '../node/files.js';
 import { digitGridPng, lossChartSvg } from '../node/pictures.js';
 
-/** The losses `train` offers: a reconstruction compares pixels (crossentropy wants one-hot classes). */
-export const TRAIN_LOSSES = ['bce', 'mse'] as const satisfies readonly LossName[];
+export { TRAIN_LOSSES } from '../training/run.js';
 
-export interface TrainConfig {
-  epochs: number;
-  batchSize: number;
-  lr: number;
-  optimizer: OptimizerName;
-  hidden: number[];
-  activation: string;
-  loss: LossName;
-  noise: NoiseKind;
-  noiseFactor: number;
-  seed: number;
+/** A run's settings (training/run.ts) and where `train` runs it: what a checkpoint saves. */
+export interface TrainConfig extends RunConfig {
   backend: BackendName;
   data: string;
   out: string;
   /** Also checkpoint every this many batches (a checkpoint is always written at each epoch's end). */
   checkpointEvery: number;
-  /** Hold out this fraction of the training digits for val* metrics (0: none). Absent in older checkpoints. */
-  validationSplit?: number;
-  /** Stop after this many epochs without a better validation (else test) loss, keeping the best weights; 0: off. */
-  earlyStopping?: number;
-  lrSchedule?: LrScheduleName;
-  /** The optimizer's weight decay (its own default when absent). */
-  weightDecay?: number;
-  /** Dropout rate after each hidden layer (0 or absent: none). */
-  dropout?: number;
   /** Start from this .onnx or .simdnet model's weights (its layers replace hidden/activation). */
   initFrom?: string;
 }
@@ -68,13 +44,13 @@ export const CHECKPOINT_FILE = 'checkpoint.simdnet';
 export function resumeConfig(dir: string, epochs?: number): { config: TrainConfig; checkpoint: ReturnType<typeof decodeCheckpoint> } {
   const path = join(dir, CHECKPOINT_FILE);
   const checkpoint = decodeCheckpoint(readFileChecked(path, 'checkpoint'), path);
-  const saved = checkTrainConfig(checkpoint.checkpoint.config, path);
+  const saved = checkSavedConfig(checkpoint.checkpoint.config, path);
   if (epochs === undefined) {
     if (!(Number.isInteger(saved?.epochs) && saved.epochs >= 1)) throw new SimdnetError(`${path}: the checkpoint has no epoch count of its own (config.epochs is ${JSON.stringify(saved?.epochs)}); give --epochs`, 'E_FILE_CORRUPT');
     epochs = saved.epochs;
   }
   // the settings say which model the run trains: the checkpoint's weights must be that model
-  const expected = describeLayers(autoencoderSpec({ hidden: saved.hidden, activation: saved.activation, dropout: saved.dropout }));
+  const expected = describeLayers(runModelSpec(saved));
   const found = describeLayers(checkpoint.file.spec);
   if (expected !== found) throw new SimdnetError(`${path}: the checkpoint's settings (config.hidden ${JSON.stringify(saved.hidden)}, config.activation ${saved.activation}) describe ${expected}, but its weights are for ${found}`, 'E_FILE_CORRUPT');
   const config = { ...saved, epochs, out: dir };
@@ -84,37 +60,15 @@ export function resumeConfig(dir: string, epochs?: number): { config: TrainConfi
 }
 
 /** The run's settings saved in a checkpoint, checked field by field: a resume builds the run from them. */
-function checkTrainConfig(config: unknown, path: string): TrainConfig {
-  const c = config as Record<string, unknown>;
+function checkSavedConfig(config: unknown, path: string): TrainConfig {
+  const where = `${path}: bad run settings in the checkpoint`;
+  const c = checkTrainConfig(config, where, 'E_FILE_CORRUPT') as unknown as Record<string, unknown>;
   const fail = (key: string, expected: string): never => {
-    throw new SimdnetError(`${path}: bad run settings in the checkpoint: config.${key}: expected ${expected}, got ${JSON.stringify(c?.[key])?.slice(0, 60) ?? 'nothing'}`, 'E_FILE_CORRUPT');
+    throw new SimdnetError(`${where}: config.${key}: expected ${expected}, got ${JSON.stringify(c[key])?.slice(0, 60) ?? 'nothing'}`, 'E_FILE_CORRUPT');
   };
-  const int = (key: string, min: number, max = Number.MAX_SAFE_INTEGER) => {
-    if (!(Number.isInteger(c[key]) && (c[key] as number) >= min && (c[key] as number) <= max)) fail(key, `an integer from ${min}${max < Number.MAX_SAFE_INTEGER ? ` to ${max}` : ' up'}`);
-  };
-  const oneOf = (key: string, names: readonly string[]) => {
-    if (typeof c[key] !== 'string' || !names.includes(c[key] as string)) fail(key, `one of ${names.join(', ')}`);
-  };
-  if (c === null || typeof c !== 'object' || Array.isArray(c)) throw new SimdnetError(`${path}: bad run settings in the checkpoint: config is not an object`, 'E_FILE_CORRUPT');
-  int('epochs', 1);
-  int('batchSize', 1);
-  int('seed', 0, MAX_SEED);
-  int('checkpointEvery', 0);
-  if (!(typeof c.lr === 'number' && Number.isFinite(c.lr) && c.lr > 0)) fail('lr', 'a number > 0');
-  if (!(typeof c.noiseFactor === 'number' && Number.isFinite(c.noiseFactor) && c.noiseFactor >= 0)) fail('noiseFactor', 'a number ≥ 0');
-  if (!(Array.isArray(c.hidden) && c.hidden.length > 0 && c.hidden.every((h) => Number.isInteger(h) && h > 0))) fail('hidden', 'a list of positive layer sizes');
-  oneOf('optimizer', Object.keys(DEFAULT_LR));
-  if (c.dropout !== undefined && !(typeof c.dropout === 'number' && c.dropout >= 0 && c.dropout < 1)) fail('dropout', 'a rate in [0, 1)');
-  if (c.weightDecay !== undefined && !(typeof c.weightDecay === 'number' && Number.isFinite(c.weightDecay) && c.weightDecay >= 0)) fail('weightDecay', 'a number ≥ 0');
-  oneOf('activation', HIDDEN_ACTIVATIONS);
-  oneOf('loss', TRAIN_LOSSES);
-  oneOf('noise', NOISE_KINDS);
-  oneOf('backend', BACKEND_NAMES);
+  if (!(Number.isInteger(c.checkpointEvery) && (c.checkpointEvery as number) >= 0)) fail('checkpointEvery', 'an integer from 0 up');
+  if (typeof c.backend !== 'string' || !(BACKEND_NAMES as readonly string[]).includes(c.backend)) fail('backend', `one of ${BACKEND_NAMES.join(', ')}`);
   if (typeof c.data !== 'string' || c.data === '') fail('data', "'bundled' or a folder");
-  // training-loop settings of later versions: absent means off
-  if (c.validationSplit !== undefined && !(typeof c.validationSplit === 'number' && c.validationSplit >= 0 && c.validationSplit < 1)) fail('validationSplit', 'a fraction in [0, 1)');
-  if (c.earlyStopping !== undefined) int('earlyStopping', 0);
-  if (c.lrSchedule !== undefined) oneOf('lrSchedule', LR_SCHEDULES);
   return c as unknown as TrainConfig;
 }
 
@@ -143,7 +97,7 @@ function initModel(path: string, backend: Backend): { model: Sequential; hidden:
   const activation = specs[1]?.type ?? '';
   let expected = '';
   try {
-    expected = hidden.length ? describeLayers(autoencoderSpec({ hidden, activation })) : '';
+    expected = hidden.length ? describeLayers(runModelSpec({ hidden, activation })) : '';
   } catch {
     // not an activation an autoencoder takes: refused below
   }
@@ -159,24 +113,22 @@ async function trainInFolder(config: TrainConfig, log: (line: string) => void, r
   removeStaleTemps(config.out, OUTPUT_FILES); // half-written files of a run that was killed
   const backend = await cliBackend(config.backend, run);
   const data: DataSplit = loadData(config.data);
-  const optimizer = createOptimizer(config.optimizer, { lr: config.lr, ...(config.weightDecay !== undefined && { weightDecay: config.weightDecay }) });
   const checkpointPath = join(config.out, CHECKPOINT_FILE);
-  // --init-from: the file's layers become the run's settings (so its checkpoints resume like any other run)
-  const startFrom = (path: string) => {
-    const { model, hidden, activation } = initModel(path, backend);
-    config = { ...config, hidden, activation };
-    return model;
-  };
   // a split the data cannot take is the flag's fault: said before anything is built or printed
   const splitProblem = config.validationSplit ? validationSplitProblem(data.train.count, config.validationSplit) : undefined;
   if (splitProblem) throw new SimdnetError(`--validation-split ${splitProblem}`, 'E_OPTION');
   const trainedRows = data.train.count - validationRows(data.train.count, config.validationSplit ?? 0);
   if (config.initFrom === undefined) checkRunMemory(config, trainedRows, backend);
-  const model = resume
-    ? restoreCheckpoint(resume, backend, optimizer, checkpointPath)
-    : config.initFrom !== undefined
-      ? startFrom(config.initFrom)
-      : autoencoder(backend, { hidden: config.hidden, activation: config.activation, dropout: config.dropout, seed: config.seed });
+  // --init-from: the file's layers become the run's settings (so its checkpoints resume like any other run)
+  let init: Sequential | undefined;
+  if (!resume && config.initFrom !== undefined) {
+    const { model, hidden, activation } = initModel(config.initFrom, backend);
+    config = { ...config, hidden, activation };
+    init = model;
+  }
+  const given = resume ? (optimizer: Optimizer) => restoreCheckpoint(resume, backend, optimizer, checkpointPath) : init && (() => init);
+  const job = createRun(config, backend, { train: data.train.images, test: data.test.images }, 'train', given);
+  const { model, optimizer } = job;
   const progress: Progress | undefined = resume?.checkpoint.progress;
   log(`simdnet: ${describe(config)} on ${data.train.count} train / ${data.test.count} test digits, backend ${describeBackend(backend)}`);
   log(model.summary());
@@ -184,23 +136,13 @@ async function trainInFolder(config: TrainConfig, log: (line: string) => void, r
   if (progress) log(`resuming ${checkpointPath} at epoch ${progress.epoch + 1}, batch ${progress.batch + 1}`);
   progress?.epochs.forEach((m) => log(epochLine(m, config.epochs, trainedRows, scheduled)));
 
-  const noise = { kind: config.noise, factor: config.noiseFactor };
   // one bar over the whole run (epochs × batches): an epoch can take 0.3 s, too short for a bar of its own. It is
   // cleared for each epoch's line and drawn again at the run's position on the next batch.
   const bar = new SingleBar({ format: ' epoch {epoch} [{bar}] {percentage}% | step {value}/{total} | loss {loss} | ETA {eta_formatted}', hideCursor: true, clearOnComplete: true, stream: process.stderr }, Presets.shades_classic);
-  const test = { x: data.test.images, y: data.test.images };
+  const test = job.data.test;
   const savedConfig = { ...config, out: undefined };
-  const plan = recipe({ lr: config.lr, epochs: config.epochs, lrSchedule: config.lrSchedule, earlyStopping: config.earlyStopping });
-  const history = await fit(model, { train: { x: data.train.images, y: data.train.images }, test }, {
-    epochs: config.epochs,
-    batchSize: config.batchSize,
-    loss: config.loss,
-    optimizer,
-    seed: config.seed,
-    noise,
-    validationSplit: config.validationSplit || undefined,
-    ...(typeof plan.lr === 'function' && { lr: plan.lr }),
-    callbacks: plan.callbacks,
+  const history = await fit(model, job.data, {
+    ...job.fit,
     resume: progress,
     checkpointEvery: config.checkpointEvery,
     onCheckpoint: (p) => writeFileAtomic(checkpointPath, encodeCheckpoint(model, optimizer, p, savedConfig)),
@@ -254,7 +196,7 @@ async function trainInFolder(config: TrainConfig, log: (line: string) => void, r
 /** The run's memory from its flags, before the model is built: a run too big for wasm32 fails at once, naming the
  *  flags that size it (the model's own check would come only after gigabytes were allocated and initialised). */
 function checkRunMemory(config: TrainConfig, rows: number, backend: Backend): void {
-  const spec = autoencoderSpec({ hidden: config.hidden, activation: config.activation, dropout: config.dropout });
+  const spec = runModelSpec(config);
   const chain = specChain(spec);
   checkMemory(
     trainingParts({ paramCount: chain.layout.total, chain, batchSize: config.batchSize, rows, sameTargets: true, optimizer: { name: config.optimizer, slots: STATE_SLOTS[config.optimizer] }, withModel: true }),

@@ -5,9 +5,11 @@ import { ACTIVATIONS, ReLU, Sigmoid, Softmax, Tanh, type ActivationName } from '
 import type { Layer, LayerSpec } from './layer.js';
 import { Dropout } from './dropout.js';
 import { Linear } from './linear.js';
+import { AvgPool2D, MaxPool2D, Upsample2D } from './pool.js';
 import { Flatten, Reshape } from './reshape.js';
 
-export { Linear, ReLU, Tanh, Sigmoid, Softmax, Dropout, Flatten, Reshape };
+export { Linear, ReLU, Tanh, Sigmoid, Softmax, Dropout, Flatten, Reshape, MaxPool2D, AvgPool2D, Upsample2D };
+export type { PoolOptions, AvgPoolOptions } from './pool.js';
 export type { Layer, LayerSpec, InitName, Shape, Pair, Pads } from './layer.js';
 
 export function layerFromSpec(spec: LayerSpec, where = 'layer'): Layer {
@@ -31,19 +33,32 @@ export function layerFromSpec(spec: LayerSpec, where = 'layer'): Layer {
     case 'reshape':
       check(Array.isArray(spec.shape), () => `${where}: reshape shape must be a list of integers, got ${JSON.stringify(spec.shape)}`, 'E_INVALID');
       return new Reshape(spec.shape);
+    case 'maxpool2d':
+      return named(where, () => new MaxPool2D(spec.kernel, { stride: spec.stride, padding: spec.padding }));
+    case 'avgpool2d':
+      return named(where, () => new AvgPool2D(spec.kernel, { stride: spec.stride, padding: spec.padding, countIncludePad: spec.countIncludePad }));
+    case 'upsample2d':
+      return named(where, () => new Upsample2D(spec.scale));
     case 'conv2d':
     case 'conv-transpose2d':
-    case 'maxpool2d':
-    case 'avgpool2d':
-    case 'upsample2d':
       throw new SimdnetError(`${where}: layer type '${spec.type}' is not implemented yet`, 'E_UNSUPPORTED');
     default:
       throw new SimdnetError(`${where}: unknown layer type '${(spec as { type?: unknown })?.type}', expected ${LAYER_TYPES.slice(0, -1).join(', ')} or ${LAYER_TYPES.at(-1)}`, 'E_UNSUPPORTED');
   }
 }
 
+/** A constructor's refusal of a spec's field, named after the spec's place ("layer 3: MaxPool2D kernel: …"). */
+function named(where: string, make: () => Layer): Layer {
+  try {
+    return make();
+  } catch (e) {
+    if (e instanceof SimdnetError) throw new SimdnetError(`${where}: ${e.message}`, e.code);
+    throw e;
+  }
+}
+
 /** Every layer type a model file may name (the cases of layerFromSpec). */
-export const LAYER_TYPES = ['linear', 'relu', 'tanh', 'sigmoid', 'softmax', 'dropout', 'flatten', 'reshape'] as const satisfies readonly LayerSpec['type'][];
+export const LAYER_TYPES = ['linear', 'relu', 'tanh', 'sigmoid', 'softmax', 'dropout', 'flatten', 'reshape', 'maxpool2d', 'avgpool2d', 'upsample2d'] as const satisfies readonly LayerSpec['type'][];
 
 /** The activations a hidden layer may have: the activation table's (softmax is an output layer only). */
 export const HIDDEN_ACTIVATIONS = Object.keys(ACTIVATIONS) as readonly ActivationName[];

@@ -88,3 +88,63 @@ export function optimizerStep64({ name, o }: OptimizerRef, w: Float64Array, g32:
     }
   }
 }
+
+// =====================================================================================================
+// Pooling and nearest upsampling of N planes of H×W (NCHW: B·C planes), as PyTorch's nn.MaxPool2d (floor mode),
+// nn.AvgPool2d (count_include_pad) and nn.Upsample(mode='nearest'); ONNX's [top, left, bottom, right] pads
+// =====================================================================================================
+
+export type Pool64Op =
+  | { op: 'max' | 'avg'; kernel: readonly number[]; stride: readonly number[]; pads: readonly number[]; countIncludePad?: boolean }
+  | { op: 'up'; scale: readonly number[] };
+
+/** [OH, OW]: floor((H + top + bottom − kh)/sh) + 1 for pools, H·sh for upsampling. */
+export function pool2dOutSize(c: Pool64Op, H: number, W: number): [number, number] {
+  if (c.op === 'up') return [H * c.scale[0], W * c.scale[1]];
+  return [Math.floor((H + c.pads[0] + c.pads[2] - c.kernel[0]) / c.stride[0]) + 1, Math.floor((W + c.pads[1] + c.pads[3] - c.kernel[1]) / c.stride[1]) + 1];
+}
+
+export interface Pool64 {
+  y: Float64Array;
+  /** max pool: each output's maximum as a plane index h·W + w */
+  idx?: Int32Array;
+  /** the gradient of Σ dy ⊙ y (zeros without dy) */
+  dx: Float64Array;
+}
+
+/** Direct loops in float64: each output's window in scan order (row-major), its max (PyTorch: from −∞,
+ *  `v > max || isnan(v)`, so a tie keeps the first and a NaN wins, the last one) or its mean (divided by kh·kw with
+ *  countIncludePad (default), else by the elements inside the plane), or the nearest input (upsampling); dx as each
+ *  output's dy scattered back to what it read. */
+export function pool2d64(c: Pool64Op, x: ArrayLike<number>, dy: ArrayLike<number> | null, N: number, H: number, W: number): Pool64 {
+  const [OH, OW] = pool2dOutSize(c, H, W);
+  const y = new Float64Array(N * OH * OW), dx = new Float64Array(N * H * W);
+  const idx = new Int32Array(y.length);
+  for (let n = 0; n < N; n++)
+    for (let oh = 0; oh < OH; oh++)
+      for (let ow = 0; ow < OW; ow++) {
+        const o = n * OH * OW + oh * OW + ow;
+        const cells: number[] = [];
+        let size = 1;
+        if (c.op === 'up') cells.push(Math.floor(oh / c.scale[0]) * W + Math.floor(ow / c.scale[1]));
+        else {
+          const h0 = oh * c.stride[0] - c.pads[0], w0 = ow * c.stride[1] - c.pads[1];
+          for (let h = h0; h < h0 + c.kernel[0]; h++) for (let w = w0; w < w0 + c.kernel[1]; w++) if (h >= 0 && h < H && w >= 0 && w < W) cells.push(h * W + w);
+          size = c.countIncludePad === false ? cells.length : c.kernel[0] * c.kernel[1];
+        }
+        const at = (i: number) => n * H * W + i;
+        if (c.op === 'max') {
+          let m = -Infinity, mi = cells[0];
+          for (const i of cells) if (x[at(i)] > m || Number.isNaN(x[at(i)])) [m, mi] = [x[at(i)], i];
+          y[o] = m;
+          idx[o] = mi;
+          if (dy) dx[at(mi)] += dy[o];
+        } else {
+          let s = 0;
+          for (const i of cells) s += x[at(i)];
+          y[o] = s / size;
+          if (dy) for (const i of cells) dx[at(i)] += dy[o] / size;
+        }
+      }
+  return c.op === 'max' ? { y, idx, dx } : { y, dx };
+}
