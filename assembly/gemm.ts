@@ -453,7 +453,7 @@ function pack_a_strips(ap: usize, a: usize, M: i32, K: i32, transA: i32, ic: i32
 }
 
 // op(B) rows [pc, pc+kc) × cols [jc, jc+nc) → bp; B is (K,N), or (N,K) when transB
-function pack_b(bp: usize, b: usize, N: i32, K: i32, transB: i32, pc: i32, kc: i32, jc: i32, nc: i32): void {
+export function pack_b(bp: usize, b: usize, N: i32, K: i32, transB: i32, pc: i32, kc: i32, jc: i32, nc: i32): void {
   for (let s = 0; s < nc; s += NR) {
     const cols = min(NR, nc - s);
     const dst = bp + (<usize>(s * kc) << 2);

@@ -9,6 +9,10 @@ import { LOSS_CHUNK } from './loss';
 export { gemm } from './gemm';
 export { linear_forward, linear_act_forward, linear_backward, bias_add, col_sum } from './linear';
 export {
+  conv2d_forward, conv2d_backward_data, conv2d_backward_weights,
+  conv_transpose2d_forward, conv_transpose2d_backward_data, conv_transpose2d_backward_weights,
+} from './conv';
+export {
   relu_forward, relu_backward, tanh_forward, tanh_backward, sigmoid_forward, sigmoid_backward,
   softmax_forward, softmax_backward,
 } from './activations';
@@ -23,12 +27,15 @@ export {
   maxpool2d_forward, maxpool2d_backward, avgpool2d_forward, avgpool2d_backward, upsample2d_forward, upsample2d_backward,
 } from './pool';
 // the pieces a thread runs (src/backend/threads.ts): a block of a GEMM, a column range of a column sum, chunked
-// loss sums, and the scaled loss gradients with the whole batch's scale
+// loss sums, the scaled loss gradients with the whole batch's scale, the conv weight gradients by channels
 export { gemm_block } from './gemm';
 export { col_sum_cols } from './linear';
+export { conv2d_backward_weights_cols, conv_transpose2d_backward_weights_cols } from './conv';
 export { loss_sums, diff_scaled, bce_backward_scaled } from './loss';
-// test hooks: the exp/log approximations alone, for test/kernels.test.ts's error bounds
+// test hooks: the exp/log approximations alone, for test/kernels.test.ts's error bounds; the conv kernels' scratch
+// size (src/backend/conv-scratch.ts copies it, test/conv-kernels.test.ts compares the two)
 export { exp_forward, log_forward } from './math';
+export { conv2d_scratch } from './conv';
 
 /** The static GEMM scratch of the calling thread's exported kernels, and the bytes each further thread needs. */
 export function gemm_scratch(): usize {

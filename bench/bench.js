@@ -37,7 +37,7 @@ export async function runBench(o = {}) {
   const inProcessRelaxed = runnable.includes('wasm-relaxed');
   const wantRelaxed = o.relaxed ?? true;
   const engines = (o.engines ?? runnable).filter((id) => id !== 'wasm-relaxed' || inProcessRelaxed);
-  const overrides = { quick, shapes: o.shapes, elementwise: o.elementwise, steps: o.steps, harness: o.harness, scaling: o.scaling, noise: o.noise };
+  const overrides = { quick, shapes: o.shapes, elementwise: o.elementwise, steps: o.steps, harness: o.harness, scaling: o.scaling, noise: o.noise, conv: o.conv };
   const relaxedOverrides = { ...overrides, scaling: o.scaling === false ? false : { ...(o.scaling || {}), variant: 'relaxed-simd' } };
   const loads = { start: load0 };
 
@@ -100,6 +100,7 @@ export async function runBench(o = {}) {
     ...merge(main, relaxed && !relaxed.error ? relaxed : null),
     threadScaling: [main.threads, relaxed && !relaxed.error ? relaxed.threads : null].filter(Boolean),
     noise: [...main.noise, ...(relaxed && !relaxed.error ? relaxed.noise ?? [] : [])],
+    conv: [main.conv, relaxed && !relaxed.error ? relaxed.conv : null].filter(Boolean),
     epoch,
     inference,
   };

@@ -2,6 +2,7 @@
 // `createBackend()` picks on Node 20 without flags); relaxed/SIMD comes from the flagged process alone.
 
 import { geomean, pairedRatio } from './harness.js';
+import { convTable } from './conv.js';
 
 const CASES = ['NN', 'TN', 'NT', 'TT'];
 const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? a / b : NaN);
@@ -244,6 +245,20 @@ function threadTables(r, s) {
       `${n.kind} ${n.factor}`, BUILD[n.build] ?? n.build, num(n.valuesPerSec['wasm×1'] / 1e6, 0), num(n.valuesPerSec[`wasm×${top}`] / 1e6, 0), num(n.valuesPerSec.applyNoise / 1e6, 0),
       times2(n.ratios['wasm×1/applyNoise']), times2(n.ratios[`wasm×${top}/applyNoise`]), times2(n.ratios[`wasm×${top}/wasm×1`]),
     ])));
+  }
+  out.push(...convTables(r));
+  return out;
+}
+
+/** The conv kernels' tables (conv.js), one per build. */
+function convTables(r) {
+  const out = [];
+  for (const c of r.conv ?? []) {
+    out.push('');
+    out.push(`**Conv kernels** (${BUILD[c.variant] ?? c.variant}): each pass at the conv denoiser's shapes, batch ${c.batch}, GFLOP/s of the convolution's multiply-adds, ` +
+      `and its rate over the ${c.square}³ GEMM's on the same thread count, paired round by round (issue 16's target: conv GEMMs ≥ 0.8 of the square GEMM's on one thread).`);
+    out.push('');
+    out.push(convTable(c));
   }
   return out;
 }

@@ -11,6 +11,7 @@ import { buildLimit, loadLimit } from './limit.js';
 import { STEP_CASES, runSteps } from './steps.js';
 import { runScaling, scalingEngines } from './scaling.js';
 import { runNoise } from './noise.js';
+import { runConv } from './conv.js';
 
 /** Scaling and noise take more rounds than the engine tables: their ratios are the figures that matter. */
 const SCALING_FULL = { ...FULL, rounds: 11, maxMs: 2500 };
@@ -26,6 +27,8 @@ const SCALING_FULL = { ...FULL, rounds: 11, maxMs: 2500 };
  * @param {object|false} [o.scaling] thread scaling: { variant (wasm build, default simd), threads (counts, default
  *   1 … every core), shapes, steps } (scaling.js); false to skip
  * @param {object|false} [o.noise]  the noise kernel on the scaling backends: { rows, kinds } (noise.js); false to skip
+ * @param {object|false} [o.conv]   the conv kernels at the denoiser's shapes beside the square GEMM, 1 and 2 threads, on
+ *   the scaling build: { threads, layers, batch } (conv.js); false to skip
  * @param {(line: string) => void} [o.log]
  */
 export async function runSuite(o) {
@@ -54,7 +57,7 @@ export async function runSuite(o) {
   const elementwise = await timed('elementwise', () => runElementwise(engines, o.elementwise ?? elementwiseKernels(), { quick }, log));
   const steps = await timed('steps', () => runSteps(engines, o.steps ?? STEP_CASES, opts, log));
   for (const e of engines) e.dispose();
-  let threads = null, noise = [];
+  let threads = null, noise = [], conv = null;
   if (o.scaling !== false || o.noise !== false) {
     const sc = o.scaling || {};
     const set = await scalingEngines(sc.variant ?? 'simd', sc.threads);
@@ -66,6 +69,10 @@ export async function runSuite(o) {
       set.dispose();
     }
   }
+  if (o.conv !== false) {
+    const variant = (o.scaling || {}).variant ?? 'simd';
+    conv = await timed('conv', () => runConv({ variant, ...(o.conv || {}), quick, opts: o.harness ?? (quick ? QUICK : SCALING_FULL), log }));
+  }
   for (const l of Object.values(limits)) if (!l.check()) throw new Error('bench: the limit loop diverged');
   // the ceiling: the best of the per-shape limit figures (each a median, taken beside that shape's GEMMs).
   // Load from other processes only ever lowers the loop's throughput, so the best is the truest ceiling.
@@ -75,5 +82,5 @@ export async function runSuite(o) {
     return [k, { gflops: Math.max(...xs), median: median(xs), min: Math.min(...xs), samples: xs.length }];
   }));
   for (const [k, v] of Object.entries(limit)) log(`limit ${k}: ${v.gflops.toFixed(1)} GFLOP/s (best of ${v.samples}; median ${v.median.toFixed(1)}, min ${v.min.toFixed(1)})`);
-  return { engines: o.engines, harness: opts, limit, gemm, elementwise, steps, threads, noise, seconds: (performance.now() - t0) / 1000, phases };
+  return { engines: o.engines, harness: opts, limit, gemm, elementwise, steps, threads, noise, conv, seconds: (performance.now() - t0) / 1000, phases };
 }

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 // plain ESM JS, run as is by `node bench/run.js`
 import { runBench } from '../bench/bench.js';
+import { layer as convLayer } from '../bench/conv.js';
 import { markdown } from '../bench/report.js';
 
 const positive = (x: unknown) => typeof x === 'number' && Number.isFinite(x) && x > 0;
@@ -30,6 +31,7 @@ describe('npm run bench (quick harness, tiny shapes)', () => {
         steps: [{ name: 'tiny 784-8-784 b64', hidden: [8], batchSize: 64, loss: 'bce', optimizer: 'adam' }],
       },
       noise: { rows: 256, kinds: ['gaussian', 'mask'] },
+      conv: { threads: [1, 2], batch: 2, layers: [convLayer('conv 3→8 3×3 12×10', 3, 12, 10, 8, 3, 1, 1), convLayer('convT 8→3 3×3 s2 6×5', 8, 6, 5, 3, 3, 2, 1, true, 1)] },
       epoch: { rows: 256, rounds: 1, numpy: false, tfjsEpochs: 0, threads: [1, 2] },
       inference: { rows: [1, 8], widths: [16], threads: 2, rounds: 2, calls: () => 2 },
       log: () => {},
@@ -75,6 +77,13 @@ describe('npm run bench (quick harness, tiny shapes)', () => {
       for (const st of b.steps) expect(st.firstLoss[2]).toBe(st.firstLoss[1]);
     }
     expect(positive(r.summary.threadSpeedup.simd.steps['tiny 784-8-784 b64'][2])).toBe(true);
+
+    // the conv kernels beside the square GEMM, in each process: every pass at 1 and 2 threads
+    expect(r.conv.map((c: { variant: string }) => c.variant)).toEqual(['simd', 'relaxed-simd']);
+    for (const c of r.conv) {
+      expect(c.rows.length).toBe(2 * 3 * 2);
+      for (const row of c.rows) expect(positive(row.gflops) && positive(row.vsGemm) && positive(row.speedup), `${row.layer} ${row.pass} ×${row.threads}`).toBe(true);
+    }
 
     // the epoch table: fit at 1 and 2 threads beside its steps alone, no peers
     const ep = r.epoch;

@@ -18,7 +18,7 @@
 
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Backend } from '../src/backend/backend.js';
-import { AvgPool2D, Flatten, Linear, MaxPool2D, ReLU, Reshape, Sigmoid, Softmax, Tanh, Upsample2D, layerFromSpec, type Layer, type LayerSpec, type Shape } from '../src/layers/index.js';
+import { AvgPool2D, Conv2D, ConvTranspose2D, Flatten, Linear, MaxPool2D, ReLU, Reshape, Sigmoid, Softmax, Tanh, Upsample2D, layerFromSpec, type Layer, type LayerSpec, type Shape } from '../src/layers/index.js';
 import { bce, type Loss, type LossName } from '../src/losses.js';
 import { Sequential } from '../src/model.js';
 import { ParamLayout } from '../src/param-layout.js';
@@ -29,6 +29,7 @@ import { Rng } from '../src/random.js';
 import { backendCases, errorOf } from './support/backends.js';
 import { expectClose } from './support/close.js';
 import { loss64, pool2d64, pool2dOutSize, sigmoid64, softmax64, type Pool64Op } from './support/reference.js';
+import { refConv, refConvT } from './support/conv-ref.js';
 
 const ATOL = 5e-5;
 const RTOL = 5e-3;
@@ -295,6 +296,61 @@ describe.each(backendCases())('gradients on the $label backend', ({ make }) => {
     });
     return setup(layers, B, seed);
   }
+
+  describe('conv layers through Sequential (mse): the output against float64 (support/conv-ref.ts), every parameter gradient against central differences', () => {
+    /** model(x) in float64 from its own weights (by layer and name), per `ref`; then every gradient, as checkModelGradients */
+    function checkConv(model: Sequential, B: number, ref: (p: (layer: number, name: string) => Float32Array, x: Float32Array) => Float64Array, seed: number) {
+      const rng = new Rng(seed);
+      const x = uniform(B * model.inputWidth, -1, 1, rng);
+      const t = uniform(B * shapeSize(model.outputShape), 0, 1, rng);
+      be.write(model.input(B), x);
+      be.write(model.target(B), t);
+      const param = (layer: number, name: string) => Float32Array.from(model.getWeights(layer).find((n) => n.name === name)!.values);
+      model.zeroGrad();
+      expectClose('output', be.read(model.forward(B)), ref(param, x), 1e-5, 1e-4);
+      model.loss(B, 'mse', true);
+      const analytic = be.read(model.grads);
+      const w = model.getWeights();
+      const lossAt = () => {
+        model.setWeights(w);
+        return loss64('mse', be.read(model.forward(B)), t, B);
+      };
+      const numeric = new Float64Array(w.length);
+      for (let i = 0; i < w.length; i++) numeric[i] = centralDiff(w, i, 1e-2, lossAt);
+      model.setWeights(w);
+      expectClose('∂L/∂w', analytic, numeric, ATOL, RTOL);
+    }
+    const tanh = (a: Float64Array) => a.map(Math.tanh);
+    const sigm = (a: Float64Array) => a.map((v) => 1 / (1 + Math.exp(-v)));
+
+    it('Conv2D(2→3, 3×3, same) → Tanh (fused) → ConvTranspose2D(3→2, 3×3, s2, p1, op1) → Sigmoid on 2×5×4, batch 2', () => {
+      const layers = [new Conv2D(2, 3, 3, { padding: 'same' }), new Tanh(), new ConvTranspose2D(3, 2, 3, { stride: 2, padding: 1, outputPadding: 1 }), new Sigmoid()];
+      const model = new Sequential(layers, { backend: be, seed: 21, inputShape: [2, 5, 4] });
+      expect(model.outputShape).toEqual([2, 10, 8]);
+      checkConv(model, 2, (p, x) => {
+        const y1 = tanh(refConv({ B: 2, C: 2, H: 5, W: 4, OC: 3, KH: 3, KW: 3, SH: 1, SW: 1, pads: [1, 1, 1, 1] }, x, p(0, 'W'), p(0, 'b')));
+        return sigm(refConvT({ B: 2, IC: 3, IH: 5, IW: 4, OC: 2, KH: 3, KW: 3, SH: 2, SW: 2, pads: [1, 1, 1, 1], outPad: [1, 1] }, y1, p(2, 'W'), p(2, 'b')));
+      }, 22);
+      model.dispose();
+    });
+
+    it('Conv2D(3→4, 3×3, p1) → Tanh → Conv2D(4→2, 3×2, s2, p1, no bias) → Sigmoid → Flatten → Linear(32, 3) on 3×7×6, batch 3', () => {
+      const layers = [new Conv2D(3, 4, 3, { padding: 1 }), new Tanh(), new Conv2D(4, 2, [3, 2], { stride: 2, padding: 1, bias: false }), new Sigmoid(), new Flatten(), new Linear(32, 3)];
+      const model = new Sequential(layers, { backend: be, seed: 23, inputShape: [3, 7, 6] });
+      checkConv(model, 3, (p, x) => {
+        const y1 = tanh(refConv({ B: 3, C: 3, H: 7, W: 6, OC: 4, KH: 3, KW: 3, SH: 1, SW: 1, pads: [1, 1, 1, 1] }, x, p(0, 'W'), p(0, 'b')));
+        const y2 = sigm(refConv({ B: 3, C: 4, H: 7, W: 6, OC: 2, KH: 3, KW: 2, SH: 2, SW: 2, pads: [1, 1, 1, 1] }, y1, p(2, 'W'), null));
+        const W = p(5, 'W'), b = p(5, 'b'), out = new Float64Array(3 * 3);
+        for (let r = 0; r < 3; r++) for (let j = 0; j < 3; j++) {
+          let v = b[j];
+          for (let k = 0; k < 32; k++) v += y2[r * 32 + k] * W[k * 3 + j];
+          out[r * 3 + j] = v;
+        }
+        return out;
+      }, 24);
+      model.dispose();
+    });
+  });
 
   describe('single layers: ∂L/∂x and ∂L/∂params for L = Σ R ⊙ y', () => {
     const B = 3;

@@ -11,6 +11,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Backend, Kernels } from '../src/backend/backend.js';
+import { convScratchFloats, convTransposeScratchFloats } from '../src/backend/conv-scratch.js';
 import { createJsBackend } from '../src/backend/js.js';
 import { availableWasmVariants, createWasmBackend } from '../src/backend/wasm.js';
 
@@ -216,7 +217,42 @@ const KERNELS: Record<keyof Kernels, Maker> = {
     const n = size(r, big);
     return { f32: { x: vec(r, n) }, run: (k, p) => k.has_non_finite(p.x, n), outputs: [], poison: ['x'] };
   },
+  conv2d_forward: (r, big) => conv(r, big, false, 'forward'),
+  conv2d_backward_data: (r, big) => conv(r, big, false, 'data'),
+  conv2d_backward_weights: (r, big) => conv(r, big, false, 'weights'),
+  conv_transpose2d_forward: (r, big) => conv(r, big, true, 'forward'),
+  conv_transpose2d_backward_data: (r, big) => conv(r, big, true, 'data'),
+  conv_transpose2d_backward_weights: (r, big) => conv(r, big, true, 'weights'),
 };
+
+/** A conv kernel call on a random geometry (strides 1 and 2, pads up to k − 1, odd sizes; big: split over threads),
+ *  scratch for two threads. x (B,C,H,W) → y (B,OC,OH,OW); the transposed kernels take x (B,IC,IH,IW). */
+function conv(r: Rand, big: boolean, transposed: boolean, pass: 'forward' | 'data' | 'weights'): Call {
+  const B = big ? r.int(4, 8) : r.int(1, 3);
+  const [C, OC] = big ? [r.int(8, 16), r.int(8, 16)] : [r.int(1, 5), r.int(1, 9)];
+  const [KH, KW] = [r.int(1, 3), r.int(1, 3)];
+  const [SH, SW] = [r.int(1, 2), r.int(1, 2)];
+  const [PT, PL] = [r.int(0, KH - 1), r.int(0, KW - 1)];
+  const [H, W] = big ? [r.int(12, 20), r.int(12, 20)] : [r.int(KH, 9), r.int(KW, 9)];
+  let OH: number, OW: number;
+  if (!transposed) {
+    OH = Math.floor((H + 2 * PT - KH) / SH) + 1;
+    OW = Math.floor((W + 2 * PL - KW) / SW) + 1;
+  } else {
+    OH = (H - 1) * SH - 2 * PT + KH + r.int(0, SH - 1);
+    OW = (W - 1) * SW - 2 * PL + KW + r.int(0, SW - 1);
+  }
+  const g = [B, C, H, W, OC, OH, OW, KH, KW, SH, SW, PT, PL] as const;
+  const S = 2 * (transposed ? convTransposeScratchFloats : convScratchFloats)(C, H, W, OC, OH, OW, KH, KW, SH, SW);
+  const f32 = { x: vec(r, B * C * H * W), y: vec(r, B * OC * OH * OW), w: vec(r, OC * C * KH * KW), b: vec(r, OC), db: vec(r, OC), s: vec(r, Math.max(S, 1)) };
+  const pre = transposed ? 'conv_transpose2d' : 'conv2d';
+  if (pass === 'forward') {
+    const act = r.int(0, 3);
+    return { f32, run: (k, p) => k[`${pre}_forward`](p.y, p.x, p.w, p.b, p.s, ...g, act), outputs: ['y'], poison: ['x', 'w', 'b'] };
+  }
+  if (pass === 'data') return { f32, run: (k, p) => k[`${pre}_backward_data`](p.x, p.y, p.w, p.s, ...g), outputs: ['x'], poison: ['y', 'w'] };
+  return { f32, run: (k, p) => k[`${pre}_backward_weights`](p.w, p.db, p.y, p.x, p.s, ...g), outputs: ['w', 'db'], poison: ['w', 'db', 'y', 'x'] };
+}
 
 /** A pooling window (kernel 1-3, stride 1-3, each pad below the kernel; one case in three the 2×2 stride-2 fast
  *  path) over N planes of H×W (big: ~60,000 values, split across threads), and the kernels' window arguments. */

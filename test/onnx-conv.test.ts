@@ -18,7 +18,7 @@ import type { Backend } from '../src/backend/backend.js';
 import { createWasmBackend } from '../src/backend/wasm.js';
 import { SimdnetError } from '../src/errors.js';
 import { serializeModel } from '../src/formats/model-file.js';
-import { Flatten, Linear, ReLU, Reshape, Sigmoid, Softmax, Tanh, type Layer } from '../src/layers/index.js';
+import { AvgPool2D, Flatten, Linear, MaxPool2D, ReLU, Reshape, Sigmoid, Softmax, Tanh, Upsample2D, type Layer } from '../src/layers/index.js';
 import { Sequential } from '../src/model.js';
 import { encodeLayers, exportOnnx } from '../src/onnx/export.js';
 import { importOnnx, readOnnx, readOnnxGraph, type OnnxGraph } from '../src/onnx/import.js';
@@ -66,6 +66,9 @@ const TYPE_OF: Record<string, string> = {
 const KINDS: Record<string, () => [Layer[], number[]]> = {
   'flatten-reshape': () => [[new Flatten(), new Linear(3 * 13 * 11, 24), new Tanh(), new Linear(24, 2 * 6 * 5), new Reshape([2, -1, 5]), new Sigmoid()], [3, 13, 11]],
   'flatten-classifier': () => [[new Flatten(), new Linear(196, 16, { init: 'heNormal' }), new ReLU(), new Linear(16, 10), new Softmax()], [1, 14, 14]],
+  // pools on odd sizes with padding, both count_include_pad, a rectangular upsampling
+  pools: () => [[new MaxPool2D(3, { stride: 2, padding: 1 }), new Upsample2D([2, 3]), new AvgPool2D(2, { padding: 1, countIncludePad: false }), new Tanh(),
+    new AvgPool2D(3, { stride: 2, padding: 1 }), new Flatten(), new Linear(60, 5), new Softmax()], [3, 13, 11]],
 };
 const exported: Record<string, { model: Sequential; bytes: Uint8Array; path: string }> = {};
 let backend: Backend;

@@ -11,6 +11,7 @@
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { ACT, type Backend, type Kernels } from '../src/backend/backend.js';
+import { convScratchFloats, convTransposeScratchFloats } from '../src/backend/conv-scratch.js';
 import { availableWasmVariants, createWasmBackend, type WasmVariant } from '../src/backend/wasm.js';
 import { oneHot } from '../src/data/dataset.js';
 import { loadBundledMnist } from '../src/data/mnist-bundled.js';
@@ -39,6 +40,8 @@ interface KernelCase {
   /** buffers and their sizes (floats); all start from the same seeded values */
   sizes: Record<string, number>;
   run(k: Kernels, p: Record<string, number>): number | void;
+  /** f32 elements of scratch the kernel needs at 8 threads (buffer `s`, not compared), checked against its size */
+  scratch?(): number;
 }
 
 const B = 96, IN = 784, H = 136, OUT = 784; // odd-ish sizes: partial tiles and uneven cuts
@@ -83,6 +86,9 @@ const CASES: KernelCase[] = [
   { name: 'grad_scale_decay', sizes: { g: 300_001, w: 300_001 }, run: (k, p) => k.grad_scale_decay(p.g, p.w, 0.37, 1e-4, 300_001) },
   { name: 'sum_squares', sizes: { x: 300_001 }, run: (k, p) => k.sum_squares(p.x, 300_001) },
   { name: 'dropout_apply (counters from 2^32 − 5000: wrapping)', sizes: { y: 300_001, x: 300_001 }, run: (k, p) => k.dropout_apply(p.y, p.x, 0.3, 12345, 678910, 2 ** 32 - 5000, 300_001) },
+  // conv at the denoiser's shapes (28×28, 32 channels, batch 12: uneven sample cuts) and the decoder's stride-2
+  // transposed conv; scratch for 8 threads (the most any backend here has)
+  ...convCases(),
   // pooling and upsampling, forward then backward: 64·17 planes cut into ranges; two settings a case, on their own
   // buffers (13×11: odd sizes and the 2×2 fast path's tails)
   ...(['max', 'avg'] as const).map((op) => {
@@ -122,10 +128,33 @@ const CASES: KernelCase[] = [
   },
 ];
 
+/** Conv kernels: conv 32→32 3×3 same, a stride-2 conv and the stride-2 transposed conv, each pass. */
+function convCases(): KernelCase[] {
+  const CB = 12;
+  // [name, transposed, C|IC, H|IH, W|IW, OC, OH, OW, K, S, P]
+  const shapes = [
+    ['conv 32→32 3×3 same 28×28', false, 32, 28, 28, 32, 28, 28, 3, 1, 1],
+    ['conv 32→16 3×3 s2 p1 28×28', false, 32, 28, 28, 16, 14, 14, 3, 2, 1],
+    ['convT 32→32 3×3 s2 p1 op1 7×7', true, 32, 7, 7, 32, 14, 14, 3, 2, 1],
+  ] as const;
+  return shapes.flatMap(([name, tr, C, H, W, OC, OH, OW, K, S, P]) => {
+    const g = [CB, C, H, W, OC, OH, OW, K, K, S, S, P, P] as const;
+    const scratch = () => 8 * (tr ? convTransposeScratchFloats : convScratchFloats)(C, H, W, OC, OH, OW, K, K, S, S);
+    const sizes = { x: CB * C * H * W, y: CB * OC * OH * OW, w: OC * C * K * K, b: OC, s: scratch() };
+    const pre = tr ? 'conv_transpose2d' : 'conv2d';
+    return [
+      { name: `${pre}_forward ${name} + bias, relu`, sizes, scratch, run: (k: Kernels, p: Record<string, number>) => k[`${pre}_forward`](p.y, p.x, p.w, p.b, p.s, ...g, ACT.relu) },
+      { name: `${pre}_backward_data ${name}`, sizes, scratch, run: (k: Kernels, p: Record<string, number>) => k[`${pre}_backward_data`](p.x, p.y, p.w, p.s, ...g) },
+      { name: `${pre}_backward_weights ${name}`, sizes: { ...sizes, dw: sizes.w, db: OC }, scratch, run: (k: Kernels, p: Record<string, number>) => k[`${pre}_backward_weights`](p.dw, p.db, p.y, p.x, p.s, ...g) },
+    ];
+  });
+}
+
 describe.each(variants)('%s build: every kernel gives the same bits with 1, 2, 3 and 8 threads', (variant) => {
   it.each(CASES.map((c) => [c.name, c] as const))('%s', async (_name, kc) => {
     const bes = await backends(variant);
     expect(bes.map((b) => b.threads)).toEqual(COUNTS);
+    if (kc.scratch) expect(kc.scratch(), `${kc.name}: the scratch fits 8 threads`).toBeLessThanOrEqual(kc.sizes.s);
     const results: { ret: number | void; out: Record<string, Uint32Array> }[] = [];
     for (const be of bes) {
       const rng = new Rng(42);
@@ -147,6 +176,7 @@ describe.each(variants)('%s build: every kernel gives the same bits with 1, 2, 3
     for (let i = 1; i < results.length; i++) {
       expect(results[i].ret, `return value with ${COUNTS[i]} threads`).toBe(results[0].ret);
       for (const name of Object.keys(kc.sizes)) {
+        if (kc.scratch && name === 's') continue; // scratch: each thread's part of it, not a result
         const a = results[0].out[name], b = results[i].out[name];
         let first = -1;
         for (let j = 0; j < a.length && first < 0; j++) if (a[j] !== b[j]) first = j;

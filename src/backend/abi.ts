@@ -7,6 +7,7 @@
 // thread functions are derived from them.
 
 import { NOISE, type Kernels } from './backend.js';
+import { convScratchFloats, convTransposeScratchFloats } from './conv-scratch.js';
 import { GEMM, MIN_PER_THREAD, chunks, columns, elements, rows, scaled, type Args, type Split } from './split.js';
 
 // =====================================================================================================
@@ -32,8 +33,15 @@ export interface Pieces {
   loss_sums(sums: number, kind: number, p: number, t: number, n: number): void;
   diff_scaled(out: number, p: number, t: number, n: number, s: number): void;
   bce_backward_scaled(dp: number, p: number, t: number, n: number, inv: number): void;
+  /** conv2d_backward_weights for the input channels [c0, c1) (their taps of dw, and db's channels ⌊c·OC/C⌋ of them) */
+  conv2d_backward_weights_cols(dw: number, db: number, dy: number, x: number, scratch: number, B: number, C: number, H: number, W: number, OC: number, OH: number, OW: number, KH: number, KW: number, SH: number, SW: number, PT: number, PL: number, c0: number, c1: number): void;
+  /** conv_transpose2d_backward_weights for the output channels [c0, c1) (their taps of dw, and of db) */
+  conv_transpose2d_backward_weights_cols(dw: number, db: number, dy: number, x: number, scratch: number, B: number, IC: number, IH: number, IW: number, OC: number, OH: number, OW: number, KH: number, KW: number, SH: number, SW: number, PT: number, PL: number, c0: number, c1: number): void;
 }
-const PIECES: Record<keyof Pieces, true> = { gemm_block: true, col_sum_cols: true, loss_sums: true, diff_scaled: true, bce_backward_scaled: true };
+const PIECES: Record<keyof Pieces, true> = {
+  gemm_block: true, col_sum_cols: true, loss_sums: true, diff_scaled: true, bce_backward_scaled: true,
+  conv2d_backward_weights_cols: true, conv_transpose2d_backward_weights_cols: true,
+};
 
 /** Facts the loader reads once: the static GEMM scratch (thread 0's) and each further thread's bytes, the loss
  *  chunk, the first byte above the static data. */
@@ -52,9 +60,24 @@ export type RawExports = Kernels & Pieces & Facts;
 // How each kernel splits across threads (split.ts has the rule kinds). Arguments by position, as in Kernels.
 // =====================================================================================================
 
-const { light: LIGHT, heavy: HEAVY } = MIN_PER_THREAD;
+const { light: LIGHT, heavy: HEAVY, gemm: MACS } = MIN_PER_THREAD;
 const col = (i: number) => (a: Args) => a[i]; // floats per row: argument i (the row's width)
 const plane = (h: number, w: number) => (a: Args) => a[h] * a[w]; // floats per plane: arguments h × w
+// conv: a sample's floats (C·H·W from arguments c, c+1, c+2), multiply-adds per sample, one thread's scratch bytes
+// from the geometry at argument g (C, H, W, OC, OH, OW, KH, KW, SH, SW); the transposed kernels' from (IC, …)
+const vol = (c: number) => (a: Args) => a[c] * a[c + 1] * a[c + 2];
+const convMacs = (g: number) => (a: Args) => a[g + 3] * a[g + 4] * a[g + 5] * a[g] * a[g + 6] * a[g + 7]; // OC·OH·OW·C·KH·KW
+const convTMacs = (g: number) => (a: Args) => a[g] * a[g + 1] * a[g + 2] * a[g + 3] * a[g + 6] * a[g + 7]; // IC·IH·IW·OC·KH·KW
+const convPanel = (g: number) => (a: Args) => 4 * convScratchFloats(a[g], a[g + 1], a[g + 2], a[g + 3], a[g + 4], a[g + 5], a[g + 6], a[g + 7], a[g + 8], a[g + 9]);
+const convTPanel = (g: number) => (a: Args) => 4 * convTransposeScratchFloats(a[g], a[g + 1], a[g + 2], a[g + 3], a[g + 4], a[g + 5], a[g + 6], a[g + 7], a[g + 8], a[g + 9]);
+/** the least share of a thread in floats of the first pointer (argument `out`'s plane per sample), which costs
+ *  macs(a) multiply-adds per sample */
+const convMin = (out: number, macs: (a: Args) => number) => {
+  const p = vol(out); // (built once: a kernel call allocates nothing)
+  return (a: Args) => (MACS * p(a)) / macs(a);
+};
+/** a call's multiply-adds: samples (argument 5) times macs per sample */
+const convWork = (macs: (a: Args) => number) => (a: Args) => a[5] * macs(a);
 
 export const SPLIT = {
   gemm: GEMM,
@@ -108,6 +131,16 @@ export const SPLIT = {
 
   fill: elements(1, LIGHT),
   has_non_finite: elements(1, LIGHT, { any: true }),
+
+  // conv (y, x, w, b, scratch, B, C, H, W, OC, OH, OW, KH, KW, SH, SW, PT, PL, act), backward-data (dx, dy, w, scratch,
+  // B, C, …), backward-weights (dw, db, dy, x, scratch, B, C, …): samples per thread, each with its scratch panel;
+  // the weight gradients (sums over the batch) by channel ranges, every thread over every sample in order
+  conv2d_forward: rows(5, convMin(9, convMacs(6)), [[0, vol(9)], [1, vol(6)]], { scratch: [4, convPanel(6)] }),
+  conv2d_backward_data: rows(4, convMin(5, convMacs(5)), [[0, vol(5)], [1, vol(8)]], { scratch: [3, convPanel(5)] }),
+  conv2d_backward_weights: columns('conv2d_backward_weights_cols', 6, 1, MACS, convWork(convMacs(6)), { scratch: [4, convPanel(6)] }),
+  conv_transpose2d_forward: rows(5, convMin(9, convTMacs(6)), [[0, vol(9)], [1, vol(6)]], { scratch: [4, convTPanel(6)] }),
+  conv_transpose2d_backward_data: rows(4, convMin(5, convTMacs(5)), [[0, vol(5)], [1, vol(8)]], { scratch: [3, convTPanel(5)] }),
+  conv_transpose2d_backward_weights: columns('conv_transpose2d_backward_weights_cols', 9, 1, MACS, convWork(convTMacs(6)), { scratch: [4, convTPanel(6)] }),
 } as const satisfies Record<keyof Kernels, Split<keyof Pieces>>;
 
 /** The kernels whose GEMM blocks threaded.ts writes out. */

@@ -42,6 +42,24 @@ export interface Kernels {
   /** out(N) (+)= column sums of x(B,N) (adds into out when accumulate≠0). */
   col_sum(out: number, x: number, B: number, N: number, accumulate: number): void;
 
+  // ---- Conv2D / ConvTranspose2D (assembly/conv.ts), NCHW, weights as PyTorch -----------------------------
+  // Geometry: x (C,H,W) → y (OC,OH,OW) per sample, kernel KH×KW, stride SH×SW, top/left pads PT, PL (the bottom
+  // and right pads only set OH, OW). b = 0: no bias; db = 0: no bias gradient. scratch: `threads` ×
+  // convScratchFloats / convTransposeScratchFloats (conv-scratch.ts) f32 elements, contents not kept between calls.
+  /** y(B,OC,OH,OW) = act(conv(x(B,C,H,W), w(OC,C,KH,KW)) + b(OC)), act an ACT code applied in the write-back. */
+  conv2d_forward(y: number, x: number, w: number, b: number, scratch: number, B: number, C: number, H: number, W: number, OC: number, OH: number, OW: number, KH: number, KW: number, SH: number, SW: number, PT: number, PL: number, act: number): void;
+  /** dx(B,C,H,W) = ∂/∂x of Σ dy⊙conv(x, w): each dy element times each tap, added where forward read it (overwritten). */
+  conv2d_backward_data(dx: number, dy: number, w: number, scratch: number, B: number, C: number, H: number, W: number, OC: number, OH: number, OW: number, KH: number, KW: number, SH: number, SW: number, PT: number, PL: number): void;
+  /** dw(OC,C,KH,KW) += Σ_samples dy ⋆ x; db(OC) += Σ dy per channel. The same bits for any thread count. */
+  conv2d_backward_weights(dw: number, db: number, dy: number, x: number, scratch: number, B: number, C: number, H: number, W: number, OC: number, OH: number, OW: number, KH: number, KW: number, SH: number, SW: number, PT: number, PL: number): void;
+  /** Transposed: x (IC,IH,IW) → y (OC,OH,OW), w(IC,OC,KH,KW) (PyTorch's conv_transpose2d: conv2d's backward-data
+   *  of the conv from y to x, whose pads are PT, PL). y = act(convT(x, w) + b(OC)). */
+  conv_transpose2d_forward(y: number, x: number, w: number, b: number, scratch: number, B: number, IC: number, IH: number, IW: number, OC: number, OH: number, OW: number, KH: number, KW: number, SH: number, SW: number, PT: number, PL: number, act: number): void;
+  /** dx(B,IC,IH,IW) = conv2d(dy, w) (overwritten). */
+  conv_transpose2d_backward_data(dx: number, dy: number, w: number, scratch: number, B: number, IC: number, IH: number, IW: number, OC: number, OH: number, OW: number, KH: number, KW: number, SH: number, SW: number, PT: number, PL: number): void;
+  /** dw(IC,OC,KH,KW) += Σ_samples x ⋆ dy; db(OC) += Σ dy per channel. The same bits for any thread count. */
+  conv_transpose2d_backward_weights(dw: number, db: number, dy: number, x: number, scratch: number, B: number, IC: number, IH: number, IW: number, OC: number, OH: number, OW: number, KH: number, KW: number, SH: number, SW: number, PT: number, PL: number): void;
+
   // ---- Activations: forward and backward. y may equal x; dx may equal dy. -----------------------
   relu_forward(y: number, x: number, n: number): void;
   /** dx = dy·1[y>0] (y is the forward output) */

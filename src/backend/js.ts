@@ -4,6 +4,7 @@
 
 import { ACT, type Backend, type Kernels } from './backend.js';
 import { HeapBackend } from './heap.js';
+import { convJsKernels } from './conv-js.js';
 import { gatherNoiseJs, rand } from './noise-js.js';
 import { avgpool2dBackward, avgpool2dForward, maxpool2dBackward, maxpool2dForward, upsample2dBackward, upsample2dForward } from './pool-js.js';
 
@@ -67,6 +68,13 @@ function jsKernels(f: () => Float32Array): Kernels {
       if (!accumulate) h.fill(0, O, O + N);
       for (let i = 0; i < Bn; i++) for (let j = 0; j < N; j++) h[O + j] += h[X + i * N + j];
     },
+
+    // ---- Conv2D / ConvTranspose2D (conv-js.ts) ------------------------------------------------------------
+    ...convJsKernels(f, (y, n, act) => {
+      if (act === ACT.relu) k.relu_forward(y, y, n);
+      else if (act === ACT.sigmoid) k.sigmoid_forward(y, y, n);
+      else if (act === ACT.tanh) k.tanh_forward(y, y, n);
+    }),
 
     // ---- Activations ---------------------------------------------------------------------------------
     relu_forward(y, x, n) {

@@ -38,7 +38,8 @@ export interface Parts {
 }
 
 /** Output columns (or channels) cut into ranges: part t runs `piece(…the kernel's arguments, lo, hi)`, which
- *  computes columns [lo, hi) over the whole batch in the one-thread order (a sum over the batch is never cut). */
+ *  computes columns [lo, hi) over the whole batch in the one-thread order (a sum over the batch is never cut);
+ *  `scratch` moves t·`scratchBytes` (a panel per thread), as in Parts. */
 export interface Range<P extends string = string> {
   readonly kind: 'range';
   readonly piece: P;
@@ -48,6 +49,8 @@ export interface Range<P extends string = string> {
   /** argument index of the column count, and the alignment of the cuts */
   readonly n: number;
   readonly align: number;
+  readonly scratch: number;
+  readonly scratchBytes: Size;
 }
 
 /** A scalar sum over the first `ptrs` arrays (of the product of the size arguments), in fixed chunks of
@@ -97,8 +100,8 @@ export function rows(n: number, min: Size, steps: Parts['steps'], o: PartsOption
 }
 
 /** Columns [lo, hi) of argument `n` per part, by `piece` (the kernel's arguments then lo, hi). */
-export function columns<P extends string>(piece: P, n: number, align: number, min: Size, work: (a: Args) => number): Range<P> {
-  return { kind: 'range', piece, min, work, n, align };
+export function columns<P extends string>(piece: P, n: number, align: number, min: Size, work: (a: Args) => number, o: { scratch?: readonly [arg: number, bytes: Size] } = {}): Range<P> {
+  return { kind: 'range', piece, min, work, n, align, scratch: o.scratch?.[0] ?? -1, scratchBytes: o.scratch?.[1] ?? 0 };
 }
 
 export function chunks(sumKind: number, ptrs: number, finish: Chunks['finish']): Chunks {

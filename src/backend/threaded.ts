@@ -14,8 +14,8 @@ import { MIN_PER_THREAD, sizeOf, type Chunks, type Parts, type Range, type Scale
 import type { ThreadPool } from './threads.js';
 
 const { STORE, ADD, BIAS } = GEMM_MODE;
-/** Most arguments a kernel takes (a task slot holds 18). */
-const MAX_ARGS = 18;
+/** Most arguments a kernel takes (a task slot holds 20: a conv kernel takes 19, a conv weight-gradient piece 20). */
+const MAX_ARGS = 20;
 type Fn = (...a: number[]) => number | undefined;
 
 export interface ThreadedParts {
@@ -67,7 +67,7 @@ export function threadedKernels(ex: RawExports, ctx: ThreadedParts, rules: Parti
 
   // A kernel's wrapper copies the call's arguments into A (no closure, no array per call: a step allocates nothing),
   // asks its rule kind's `plan` for the part count and calls the one-thread export when there is one part, else
-  // `exec`. Two widths: 12 arguments (every kernel today: ~20 ns cheaper a call) and 18 (a task slot's most).
+  // `exec`. Two widths: 12 arguments (most kernels: ~20 ns cheaper a call) and 20 (a task slot's most: conv's).
   function wrap(raw: Fn, plan: () => number, exec: (p: number) => number | undefined): Fn {
     if (raw.length <= 12)
       return function (a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11) {
@@ -76,11 +76,11 @@ export function threadedKernels(ex: RawExports, ctx: ThreadedParts, rules: Parti
         return p <= 1 ? raw(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11) : exec(p);
       };
     if (raw.length > MAX_ARGS) throw new Error(`threaded kernels: an export takes ${raw.length} arguments, at most ${MAX_ARGS} fit a task`);
-    return function (a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15, a16, a17) {
-      A[0] = a0; A[1] = a1; A[2] = a2; A[3] = a3; A[4] = a4; A[5] = a5; A[6] = a6; A[7] = a7; A[8] = a8;
-      A[9] = a9; A[10] = a10; A[11] = a11; A[12] = a12; A[13] = a13; A[14] = a14; A[15] = a15; A[16] = a16; A[17] = a17;
+    return function (a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15, a16, a17, a18, a19) {
+      A[0] = a0; A[1] = a1; A[2] = a2; A[3] = a3; A[4] = a4; A[5] = a5; A[6] = a6; A[7] = a7; A[8] = a8; A[9] = a9;
+      A[10] = a10; A[11] = a11; A[12] = a12; A[13] = a13; A[14] = a14; A[15] = a15; A[16] = a16; A[17] = a17; A[18] = a18; A[19] = a19;
       const p = plan();
-      return p <= 1 ? raw(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15, a16, a17) : exec(p);
+      return p <= 1 ? raw(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15, a16, a17, a18, a19) : exec(p);
     };
   }
 
@@ -128,10 +128,12 @@ export function threadedKernels(ex: RawExports, ctx: ThreadedParts, rules: Parti
     const { n, align, min, work } = r;
     const plan = () => Math.min(count(work(A), typeof min === 'number' ? min : min(A)), Math.floor(A[n] / align));
     return wrap(raw, plan, (p) => {
+      const panel = r.scratch >= 0 ? sizeOf(r.scratchBytes, A) : 0;
       for (let t = 0; t < p; t++) {
         pool.setArgs(t, piece, A, arity);
         pool.setArg(t, arity, cut(A[n], p, align, t));
         pool.setArg(t, arity + 1, cut(A[n], p, align, t + 1));
+        if (r.scratch >= 0) pool.setArg(t, r.scratch, A[r.scratch] + t * panel); // a panel per thread
       }
       pool.run(p);
       return undefined;

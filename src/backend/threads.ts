@@ -18,14 +18,14 @@
 import { SimdnetError } from '../errors.js';
 import { THREAD_FNS } from './abi.js';
 
-// Control block: i32 words, then one slot per task (f64: [fn, 18 arguments, return value]).
+// Control block: i32 words, then one slot per task (f64: [fn, 20 arguments, return value]).
 const GEN = 0; // generation: bumped once per call (workers wait on it)
 const FINISHED = 1; // tasks finished in this call
 const EXIT = 2; // non-zero: workers leave their loop
 const ERROR = 3; // 1 + index of the first task that threw
 const CLAIM = 4; // (next unclaimed task) << 16 | task count: claimed by compare-and-swap, reset in one store per call
 const HEADER_BYTES = 64;
-const SLOT = 20; // f64 per slot
+const SLOT = 22; // f64 per slot
 const SLOT_BYTES = 8 * SLOT;
 
 /** Bytes of the control block for `threads` threads. */
@@ -67,7 +67,7 @@ async function threadMain(init: ThreadInit, post: (message: unknown) => void): P
   const ex = instance.exports as Record<string, (...a: number[]) => number>;
   const fns = init.names.map((n) => ex[n]);
   const ctl = new Int32Array(init.memory.buffer, init.ctl, 16);
-  const slots = new Float64Array(init.memory.buffer, init.ctl + 64, 20 * init.threads);
+  const slots = new Float64Array(init.memory.buffer, init.ctl + 64, 22 * init.threads); // HEADER_BYTES, SLOT
   // the generation is read before "ready": the caller's first call comes after it, and must be seen as new
   let seen = Atomics.load(ctl, 0);
   post({ ready: true });
@@ -87,10 +87,10 @@ async function threadMain(init: ThreadInit, post: (message: unknown) => void): P
       const t = v >>> 16;
       if (t >= (v & 0xffff)) break;
       if (Atomics.compareExchange(ctl, 4, v, v + 0x10000) !== v) continue;
-      const o = 20 * t;
+      const o = 22 * t;
       try {
-        const r = fns[slots[o]](slots[o + 1], slots[o + 2], slots[o + 3], slots[o + 4], slots[o + 5], slots[o + 6], slots[o + 7], slots[o + 8], slots[o + 9], slots[o + 10], slots[o + 11], slots[o + 12], slots[o + 13], slots[o + 14], slots[o + 15], slots[o + 16], slots[o + 17], slots[o + 18]);
-        slots[o + 19] = typeof r === 'number' ? r : 0;
+        const r = fns[slots[o]](slots[o + 1], slots[o + 2], slots[o + 3], slots[o + 4], slots[o + 5], slots[o + 6], slots[o + 7], slots[o + 8], slots[o + 9], slots[o + 10], slots[o + 11], slots[o + 12], slots[o + 13], slots[o + 14], slots[o + 15], slots[o + 16], slots[o + 17], slots[o + 18], slots[o + 19], slots[o + 20]);
+        slots[o + 21] = typeof r === 'number' ? r : 0;
       } catch {
         Atomics.compareExchange(ctl, 3, 0, t + 1);
       }
@@ -199,7 +199,7 @@ export class ThreadPool {
     return new ThreadPool(size, memory, ctlPtr, exports, workers, spins);
   }
 
-  /** Task of thread t: export FN index `fn` with up to 18 arguments (missing ones are 0). */
+  /** Task of thread t: export FN index `fn` with up to 16 arguments (missing ones are 0). */
   set(t: number, fn: number, a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0, a8 = 0, a9 = 0, a10 = 0, a11 = 0, a12 = 0, a13 = 0, a14 = 0, a15 = 0): void {
     const s = this.slots;
     const o = t * SLOT;
@@ -268,7 +268,7 @@ export class ThreadPool {
     const s = this.slots;
     const o = t * SLOT;
     try {
-      s[o + 19] = this.fns[s[o]](s[o + 1], s[o + 2], s[o + 3], s[o + 4], s[o + 5], s[o + 6], s[o + 7], s[o + 8], s[o + 9], s[o + 10], s[o + 11], s[o + 12], s[o + 13], s[o + 14], s[o + 15], s[o + 16], s[o + 17], s[o + 18]) ?? 0;
+      s[o + 21] = this.fns[s[o]](s[o + 1], s[o + 2], s[o + 3], s[o + 4], s[o + 5], s[o + 6], s[o + 7], s[o + 8], s[o + 9], s[o + 10], s[o + 11], s[o + 12], s[o + 13], s[o + 14], s[o + 15], s[o + 16], s[o + 17], s[o + 18], s[o + 19], s[o + 20]) ?? 0;
       return undefined;
     } catch (e) {
       return e;

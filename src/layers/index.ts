@@ -4,11 +4,13 @@ import { SimdnetError, check } from '../errors.js';
 import { ACTIVATIONS, ReLU, Sigmoid, Softmax, Tanh, type ActivationName } from './activations.js';
 import type { Layer, LayerSpec } from './layer.js';
 import { Dropout } from './dropout.js';
+import { Conv2D, ConvTranspose2D } from './conv.js';
 import { Linear } from './linear.js';
 import { AvgPool2D, MaxPool2D, Upsample2D } from './pool.js';
 import { Flatten, Reshape } from './reshape.js';
 
-export { Linear, ReLU, Tanh, Sigmoid, Softmax, Dropout, Flatten, Reshape, MaxPool2D, AvgPool2D, Upsample2D };
+export { Linear, ReLU, Tanh, Sigmoid, Softmax, Dropout, Flatten, Reshape, Conv2D, ConvTranspose2D, MaxPool2D, AvgPool2D, Upsample2D };
+export type { Conv2DOptions, ConvTranspose2DOptions } from './conv.js';
 export type { PoolOptions, AvgPoolOptions } from './pool.js';
 export type { Layer, LayerSpec, InitName, Shape, Pair, Pads } from './layer.js';
 
@@ -40,8 +42,9 @@ export function layerFromSpec(spec: LayerSpec, where = 'layer'): Layer {
     case 'upsample2d':
       return named(where, () => new Upsample2D(spec.scale));
     case 'conv2d':
+      return named(where, () => new Conv2D(spec.in, spec.out, spec.kernel, { stride: spec.stride, padding: spec.padding, bias: spec.bias, init: spec.init }));
     case 'conv-transpose2d':
-      throw new SimdnetError(`${where}: layer type '${spec.type}' is not implemented yet`, 'E_UNSUPPORTED');
+      return named(where, () => new ConvTranspose2D(spec.in, spec.out, spec.kernel, { stride: spec.stride, padding: spec.padding, outputPadding: spec.outputPadding, bias: spec.bias, init: spec.init }));
     default:
       throw new SimdnetError(`${where}: unknown layer type '${(spec as { type?: unknown })?.type}', expected ${LAYER_TYPES.slice(0, -1).join(', ')} or ${LAYER_TYPES.at(-1)}`, 'E_UNSUPPORTED');
   }
@@ -58,7 +61,7 @@ function named(where: string, make: () => Layer): Layer {
 }
 
 /** Every layer type a model file may name (the cases of layerFromSpec). */
-export const LAYER_TYPES = ['linear', 'relu', 'tanh', 'sigmoid', 'softmax', 'dropout', 'flatten', 'reshape', 'maxpool2d', 'avgpool2d', 'upsample2d'] as const satisfies readonly LayerSpec['type'][];
+export const LAYER_TYPES = ['linear', 'relu', 'tanh', 'sigmoid', 'softmax', 'dropout', 'flatten', 'reshape', 'conv2d', 'conv-transpose2d', 'maxpool2d', 'avgpool2d', 'upsample2d'] as const satisfies readonly LayerSpec['type'][];
 
 /** The activations a hidden layer may have: the activation table's (softmax is an output layer only). */
 export const HIDDEN_ACTIVATIONS = Object.keys(ACTIVATIONS) as readonly ActivationName[];

@@ -10,7 +10,7 @@ import type { Backend } from '../backend/backend.js';
 import { SimdnetError, type ErrorCode } from '../errors.js';
 import { ACTIVATIONS, type ActivationName } from '../layers/activations.js';
 import { layerFromSpec, type Layer, type LayerSpec, type Pads, type Pair } from '../layers/index.js';
-import { conv2dOutputShape, convTranspose2dOutputShape, pool2dOutputShape, upsample2dOutputShape } from '../layers/shapes.js';
+import { conv2dOutputShape, convTranspose2dOutputShape } from '../layers/shapes.js';
 import { Sequential } from '../model.js';
 import { inputShapeField, type ModelSpec } from '../model-spec.js';
 import { ParamLayout } from '../param-layout.js';
@@ -588,11 +588,6 @@ function nextShape(l: LayerSpec, s: number[], at: string, fail: Fail): number[] 
         return [...conv2dOutputShape(s, at, 'Conv2D', l)];
       case 'conv-transpose2d':
         return [...convTranspose2dOutputShape(s, at, 'ConvTranspose2D', l)];
-      case 'maxpool2d':
-      case 'avgpool2d':
-        return [...pool2dOutputShape(s, at, l.type === 'maxpool2d' ? 'MaxPool2D' : 'AvgPool2D', l)];
-      case 'upsample2d':
-        return [...upsample2dOutputShape(s, at, 'Upsample2D', l.scale)];
       default:
         return [...layerFromSpec(l, at).outputShape(s, at)];
     }

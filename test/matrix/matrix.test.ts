@@ -8,9 +8,11 @@
 //     worker, on a page served cross-origin isolated and on one served without the headers.
 //
 // Each row: the loss falls; where threads run, every core gives the same bits as one thread (the trained model's
-// bytes); a runtime's process exits by itself (the last backend is left running, not disposed). Across rows: the
+// bytes); a runtime's process exits by itself (the last backend is left running, not disposed), and its CLI
+// (`bunx --bun simdnet` in Bun, `deno run -A` in Deno) trains one epoch with the simd build. Across rows: the
 // simd build on one thread gives the same bits on every engine (V8, SpiderMonkey, JavaScriptCore), and so does
-// the build each picks among the engines that pick the same one. The table is printed at the end.
+// the build each picks among the engines that pick the same one; the CLI writes the same model bytes in every
+// runtime. The table is printed at the end.
 // Needs /usr/bin/chromium, /usr/bin/firefox-esr, /usr/bin/WebKitWebDriver + MiniBrowser and xvfb-run (.ci/run
 // installs them with apt), and the npm registry on the first run.
 
@@ -55,6 +57,8 @@ interface Row {
   runs: Runs;
   /** Runtimes: whether the process ended by itself once the script was done. */
   exited?: boolean;
+  /** Runtimes: the fingerprint of the model.simdnet that `simdnet train … --no-relaxed` wrote. */
+  cli?: string;
 }
 
 const rows: Row[] = [];
@@ -100,6 +104,13 @@ function runScript(cmd: string, args: string[]): Promise<{ runs: Runs; exited: b
   });
 }
 
+/** FNV-1a of a file's bytes (as train.js fingerprints a model). */
+function fingerprint(file: string): string {
+  let h = 0x811c9dc5;
+  for (const b of readFileSync(file)) h = Math.imul(h ^ b, 0x01000193) >>> 0;
+  return h.toString(16).padStart(8, '0');
+}
+
 /** A run that trained: 16 finite losses, the last below the first. */
 function expectTrained(r: Run, what: string): void {
   expect(r.variant, what).toMatch(/^(relaxed-simd|simd|scalar)$/);
@@ -140,22 +151,31 @@ afterAll(() => {
 });
 
 describe('runtimes, from npm', () => {
-  const runtimes: [string, () => string, (script: string) => string[]][] = [
-    ['Node 20', () => process.execPath, (s) => [s]],
-    ['Node 22', () => join(BIN, 'node22/bin/node'), (s) => [s]],
-    ['Node 24', () => join(BIN, 'node24/bin/node'), (s) => [s]],
-    ['Deno', () => join(BIN, '.bin/deno'), (s) => ['run', '-A', s]],
-    ['Bun', () => join(BIN, '.bin/bun'), (s) => [s]],
+  const cli = () => join(tmp, 'node_modules/simdnet/dist/cli/main.js');
+  // [name, binary, a script's command line, the CLI's command line: as the README tells each runtime's users]
+  const runtimes: [string, () => string, (script: string) => string[], () => [string, string[]]][] = [
+    ['Node 20', () => process.execPath, (s) => [s], () => [process.execPath, [cli()]]],
+    ['Node 22', () => join(BIN, 'node22/bin/node'), (s) => [s], () => [join(BIN, 'node22/bin/node'), [cli()]]],
+    ['Node 24', () => join(BIN, 'node24/bin/node'), (s) => [s], () => [join(BIN, 'node24/bin/node'), [cli()]]],
+    ['Deno', () => join(BIN, '.bin/deno'), (s) => ['run', '-A', s], () => [join(BIN, '.bin/deno'), ['run', '-A', cli()]]],
+    ['Bun', () => join(BIN, '.bin/bun'), (s) => [s], () => [join(BIN, '.bin/bunx'), ['--bun', 'simdnet']]],
   ];
-  for (const [name, bin, args] of runtimes) {
-    it(`${name}: trains, every core gives one thread's bits, and the process exits by itself`, async () => {
+  for (const [name, bin, args, command] of runtimes) {
+    it(`${name}: trains, every core gives one thread's bits, the process exits by itself; the CLI trains`, async () => {
       const version = execFileSync(bin(), ['--version'], { encoding: 'utf8' }).split('\n')[0].replace(/^deno /, '').replace(/ \(.*/, '');
       expect(version).toMatch(name.startsWith('Node') ? new RegExp(`^v${name.slice(5)}\\.`) : /^v?\d+\.\d+/);
       const { runs, exited } = await runScript(bin(), args('node.mjs'));
-      rows.push({ where: name, version, runs, exited });
+      const row: Row = { where: name, version, runs, exited };
+      rows.push(row);
       expectRuns(runs, name);
       expect(runs.all.threads, `${name}: ${runs.all.note}`).toBe(2);
       expect(exited, `${name}: the process did not exit by itself within ${EXIT_GRACE_MS / 1000} s of its result`).toBe(true);
+      // the CLI, one short epoch on the bundled digits with the simd build: the same model bytes in every runtime
+      const out = join(tmp, `cli-${name.replace(/\W/g, '')}`);
+      const [cmd, pre] = command();
+      const r = await run(cmd, [...pre, 'train', '--epochs', '1', '--hidden', '16', '--seed', '1', '--no-relaxed', '--out', out], { cwd: tmp, env: { ...process.env, NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1' }, timeout: 180_000 });
+      expect(r.stdout, name).toMatch(/wasm \(simd, 2 threads\)/);
+      row.cli = fingerprint(join(out, 'model.simdnet'));
     });
   }
 });
@@ -263,6 +283,9 @@ describe('across engines', () => {
     const byVariant = new Map<string, Set<string>>();
     for (const r of rows) byVariant.set(r.runs.one.variant, (byVariant.get(r.runs.one.variant) ?? new Set()).add(r.runs.one.bits));
     for (const [variant, bits] of byVariant) expect([...bits], `${variant}: ${rows.filter((r) => r.runs.one.variant === variant).map((r) => `${r.where} ${r.runs.one.bits}`).join(', ')}`).toHaveLength(1);
+    const cli = rows.filter((r) => r.cli !== undefined);
+    expect(cli.length).toBe(5);
+    expect(new Set(cli.map((r) => r.cli)).size, cli.map((r) => `${r.where}: ${r.cli}`).join(', ')).toBe(1);
   });
 
   afterAll(() => {
@@ -271,12 +294,12 @@ describe('across engines', () => {
       // the note's first clause: "the page is not cross-origin isolated", "this runtime has no SharedArrayBuffer"
       const same = all.threads > 1 ? (all.bits === one.bits ? '✓ same bits' : '✗ differ') : `— (${all.note?.split(/ \(|;|, so/)[0]})`;
       const exit = r.exited === undefined ? '' : r.exited ? '✓' : '✗ hangs';
-      return `| ${r.where} | ${r.version} | ${one.variant} | ${all.threads} | ${same} | ${one.losses[0].toFixed(3)} → ${one.losses.at(-1)!.toFixed(3)} | ${one.bits} | ${simd.bits} | ${exit} |`;
+      return `| ${r.where} | ${r.version} | ${one.variant} | ${all.threads} | ${same} | ${one.losses[0].toFixed(3)} → ${one.losses.at(-1)!.toFixed(3)} | ${one.bits} | ${simd.bits} | ${exit} | ${r.cli ?? ''} |`;
     };
     console.log(
       [
-        '| runtime / browser | version | build picked | threads | n threads vs 1 | loss | bits | simd bits | exits by itself |',
-        '|---|---|---|---|---|---|---|---|---|',
+        '| runtime / browser | version | build picked | threads | n threads vs 1 | loss | bits | simd bits | exits by itself | CLI model (simd) |',
+        '|---|---|---|---|---|---|---|---|---|---|',
         ...rows.map(cell),
       ].join('\n'),
     );

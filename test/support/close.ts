@@ -20,3 +20,10 @@ export function expectClose(what: string, got: ArrayLike<number>, want: ArrayLik
   if (bad > 0)
     throw new Error(`${what}: ${bad}/${want.length} elements off (atol ${atol}, rtol ${rtol}); worst at [${worst}]: got ${got[worst]}, want ${want[worst]}, |diff| ${Math.abs(got[worst] - want[worst]).toExponential(3)}`);
 }
+
+/** max |got − want| over the elements (for the figures a suite reports) */
+export function maxAbsError(got: ArrayLike<number>, want: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < want.length; i++) m = Math.max(m, Math.abs(got[i] - want[i]));
+  return m;
+}

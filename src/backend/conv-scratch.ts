@@ -1,0 +1,26 @@
+// The scratch of the conv kernels, per thread: assembly/conv.ts's conv2d_scratch, copied (the wasm module exports
+// it; test/conv-kernels.test.ts holds the two equal). The layers declare `backend.threads` of these, the split
+// rules (abi.ts) give each thread its own.
+
+/** Bytes of gemm_block's scratch (assembly/gemm.ts GEMM_SCRATCH_BYTES: the edge tile, the A and B packs). */
+const GEMM_SCRATCH_FLOATS = (4 * 8 * 4 + 128 * 256 * 4 + 256 * 512 * 4) / 4;
+
+const up4 = (n: number) => Math.ceil(n / 4) * 4;
+const up8 = (n: number) => Math.ceil(n / 8) * 8;
+/** the zero-padded copy of a sample (C, HP, WP), the slack its last tile reads, the tile */
+const xpFloats = (C: number, HP: number, WP: number, SW: number) => up4(C * HP * WP + 3 * SW + 4) + 32;
+
+/** f32 elements of one thread's scratch for the conv x (C,H,W) → y (OC,OH,OW), all three passes. */
+export function convScratchFloats(C: number, H: number, W: number, OC: number, OH: number, OW: number, KH: number, KW: number, SH: number, SW: number): number {
+  const K = C * KH * KW;
+  const fwd = up4(K * up8(OC)) + up8(OC) + up4(K) + xpFloats(C, (OH - 1) * SH + KH, (OW - 1) * SW + KW, SW);
+  const K2 = OC * KH * KW;
+  const bwd = SH === 1 && SW === 1 ? up4(K2 * up8(C)) + up8(C) + up4(K2) + xpFloats(OC, H + KH - 1, W + KW - 1, 1) : up4(K * OH * OW) + GEMM_SCRATCH_FLOATS;
+  const wgt = up4(K) + up4(OH * OW * up8(OC)) + xpFloats(C, (OH - 1) * SH + KH, (OW - 1) * SW + KW, SW);
+  return Math.max(fwd, bwd, wgt);
+}
+
+/** The same for the transposed conv x (IC,IH,IW) → y (OC,OH,OW): the conv from y to x's. */
+export function convTransposeScratchFloats(IC: number, IH: number, IW: number, OC: number, OH: number, OW: number, KH: number, KW: number, SH: number, SW: number): number {
+  return convScratchFloats(OC, OH, OW, IC, IH, IW, KH, KW, SH, SW);
+}
