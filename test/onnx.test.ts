@@ -310,10 +310,18 @@ describe('round trips', () => {
     const classifier = join(FIXTURES, 'classifier-784-64-10-softmax-opset13.onnx');
     r = simdnet('train', '--init-from', classifier, '--out', join(dir, 'run3'));
     expect(r.stderr).toBe(`simdnet: --init-from ${classifier}: expected a denoising autoencoder (linear 784→h, relu|tanh|sigmoid, …, linear h→784, sigmoid), this model is linear 784→64, relu, linear 64→10, softmax\n`);
+    // PyTorch's conv autoencoder (issue 16's file): the model file it writes gives PyTorch's outputs
     r = simdnet('import', join(FIXTURES, 'conv-ae-1x28x28-opset17.onnx'), '--out', join(dir, 'conv.simdnet'));
-    expect(r.status).toBe(2);
-    // the graph maps (test/onnx-conv.test.ts); the conv layers themselves are not in simdnet yet
-    expect(r.stderr).toMatch(/^simdnet: import .*conv-ae-1x28x28-opset17\.onnx: layer 0: layer type 'conv2d' is not implemented yet/);
+    expect(r.status, r.stderr).toBe(0);
+    const conv = decodeModelFile(new Uint8Array(readFileSync(join(dir, 'conv.simdnet'))));
+    expect(conv.spec.layers.map((l) => l.type)).toEqual(['conv2d', 'relu', 'maxpool2d', 'conv-transpose2d', 'relu', 'conv2d', 'sigmoid']);
+    const convModel = importOnnx(new Uint8Array(readFileSync(join(FIXTURES, 'conv-ae-1x28x28-opset17.onnx'))), { backend });
+    try {
+      const f32 = (name: string) => new Float32Array(new Uint8Array(readFileSync(join(FIXTURES, name))).buffer);
+      expect(maxDiff(convModel.predict(f32('conv-ae-1x28x28-opset17.input.f32')), f32('conv-ae-1x28x28-opset17.output.f32'))).toBeLessThan(TOL);
+    } finally {
+      convModel.dispose();
+    }
   }, 120_000);
 });
 
