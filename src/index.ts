@@ -8,7 +8,7 @@ export { Linear, ReLU, Tanh, Sigmoid, Softmax, Dropout, Flatten, Reshape, Conv2D
 export type { Layer, LayerSpec, InitName, Shape, Pair, Pads } from './layers/index.js';
 export { Sequential, type ModelSpec } from './model.js';
 export { ParamLayout, type ParamDecl, type ParamSlot, type NamedWeights } from './param-layout.js';
-export { autoencoder, type AutoencoderOptions } from './models.js';
+export { autoencoder, convAutoencoderSpec, IMAGE_SHAPE, type AutoencoderOptions, type ConvAutoencoderOptions } from './models.js';
 export { getLoss, mse, bce, crossentropy, type Loss, type LossName } from './losses.js';
 export { createOptimizer, clipScale, DEFAULT_LR, type Optimizer, type OptimizerName, type OptimizerOptions } from './optimizers.js';
 export { fit, epochRng } from './training/fit.js';

@@ -1,4 +1,5 @@
-// Ready-made models: the denoising autoencoder of the reference, with any hidden stack.
+// Ready-made models: the denoising autoencoder of the reference, with any hidden stack, and its convolutional
+// twin (a stack of 'same' convolutions at full resolution).
 
 import type { Backend } from './backend/backend.js';
 import { check } from './errors.js';
@@ -7,6 +8,8 @@ import { activationLayer, type InitName, type LayerSpec } from './layers/index.j
 import { Sequential, type ModelSpec } from './model.js';
 
 export interface AutoencoderOptions {
+  /** 'dense' (the default); `autoencoder(backend, { kind: 'conv' })` takes ConvAutoencoderOptions. */
+  kind?: 'dense';
   /** Hidden layer sizes, e.g. [128] (the reference) or [256, 64, 256]. */
   hidden?: number[];
   /** Hidden activation: relu (the reference), tanh or sigmoid. */
@@ -40,12 +43,60 @@ export function autoencoderSpec(options: Omit<AutoencoderOptions, 'seed'> = {}):
   return { inputWidth: width, layers };
 }
 
-export function autoencoder(backend: Backend, options: AutoencoderOptions = {}): Sequential {
-  return Sequential.fromSpec(autoencoderSpec(options), { backend, seed: options.seed });
+export interface ConvAutoencoderOptions {
+  /** Feature maps of each hidden convolution (each k×k, 'same', then ReLU); default [32, 32, 32, 32]. */
+  channels?: number[];
+  /** Kernel size of every convolution (odd); default 3. */
+  kernel?: number;
+  /** Per-sample image shape [C, H, W]; default [1, 28, 28] (MNIST). */
+  imageShape?: [number, number, number];
+  init?: InitName;
+  seed?: number;
+}
+
+/** The default image shape of the conv models: one channel of 28×28 (MNIST). */
+export const IMAGE_SHAPE: [number, number, number] = [1, 28, 28];
+
+/** The conv denoiser's layer list: image → conv k×k 'same' + ReLU per entry of `channels` → conv back to the image's
+ *  channels + Sigmoid (pixels in 0..1). The one description of it, as autoencoderSpec is of the dense one. */
+export function convAutoencoderSpec(options: Omit<ConvAutoencoderOptions, 'seed'> = {}): ModelSpec {
+  const [C, H, W] = options.imageShape ?? IMAGE_SHAPE;
+  check([C, H, W].every((n) => Number.isInteger(n) && n > 0), `conv autoencoder: imageShape must be three positive integers [C, H, W], got [${options.imageShape?.join(', ')}]`);
+  const channels = options.channels ?? [32, 32, 32, 32];
+  check(Array.isArray(channels) && channels.length > 0 && channels.every((c) => Number.isInteger(c) && c > 0), `conv autoencoder: channels must be positive integers, got [${channels.join(', ')}]`);
+  const k = options.kernel ?? 3;
+  check(Number.isInteger(k) && k > 0 && k % 2 === 1, `conv autoencoder: kernel must be an odd positive integer (so 'same' keeps the size), got ${k}`);
+  const conv = (from: number, to: number): LayerSpec => ({ type: 'conv2d', in: from, out: to, kernel: [k, k], stride: [1, 1], padding: 'same', bias: true, ...(options.init ? { init: options.init } : {}) });
+  const layers: LayerSpec[] = [];
+  let from = C;
+  for (const c of channels) {
+    layers.push(conv(from, c), { type: 'relu' });
+    from = c;
+  }
+  layers.push(conv(from, C), { type: 'sigmoid' });
+  return { inputWidth: C * H * W, inputShape: [C, H, W], layers };
+}
+
+/** The dense autoencoder (default), or with `kind: 'conv'` the conv denoiser (convAutoencoderSpec). */
+export function autoencoder(backend: Backend, options: AutoencoderOptions | (ConvAutoencoderOptions & { kind: 'conv' }) = {}): Sequential {
+  if ((options as { kind?: string }).kind === 'conv') return Sequential.fromSpec(convAutoencoderSpec(options as ConvAutoencoderOptions), { backend, seed: options.seed });
+  return Sequential.fromSpec(autoencoderSpec(options as AutoencoderOptions), { backend, seed: options.seed });
 }
 
 /** A model's layer chain in words, e.g. "linear 784→128, relu, dropout 0.2, linear 128→784, sigmoid" (init and
  *  dropout seeds not included). */
 export function describeLayers(spec: ModelSpec): string {
-  return spec.layers.map((l) => (l.type === 'linear' ? `linear ${l.in}→${l.out}` : l.type === 'dropout' ? `dropout ${l.rate}` : l.type)).join(', ');
+  return spec.layers.map(describeLayer).join(', ');
+}
+
+function describeLayer(l: LayerSpec): string {
+  switch (l.type) {
+    case 'linear': return `linear ${l.in}→${l.out}`;
+    case 'dropout': return `dropout ${l.rate}`;
+    case 'conv2d': return `conv ${l.in}→${l.out} ${l.kernel.join('×')}${l.stride.some((s) => s !== 1) ? ` s${l.stride.join('×')}` : ''}`;
+    case 'conv-transpose2d': return `conv-transpose ${l.in}→${l.out} ${l.kernel.join('×')} s${l.stride.join('×')}`;
+    case 'maxpool2d': case 'avgpool2d': return `${l.type === 'maxpool2d' ? 'maxpool' : 'avgpool'} ${l.kernel.join('×')}`;
+    case 'upsample2d': return `upsample ×${l.scale.join('×')}`;
+    default: return l.type;
+  }
 }

@@ -27,9 +27,9 @@ describe('README API examples', () => {
     expect(code).toMatch(/from 'simdnet';/);
     const file = join(dir, `example-${i}.mjs`);
     writeFileSync(file, code.replaceAll("from 'simdnet';", `from '${entry}';`));
-    const run = spawnSync(process.execPath, [file], { encoding: 'utf8', timeout: 120_000 });
+    const run = spawnSync(process.execPath, [file], { encoding: 'utf8', timeout: 600_000 }); // the CNN classifier trains 5 epochs
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     expect(run.stdout).toContain(expected);
-  });
+  }, 600_000);
 });

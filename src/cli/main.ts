@@ -10,12 +10,13 @@ import { DEEP_STEP, REFERENCE_STEP, measureSteps } from './step-bench.js';
 import { denoiseFiles, evaluateFile } from './tools.js';
 import { exportFile, importFile } from './onnx-files.js';
 import { TRAIN_LOSSES, resumeConfig, trainJob } from './train-job.js';
+import { DEFAULT_CONV_CHANNELS, RUN_MODELS } from '../training/run.js';
 import { BACKEND_NAMES } from '../backend/backend.js';
 import { MAX_THREADS } from '../backend/wasm.js';
 import { HIDDEN_ACTIVATIONS } from '../layers/index.js';
 import { MAX_SEED } from '../random.js';
 import { IMAGE_WIDTH } from '../data/dataset.js';
-import { BEST_PRESET, LR_SCHEDULES, describeSchedules } from '../training/recipes.js';
+import { BEST_PRESET, CONV_PRESET, LR_SCHEDULES, PRESETS, describeSchedules, type PresetName } from '../training/recipes.js';
 import { enableRelaxedSimd, type RunOptions } from './runtime.js';
 
 enableRelaxedSimd(); // before any wasm is compiled
@@ -57,15 +58,16 @@ const fraction = (what: string) => (v: string) => {
   return n;
 };
 
-/** --preset best: BEST_PRESET's settings, except those given as flags. */
-function applyPreset(o: Record<string, unknown>, command: Command): void {
-  const preset: Record<string, unknown> = { ...BEST_PRESET, hidden: [...BEST_PRESET.hidden] };
+/** --preset NAME: the preset's settings (PRESETS), except those given as flags. */
+function applyPreset(o: Record<string, unknown>, command: Command, name: PresetName): void {
+  const preset: Record<string, unknown> = JSON.parse(JSON.stringify(PRESETS[name])); // its lists are read-only
   for (const [key, value] of Object.entries(preset)) if (command.getOptionValueSource(key) !== 'cli') o[key] = value;
 }
 
 function describePreset(): string {
-  const p = BEST_PRESET;
-  return `${IMAGE_WIDTH}-${p.hidden.join('-')}-${IMAGE_WIDTH}, batch ${p.batchSize}, ${p.epochs} epochs, adam lr ${p.lr}, ${p.lrSchedule} schedule`;
+  const b = BEST_PRESET, c = CONV_PRESET;
+  return `best: ${IMAGE_WIDTH}-${b.hidden.join('-')}-${IMAGE_WIDTH}, batch ${b.batchSize}, ${b.epochs} epochs, adam lr ${b.lr}, ${b.lrSchedule} schedule; ` +
+    `conv: 3×3 convolutions 1-${c.channels.join('-')}-1, batch ${c.batchSize}, ${c.epochs} epochs, adam lr ${c.lr}, ${c.lrSchedule} schedule`;
 }
 const backendOption = () => new Option('--backend <name>', 'kernel backend').choices(BACKEND_NAMES).default('wasm');
 /** --threads and --no-relaxed: how to run, never what is computed (results are the same bits whatever the count). */
@@ -95,7 +97,9 @@ function program(): Command {
     .option('--batch-size <n>', 'samples per step', int('a batch size'), 64)
     .option('--lr <rate>', `learning rate (default: ${Object.entries(DEFAULT_LR).map(([k, v]) => `${k} ${v}`).join(', ')})`, positive('a learning rate'))
     .addOption(new Option('--optimizer <name>', 'update rule (adamw: decoupled weight decay)').choices(Object.keys(DEFAULT_LR)).default('adam'))
-    .option('--hidden <sizes>', 'hidden layer sizes, comma-separated (e.g. 256,64,256)', sizes, [128])
+    .addOption(new Option('--model <kind>', "dense: the autoencoder of --hidden; conv: 3×3 'same' convolutions of --channels").choices(RUN_MODELS).default('dense'))
+    .option('--hidden <sizes>', 'dense: hidden layer sizes, comma-separated (e.g. 256,64,256)', sizes, [128])
+    .option('--channels <sizes>', `conv: the hidden convolutions' feature maps, comma-separated (default ${DEFAULT_CONV_CHANNELS.join(',')})`, sizes)
     .addOption(new Option('--activation <name>', 'hidden activation').choices(HIDDEN_ACTIVATIONS).default('relu'))
     .addOption(new Option('--loss <name>', 'reconstruction loss').choices(TRAIN_LOSSES).default('bce'))
     .addOption(new Option('--noise <kind>', 'input corruption').choices([...NOISE_KINDS]).default('gaussian'))
@@ -112,7 +116,7 @@ function program(): Command {
     .addOption(new Option('--lr-schedule <name>', `learning-rate schedule: ${describeSchedules()}`).choices([...LR_SCHEDULES]).default('constant'))
     .option('--dropout <p>', 'a Dropout of rate p after each hidden layer (training only; predict and eval run without it)', fraction('a dropout rate'))
     .option('--weight-decay <f>', 'weight decay (decoupled for adamw, L2 for the others; default 0, adamw 0.01)', nonNegative('a weight decay'))
-    .addOption(new Option('--preset <name>', `a measured recipe; flags given too override it. best: ${describePreset()}`).choices(['best']))
+    .addOption(new Option('--preset <name>', `a measured recipe; flags given too override it. best: ${describePreset()}`).choices(Object.keys(PRESETS)))
     .option('--resume <dir>', "continue the run in <dir> from its checkpoint until --epochs epochs in all (default: its own count; its other settings are kept)")
     .action(async (o, command: Command) => {
       if (o.resume !== undefined) {
@@ -128,14 +132,18 @@ function program(): Command {
         return;
       }
       if (o.initFrom !== undefined) {
-        const given = ['hidden', 'activation', 'dropout'].filter((name) => command.getOptionValueSource(name) === 'cli');
+        const given = ['hidden', 'activation', 'dropout', 'model', 'channels'].filter((name) => command.getOptionValueSource(name) === 'cli');
         if (given.length) throw new SimdnetError(`--init-from takes the layers from its file; do not give ${given.map((n) => '--' + n).join(' or ')} with it`, 'E_OPTION');
       }
       const noise = o.noise as NoiseKind;
       const noiseFactor = o.noiseFactor ?? DEFAULT_NOISE_FACTOR[noise];
       const problem = noiseProblem(noise, noiseFactor);
       if (problem) throw new SimdnetError(`--noise-factor: ${problem}`, 'E_OPTION');
-      if (o.preset === 'best') applyPreset(o, command);
+      if (o.preset !== undefined) applyPreset(o, command, o.preset as PresetName);
+      const conv = o.model === 'conv';
+      const misplaced = (conv ? ['hidden', 'activation', 'dropout'] : ['channels']).filter((name) => command.getOptionValueSource(name) === 'cli');
+      if (misplaced.length) throw new SimdnetError(`${misplaced.map((n) => '--' + n).join(' and ')} ${misplaced.length > 1 ? 'are' : 'is'} for ${conv ? '--model dense' : '--model conv'}; this run trains --model ${o.model}`, 'E_OPTION');
+      if (!conv) delete o.channels;
       const { resume: _, threads: _t, relaxed: _r, preset: _p, ...flags } = o;
       await trainJob({ ...flags, noise, noiseFactor, lr: o.lr ?? DEFAULT_LR[o.optimizer as OptimizerName] }, console.log, undefined, run(o));
     });

@@ -16,7 +16,7 @@ import { fit } from '../training/fit.js';
 import { evaluate } from '../training/evaluate.js';
 import { validationRows, validationSplitProblem } from '../training/sets.js';
 import type { EpochMetrics, Progress } from '../training/types.js';
-import { checkTrainConfig, createRun, runModelSpec, type TrainConfig as RunConfig } from '../training/run.js';
+import { DEFAULT_CONV_CHANNELS, checkTrainConfig, createRun, runModelSpec, type TrainConfig as RunConfig } from '../training/run.js';
 import { loadData } from './data-source.js';
 import { loadInitModel } from './onnx-files.js';
 import type { Backend } from '../backend/backend.js';
@@ -52,7 +52,8 @@ export function resumeConfig(dir: string, epochs?: number): { config: TrainConfi
   // the settings say which model the run trains: the checkpoint's weights must be that model
   const expected = describeLayers(runModelSpec(saved));
   const found = describeLayers(checkpoint.file.spec);
-  if (expected !== found) throw new SimdnetError(`${path}: the checkpoint's settings (config.hidden ${JSON.stringify(saved.hidden)}, config.activation ${saved.activation}) describe ${expected}, but its weights are for ${found}`, 'E_FILE_CORRUPT');
+  const settings = saved.model === 'conv' ? `config.model conv, config.channels ${JSON.stringify(saved.channels ?? DEFAULT_CONV_CHANNELS)}` : `config.hidden ${JSON.stringify(saved.hidden)}, config.activation ${saved.activation}`;
+  if (expected !== found) throw new SimdnetError(`${path}: the checkpoint's settings (${settings}) describe ${expected}, but its weights are for ${found}`, 'E_FILE_CORRUPT');
   const config = { ...saved, epochs, out: dir };
   const done = checkpoint.checkpoint.progress.epoch;
   if (epochs < done) throw new SimdnetError(`--epochs ${epochs}: the run in ${dir} has already trained ${done} epochs (--epochs counts the whole run)`, 'E_OPTION');
@@ -88,25 +89,30 @@ export async function trainJob(config: TrainConfig, log: (line: string) => void 
   }
 }
 
-/** The model of --init-from, checked to be a denoising autoencoder (784 → hidden… (one activation) → 784 sigmoid):
- *  the run's settings record it as hidden sizes and an activation, which a resume checks its weights against. */
-function initModel(path: string, backend: Backend): { model: Sequential; hidden: number[]; activation: string } {
+/** The model of --init-from, checked to be a denoising autoencoder a run can describe: dense (784 → hidden… (one
+ *  activation) → 784 sigmoid) or conv (1×28×28 → 3×3 'same' conv + ReLU per channel entry → conv to 1 + sigmoid). The
+ *  run's settings record it (hidden sizes and an activation, or the channels), which a resume checks its weights against. */
+function initModel(path: string, backend: Backend): { model: Sequential; settings: Pick<TrainConfig, 'model' | 'hidden' | 'activation' | 'channels'> } {
   const model = loadInitModel(path, backend);
   const specs = model.spec().layers;
+  const conv = specs.some((l) => l.type === 'conv2d');
   const hidden = specs.flatMap((l) => (l.type === 'linear' ? [l.out] : [])).slice(0, -1);
+  const channels = specs.flatMap((l) => (l.type === 'conv2d' ? [l.out] : [])).slice(0, -1);
   const activation = specs[1]?.type ?? '';
+  const settings = conv ? { model: 'conv' as const, channels, hidden: [128], activation: 'relu' } : { hidden, activation };
   let expected = '';
   try {
-    expected = hidden.length ? describeLayers(runModelSpec({ hidden, activation })) : '';
+    expected = (conv ? channels : hidden).length ? describeLayers(runModelSpec(settings)) : '';
+    if (conv && JSON.stringify(model.inputShape) !== JSON.stringify(runModelSpec(settings).inputShape)) expected = '';
   } catch {
     // not an activation an autoencoder takes: refused below
   }
   const found = describeLayers(model.spec());
   if (expected !== found) {
     model.dispose();
-    throw new SimdnetError(`--init-from ${path}: expected a denoising autoencoder (linear 784→h, relu|tanh|sigmoid, …, linear h→784, sigmoid), this model is ${found}`, 'E_SHAPE');
+    throw new SimdnetError(`--init-from ${path}: expected a denoising autoencoder (dense: linear 784→h, relu|tanh|sigmoid, …, linear h→784, sigmoid; or conv on 1×28×28: conv 1→c 3×3, relu, …, conv c→1 3×3, sigmoid), this model is ${found}`, 'E_SHAPE');
   }
-  return { model, hidden, activation };
+  return { model, settings };
 }
 
 async function trainInFolder(config: TrainConfig, log: (line: string) => void, resume: ReturnType<typeof decodeCheckpoint> | undefined, run: RunOptions): Promise<EpochMetrics[]> {
@@ -122,8 +128,8 @@ async function trainInFolder(config: TrainConfig, log: (line: string) => void, r
   // --init-from: the file's layers become the run's settings (so its checkpoints resume like any other run)
   let init: Sequential | undefined;
   if (!resume && config.initFrom !== undefined) {
-    const { model, hidden, activation } = initModel(config.initFrom, backend);
-    config = { ...config, hidden, activation };
+    const { model, settings } = initModel(config.initFrom, backend);
+    config = { ...config, ...settings };
     init = model;
   }
   const given = resume ? (optimizer: Optimizer) => restoreCheckpoint(resume, backend, optimizer, checkpointPath) : init && (() => init);
@@ -202,7 +208,7 @@ function checkRunMemory(config: TrainConfig, rows: number, backend: Backend): vo
     trainingParts({ paramCount: chain.layout.total, chain, batchSize: config.batchSize, rows, sameTargets: true, optimizer: { name: config.optimizer, slots: STATE_SLOTS[config.optimizer] }, withModel: true }),
     bytesLeft(backend),
     `training ${describeLayers(spec).replace(/linear /g, '')}`,
-    `use a smaller --hidden (now ${config.hidden.join(',')})${config.batchSize > 256 ? ` or --batch-size (now ${config.batchSize})` : ''}${STATE_SLOTS[config.optimizer] > 0 ? `, or --optimizer sgd (no state)` : ''}`,
+    `use ${config.model === 'conv' ? `fewer --channels (now ${(config.channels ?? DEFAULT_CONV_CHANNELS).join(',')})` : `a smaller --hidden (now ${config.hidden.join(',')})`}${config.batchSize > 256 ? ` or --batch-size (now ${config.batchSize})` : ''}${STATE_SLOTS[config.optimizer] > 0 ? `, or --optimizer sgd (no state)` : ''}`,
   );
 }
 
@@ -214,7 +220,8 @@ function describe(c: TrainConfig): string {
     c.validationSplit ? `validation split ${c.validationSplit}` : '',
     c.earlyStopping ? `early stopping after ${c.earlyStopping} epochs on ${c.validationSplit ? 'validation' : 'test'} loss` : '',
   ].filter(Boolean);
-  return `${IMAGE_WIDTH}-${c.hidden.join('-')}-${IMAGE_WIDTH} ${c.activation}/sigmoid, ${c.loss}, ${c.optimizer} lr ${c.lr}, batch ${c.batchSize}, ${c.noise} noise ${c.noiseFactor}${loop.map((l) => ', ' + l).join('')}`;
+  const model = c.model === 'conv' ? `conv 3×3 1-${(c.channels ?? DEFAULT_CONV_CHANNELS).join('-')}-1 relu/sigmoid` : `${IMAGE_WIDTH}-${c.hidden.join('-')}-${IMAGE_WIDTH} ${c.activation}/sigmoid`;
+  return `${model}, ${c.loss}, ${c.optimizer} lr ${c.lr}, batch ${c.batchSize}, ${c.noise} noise ${c.noiseFactor}${loop.map((l) => ', ' + l).join('')}`;
 }
 
 function epochLine(m: EpochMetrics, epochs: number, trainCount: number, scheduled = false): string {

@@ -62,3 +62,18 @@ export const BEST_PRESET = {
   lr: 6e-3,
   lrSchedule: 'cosine',
 } as const satisfies { hidden: readonly number[]; batchSize: number; epochs: number; lr: number; lrSchedule: LrScheduleName };
+
+/** `--preset conv` (and the demo's conv preset): the conv denoiser recipe measured in README.md (how it was chosen
+ *  is there too). */
+export const CONV_PRESET = {
+  model: 'conv',
+  channels: [32, 32, 32, 32],
+  batchSize: 64,
+  epochs: 4,
+  lr: 3e-3,
+  lrSchedule: 'cosine',
+} as const satisfies { model: 'conv'; channels: readonly number[]; batchSize: number; epochs: number; lr: number; lrSchedule: LrScheduleName };
+
+/** The presets by name (the CLI's --preset, the demo's buttons). */
+export const PRESETS = { best: BEST_PRESET, conv: CONV_PRESET } as const;
+export type PresetName = keyof typeof PRESETS;

@@ -8,7 +8,7 @@ import { SimdnetError, type ErrorCode } from '../errors.js';
 import { HIDDEN_ACTIVATIONS } from '../layers/index.js';
 import type { LossName } from '../losses.js';
 import { Sequential, type ModelSpec } from '../model.js';
-import { autoencoderSpec } from '../models.js';
+import { autoencoderSpec, convAutoencoderSpec } from '../models.js';
 import { DEFAULT_LR, createOptimizer, type Optimizer, type OptimizerName } from '../optimizers.js';
 import { MAX_SEED } from '../random.js';
 import { LR_SCHEDULES, recipe, type LrScheduleName } from './recipes.js';
@@ -18,6 +18,13 @@ import type { FitOptions, FitSet } from './types.js';
 export const TRAIN_LOSSES = ['bce', 'mse'] as const satisfies readonly LossName[];
 export type TrainLoss = (typeof TRAIN_LOSSES)[number];
 
+/** The models a run trains: the dense autoencoder (the reference) or the conv denoiser (models.ts). */
+export const RUN_MODELS = ['dense', 'conv'] as const;
+export type RunModel = (typeof RUN_MODELS)[number];
+
+/** The conv denoiser's hidden feature maps when a run does not say (convAutoencoderSpec's default). */
+export const DEFAULT_CONV_CHANNELS = [32, 32, 32, 32];
+
 /** The settings of a training run of the denoising autoencoder (a checkpoint saves them, so a resume rebuilds the
  *  run from them: a setting added later is optional, absent meaning what runs before it did). */
 export interface TrainConfig {
@@ -25,7 +32,11 @@ export interface TrainConfig {
   batchSize: number;
   lr: number;
   optimizer: OptimizerName;
-  /** The model: hidden layer sizes, their activation, and a Dropout of this rate after each (0 or absent: none). */
+  /** Which model: 'dense' (absent: runs before conv models) or 'conv'. */
+  model?: RunModel;
+  /** conv: the hidden convolutions' feature maps (absent: DEFAULT_CONV_CHANNELS). */
+  channels?: number[];
+  /** dense: hidden layer sizes, their activation, and a Dropout of this rate after each (0 or absent: none). */
   hidden: number[];
   activation: string;
   dropout?: number;
@@ -76,11 +87,15 @@ export function checkTrainConfig(config: unknown, where: string, code: ErrorCode
   if (c.validationSplit !== undefined) number('validationSplit', (v) => v >= 0 && v < 1, 'a fraction in [0, 1)');
   if (c.earlyStopping !== undefined) int('earlyStopping', 0);
   if (c.lrSchedule !== undefined) oneOf('lrSchedule', LR_SCHEDULES);
+  if (c.model !== undefined) oneOf('model', RUN_MODELS);
+  if (c.channels !== undefined && !(Array.isArray(c.channels) && c.channels.length > 0 && c.channels.every((h) => Number.isInteger(h) && h > 0))) fail('channels', 'a list of positive feature-map counts');
+  if (c.model === 'conv' && c.dropout) fail('dropout', '0 or nothing for a conv model (it has no Dropout layers)');
   return c as unknown as TrainConfig;
 }
 
 /** The model a run trains: the one place its layers follow from the settings. */
-export function runModelSpec(config: Pick<TrainConfig, 'hidden' | 'activation' | 'dropout'>): ModelSpec {
+export function runModelSpec(config: Pick<TrainConfig, 'hidden' | 'activation' | 'dropout' | 'model' | 'channels'>): ModelSpec {
+  if (config.model === 'conv') return convAutoencoderSpec({ channels: config.channels ?? DEFAULT_CONV_CHANNELS });
   return autoencoderSpec({ hidden: config.hidden, activation: config.activation, dropout: config.dropout });
 }
 

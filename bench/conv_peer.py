@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""PyTorch peer of simdnet's conv training epoch: the same layers, data, loss and optimizer, written as a PyTorch
+user would write them.
+
+    python3 bench/conv_peer.py MODEL.json TRAIN.f32 [--epochs E] [--threads T] [--batch B] [--lr LR]
+                               [--test TEST.f32 --test-noisy NOISY.f32] [--samples N]
+
+MODEL.json is {"inputShape": [C, H, W], "layers": [simdnet LayerSpec, ...]} (bench/conv-peers.js writes it from
+the simdnet model, so both sides train one architecture); TRAIN.f32 raw little-endian float32 rows of C*H*W values
+in 0..1. Per epoch: fresh noise clip(x + 0.3 N(0,1), 0, 1), a fresh shuffle, batches of B (the last partial),
+binary cross-entropy (p clamped to [1e-7, 1 - 1e-7], mean over all elements), Adam (betas 0.9 / 0.999, eps 1e-7)
+at a constant lr. Timed with time.perf_counter (noise + shuffle + every step). Prints one JSON line:
+    {"epochSeconds": [...], "torch": "1.13", "threads": T, "losses": [...], "psnr": [... when --test]}
+"""
+
+import argparse
+import json
+import math
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def build(spec):
+    """torch modules for simdnet LayerSpecs (CONV-CONTRACT / src/layers/layer.ts), PyTorch's weight layouts."""
+    mods = []
+    for s in spec["layers"]:
+        t = s["type"]
+        if t == "conv2d":
+            pad = s["padding"]
+            if pad == "same" or (pad[0] != pad[2] or pad[1] != pad[3]):
+                # 'same' or asymmetric pads: an explicit F.pad, then an unpadded conv (what torch users write)
+                if pad == "same":
+                    mods.append(SamePad(s["kernel"], s["stride"]))
+                else:
+                    mods.append(nn.ZeroPad2d((pad[1], pad[3], pad[0], pad[2])))
+                p = (0, 0)
+            else:
+                p = (pad[0], pad[1])
+            mods.append(nn.Conv2d(s["in"], s["out"], tuple(s["kernel"]), tuple(s["stride"]), p, bias=s.get("bias", True)))
+        elif t == "conv-transpose2d":
+            pad = s["padding"]
+            if pad[0] != pad[2] or pad[1] != pad[3]:
+                raise SystemExit(f"conv_peer: asymmetric ConvTranspose pads {pad} have no torch equivalent")
+            mods.append(nn.ConvTranspose2d(s["in"], s["out"], tuple(s["kernel"]), tuple(s["stride"]), (pad[0], pad[1]),
+                                           tuple(s["outputPadding"]), bias=s.get("bias", True)))
+        elif t == "maxpool2d":
+            pad = s["padding"]
+            mods.append(nn.MaxPool2d(tuple(s["kernel"]), tuple(s["stride"]), (pad[0], pad[1])))
+        elif t == "avgpool2d":
+            pad = s["padding"]
+            mods.append(nn.AvgPool2d(tuple(s["kernel"]), tuple(s["stride"]), (pad[0], pad[1]), count_include_pad=s["countIncludePad"]))
+        elif t == "upsample2d":
+            mods.append(nn.Upsample(scale_factor=tuple(float(v) for v in s["scale"]), mode="nearest"))
+        elif t == "linear":
+            mods.append(nn.Linear(s["in"], s["out"]))
+        elif t == "flatten":
+            mods.append(nn.Flatten())
+        elif t == "reshape":
+            mods.append(nn.Unflatten(1, tuple(s["shape"])))
+        elif t in ("relu", "sigmoid", "tanh"):
+            mods.append({"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}[t]())
+        elif t == "softmax":
+            mods.append(nn.Softmax(dim=1))
+        elif t == "dropout":
+            mods.append(nn.Dropout(s["rate"]))
+        else:
+            raise SystemExit(f"conv_peer: layer type '{t}' has no torch equivalent here")
+    return nn.Sequential(*mods)
+
+
+class SamePad(nn.Module):
+    """TF/ONNX SAME_UPPER padding for a strided conv: total max((ceil(H/s)-1)*s + k - H, 0), the odd one at the end."""
+
+    def __init__(self, kernel, stride):
+        super().__init__()
+        self.k, self.s = kernel, stride
+
+    def forward(self, x):
+        pads = []
+        for dim, k, s in ((x.shape[3], self.k[1], self.s[1]), (x.shape[2], self.k[0], self.s[0])):
+            total = max((math.ceil(dim / s) - 1) * s + k - dim, 0)
+            pads += [total // 2, total - total // 2]
+        return F.pad(x, pads)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("model")
+    ap.add_argument("train")
+    ap.add_argument("--epochs", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--samples", type=int, default=0, help="train on the first N rows only (0: all)")
+    ap.add_argument("--test")
+    ap.add_argument("--test-noisy")
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(0)
+    spec = json.load(open(a.model))
+    shape = tuple(spec["inputShape"])
+    x = torch.from_numpy(np.fromfile(a.train, dtype=np.float32).reshape(-1, *shape))
+    if a.samples:
+        x = x[: a.samples]
+    net = build(spec)
+    opt = torch.optim.Adam(net.parameters(), lr=a.lr, betas=(0.9, 0.999), eps=1e-7)
+    test = None
+    if a.test:
+        test = (torch.from_numpy(np.fromfile(a.test, dtype=np.float32).reshape(-1, *shape)),
+                torch.from_numpy(np.fromfile(a.test_noisy, dtype=np.float32).reshape(-1, *shape)))
+    n = x.shape[0]
+    secs, losses, psnrs = [], [], []
+    for _ in range(a.epochs):
+        t0 = time.perf_counter()
+        noisy = (x + 0.3 * torch.randn_like(x)).clamp_(0, 1)
+        perm = torch.randperm(n)
+        total, batches = 0.0, 0
+        for i in range(0, n, a.batch):
+            idx = perm[i : i + a.batch]
+            p = net(noisy[idx])
+            loss = F.binary_cross_entropy(p.clamp(1e-7, 1 - 1e-7), x[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            total += loss.item()
+            batches += 1
+        secs.append(time.perf_counter() - t0)
+        losses.append(total / batches)
+        if test:
+            with torch.no_grad():
+                out = torch.cat([net(test[1][i : i + 500]) for i in range(0, test[1].shape[0], 500)])
+                psnrs.append(10 * math.log10(1 / ((out - test[0]) ** 2).mean().item()))
+    print(json.dumps({"epochSeconds": secs, "losses": losses, "psnr": psnrs, "torch": torch.__version__,
+                      "threads": torch.get_num_threads(), "samples": n}))
+
+
+if __name__ == "__main__":
+    main()
