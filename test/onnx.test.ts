@@ -309,7 +309,7 @@ describe('round trips', () => {
     expect(r.stderr).toBe('simdnet: --init-from takes the layers from its file; do not give --hidden with it\n');
     const classifier = join(FIXTURES, 'classifier-784-64-10-softmax-opset13.onnx');
     r = simdnet('train', '--init-from', classifier, '--out', join(dir, 'run3'));
-    expect(r.stderr).toBe(`simdnet: --init-from ${classifier}: expected a denoising autoencoder (linear 784→h, relu|tanh|sigmoid, …, linear h→784, sigmoid), this model is linear 784→64, relu, linear 64→10, softmax\n`);
+    expect(r.stderr).toBe(`simdnet: --init-from ${classifier}: expected a denoising autoencoder (dense: linear 784→h, relu|tanh|sigmoid, …, linear h→784, sigmoid; or conv on 1×28×28: conv 1→c 3×3, relu, …, conv c→1 3×3, sigmoid), this model is linear 784→64, relu, linear 64→10, softmax\n`);
     // PyTorch's conv autoencoder (issue 16's file): the model file it writes gives PyTorch's outputs
     r = simdnet('import', join(FIXTURES, 'conv-ae-1x28x28-opset17.onnx'), '--out', join(dir, 'conv.simdnet'));
     expect(r.status, r.stderr).toBe(0);
