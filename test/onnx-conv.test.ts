@@ -18,7 +18,7 @@ import type { Backend } from '../src/backend/backend.js';
 import { createWasmBackend } from '../src/backend/wasm.js';
 import { SimdnetError } from '../src/errors.js';
 import { serializeModel } from '../src/formats/model-file.js';
-import { AvgPool2D, Flatten, Linear, MaxPool2D, ReLU, Reshape, Sigmoid, Softmax, Tanh, Upsample2D, type Layer } from '../src/layers/index.js';
+import { AvgPool2D, Conv2D, ConvTranspose2D, Flatten, Linear, MaxPool2D, ReLU, Reshape, Sigmoid, Softmax, Tanh, Upsample2D, type Layer } from '../src/layers/index.js';
 import { Sequential } from '../src/model.js';
 import { encodeLayers, exportOnnx } from '../src/onnx/export.js';
 import { importOnnx, readOnnx, readOnnxGraph, type OnnxGraph } from '../src/onnx/import.js';
@@ -62,6 +62,13 @@ const TYPE_OF: Record<string, string> = {
   Flatten: 'flatten', View: 'reshape', Linear: 'linear', ReLU: 'relu', Sigmoid: 'sigmoid', Tanh: 'tanh', Softmax: 'softmax',
 };
 
+/** conv graphs in other exporters' layouts (test/support/onnx_conv_peer.py) and the layers they map to */
+const SPECS_OTHER: Record<string, string[]> = {
+  'conv-auto-pad-same-upper-valid': ['conv2d same', 'relu', 'conv2d 0,0,0,0', 'avgpool2d'],
+  'resize-sizes-half-pixel-opset11': ['upsample2d 3,2', 'conv2d 1,1,1,1', 'sigmoid', 'upsample2d 3,1'],
+  'convtranspose-output-shape-reshape': ['conv-transpose2d 1,1,1,1', 'tanh', 'reshape', 'linear', 'softmax'],
+};
+
 /** simdnet models with per-sample shapes, exported: [layers, input shape] */
 const KINDS: Record<string, () => [Layer[], number[]]> = {
   'flatten-reshape': () => [[new Flatten(), new Linear(3 * 13 * 11, 24), new Tanh(), new Linear(24, 2 * 6 * 5), new Reshape([2, -1, 5]), new Sigmoid()], [3, 13, 11]],
@@ -69,6 +76,15 @@ const KINDS: Record<string, () => [Layer[], number[]]> = {
   // pools on odd sizes with padding, both count_include_pad, a rectangular upsampling
   pools: () => [[new MaxPool2D(3, { stride: 2, padding: 1 }), new Upsample2D([2, 3]), new AvgPool2D(2, { padding: 1, countIncludePad: false }), new Tanh(),
     new AvgPool2D(3, { stride: 2, padding: 1 }), new Flatten(), new Linear(60, 5), new Softmax()], [3, 13, 11]],
+  // the issue's conv autoencoder: 'same' (auto_pad SAME_UPPER), max pools, a transposed conv with output_padding, an upsampling
+  'conv-ae': () => [[new Conv2D(1, 8, 3, { padding: 'same' }), new ReLU(), new MaxPool2D(2), new Conv2D(8, 4, 3, { padding: 1 }), new ReLU(), new MaxPool2D(2),
+    new ConvTranspose2D(4, 8, 3, { stride: 2, padding: 1, outputPadding: 1 }), new Tanh(), new Upsample2D(2), new Conv2D(8, 1, 3, { padding: 1, bias: false }), new Sigmoid()], [1, 28, 28]],
+  'cnn-classifier': () => [[new Conv2D(1, 6, 5, { stride: 2, padding: 2, init: 'heNormal' }), new ReLU(), new AvgPool2D(3, { stride: 2, padding: 1, countIncludePad: false }), new Conv2D(6, 8, 3), new Tanh(),
+    new AvgPool2D(2, { padding: 1 }), new Flatten(), new Linear(72, 10), new Softmax()], [1, 28, 28]],
+  // odd sizes; rectangular kernels, strides, scales; pads that differ at each side; 'same' with stride 2 on an odd size
+  odd: () => [[new Conv2D(3, 5, [3, 5], { stride: [2, 1], padding: [1, 2, 0, 1] }), new ReLU(), new MaxPool2D(3, { stride: 2, padding: 1 }),
+    new ConvTranspose2D(5, 4, [3, 2], { stride: [2, 3], padding: [1, 0, 0, 1], outputPadding: [1, 2], bias: false }), new Sigmoid(), new Upsample2D([2, 3]),
+    new Conv2D(4, 2, 3, { stride: 2, padding: 'same', init: 'glorotUniform' }), new Tanh()], [3, 13, 11]],
 };
 const exported: Record<string, { model: Sequential; bytes: Uint8Array; path: string }> = {};
 let backend: Backend;
@@ -77,7 +93,7 @@ let dir: string;
 let peer: { checked: Record<string, { ok: boolean; error?: string; ir: number; opsets: Record<string, number>; inputs: [string, (string | number)[]][]; outputs: [string, (string | number)[]][]; ops: string[] }>; written: Record<string, { onnx: string; input: string; shape: number[] }> };
 /** each fixture re-encoded from its specs, and where it was written */
 const reencoded: Record<string, { bytes: Uint8Array; path: string }> = {};
-const worst = { torch: 0, ort: 0, predict: 0 };
+const worst = { torch: 0, ort: 0, predict: 0, simdnet: 0 };
 
 beforeAll(async () => {
   backend = await createWasmBackend();
@@ -100,7 +116,7 @@ beforeAll(async () => {
 afterAll(() => {
   for (const e of Object.values(exported)) e.model.dispose();
   if (dir) rmSync(dir, { recursive: true, force: true });
-  console.log(`onnx conv: largest |difference| of the re-encoded fixtures in onnxruntime vs PyTorch ${worst.torch.toExponential(2)}; of other exporters' layouts vs onnxruntime on the original ${worst.ort.toExponential(2)}; of simdnet's exports in onnxruntime vs model.predict ${worst.predict.toExponential(2)}`);
+  console.log(`onnx conv: largest |difference| of the re-encoded fixtures in onnxruntime vs PyTorch ${worst.torch.toExponential(2)}; of other exporters' layouts vs onnxruntime on the original ${worst.ort.toExponential(2)}; of simdnet's exports in onnxruntime vs model.predict ${worst.predict.toExponential(2)}; of simdnet's predict on the imported files vs PyTorch or onnxruntime ${worst.simdnet.toExponential(2)}`);
 });
 
 describe("PyTorch's conv files (torch.onnx.export, PyTorch 1.13, opsets 11, 13, 17)", () => {
@@ -170,12 +186,7 @@ describe("PyTorch's conv files (torch.onnx.export, PyTorch 1.13, opsets 11, 13, 
 });
 
 describe("other exporters' conv layouts, written by onnx.helper", () => {
-  const SPECS: Record<string, string[]> = {
-    'conv-auto-pad-same-upper-valid': ['conv2d same', 'relu', 'conv2d 0,0,0,0', 'avgpool2d'],
-    'resize-sizes-half-pixel-opset11': ['upsample2d 3,2', 'conv2d 1,1,1,1', 'sigmoid', 'upsample2d 3,1'],
-    'convtranspose-output-shape-reshape': ['conv-transpose2d 1,1,1,1', 'tanh', 'reshape', 'linear', 'softmax'],
-  };
-  for (const [name, types] of Object.entries(SPECS)) {
+  for (const [name, types] of Object.entries(SPECS_OTHER)) {
     it(`${name}: mapped to ${types.join(', ')}; written back, onnxruntime gives what it gives for the original within ${TOL}`, async () => {
       const w = peer.written[name];
       const bytes = new Uint8Array(readFileSync(w.onnx));
@@ -210,6 +221,39 @@ describe("other exporters' conv layouts, written by onnx.helper", () => {
     it(`${name}: refused with one line naming the node and what it holds`, () => {
       const bytes = new Uint8Array(readFileSync(peer.written[name].onnx));
       expect(refusal(() => readOnnx(bytes))).toEqual({ message, code });
+    });
+  }
+});
+
+describe("PyTorch's conv files run in simdnet", () => {
+  for (const [name, e] of convs) {
+    it(`${name}: importOnnx, then predict gives PyTorch's output within ${TOL}`, () => {
+      const model = importOnnx(new Uint8Array(readFileSync(join(FIXTURES, e.onnx))), { backend, name });
+      try {
+        expect(model.inputShape).toEqual(e.input.shape.slice(1));
+        expect(model.shapes.at(-1)).toEqual(e.output.shape.slice(1));
+        const d = maxDiff(model.predict(f32(join(FIXTURES, e.input.file))), f32(join(FIXTURES, e.output.file)));
+        worst.simdnet = Math.max(worst.simdnet, d);
+        expect(d).toBeLessThan(TOL);
+      } finally {
+        model.dispose();
+      }
+    });
+  }
+
+  for (const name of Object.keys(SPECS_OTHER)) {
+    it(`${name} (onnx.helper): predict gives what onnxruntime gives for the file within ${TOL}`, async () => {
+      const w = peer.written[name];
+      const bytes = new Uint8Array(readFileSync(w.onnx));
+      const model = importOnnx(bytes, { backend, name });
+      try {
+        const x = f32(w.input);
+        const d = maxDiff(model.predict(x), await runOrt(bytes, x, w.shape));
+        worst.simdnet = Math.max(worst.simdnet, d);
+        expect(d).toBeLessThan(TOL);
+      } finally {
+        model.dispose();
+      }
     });
   }
 });

@@ -310,11 +310,13 @@ describe('round trips', () => {
     const classifier = join(FIXTURES, 'classifier-784-64-10-softmax-opset13.onnx');
     r = simdnet('train', '--init-from', classifier, '--out', join(dir, 'run3'));
     expect(r.stderr).toBe(`simdnet: --init-from ${classifier}: expected a denoising autoencoder (dense: linear 784→h, relu|tanh|sigmoid, …, linear h→784, sigmoid; or conv on 1×28×28: conv 1→c 3×3, relu, …, conv c→1 3×3, sigmoid), this model is linear 784→64, relu, linear 64→10, softmax\n`);
-    // PyTorch's conv autoencoder (issue 16's file): the model file it writes gives PyTorch's outputs
-    r = simdnet('import', join(FIXTURES, 'conv-ae-1x28x28-opset17.onnx'), '--out', join(dir, 'conv.simdnet'));
-    expect(r.status, r.stderr).toBe(0);
-    const conv = decodeModelFile(new Uint8Array(readFileSync(join(dir, 'conv.simdnet'))));
-    expect(conv.spec.layers.map((l) => l.type)).toEqual(['conv2d', 'relu', 'maxpool2d', 'conv-transpose2d', 'relu', 'conv2d', 'sigmoid']);
+    // PyTorch's conv autoencoder: a model file with its input shape and conv layers
+    const conv = join(dir, 'conv.simdnet');
+    r = simdnet('import', join(FIXTURES, 'conv-ae-1x28x28-opset17.onnx'), '--out', conv);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(`wrote ${conv}: (N, 1, 28, 28) → conv2d, relu, maxpool2d, conv-transpose2d, relu, conv2d, sigmoid from pytorch 1.13.0 (IR 8, opset 17)\n`);
+    expect(decodeModelFile(new Uint8Array(readFileSync(conv))).spec.inputShape).toEqual([1, 28, 28]);
+    // and it gives PyTorch's outputs
     const convModel = importOnnx(new Uint8Array(readFileSync(join(FIXTURES, 'conv-ae-1x28x28-opset17.onnx'))), { backend });
     try {
       const f32 = (name: string) => new Float32Array(new Uint8Array(readFileSync(join(FIXTURES, name))).buffer);

@@ -1,13 +1,17 @@
 // The settings form: reads it into a TrainConfig, and prefills it from the URL (?hidden=32&epochs=1&train=2000
-// &backend=js&…, every field by its name), so a run can be linked to or scripted by the browser test.
+// &backend=js&…, ?model=conv&channels=16,16, every field by its name), so a run can be linked to or scripted by the
+// browser test.
 
 // the modules themselves, not the index: the page's bundle stays free of the backends
 import { DEFAULT_LR as LIBRARY_LR } from '../src/optimizers.js';
-import { BEST_PRESET, LR_SCHEDULES } from '../src/training/recipes.js';
+import { LR_SCHEDULES, PRESETS, type PresetName } from '../src/training/recipes.js';
+import { RUN_MODELS, type RunModel } from '../src/training/run.js';
 import type { TrainConfig } from './protocol.js';
 
 const DEFAULT_LR: Record<string, string> = Object.fromEntries(Object.entries(LIBRARY_LR).map(([k, v]) => [k, String(v)]));
 const DEFAULT_FACTOR: Record<string, string> = { gaussian: '0.3', 'salt-pepper': '0.2', mask: '0.3' };
+/** The most feature maps the form takes per conv layer (a run of more would mostly meet the memory check). */
+const MAX_CHANNELS = 512;
 
 /** The thread choices: auto (every core, the library's default), then 1 … navigator.hardwareConcurrency. */
 export function addThreadOptions(form: HTMLFormElement, cores: number): void {
@@ -31,6 +35,19 @@ export function prefillFromUrl(form: HTMLFormElement, search: string): void {
   if (!params.has('factor')) field(form, 'factor').value = DEFAULT_FACTOR[field(form, 'noise').value];
   field(form, 'optimizer').addEventListener('change', () => (field(form, 'lr').value = DEFAULT_LR[field(form, 'optimizer').value]));
   field(form, 'noise').addEventListener('change', () => (field(form, 'factor').value = DEFAULT_FACTOR[field(form, 'noise').value]));
+  field(form, 'model').addEventListener('change', () => showModelFields(form));
+  showModelFields(form);
+}
+
+/** Shows the fields of the chosen model only (data-model on their labels: hidden sizes, activation and dropout are
+ *  the dense model's, channels the conv one's); readConfig reads only those. The others are disabled too, so the
+ *  browser's own checks (pattern) skip them. */
+export function showModelFields(form: HTMLFormElement): void {
+  const model = field(form, 'model').value;
+  for (const label of form.querySelectorAll<HTMLElement>('[data-model]')) {
+    label.hidden = label.dataset.model !== model;
+    for (const el of label.querySelectorAll<HTMLInputElement | HTMLSelectElement>('input, select')) el.disabled = label.hidden;
+  }
 }
 
 function field(form: HTMLFormElement, name: string): HTMLInputElement {
@@ -40,8 +57,11 @@ function field(form: HTMLFormElement, name: string): HTMLInputElement {
 /** The form as a TrainConfig, or an error message naming the bad field. */
 export function readConfig(form: HTMLFormElement, reportEvery = 10): TrainConfig | string {
   const v = (name: string) => (form.elements.namedItem(name) as HTMLInputElement | RadioNodeList).value.trim();
-  const hidden = v('hidden').split(',').map((s) => Number(s.trim()));
-  if (!hidden.length || !hidden.every((h) => Number.isInteger(h) && h > 0 && h <= 4096)) return `hidden sizes: expected comma-separated integers 1..4096, got "${v('hidden')}"`;
+  const sizes = (name: string, what: string, max: number) => {
+    const list = v(name).split(',').map((s) => Number(s.trim()));
+    if (!list.every((h) => Number.isInteger(h) && h > 0 && h <= max)) throw new Error(`${what}: expected comma-separated integers 1..${max}, got "${v(name)}"`);
+    return list;
+  };
   const num = (name: string, ok: (x: number) => boolean, what: string) => {
     const x = Number(v(name));
     if (!ok(x)) throw new Error(`${name}: expected ${what}, got "${v(name)}"`);
@@ -49,8 +69,14 @@ export function readConfig(form: HTMLFormElement, reportEvery = 10): TrainConfig
   };
   try {
     const noise = v('noise') as TrainConfig['noise'];
+    const model: RunModel = oneOf(v('model'), RUN_MODELS, 'model');
+    // the other model's fields are hidden and not read: a conv run keeps the hidden field's default as its (unused)
+    // dense setting, as `simdnet train --model conv` keeps --hidden's
+    const dense = model === 'dense';
     return {
-      hidden,
+      model,
+      ...(!dense && { channels: sizes('channels', 'channels', MAX_CHANNELS) }),
+      hidden: dense ? sizes('hidden', 'hidden sizes', 4096) : field(form, 'hidden').defaultValue.split(',').map(Number),
       activation: v('activation') as TrainConfig['activation'],
       loss: v('loss') as TrainConfig['loss'],
       optimizer: v('optimizer') as TrainConfig['optimizer'],
@@ -69,7 +95,7 @@ export function readConfig(form: HTMLFormElement, reportEvery = 10): TrainConfig
       lrSchedule: oneOf(v('schedule'), LR_SCHEDULES, 'schedule'),
       earlyStopping: num('patience', (x) => Number.isInteger(x) && x >= 0, 'an integer ≥ 0 (0: off)'),
       weightDecay: num('decay', (x) => x >= 0 && Number.isFinite(x), 'a number ≥ 0'),
-      dropout: num('dropout', (x) => x >= 0 && x < 1, 'a rate in [0, 1)'),
+      dropout: dense ? num('dropout', (x) => x >= 0 && x < 1, 'a rate in [0, 1)') : 0,
     };
   } catch (e) {
     return (e as Error).message;
@@ -81,15 +107,25 @@ function oneOf<T extends string>(value: string, names: readonly T[], field: stri
   return value as T;
 }
 
-/** The "best" button: the library's measured recipe (BEST_PRESET, as `simdnet train --preset best`) into the form. */
-export function applyBestPreset(form: HTMLFormElement): void {
+/** The preset buttons: the library's measured recipes (PRESETS: best, as `simdnet train --preset best`; conv, as
+ *  `--preset conv`) into the form, with the settings they were measured at (adam, cross-entropy, every training
+ *  digit, gaussian noise 0.3). */
+export function applyPreset(form: HTMLFormElement, name: PresetName): void {
   const set = (name: string, value: string) => ((form.elements.namedItem(name) as HTMLInputElement | HTMLSelectElement).value = value);
-  set('hidden', BEST_PRESET.hidden.join(','));
-  set('batch', String(BEST_PRESET.batchSize));
-  set('epochs', String(BEST_PRESET.epochs));
+  const preset = PRESETS[name];
+  if ('model' in preset) {
+    set('model', preset.model);
+    set('channels', preset.channels.join(','));
+  } else {
+    set('model', 'dense');
+    set('hidden', preset.hidden.join(','));
+  }
+  showModelFields(form);
+  set('batch', String(preset.batchSize));
+  set('epochs', String(preset.epochs));
   set('optimizer', 'adam');
-  set('lr', String(BEST_PRESET.lr));
-  set('schedule', BEST_PRESET.lrSchedule);
+  set('lr', String(preset.lr));
+  set('schedule', preset.lrSchedule);
   set('loss', 'bce');
   set('train', '8000');
   set('noise', 'gaussian');

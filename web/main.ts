@@ -4,7 +4,7 @@
 
 import type { EpochMetrics } from '../src/index.js';
 import { renderChart, type ChartData } from './chart.js';
-import { addThreadOptions, applyBestPreset, prefillFromUrl, readConfig } from './controls.js';
+import { addThreadOptions, applyPreset, prefillFromUrl, readConfig } from './controls.js';
 import { drawDigit, drawDigitRow, litPixels } from './digits.js';
 import { drawPad } from './draw-pad.js';
 import { noiseOf, type BackendInfo, type FromWorker, type Grid, type ToWorker, type TrainConfig } from './protocol.js';
@@ -83,7 +83,8 @@ function setState(state: State): void {
   downloadBtn.disabled = downloadOnnxBtn.disabled = !hasModel || busy;
   $('load-label').classList.toggle('disabled', busy);
   loadInput.disabled = busy;
-  for (const el of form.querySelectorAll('fieldset:not(.files) :is(input, select)')) (el as HTMLInputElement).disabled = busy;
+  // the other model's fields stay disabled (controls.ts showModelFields); the presets wait too
+  for (const el of form.querySelectorAll('fieldset:not(.files) :is(input, select):not(label[hidden] *), [id^=preset-]')) (el as HTMLInputElement).disabled = busy;
 }
 
 const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
@@ -171,7 +172,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       showGrid(msg.grid);
       addEpochRow(msg.baseline);
       drawChart();
-      message(`Training ${int(msg.params)} parameters on ${msg.variant === 'js' ? 'the JavaScript backend' : `WebAssembly (${msg.variant}, ${plural(msg.info.threads, 'thread')})`}…`);
+      message(`Training ${msg.shape} (${int(msg.params)} parameters) on ${msg.variant === 'js' ? 'the JavaScript backend' : `WebAssembly (${msg.variant}, ${plural(msg.info.threads, 'thread')})`}…`);
       return;
     }
     case 'progress': {
@@ -251,8 +252,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       showMetrics(msg.metrics);
       showGrid(msg.grid);
       setState(demo.state === 'loading' ? 'ready' : demo.state);
-      const shape = ['784', ...msg.hidden, '784'].join(' → ');
-      setText('file-note', `${msg.name}: ${shape}, ${int(msg.params)} parameters`);
+      setText('file-note', `${msg.name}: ${msg.shape}, ${int(msg.params)} parameters`);
       message(`Loaded ${msg.name}. Test loss ${f4(msg.metrics.testLoss)}, PSNR ${db(msg.metrics.psnrNoisy)} → ${db(msg.metrics.psnrDenoised)} with the current noise settings.`);
       inspect();
       return;
@@ -300,7 +300,8 @@ stopBtn.addEventListener('click', () => {
   send({ type: 'stop' });
 });
 downloadBtn.addEventListener('click', () => send({ type: 'download' }));
-$('preset-best').addEventListener('click', () => applyBestPreset(form));
+$('preset-best').addEventListener('click', () => applyPreset(form, 'best'));
+$('preset-conv').addEventListener('click', () => applyPreset(form, 'conv'));
 downloadOnnxBtn.addEventListener('click', () => send({ type: 'download', format: 'onnx' }));
 loadInput.addEventListener('change', async () => {
   const file = loadInput.files?.[0];

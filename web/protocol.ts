@@ -73,8 +73,9 @@ export interface Progress {
 export type FromWorker =
   /** `wasm` is the build the feature probe picked, or why there is none. */
   | { type: 'ready'; trainCount: number; testCount: number; labels: Uint8Array; wasm: string; info: BackendInfo }
-  /** `summary` is model.summary(): the layer table. */
-  | { type: 'started'; variant: string; info: BackendInfo; params: number; summary: string; baseline: EpochMetrics; grid: Grid }
+  /** `summary` is model.summary(): the layer table; `shape`, the model in a few words ("784 → 128 → 784", or the
+   *  input shape and layers of a conv model). */
+  | { type: 'started'; variant: string; info: BackendInfo; params: number; summary: string; shape: string; baseline: EpochMetrics; grid: Grid }
   | { type: 'progress'; progress: Progress }
   | { type: 'epoch'; metrics: EpochMetrics; grid: Grid; samplesPerSec: number }
   /** Paused comes with the grid of the model as it is at that moment. */
@@ -85,5 +86,5 @@ export type FromWorker =
   | { type: 'inspected'; index: number; label: number; clean: Float32Array; noisy: Float32Array; denoised: Float32Array }
   | { type: 'denoised'; id: number; noisy: Float32Array; denoised: Float32Array }
   | { type: 'model'; bytes: Uint8Array<ArrayBuffer>; format?: 'onnx' }
-  | { type: 'loaded'; name: string; variant: string; info: BackendInfo; params: number; summary: string; hidden: number[]; metrics: EpochMetrics; grid: Grid }
+  | { type: 'loaded'; name: string; variant: string; info: BackendInfo; params: number; summary: string; shape: string; metrics: EpochMetrics; grid: Grid }
   | { type: 'error'; message: string };

@@ -5,10 +5,11 @@
 // on a page's main thread): its pool's workers are nested workers of this one, over one shared memory.
 
 import {
-  applyNoise, BUNDLED_TRAIN_COUNT, createBackend, DATA_SPLIT_SEED, decodeDigits, deserializeModel, evaluate, fit, IMAGE_WIDTH, noisyTestInputs,
+  applyNoise, BUNDLED_TRAIN_COUNT, createBackend, DATA_SPLIT_SEED, decodeDigits, deserializeModel, evaluate, fit, IMAGE_SHAPE, IMAGE_WIDTH, noisyTestInputs,
   Rng, serializeModel, SimdnetError, exportOnnx, importOnnx, splitDigits, type Backend, type BackendName, type EpochMetrics, type FitSet, type NoiseOptions,
   type Sequential,
 } from '../src/index.js';
+import { describeLayers } from '../src/models.js';
 import { createRun } from '../src/training/run.js';
 import { noiseOf, type BackendInfo, type FromWorker, type Grid, type ToWorker, type TrainConfig } from './protocol.js';
 
@@ -110,6 +111,13 @@ function grid(m: Sequential, noisyTest: Float32Array): Grid {
   return { clean: rows(test!.x, gridRows), noisy, denoised: predict(m, noisy) };
 }
 
+/** A model in a few words: "784 → 32 → 784" for a dense one, else its input shape and layers ("1×28×28 → conv 1→32
+ *  3×3, relu, …, conv 32→1 3×3, sigmoid"). */
+function shapeText(m: Sequential): string {
+  if (m.shapes.every((s) => s.length === 1)) return [m.inputWidth, ...m.spec().layers.flatMap((l) => (l.type === 'linear' ? [l.out] : []))].join(' → ');
+  return `${m.inputShape.join('×')} → ${describeLayers(m.spec())}`;
+}
+
 function scores(m: Sequential, config: TrainConfig, noisyTest: Float32Array, epoch: number): EpochMetrics {
   const { predictions: _, ...s } = evaluate(m, { x: noisyTest, y: test!.y }, { loss: config.loss, batchSize: 250 });
   return { epoch, trainLoss: NaN, seconds: 0, ...s };
@@ -155,7 +163,7 @@ async function start(config: TrainConfig): Promise<void> {
             onTrainBegin: (ctx) => {
               noisyTest = ctx.testInputs!;
               noisyCache = { key: noiseKey(noiseOf(config), config.seed), backend: b, x: noisyTest };
-              post({ type: 'started', variant: b.variant, info: info(b, config.threads), params: m.paramCount, summary: m.summary(), baseline: scores(m, config, noisyTest, 0), grid: grid(m, noisyTest) });
+              post({ type: 'started', variant: b.variant, info: info(b, config.threads), params: m.paramCount, summary: m.summary(), shape: shapeText(m), baseline: scores(m, config, noisyTest, 0), grid: grid(m, noisyTest) });
             },
           },
           ...run.fit.callbacks,
@@ -234,23 +242,25 @@ async function load(bytes: Uint8Array, name: string, config: TrainConfig): Promi
   }
   // an .onnx file (PyTorch, Keras via tf2onnx, or this page's own export) or a .simdnet model file
   const loaded = /\.onnx$/i.test(name) ? importOnnx(bytes, { backend: b, name }) : deserializeModel(bytes, b, name).model;
-  if (loaded.inputWidth !== PX || loaded.outputWidth !== PX) {
+  // a dense autoencoder (784 in and out) or a conv one (images of 1×28×28 in and out)
+  const image = (shape: readonly number[]) => (shape.length === 1 ? shape[0] === PX : shape.join() === IMAGE_SHAPE.join());
+  if (!image(loaded.inputShape) || !image(loaded.outputShape)) {
     loaded.dispose();
-    throw new SimdnetError(`${name}: expected a 784 → 784 autoencoder, got ${loaded.inputWidth} → ${loaded.outputWidth}`, 'E_SHAPE');
+    throw new SimdnetError(`${name}: expected a ${PX} → ${PX} or ${IMAGE_SHAPE.join('×')} → ${IMAGE_SHAPE.join('×')} autoencoder, got ${loaded.inputShape.join('×')} → ${loaded.outputShape.join('×')}`, 'E_SHAPE');
   }
   model?.dispose();
   model = loaded;
   modelConfig = config;
   retire(b);
-  const hidden = loaded.spec().layers.flatMap((l) => (l.type === 'linear' ? [l.out] : [])).slice(0, -1);
   const noisy = noisyTestSet(noiseOf(config), config.seed);
-  post({ type: 'loaded', name, variant: b.variant, info: info(b, config.threads), params: loaded.paramCount, summary: loaded.summary(), hidden, metrics: scores(loaded, config, noisy, 0), grid: grid(loaded, noisy) });
+  post({ type: 'loaded', name, variant: b.variant, info: info(b, config.threads), params: loaded.paramCount, summary: loaded.summary(), shape: shapeText(loaded), metrics: scores(loaded, config, noisy, 0), grid: grid(loaded, noisy) });
 }
 
 function download(format?: 'onnx'): void {
   if (!model || !modelConfig) throw new Error('no model yet: train one or load one first');
-  const { hidden, activation, loss, optimizer, lr, batchSize, noise, noiseFactor, seed } = modelConfig;
-  const meta = { source: 'simdnet web demo', hidden, activation, loss, optimizer, lr, batchSize, noise, noiseFactor, seed };
+  const { model: kind = 'dense', hidden, activation, channels, loss, optimizer, lr, batchSize, noise, noiseFactor, seed } = modelConfig;
+  const layers = kind === 'conv' ? { model: kind, channels } : { hidden, activation };
+  const meta = { source: 'simdnet web demo', ...layers, loss, optimizer, lr, batchSize, noise, noiseFactor, seed };
   const bytes = format === 'onnx' ? exportOnnx(model, { meta }) : serializeModel(model, meta);
   post({ type: 'model', bytes, format }, [bytes.buffer]);
 }

@@ -9,8 +9,8 @@
 // too); the scaled gradients get the whole batch's scale.
 
 import type { Kernels } from './backend.js';
-import { FN, GEMM_MODE, KERNEL_NAMES, SPLIT, type GemmKernel, type RawExports } from './abi.js';
-import { MIN_PER_THREAD, sizeOf, type Chunks, type Parts, type Range, type Scaled } from './split.js';
+import { FN, GEMM_MODE, SPLIT, type GemmKernel, type Pieces, type RawExports } from './abi.js';
+import { MIN_PER_THREAD, sizeOf, type Chunks, type Parts, type Range, type Scaled, type Split } from './split.js';
 import type { ThreadPool } from './threads.js';
 
 const { STORE, ADD, BIAS } = GEMM_MODE;
@@ -28,8 +28,8 @@ export interface ThreadedParts {
   f64: () => Float64Array;
 }
 
-/** The Kernels of a threaded backend over `ex`. */
-export function threadedKernels(ex: RawExports, ctx: ThreadedParts): Kernels {
+/** The Kernels of a threaded backend over `ex`, split by `rules` (abi.ts's SPLIT; a test passes others). */
+export function threadedKernels(ex: RawExports, ctx: ThreadedParts, rules: Partial<Record<keyof Kernels, Split<keyof Pieces>>> = SPLIT): Kernels {
   const { pool, scratch, sums, sumsCapacity } = ctx;
   const T = pool.size;
   const CHUNK = ex.loss_chunk();
@@ -208,8 +208,8 @@ export function threadedKernels(ex: RawExports, ctx: ThreadedParts): Kernels {
   };
 
   const built: Record<string, unknown> = {};
-  for (const name of KERNEL_NAMES) {
-    const r = SPLIT[name];
+  for (const name of Object.keys(rules) as (keyof Kernels)[]) {
+    const r = rules[name]!;
     built[name] =
       r.kind === 'gemm' ? gemms[name as GemmKernel]
       : r.kind === 'parts' ? partsKernel(name, r)

@@ -191,13 +191,15 @@ function program(): Command {
 
   cli
     .command('import')
-    .description('read an ONNX MLP (PyTorch, tf2onnx) into a model.simdnet file to eval, denoise or fine-tune')
+    .description('read an ONNX MLP or conv net (PyTorch, tf2onnx) into a model.simdnet file to eval, denoise or fine-tune')
     .argument('<file>', 'an .onnx file')
     .requiredOption('--out <file>', 'the .simdnet file to write')
     .action((file: string, o) => {
       const c = importFile(file, o.out);
       const widths = [c.spec.inputWidth, ...c.spec.layers.flatMap((l) => (l.type === 'linear' ? [l.out] : []))];
-      console.log(`wrote ${o.out}: ${widths.join('-')} ${c.spec.layers.filter((l) => l.type !== 'linear').map((l) => l.type).join('/')} from ${c.producer || 'an unnamed producer'} (IR ${c.irVersion}, opset ${c.opset})`);
+      // an MLP as its widths; a model with an image input as its input shape and its layers
+      const what = c.spec.inputShape ? `(N, ${c.spec.inputShape.join(', ')}) → ${c.spec.layers.map((l) => l.type).join(', ')}` : `${widths.join('-')} ${c.spec.layers.filter((l) => l.type !== 'linear').map((l) => l.type).join('/')}`;
+      console.log(`wrote ${o.out}: ${what} from ${c.producer || 'an unnamed producer'} (IR ${c.irVersion}, opset ${c.opset})`);
     });
 
   cli

@@ -1,7 +1,7 @@
 // The layer catalogue, and the one place that turns a LayerSpec (from a model file) back into a layer.
 
 import { SimdnetError, check } from '../errors.js';
-import { ReLU, Sigmoid, Softmax, Tanh } from './activations.js';
+import { ACTIVATIONS, ReLU, Sigmoid, Softmax, Tanh, type ActivationName } from './activations.js';
 import type { Layer, LayerSpec } from './layer.js';
 import { Dropout } from './dropout.js';
 import { Conv2D, ConvTranspose2D } from './conv.js';
@@ -63,8 +63,8 @@ function named(where: string, make: () => Layer): Layer {
 /** Every layer type a model file may name (the cases of layerFromSpec). */
 export const LAYER_TYPES = ['linear', 'relu', 'tanh', 'sigmoid', 'softmax', 'dropout', 'flatten', 'reshape', 'conv2d', 'conv-transpose2d', 'maxpool2d', 'avgpool2d', 'upsample2d'] as const satisfies readonly LayerSpec['type'][];
 
-/** The activations a hidden layer may have (softmax is an output layer only). */
-export const HIDDEN_ACTIVATIONS = ['relu', 'tanh', 'sigmoid'] as const;
+/** The activations a hidden layer may have: the activation table's (softmax is an output layer only). */
+export const HIDDEN_ACTIVATIONS = Object.keys(ACTIVATIONS) as readonly ActivationName[];
 
 /** An activation layer by name, for CLI flags and model builders. */
 export function activationLayer(name: string): Layer {

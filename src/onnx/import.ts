@@ -10,7 +10,6 @@ import type { Backend } from '../backend/backend.js';
 import { SimdnetError, type ErrorCode } from '../errors.js';
 import { ACTIVATIONS, type ActivationName } from '../layers/activations.js';
 import { layerFromSpec, type Layer, type LayerSpec, type Pads, type Pair } from '../layers/index.js';
-import { conv2dOutputShape, convTranspose2dOutputShape } from '../layers/shapes.js';
 import { Sequential } from '../model.js';
 import { inputShapeField, type ModelSpec } from '../model-spec.js';
 import { ParamLayout } from '../param-layout.js';
@@ -579,18 +578,10 @@ function reshapeSpec(target: number[], cur: number[] | null, bad: Fail): LayerSp
   return { type: 'reshape', shape: rest };
 }
 
-/** A layer's output shape, by the layer's own rule (src/layers/shapes.ts owns the conv and pool formulas). */
-// TODO(conv-kernels): layerFromSpec(l).outputShape for every type once the conv and pool layers land
+/** A layer's output shape, by the layer's own rule (the conv and pool formulas are src/layers/shapes.ts's). */
 function nextShape(l: LayerSpec, s: number[], at: string, fail: Fail): number[] {
   try {
-    switch (l.type) {
-      case 'conv2d':
-        return [...conv2dOutputShape(s, at, 'Conv2D', l)];
-      case 'conv-transpose2d':
-        return [...convTranspose2dOutputShape(s, at, 'ConvTranspose2D', l)];
-      default:
-        return [...layerFromSpec(l, at).outputShape(s, at)];
-    }
+    return [...layerFromSpec(l, at).outputShape(s, at)];
   } catch (e) {
     if (e instanceof SimdnetError) fail(e.message.startsWith(at) ? e.message : `${at}: ${e.message}`, e.code);
     throw e;
