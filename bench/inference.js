@@ -169,3 +169,12 @@ function gemmPair(backend, model, rows) {
     },
   };
 }
+
+// `node bench/inference.js [--rounds N]`: this table alone (npm run bench runs it with everything else)
+if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+  const { inferenceTable } = await import('./report.js');
+  const i = process.argv.indexOf('--rounds');
+  const r = await runInference({ rounds: i > 0 ? Number(process.argv[i + 1]) : undefined, log: (line) => process.stderr.write(`${line}\n`) });
+  console.log(inferenceTable(r).join('\n'));
+  process.exit(0);
+}
