@@ -316,6 +316,14 @@ describe('round trips', () => {
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe(`wrote ${conv}: (N, 1, 28, 28) → conv2d, relu, maxpool2d, conv-transpose2d, relu, conv2d, sigmoid from pytorch 1.13.0 (IR 8, opset 17)\n`);
     expect(decodeModelFile(new Uint8Array(readFileSync(conv))).spec.inputShape).toEqual([1, 28, 28]);
+    // and it gives PyTorch's outputs
+    const convModel = importOnnx(new Uint8Array(readFileSync(join(FIXTURES, 'conv-ae-1x28x28-opset17.onnx'))), { backend });
+    try {
+      const f32 = (name: string) => new Float32Array(new Uint8Array(readFileSync(join(FIXTURES, name))).buffer);
+      expect(maxDiff(convModel.predict(f32('conv-ae-1x28x28-opset17.input.f32')), f32('conv-ae-1x28x28-opset17.output.f32'))).toBeLessThan(TOL);
+    } finally {
+      convModel.dispose();
+    }
   }, 120_000);
 });
 
