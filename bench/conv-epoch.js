@@ -18,6 +18,7 @@ import { tfjsConvSamplesPerSecond, torchConvEpochs, torchUnavailable } from './c
 
 /** The Keras denoising example (conv 3×3 32 → maxpool → conv 32 → maxpool → convTranspose s2 32 ×2 → conv 1 sigmoid). */
 export const KERAS_EXAMPLE = {
+  inputWidth: 784,
   inputShape: [1, 28, 28],
   layers: [
     { type: 'conv2d', in: 1, out: 32, kernel: [3, 3], stride: [1, 1], padding: [1, 1, 1, 1], bias: true }, { type: 'relu' },
