@@ -61,6 +61,10 @@ def build(spec):
             mods.append(nn.AvgPool2d(tuple(s["kernel"]), tuple(s["stride"]), (pad[0], pad[1]), count_include_pad=s["countIncludePad"]))
         elif t == "upsample2d":
             mods.append(nn.Upsample(scale_factor=tuple(float(v) for v in s["scale"]), mode="nearest"))
+        elif t == "pixel-unshuffle2d":
+            mods.append(nn.PixelUnshuffle(s["factor"]))
+        elif t == "pixel-shuffle2d":
+            mods.append(nn.PixelShuffle(s["factor"]))
         elif t == "linear":
             mods.append(nn.Linear(s["in"], s["out"]))
         elif t == "flatten":
