@@ -1,9 +1,9 @@
 // The whole benchmark: this process runs the stock-Node engines (wasm SIMD and scalar, js, tfjs-wasm,
 // tfjs-cpu; simdnet on one thread), the SIMD build's thread scaling and noise kernel, then the epoch table (epoch.js:
-// simdnet fit vs numpy and tfjs fit) and the conv epoch table (conv-epoch.js: simdnet fit vs PyTorch CPU and tfjs-layers
-// on tfjs-cpu), both on the build `simdnet train` runs (relaxed SIMD where it can); a child with --experimental-wasm-relaxed-simd runs relaxed-SIMD beside SIMD,
-// and the relaxed build's thread scaling and noise kernel. The results merge into one object (schema below,
-// written by writeResults as bench/results/latest.json).
+// simdnet fit vs numpy and tfjs fit) and the conv epoch table (conv-epoch.js: simdnet fit vs PyTorch CPU and
+// tfjs-layers on tfjs-cpu), both on the build `simdnet train` runs (relaxed SIMD where it can); a child with
+// --experimental-wasm-relaxed-simd runs relaxed-SIMD beside SIMD, and the relaxed build's thread scaling and noise
+// kernel. The results merge into one object (schema below, written by writeResults as bench/results/latest.json).
 
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
