@@ -1,6 +1,7 @@
 // A model's spec (what model files, checkpoints and ONNX metadata hold) and the one way from a spec to its layers,
 // its shape chain and its parameter layout: model files, ONNX export and the CLI's memory check read them here.
 
+import type { Backend } from './backend/backend.js';
 import { check } from './errors.js';
 import { layerFromSpec, type Layer, type LayerSpec } from './layers/index.js';
 import { checkShape, layerShapes, shapeSize, showShape, type Shape } from './layers/shapes.js';
@@ -35,10 +36,16 @@ export interface SpecChain {
   layout: ParamLayout;
 }
 
-/** The layers of a spec (unbound), their shape chain and their parameter layout; throws naming the layer. */
-export function specChain(spec: ModelSpec, what = 'model spec'): SpecChain {
+/** The layers of a spec (unbound), their shape chain and their parameter layout; throws naming the layer.
+ *  With `sizeFor`, each layer is bound to that backend as a model built on it would be, with nothing behind its
+ *  parameter pointers (all 0: bind records them, it allocates nothing), so that what a layer sizes from its backend
+ *  (a conv layer's scratch: one panel per kernel thread) is what a run there allocates. Such a chain is for counting
+ *  (memory.ts) only: none of its layers may run. */
+export function specChain(spec: ModelSpec, what = 'model spec', sizeFor?: Backend): SpecChain {
   check(spec != null && Array.isArray(spec.layers) && spec.layers.length > 0, () => `${what}: expected a non-empty list of layers`, 'E_INVALID');
   const inputShape = specInputShape(spec, what);
   const layers = spec.layers.map((s, i) => layerFromSpec(s, `layer ${i}`));
-  return { layers, shapes: layerShapes(layers, inputShape), layout: new ParamLayout(layers) };
+  const shapes = layerShapes(layers, inputShape);
+  if (sizeFor) layers.forEach((layer, i) => layer.bind(sizeFor, Object.fromEntries(layer.params.map((p) => [p.name, { value: 0, grad: 0 }])), shapes[i]));
+  return { layers, shapes, layout: new ParamLayout(layers) };
 }

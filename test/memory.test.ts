@@ -8,11 +8,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createJsBackend } from '../src/backend/js.js';
+import { createWasmBackend } from '../src/backend/wasm.js';
+import { runMemoryParts } from '../src/cli/train-job.js';
+import { specChain } from '../src/model-spec.js';
 import { loadBundledMnist } from '../src/data/mnist-bundled.js';
 import { trainingParts } from '../src/memory.js';
-import { autoencoder } from '../src/models.js';
+import { autoencoder, convAutoencoderSpec } from '../src/models.js';
+import { Sequential } from '../src/model.js';
 import { createOptimizer, STATE_SLOTS } from '../src/optimizers.js';
 import { fit } from '../src/training/fit.js';
+import type { TrainConfig } from '../src/training/run.js';
 
 const CLI = join(__dirname, '..', 'dist', 'cli', 'main.js');
 
@@ -38,6 +43,35 @@ describe('the memory estimate', () => {
     expect(Math.abs(peak - estimate)).toBeLessThan(1024);
     optimizer.dispose();
     model.dispose();
+  });
+
+  it('a conv run on 2 kernel threads: the CLI counts what fit allocates there (a conv scratch panel per thread; it used to count one)', async () => {
+    const backend = await createWasmBackend({ threads: 2 });
+    try {
+      expect(backend.threads).toBe(2);
+      const rows = 100, batchSize = 32; // batches of 32 and a last one of 4: two workspaces
+      const config: TrainConfig = { epochs: 1, batchSize, lr: 1e-3, optimizer: 'adam', model: 'conv', channels: [8], hidden: [128], activation: 'relu', loss: 'bce', noise: 'gaussian', noiseFactor: 0.3, seed: 0 };
+      const x = loadBundledMnist({ seed: 0 }).train.images.subarray(0, rows * 784);
+      const parts = runMemoryParts(config, rows, backend);
+      const estimate = parts.reduce((n, p) => n + p.bytes, 0);
+      // the count before: the spec's layers unbound, so each conv layer's scratch for one thread
+      const unbound = specChain(convAutoencoderSpec({ channels: [8] }));
+      const before = trainingParts({ paramCount: unbound.layout.total, chain: unbound, batchSize, rows, sameTargets: true, optimizer: { name: 'adam', slots: STATE_SLOTS.adam }, withModel: true }).reduce((n, p) => n + p.bytes, 0);
+      const start = backend.availableBytes;
+      const model = Sequential.fromSpec(convAutoencoderSpec({ channels: [8] }), { backend, seed: 0 });
+      const optimizer = createOptimizer('adam');
+      let peak = 0;
+      await fit(model, { train: { x, y: x } }, { epochs: 1, batchSize, optimizer, seed: 0, onBatch: () => void (peak = Math.max(peak, start - backend.availableBytes)) });
+      optimizer.dispose();
+      model.dispose();
+      // what the allocator handed out at the peak, within its 16-byte rounding of a few dozen blocks
+      expect(Math.abs(peak - estimate)).toBeLessThan(1024);
+      // the one-thread count fell short of it by a panel per conv layer and workspace: a check against it could pass
+      // a run that then runs out of memory
+      expect(peak - before).toBeGreaterThan(64 * 1024);
+    } finally {
+      backend.dispose();
+    }
   });
 
   it('train --hidden 200000: refused in about a second, before the model is built, naming the parts, the optimizer and --hidden', () => {

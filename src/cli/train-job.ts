@@ -6,7 +6,7 @@ import { cliBackend, describeBackend, type RunOptions } from './runtime.js';
 import { BACKEND_NAMES, type BackendName } from '../backend/backend.js';
 import type { DataSplit } from '../data/dataset.js';
 import { describeLayers } from '../models.js';
-import { bytesLeft, checkMemory, trainingParts } from '../memory.js';
+import { bytesLeft, checkMemory, trainingParts, type MemoryPart } from '../memory.js';
 import { specChain } from '../model-spec.js';
 import { IMAGE_WIDTH } from '../data/dataset.js';
 import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from '../formats/checkpoint.js';
@@ -199,13 +199,19 @@ async function trainInFolder(config: TrainConfig, log: (line: string) => void, r
   return history.epochs;
 }
 
+/** What a run of `rows` training rows allocates on `backend`, part by part, from its settings alone: the layers are
+ *  sized for that backend (a conv layer's scratch is a panel per kernel thread, so 8 threads need 8). */
+export function runMemoryParts(config: TrainConfig, rows: number, backend: Backend): MemoryPart[] {
+  const chain = specChain(runModelSpec(config), 'model spec', backend);
+  return trainingParts({ paramCount: chain.layout.total, chain, batchSize: config.batchSize, rows, sameTargets: true, optimizer: { name: config.optimizer, slots: STATE_SLOTS[config.optimizer] }, withModel: true });
+}
+
 /** The run's memory from its flags, before the model is built: a run too big for wasm32 fails at once, naming the
  *  flags that size it (the model's own check would come only after gigabytes were allocated and initialised). */
 function checkRunMemory(config: TrainConfig, rows: number, backend: Backend): void {
   const spec = runModelSpec(config);
-  const chain = specChain(spec);
   checkMemory(
-    trainingParts({ paramCount: chain.layout.total, chain, batchSize: config.batchSize, rows, sameTargets: true, optimizer: { name: config.optimizer, slots: STATE_SLOTS[config.optimizer] }, withModel: true }),
+    runMemoryParts(config, rows, backend),
     bytesLeft(backend),
     `training ${describeLayers(spec).replace(/linear /g, '')}`,
     `use ${config.model === 'conv' ? `fewer --channels (now ${(config.channels ?? DEFAULT_CONV_CHANNELS).join(',')})` : `a smaller --hidden (now ${config.hidden.join(',')})`}${config.batchSize > 256 ? ` or --batch-size (now ${config.batchSize})` : ''}${STATE_SLOTS[config.optimizer] > 0 ? `, or --optimizer sgd (no state)` : ''}`,
