@@ -25,6 +25,7 @@ export { gather_noise } from './noise';
 export { dropout_apply } from './dropout';
 export {
   maxpool2d_forward, maxpool2d_backward, avgpool2d_forward, avgpool2d_backward, upsample2d_forward, upsample2d_backward,
+  pixel_unshuffle, pixel_shuffle,
 } from './pool';
 // the pieces a thread runs (src/backend/threads.ts): a block of a GEMM, a column range of a column sum, chunked
 // loss sums, the scaled loss gradients with the whole batch's scale, the conv weight gradients by channels

@@ -1,4 +1,4 @@
-// Pooling and nearest upsampling over NCHW planes, each forward with its backward right under it.
+// Pooling, nearest upsampling and pixel shuffle over NCHW planes, each forward with its backward right under it.
 //
 // A batch row of C·H·W values is C planes of H·W, so every kernel takes N = B·C planes and treats each alone: the
 // threaded backend cuts the planes into ranges, each output element is computed by one thread with these loops,
@@ -350,6 +350,69 @@ export function upsample2d_backward(dx: usize, dy: usize, N: usize, H: usize, W:
       let s: f32 = 0;
       for (let i: usize = 0; i < sh; i++) for (let j: usize = 0; j < sw; j++) s += load<f32>(gr + ((i * OW + w * sw + j) << 2));
       store<f32>(dr + (w << 2), s);
+    }
+  }
+}
+
+// =====================================================================================================
+// Pixel shuffle: space ↔ depth, a permutation (each kernel is the other's backward)
+// =====================================================================================================
+// A space plane of (H·r, W·r) and its r² depth planes of (H, W) hold the same H·W·r² values in one block of a
+// batch row, so each kernel takes N such groups (PixelUnshuffle2D: N = B·C of its input's channels; PixelShuffle2D:
+// N = B·C of its output's) and moves each alone. Depth plane i·r + j, element (h, w) is space element
+// (h·r + i, w·r + j): PyTorch's nn.PixelUnshuffle / nn.PixelShuffle, ONNX's DepthToSpace mode CRD. A copy, so every
+// build, any thread split and the js twin give the same bits. H and W are the depth side's (the smaller) sizes.
+
+// x is (N,H·r,W·r), y is (N,r²,H,W): y[n, i·r + j, h, w] = x[n, h·r + i, w·r + j]
+export function pixel_unshuffle(y: usize, x: usize, N: usize, H: usize, W: usize, r: usize): void {
+  const HW = H * W, G = HW * r * r, SW = W * r;
+  for (let n: usize = 0; n < N; n++) {
+    const xp = x + ((n * G) << 2), yp = y + ((n * G) << 2);
+    for (let i: usize = 0; i < r; i++) {
+      for (let h: usize = 0; h < H; h++) {
+        const xr = xp + (((h * r + i) * SW) << 2); // space row h·r + i: its column w·r + j goes to depth plane i·r + j
+        const yr = yp + ((i * r * HW + h * W) << 2); // row h of depth plane i·r
+        let w: usize = 0;
+        if (ASC_FEATURE_SIMD && r == 2) {
+          // four column pairs at a time: the even ones to plane 2i, the odd ones to plane 2i + 1
+          for (; w + 4 <= W; w += 4) {
+            const a = v128.load(xr + (w << 3)), b = v128.load(xr + (w << 3), 16);
+            v128.store(yr + (w << 2), f32x4.shuffle(a, b, 0, 2, 4, 6));
+            v128.store(yr + ((HW + w) << 2), f32x4.shuffle(a, b, 1, 3, 5, 7));
+          }
+        }
+        for (let j: usize = 0; j < r; j++) {
+          const yj = yr + ((j * HW) << 2);
+          for (let v = w; v < W; v++) store<f32>(yj + (v << 2), load<f32>(xr + ((v * r + j) << 2)));
+        }
+      }
+    }
+  }
+}
+
+// x is (N,r²,H,W), y is (N,H·r,W·r): y[n, h·r + i, w·r + j] = x[n, i·r + j, h, w]
+export function pixel_shuffle(y: usize, x: usize, N: usize, H: usize, W: usize, r: usize): void {
+  const HW = H * W, G = HW * r * r, SW = W * r;
+  for (let n: usize = 0; n < N; n++) {
+    const xp = x + ((n * G) << 2), yp = y + ((n * G) << 2);
+    for (let i: usize = 0; i < r; i++) {
+      for (let h: usize = 0; h < H; h++) {
+        const yr = yp + (((h * r + i) * SW) << 2); // space row h·r + i: its column w·r + j comes from depth plane i·r + j
+        const xr = xp + ((i * r * HW + h * W) << 2); // row h of depth plane i·r
+        let w: usize = 0;
+        if (ASC_FEATURE_SIMD && r == 2) {
+          // planes 2i and 2i + 1 interleaved, four of each at a time
+          for (; w + 4 <= W; w += 4) {
+            const a = v128.load(xr + (w << 2)), b = v128.load(xr + ((HW + w) << 2));
+            v128.store(yr + (w << 3), f32x4.shuffle(a, b, 0, 4, 1, 5));
+            v128.store(yr + (w << 3), f32x4.shuffle(a, b, 2, 6, 3, 7), 16);
+          }
+        }
+        for (let j: usize = 0; j < r; j++) {
+          const xj = xr + ((j * HW) << 2);
+          for (let v = w; v < W; v++) store<f32>(yr + ((v * r + j) << 2), load<f32>(xj + (v << 2)));
+        }
+      }
     }
   }
 }

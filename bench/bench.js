@@ -1,8 +1,9 @@
 // The whole benchmark: this process runs the stock-Node engines (wasm SIMD and scalar, js, tfjs-wasm,
 // tfjs-cpu; simdnet on one thread), the SIMD build's thread scaling and noise kernel, then the epoch table (epoch.js:
-// simdnet fit vs numpy and tfjs fit); a child with --experimental-wasm-relaxed-simd runs relaxed-SIMD beside SIMD,
-// and the relaxed build's thread scaling and noise kernel. The results merge into one object (schema below,
-// written by writeResults as bench/results/latest.json).
+// simdnet fit vs numpy and tfjs fit) and the conv epoch table (conv-epoch.js: simdnet fit vs PyTorch CPU and
+// tfjs-layers on tfjs-cpu), both on the build `simdnet train` runs (relaxed SIMD where it can); a child with
+// --experimental-wasm-relaxed-simd runs relaxed-SIMD beside SIMD, and the relaxed build's thread scaling and noise
+// kernel. The results merge into one object (schema below, written by writeResults as bench/results/latest.json).
 
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -15,6 +16,7 @@ import { summarize } from './report.js';
 import { runSuite } from './suite.js';
 import { runEpochs } from './epoch.js';
 import { runInference } from './inference.js';
+import { convEpochBench } from './conv-epoch.js';
 import { enableRelaxedSimd } from '../dist/cli/runtime.js';
 import { availableWasmVariants } from '../dist/backend/wasm.js';
 
@@ -26,7 +28,8 @@ const RELAXED_PAIR = ['wasm-relaxed', 'wasm-simd'];
  * @param {object} o  quick, engines (main-process ids; default: all runnable but relaxed), relaxed (default
  *   true: measure relaxed-SIMD, in a flagged child unless this runtime already runs it), shapes, elementwise,
  *   steps, harness, scaling, noise (suite overrides, for tests; scaling/noise false to skip), epoch (epoch.js options,
- *   false to skip), inference (inference.js options, false to skip), log
+ *   false to skip), convEpoch (conv-epoch.js options, false to skip; --quick: 256 digits, one round, no tfjs),
+ *   inference (inference.js options, false to skip), log
  */
 export async function runBench(o = {}) {
   const log = o.log ?? ((line) => process.stderr.write(`${line}\n`));
@@ -65,17 +68,26 @@ export async function runBench(o = {}) {
     if (inference.error) log(`inference table: failed (${inference.error})`);
     main.phases.inference = (performance.now() - t) / 1000;
   }
-  let epoch = null;
+  let epoch = null, convEpoch = null;
+  // the epoch tables run the build `simdnet train` runs: it switches relaxed SIMD on for itself (src/cli/runtime.ts),
+  // so this process does the same now that the stock-Node tables are done (they name their builds; none changes)
+  if ((o.epoch !== false || o.convEpoch !== false) && wantRelaxed) enableRelaxedSimd();
+  const variant = availableWasmVariants().find((v) => v !== 'scalar') ?? 'simd';
   if (o.epoch !== false) {
-    // the build `simdnet train` runs: it switches relaxed SIMD on for itself (src/cli/runtime.ts), so this
-    // process does the same now that the stock-Node tables are done (they name their builds; none changes)
-    if (wantRelaxed) enableRelaxedSimd();
-    const variant = availableWasmVariants().find((v) => v !== 'scalar') ?? 'simd';
     log(`epoch table (${variant} build, as simdnet train runs it): simdnet fit, numpy, tfjs fit, round by round`);
     const t = performance.now();
     epoch = await runEpochs({ quick, variant, ...(o.epoch || {}), log }).catch((e) => ({ error: e.stack ?? e.message }));
     if (epoch.error) log(`epoch table: failed (${epoch.error})`);
     main.phases.epoch = (performance.now() - t) / 1000;
+  }
+  if (o.convEpoch !== false) {
+    log(`conv epoch table (${variant} build): simdnet fit, PyTorch CPU, tfjs-layers on tfjs-cpu, round by round`);
+    const t = performance.now();
+    const quickOpts = quick ? { samples: 256, rounds: 1, tfjsSamples: 0 } : {};
+    convEpoch = await convEpochBench({ variant, ...quickOpts, ...(o.convEpoch || {}), log }).catch((e) => ({ error: e.stack ?? e.message }));
+    if (convEpoch.error) log(`conv epoch table: failed (${convEpoch.error})`);
+    else convEpoch.models = convEpoch.models.map(({ spec, ...m }) => ({ ...m, layers: spec.layers.length }));
+    main.phases.convEpoch = (performance.now() - t) / 1000;
   }
   loads.end = os.loadavg();
 
@@ -102,6 +114,7 @@ export async function runBench(o = {}) {
     noise: [...main.noise, ...(relaxed && !relaxed.error ? relaxed.noise ?? [] : [])],
     conv: [main.conv, relaxed && !relaxed.error ? relaxed.conv : null].filter(Boolean),
     epoch,
+    convEpoch,
     inference,
   };
   result.summary = summarize(result);

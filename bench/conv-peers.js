@@ -1,15 +1,18 @@
 // Peers of simdnet's conv training epoch, each given the simdnet model's own spec ({inputShape, layers}) so that
 // every engine trains one architecture:
 //
-// export async function torchConvEpochs({ spec, images, epochs = 2, threads = 1, batchSize = 64, lr = 1e-3, samples = 0 })
-//   → null when `/usr/bin/python3 -c 'import torch'` fails (torchUnavailable() says why), else what
-//     bench/conv_peer.py prints: { epochSeconds, losses, torch, threads, samples }.
+// export async function torchConvEpochs({ spec, images, epochs = 2, threads = [1], batchSize = 64, lr = 1e-3, samples = 0,
+//                                         warmupBatches = 0, python })
+//   → null when `/usr/bin/python3 -c 'import torch'` (or `python`'s) fails (torchUnavailable(python) says why), else
+//     { torch, samples, runs: { [threads]: { epochSeconds, losses } } }: one Python process (one torch import) trains a
+//     fresh model of the same seed at each thread count in turn (bench/conv_peer.py --threads 1,2): `warmupBatches`
+//     untimed steps, then `epochs` timed epochs.
 //   Debian's python3-torch (1.13, CPU, oneDNN convolutions with native AVX-512 where the CPU has it).
 //
 // export async function tfjsConvSamplesPerSecond({ spec, images, samples = 256, batchSize = 64 })
 //   → { samplesPerSecond, seconds, samples, tfjs, backend: 'cpu' }: tfjs-layers model.fit on tfjs-backend-cpu
 //   (tfjs-backend-wasm cannot train a conv net: Conv2DBackpropFilter is not registered for it, tfjs#8474), one
-//   epoch of `samples` noisy digits after a warm-up batch. tfjs-layers is channels-last: with one input channel
+//   epoch of `samples` noisy digits after a warm-up step on 4 of them. tfjs-layers is channels-last: with one input channel
 //   NCHW and NHWC rows are the same bytes.
 //
 // export function tfjsLayersFor(layers, spec) → tfjs-layers layers for the spec (throws for what has no equivalent)
@@ -28,25 +31,30 @@ function run(file, args) {
   return new Promise((resolve) => execFile(file, args, { maxBuffer: 16 << 20 }, (error, stdout, stderr) => resolve({ error, stdout, stderr })));
 }
 
-let torchChecked;
-/** null when torch imports, else why not. */
-export async function torchUnavailable() {
-  torchChecked ??= run(PYTHON, ['-c', 'import torch']).then(({ error, stderr }) => (error ? `${PYTHON} cannot import torch (${String(stderr).trim().split('\n').pop() || error.message})` : null));
-  return torchChecked;
+const torchChecked = new Map();
+/** null when torch imports in `python` (default /usr/bin/python3), else why not. */
+export async function torchUnavailable(python = PYTHON) {
+  if (!torchChecked.has(python)) {
+    torchChecked.set(python, run(python, ['-c', 'import torch']).then(({ error, stderr }) => (error ? `${python} cannot import torch (${String(stderr).trim().split('\n').pop() || error.message})` : null)));
+  }
+  return torchChecked.get(python);
 }
 
 /** See the comment at the top of this file. */
-export async function torchConvEpochs({ spec, images, epochs = 2, threads = 1, batchSize = 64, lr = 1e-3, samples = 0 }) {
-  if (await torchUnavailable()) return null;
+export async function torchConvEpochs({ spec, images, epochs = 2, threads = [1], batchSize = 64, lr = 1e-3, samples = 0, warmupBatches = 0, python = PYTHON }) {
+  const counts = [threads].flat();
+  if (await torchUnavailable(python)) return null;
   const dir = await mkdtemp(path.join(os.tmpdir(), 'simdnet-conv-peer-'));
   try {
     const model = path.join(dir, 'model.json'), train = path.join(dir, 'train.f32');
     await writeFile(model, JSON.stringify(spec));
     await writeFile(train, new Uint8Array(images.buffer, images.byteOffset, images.byteLength));
-    const args = [SCRIPT, model, train, '--epochs', String(epochs), '--threads', String(threads), '--batch', String(batchSize), '--lr', String(lr), '--samples', String(samples)];
-    const { error, stdout, stderr } = await run(PYTHON, args);
-    if (error) throw new Error(`conv_peer.py failed: ${String(stderr).trim() || error.message}`);
-    return JSON.parse(stdout.trim().split('\n').pop());
+    const args = [SCRIPT, model, train, '--epochs', String(epochs), '--threads', counts.join(','), '--batch', String(batchSize), '--lr', String(lr), '--samples', String(samples), '--warmup-batches', String(warmupBatches)];
+    const { error, stdout, stderr } = await run(python, args);
+    if (error) throw new Error(`conv_peer.py failed: ${String(stderr).trim().split('\n').pop() || error.message}`);
+    const out = JSON.parse(stdout.trim().split('\n').pop());
+    const runs = out.runs ?? [out];
+    return { torch: out.torch, samples: out.samples, runs: Object.fromEntries(runs.map((r, i) => [counts[i], { threads: r.threads, epochSeconds: r.epochSeconds, losses: r.losses }])) };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -123,7 +131,9 @@ export async function tfjsConvSamplesPerSecond({ spec, images, samples = 256, ba
   const y = tf.tensor4d(images.subarray(0, n * width), [n, H, W, C]);
   const x = tf.tidy(() => tf.clipByValue(tf.add(y, tf.mul(tf.randomNormal([n, H, W, C], 0, 1, 'float32', 0), 0.3)), 0, 1));
   try {
-    await model.fit(tf.slice(x, 0, batchSize), tf.slice(y, 0, batchSize), { epochs: 1, batchSize, verbose: 0 }); // warm-up
+    // warm-up (kernel set-up, first-call JIT) on a few samples: a whole batch would cost as much as what is timed
+    const w = Math.min(n, 4);
+    await model.fit(tf.slice(x, 0, w), tf.slice(y, 0, w), { epochs: 1, batchSize: w, verbose: 0 });
     const t0 = performance.now();
     await model.fit(x, y, { epochs: 1, batchSize, shuffle: true, verbose: 0 });
     const seconds = (performance.now() - t0) / 1000;

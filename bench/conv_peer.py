@@ -2,8 +2,8 @@
 """PyTorch peer of simdnet's conv training epoch: the same layers, data, loss and optimizer, written as a PyTorch
 user would write them.
 
-    python3 bench/conv_peer.py MODEL.json TRAIN.f32 [--epochs E] [--threads T] [--batch B] [--lr LR]
-                               [--test TEST.f32 --test-noisy NOISY.f32] [--samples N]
+    python3 bench/conv_peer.py MODEL.json TRAIN.f32 [--epochs E] [--threads T[,T2…]] [--batch B] [--lr LR]
+                               [--test TEST.f32 --test-noisy NOISY.f32] [--samples N] [--warmup-batches W]
 
 MODEL.json is {"inputShape": [C, H, W], "layers": [simdnet LayerSpec, ...]} (bench/conv-peers.js writes it from
 the simdnet model, so both sides train one architecture); TRAIN.f32 raw little-endian float32 rows of C*H*W values
@@ -11,6 +11,9 @@ in 0..1. Per epoch: fresh noise clip(x + 0.3 N(0,1), 0, 1), a fresh shuffle, bat
 binary cross-entropy (p clamped to [1e-7, 1 - 1e-7], mean over all elements), Adam (betas 0.9 / 0.999, eps 1e-7)
 at a constant lr. Timed with time.perf_counter (noise + shuffle + every step). Prints one JSON line:
     {"epochSeconds": [...], "torch": "1.13", "threads": T, "losses": [...], "psnr": [... when --test]}
+With several thread counts (--threads 1,2: one Python start-up for all), each trains a fresh model of the same seed
+for E epochs at that count (torch.set_num_threads), one after the other, and the line is
+    {"torch": "1.13", "samples": N, "runs": [{"threads": T, "epochSeconds": [...], "losses": [...], "psnr": [...]}, ...]}
 """
 
 import argparse
@@ -32,6 +35,8 @@ def build(spec):
         t = s["type"]
         if t == "conv2d":
             pad = s["padding"]
+            if pad == "same" and s["stride"] == [1, 1] and all(k % 2 == 1 for k in s["kernel"]):
+                pad = [(s["kernel"][0] - 1) // 2, (s["kernel"][1] - 1) // 2] * 2  # what a torch user writes: padding=k//2
             if pad == "same" or (pad[0] != pad[2] or pad[1] != pad[3]):
                 # 'same' or asymmetric pads: an explicit F.pad, then an unpadded conv (what torch users write)
                 if pad == "same":
@@ -56,6 +61,10 @@ def build(spec):
             mods.append(nn.AvgPool2d(tuple(s["kernel"]), tuple(s["stride"]), (pad[0], pad[1]), count_include_pad=s["countIncludePad"]))
         elif t == "upsample2d":
             mods.append(nn.Upsample(scale_factor=tuple(float(v) for v in s["scale"]), mode="nearest"))
+        elif t == "pixel-unshuffle2d":
+            mods.append(nn.PixelUnshuffle(s["factor"]))
+        elif t == "pixel-shuffle2d":
+            mods.append(nn.PixelShuffle(s["factor"]))
         elif t == "linear":
             mods.append(nn.Linear(s["in"], s["out"]))
         elif t == "flatten":
@@ -93,27 +102,45 @@ def main():
     ap.add_argument("model")
     ap.add_argument("train")
     ap.add_argument("--epochs", type=int, default=2)
-    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--threads", default="1", help="a thread count, or several: 1,2")
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--samples", type=int, default=0, help="train on the first N rows only (0: all)")
+    ap.add_argument("--warmup-batches", type=int, default=0, help="untimed steps before the epochs, at each thread count")
     ap.add_argument("--test")
     ap.add_argument("--test-noisy")
     a = ap.parse_args()
-    torch.set_num_threads(a.threads)
-    torch.manual_seed(0)
+    counts = [int(t) for t in a.threads.split(",")]
     spec = json.load(open(a.model))
     shape = tuple(spec["inputShape"])
     x = torch.from_numpy(np.fromfile(a.train, dtype=np.float32).reshape(-1, *shape))
     if a.samples:
         x = x[: a.samples]
-    net = build(spec)
-    opt = torch.optim.Adam(net.parameters(), lr=a.lr, betas=(0.9, 0.999), eps=1e-7)
     test = None
     if a.test:
         test = (torch.from_numpy(np.fromfile(a.test, dtype=np.float32).reshape(-1, *shape)),
                 torch.from_numpy(np.fromfile(a.test_noisy, dtype=np.float32).reshape(-1, *shape)))
+    runs = [train(spec, x, test, a, t) for t in counts]
+    if len(counts) == 1:
+        print(json.dumps({**runs[0], "torch": torch.__version__, "samples": x.shape[0]}))
+    else:
+        print(json.dumps({"torch": torch.__version__, "samples": x.shape[0], "runs": runs}))
+
+
+def train(spec, x, test, a, threads):
+    """a fresh model (seed 0) trained for a.epochs epochs on `threads` threads"""
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    net = build(spec)
+    opt = torch.optim.Adam(net.parameters(), lr=a.lr, betas=(0.9, 0.999), eps=1e-7)
     n = x.shape[0]
+    for i in range(a.warmup_batches):  # oneDNN's primitives and the allocator's blocks, made before the timing
+        j = (i * a.batch) % n
+        noisy = (x[j : j + a.batch] + 0.3 * torch.randn_like(x[j : j + a.batch])).clamp_(0, 1)
+        loss = F.binary_cross_entropy(net(noisy).clamp(1e-7, 1 - 1e-7), x[j : j + a.batch])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
     secs, losses, psnrs = [], [], []
     for _ in range(a.epochs):
         t0 = time.perf_counter()
@@ -135,8 +162,7 @@ def main():
             with torch.no_grad():
                 out = torch.cat([net(test[1][i : i + 500]) for i in range(0, test[1].shape[0], 500)])
                 psnrs.append(10 * math.log10(1 / ((out - test[0]) ** 2).mean().item()))
-    print(json.dumps({"epochSeconds": secs, "losses": losses, "psnr": psnrs, "torch": torch.__version__,
-                      "threads": torch.get_num_threads(), "samples": n}))
+    return {"threads": torch.get_num_threads(), "epochSeconds": secs, "losses": losses, "psnr": psnrs}
 
 
 if __name__ == "__main__":

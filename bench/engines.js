@@ -2,6 +2,7 @@
 //   gemm({M,N,K,ta,tb})   → { run(), dispose() }   C = op(A)·op(B)
 //   elementwise(kernel)   → { run(), dispose() }   one activation / adam call (kernels in kernels.js)
 //   step(modelCase, data) → { run() → loss, dispose() }   one training step: forward, loss, backward, update
+//                          (modelCase: { hidden } for the dense autoencoder, or { spec } (simdnet only): a ModelSpec)
 // simdnet engines call the Backend kernels on pointers; tfjs engines call tfjs-core ops on the wasm or cpu
 // backend. Inputs are seeded, so every engine gets the same numbers. The engine tables run simdnet on ONE thread
 // (createWasmBackend defaults to every core; tfjs-backend-wasm and the ceiling loop are single-threaded too);
@@ -13,6 +14,7 @@ import path from 'node:path';
 import { createJsBackend, createWasmBackend } from '../dist/backend/index.js';
 import { availableWasmVariants } from '../dist/backend/wasm.js';
 import { autoencoder } from '../dist/models.js';
+import { Sequential } from '../dist/model.js';
 import { createOptimizer, DEFAULT_LR } from '../dist/optimizers.js';
 import { Rng } from '../dist/random.js';
 import { trainStep } from '../dist/training/step.js';
@@ -110,7 +112,8 @@ export function simdnetEngine(id, be, meta = ENGINES[id]) {
       }
     },
     step(c, data) {
-      const model = autoencoder(be, { hidden: c.hidden, seed: 1 });
+      // a case with a spec (a conv model) builds it; the dense cases are the autoencoder of `hidden`
+      const model = c.spec ? Sequential.fromSpec(c.spec, { backend: be, seed: 1 }) : autoencoder(be, { hidden: c.hidden, seed: 1 });
       const opt = createOptimizer(c.optimizer);
       const B = c.batchSize;
       be.write(model.input(B), data);

@@ -67,6 +67,10 @@ export const TARGETS = {
   fitOverSteps: { max: 1.1, what: 'fit epoch over the same steps alone' },
   overNumpy: { min: 1.3, what: 'simdnet epoch (all cores) over numpy + OpenBLAS (best)' },
   overTfjs: { min: 25, what: 'simdnet epoch (all cores) over tfjs-layers fit on tfjs-wasm' },
+  // issue 16: the conv training epoch
+  convPresetOverTorch: { min: 0.7, what: 'conv epoch of the --preset conv model, simdnet speed over PyTorch CPU' },
+  convKerasOverTorch: { min: 3, what: 'conv epoch of the Keras example, simdnet speed over PyTorch CPU' },
+  convOverTfjs: { min: 200, what: 'conv epoch of the Keras example, simdnet (all cores) over tfjs-layers on tfjs-backend-cpu' },
 };
 
 /** Thread speedups by build (2 threads and every core), the epoch table's ratios, the noise ratios. */
@@ -86,6 +90,9 @@ function threadSummary(r) {
     }));
   }
   if (r.epoch && !r.epoch.error) out.epoch = r.epoch.ratios;
+  if (r.convEpoch && !r.convEpoch.error) {
+    out.convEpoch = Object.fromEntries(r.convEpoch.models.map((m) => [m.name, { overTorch: m.overTorch, threadSpeedup: m.threadSpeedup, overTfjs: m.tfjs?.overTfjs ?? null }]));
+  }
   if (r.noise?.length) {
     out.noise = r.noise.map((n) => ({ kind: n.kind, build: n.build, ...n.ratios }));
   }
@@ -182,15 +189,17 @@ function threadTables(r, s) {
     const more = counts.filter((t) => t > 1);
     out.push('');
     out.push(`**Thread scaling**: kernel threads 1 … ${counts[counts.length - 1]} (\`createWasmBackend({ variant, threads })\`; 1 = the plain build, no workers). ` +
-      'GEMM in GFLOP/s, steps in samples/s; ×t = speedup of t threads over 1, paired round by round (median of per-round ratios).');
+      'GEMM in GFLOP/s, steps in samples/s; ×t = speedup of t threads over 1, paired round by round (median of per-round ratios); ' +
+      'efficiency = ×t / t.');
     out.push('');
     const rows = [];
     for (const b of sc) {
-      for (const g of b.gemm) rows.push([`${g.M}×${g.N}×${g.K} ${g.trans}`, g.origin, BUILD[b.build] ?? b.build, ...counts.map((t) => num(g.gflops[t])), ...more.map((t) => times2(g.speedup[t]))]);
-      for (const st of b.steps) rows.push([`step ${st.name}`, 'samples/s', BUILD[b.build] ?? b.build, ...counts.map((t) => num(st.samplesPerSec[t], 0)), ...more.map((t) => times2(st.speedup[t]))]);
+      const gains = (e) => more.flatMap((t) => [times2(e.speedup[t]), pct(e.speedup[t] / t)]);
+      for (const g of b.gemm) rows.push([`${g.M}×${g.N}×${g.K} ${g.trans}`, g.origin, BUILD[b.build] ?? b.build, ...counts.map((t) => num(g.gflops[t])), ...gains(g)]);
+      for (const st of b.steps) rows.push([`step ${st.name}`, 'samples/s', BUILD[b.build] ?? b.build, ...counts.map((t) => num(st.samplesPerSec[t], 0)), ...gains(st)]);
     }
-    out.push(table(['case', 'from', 'build', ...counts.map((t) => `${t} thread${t === 1 ? '' : 's'}`), ...more.map((t) => `×${t}`)], rows,
-      ['---', '---', '---', ...counts.map(() => '---:'), ...more.map(() => '---:')]));
+    out.push(table(['case', 'from', 'build', ...counts.map((t) => `${t} thread${t === 1 ? '' : 's'}`), ...more.flatMap((t) => [`×${t}`, `efficiency ×${t}`])], rows,
+      ['---', '---', '---', ...counts.map(() => '---:'), ...more.flatMap(() => ['---:', '---:'])]));
     const ts = s.threadSpeedup ?? {};
     const loads = sc.map((b) => b.loadavg ? `${BUILD[b.build] ?? b.build} ${b.loadavg.start[0].toFixed(1)} → ${b.loadavg.end[0].toFixed(1)}` : null).filter(Boolean);
     const targetLine = Object.entries(ts).map(([build, v]) => `${BUILD[build] ?? build}: 512³ ${times2(v.gemm512)}${meets(v.gemm512, TARGETS.gemm512TwoThreads)}, ` +
@@ -233,6 +242,7 @@ function threadTables(r, s) {
     out.push('');
     out.push(`**Reference epoch**: failed (${String(e.error).split('\n')[0]}).`);
   }
+  out.push(...convEpochTable(r.convEpoch));
   out.push(...inferenceTable(r.inference));
   const nz = r.noise ?? [];
   if (nz.length) {
@@ -260,6 +270,47 @@ function convTables(r) {
     out.push('');
     out.push(convTable(c));
   }
+  return out;
+}
+
+/** The conv training epoch table (bench/conv-epoch.js): simdnet fit beside PyTorch CPU and tfjs-layers on tfjs-cpu. */
+export function convEpochTable(ce) {
+  const out = [];
+  if (!ce) return out;
+  out.push('');
+  if (ce.error) {
+    out.push(`**Conv training epoch**: failed (${String(ce.error).split('\n')[0]}).`);
+    return out;
+  }
+  const counts = ce.threads, top = counts.at(-1);
+  const s1 = (x) => (Number.isFinite(x) ? `${x.toFixed(x >= 10 ? 1 : x >= 1 ? 2 : 3)} s` : '–');
+  const build = { simd: 'SIMD', 'relaxed-simd': 'relaxed-SIMD', scalar: 'scalar' }[ce.build] ?? ce.build;
+  const torch = ce.models.find((m) => m.torch)?.torch;
+  const tf = ce.models.find((m) => m.tfjs)?.tfjs;
+  out.push(`**Conv training epoch**: simdnet \`fit\` (${build} build, as \`simdnet train\` runs it) beside PyTorch ${torch ?? ''} CPU on the same ` +
+    `layers (bench/conv_peer.py builds them from simdnet's spec), BCE, Adam 1e-3, gaussian noise 0.3 fresh per epoch, ${ce.samples.toLocaleString('en-US')} training digits. ` +
+    `Seconds per epoch, median of ${ce.rounds} round${ce.rounds === 1 ? '' : 's'}; in each round every engine runs one epoch, one after the other ` +
+    '(PyTorch: one Python process a round, at each thread count a fresh model, 8 untimed warm-up steps, then the epoch). "simdnet / PyTorch" = simdnet\'s speed over ' +
+    'PyTorch\'s at the same thread count (> 1: simdnet is faster), the median of per-round ratios. ' +
+    (tf ? `tfjs-layers ${tf.tfjs} \`model.fit\` on tfjs-backend-cpu (tfjs-backend-wasm cannot train a conv net, tfjs#8474) trains ${tf.samples} digits once, after the rounds; ` +
+      `its ratio is simdnet's samples/s at ${top} threads (median epoch) over tfjs's.` : ''));
+  out.push('');
+  const head = ['model', 'batch', 'forward MFLOP / sample', ...counts.map((t) => `simdnet ${t} thread${t === 1 ? '' : 's'}`), `simdnet ×${top}`,
+    ...counts.map((t) => `PyTorch ${t} thread${t === 1 ? '' : 's'}`), ...counts.map((t) => `simdnet / PyTorch, ${t} thread${t === 1 ? '' : 's'}`),
+    'tfjs-cpu samples/s', `simdnet ${top} threads / tfjs-cpu`];
+  out.push(table(head, ce.models.map((m) => [m.name, String(m.batchSize), num(m.mflopsPerSample), ...counts.map((t) => s1(m.median.simdnet[t])), times2(m.threadSpeedup),
+    ...counts.map((t) => s1(m.median.torch[t])), ...counts.map((t) => times2(m.overTorch?.[t])),
+    m.tfjs ? num(m.tfjs.samplesPerSecond, 2) : '–', m.tfjs ? times2(m.tfjs.overTfjs) : '–'])));
+  out.push('');
+  const judged = (m, tg) => (m?.overTorch ? counts.map((t) => `${t} thread${t === 1 ? '' : 's'} ${times2(m.overTorch[t])}${meets(m.overTorch[t], tg)}`).join(', ') : 'no PyTorch figure');
+  const preset = ce.models.find((m) => m.role === 'preset'), keras = ce.models.find((m) => m.role === 'keras');
+  const lines = [];
+  if (preset) lines.push(`${preset.name} ${target(TARGETS.convPresetOverTorch)} PyTorch — ${judged(preset, TARGETS.convPresetOverTorch)}`);
+  if (keras) lines.push(`Keras example ${target(TARGETS.convKerasOverTorch)} PyTorch — ${judged(keras, TARGETS.convKerasOverTorch)}`);
+  if (keras) lines.push(`over tfjs-cpu ${target(TARGETS.convOverTfjs)} — ${keras.tfjs ? `${times2(keras.tfjs.overTfjs)}${meets(keras.tfjs.overTfjs, TARGETS.convOverTfjs)}` : 'not run'}`);
+  out.push((lines.length ? `Targets (issue 16): ${lines.join('; ')}. ` : '') + (ce.notes?.length ? `${ce.notes.join('; ')}. ` : '') +
+    (Object.entries(ce.actualThreads ?? {}).some(([t, a]) => Number(t) !== a) ? `Threads asked / run: ${Object.entries(ce.actualThreads).map(([t, a]) => `${t}/${a}`).join(', ')}. ` : '') +
+    (ce.loadavg?.length ? `1-minute load average after each round: ${ce.loadavg.map((x) => x.toFixed(1)).join(', ')}.` : ''));
   return out;
 }
 

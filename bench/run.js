@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run bench [-- --quick] [--no-relaxed] [--out FILE] [--no-readme]`: builds (npm script), runs every
+// `npm run bench [-- --quick] [--no-relaxed] [--no-conv-epoch] [--out FILE] [--no-readme]`: builds (npm script), runs every
 // suite, writes bench/results/latest.json atomically (a --quick run: $TMPDIR/simdnet-bench/quick.json, never the
 // committed file), prints the Markdown tables, and (full runs only) puts them into bench/README.md between the
 // bench:results markers. `--render` redoes the tables from a result file.
@@ -18,11 +18,11 @@ const value = (name) => {
 };
 /** Where a --quick run goes unless --out says otherwise: a temp path, so smoke runs never touch results/latest.json. */
 const QUICK_FILE = path.join(os.tmpdir(), 'simdnet-bench', 'quick.json');
-const known = ['--quick', '--no-relaxed', '--no-readme', '--out', '--render', '--help'];
+const known = ['--quick', '--no-relaxed', '--no-conv-epoch', '--no-readme', '--out', '--render', '--help'];
 const unknown = args.filter((a, i) => a.startsWith('--') && !known.includes(a) && args[i - 1] !== '--out');
 if (unknown.length || flag('--help')) {
   if (unknown.length) console.error(`bench: unknown option ${unknown.join(' ')}`);
-  console.error('usage: npm run bench [-- --quick] [--no-relaxed] [--no-readme] [--out FILE]\n' +
+  console.error('usage: npm run bench [-- --quick] [--no-relaxed] [--no-conv-epoch] [--no-readme] [--out FILE]\n' +
     '       node bench/run.js --render [--quick] [--out FILE]   (tables again from a result file, default results/latest.json;\n' +
     '       --quick: the last quick run\'s file)\n' +
     `A --quick run writes ${QUICK_FILE} (not results/latest.json) unless --out says otherwise.`);
@@ -43,7 +43,7 @@ if (flag('--render')) {
   file = outFile ?? fileURLToPath(new URL('./results/latest.json', import.meta.url));
   result = JSON.parse(await readFile(file, 'utf8'));
 } else {
-  result = await runBench({ quick: flag('--quick'), relaxed: !flag('--no-relaxed') });
+  result = await runBench({ quick: flag('--quick'), relaxed: !flag('--no-relaxed'), ...(flag('--no-conv-epoch') && { convEpoch: false }) });
   file = await writeResults(result, outFile);
 }
 const md = markdown(result);

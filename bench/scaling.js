@@ -1,6 +1,7 @@
-// Thread scaling: the same GEMM shapes and training steps on one wasm build at 1, 2, … up to the core count
-// kernel threads, timed round-robin (one sample of every thread count per round), so each speedup over one thread
-// is paired round by round and a load from other processes that slows a round slows both sides of its ratio.
+// Thread scaling: the same GEMM shapes and training steps (the two dense reference steps and the conv denoiser's) on
+// one wasm build at 1, 2, … up to the core count kernel threads, timed round-robin (one sample of every thread count
+// per round), so each speedup over one thread is paired round by round and a load from other processes that slows a
+// round slows both sides of its ratio. Efficiency = speedup / threads.
 //
 // One backend per thread count (createWasmBackend({ variant, threads })); threads = 1 is the plain build
 // (build/simdnet.<variant>.wasm, no workers), more threads the -threads build with its worker pool: the speedup
@@ -11,6 +12,8 @@ import { measureMany, pairedRatio } from './harness.js';
 import { randomArray, wasmEngine } from './engines.js';
 import { shape } from './kernels.js';
 import { STEP_CASES, initialWeights } from './steps.js';
+import { CONV_PRESET } from '../dist/training/recipes.js';
+import { runModelSpec } from '../dist/training/run.js';
 
 /** The GEMM shapes of the scaling table: 512³ and the reference model's layers (784→128→784, batch 64). */
 export const SCALING_SHAPES = [
@@ -20,6 +23,16 @@ export const SCALING_SHAPES = [
   shape('ref 784→128 dx = dz·Wᵀ', 64, 784, 128, 0, 1),
   shape('ref 128→784 forward x·W', 64, 784, 128),
 ];
+
+/** The conv denoiser's training step as `--preset conv` builds it (follows the preset), at the preset's batch size. */
+export const CONV_STEP = (() => {
+  const preset = JSON.parse(JSON.stringify(CONV_PRESET));
+  const spec = runModelSpec({ hidden: [], activation: 'relu', ...preset });
+  return { name: `conv denoiser (--preset conv) bce adam b${preset.batchSize}`, spec, batchSize: preset.batchSize, loss: 'bce', optimizer: 'adam' };
+})();
+
+/** The training steps of the scaling table: both dense reference steps and the conv denoiser's. */
+export const SCALING_STEPS = [...STEP_CASES, CONV_STEP];
 
 /** 1, 2, … up to the cores this process may use. */
 export function threadCounts(max = os.availableParallelism?.() ?? os.cpus().length) {
@@ -53,7 +66,7 @@ function speedups(r, counts) {
  * @param {object} o       shapes (default SCALING_SHAPES), steps (default STEP_CASES), opts (harness), log
  * @returns {{ build, threads, notes, gemm: object[], steps: object[] }}
  */
-export async function runScaling(set, { shapes = SCALING_SHAPES, steps = STEP_CASES, opts, log = () => {} }) {
+export async function runScaling(set, { shapes = SCALING_SHAPES, steps = SCALING_STEPS, opts, log = () => {} }) {
   const { counts, engines, variant } = set;
   const key = (t) => String(t);
   const gemm = [];
@@ -76,7 +89,7 @@ export async function runScaling(set, { shapes = SCALING_SHAPES, steps = STEP_CA
   const stepOut = [];
   for (const c of steps) {
     const data = randomArray(c.batchSize * 784, 2, 0, 1);
-    const weights = await initialWeights(c);
+    const weights = c.spec ? null : await initialWeights(c); // (simdnet's own seeded init either way)
     const preps = {};
     const fns = {};
     const firstLoss = {};
@@ -90,7 +103,8 @@ export async function runScaling(set, { shapes = SCALING_SHAPES, steps = STEP_CA
     const samplesPerSec = Object.fromEntries(counts.map((t) => [t, c.batchSize / r[key(t)].seconds]));
     const perRound = Object.fromEntries(counts.map((t) => [t, r[key(t)].perRound]));
     const speedup = speedups(Object.fromEntries(counts.map((t) => [t, r[key(t)]])), counts);
-    stepOut.push({ name: c.name, hidden: c.hidden, batchSize: c.batchSize, loss: c.loss, optimizer: c.optimizer, build: variant, samplesPerSec, speedup, firstLoss, perRound });
+    const efficiency = Object.fromEntries(Object.entries(speedup).map(([t, x]) => [t, x / Number(t)]));
+    stepOut.push({ name: c.name, hidden: c.hidden, ...(c.spec && { layers: c.spec.layers.length }), batchSize: c.batchSize, loss: c.loss, optimizer: c.optimizer, build: variant, samplesPerSec, speedup, efficiency, firstLoss, perRound });
     log(`threads ${variant} step ${c.name.padEnd(32)} ${counts.map((t) => `${t}: ${Math.round(samplesPerSec[t])}/s ×${speedup[t].toFixed(2)}`).join('  ')}`);
   }
   loadavg.end = os.loadavg();

@@ -4,7 +4,7 @@ export { createBackend, createJsBackend, createWasmBackend, ACT, NOISE } from '.
 export { availableWasmVariants, availableParallelism, type WasmVariant, type WasmSource, type WasmBackendOptions } from './backend/wasm.js';
 export type { Backend, BackendName, Kernels, Tensor, WasmOptions } from './backend/index.js';
 export { SimdnetError, ERROR_CODES, type ErrorCode } from './errors.js';
-export { Linear, ReLU, Tanh, Sigmoid, Softmax, Dropout, Flatten, Reshape, Conv2D, ConvTranspose2D, MaxPool2D, AvgPool2D, Upsample2D, layerFromSpec } from './layers/index.js';
+export { Linear, ReLU, Tanh, Sigmoid, Softmax, Dropout, Flatten, Reshape, Conv2D, ConvTranspose2D, MaxPool2D, AvgPool2D, Upsample2D, PixelUnshuffle2D, PixelShuffle2D, layerFromSpec } from './layers/index.js';
 export type { Layer, LayerSpec, InitName, Shape, Pair, Pads } from './layers/index.js';
 export { Sequential, type ModelSpec } from './model.js';
 export { ParamLayout, type ParamDecl, type ParamSlot, type NamedWeights } from './param-layout.js';

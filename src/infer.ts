@@ -6,7 +6,7 @@ export { createBackend, createJsBackend, createWasmBackend, ACT } from './backen
 export { availableWasmVariants, availableParallelism, type WasmVariant, type WasmSource, type WasmBackendOptions } from './backend/wasm.js';
 export type { Backend, BackendName, Tensor, WasmOptions } from './backend/index.js';
 export { SimdnetError, ERROR_CODES, type ErrorCode } from './errors.js';
-export { Linear, ReLU, Tanh, Sigmoid, Softmax, Flatten, Reshape, Conv2D, ConvTranspose2D, MaxPool2D, AvgPool2D, Upsample2D, layerFromSpec } from './layers/index.js';
+export { Linear, ReLU, Tanh, Sigmoid, Softmax, Flatten, Reshape, Conv2D, ConvTranspose2D, MaxPool2D, AvgPool2D, Upsample2D, PixelUnshuffle2D, PixelShuffle2D, layerFromSpec } from './layers/index.js';
 export type { Layer, LayerSpec, Shape } from './layers/index.js';
 export { Sequential, type ModelSpec } from './model.js';
 export { decodeModelFile, deserializeModel, MODEL_VERSION, type ModelFile } from './formats/model-file.js';

@@ -97,6 +97,8 @@ function describeLayer(l: LayerSpec): string {
     case 'conv-transpose2d': return `conv-transpose ${l.in}→${l.out} ${l.kernel.join('×')} s${l.stride.join('×')}`;
     case 'maxpool2d': case 'avgpool2d': return `${l.type === 'maxpool2d' ? 'maxpool' : 'avgpool'} ${l.kernel.join('×')}`;
     case 'upsample2d': return `upsample ×${l.scale.join('×')}`;
+    case 'pixel-unshuffle2d': return `pixel-unshuffle ${l.factor}`;
+    case 'pixel-shuffle2d': return `pixel-shuffle ${l.factor}`;
     default: return l.type;
   }
 }

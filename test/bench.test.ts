@@ -1,15 +1,20 @@
 // Smoke test of the benchmark harness (npm run bench): a quick run on tiny shapes must produce a well-formed
-// result object and tables — the engine tables, thread scaling, the reference epoch (a few hundred digits, no
-// peers: numpy and tfjs fit take seconds) and the noise kernel. No timing assertions: the figures depend on the
+// result object and tables — the engine tables, thread scaling (a tiny conv step too), the reference epoch (a few
+// hundred digits, no peers: numpy and tfjs fit take seconds), the conv epoch (64 digits of a tiny conv net beside
+// PyTorch and tfjs-cpu on 4) and the noise kernel. No timing assertions: the figures depend on the
 // machine and its load.
 
 import { describe, expect, it } from 'vitest';
 // plain ESM JS, run as is by `node bench/run.js`
 import { runBench } from '../bench/bench.js';
 import { layer as convLayer } from '../bench/conv.js';
-import { markdown } from '../bench/report.js';
+import { convEpochBench } from '../bench/conv-epoch.js';
+import { torchUnavailable } from '../bench/conv-peers.js';
+import { convEpochTable, markdown } from '../bench/report.js';
+import { convAutoencoderSpec } from '../src/models.js';
 
 const positive = (x: unknown) => typeof x === 'number' && Number.isFinite(x) && x > 0;
+const TINY_CONV = convAutoencoderSpec({ channels: [4] });
 
 describe('npm run bench (quick harness, tiny shapes)', () => {
   it('produces a well-formed result object', async () => {
@@ -28,11 +33,13 @@ describe('npm run bench (quick harness, tiny shapes)', () => {
       scaling: {
         threads: [1, 2],
         shapes: [gemm(64, 128, 784, 0, 0, 'NN')],
-        steps: [{ name: 'tiny 784-8-784 b64', hidden: [8], batchSize: 64, loss: 'bce', optimizer: 'adam' }],
+        steps: [{ name: 'tiny 784-8-784 b64', hidden: [8], batchSize: 64, loss: 'bce', optimizer: 'adam' }, { name: 'tiny conv 1-4-1 b8', spec: TINY_CONV, batchSize: 8, loss: 'bce', optimizer: 'adam' }],
       },
       noise: { rows: 256, kinds: ['gaussian', 'mask'] },
       conv: { threads: [1, 2], batch: 2, layers: [convLayer('conv 3→8 3×3 12×10', 3, 12, 10, 8, 3, 1, 1), convLayer('convT 8→3 3×3 s2 6×5', 8, 6, 5, 3, 3, 2, 1, true, 1)] },
       epoch: { rows: 256, rounds: 1, numpy: false, tfjsEpochs: 0, threads: [1, 2] },
+      // 64 digits of a 1-4-1 conv net: simdnet at 1 and 2 threads, PyTorch (one Python start-up), tfjs-cpu on 4 digits
+      convEpoch: { samples: 64, rounds: 1, threads: [1, 2], tfjsSamples: 4, models: [{ name: 'tiny conv 1-4-1', spec: TINY_CONV, batchSize: 32, tfjs: true }] },
       inference: { rows: [1, 8], widths: [16], threads: 2, rounds: 2, calls: () => 2 },
       log: () => {},
     });
@@ -73,8 +80,10 @@ describe('npm run bench (quick harness, tiny shapes)', () => {
         expect(positive(e.speedup[2])).toBe(true);
       }
       for (const g of b.gemm) for (const t of [1, 2]) expect(positive(g.gflops[t])).toBe(true);
-      // bit-identical kernels: the same first loss at 1 and 2 threads
+      // bit-identical kernels: the same first loss at 1 and 2 threads (the conv step's too)
       for (const st of b.steps) expect(st.firstLoss[2]).toBe(st.firstLoss[1]);
+      expect(b.steps.map((st: { name: string }) => st.name)).toEqual(['tiny 784-8-784 b64', 'tiny conv 1-4-1 b8']);
+      for (const st of b.steps) expect(st.efficiency[2]).toBeCloseTo(st.speedup[2] / 2, 12);
     }
     expect(positive(r.summary.threadSpeedup.simd.steps['tiny 784-8-784 b64'][2])).toBe(true);
 
@@ -99,6 +108,24 @@ describe('npm run bench (quick harness, tiny shapes)', () => {
     expect(positive(ep.ratios.threads)).toBe(true);
     expect(ep.numpy).toBeNull();
     expect(ep.tfjs).toBeNull();
+
+    // the conv epoch: on the build the reference epoch ran, simdnet at 1 and 2 threads beside PyTorch and tfjs-cpu
+    const ce = r.convEpoch;
+    expect(ce.error).toBeUndefined();
+    expect(ce.build).toBe(ep.build);
+    expect(ce.samples).toBe(64);
+    const m = ce.models[0];
+    for (const t of [1, 2]) expect(positive(m.median.simdnet[t]), `simdnet ×${t}`).toBe(true);
+    expect(positive(m.threadSpeedup)).toBe(true);
+    if (await torchUnavailable()) {
+      expect(ce.notes.join(' ')).toMatch(/no PyTorch peer/);
+      expect(m.overTorch).toBeNull();
+    } else {
+      expect(m.torch).toMatch(/^\d+\.\d+/);
+      for (const t of [1, 2]) expect(positive(m.median.torch[t]) && positive(m.overTorch[t]), `PyTorch ×${t}`).toBe(true);
+    }
+    expect(m.tfjs.samples).toBe(4);
+    expect(positive(m.tfjs.samplesPerSecond) && positive(m.tfjs.overTfjs)).toBe(true);
 
     // the noise kernel at 1 and 2 threads beside applyNoise, on both builds
     expect(r.noise.map((n: { kind: string; build: string }) => `${n.kind} ${n.build}`)).toEqual(['gaussian simd', 'mask simd', 'gaussian relaxed-simd', 'mask relaxed-simd']);
@@ -128,5 +155,19 @@ describe('npm run bench (quick harness, tiny shapes)', () => {
     expect(md).toContain('**Reference epoch**');
     expect(md).toContain('**Noise**');
     expect(md).toContain('**Inference**');
-  }, 90_000);
+    expect(md).toContain('**Conv training epoch**');
+    expect(md).toContain(`| tiny conv 1-4-1 | 32 |`);
+    expect(md).toContain(`(${{ simd: 'SIMD', 'relaxed-simd': 'relaxed-SIMD' }[ce.build as string]} build`);
+    expect(md).toMatch(/\| step tiny conv 1-4-1 b8 \| samples\/s \|/);
+  }, 120_000);
+
+  it('the conv epoch without PyTorch: the table says so instead of failing', async () => {
+    const r = await convEpochBench({ samples: 32, rounds: 1, threads: [1], tfjsSamples: 0, python: '/nonexistent/python3', models: [{ name: 'tiny conv 1-4-1', spec: TINY_CONV, batchSize: 16 }] });
+    expect(r.notes).toEqual([expect.stringMatching(/^no PyTorch peer: \/nonexistent\/python3 cannot import torch/)]);
+    expect(r.models[0].overTorch).toBeNull();
+    expect(positive(r.models[0].median.simdnet[1])).toBe(true);
+    const md = convEpochTable(r).join('\n');
+    expect(md).toMatch(/\| tiny conv 1-4-1 \| 16 \| [\d.]+ \| [\d.]+ s \| 1\.00× \| – \| – \| – \| – \|/);
+    expect(md).toContain('no PyTorch peer: /nonexistent/python3 cannot import torch');
+  }, 30_000);
 });

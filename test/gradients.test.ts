@@ -18,7 +18,7 @@
 
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Backend } from '../src/backend/backend.js';
-import { AvgPool2D, Conv2D, ConvTranspose2D, Flatten, Linear, MaxPool2D, ReLU, Reshape, Sigmoid, Softmax, Tanh, Upsample2D, layerFromSpec, type Layer, type LayerSpec, type Shape } from '../src/layers/index.js';
+import { AvgPool2D, Conv2D, ConvTranspose2D, Flatten, Linear, MaxPool2D, PixelShuffle2D, PixelUnshuffle2D, ReLU, Reshape, Sigmoid, Softmax, Tanh, Upsample2D, layerFromSpec, type Layer, type LayerSpec, type Shape } from '../src/layers/index.js';
 import { bce, type Loss, type LossName } from '../src/losses.js';
 import { Sequential } from '../src/model.js';
 import { ParamLayout } from '../src/param-layout.js';
@@ -28,7 +28,7 @@ import { autoencoder } from '../src/models.js';
 import { Rng } from '../src/random.js';
 import { backendCases, errorOf } from './support/backends.js';
 import { expectClose } from './support/close.js';
-import { loss64, pool2d64, pool2dOutSize, sigmoid64, softmax64, type Pool64Op } from './support/reference.js';
+import { loss64, pixelShuffle64, pool2d64, pool2dOutSize, sigmoid64, softmax64, type Pool64Op } from './support/reference.js';
 import { refConv, refConvT } from './support/conv-ref.js';
 
 const ATOL = 5e-5;
@@ -83,6 +83,10 @@ function refForward(layers: LayerSpec[], weights: ArrayLike<number>, x: ArrayLik
       y = r.y;
       if (r.idx) reluMask.push(...r.idx);
       width = shapeSize(shapes![i + 1]);
+    } else if (spec.type === 'pixel-unshuffle2d' || spec.type === 'pixel-shuffle2d') {
+      // sizes of the space side's channels and of the depth side's planes
+      const [space, depth] = spec.type === 'pixel-unshuffle2d' ? [shapes![i], shapes![i + 1]] : [shapes![i + 1], shapes![i]];
+      y = pixelShuffle64(spec.type === 'pixel-unshuffle2d' ? 'unshuffle' : 'shuffle', a, null, B, space[0], depth[1], depth[2], spec.factor).y;
     } else {
       const f = { relu: (v: number) => Math.max(v, 0), tanh: Math.tanh, sigmoid: sigmoid64 }[spec.type];
       if (spec.type === 'relu')
@@ -463,6 +467,15 @@ describe.each(backendCases())('gradients on the $label backend', ({ make }) => {
     expect(model.shapes.slice(3, 7)).toEqual([[3, 8, 6], [3, 4, 3], [3, 8, 6], [3, 4, 3]]);
     const checked = checkModelGradients({ model, B: 4, x, t: uniform(4 * 5, 0, 1, rng), loss: 'bce', h: 1e-3, kinks: 'skip' });
     expect(checked).toBeGreaterThan(0.98 * model.paramCount);
+  });
+
+  // pixel shuffles between two Linears (a permutation each: the forward checks the order against the float64
+  // definition, the first Linear's gradients its inverse); depth width 6 at r = 2: the SIMD path and its tail
+  it('Linear → Tanh → Reshape [8, 3, 6] → PixelShuffle2D(2) → PixelUnshuffle2D(3) → Flatten → Linear → Sigmoid, mse', () => {
+    const { model, x, rng } = setup(() => [new Linear(6, 144), new Tanh(), new Reshape([8, 3, 6]), new PixelShuffle2D(2), new PixelUnshuffle2D(3), new Flatten(), new Linear(144, 5), new Sigmoid()], 3, 51);
+    expect(model.shapes.slice(3, 6)).toEqual([[8, 3, 6], [2, 6, 12], [18, 2, 4]]);
+    const checked = checkModelGradients({ model, B: 3, x, t: uniform(3 * 5, 0, 1, rng), loss: 'mse', h: 1e-2 });
+    expect(checked).toBe(model.paramCount);
   });
 
   it('a whole Sequential 7→5 tanh→4 relu→7 sigmoid with bce', () => {

@@ -117,33 +117,36 @@ describe('gemm', () => {
   }
 
   it('a row does not depend on M: rows of an M = 1 … 7 product (small-M path) equal those of M = 40 (packed), bit for bit', () => {
-    // (K = 600: 3 slices of 200; N = 77: 32- and 8-column blocks and a partial strip)
-    const rng = new Rng(11);
-    const [M, K, N] = [40, 600, 77];
-    const A = uniform(rng, M * K), B = uniform(rng, K * N), bias = uniform(rng, N), C0 = uniform(rng, M * N);
-    for (const be of backends) {
-      const a = be.alloc(M, K), b = be.alloc(K, N), c = be.alloc(M, N), cs = be.alloc(M, N), tb = be.alloc(1, N);
-      be.write(a, A);
-      be.write(b, B);
-      be.write(tb, bias);
-      const runs: Array<[string, (out: Tensor, rows: number, row0: number) => void]> = [
-        ['gemm', (out, rows, row0) => be.kernels.gemm(out.ptr, a.ptr + 4 * row0 * K, b.ptr, rows, N, K, 0, 0, 0)],
-        ['gemm transB', (out, rows, row0) => be.kernels.gemm(out.ptr, a.ptr + 4 * row0 * K, b.ptr, rows, N, K, 0, 1, 0)],
-        ['gemm accumulate', (out, rows, row0) => { const c0 = new Float32Array(M * N); c0.set(C0.subarray(row0 * N, (row0 + rows) * N)); be.write(out, c0); be.kernels.gemm(out.ptr, a.ptr + 4 * row0 * K, b.ptr, rows, N, K, 0, 0, 1); }],
-        ...[ACT.none, ACT.relu, ACT.sigmoid, ACT.tanh].map((act) => [`linear_act_forward act=${act}`, (out: Tensor, rows: number, row0: number) => be.kernels.linear_act_forward(out.ptr, a.ptr + 4 * row0 * K, b.ptr, tb.ptr, rows, K, N, act)] as [string, (out: Tensor, rows: number, row0: number) => void]),
-      ];
-      for (const [name, run] of runs) {
-        run(c, M, 0);
-        const full = new Uint32Array(be.read(c).buffer);
-        for (const rows of [1, 2, 3, 4, 5, 7, 8, 15, 16]) {
-          for (const row0 of [0, M - rows]) {
-            run(cs, rows, row0);
-            const part = new Uint32Array(be.read(cs).buffer).subarray(0, rows * N);
-            expect(Array.from(part), `${label(be)} ${name}: rows ${row0}..${row0 + rows - 1} alone`).toEqual(Array.from(full.subarray(row0 * N, (row0 + rows) * N)));
+    // (K = 600: 3 slices of 200; N = 77: three 24-column groups of one row's stream and a partial strip; N = 93: the
+    // same and a 16-column remainder in 8-column groups)
+    for (const N of [77, 93]) {
+      const rng = new Rng(11 + N);
+      const [M, K] = [40, 600];
+      const A = uniform(rng, M * K), B = uniform(rng, K * N), bias = uniform(rng, N), C0 = uniform(rng, M * N);
+      for (const be of backends) {
+        const a = be.alloc(M, K), b = be.alloc(K, N), c = be.alloc(M, N), cs = be.alloc(M, N), tb = be.alloc(1, N);
+        be.write(a, A);
+        be.write(b, B);
+        be.write(tb, bias);
+        const runs: Array<[string, (out: Tensor, rows: number, row0: number) => void]> = [
+          ['gemm', (out, rows, row0) => be.kernels.gemm(out.ptr, a.ptr + 4 * row0 * K, b.ptr, rows, N, K, 0, 0, 0)],
+          ['gemm transB', (out, rows, row0) => be.kernels.gemm(out.ptr, a.ptr + 4 * row0 * K, b.ptr, rows, N, K, 0, 1, 0)],
+          ['gemm accumulate', (out, rows, row0) => { const c0 = new Float32Array(M * N); c0.set(C0.subarray(row0 * N, (row0 + rows) * N)); be.write(out, c0); be.kernels.gemm(out.ptr, a.ptr + 4 * row0 * K, b.ptr, rows, N, K, 0, 0, 1); }],
+          ...[ACT.none, ACT.relu, ACT.sigmoid, ACT.tanh].map((act) => [`linear_act_forward act=${act}`, (out: Tensor, rows: number, row0: number) => be.kernels.linear_act_forward(out.ptr, a.ptr + 4 * row0 * K, b.ptr, tb.ptr, rows, K, N, act)] as [string, (out: Tensor, rows: number, row0: number) => void]),
+        ];
+        for (const [name, run] of runs) {
+          run(c, M, 0);
+          const full = new Uint32Array(be.read(c).buffer);
+          for (const rows of [1, 2, 3, 4, 5, 7, 8, 15, 16]) {
+            for (const row0 of [0, M - rows]) {
+              run(cs, rows, row0);
+              const part = new Uint32Array(be.read(cs).buffer).subarray(0, rows * N);
+              expect(Array.from(part), `${label(be)} ${name}: rows ${row0}..${row0 + rows - 1} alone`).toEqual(Array.from(full.subarray(row0 * N, (row0 + rows) * N)));
+            }
           }
         }
+        for (const t of [a, b, c, cs, tb]) be.free(t);
       }
-      for (const t of [a, b, c, cs, tb]) be.free(t);
     }
   });
 

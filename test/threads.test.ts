@@ -122,6 +122,17 @@ const CASES: KernelCase[] = [
     },
   },
   {
+    // 64·17 groups: 28×28 ↔ 4×14×14 (r = 2, the SIMD path) and 15×12 ↔ 9×5×4 (r = 3)
+    name: 'pixel_unshuffle and pixel_shuffle, r = 2 on 14×14 and r = 3 on 5×4',
+    sizes: { y0: PLANES * 784, x0: PLANES * 784, dx0: PLANES * 784, dy0: PLANES * 784, y1: PLANES * 180, x1: PLANES * 180, dx1: PLANES * 180, dy1: PLANES * 180 },
+    run: (k, p) => {
+      k.pixel_unshuffle(p.y0, p.x0, PLANES, 14, 14, 2);
+      k.pixel_shuffle(p.dx0, p.dy0, PLANES, 14, 14, 2);
+      k.pixel_shuffle(p.y1, p.x1, PLANES, 5, 4, 3);
+      k.pixel_unshuffle(p.dx1, p.dy1, PLANES, 5, 4, 3);
+    },
+  },
+  {
     name: 'gather_noise gaussian (identity rows from 5)',
     sizes: { dst: B * OUT, src: 200 * OUT },
     run: (k, p) => k.gather_noise(p.dst, p.src, 0, 5, B, OUT, 1, 0.3, 12345, 678910),

@@ -63,6 +63,7 @@ export type RawExports = Kernels & Pieces & Facts;
 const { light: LIGHT, heavy: HEAVY, gemm: MACS } = MIN_PER_THREAD;
 const col = (i: number) => (a: Args) => a[i]; // floats per row: argument i (the row's width)
 const plane = (h: number, w: number) => (a: Args) => a[h] * a[w]; // floats per plane: arguments h × w
+const group = (a: Args) => a[3] * a[4] * a[5] * a[5]; // pixel shuffle's floats per group: H·W·r²
 // conv: a sample's floats (C·H·W from arguments c, c+1, c+2), multiply-adds per sample, one thread's scratch bytes
 // from the geometry at argument g (C, H, W, OC, OH, OW, KH, KW, SH, SW); the transposed kernels' from (IC, …)
 const vol = (c: number) => (a: Args) => a[c] * a[c + 1] * a[c + 2];
@@ -128,6 +129,9 @@ export const SPLIT = {
   avgpool2d_backward: rows(2, LIGHT, [[0, plane(3, 4)], [1, plane(5, 6)]]), // (dx, dy, N, H, W, OH, OW, …)
   upsample2d_forward: rows(2, LIGHT, [[0, (a) => a[3] * a[4] * a[5] * a[6]], [1, plane(3, 4)]]), // (y, x, N, H, W, sh, sw)
   upsample2d_backward: rows(2, LIGHT, [[1, (a) => a[3] * a[4] * a[5] * a[6]], [0, plane(3, 4)]]), // (dx, dy, N, H, W, sh, sw)
+  // pixel shuffle (y, x, N, H, W, r): a range of groups per thread, each H·W·r² floats on both sides
+  pixel_unshuffle: rows(2, LIGHT, [[0, group], [1, group]]),
+  pixel_shuffle: rows(2, LIGHT, [[0, group], [1, group]]),
 
   fill: elements(1, LIGHT),
   has_non_finite: elements(1, LIGHT, { any: true }),

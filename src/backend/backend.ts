@@ -133,6 +133,12 @@ export interface Kernels {
   upsample2d_forward(y: number, x: number, N: number, H: number, W: number, sh: number, sw: number): void;
   /** dx(N,H,W) = the sum of each sh×sw block of dy(N,H·sh,W·sw) */
   upsample2d_backward(dx: number, dy: number, N: number, H: number, W: number, sh: number, sw: number): void;
+  // Pixel shuffle: N groups of a space plane (H·r, W·r) ↔ its r² depth planes (H, W), the same values moved (depth
+  // plane i·r + j, (h, w) is space (h·r + i, w·r + j), PyTorch's order); each is the other's backward.
+  /** y(N,r²,H,W)[n, i·r + j, h, w] = x(N,H·r,W·r)[n, h·r + i, w·r + j] (nn.PixelUnshuffle, N = B·C in channels) */
+  pixel_unshuffle(y: number, x: number, N: number, H: number, W: number, r: number): void;
+  /** y(N,H·r,W·r)[n, h·r + i, w·r + j] = x(N,r²,H,W)[n, i·r + j, h, w] (nn.PixelShuffle, N = B·C out channels) */
+  pixel_shuffle(y: number, x: number, N: number, H: number, W: number, r: number): void;
 
   // ---- Data pipeline -----------------------------------------------------------------------------
   /** dst(count,width) row r = noise(source row s), s = idx ? i32 idx[r] : row0 + r, of src(·,width). kind is a NOISE

@@ -6,7 +6,7 @@ import { ACT, type Backend, type Kernels } from './backend.js';
 import { HeapBackend } from './heap.js';
 import { convJsKernels } from './conv-js.js';
 import { gatherNoiseJs, rand } from './noise-js.js';
-import { avgpool2dBackward, avgpool2dForward, maxpool2dBackward, maxpool2dForward, upsample2dBackward, upsample2dForward } from './pool-js.js';
+import { avgpool2dBackward, avgpool2dForward, maxpool2dBackward, maxpool2dForward, pixelShuffle, pixelUnshuffle, upsample2dBackward, upsample2dForward } from './pool-js.js';
 
 const EPS_BCE = 1e-7;
 const INV24 = 1 / 16777216; // 2^-24
@@ -261,6 +261,12 @@ function jsKernels(f: () => Float32Array): Kernels {
     },
     upsample2d_backward(dx, dy, N, H, W, sh, sw) {
       upsample2dBackward(f(), dx, dy, N, H, W, sh, sw);
+    },
+    pixel_unshuffle(y, x, N, H, W, r) {
+      pixelUnshuffle(f(), y, x, N, H, W, r);
+    },
+    pixel_shuffle(y, x, N, H, W, r) {
+      pixelShuffle(f(), y, x, N, H, W, r);
     },
 
     // ---- Data pipeline -------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-// The js twins of assembly/pool.ts: pooling and nearest upsampling over N = B·C planes, written plainly. Every sum is
+// The js twins of assembly/pool.ts: pooling, nearest upsampling and pixel shuffle over N = B·C planes, written plainly. Every sum is
 // rounded to f32 at each step (Math.fround), in the same order as the wasm kernels, so both give the same bits.
 // Pointers are byte offsets into the views `h` (f32) and `hi` (i32) of one memory.
 
@@ -101,5 +101,27 @@ export function upsample2dBackward(h: Float32Array, dx: number, dy: number, N: n
         for (let i = 0; i < sh; i++) for (let j = 0; j < sw; j++) s = fr(s + h[G + (r * sh + i) * OW + c * sw + j]);
         h[D + r * W + c] = s;
       }
+  }
+}
+
+// x is (N,H·r,W·r), y is (N,r²,H,W): y[n, i·r + j, h, w] = x[n, h·r + i, w·r + j] (PyTorch's pixel_unshuffle)
+export function pixelUnshuffle(h: Float32Array, y: number, x: number, N: number, H: number, W: number, r: number): void {
+  const G = H * W * r * r;
+  for (let n = 0; n < N; n++) {
+    const X = (x >>> 2) + n * G, Y = (y >>> 2) + n * G;
+    for (let i = 0; i < r; i++)
+      for (let j = 0; j < r; j++)
+        for (let a = 0; a < H; a++) for (let b = 0; b < W; b++) h[Y + ((i * r + j) * H + a) * W + b] = h[X + (a * r + i) * W * r + b * r + j];
+  }
+}
+
+// x is (N,r²,H,W), y is (N,H·r,W·r): y[n, h·r + i, w·r + j] = x[n, i·r + j, h, w] (PyTorch's pixel_shuffle)
+export function pixelShuffle(h: Float32Array, y: number, x: number, N: number, H: number, W: number, r: number): void {
+  const G = H * W * r * r;
+  for (let n = 0; n < N; n++) {
+    const X = (x >>> 2) + n * G, Y = (y >>> 2) + n * G;
+    for (let i = 0; i < r; i++)
+      for (let j = 0; j < r; j++)
+        for (let a = 0; a < H; a++) for (let b = 0; b < W; b++) h[Y + (a * r + i) * W * r + b * r + j] = h[X + ((i * r + j) * H + a) * W + b];
   }
 }

@@ -6,10 +6,10 @@ import type { Layer, LayerSpec } from './layer.js';
 import { Dropout } from './dropout.js';
 import { Conv2D, ConvTranspose2D } from './conv.js';
 import { Linear } from './linear.js';
-import { AvgPool2D, MaxPool2D, Upsample2D } from './pool.js';
+import { AvgPool2D, MaxPool2D, PixelShuffle2D, PixelUnshuffle2D, Upsample2D } from './pool.js';
 import { Flatten, Reshape } from './reshape.js';
 
-export { Linear, ReLU, Tanh, Sigmoid, Softmax, Dropout, Flatten, Reshape, Conv2D, ConvTranspose2D, MaxPool2D, AvgPool2D, Upsample2D };
+export { Linear, ReLU, Tanh, Sigmoid, Softmax, Dropout, Flatten, Reshape, Conv2D, ConvTranspose2D, MaxPool2D, AvgPool2D, Upsample2D, PixelUnshuffle2D, PixelShuffle2D };
 export type { Conv2DOptions, ConvTranspose2DOptions } from './conv.js';
 export type { PoolOptions, AvgPoolOptions } from './pool.js';
 export type { Layer, LayerSpec, InitName, Shape, Pair, Pads } from './layer.js';
@@ -41,6 +41,10 @@ export function layerFromSpec(spec: LayerSpec, where = 'layer'): Layer {
       return named(where, () => new AvgPool2D(spec.kernel, { stride: spec.stride, padding: spec.padding, countIncludePad: spec.countIncludePad }));
     case 'upsample2d':
       return named(where, () => new Upsample2D(spec.scale));
+    case 'pixel-unshuffle2d':
+      return named(where, () => new PixelUnshuffle2D(spec.factor));
+    case 'pixel-shuffle2d':
+      return named(where, () => new PixelShuffle2D(spec.factor));
     case 'conv2d':
       return named(where, () => new Conv2D(spec.in, spec.out, spec.kernel, { stride: spec.stride, padding: spec.padding, bias: spec.bias, init: spec.init }));
     case 'conv-transpose2d':
@@ -61,7 +65,7 @@ function named(where: string, make: () => Layer): Layer {
 }
 
 /** Every layer type a model file may name (the cases of layerFromSpec). */
-export const LAYER_TYPES = ['linear', 'relu', 'tanh', 'sigmoid', 'softmax', 'dropout', 'flatten', 'reshape', 'conv2d', 'conv-transpose2d', 'maxpool2d', 'avgpool2d', 'upsample2d'] as const satisfies readonly LayerSpec['type'][];
+export const LAYER_TYPES = ['linear', 'relu', 'tanh', 'sigmoid', 'softmax', 'dropout', 'flatten', 'reshape', 'conv2d', 'conv-transpose2d', 'maxpool2d', 'avgpool2d', 'upsample2d', 'pixel-unshuffle2d', 'pixel-shuffle2d'] as const satisfies readonly LayerSpec['type'][];
 
 /** The activations a hidden layer may have: the activation table's (softmax is an output layer only). */
 export const HIDDEN_ACTIVATIONS = Object.keys(ACTIVATIONS) as readonly ActivationName[];

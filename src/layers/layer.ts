@@ -34,7 +34,11 @@ export type LayerSpec =
   | { type: 'maxpool2d'; kernel: Pair; stride: Pair; padding: Pads }
   | { type: 'avgpool2d'; kernel: Pair; stride: Pair; padding: Pads; countIncludePad: boolean }
   /** nearest neighbour, integer factors [h, w] */
-  | { type: 'upsample2d'; scale: Pair };
+  | { type: 'upsample2d'; scale: Pair }
+  /** space to depth (nn.PixelUnshuffle): [C, H, W] → [C·r², H/r, W/r], r = factor */
+  | { type: 'pixel-unshuffle2d'; factor: number }
+  /** depth to space (nn.PixelShuffle): [C·r², H, W] → [C, H·r, W·r] */
+  | { type: 'pixel-shuffle2d'; factor: number };
 
 /** Byte pointers of one parameter tensor and of its gradient. */
 export interface ParamPointers {

@@ -1,12 +1,13 @@
-// MaxPool2D, AvgPool2D and Upsample2D over [C, H, W] samples, as PyTorch's nn.MaxPool2d, nn.AvgPool2d and
-// nn.Upsample(mode='nearest') (floor mode, no dilation). A batch row is C planes of H·W, so each layer calls its
+// MaxPool2D, AvgPool2D, Upsample2D, PixelUnshuffle2D and PixelShuffle2D over [C, H, W] samples, as PyTorch's
+// nn.MaxPool2d, nn.AvgPool2d, nn.Upsample(mode='nearest') (floor mode, no dilation), nn.PixelUnshuffle and
+// nn.PixelShuffle. A batch row is C planes of H·W, so each layer calls its
 // kernel (assembly/pool.ts) on B·C planes. No parameters. MaxPool2D keeps its argmax indices in the scratch it
 // declares: forward writes them, backward routes each gradient through them.
 
 import type { Backend, Kernels, Tensor } from '../backend/backend.js';
 import { SimdnetError } from '../errors.js';
 import type { Layer, LayerSpec, Pads, Pair, Shape } from './layer.js';
-import { imageShape, pool2dOutputShape, shapeSize, toPads, toPair, upsample2dOutputShape } from './shapes.js';
+import { imageShape, pixelShuffle2dOutputShape, pixelUnshuffle2dOutputShape, pool2dOutputShape, shapeSize, toPads, toPair, upsample2dOutputShape } from './shapes.js';
 
 export interface PoolOptions {
   /** default: the kernel (non-overlapping windows, as PyTorch) */
@@ -188,4 +189,98 @@ export class Upsample2D implements Layer {
   describe(): string {
     return `Upsample2D(×${this.scale[0] === this.scale[1] ? this.scale[0] : ax(this.scale)})`;
   }
+}
+
+/** Space-to-depth by an integer factor r, as PyTorch's nn.PixelUnshuffle: [C, H, W] → [C·r², H/r, W/r], output
+ *  channel c·r² + i·r + j holding x[c, h·r + i, w·r + j]. Nothing is lost: a conv stack after it works at 1/r the
+ *  resolution on r² times the channels, and PixelShuffle2D(r) puts the pixels back. Its backward is that shuffle. */
+export class PixelUnshuffle2D implements Layer {
+  readonly type = 'pixel-unshuffle2d';
+  readonly params = [] as const;
+  readonly factor: number;
+  private k!: Kernels;
+  private d = { N: 0, H: 0, W: 0 }; // groups per sample (C) and the depth side's H, W
+
+  constructor(factor: number) {
+    this.factor = toFactor(factor, 'PixelUnshuffle2D');
+  }
+
+  outputShape(inShape: Shape, where: string): Shape {
+    return pixelUnshuffle2dOutputShape(inShape, where, 'PixelUnshuffle2D', this.factor);
+  }
+
+  bind(backend: Backend, _at: unknown, inShape: Shape): void {
+    this.k = backend.kernels;
+    const [, H, W] = this.outputShape(inShape, 'PixelUnshuffle2D');
+    this.d = { N: inShape[0], H, W };
+  }
+
+  forward(x: Tensor, y: Tensor): void {
+    const { N, H, W } = this.d;
+    this.k.pixel_unshuffle(y.ptr, x.ptr, x.rows * N, H, W, this.factor);
+  }
+
+  backward(_x: Tensor, _y: Tensor, dy: Tensor, dx: Tensor | null): void {
+    if (!dx) return;
+    const { N, H, W } = this.d;
+    this.k.pixel_shuffle(dx.ptr, dy.ptr, dy.rows * N, H, W, this.factor);
+  }
+
+  spec(): LayerSpec {
+    return { type: 'pixel-unshuffle2d', factor: this.factor };
+  }
+
+  describe(): string {
+    return `PixelUnshuffle2D(${this.factor})`;
+  }
+}
+
+/** Depth-to-space by an integer factor r, as PyTorch's nn.PixelShuffle: [C·r², H, W] → [C, H·r, W·r], output
+ *  (c, h·r + i, w·r + j) holding input channel c·r² + i·r + j (ONNX DepthToSpace, mode CRD). Its backward is
+ *  PixelUnshuffle2D's permutation. */
+export class PixelShuffle2D implements Layer {
+  readonly type = 'pixel-shuffle2d';
+  readonly params = [] as const;
+  readonly factor: number;
+  private k!: Kernels;
+  private d = { N: 0, H: 0, W: 0 }; // groups per sample (the output's C) and the depth side's H, W
+
+  constructor(factor: number) {
+    this.factor = toFactor(factor, 'PixelShuffle2D');
+  }
+
+  outputShape(inShape: Shape, where: string): Shape {
+    return pixelShuffle2dOutputShape(inShape, where, 'PixelShuffle2D', this.factor);
+  }
+
+  bind(backend: Backend, _at: unknown, inShape: Shape): void {
+    this.k = backend.kernels;
+    const [C] = this.outputShape(inShape, 'PixelShuffle2D');
+    this.d = { N: C, H: inShape[1], W: inShape[2] };
+  }
+
+  forward(x: Tensor, y: Tensor): void {
+    const { N, H, W } = this.d;
+    this.k.pixel_shuffle(y.ptr, x.ptr, x.rows * N, H, W, this.factor);
+  }
+
+  backward(_x: Tensor, _y: Tensor, dy: Tensor, dx: Tensor | null): void {
+    if (!dx) return;
+    const { N, H, W } = this.d;
+    this.k.pixel_unshuffle(dx.ptr, dy.ptr, dy.rows * N, H, W, this.factor);
+  }
+
+  spec(): LayerSpec {
+    return { type: 'pixel-shuffle2d', factor: this.factor };
+  }
+
+  describe(): string {
+    return `PixelShuffle2D(${this.factor})`;
+  }
+}
+
+/** A pixel shuffle's factor: an integer ≥ 1 (PyTorch's upscale_factor / downscale_factor). */
+function toFactor(v: unknown, layer: string): number {
+  if (Number.isInteger(v) && (v as number) >= 1) return v as number;
+  throw new SimdnetError(`${layer} factor: expected an integer ≥ 1, got ${JSON.stringify(v)}`, 'E_INVALID');
 }

@@ -1,6 +1,7 @@
 // Shapes: the one owner of the shape chain (a model's input shape, then each layer's output shape) and of the
-// output-size formulas of conv, transposed conv, pooling and upsampling (PyTorch's and ONNX's). Layers call these;
-// Sequential, the model file, ONNX export, the summary and memory.ts read the chain from layerShapes.
+// output-size formulas of conv, transposed conv, pooling, upsampling and pixel shuffle (PyTorch's and ONNX's).
+// Layers call these; Sequential, the model file, ONNX export, the summary and memory.ts read the chain from
+// layerShapes.
 
 import { SimdnetError, check } from '../errors.js';
 import type { Layer, Pads, Pair, Shape } from './layer.js';
@@ -127,6 +128,20 @@ export function pool2dOutputShape(inShape: Shape, where: string, layer: string, 
 export function upsample2dOutputShape(inShape: Shape, where: string, layer: string, scale: Pair): Shape {
   const [C, H, W] = imageShape(inShape, where, layer);
   return [C, upsampleOutSize(H, scale[0]), upsampleOutSize(W, scale[1])];
+}
+
+/** PixelUnshuffle2D's output shape: [C·r², H/r, W/r]; E_SHAPE unless r divides H and W. */
+export function pixelUnshuffle2dOutputShape(inShape: Shape, where: string, layer: string, r: number): Shape {
+  const [C, H, W] = imageShape(inShape, where, layer);
+  check(H % r === 0 && W % r === 0, () => `${where}: ${layer} needs H and W divisible by its factor ${r}, got ${showShape(inShape)} (${H}×${W})`, 'E_SHAPE');
+  return [C * r * r, H / r, W / r];
+}
+
+/** PixelShuffle2D's output shape: [C/r², H·r, W·r]; E_SHAPE unless r² divides C. */
+export function pixelShuffle2dOutputShape(inShape: Shape, where: string, layer: string, r: number): Shape {
+  const [C, H, W] = imageShape(inShape, where, layer);
+  check(C % (r * r) === 0, () => `${where}: ${layer} needs channels divisible by its factor² ${r * r}, got ${showShape(inShape)} (${C} channels)`, 'E_SHAPE');
+  return [C / (r * r), H * r, W * r];
 }
 
 // ---- constructor arguments, as PyTorch takes them ----------------------------------------------------------

@@ -148,3 +148,28 @@ export function pool2d64(c: Pool64Op, x: ArrayLike<number>, dy: ArrayLike<number
       }
   return c.op === 'max' ? { y, idx, dx } : { y, dx };
 }
+
+// =====================================================================================================
+// Pixel shuffle: PyTorch's definition as a view and a permute
+// =====================================================================================================
+
+/** PyTorch's pixel_unshuffle on B samples of [C, H·r, W·r] (H, W: the low-resolution size), written as its
+ *  definition: view as (B, C, H, r, W, r), permute to (B, C, r, r, H, W), read out contiguous; pixel_shuffle the
+ *  inverse permutation. dy's gradient is dy moved back (the inverse permutation), in float64. */
+export function pixelShuffle64(op: 'unshuffle' | 'shuffle', x: ArrayLike<number>, dy: ArrayLike<number> | null, B: number, C: number, H: number, W: number, r: number): { y: Float64Array; dx: Float64Array } {
+  // source index in the space layout (b, c, h, i, w, j) and in the depth layout (b, c, i, j, h, w)
+  const space = (b: number, c: number, h: number, i: number, w: number, j: number) => ((((b * C + c) * H + h) * r + i) * W + w) * r + j;
+  const depth = (b: number, c: number, h: number, i: number, w: number, j: number) => ((((b * C + c) * r + i) * r + j) * H + h) * W + w;
+  const [from, to] = op === 'unshuffle' ? [space, depth] : [depth, space];
+  const y = new Float64Array(x.length), dx = new Float64Array(x.length);
+  for (let b = 0; b < B; b++)
+    for (let c = 0; c < C; c++)
+      for (let h = 0; h < H; h++)
+        for (let i = 0; i < r; i++)
+          for (let w = 0; w < W; w++)
+            for (let j = 0; j < r; j++) {
+              y[to(b, c, h, i, w, j)] = x[from(b, c, h, i, w, j)];
+              if (dy) dx[from(b, c, h, i, w, j)] += dy[to(b, c, h, i, w, j)];
+            }
+  return { y, dx };
+}
