@@ -29,6 +29,7 @@
 import { gemm_block, pack_b, store_tile, GEMM_SCRATCH_BYTES, ADD, STORE } from './gemm';
 import { ACT_NONE, act_forward, act_tile } from './activations';
 import { madd4 } from './math';
+import { WINO_MIN_CHANNELS, wino_conv, wino_scratch } from './winograd';
 
 const TILE_BYTES: usize = 4 * 8 * 4; // a 4×8 f32 tile, rows 32 bytes apart
 
@@ -77,7 +78,8 @@ export function conv2d_scratch(C: i32, H: i32, W: i32, OC: i32, OH: i32, OW: i32
   const bwd = SH == 1 && SW == 1 ? up4(K2 * up8(C)) + up8(C) + up4(K2) + xp_floats(OC, H + KH - 1, W + KW - 1, 1) : up4(K * OH * OW) + <i32>(GEMM_SCRATCH_BYTES >> 2);
   // backward-weights: the offsets, dyᵀ packed, xp
   const wgt = up4(K) + up4(OH * OW * up8(OC)) + xp_floats(C, (OH - 1) * SH + KH, (OW - 1) * SW + KW, SW);
-  return max(fwd, max(bwd, wgt));
+  const wino = KH == 3 && KW == 3 && SH == 1 && SW == 1 ? max(wino_scratch(C, OC, OH, OW), wino_scratch(OC, C, H, W)) : 0;
+  return max(max(fwd, wino), max(bwd, wgt));
 }
 
 // =====================================================================================================
@@ -117,6 +119,10 @@ function channel_sum(out: usize, x: usize, B: i32, C: i32, HW: i32, c0: i32, c1:
 
 // y (n,OC,OH,OW) = act(conv(x, w) + b)
 function conv_fwd(y: usize, x: usize, w: usize, b: usize, ws: usize, n: i32, C: i32, H: i32, W: i32, OC: i32, OH: i32, OW: i32, KH: i32, KW: i32, SH: i32, SW: i32, PT: i32, PL: i32, act: i32): void {
+  if (winograd(C, OC, KH, KW, SH, SW)) {
+    wino_conv(y, x, w, b, ws, n, C, H, W, OC, OH, OW, PT, PL, act, false);
+    return;
+  }
   const K = C * KH * KW;
   const bp = ws;
   const b8 = bp + (<usize>up4(K * up8(OC)) << 2);
@@ -129,8 +135,18 @@ function conv_fwd(y: usize, x: usize, w: usize, b: usize, ws: usize, n: i32, C: 
   direct(y, x, bp, off, xp, pad_bias(b8, b, OC), act, n, C, H, W, OC, OH, OW, K, SH, SW, PT, PL, HP, WP);
 }
 
+// 3×3 stride-1 convs with enough channels go through Winograd F(2×2, 3×3) (winograd.ts), forward and backward-data
+// alike (the backward-data of a stride-1 conv is a stride-1 conv)
+function winograd(C: i32, OC: i32, KH: i32, KW: i32, SH: i32, SW: i32): bool {
+  return KH == 3 && KW == 3 && SH == 1 && SW == 1 && C >= WINO_MIN_CHANNELS && OC >= WINO_MIN_CHANNELS;
+}
+
 // dx (n,C,H,W) = ∂(Σ dy ⊙ conv(x, w))/∂x, starting from b per channel (or 0), then act
 function conv_bwd_data(dx: usize, dy: usize, w: usize, b: usize, ws: usize, n: i32, C: i32, H: i32, W: i32, OC: i32, OH: i32, OW: i32, KH: i32, KW: i32, SH: i32, SW: i32, PT: i32, PL: i32, act: i32): void {
+  if (winograd(C, OC, KH, KW, SH, SW)) {
+    wino_conv(dx, dy, w, b, ws, n, OC, OH, OW, C, H, W, KH - 1 - PT, KW - 1 - PL, act, true);
+    return;
+  }
   if (SH == 1 && SW == 1) {
     // dx[c][h][w] = Σ_{o,ki,kj} w[o][c][KH−1−ki][KW−1−kj] · dy[o][h − (KH−1−PT) + ki][w − (KW−1−PL) + kj]:
     // a stride-1 conv of dy (OC channels) to dx (C channels) with w flipped and transposed
@@ -391,7 +407,7 @@ function tap_offsets(off: usize, k0: i32, k1: i32, KH: i32, KW: i32, HP: i32, WP
 }
 
 // channels [c0, c1) of xp (·,HP,WP): xp[c][i][j] = x[c][i − PT][j − PL] (x is (·,H,W)), 0 outside x
-function pad_copy(xp: usize, x: usize, c0: i32, c1: i32, H: i32, W: i32, PT: i32, PL: i32, HP: i32, WP: i32): void {
+export function pad_copy(xp: usize, x: usize, c0: i32, c1: i32, H: i32, W: i32, PT: i32, PL: i32, HP: i32, WP: i32): void {
   // the columns of x that land in [0, WP): j − PL ∈ [0, W) → j ∈ [max(PL, 0), min(W + PL, WP))
   const j0 = max(PL, 0), j1 = min(W + PL, WP);
   const rowBytes = <usize>WP << 2;

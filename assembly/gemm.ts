@@ -593,7 +593,7 @@ export function pack_b(bp: usize, b: usize, N: i32, K: i32, transB: i32, pc: i32
 // =====================================================================================================
 
 // ap is (kc,4) packed, bp is (kc,8) packed, c is a 4×8 tile with row stride ldc bytes
-function micro(ap: usize, bp: usize, kc: i32, c: usize, ldc: usize, mode: i32, bias: usize): void {
+export function micro(ap: usize, bp: usize, kc: i32, c: usize, ldc: usize, mode: i32, bias: usize): void {
   if (ASC_FEATURE_SIMD) {
     let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
     let c10 = f32x4.splat(0), c11 = f32x4.splat(0);

@@ -47,8 +47,14 @@ const CASES: Case[] = [
   conv('conv 3→4 14×10 k3 s2 same (pads 0,0,1,1)', 3, 3, 14, 10, 4, [3, 3], [2, 2], 'same'),
   conv('conv 3→4 13×11 k3×5 s2×1 pads 1,2,0,1', 2, 3, 13, 11, 4, [3, 5], [2, 1], [1, 2, 0, 1]),
   conv('conv 17→1 13×11 k3 s2 p1', 3, 17, 13, 11, 1, [3, 3], [2, 2], [1, 1, 1, 1]),
+  // 3×3 stride 1 with ≥ 4 channels: Winograd F(2×2, 3×3) on the wasm builds (odd sizes: partial 2×2 tiles and
+  // tile rows that end mid-vector; asymmetric pads; the thinnest channel counts it takes)
+  conv('conv 5→6 9×7 k3 s1 p0 (winograd, odd output 7×5)', 2, 5, 9, 7, 6, [3, 3], [1, 1], [0, 0, 0, 0]),
+  conv('conv 4→9 10×17 k3 s1 pads 0,2,1,1 (winograd)', 2, 4, 10, 17, 9, [3, 3], [1, 1], [0, 2, 1, 1]),
+  conv('conv 4→4 5×3 k3 s1 same (winograd, one tile column)', 2, 4, 5, 3, 4, [3, 3], [1, 1], 'same'),
   conv('conv 32→32 28×28 k3 s1 same (the recipe)', 2, 32, 28, 28, 32, [3, 3], [1, 1], 'same'),
   convT('convT 3→17 7×5 k3 s2 p1 op1', 3, 3, 7, 5, 17, [3, 3], [2, 2], [1, 1, 1, 1], [1, 1]),
+  convT('convT 6→5 9×7 k3 s1 p1 (winograd both ways)', 2, 6, 9, 7, 5, [3, 3], [1, 1], [1, 1, 1, 1], [0, 0]),
   convT('convT 17→3 13×11 k5 s1 p2', 3, 17, 13, 11, 3, [5, 5], [1, 1], [2, 2, 2, 2], [0, 0]),
   convT('convT 1→3 13×11 k1 s1 p0 (col is x)', 3, 1, 13, 11, 3, [1, 1], [1, 1], [0, 0, 0, 0], [0, 0]),
   convT('convT 3→1 7×6 k3 s2 p0', 2, 3, 7, 6, 1, [3, 3], [2, 2], [0, 0, 0, 0], [0, 0]),

@@ -18,7 +18,7 @@ import type { Backend } from '../src/backend/backend.js';
 import { createWasmBackend } from '../src/backend/wasm.js';
 import { SimdnetError } from '../src/errors.js';
 import { serializeModel } from '../src/formats/model-file.js';
-import { AvgPool2D, Conv2D, ConvTranspose2D, Flatten, Linear, MaxPool2D, ReLU, Reshape, Sigmoid, Softmax, Tanh, Upsample2D, type Layer } from '../src/layers/index.js';
+import { AvgPool2D, Conv2D, ConvTranspose2D, Flatten, Linear, MaxPool2D, PixelShuffle2D, PixelUnshuffle2D, ReLU, Reshape, Sigmoid, Softmax, Tanh, Upsample2D, type Layer } from '../src/layers/index.js';
 import { Sequential } from '../src/model.js';
 import { encodeLayers, exportOnnx } from '../src/onnx/export.js';
 import { importOnnx, readOnnx, readOnnxGraph, type OnnxGraph } from '../src/onnx/import.js';
@@ -60,6 +60,7 @@ function refusal(fn: () => unknown): { message: string; code: string } {
 const TYPE_OF: Record<string, string> = {
   Conv2d: 'conv2d', ConvTranspose2d: 'conv-transpose2d', MaxPool2d: 'maxpool2d', AvgPool2d: 'avgpool2d', Upsample: 'upsample2d', Up: 'upsample2d',
   Flatten: 'flatten', View: 'reshape', Linear: 'linear', ReLU: 'relu', Sigmoid: 'sigmoid', Tanh: 'tanh', Softmax: 'softmax',
+  PixelShuffle: 'pixel-shuffle2d', PixelUnshuffle: 'pixel-unshuffle2d',
 };
 
 /** conv graphs in other exporters' layouts (test/support/onnx_conv_peer.py) and the layers they map to */
@@ -67,6 +68,7 @@ const SPECS_OTHER: Record<string, string[]> = {
   'conv-auto-pad-same-upper-valid': ['conv2d same', 'relu', 'conv2d 0,0,0,0', 'avgpool2d'],
   'resize-sizes-half-pixel-opset11': ['upsample2d 3,2', 'conv2d 1,1,1,1', 'sigmoid', 'upsample2d 3,1'],
   'convtranspose-output-shape-reshape': ['conv-transpose2d 1,1,1,1', 'tanh', 'reshape', 'linear', 'softmax'],
+  'depth-space-dcr-one-channel': ['pixel-unshuffle2d 2', 'conv2d 1,1,1,1', 'pixel-shuffle2d 3', 'pixel-unshuffle2d 3', 'pixel-shuffle2d 3'],
 };
 
 /** simdnet models with per-sample shapes, exported: [layers, input shape] */
@@ -85,6 +87,10 @@ const KINDS: Record<string, () => [Layer[], number[]]> = {
   odd: () => [[new Conv2D(3, 5, [3, 5], { stride: [2, 1], padding: [1, 2, 0, 1] }), new ReLU(), new MaxPool2D(3, { stride: 2, padding: 1 }),
     new ConvTranspose2D(5, 4, [3, 2], { stride: [2, 3], padding: [1, 0, 0, 1], outputPadding: [1, 2], bias: false }), new Sigmoid(), new Upsample2D([2, 3]),
     new Conv2D(4, 2, 3, { stride: 2, padding: 'same', init: 'glorotUniform' }), new Tanh()], [3, 13, 11]],
+  // the denoiser at half resolution: PixelUnshuffle on one channel (a SpaceToDepth), PixelShuffle (a DepthToSpace CRD)
+  'shuffle-denoiser': () => [[new PixelUnshuffle2D(2), new Conv2D(4, 8, 3, { padding: 'same' }), new ReLU(), new Conv2D(8, 4, 3, { padding: 'same' }), new PixelShuffle2D(2), new Sigmoid()], [1, 28, 28]],
+  // PixelUnshuffle on 3 channels (Reshape → Transpose → Reshape), factors 2 and 3, odd sizes
+  'shuffle-channels': () => [[new PixelUnshuffle2D(3), new Conv2D(27, 8, 1), new Tanh(), new PixelShuffle2D(2), new PixelUnshuffle2D(2), new PixelShuffle2D(2), new Sigmoid()], [3, 9, 15]],
 };
 const exported: Record<string, { model: Sequential; bytes: Uint8Array; path: string }> = {};
 let backend: Backend;
@@ -191,7 +197,7 @@ describe("other exporters' conv layouts, written by onnx.helper", () => {
       const w = peer.written[name];
       const bytes = new Uint8Array(readFileSync(w.onnx));
       const g = readOnnxGraph(bytes, name);
-      expect(g.layers.map((l) => ('padding' in l && l.type !== 'avgpool2d' ? `${l.type} ${l.padding}` : l.type === 'upsample2d' ? `${l.type} ${l.scale}` : l.type))).toEqual(types);
+      expect(g.layers.map((l) => ('padding' in l && l.type !== 'avgpool2d' ? `${l.type} ${l.padding}` : l.type === 'upsample2d' ? `${l.type} ${l.scale}` : 'factor' in l ? `${l.type} ${l.factor}` : l.type))).toEqual(types);
       const x = f32(w.input);
       const d = maxDiff(await runOrt(reencode(g), x, w.shape), await runOrt(bytes, x, w.shape));
       worst.ort = Math.max(worst.ort, d);
@@ -214,7 +220,11 @@ describe("other exporters' conv layouts, written by onnx.helper", () => {
     'refuse-softmax-channels': ['import: node 1 "Softmax": over a 4-D value (N, 4, 8, 8) is not supported (only over features: put a Flatten before it)', 'E_UNSUPPORTED'],
     'refuse-output-shape': ['import: node 1 "ConvTranspose": attribute output_shape = (16, 16) is not supported: it does not agree with the input (N, 4, 8, 8), the kernel, strides, pads and output_padding (give pads and no output_shape)', 'E_UNSUPPORTED'],
     'refuse-reshape-batch': ['import: node 1 "Reshape": shape (2, -1) is not supported (expected (0 or -1 for the batch, then the per-sample shape))', 'E_UNSUPPORTED'],
-    'refuse-leaky-relu': ['import: node 1 "LeakyRelu" is not supported (supported: Gemm, MatMul, Add, Conv, ConvTranspose, MaxPool, AveragePool, Pad, Resize, Upsample, Flatten, Reshape, Relu, Sigmoid, Tanh, Softmax, Dropout, Identity)', 'E_UNSUPPORTED'],
+    'refuse-leaky-relu': ['import: node 1 "LeakyRelu" is not supported (supported: Gemm, MatMul, Add, Conv, ConvTranspose, MaxPool, AveragePool, Pad, Resize, Upsample, DepthToSpace, SpaceToDepth, Flatten, Reshape, Relu, Sigmoid, Tanh, Softmax, Dropout, Identity)', 'E_UNSUPPORTED'],
+    'refuse-depth-to-space-dcr': ["import: node 1 \"DepthToSpace\": mode DCR on 8 channels is not supported: its channel order is not PyTorch's nn.PixelShuffle (mode CRD, simdnet's PixelShuffle2D); the two agree only when C/blocksize² = 1", 'E_UNSUPPORTED'],
+    'refuse-space-to-depth-channels': ["import: node 1 \"SpaceToDepth\": on 4 channels is not supported: its channel order (block offset first) is not PyTorch's nn.PixelUnshuffle (simdnet's PixelUnshuffle2D); the two agree only on 1 channel", 'E_UNSUPPORTED'],
+    'refuse-transpose-not-shuffle': ['import: node 1 "Reshape": Reshape (-1, 4, 4, 2, 4, 2) → Transpose (perm 0, 1, 2, 4, 3, 5) → Reshape (-1, 16, 4, 4) on (N, 4, 8, 8) is not supported (only the chains that are nn.PixelShuffle or nn.PixelUnshuffle)', 'E_UNSUPPORTED'],
+    'refuse-transpose-alone': ['import: node 1 "Transpose" is not supported (supported: Gemm, MatMul, Add, Conv, ConvTranspose, MaxPool, AveragePool, Pad, Resize, Upsample, DepthToSpace, SpaceToDepth, Flatten, Reshape, Relu, Sigmoid, Tanh, Softmax, Dropout, Identity); simdnet layers are NCHW throughout (a Softmax over channels exports as Transpose, Softmax, Transpose); a Transpose is read only between a 6-D Reshape and a Reshape back, as a pixel (un)shuffle', 'E_UNSUPPORTED'],
     'refuse-channels-mismatch': ['import: node 0 "Conv": has weights for 3 input channels, the value before it has 2 (N, 2, 8, 8)', 'E_SHAPE'],
   };
   for (const [name, [message, code]] of Object.entries(REFUSALS)) {
@@ -259,6 +269,11 @@ describe("PyTorch's conv files run in simdnet", () => {
 });
 
 describe('export of models with image shapes: onnxruntime, the checker, round trips', () => {
+  it('PixelShuffle2D is a DepthToSpace (CRD); PixelUnshuffle2D a SpaceToDepth on one channel, else Reshape → Transpose → Reshape', () => {
+    expect(peer.checked[exported['shuffle-denoiser'].path].ops).toEqual(['SpaceToDepth', 'Conv', 'Relu', 'Conv', 'DepthToSpace', 'Sigmoid']);
+    expect(peer.checked[exported['shuffle-channels'].path].ops).toEqual(['Reshape', 'Transpose', 'Reshape', 'Conv', 'Tanh', 'DepthToSpace', 'Reshape', 'Transpose', 'Reshape', 'DepthToSpace', 'Sigmoid']);
+  });
+
   for (const name of Object.keys(KINDS)) {
     it(`${name}: onnxruntime-node gives model.predict's outputs within ${TOL}; the checker reads x (N, ...inputShape) → y (N, ...outputShape)`, async () => {
       const { model, bytes, path } = exported[name];

@@ -211,7 +211,7 @@ describe("import: other exporters' layouts, written by onnx.helper", () => {
   const REFUSALS: Record<string, string> = {
     'refuse-float64': `import: node 0 "Gemm": B 'W1' holds float64 weights, which simdnet does not convert (it computes in float32): export the model in float32 (model.float() in PyTorch)`,
     'refuse-external-data': `import: node 0 "Gemm": B 'W1' is stored in an external data file ('weights.bin'); simdnet reads single-file ONNX models (save with the weights inside, e.g. onnx.save(model, path, save_as_external_data=False))`,
-    'refuse-layernorm': 'import: node 2 "LayerNormalization" is not supported (supported: Gemm, MatMul, Add, Conv, ConvTranspose, MaxPool, AveragePool, Pad, Resize, Upsample, Flatten, Reshape, Relu, Sigmoid, Tanh, Softmax, Dropout, Identity)',
+    'refuse-layernorm': 'import: node 2 "LayerNormalization" is not supported (supported: Gemm, MatMul, Add, Conv, ConvTranspose, MaxPool, AveragePool, Pad, Resize, Upsample, DepthToSpace, SpaceToDepth, Flatten, Reshape, Relu, Sigmoid, Tanh, Softmax, Dropout, Identity)',
     'refuse-opset18': 'import: opset 18 is not supported (supported: 11–17)',
     'refuse-4d-without-flatten': 'import: node 0 "Gemm": takes a 4-D input; simdnet layers take (N, features), put a Flatten in front',
     'refuse-opset10': 'import: opset 10 is not supported (supported: 11–17)',

@@ -10,6 +10,14 @@ const up8 = (n: number) => Math.ceil(n / 8) * 8;
 /** the zero-padded copy of a sample (C, HP, WP), the slack its last tile reads, the tile */
 const xpFloats = (C: number, HP: number, WP: number, SW: number) => up4(C * HP * WP + 3 * SW + 4) + 32;
 
+/** assembly/winograd.ts's wino_scratch: U, a block's V and M, the padded sample of the 3×3 stride-1 conv NI → NO */
+function winoScratchFloats(NI: number, NO: number, OH: number, OW: number): number {
+  const TW = up4(Math.ceil(OW / 2)), tilesH = Math.ceil(OH / 2), NOp = up4(NO);
+  const rows = Math.max(1, Math.min(tilesH, Math.floor(3072 / ((NI + NOp) * TW))));
+  const Tb = up8(rows * TW);
+  return 16 * NOp * NI + 16 * NI * Tb + 16 * NOp * Tb + NI * (2 * tilesH + 2) * (2 * TW + 2);
+}
+
 /** f32 elements of one thread's scratch for the conv x (C,H,W) → y (OC,OH,OW), all three passes. */
 export function convScratchFloats(C: number, H: number, W: number, OC: number, OH: number, OW: number, KH: number, KW: number, SH: number, SW: number): number {
   const K = C * KH * KW;
@@ -17,7 +25,8 @@ export function convScratchFloats(C: number, H: number, W: number, OC: number, O
   const K2 = OC * KH * KW;
   const bwd = SH === 1 && SW === 1 ? up4(K2 * up8(C)) + up8(C) + up4(K2) + xpFloats(OC, H + KH - 1, W + KW - 1, 1) : up4(K * OH * OW) + GEMM_SCRATCH_FLOATS;
   const wgt = up4(K) + up4(OH * OW * up8(OC)) + xpFloats(C, (OH - 1) * SH + KH, (OW - 1) * SW + KW, SW);
-  return Math.max(fwd, bwd, wgt);
+  const wino = KH === 3 && KW === 3 && SH === 1 && SW === 1 ? Math.max(winoScratchFloats(C, OC, OH, OW), winoScratchFloats(OC, C, H, W)) : 0;
+  return Math.max(fwd, bwd, wgt, wino);
 }
 
 /** The same for the transposed conv x (IC,IH,IW) → y (OC,OH,OW): the conv from y to x's. */

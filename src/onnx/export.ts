@@ -2,7 +2,8 @@
 // Input "x" (N, ...inputShape) float32, output "y" (N, ...outputShape), N a dynamic batch dimension. Each Linear is a
 // Gemm whose B is simdnet's W as it is (IN, OUT), so transB = 0; Conv and ConvTranspose take W as simdnet (and
 // PyTorch) hold it; pools, Flatten, Reshape, activations and Dropout map one to one; Upsample2D is a Resize
-// (nearest, asymmetric, floor: what PyTorch writes for nn.Upsample).
+// (nearest, asymmetric, floor: what PyTorch writes for nn.Upsample); PixelShuffle2D a DepthToSpace (CRD),
+// PixelUnshuffle2D a SpaceToDepth on one channel, else Reshape → Transpose → Reshape (as PyTorch writes it).
 
 import { SimdnetError } from '../errors.js';
 import { ACTIVATIONS, SOFTMAX_ONNX, type ActivationName } from '../layers/activations.js';
@@ -111,6 +112,29 @@ export function encodeLayers(layers: readonly LayerSpec[], params: readonly Reco
         initializers.push(floatTensor(`layer${i}.scales`, [4], Float32Array.of(1, 1, layer.scale[0], layer.scale[1])));
         node('Resize', [str('mode', 'nearest'), str('coordinate_transformation_mode', 'asymmetric'), str('nearest_mode', 'floor')], ['', `layer${i}.scales`]);
         break;
+      case 'pixel-shuffle2d':
+        // nn.PixelShuffle's channel order c·r² + i·r + j is DepthToSpace's CRD (what PyTorch writes for it)
+        node('DepthToSpace', [int('blocksize', layer.factor), str('mode', 'CRD')]);
+        break;
+      case 'pixel-unshuffle2d': {
+        const r = layer.factor;
+        const [C, H, W] = shapes[i];
+        // SpaceToDepth puts the block offset first (channel (i·r + j)·C + c): PyTorch's order only for one channel
+        if (C === 1) {
+          node('SpaceToDepth', [int('blocksize', r)]);
+          break;
+        }
+        // else PyTorch's own export of nn.PixelUnshuffle: view (N, C, H/r, r, W/r, r), move the block axes in front
+        // of the pixel axes, view (N, C·r², H/r, W/r)
+        const split = `layer${i}.split`, moved = `layer${i}.transpose`;
+        initializers.push(int64Tensor(`layer${i}.shape6`, [0, C, H / r, r, W / r, r]), int64Tensor(`layer${i}.shape`, [0, C * r * r, H / r, W / r]));
+        nodes.push(
+          { name: `layer${i}.reshape6`, opType: 'Reshape', domain: '', inputs: [current, `layer${i}.shape6`], outputs: [split], attributes: [] },
+          { name: `layer${i}.transpose`, opType: 'Transpose', domain: '', inputs: [split], outputs: [moved], attributes: [ints('perm', [0, 1, 3, 5, 2, 4])] },
+          { name: `layer${i}.reshape`, opType: 'Reshape', domain: '', inputs: [moved, `layer${i}.shape`], outputs: [output], attributes: [] },
+        );
+        break;
+      }
       default:
         throw new SimdnetError(`export: layer ${i} (${(layer as { type: string }).type}) has no ONNX form`, 'E_UNSUPPORTED');
     }

@@ -1,9 +1,10 @@
 // ONNX import: the MLPs and conv nets real exporters write, as a Sequential to run or fine-tune.
 // Accepted: a chain of Gemm (any transB, as torch.onnx.export writes), MatMul (+ Add: tf2onnx, or no bias),
 // Conv, ConvTranspose, MaxPool, AveragePool (after a zero Pad: PyTorch's count_include_pad), Resize/Upsample
-// (nearest, integer factors), Flatten, Reshape (constant shape), Relu, Sigmoid, Tanh, Softmax over features,
-// Dropout (a Dropout layer), Identity, and the Constant nodes that feed them; opsets 11–17, IR 6–8; float32
-// weights (float16 widened exactly) in raw_data or float_data.
+// (nearest, integer factors), DepthToSpace and SpaceToDepth and Reshape → Transpose → Reshape chains where they are
+// PixelShuffle2D or PixelUnshuffle2D (PyTorch's channel order), Flatten, Reshape (constant shape), Relu, Sigmoid,
+// Tanh, Softmax over features, Dropout (a Dropout layer), Identity, and the Constant nodes that feed them;
+// opsets 11–17, IR 6–8; float32 weights (float16 widened exactly) in raw_data or float_data.
 // Everything is read and checked before any model is built: an error, never a partial model.
 
 import type { Backend } from '../backend/backend.js';
@@ -17,7 +18,7 @@ import { LAYERS_KEY } from './export.js';
 import { DTYPE, DTYPE_NAMES, decodeModel, type AttributeMsg, type Dim, type ModelMsg, type NodeMsg, type TensorMsg } from './messages.js';
 
 /** The ops a graph may hold. Add only right after a MatMul, Pad only before a Conv or AveragePool. */
-export const SUPPORTED_OPS = ['Gemm', 'MatMul', 'Add', 'Conv', 'ConvTranspose', 'MaxPool', 'AveragePool', 'Pad', 'Resize', 'Upsample', 'Flatten', 'Reshape', 'Relu', 'Sigmoid', 'Tanh', 'Softmax', 'Dropout', 'Identity', 'Constant'] as const;
+export const SUPPORTED_OPS = ['Gemm', 'MatMul', 'Add', 'Conv', 'ConvTranspose', 'MaxPool', 'AveragePool', 'Pad', 'Resize', 'Upsample', 'DepthToSpace', 'SpaceToDepth', 'Flatten', 'Reshape', 'Relu', 'Sigmoid', 'Tanh', 'Softmax', 'Dropout', 'Identity', 'Constant'] as const;
 export const OPSETS = { min: 11, max: 17 } as const;
 export const IR_VERSIONS = { min: 6, max: 8 } as const;
 
@@ -57,7 +58,7 @@ const BY_OP = Object.fromEntries(Object.entries(ACTIVATIONS).map(([type, a]) => 
 const HINTS: Record<string, string> = {
   Shape: "; x.view(x.size(0), -1) exports as Shape, Gather, Concat, Reshape: use nn.Flatten() or x.flatten(1), which export as one Flatten",
   BatchNormalization: '; batch normalization is not part of simdnet (fold it into the conv before export)',
-  Transpose: '; simdnet layers are NCHW throughout (a Softmax over channels exports as Transpose, Softmax, Transpose)',
+  Transpose: '; simdnet layers are NCHW throughout (a Softmax over channels exports as Transpose, Softmax, Transpose); a Transpose is read only between a 6-D Reshape and a Reshape back, as a pixel (un)shuffle',
 };
 
 /** Reads and checks an ONNX file's graph into layer specs and their weights; `name` starts every error message. */
@@ -170,6 +171,24 @@ function graphSpecs(model: ModelMsg, fail: Fail): OnnxGraph {
       case 'Reshape': {
         const target = intsOf(node.inputs[1], 'shape', at);
         if (attr.int('allowzero', 0) !== 0 && target.includes(0)) bad('allowzero 1 with a 0 in the shape is not supported');
+        if (target.length === 6) {
+          // PyTorch's nn.PixelUnshuffle (and pixel_shuffle before DepthToSpace): Reshape to 6-D → Transpose → Reshape
+          const [C, H, W] = needImage();
+          const six = sizesOf(target, [C, H, W], bad);
+          const t = chainNext(i + 1, output, 'Transpose', at, 'a 6-D Reshape is supported only as the start of Reshape → Transpose → Reshape (a pixel shuffle or unshuffle)');
+          const perm = t.attr.ints('perm', []);
+          const back = chainNext(t.index + 1, t.node.outputs[0], 'Reshape', at, 'a Reshape → Transpose is supported only when a Reshape back to (N, C, H, W) follows (a pixel shuffle or unshuffle)');
+          const backAt = `node ${back.index} "Reshape"${back.node.name ? ` (${back.node.name})` : ''}`;
+          const target4 = intsOf(back.node.inputs[1], 'shape', backAt);
+          if (target4.length !== 4) fail(`${backAt}: shape (${target4.join(', ')}) after ${at} and a Transpose is not supported (expected (N, C, H, W): a pixel shuffle or unshuffle)`);
+          const moved = perm.length === 6 ? perm.slice(1).map((p) => six[p - 1] ?? -2) : six; // what the second Reshape reads
+          const spec = shuffleSpec([C, H, W], six, perm, sizesOf(target4, moved, (why) => fail(`${backAt}: ${why}`)));
+          if (!spec) bad(`Reshape (${target.join(', ')}) → Transpose (perm ${perm.join(', ')}) → Reshape (${target4.join(', ')}) on (N, ${C}, ${H}, ${W}) is not supported (only the chains that are nn.PixelShuffle or nn.PixelUnshuffle)`);
+          push(spec!);
+          output = back.node.outputs[0];
+          i = back.index;
+          break;
+        }
         const s = reshapeSpec(target, cur, bad);
         if (s && !(cur && sameShape(nextShape(s, cur, at, fail), cur))) push(s);
         break;
@@ -315,6 +334,28 @@ function graphSpecs(model: ModelMsg, fail: Fail): OnnxGraph {
         push({ type: 'upsample2d', scale: [sh, sw] });
         break;
       }
+      case 'DepthToSpace':
+      case 'SpaceToDepth': {
+        const [C, H, W] = needImage();
+        const r = attr.int('blocksize', 0);
+        if (!(r >= 1)) bad(`attribute blocksize = ${r} is not supported (expected an integer ≥ 1)`, 'E_FILE_CORRUPT');
+        let spec: LayerSpec | null;
+        if (op === 'DepthToSpace') {
+          const mode = attr.string('mode', 'DCR');
+          if (mode !== 'CRD' && mode !== 'DCR') bad(`attribute mode = ${mode} is not supported (CRD, or DCR)`);
+          if (C % (r * r) !== 0) bad(`blocksize ${r} needs channels divisible by ${r * r}, the value before it is (N, ${C}, ${H}, ${W})`, 'E_SHAPE');
+          // the ONNX definition: a 6-D view, a transpose, a view back; DCR takes the block offset from the first channels
+          const c = C / (r * r);
+          spec = mode === 'CRD' ? shuffleSpec([C, H, W], [c, r, r, H, W], [0, 1, 4, 2, 5, 3], [c, H * r, W * r]) : shuffleSpec([C, H, W], [r, r, c, H, W], [0, 3, 4, 1, 5, 2], [c, H * r, W * r]);
+          if (!spec) bad(`mode DCR on ${C} channels is not supported: its channel order is not PyTorch's nn.PixelShuffle (mode CRD, simdnet's PixelShuffle2D); the two agree only when C/blocksize² = 1`);
+        } else {
+          if (H % r !== 0 || W % r !== 0) bad(`blocksize ${r} needs H and W divisible by it, the value before it is (N, ${C}, ${H}, ${W})`, 'E_SHAPE');
+          spec = shuffleSpec([C, H, W], [C, H / r, r, W / r, r], [0, 3, 5, 1, 2, 4], [C * r * r, H / r, W / r]);
+          if (!spec) bad(`on ${C} channels is not supported: its channel order (block offset first) is not PyTorch's nn.PixelUnshuffle (simdnet's PixelUnshuffle2D); the two agree only on 1 channel`);
+        }
+        push(spec!);
+        break;
+      }
       case 'Relu':
       case 'Sigmoid':
       case 'Tanh':
@@ -343,6 +384,26 @@ function graphSpecs(model: ModelMsg, fail: Fail): OnnxGraph {
     current = output;
   }
   if (pending) fail(`${pending.at}: is supported only right before a Conv or an AveragePool (zero padding they take in)`);
+
+  /** The next node of the chain from index `from` (Constant nodes before it are read, as the loop reads them): it
+   *  must be `op`, reading `value`; else `why` is the refusal of the node `at`. */
+  function chainNext(from: number, value: string, op: string, at: string, why: string) {
+    for (let j = from; j < graph.nodes.length; j++) {
+      const n = graph.nodes[j];
+      const nAt = `node ${j} "${n.opType}"${n.name ? ` (${n.name})` : ''}`;
+      const nBad = (w: string, code?: ErrorCode): never => fail(`${nAt}: ${w}`, code);
+      if (n.domain !== '' && n.domain !== 'ai.onnx') break;
+      if (n.outputs.length === 0 || n.outputs[0] === '') nBad('has no output', 'E_FILE_CORRUPT');
+      const a = attributes(n, nBad);
+      if (n.opType === 'Constant') {
+        consts.set(n.outputs[0], constantValue(n, a, nBad));
+        continue;
+      }
+      if (n.opType !== op || n.inputs[0] !== value) break;
+      return { node: n, index: j, attr: a };
+    }
+    return fail(`${at}: ${why}`);
+  }
 
   /** The pending Pad's pads, consumed. */
   function takePending(): Pads | null {
@@ -576,6 +637,61 @@ function reshapeSpec(target: number[], cur: number[] | null, bad: Fail): LayerSp
   });
   if (rest.some((d) => d < -1) || rest.filter((d) => d === -1).length > (target[0] === 0 ? 1 : 0)) bad(`shape (${target.join(', ')}) is not a valid per-sample shape (one -1 at most, and only with a batch entry 0)`, 'E_SHAPE');
   return { type: 'reshape', shape: rest };
+}
+
+/** A Reshape's target sizes (batch first, 0 or -1) resolved against the per-sample shape it reads: 0 copies that
+ *  axis's size, -1 takes the rest. Returns the per-sample sizes. */
+function sizesOf(target: number[], from: number[], bad: (why: string) => never): number[] {
+  if (target[0] !== 0 && target[0] !== -1) bad(`shape (${target.join(', ')}) is not supported (expected 0 or -1 for the batch)`);
+  const sizes = target.slice(1).map((d, k) => (d === 0 ? from[k] ?? -2 : d));
+  const total = from.reduce((n, d) => n * d, 1);
+  const known = sizes.filter((d) => d !== -1).reduce((n, d) => n * d, 1);
+  if (target[0] === -1) {
+    // the batch takes the rest: the per-sample sizes must be all there
+    if (sizes.some((d) => d < 1) || known !== total) bad(`shape (${target.join(', ')}) does not hold a sample of ${total} values`);
+    return sizes;
+  }
+  if (sizes.some((d) => d < -1 || d === 0) || sizes.filter((d) => d === -1).length > 1 || total % known !== 0) bad(`shape (${target.join(', ')}) does not hold a sample of ${total} values`);
+  const out = sizes.map((d) => (d === -1 ? total / known : d));
+  if (out.reduce((n, d) => n * d, 1) !== total) bad(`shape (${target.join(', ')}) does not hold a sample of ${total} values`);
+  return out;
+}
+
+/** The layer that a view of a [C, H, W] sample as `six` (5 per-sample axes), a Transpose by `perm` (6 axes, batch
+ *  first) and a view as `out` compute, when it is PixelUnshuffle2D or PixelShuffle2D: checked element by element
+ *  (where each output value comes from), so any spelling of either is read and nothing else. */
+function shuffleSpec(cur: number[], six: number[], perm: number[], out: number[]): LayerSpec | null {
+  const [C, H, W] = cur;
+  const n = C * H * W;
+  if (six.length !== 5 || perm.length !== 6 || perm[0] !== 0 || out.length !== 3) return null;
+  if ([...perm].sort((a, b) => a - b).some((p, k) => p !== k)) return null;
+  if (six.reduce((m, d) => m * d, 1) !== n || out.reduce((m, d) => m * d, 1) !== n) return null;
+  const axes = perm.slice(1).map((p) => p - 1);
+  const stride = six.map((_, k) => six.slice(k + 1).reduce((m, d) => m * d, 1));
+  const dims = axes.map((a) => six[a]);
+  const [OC, OH, OW] = out;
+  // each value of the output (the transposed sample, contiguous) against where `from` says it comes from; the
+  // transposed index is counted along (nothing allocated: the sample's size is the file's word)
+  const matches = (from: (c: number, h: number, w: number) => number) => {
+    const idx = [0, 0, 0, 0, 0];
+    for (let c = 0; c < OC; c++)
+      for (let h = 0; h < OH; h++)
+        for (let w = 0; w < OW; w++) {
+          let off = 0;
+          for (let k = 0; k < 5; k++) off += idx[k] * stride[axes[k]];
+          if (off !== from(c, h, w)) return false;
+          for (let k = 4; k >= 0 && ++idx[k] === dims[k]; k--) idx[k] = 0;
+        }
+    return true;
+  };
+  // PyTorch's: unshuffle output (c·r² + i·r + j, h, w) is input (c, h·r + i, w·r + j); shuffle the other way
+  const ru = Math.round(Math.sqrt(OC / C)), rs = Math.round(Math.sqrt(C / OC));
+  if (ru > 1 && C * ru * ru === OC && OH * ru === H && OW * ru === W && matches((c, h, w) => {
+    const k = c % (ru * ru);
+    return (Math.floor(c / (ru * ru)) * H + h * ru + Math.floor(k / ru)) * W + w * ru + (k % ru);
+  })) return { type: 'pixel-unshuffle2d', factor: ru };
+  if (rs > 1 && OC * rs * rs === C && H * rs === OH && W * rs === OW && matches((c, h, w) => ((c * rs * rs + (h % rs) * rs + (w % rs)) * H + Math.floor(h / rs)) * W + Math.floor(w / rs))) return { type: 'pixel-shuffle2d', factor: rs };
+  return null;
 }
 
 /** A layer's output shape, by the layer's own rule (the conv and pool formulas are src/layers/shapes.ts's). */

@@ -72,6 +72,14 @@ MODELS = {
     "reshape-1x14x14-opset13": (lambda: nn.Sequential(
         nn.Conv2d(1, 4, 3, stride=2, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(196, 32), nn.ReLU(),
         nn.Linear(32, 196), View(4, 7, 7), nn.ConvTranspose2d(4, 1, 2, stride=2), nn.Sigmoid()), (1, 14, 14), 13),
+    # space <-> depth: torch writes nn.PixelShuffle as DepthToSpace (CRD) and nn.PixelUnshuffle as Reshape (6-D),
+    # Transpose, Reshape, even on one channel; the denoiser recipe at 1/2 resolution, and factors 2 and 4 on 3 channels
+    **{f"shuffle-1x28x28-opset{o}": (lambda: nn.Sequential(
+        nn.PixelUnshuffle(2), nn.Conv2d(4, 8, 3, padding=1), nn.ReLU(), nn.Conv2d(8, 4, 3, padding=1), nn.PixelShuffle(2),
+        nn.Sigmoid()), (1, 28, 28), o) for o in (11, 13, 17)},
+    "shuffle-3x12x10-opset13": (lambda: nn.Sequential(
+        nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.PixelShuffle(2), nn.PixelUnshuffle(4), nn.Conv2d(32, 12, 1),
+        nn.PixelShuffle(2), nn.Tanh()), (3, 12, 10), 13),
 }
 
 index_path = os.path.join(out_dir, "index.json")

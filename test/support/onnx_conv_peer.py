@@ -74,6 +74,16 @@ save("convtranspose-output-shape-reshape", [
     N("Gemm", ["f1", "W2", "b2"], ["g1"], transB=1), N("Softmax", ["g1"], ["y"], axis=-1)],
     {"W1": w(3, 2, 3, 3), "b1": w(2), "W2": w(5, 240), "b2": w(5)}, [3, 5, 6], [5])
 
+# space <-> depth as ONNX defines it: DepthToSpace DCR (its default mode) where it is PyTorch's order (one channel
+# out), SpaceToDepth on one channel; PyTorch's pixel_shuffle as Reshape, Transpose, Reshape (its export before
+# DepthToSpace had a mode), shapes given with 0 and -1
+save("depth-space-dcr-one-channel", [
+    N("SpaceToDepth", ["x"], ["s1"], blocksize=2), N("Conv", ["s1", "W1", "b1"], ["c1"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+    N("Constant", [], ["shape6"], value_ints=[0, 1, 3, 3, 4, 5]), N("Reshape", ["c1", "shape6"], ["v1"]),
+    N("Transpose", ["v1"], ["t1"], perm=[0, 1, 4, 2, 5, 3]), N("Reshape", ["t1", "shape4"], ["r1"]),
+    N("SpaceToDepth", ["r1"], ["s2"], blocksize=3), N("DepthToSpace", ["s2"], ["y"], blocksize=3)],
+    {"W1": w(9, 4, 3, 3), "b1": w(9), "shape4": i64(-1, 1, 12, 15)}, [1, 8, 10], [1, 12, 15])
+
 # ---- refused: one unsupported thing each -------------------------------------------------------------------
 def conv_then(name, conv_attrs=None, extra=(), W=None, in_shape=(2, 8, 8), opset=17, check=True, inits=None):
     nodes = [N("Conv", ["x", "W1", "b1"], ["c1"], **(conv_attrs or {"kernel_shape": [3, 3], "pads": [1, 1, 1, 1]})), *extra]
@@ -95,6 +105,10 @@ conv_then("refuse-softmax-channels", extra=[N("Softmax", ["c1"], ["s"], axis=1)]
 conv_then("refuse-output-shape", extra=[N("ConvTranspose", ["c1", "W2"], ["t"], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1], output_shape=[16, 16])], inits={"W2": w(4, 4, 3, 3)}, check=False)
 conv_then("refuse-reshape-batch", extra=[N("Reshape", ["c1", "sh"], ["r"])], inits={"sh": i64(2, -1)}, check=False)
 conv_then("refuse-leaky-relu", extra=[N("LeakyRelu", ["c1"], ["l"], alpha=0.1)], check=False)
+conv_then("refuse-depth-to-space-dcr", extra=[N("DepthToSpace", ["c1"], ["d"], blocksize=2, mode="DCR"), N("Relu", ["d"], ["r"])], W=w(8, 2, 3, 3), inits={"b1": w(8)}, check=False)
+conv_then("refuse-space-to-depth-channels", extra=[N("SpaceToDepth", ["c1"], ["d"], blocksize=2)], check=False)
+conv_then("refuse-transpose-not-shuffle", extra=[N("Reshape", ["c1", "s6"], ["v"]), N("Transpose", ["v"], ["t"], perm=[0, 1, 2, 4, 3, 5]), N("Reshape", ["t", "s4"], ["r"])], inits={"s6": i64(-1, 4, 4, 2, 4, 2), "s4": i64(-1, 16, 4, 4)}, check=False)
+conv_then("refuse-transpose-alone", extra=[N("Transpose", ["c1"], ["t"], perm=[0, 1, 3, 2])], check=False)
 conv_then("refuse-channels-mismatch", {"kernel_shape": [3, 3], "pads": [1, 1, 1, 1]}, W=w(4, 3, 3, 3), check=False)
 
 print(json.dumps(report))
