@@ -874,15 +874,23 @@ function write_tile(c: usize, ldc: usize, tile: usize, mr: i32, nr: i32, mode: i
     act_tile(tile, <usize>(NR << 2), act);
     mode = STORE;
   }
+  store_tile(c, ldc, 4, tile, mr, nr, mode, bias);
+}
+
+// The one store of a tile's valid corner: element (i, j) of a 4×8 tile (row stride 32 bytes), i < mr, j < nr, to
+// c + i·rs + j·cs, + what is there first (ADD) or + bias[j] (BIAS). C's own layout is rs = ldc, cs = 4; conv.ts
+// stores its tiles transposed into NCHW (rs = 4, cs = the plane's bytes).
+// @ts-ignore: decorator
+@inline export function store_tile(c: usize, rs: usize, cs: usize, tile: usize, mr: i32, nr: i32, mode: i32, bias: usize): void {
   for (let i = 0; i < mr; i++) {
-    const ci = c + <usize>i * ldc;
+    const ci = c + <usize>i * rs;
     const ti = tile + (<usize>i << 5);
     for (let j = 0; j < nr; j++) {
-      const o = <usize>j << 2;
-      let v = load<f32>(ti + o);
-      if (mode == ADD) v += load<f32>(ci + o);
-      else if (mode == BIAS) v += load<f32>(bias + o);
-      store<f32>(ci + o, v);
+      const d = ci + <usize>j * cs;
+      let v = load<f32>(ti + (<usize>j << 2));
+      if (mode == ADD) v += load<f32>(d);
+      else if (mode == BIAS) v += load<f32>(bias + (<usize>j << 2));
+      store<f32>(d, v);
     }
   }
 }
