@@ -26,7 +26,7 @@
 // splits channels. Scratch: each thread has its own conv2d_scratch floats (xp, the packed weights, the offsets; or
 // dcol and gemm_block's scratch), src/backend/conv-scratch.ts's copy of the size says how much.
 
-import { gemm_block, pack_b, GEMM_SCRATCH_BYTES, STORE } from './gemm';
+import { gemm_block, pack_b, store_tile, GEMM_SCRATCH_BYTES, ADD, STORE } from './gemm';
 import { ACT_NONE, act_forward, act_tile } from './activations';
 import { madd4 } from './math';
 import { WINO_MIN_CHANNELS, wino_conv, wino_scratch, wino_weights_grad } from './winograd';
@@ -38,9 +38,7 @@ const TILE_BYTES: usize = 4 * 8 * 4; // a 4×8 f32 tile, rows 32 bytes apart
 // =====================================================================================================
 
 // x is (B,C,H,W), w is (OC,C,KH,KW), b is (OC) or 0, y is (B,OC,OH,OW); scratch: conv2d_scratch floats
-export function conv2d_forward(y: usize, x: usize, w: usize, b: usize, scratch: usize, B: i32, C: i32, H: i32, W: i32, OC: i32, OH: i32, OW: i32, KH: i32, KW: i32, SH: i32, SW: i32, PT: i32, PL: i32, act: i32): void {
-  conv_fwd(y, x, w, b, scratch, B, C, H, W, OC, OH, OW, KH, KW, SH, SW, PT, PL, act);
-}
+export { conv_fwd as conv2d_forward };
 
 // dy is (B,OC,OH,OW), w is (OC,C,KH,KW), dx is (B,C,H,W) (overwritten)
 export function conv2d_backward_data(dx: usize, dy: usize, w: usize, scratch: usize, B: i32, C: i32, H: i32, W: i32, OC: i32, OH: i32, OW: i32, KH: i32, KW: i32, SH: i32, SW: i32, PT: i32, PL: i32): void {
@@ -49,8 +47,7 @@ export function conv2d_backward_data(dx: usize, dy: usize, w: usize, scratch: us
 
 // dy is (B,OC,OH,OW), x is (B,C,H,W); dw (OC,C,KH,KW) and db (OC, or 0: none) accumulate
 export function conv2d_backward_weights(dw: usize, db: usize, dy: usize, x: usize, scratch: usize, B: i32, C: i32, H: i32, W: i32, OC: i32, OH: i32, OW: i32, KH: i32, KW: i32, SH: i32, SW: i32, PT: i32, PL: i32): void {
-  conv_bwd_weights(dw, dy, x, scratch, B, C, H, W, OC, OH, OW, KH, KW, SH, SW, PT, PL, 0, C * KH * KW);
-  if (db != 0) channel_sum(db, dy, B, OC, OH * OW, 0, OC);
+  conv2d_backward_weights_cols(dw, db, dy, x, scratch, B, C, H, W, OC, OH, OW, KH, KW, SH, SW, PT, PL, 0, C);
 }
 
 // x is (B,IC,IH,IW), w is (IC,OC,KH,KW), b is (OC) or 0, y is (B,OC,OH,OW); scratch: conv2d_scratch floats of the conv
@@ -66,9 +63,7 @@ export function conv_transpose2d_backward_data(dx: usize, dy: usize, w: usize, s
 
 // dy is (B,OC,OH,OW), x is (B,IC,IH,IW); dw (IC,OC,KH,KW) and db (OC, or 0: none) accumulate
 export function conv_transpose2d_backward_weights(dw: usize, db: usize, dy: usize, x: usize, scratch: usize, B: i32, IC: i32, IH: i32, IW: i32, OC: i32, OH: i32, OW: i32, KH: i32, KW: i32, SH: i32, SW: i32, PT: i32, PL: i32): void {
-  // conv's dW formula with its output gradient = our input x, its input = our dy
-  conv_bwd_weights(dw, x, dy, scratch, B, OC, OH, OW, IC, IH, IW, KH, KW, SH, SW, PT, PL, 0, OC * KH * KW);
-  if (db != 0) channel_sum(db, dy, B, OC, OH * OW, 0, OC);
+  conv_transpose2d_backward_weights_cols(dw, db, dy, x, scratch, B, IC, IH, IW, OC, OH, OW, KH, KW, SH, SW, PT, PL, 0, OC);
 }
 
 // f32 elements of scratch one thread needs for the conv x (C,H,W) → y (OC,OH,OW): the largest of the three
@@ -89,7 +84,8 @@ export function conv2d_scratch(C: i32, H: i32, W: i32, OC: i32, OH: i32, OW: i32
 
 // =====================================================================================================
 // Thread pieces (src/backend/abi.ts SPLIT): the weight gradients by input channel ranges [c0, c1) of the conv
-// (its taps [c0·KH·KW, c1·KH·KW)), every sample in order; the bias gradient's channels go with them.
+// (its taps [c0·KH·KW, c1·KH·KW)), every sample in order; the bias gradient's channels go with them. The one-thread
+// kernels above are these over all channels.
 // =====================================================================================================
 
 // conv2d_backward_weights for channels [c0, c1) of x: those taps of dw, and the channels
@@ -101,6 +97,7 @@ export function conv2d_backward_weights_cols(dw: usize, db: usize, dy: usize, x:
 
 // conv_transpose2d_backward_weights for output channels [c0, c1): those taps of dw (the conv's inputs), and of db
 export function conv_transpose2d_backward_weights_cols(dw: usize, db: usize, dy: usize, x: usize, scratch: usize, B: i32, IC: i32, IH: i32, IW: i32, OC: i32, OH: i32, OW: i32, KH: i32, KW: i32, SH: i32, SW: i32, PT: i32, PL: i32, c0: i32, c1: i32): void {
+  // conv's dW formula with its output gradient = our input x, its input = our dy
   conv_bwd_weights(dw, x, dy, scratch, B, OC, OH, OW, IC, IH, IW, KH, KW, SH, SW, PT, PL, c0 * KH * KW, c1 * KH * KW);
   if (db != 0) channel_sum(db, dy, B, OC, OH * OW, c0, c1);
 }
@@ -347,7 +344,8 @@ function micro_taps(tile: usize, xp: usize, o0: i32, o1: i32, o2: i32, o3: i32, 
   }
 }
 
-// The tile transposed into d: d[j·ld + i] = tile[i][j] (+= when add) for i < rows, j < cols
+// The tile transposed into d: d[j·ld + i] = tile[i][j] (+= when add) for i < rows, j < cols; a full 4-row tile by
+// 4×4 shuffles, any other through gemm.ts's store_tile (the one corner store)
 function store_t(d: usize, ld: usize, tile: usize, rows: i32, cols: i32, add: bool): void {
   if (ASC_FEATURE_SIMD) {
     if (rows == 4) {
@@ -367,14 +365,7 @@ function store_t(d: usize, ld: usize, tile: usize, rows: i32, cols: i32, add: bo
       return;
     }
   }
-  for (let j = 0; j < cols; j++) {
-    const dj = d + <usize>j * ld;
-    for (let i = 0; i < rows; i++) {
-      const o = <usize>i << 2;
-      const v = load<f32>(tile + (<usize>i << 5) + (<usize>j << 2));
-      store<f32>(dj + o, add ? load<f32>(dj + o) + v : v);
-    }
-  }
+  store_tile(d, 4, ld, tile, rows, cols, add ? ADD : STORE, 0);
 }
 
 // @ts-ignore: decorator

@@ -108,6 +108,7 @@ describe('simdnet train --model conv', () => {
     expect(model.spec.layers.map((l) => l.type)).toEqual(['conv2d', 'relu', 'conv2d', 'relu', 'conv2d', 'sigmoid']);
     const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
     expect(metrics.config.model).toBe('conv');
+    expect('pixelShuffle' in metrics.config).toBe(false); // off unless given: the settings runs had before
 
     const ev = run('eval', '--model', join(out, 'model.simdnet'), '--data', data, '--json');
     ok(ev);
@@ -121,6 +122,41 @@ describe('simdnet train --model conv', () => {
     const straight = join(tmp, 'conv2');
     ok(run('train', '--model', 'conv', '--channels', '4,4', '--epochs', '2', '--batch-size', '32', '--data', data, '--out', straight));
     expect(hex(readFileSync(join(out, 'model.simdnet')))).toBe(hex(readFileSync(join(straight, 'model.simdnet'))));
+  });
+
+  it('--pixel-shuffle 2: the convolutions on 4×14×14 between PixelUnshuffle2D(2) and PixelShuffle2D(2), then the sigmoid; eval, export, --resume and --init-from take it', () => {
+    const out = join(tmp, 'shuffle');
+    const args = ['--model', 'conv', '--channels', '6,6', '--pixel-shuffle', '2', '--batch-size', '32', '--data', data];
+    const r = run('train', ...args, '--epochs', '1', '--out', out);
+    ok(r);
+    expect(r.stdout).toContain('conv 3×3 4-6-6-4 between pixel unshuffle / shuffle 2');
+    expect(r.stdout).toMatch(/PixelUnshuffle2D\(2\)\s+\(B, 4, 14, 14\)/);
+    const model = decodeModelFile(new Uint8Array(readFileSync(join(out, 'model.simdnet'))));
+    expect(model.spec.inputShape).toEqual([1, 28, 28]);
+    expect(model.spec.layers.map((l) => (l.type === 'conv2d' ? `conv ${l.in}→${l.out}` : l.type))).toEqual(['pixel-unshuffle2d', 'conv 4→6', 'relu', 'conv 6→6', 'relu', 'conv 6→4', 'pixel-shuffle2d', 'sigmoid']);
+    const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
+    expect(metrics.config).toMatchObject({ model: 'conv', channels: [6, 6], pixelShuffle: 2 });
+
+    const ev = run('eval', '--model', join(out, 'model.simdnet'), '--data', data, '--json');
+    ok(ev);
+    expect(JSON.parse(ev.stdout).psnrDenoised).toBeCloseTo(metrics.final.psnrDenoised, 4);
+    const onnx = join(tmp, 'shuffle.onnx');
+    ok(run('export', '--model', join(out, 'model.simdnet'), '--out', onnx));
+    // the exported file starts a run of its own: its layers give the settings
+    const init = run('train', '--init-from', onnx, '--epochs', '1', '--batch-size', '32', '--data', data, '--out', join(tmp, 'shuffle-init'));
+    ok(init);
+    expect(JSON.parse(readFileSync(join(tmp, 'shuffle-init', 'metrics.json'), 'utf8')).config).toMatchObject({ model: 'conv', channels: [6, 6], pixelShuffle: 2 });
+
+    ok(run('train', '--resume', out, '--epochs', '2'));
+    const straight = join(tmp, 'shuffle2');
+    ok(run('train', ...args, '--epochs', '2', '--out', straight));
+    expect(hex(readFileSync(join(out, 'model.simdnet')))).toBe(hex(readFileSync(join(straight, 'model.simdnet'))));
+  });
+
+  it('--pixel-shuffle is refused without --model conv, or when it does not divide 28', () => {
+    usage(run('train', '--pixel-shuffle', '2', '--out', join(tmp, 'x')), /^simdnet: --pixel-shuffle is for --model conv; this run trains --model dense/);
+    usage(run('train', '--model', 'conv', '--pixel-shuffle', '3', '--out', join(tmp, 'x')), /^simdnet: --pixel-shuffle 3: expected a factor of the digits' 28×28 \(1, 2, 4, 7, 14, 28\)/);
+    usage(run('train', '--init-from', 'm.onnx', '--pixel-shuffle', '2', '--out', join(tmp, 'x')), /do not give --pixel-shuffle with it/);
   });
 
   it('--preset conv runs the conv recipe; flags given with it win', () => {
