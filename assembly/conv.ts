@@ -29,7 +29,7 @@
 import { gemm_block, pack_b, store_tile, GEMM_SCRATCH_BYTES, ADD, STORE } from './gemm';
 import { ACT_NONE, act_forward, act_tile } from './activations';
 import { madd4 } from './math';
-import { WINO_MIN_CHANNELS, wino_conv, wino_scratch } from './winograd';
+import { WINO_MIN_CHANNELS, wino_conv, wino_scratch, wino_weights_grad } from './winograd';
 
 const TILE_BYTES: usize = 4 * 8 * 4; // a 4×8 f32 tile, rows 32 bytes apart
 
@@ -179,6 +179,10 @@ function conv_bwd_data(dx: usize, dy: usize, w: usize, b: usize, ws: usize, n: i
 // taps [k0, k1) of dw (OC,K) += Σ_samples Σ_p dy[o][p] · (tap k of position p), samples in order
 function conv_bwd_weights(dw: usize, dy: usize, x: usize, ws: usize, B: i32, C: i32, H: i32, W: i32, OC: i32, OH: i32, OW: i32, KH: i32, KW: i32, SH: i32, SW: i32, PT: i32, PL: i32, k0: i32, k1: i32): void {
   if (k1 <= k0) return;
+  if (winograd(C, OC, KH, KW, SH, SW)) {
+    wino_weights_grad(dw, dy, x, ws, B, C, H, W, OC, OH, OW, PT, PL, k0 / 9, k1 / 9);
+    return;
+  }
   const K = C * KH * KW;
   const P = OH * OW;
   const off = ws;
