@@ -29,7 +29,7 @@
 import { gemm_block, pack_b, store_tile, GEMM_SCRATCH_BYTES, ADD, STORE } from './gemm';
 import { ACT_NONE, act_forward, act_tile } from './activations';
 import { madd4 } from './math';
-import { WINO_MIN_CHANNELS, wino_conv, wino_scratch } from './winograd';
+import { WINO_MIN_CHANNELS, wino_conv, wino_scratch, wino_weights_grad } from './winograd';
 
 const TILE_BYTES: usize = 4 * 8 * 4; // a 4×8 f32 tile, rows 32 bytes apart
 
@@ -179,6 +179,10 @@ function conv_bwd_data(dx: usize, dy: usize, w: usize, b: usize, ws: usize, n: i
 // taps [k0, k1) of dw (OC,K) += Σ_samples Σ_p dy[o][p] · (tap k of position p), samples in order
 function conv_bwd_weights(dw: usize, dy: usize, x: usize, ws: usize, B: i32, C: i32, H: i32, W: i32, OC: i32, OH: i32, OW: i32, KH: i32, KW: i32, SH: i32, SW: i32, PT: i32, PL: i32, k0: i32, k1: i32): void {
   if (k1 <= k0) return;
+  if (winograd(C, OC, KH, KW, SH, SW)) {
+    wino_weights_grad(dw, dy, x, ws, B, C, H, W, OC, OH, OW, PT, PL, k0 / 9, k1 / 9);
+    return;
+  }
   const K = C * KH * KW;
   const P = OH * OW;
   const off = ws;
@@ -417,11 +421,11 @@ export function pad_copy(xp: usize, x: usize, c0: i32, c1: i32, H: i32, W: i32, 
     for (let i = 0; i < HP; i++, d += rowBytes) {
       const r = i - PT;
       if (r < 0 || r >= H || j1 <= j0) {
-        memory.fill(d, 0, rowBytes);
+        zero_f32(d, WP);
         continue;
       }
-      if (j0 > 0) memory.fill(d, 0, <usize>j0 << 2);
-      if (j1 < WP) memory.fill(d + (<usize>j1 << 2), 0, <usize>(WP - j1) << 2);
+      if (j0 > 0) zero_f32(d, j0);
+      if (j1 < WP) zero_f32(d + (<usize>j1 << 2), WP - j1);
       copy_f32(d + (<usize>j0 << 2), xc + (<usize>(r * W + j0 - PL) << 2), j1 - j0);
     }
   }
@@ -500,6 +504,16 @@ function col2im(x: usize, panel: usize, C: i32, H: i32, W: i32, KH: i32, KW: i32
     for (; j + 4 <= n; j += 4) v128.store(d + (<usize>j << 2), v128.load(s + (<usize>j << 2)));
   }
   for (; j < n; j++) store<f32>(d + (<usize>j << 2), load<f32>(s + (<usize>j << 2)));
+}
+
+// d[0..n) = 0 (rows and pads of a few floats: memory.fill is a call out of the module in V8)
+// @ts-ignore: decorator
+@inline function zero_f32(d: usize, n: i32): void {
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; j + 4 <= n; j += 4) v128.store(d + (<usize>j << 2), f32x4.splat(0));
+  }
+  for (; j < n; j++) store<f32>(d + (<usize>j << 2), 0);
 }
 
 // d[0..n) += s[0..n)

@@ -12,13 +12,12 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { availableWasmVariants, createWasmBackend } from '../src/backend/wasm.js';
 import { loadBundledMnist } from '../src/data/mnist-bundled.js';
-import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from '../src/formats/checkpoint.js';
 import { decodeModelFile, serializeModel } from '../src/formats/model-file.js';
 import { Sequential } from '../src/model.js';
 import { convAutoencoderSpec } from '../src/models.js';
-import { createOptimizer } from '../src/optimizers.js';
 import { fit } from '../src/training/fit.js';
 import { writeIdxFolder } from './support/idx.js';
+import { crashAndResume, straightRun, type Run } from './support/resume.js';
 
 const ROOT = resolve(__dirname, '..');
 const CLI = join(ROOT, 'dist', 'cli', 'main.js');
@@ -46,34 +45,10 @@ describe('conv fit: the same bits for any thread count', () => {
 
 describe('conv fit: checkpoints', () => {
   it('stopped mid-epoch at a checkpoint and resumed on another thread count: the straight run\'s bits', async () => {
-    const straight = await (async () => {
-      const be = await createWasmBackend({ threads: 2 });
-      const model = Sequential.fromSpec(spec, { backend: be, seed: 1 });
-      await fit(model, { train }, { ...options, optimizer: createOptimizer('adam') });
-      const bytes = hex(serializeModel(model));
-      be.dispose();
-      return bytes;
-    })();
-    let saved: Uint8Array | undefined;
-    const crash = new Error('crash');
-    {
-      const be = await createWasmBackend({ threads: 2 });
-      const model = Sequential.fromSpec(spec, { backend: be, seed: 1 });
-      const opt = createOptimizer('adam');
-      await expect(fit(model, { train }, { ...options, optimizer: opt, checkpointEvery: 2, onCheckpoint: (p) => {
-        saved = encodeCheckpoint(model, opt, p, {});
-        if (p.epoch === 1 && p.batch === 2) throw crash;
-      } })).rejects.toBe(crash);
-      be.dispose();
-    }
-    const be = await createWasmBackend({ threads: 1 });
-    const opt = createOptimizer('adam');
-    const decoded = decodeCheckpoint(saved!, 'c');
-    const model = restoreCheckpoint(decoded, be, opt, 'c');
-    expect(model.inputShape).toEqual([1, 28, 28]);
-    await fit(model, { train }, { ...options, optimizer: opt, resume: decoded.checkpoint.progress });
-    expect(hex(serializeModel(model))).toBe(straight);
-    be.dispose();
+    const run: Run = { build: (backend) => Sequential.fromSpec(spec, { backend, seed: 1 }), input: { train }, options, optimizer: 'adam' };
+    const straight = await straightRun(run, 2, (m) => hex(serializeModel(m)));
+    const resumed = await crashAndResume(run, { threads: 2, every: 2, at: (p) => p.epoch === 1 && p.batch === 2 }, 1, (m) => ({ shape: m.inputShape, bytes: hex(serializeModel(m)) }));
+    expect(resumed).toEqual({ shape: [1, 28, 28], bytes: straight });
   });
 });
 

@@ -217,6 +217,17 @@ const KERNELS: Record<keyof Kernels, Maker> = {
     const N = big ? Math.ceil(60_000 / (H * W * sh * sw)) : r.int(1, 4);
     return { f32: { dx: vec(r, N * H * W), dy: vec(r, N * H * W * sh * sw) }, run: (k, p) => k.upsample2d_backward(p.dx, p.dy, N, H, W, sh, sw), outputs: ['dx'], poison: ['dy'] };
   },
+  // a permutation: every value, NaN and ±Inf included, moves unchanged
+  pixel_unshuffle: (r, big) => {
+    const [rr, H, W] = [r.int(1, 4), r.int(1, 9), r.int(1, 9)];
+    const N = big ? Math.ceil(60_000 / (H * W * rr * rr)) : r.int(1, 4);
+    return { f32: { y: vec(r, N * H * W * rr * rr), x: vec(r, N * H * W * rr * rr) }, run: (k, p) => k.pixel_unshuffle(p.y, p.x, N, H, W, rr), outputs: ['y'], poison: ['x'] };
+  },
+  pixel_shuffle: (r, big) => {
+    const [rr, H, W] = [r.int(1, 4), r.int(1, 9), r.int(1, 9)];
+    const N = big ? Math.ceil(60_000 / (H * W * rr * rr)) : r.int(1, 4);
+    return { f32: { y: vec(r, N * H * W * rr * rr), x: vec(r, N * H * W * rr * rr) }, run: (k, p) => k.pixel_shuffle(p.y, p.x, N, H, W, rr), outputs: ['y'], poison: ['x'] };
+  },
   fill: (r, big) => {
     const n = size(r, big);
     const value = [NaN, Infinity, -Infinity, 3e38, r.real(-2, 2)][r.int(0, 4)];
