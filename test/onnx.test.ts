@@ -279,7 +279,7 @@ describe('round trips', () => {
     expect(r.stderr).toBe('simdnet: --init-from takes the layers from its file; do not give --hidden with it\n');
     const classifier = join(FIXTURES, 'classifier-784-64-10-softmax-opset13.onnx');
     r = simdnet('train', '--init-from', classifier, '--out', join(dir, 'run3'));
-    expect(r.stderr).toBe(`simdnet: --init-from ${classifier}: expected a denoising autoencoder (dense: linear 784→h, relu|tanh|sigmoid, …, linear h→784, sigmoid; or conv on 1×28×28: conv 1→c 3×3, relu, …, conv c→1 3×3, sigmoid), this model is linear 784→64, relu, linear 64→10, softmax\n`);
+    expect(r.stderr).toBe(`simdnet: --init-from ${classifier}: expected a denoising autoencoder (dense: linear 784→h, relu|tanh|sigmoid, …, linear h→784, sigmoid; or conv on 1×28×28: conv 1→c 3×3, relu, …, conv c→1 3×3, sigmoid, possibly between pixel-unshuffle r and pixel-shuffle r), this model is linear 784→64, relu, linear 64→10, softmax\n`);
     // PyTorch's conv autoencoder: a model file with its input shape and conv layers
     const conv = join(dir, 'conv.simdnet');
     r = simdnet('import', join(FIXTURES, 'conv-ae-1x28x28-opset17.onnx'), '--out', conv);
