@@ -26,10 +26,10 @@
 // splits channels. Scratch: each thread has its own conv2d_scratch floats (xp, the packed weights, the offsets; or
 // dcol and gemm_block's scratch), src/backend/conv-scratch.ts's copy of the size says how much.
 
-import { gemm_block, pack_b, GEMM_SCRATCH_BYTES, STORE } from './gemm';
+import { gemm_block, pack_b, store_4x8, store_tile, GEMM_SCRATCH_BYTES, ADD, STORE } from './gemm';
 import { ACT_NONE, act_forward, act_tile } from './activations';
 import { madd4 } from './math';
-import { WINO_MIN_CHANNELS, wino_conv, wino_scratch } from './winograd';
+import { WINO_MIN_CHANNELS, wino_conv, wino_scratch, wino_weights_grad } from './winograd';
 
 const TILE_BYTES: usize = 4 * 8 * 4; // a 4×8 f32 tile, rows 32 bytes apart
 
@@ -38,9 +38,7 @@ const TILE_BYTES: usize = 4 * 8 * 4; // a 4×8 f32 tile, rows 32 bytes apart
 // =====================================================================================================
 
 // x is (B,C,H,W), w is (OC,C,KH,KW), b is (OC) or 0, y is (B,OC,OH,OW); scratch: conv2d_scratch floats
-export function conv2d_forward(y: usize, x: usize, w: usize, b: usize, scratch: usize, B: i32, C: i32, H: i32, W: i32, OC: i32, OH: i32, OW: i32, KH: i32, KW: i32, SH: i32, SW: i32, PT: i32, PL: i32, act: i32): void {
-  conv_fwd(y, x, w, b, scratch, B, C, H, W, OC, OH, OW, KH, KW, SH, SW, PT, PL, act);
-}
+export { conv_fwd as conv2d_forward };
 
 // dy is (B,OC,OH,OW), w is (OC,C,KH,KW), dx is (B,C,H,W) (overwritten)
 export function conv2d_backward_data(dx: usize, dy: usize, w: usize, scratch: usize, B: i32, C: i32, H: i32, W: i32, OC: i32, OH: i32, OW: i32, KH: i32, KW: i32, SH: i32, SW: i32, PT: i32, PL: i32): void {
@@ -49,8 +47,7 @@ export function conv2d_backward_data(dx: usize, dy: usize, w: usize, scratch: us
 
 // dy is (B,OC,OH,OW), x is (B,C,H,W); dw (OC,C,KH,KW) and db (OC, or 0: none) accumulate
 export function conv2d_backward_weights(dw: usize, db: usize, dy: usize, x: usize, scratch: usize, B: i32, C: i32, H: i32, W: i32, OC: i32, OH: i32, OW: i32, KH: i32, KW: i32, SH: i32, SW: i32, PT: i32, PL: i32): void {
-  conv_bwd_weights(dw, dy, x, scratch, B, C, H, W, OC, OH, OW, KH, KW, SH, SW, PT, PL, 0, C * KH * KW);
-  if (db != 0) channel_sum(db, dy, B, OC, OH * OW, 0, OC);
+  conv2d_backward_weights_cols(dw, db, dy, x, scratch, B, C, H, W, OC, OH, OW, KH, KW, SH, SW, PT, PL, 0, C);
 }
 
 // x is (B,IC,IH,IW), w is (IC,OC,KH,KW), b is (OC) or 0, y is (B,OC,OH,OW); scratch: conv2d_scratch floats of the conv
@@ -66,9 +63,7 @@ export function conv_transpose2d_backward_data(dx: usize, dy: usize, w: usize, s
 
 // dy is (B,OC,OH,OW), x is (B,IC,IH,IW); dw (IC,OC,KH,KW) and db (OC, or 0: none) accumulate
 export function conv_transpose2d_backward_weights(dw: usize, db: usize, dy: usize, x: usize, scratch: usize, B: i32, IC: i32, IH: i32, IW: i32, OC: i32, OH: i32, OW: i32, KH: i32, KW: i32, SH: i32, SW: i32, PT: i32, PL: i32): void {
-  // conv's dW formula with its output gradient = our input x, its input = our dy
-  conv_bwd_weights(dw, x, dy, scratch, B, OC, OH, OW, IC, IH, IW, KH, KW, SH, SW, PT, PL, 0, OC * KH * KW);
-  if (db != 0) channel_sum(db, dy, B, OC, OH * OW, 0, OC);
+  conv_transpose2d_backward_weights_cols(dw, db, dy, x, scratch, B, IC, IH, IW, OC, OH, OW, KH, KW, SH, SW, PT, PL, 0, OC);
 }
 
 // f32 elements of scratch one thread needs for the conv x (C,H,W) → y (OC,OH,OW): the largest of the three
@@ -89,7 +84,8 @@ export function conv2d_scratch(C: i32, H: i32, W: i32, OC: i32, OH: i32, OW: i32
 
 // =====================================================================================================
 // Thread pieces (src/backend/abi.ts SPLIT): the weight gradients by input channel ranges [c0, c1) of the conv
-// (its taps [c0·KH·KW, c1·KH·KW)), every sample in order; the bias gradient's channels go with them.
+// (its taps [c0·KH·KW, c1·KH·KW)), every sample in order; the bias gradient's channels go with them. The one-thread
+// kernels above are these over all channels.
 // =====================================================================================================
 
 // conv2d_backward_weights for channels [c0, c1) of x: those taps of dw, and the channels
@@ -101,6 +97,7 @@ export function conv2d_backward_weights_cols(dw: usize, db: usize, dy: usize, x:
 
 // conv_transpose2d_backward_weights for output channels [c0, c1): those taps of dw (the conv's inputs), and of db
 export function conv_transpose2d_backward_weights_cols(dw: usize, db: usize, dy: usize, x: usize, scratch: usize, B: i32, IC: i32, IH: i32, IW: i32, OC: i32, OH: i32, OW: i32, KH: i32, KW: i32, SH: i32, SW: i32, PT: i32, PL: i32, c0: i32, c1: i32): void {
+  // conv's dW formula with its output gradient = our input x, its input = our dy
   conv_bwd_weights(dw, x, dy, scratch, B, OC, OH, OW, IC, IH, IW, KH, KW, SH, SW, PT, PL, c0 * KH * KW, c1 * KH * KW);
   if (db != 0) channel_sum(db, dy, B, OC, OH * OW, c0, c1);
 }
@@ -182,6 +179,10 @@ function conv_bwd_data(dx: usize, dy: usize, w: usize, b: usize, ws: usize, n: i
 // taps [k0, k1) of dw (OC,K) += Σ_samples Σ_p dy[o][p] · (tap k of position p), samples in order
 function conv_bwd_weights(dw: usize, dy: usize, x: usize, ws: usize, B: i32, C: i32, H: i32, W: i32, OC: i32, OH: i32, OW: i32, KH: i32, KW: i32, SH: i32, SW: i32, PT: i32, PL: i32, k0: i32, k1: i32): void {
   if (k1 <= k0) return;
+  if (winograd(C, OC, KH, KW, SH, SW)) {
+    wino_weights_grad(dw, dy, x, ws, B, C, H, W, OC, OH, OW, PT, PL, k0 / 9, k1 / 9);
+    return;
+  }
   const K = C * KH * KW;
   const P = OH * OW;
   const off = ws;
@@ -274,10 +275,7 @@ function micro_positions(tile: usize, a: usize, rs: usize, off: usize, bp: usize
       off += 4;
       bp += 32;
     }
-    v128.store(tile, c00); v128.store(tile, c01, 16);
-    v128.store(tile, c10, 32); v128.store(tile, c11, 48);
-    v128.store(tile, c20, 64); v128.store(tile, c21, 80);
-    v128.store(tile, c30, 96); v128.store(tile, c31, 112);
+    store_4x8(tile, tile + 32, tile + 64, tile + 96, c00, c01, c10, c11, c20, c21, c30, c31);
   } else {
     for (let i: usize = 0; i < 4; i++) {
       if (bias != 0) memory.copy(tile + (i << 5), bias, 32);
@@ -323,10 +321,7 @@ function micro_taps(tile: usize, xp: usize, o0: i32, o1: i32, o2: i32, o3: i32, 
         bp += 32;
       }
     }
-    v128.store(tile, c00); v128.store(tile, c01, 16);
-    v128.store(tile, c10, 32); v128.store(tile, c11, 48);
-    v128.store(tile, c20, 64); v128.store(tile, c21, 80);
-    v128.store(tile, c30, 96); v128.store(tile, c31, 112);
+    store_4x8(tile, tile + 32, tile + 64, tile + 96, c00, c01, c10, c11, c20, c21, c30, c31);
   } else {
     memory.fill(tile, 0, TILE_BYTES);
     for (let oh = 0; oh < OH; oh++) {
@@ -343,7 +338,8 @@ function micro_taps(tile: usize, xp: usize, o0: i32, o1: i32, o2: i32, o3: i32, 
   }
 }
 
-// The tile transposed into d: d[j·ld + i] = tile[i][j] (+= when add) for i < rows, j < cols
+// The tile transposed into d: d[j·ld + i] = tile[i][j] (+= when add) for i < rows, j < cols; a full 4-row tile by
+// 4×4 shuffles, any other through gemm.ts's store_tile (the one corner store)
 function store_t(d: usize, ld: usize, tile: usize, rows: i32, cols: i32, add: bool): void {
   if (ASC_FEATURE_SIMD) {
     if (rows == 4) {
@@ -363,14 +359,7 @@ function store_t(d: usize, ld: usize, tile: usize, rows: i32, cols: i32, add: bo
       return;
     }
   }
-  for (let j = 0; j < cols; j++) {
-    const dj = d + <usize>j * ld;
-    for (let i = 0; i < rows; i++) {
-      const o = <usize>i << 2;
-      const v = load<f32>(tile + (<usize>i << 5) + (<usize>j << 2));
-      store<f32>(dj + o, add ? load<f32>(dj + o) + v : v);
-    }
-  }
+  store_tile(d, 4, ld, tile, rows, cols, add ? ADD : STORE, 0);
 }
 
 // @ts-ignore: decorator
@@ -426,11 +415,11 @@ export function pad_copy(xp: usize, x: usize, c0: i32, c1: i32, H: i32, W: i32, 
     for (let i = 0; i < HP; i++, d += rowBytes) {
       const r = i - PT;
       if (r < 0 || r >= H || j1 <= j0) {
-        memory.fill(d, 0, rowBytes);
+        zero_f32(d, WP);
         continue;
       }
-      if (j0 > 0) memory.fill(d, 0, <usize>j0 << 2);
-      if (j1 < WP) memory.fill(d + (<usize>j1 << 2), 0, <usize>(WP - j1) << 2);
+      if (j0 > 0) zero_f32(d, j0);
+      if (j1 < WP) zero_f32(d + (<usize>j1 << 2), WP - j1);
       copy_f32(d + (<usize>j0 << 2), xc + (<usize>(r * W + j0 - PL) << 2), j1 - j0);
     }
   }
@@ -509,6 +498,16 @@ function col2im(x: usize, panel: usize, C: i32, H: i32, W: i32, KH: i32, KW: i32
     for (; j + 4 <= n; j += 4) v128.store(d + (<usize>j << 2), v128.load(s + (<usize>j << 2)));
   }
   for (; j < n; j++) store<f32>(d + (<usize>j << 2), load<f32>(s + (<usize>j << 2)));
+}
+
+// d[0..n) = 0 (rows and pads of a few floats: memory.fill is a call out of the module in V8)
+// @ts-ignore: decorator
+@inline function zero_f32(d: usize, n: i32): void {
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; j + 4 <= n; j += 4) v128.store(d + (<usize>j << 2), f32x4.splat(0));
+  }
+  for (; j < n; j++) store<f32>(d + (<usize>j << 2), 0);
 }
 
 // d[0..n) += s[0..n)

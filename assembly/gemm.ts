@@ -435,6 +435,237 @@ function row8t(c: usize, a: usize, sk: usize, b: usize, ldb: usize, kc: i32, mod
 }
 
 // =====================================================================================================
+// Strips (inference, few rows): the weights of a Linear packed once into strips of SW = 24 columns, each strip's K
+// rows contiguous ((⌈N/24⌉, K, 24), the last strip zero-padded), so a product of one row or a handful streams each
+// strip in memory order with its 6 sums in registers over a whole K slice: no sums spilled to memory between rows
+// of B (row_stream), no packing per call (gemm_block), and a thread that takes a range of strips streams one
+// contiguous block. The rows of a batch take turns over a strip's slice, which is in L1 after the first. Per
+// element the same sums as gemm_block (its K slices, each from 0 in k order, then + bias or + C, the activation
+// after the last): the same bits. Four rows or more take 4×8 tiles of a strip (the micro-kernel's, B from L1 after
+// the first tile). Measured (simd, one thread, CPU time, loaded machine; GEMM path / strips, linear_act_forward):
+// M = 1 (784,512) 41 / 35 µs, (784,1024) 80 / 69, (1024,784) 83 / 69 (a plain sum over (784,1032)'s bytes: 53-59);
+// M = 8 (784,128) 68 / 57, (512,784) 274 / 233, (784,1024) 743 / 480; M = 16 1.02-1.17×; M = 64 0.86-0.96×.
+// =====================================================================================================
+
+export const SW: i32 = 24;
+
+// ZERO_SKIP: four inputs that are all +0 (a blank stretch of a digit, ReLU's zeros) skip their four rows of the
+// weights. The same bits when the weights are finite: a 0·w term is ±0, and a sum that starts at +0 never becomes
+// −0 (round to nearest gives +0 for x + (−x)), so adding ±0 leaves every sum as it was. (0·±Inf would be NaN:
+// Sequential uses the strips only while its weights are finite.)
+
+// b is (K,N), bp is (⌈N/24⌉,K,24): strips of columns [n0, n1) (n0 a multiple of 24), zero-padded past N
+export function pack_strips_cols(bp: usize, b: usize, K: i32, N: i32, n0: i32, n1: i32): void {
+  // row by row of b (read in order; each strip's rows written in order): strip by strip, each strip would read 96
+  // bytes of every row of b, 4 KiB apart for wide layers (measured, (784,1024): 814 → 232 µs)
+  const ld = <usize>N << 2;
+  const sstep = <usize>K * <usize>SW << 2; // one strip
+  for (let k = 0; k < K; k++) {
+    const r = b + <usize>k * ld;
+    for (let s = n0; s < n1; s += SW) {
+      const w = min(SW, N - s);
+      const d = bp + <usize>(s / SW) * sstep + (<usize>(k * SW) << 2);
+      const rs = r + (<usize>s << 2);
+      let j = 0;
+      if (ASC_FEATURE_SIMD) {
+        for (; j + 4 <= w; j += 4) v128.store(d + (<usize>j << 2), v128.load(rs + (<usize>j << 2)));
+      }
+      for (; j < w; j++) store<f32>(d + (<usize>j << 2), load<f32>(rs + (<usize>j << 2)));
+      for (; j < SW; j++) store<f32>(d + (<usize>j << 2), 0);
+    }
+  }
+}
+
+// rows [0, M) × columns [n0, n1) of C(M,N) = act(A·B + bias), A is (M,K), bp is B (K,N) in strips (pack_strips_cols);
+// n0 a multiple of 24
+export function strips_block(c: usize, a: usize, bp: usize, bias: usize, M: i32, N: i32, K: i32, act: i32, n0: i32, n1: i32): void {
+  if (n1 <= n0 || M <= 0) return;
+  if (K <= 0) {
+    gemm_block(c, a, a, bias, M, N, K, 0, 0, BIAS, act, 0, M, n0, n1, 0); // the empty sum: the bias
+    return;
+  }
+  const kc0 = even_block(K, KC, 1); // gemm_block's slices
+  const ldc = <usize>N << 2;
+  const lda = <usize>K << 2;
+  const sstep = <usize>K * <usize>SW << 2; // one strip
+  for (let s = n0; s < n1; s += SW) {
+    const w = min(SW, n1 - s);
+    const strip = bp + <usize>(s / SW) * sstep;
+    const bs = bias + (<usize>s << 2);
+    for (let pc = 0; pc < K; pc += kc0) {
+      const kc = min(kc0, K - pc);
+      const m = pc == 0 ? BIAS : ADD;
+      const last = pc + kc >= K;
+      const bk = strip + (<usize>(pc * SW) << 2);
+      let i = 0;
+      if (ASC_FEATURE_SIMD) {
+        // four rows at a time, a third of the strip (8 columns) at a time: the micro-kernel's 4×8 tile, each B vector
+        // used by four rows (the strip's slice is in L1 after the first third's pass)
+        for (; i + MR <= M; i += MR) {
+          const ci = c + <usize>i * ldc + (<usize>s << 2);
+          const ai = a + <usize>i * lda + (<usize>pc << 2);
+          for (let t = 0; t < w; t += NR) strip_tile4(ci + (<usize>t << 2), ldc, ai, lda, bk + (<usize>t << 2), kc, w - t, m, bs + (<usize>t << 2));
+        }
+      }
+      for (; i < M; i++) strip_row(c + <usize>i * ldc + (<usize>s << 2), a + <usize>i * lda + (<usize>pc << 2), bk, kc, w, m, bs);
+      if (last && act != ACT_NONE) {
+        for (let r = 0; r < M; r++) {
+          const cr = c + <usize>r * ldc + (<usize>s << 2);
+          act_forward(cr, cr, <usize>w, act);
+        }
+      }
+    }
+  }
+}
+
+// c (w ≤ 24 columns) per mode from a (kc) · b (kc,24) (one strip's slice, rows of 24 contiguous)
+function strip_row(c: usize, a: usize, b: usize, kc: i32, w: i32, mode: i32, bias: usize): void {
+  if (ASC_FEATURE_SIMD) {
+    let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0), c4 = f32x4.splat(0), c5 = f32x4.splat(0);
+    const end = b + (<usize>(kc * SW) << 2);
+    const end4 = b + (<usize>((kc & ~3) * SW) << 2);
+    // 6 sums + 6 B vectors + the splat fit V8's 15 xmm registers (with 8 sums, V8 loads all 8 B vectors of a step
+    // first and spills a sum: a store-to-load chain through the loop, 1.6× slower).
+    // k four at a time: four inputs that are all +0 skip their four rows of the strip (ZERO_SKIP)
+    while (b < end4) {
+      if (!v128.any_true(v128.load(a))) {
+        a += 16;
+        b += 384;
+        continue;
+      }
+      const stop = b + 384;
+      while (b < stop) {
+        const v = v128.load32_splat(a);
+        c0 = madd4(v, v128.load(b), c0); c1 = madd4(v, v128.load(b, 16), c1);
+        c2 = madd4(v, v128.load(b, 32), c2); c3 = madd4(v, v128.load(b, 48), c3);
+        c4 = madd4(v, v128.load(b, 64), c4); c5 = madd4(v, v128.load(b, 80), c5);
+        a += 4;
+        b += 96;
+      }
+    }
+    while (b < end) {
+      const v = v128.load32_splat(a);
+      c0 = madd4(v, v128.load(b), c0); c1 = madd4(v, v128.load(b, 16), c1);
+      c2 = madd4(v, v128.load(b, 32), c2); c3 = madd4(v, v128.load(b, 48), c3);
+      c4 = madd4(v, v128.load(b, 64), c4); c5 = madd4(v, v128.load(b, 80), c5);
+      a += 4;
+      b += 96;
+    }
+    if (w == SW) {
+      store8(c, c0, c1, mode, bias);
+      store8(c + 32, c2, c3, mode, bias + 32);
+      store8(c + 64, c4, c5, mode, bias + 64);
+    } else {
+      store_lanes(c, c0, w, mode, bias);
+      store_lanes(c + 16, c1, w - 4, mode, bias + 16);
+      store_lanes(c + 32, c2, w - 8, mode, bias + 32);
+      store_lanes(c + 48, c3, w - 12, mode, bias + 48);
+      store_lanes(c + 64, c4, w - 16, mode, bias + 64);
+      store_lanes(c + 80, c5, w - 20, mode, bias + 80);
+    }
+  } else {
+    // scalar build: 4 columns at a time, each sum from 0 in k order, as micro_scalar_2x4
+    for (let j = 0; j < w; j += 4) {
+      let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0;
+      let p = b + (<usize>j << 2);
+      for (let k = 0; k < kc; k++) {
+        const x = load<f32>(a + (<usize>k << 2));
+        s0 += x * load<f32>(p); s1 += x * load<f32>(p, 4); s2 += x * load<f32>(p, 8); s3 += x * load<f32>(p, 12);
+        p += 96;
+      }
+      const o = <usize>j << 2;
+      store1(c + o, s0, mode, bias + o);
+      if (j + 1 < w) store1(c + o + 4, s1, mode, bias + o + 4);
+      if (j + 2 < w) store1(c + o + 8, s2, mode, bias + o + 8);
+      if (j + 3 < w) store1(c + o + 12, s3, mode, bias + o + 12);
+    }
+  }
+}
+
+// four rows of c (n ≤ 8 valid columns of 8, row stride ldc bytes) per mode from four rows of a (row stride lda bytes)
+// · b (kc,8) (8 columns of a strip: row stride 96 bytes)
+function strip_tile4(c: usize, ldc: usize, a: usize, lda: usize, b: usize, kc: i32, n: i32, mode: i32, bias: usize): void {
+  if (ASC_FEATURE_SIMD) {
+    let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+    let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+    let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+    let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+    const a2 = 2 * lda;
+    const a3 = 3 * lda;
+    const end = b + (<usize>(kc * SW) << 2);
+    const end4 = b + (<usize>((kc & ~3) * SW) << 2);
+    // k four at a time: four inputs of each of the four rows all +0 skip their four rows of the strip (ZERO_SKIP)
+    while (b < end4) {
+      if (!v128.any_true(v128.or(v128.or(v128.load(a), v128.load(a + lda)), v128.or(v128.load(a + a2), v128.load(a + a3))))) {
+        a += 16;
+        b += 384;
+        continue;
+      }
+      const stop = b + 384;
+      while (b < stop) {
+        const b0 = v128.load(b);
+        const b1 = v128.load(b, 16);
+        let v = v128.load32_splat(a);
+        c00 = madd4(v, b0, c00); c01 = madd4(v, b1, c01);
+        v = v128.load32_splat(a + lda);
+        c10 = madd4(v, b0, c10); c11 = madd4(v, b1, c11);
+        v = v128.load32_splat(a + a2);
+        c20 = madd4(v, b0, c20); c21 = madd4(v, b1, c21);
+        v = v128.load32_splat(a + a3);
+        c30 = madd4(v, b0, c30); c31 = madd4(v, b1, c31);
+        a += 4;
+        b += 96;
+      }
+    }
+    while (b < end) {
+      const b0 = v128.load(b);
+      const b1 = v128.load(b, 16);
+      let v = v128.load32_splat(a);
+      c00 = madd4(v, b0, c00); c01 = madd4(v, b1, c01);
+      v = v128.load32_splat(a + lda);
+      c10 = madd4(v, b0, c10); c11 = madd4(v, b1, c11);
+      v = v128.load32_splat(a + a2);
+      c20 = madd4(v, b0, c20); c21 = madd4(v, b1, c21);
+      v = v128.load32_splat(a + a3);
+      c30 = madd4(v, b0, c30); c31 = madd4(v, b1, c31);
+      a += 4;
+      b += 96;
+    }
+    if (n >= NR) {
+      store8(c, c00, c01, mode, bias);
+      store8(c + ldc, c10, c11, mode, bias);
+      store8(c + 2 * ldc, c20, c21, mode, bias);
+      store8(c + 3 * ldc, c30, c31, mode, bias);
+    } else {
+      store_lanes(c, c00, n, mode, bias); store_lanes(c + 16, c01, n - 4, mode, bias + 16);
+      store_lanes(c + ldc, c10, n, mode, bias); store_lanes(c + ldc + 16, c11, n - 4, mode, bias + 16);
+      store_lanes(c + 2 * ldc, c20, n, mode, bias); store_lanes(c + 2 * ldc + 16, c21, n - 4, mode, bias + 16);
+      store_lanes(c + 3 * ldc, c30, n, mode, bias); store_lanes(c + 3 * ldc + 16, c31, n - 4, mode, bias + 16);
+    }
+  }
+}
+
+// the first n (≤ 4; none when n ≤ 0) lanes of v → c, + C (ADD) or + bias (BIAS) first
+// @ts-ignore: decorator
+@inline function store_lanes(c: usize, v: v128, n: i32, mode: i32, bias: usize): void {
+  if (n >= 4) {
+    if (mode != STORE) v = f32x4.add(v, v128.load(mode == ADD ? c : bias));
+    v128.store(c, v);
+  } else if (n > 0) {
+    store1(c, f32x4.extract_lane(v, 0), mode, bias);
+    if (n > 1) store1(c + 4, f32x4.extract_lane(v, 1), mode, bias + 4);
+    if (n > 2) store1(c + 8, f32x4.extract_lane(v, 2), mode, bias + 8);
+  }
+}
+
+// @ts-ignore: decorator
+@inline function store1(c: usize, x: f32, mode: i32, bias: usize): void {
+  if (mode == ADD) x += load<f32>(c);
+  else if (mode == BIAS) x += load<f32>(bias);
+  store<f32>(c, x);
+}
+
+// =====================================================================================================
 // Packing. A strip: 4 rows of op(A), for each k the 4 values contiguous (ap[k·4 + i]).
 // B strip: 8 columns of op(B), for each k the 8 values contiguous (bp[k·8 + j]). Edges are zero-padded.
 // =====================================================================================================
@@ -632,10 +863,7 @@ export function micro(ap: usize, bp: usize, kc: i32, c: usize, ldc: usize, mode:
       c20 = f32x4.add(c20, v0); c21 = f32x4.add(c21, v1);
       c30 = f32x4.add(c30, v0); c31 = f32x4.add(c31, v1);
     }
-    v128.store(c, c00); v128.store(c, c01, 16);
-    v128.store(c1, c10); v128.store(c1, c11, 16);
-    v128.store(c2, c20); v128.store(c2, c21, 16);
-    v128.store(c3, c30); v128.store(c3, c31, 16);
+    store_4x8(c, c1, c2, c3, c00, c01, c10, c11, c20, c21, c30, c31);
   } else {
     // scalar build: four 2×4 quarters, 8 accumulators each (with 16, V8 spills half of them to the stack)
     const c2 = c + 2 * ldc;
@@ -690,15 +918,33 @@ function write_tile(c: usize, ldc: usize, tile: usize, mr: i32, nr: i32, mode: i
     act_tile(tile, <usize>(NR << 2), act);
     mode = STORE;
   }
+  store_tile(c, ldc, 4, tile, mr, nr, mode, bias);
+}
+
+// The micro-kernels' 8 accumulators (row i: ci0 its columns 0-3, ci1 its columns 4-7) → the 4×8 tile's rows r0..r3
+// (rows of C itself, or of conv.ts's tile buffer)
+// @ts-ignore: decorator
+@inline export function store_4x8(r0: usize, r1: usize, r2: usize, r3: usize, c00: v128, c01: v128, c10: v128, c11: v128, c20: v128, c21: v128, c30: v128, c31: v128): void {
+  v128.store(r0, c00); v128.store(r0, c01, 16);
+  v128.store(r1, c10); v128.store(r1, c11, 16);
+  v128.store(r2, c20); v128.store(r2, c21, 16);
+  v128.store(r3, c30); v128.store(r3, c31, 16);
+}
+
+// The one store of a tile's valid corner: element (i, j) of a 4×8 tile (row stride 32 bytes), i < mr, j < nr, to
+// c + i·rs + j·cs, + what is there first (ADD) or + bias[j] (BIAS). C's own layout is rs = ldc, cs = 4; conv.ts
+// stores its tiles transposed into NCHW (rs = 4, cs = the plane's bytes).
+// @ts-ignore: decorator
+@inline export function store_tile(c: usize, rs: usize, cs: usize, tile: usize, mr: i32, nr: i32, mode: i32, bias: usize): void {
   for (let i = 0; i < mr; i++) {
-    const ci = c + <usize>i * ldc;
+    const ci = c + <usize>i * rs;
     const ti = tile + (<usize>i << 5);
     for (let j = 0; j < nr; j++) {
-      const o = <usize>j << 2;
-      let v = load<f32>(ti + o);
-      if (mode == ADD) v += load<f32>(ci + o);
-      else if (mode == BIAS) v += load<f32>(bias + o);
-      store<f32>(ci + o, v);
+      const d = ci + <usize>j * cs;
+      let v = load<f32>(ti + (<usize>j << 2));
+      if (mode == ADD) v += load<f32>(d);
+      else if (mode == BIAS) v += load<f32>(bias + (<usize>j << 2));
+      store<f32>(d, v);
     }
   }
 }

@@ -7,7 +7,7 @@ import { GEMM_SCRATCH, GEMM_SCRATCH_BYTES } from './gemm';
 import { LOSS_CHUNK } from './loss';
 
 export { gemm } from './gemm';
-export { linear_forward, linear_act_forward, linear_backward, bias_add, col_sum } from './linear';
+export { linear_forward, linear_act_forward, linear_backward, bias_add, col_sum, pack_strips, linear_strips_forward } from './linear';
 export {
   conv2d_forward, conv2d_backward_data, conv2d_backward_weights,
   conv_transpose2d_forward, conv_transpose2d_backward_data, conv_transpose2d_backward_weights,
@@ -27,10 +27,11 @@ export {
   maxpool2d_forward, maxpool2d_backward, avgpool2d_forward, avgpool2d_backward, upsample2d_forward, upsample2d_backward,
   pixel_unshuffle, pixel_shuffle,
 } from './pool';
-// the pieces a thread runs (src/backend/threads.ts): a block of a GEMM, a column range of a column sum, chunked
-// loss sums, the scaled loss gradients with the whole batch's scale, the conv weight gradients by channels
+// the pieces a thread runs (src/backend/threads.ts): a block of a GEMM, a range of weight strips (packed, or used),
+// a column range of a column sum, chunked loss sums, the scaled loss gradients with the whole batch's scale, the conv weight gradients by channels
 export { gemm_block } from './gemm';
-export { col_sum_cols } from './linear';
+export { col_sum_cols, linear_strips_cols } from './linear';
+export { pack_strips_cols } from './gemm';
 export { conv2d_backward_weights_cols, conv_transpose2d_backward_weights_cols } from './conv';
 export { loss_sums, diff_scaled, bce_backward_scaled } from './loss';
 // test hooks: the exp/log approximations alone, for test/kernels.test.ts's error bounds; the conv kernels' scratch

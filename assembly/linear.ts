@@ -2,7 +2,7 @@
 // activation that follows), backward dW = Xᵀ·∇, db = Σ_rows ∇,
 // dX = ∇·Wᵀ, plus the bias broadcast and column sum they are built from.
 
-import { gemm_block, GEMM_SCRATCH as SCRATCH, ADD, BIAS, STORE } from './gemm';
+import { gemm_block, pack_strips_cols, strips_block, GEMM_SCRATCH as SCRATCH, ADD, BIAS, STORE } from './gemm';
 import { ACT_NONE } from './activations';
 
 // =====================================================================================================
@@ -26,6 +26,26 @@ export function linear_backward(dx: usize, dw: usize, db: usize, dout: usize, x:
   gemm_block(dw, x, dout, 0, <i32>IN, <i32>OUT, <i32>B, 1, 0, ADD, ACT_NONE, 0, <i32>IN, 0, <i32>OUT, SCRATCH); // dW += Xᵀ·∇
   col_sum(db, dout, B, OUT, 1); // db += Σ_rows ∇
   if (dx != 0) gemm_block(dx, dout, w, 0, <i32>B, <i32>IN, <i32>OUT, 0, 1, STORE, ACT_NONE, 0, <i32>B, 0, <i32>IN, SCRATCH); // dX = ∇·Wᵀ
+}
+
+// =====================================================================================================
+// Inference on weights packed once (gemm.ts, strips): for a handful of rows
+// =====================================================================================================
+
+// w is (IN,OUT), wp is (⌈OUT/24⌉,IN,24): w in strips of 24 columns, each strip's rows contiguous, zero-padded
+export function pack_strips(wp: usize, w: usize, IN: usize, OUT: usize): void {
+  pack_strips_cols(wp, w, <i32>IN, <i32>OUT, 0, <i32>OUT);
+}
+
+// x is (B,IN), wp is (⌈OUT/24⌉,IN,24) (pack_strips of w), b is (OUT), out is (B,OUT): out = act(x·w + b), the bits of
+// linear_act_forward
+export function linear_strips_forward(out: usize, x: usize, wp: usize, b: usize, B: usize, IN: usize, OUT: usize, act: i32): void {
+  strips_block(out, x, wp, b, <i32>B, <i32>OUT, <i32>IN, act, 0, <i32>OUT);
+}
+
+// linear_strips_forward for the columns [j0, j1) of out (j0 a multiple of 24): a thread's strips
+export function linear_strips_cols(out: usize, x: usize, wp: usize, b: usize, B: usize, IN: usize, OUT: usize, act: i32, j0: i32, j1: i32): void {
+  strips_block(out, x, wp, b, <i32>B, <i32>OUT, <i32>IN, act, j0, j1);
 }
 
 // =====================================================================================================

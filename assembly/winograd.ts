@@ -14,7 +14,7 @@
 // Used by conv.ts for 3×3 stride-1 convs with enough channels (WINO_MIN_CHANNELS): the forward and the stride-1
 // backward-data (a 3×3 stride-1 conv of dy with w flipped and transposed), so also ConvTranspose2D's pair.
 
-import { micro, STORE } from './gemm';
+import { gemm_block, micro, ADD, GEMM_SCRATCH_BYTES, STORE } from './gemm';
 import { ACT_NONE, act_forward } from './activations';
 import { pad_copy } from './conv';
 
@@ -30,6 +30,13 @@ export const WINO_MIN_CHANNELS: i32 = 4;
   return (n + 7) & ~7;
 }
 
+// floats from one transformed position ξ's matrix to the next: n, plus 16 so the 16 planes a transform writes at
+// once do not fall on the same L1 sets when n·4 bytes is a multiple of 4 KiB
+// @ts-ignore: decorator
+@inline function plane(n: i32): i32 {
+  return n + 16;
+}
+
 /** The geometry of one call: tiles, the padded input, the block of tile rows. */
 // @ts-ignore: decorator
 @inline function tiles_w(OW: i32): i32 {
@@ -42,11 +49,22 @@ export const WINO_MIN_CHANNELS: i32 = 4;
   return max(1, min(tilesH, 3072 / ((NI + up4(NO)) * tiles_w(OW))));
 }
 
-// f32 elements of scratch one thread needs: U, V and M of a block, the padded sample
+// the weight gradient's block of tile rows: its tiles are the K of 16 GEMMs, so larger (V and M̄ ≈ 512 KiB)
+// @ts-ignore: decorator
+@inline function grad_rows(NI: i32, NO: i32, OH: i32, OW: i32): i32 {
+  return max(1, min((OH + 1) >> 1, 8192 / ((NI + NO) * tiles_w(OW))));
+}
+
+// f32 elements of scratch one thread needs: U, V and M of a block, the padded sample; for the weight gradient
+// dU, V and M̄ of a block, the padded sample and dy, gemm_block's scratch (the larger of the two)
 export function wino_scratch(NI: i32, NO: i32, OH: i32, OW: i32): i32 {
   const TW = tiles_w(OW), tilesH = (OH + 1) >> 1;
   const Tb = up8(block_rows(NI, NO, OH, OW) * TW);
-  return 16 * up4(NO) * NI + 16 * NI * Tb + 16 * up4(NO) * Tb + NI * (2 * tilesH + 2) * (2 * TW + 2);
+  const xpf = NI * (2 * tilesH + 2) * (2 * TW + 2);
+  const fwd = 16 * (plane(up4(NO) * NI) + plane(NI * Tb) + plane(up4(NO) * Tb)) + xpf;
+  const Tg = grad_rows(NI, NO, OH, OW) * TW;
+  const grad = 16 * (plane(NO * NI) + plane(NI * Tg) + plane(NO * Tg)) + xpf + NO * (2 * tilesH) * (2 * TW) + <i32>(GEMM_SCRATCH_BYTES >> 2);
+  return max(fwd, grad);
 }
 
 // y (n,NO,OH,OW) = act(b + conv3×3(x, g)), x (n,NI,H,W) zero-padded by PT (top), PL (left) and as far as needed at
@@ -59,12 +77,13 @@ export function wino_conv(y: usize, x: usize, w: usize, b: usize, ws: usize, n: 
   const Tb = up8(rowsB * TW);
   const HP = 2 * tilesH + 2, WP = 2 * TW + 2;
   const U = ws;
-  const V = U + (<usize>(16 * NOp * NI) << 2);
-  const M = V + (<usize>(16 * NI * Tb) << 2);
-  const xp = M + (<usize>(16 * NOp * Tb) << 2);
-  weights(U, w, NO, NI, flip);
+  const uPlane = <usize>plane(NOp * NI) << 2, vPlane = <usize>plane(NI * Tb) << 2, mPlane = <usize>plane(NOp * Tb) << 2;
+  const V = U + 16 * uPlane;
+  const M = V + 16 * vPlane;
+  const xp = M + 16 * mPlane;
+  weights(U, uPlane, w, NO, NI, flip);
   // the 8-column strips past the last tile row of a block stay zero (their outputs are not stored)
-  memory.fill(V, 0, <usize>(16 * NI * Tb) << 2);
+  memory.fill(V, 0, 16 * vPlane);
   const xs = <usize>(NI * H * W) << 2;
   const ys = <usize>(NO * OH * OW) << 2;
   for (let s = 0; s < n; s++) {
@@ -72,26 +91,26 @@ export function wino_conv(y: usize, x: usize, w: usize, b: usize, ws: usize, n: 
     const yn = y + <usize>s * ys;
     for (let th0 = 0; th0 < tilesH; th0 += rowsB) {
       const rows = min(rowsB, tilesH - th0);
-      inputs(V, xp, NI, HP, WP, TW, Tb, th0, rows);
+      inputs(V, vPlane, xp, NI, HP, WP, TW, Tb, th0, rows, false);
       const ldm = <usize>Tb << 2;
       const strips = up8(rows * TW) >> 3;
       for (let xi = 0; xi < 16; xi++) {
-        const Ux = U + (<usize>(xi * NOp * NI) << 2);
-        const Vx = V + (<usize>(xi * NI * Tb) << 2);
-        const Mx = M + (<usize>(xi * NOp) * ldm);
+        const Ux = U + <usize>xi * uPlane;
+        const Vx = V + <usize>xi * vPlane;
+        const Mx = M + <usize>xi * mPlane;
         for (let q = 0; q < NOp; q += 4) {
           const a = Ux + (<usize>(q * NI) << 2);
           const c = Mx + <usize>q * ldm;
           for (let t = 0; t < strips; t++) micro(a, Vx + (<usize>(t * NI) << 5), NI, c + (<usize>t << 5), ldm, STORE, 0);
         }
       }
-      outputs(yn, M, b, act, NO, NOp, OH, OW, TW, Tb, th0, rows);
+      outputs(yn, M, mPlane, b, act, NO, OH, OW, TW, Tb, th0, rows);
     }
   }
 }
 
-// U[ξ] in 4-row strips: U + ((ξ·NOp + q)·NI + i)·16 bytes + (o − q)·4 = (G g[o][i] Gᵀ)[ξ], zero rows past NO
-function weights(U: usize, w: usize, NO: i32, NI: i32, flip: bool): void {
+// U[ξ] in 4-row strips: U + ξ·xiStride + (q·NI + i)·16 bytes + (o − q)·4 = (G g[o][i] Gᵀ)[ξ], zero rows past NO
+function weights(U: usize, xiStride: usize, w: usize, NO: i32, NI: i32, flip: bool): void {
   const NOp = up4(NO);
   for (let o = 0; o < NOp; o++) {
     for (let i = 0; i < NI; i++) {
@@ -115,7 +134,6 @@ function weights(U: usize, w: usize, NO: i32, NI: i32, flip: bool): void {
       const t20 = (g0 - g3 + g6) * 0.5, t21 = (g1 - g4 + g7) * 0.5, t22 = (g2 - g5 + g8) * 0.5;
       const t30 = g6, t31 = g7, t32 = g8;
       const d = U + (<usize>((o >> 2) * 4 * NI + i * 4 + (o & 3)) << 2);
-      const xiStride = <usize>(NOp * NI) << 2;
       put_row(d, xiStride, 0, t00, t01, t02);
       put_row(d, xiStride, 4, t10, t11, t12);
       put_row(d, xiStride, 8, t20, t21, t22);
@@ -133,10 +151,10 @@ function weights(U: usize, w: usize, NO: i32, NI: i32, flip: bool): void {
   store<f32>(d + <usize>(xi0 + 3) * xiStride, t2);
 }
 
-// V[ξ] for tile rows [th0, th0 + rows): V + ((ξ·NI·Tb) + (t >> 3)·NI·8 + i·8 + (t & 7))·4 = (Bᵀ d B)[ξ] of tile
-// t (local, row-major, TW per row) of input channel i; xp (NI,HP,WP)
-function inputs(V: usize, xp: usize, NI: i32, HP: i32, WP: i32, TW: i32, Tb: i32, th0: i32, rows: i32): void {
-  const xiStride = <usize>(NI * Tb) << 2;
+// V[ξ] for tile rows [th0, th0 + rows): V + ξ·xiStride + ((t >> 3)·NI·8 + i·8 + (t & 7))·4 = (Bᵀ d B)[ξ] of tile
+// t (local, row-major, TW per row) of input channel i (the micro-kernel's B strips), or with `plain` at
+// V + ξ·xiStride + (i·Tb + t)·4 (rows of an (NI, Tb) matrix); xp (NI,HP,WP)
+function inputs(V: usize, xiStride: usize, xp: usize, NI: i32, HP: i32, WP: i32, TW: i32, Tb: i32, th0: i32, rows: i32, plain: bool): void {
   const rowBytes = <usize>WP << 2;
   for (let i = 0; i < NI; i++) {
     const xc = xp + (<usize>(i * HP * WP) << 2);
@@ -144,7 +162,7 @@ function inputs(V: usize, xp: usize, NI: i32, HP: i32, WP: i32, TW: i32, Tb: i32
       const base = xc + <usize>(2 * (th0 + r)) * rowBytes;
       for (let tw = 0; tw < TW; tw += 4) {
         const t = r * TW + tw; // a multiple of 4: the 4 tiles are lanes 0-3 or 4-7 of one strip
-        const d = V + (<usize>((t >> 3) * NI * 8 + i * 8 + (t & 7)) << 2);
+        const d = V + (<usize>(plain ? i * Tb + t : (t >> 3) * NI * 8 + i * 8 + (t & 7)) << 2);
         if (ASC_FEATURE_SIMD) input_tiles4(d, xiStride, base + (<usize>(2 * tw) << 2), rowBytes);
         else for (let l = 0; l < 4; l++) input_tile1(d + (<usize>l << 2), xiStride, base + (<usize>(2 * (tw + l)) << 2), rowBytes);
       }
@@ -211,9 +229,8 @@ function input_tile1(d: usize, xiStride: usize, p: usize, rowBytes: usize): void
 }
 
 // y rows of tile rows [th0, th0 + rows) of sample yn (NO,OH,OW) = act(b + Aᵀ M A); M[ξ] (NOp, Tb)
-function outputs(yn: usize, M: usize, b: usize, act: i32, NO: i32, NOp: i32, OH: i32, OW: i32, TW: i32, Tb: i32, th0: i32, rows: i32): void {
+function outputs(yn: usize, M: usize, xiStride: usize, b: usize, act: i32, NO: i32, OH: i32, OW: i32, TW: i32, Tb: i32, th0: i32, rows: i32): void {
   const ldm = <usize>Tb << 2;
-  const xiStride = <usize>NOp * ldm;
   const rowBytes = <usize>OW << 2;
   for (let o = 0; o < NO; o++) {
     const bias: f32 = b != 0 ? load<f32>(b + (<usize>o << 2)) : 0;
@@ -293,5 +310,129 @@ function output_tile1(y: usize, rowBytes: usize, m: usize, xiStride: usize, bias
   if (twoRows) {
     store<f32>(y + rowBytes, bias + (h10 - h20 - h30));
     if (twoCols) store<f32>(y + rowBytes, bias + (h11 - h21 - h31), 4);
+  }
+}
+
+// =====================================================================================================
+// The weight gradient: Y = Aᵀ [Σ_i U ⊙ V] A gives dU[ξ][o][i] = Σ_tiles M̄[ξ][o][t] · V[ξ][i][t] with
+// M̄ = A dY Aᵀ (the 2×2 output gradient of the tile, 0 outside y), then dw = Gᵀ dU G. The sum over tiles is, per
+// ξ, a GEMM (NO × tiles)·(tiles × channels) (gemm_block). Threads take input-channel ranges [c0, c1) and each
+// visits every sample and block in order, so dw gets the same sums in the same order for any split.
+// =====================================================================================================
+
+// dw (NO,NI,3,3) += ∂/∂w for input channels [c0, c1): dy (n,NO,OH,OW), x (n,NI,H,W) zero-padded as wino_conv
+export function wino_weights_grad(dw: usize, dy: usize, x: usize, ws: usize, n: i32, NI: i32, H: i32, W: i32, NO: i32, OH: i32, OW: i32, PT: i32, PL: i32, c0: i32, c1: i32): void {
+  const nc = c1 - c0;
+  if (nc <= 0) return;
+  const TW = tiles_w(OW), tilesH = (OH + 1) >> 1;
+  const rowsB = grad_rows(NI, NO, OH, OW);
+  const Tg = rowsB * TW;
+  const HP = 2 * tilesH + 2, WP = 2 * TW + 2;
+  const DH = 2 * tilesH, DW = 2 * TW;
+  const uPlane = <usize>plane(NO * nc) << 2, vPlane = <usize>plane(nc * Tg) << 2, mPlane = <usize>plane(NO * Tg) << 2;
+  const dU = ws;
+  const V = dU + 16 * uPlane;
+  const Mb = V + 16 * vPlane;
+  const xp = Mb + 16 * mPlane;
+  const dyp = xp + (<usize>(nc * HP * WP) << 2);
+  const gs = dyp + (<usize>(NO * DH * DW) << 2);
+  memory.fill(dU, 0, 16 * uPlane);
+  const xs = <usize>(NI * H * W) << 2;
+  const ys = <usize>(NO * OH * OW) << 2;
+  for (let s = 0; s < n; s++) {
+    pad_copy(xp, x + <usize>s * xs + (<usize>(c0 * H * W) << 2), 0, nc, H, W, PT, PL, HP, WP);
+    pad_copy(dyp, dy + <usize>s * ys, 0, NO, OH, OW, 0, 0, DH, DW);
+    for (let th0 = 0; th0 < tilesH; th0 += rowsB) {
+      const rows = min(rowsB, tilesH - th0);
+      const K = rows * TW; // this block's tiles: the rows of V and M̄ are K long
+      inputs(V, vPlane, xp, nc, HP, WP, TW, K, th0, rows, true);
+      output_grads(Mb, mPlane, dyp, NO, DH, DW, TW, K, th0, rows);
+      for (let xi = 0; xi < 16; xi++) {
+        // dU[ξ] (NO, nc) += M̄[ξ] (NO, K) · V[ξ] (nc, K)ᵀ
+        gemm_block(dU + <usize>xi * uPlane, Mb + <usize>xi * mPlane, V + <usize>xi * vPlane, 0, NO, nc, K, 0, 1, ADD, ACT_NONE, 0, NO, 0, nc, gs);
+      }
+    }
+  }
+  grad_weights(dw, dU, uPlane, NO, NI, nc, c0);
+}
+
+// M̄[ξ] (NO, K) of tile rows [th0, th0 + rows): M̄ + ξ·xiStride + (o·K + t)·4 = (A dY Aᵀ)[ξ] of tile t; dyp (NO,DH,DW)
+function output_grads(Mb: usize, xiStride: usize, dyp: usize, NO: i32, DH: i32, DW: i32, TW: i32, K: i32, th0: i32, rows: i32): void {
+  const rowBytes = <usize>DW << 2;
+  for (let o = 0; o < NO; o++) {
+    const plane = dyp + (<usize>(o * DH * DW) << 2);
+    for (let r = 0; r < rows; r++) {
+      const p = plane + <usize>(2 * (th0 + r)) * rowBytes;
+      for (let tw = 0; tw < TW; tw += 4) {
+        const d = Mb + (<usize>(o * K + r * TW + tw) << 2);
+        const q = p + (<usize>(2 * tw) << 2);
+        if (ASC_FEATURE_SIMD) {
+          // dY of 4 tiles (lanes): y_ab = dY[2th + a][2tw' + b]
+          const u0 = v128.load(q), u1 = v128.load(q, 16);
+          const w0 = v128.load(q + rowBytes), w1 = v128.load(q + rowBytes, 16);
+          const y00 = f32x4.shuffle(u0, u1, 0, 2, 4, 6), y01 = f32x4.shuffle(u0, u1, 1, 3, 5, 7);
+          const y10 = f32x4.shuffle(w0, w1, 0, 2, 4, 6), y11 = f32x4.shuffle(w0, w1, 1, 3, 5, 7);
+          // A dY: rows y0, y0 + y1, y0 − y1, −y1; then the same on the columns
+          grad_row(d, xiStride, 0, y00, y01);
+          grad_row(d, xiStride, 4, f32x4.add(y00, y10), f32x4.add(y01, y11));
+          grad_row(d, xiStride, 8, f32x4.sub(y00, y10), f32x4.sub(y01, y11));
+          grad_row(d, xiStride, 12, f32x4.neg(y10), f32x4.neg(y11));
+        } else {
+          for (let l = 0; l < 4; l++) {
+            const ql = q + (<usize>(2 * l) << 2), dl = d + (<usize>l << 2);
+            const y00 = load<f32>(ql), y01 = load<f32>(ql, 4), y10 = load<f32>(ql + rowBytes), y11 = load<f32>(ql + rowBytes, 4);
+            grad_row1(dl, xiStride, 0, y00, y01);
+            grad_row1(dl, xiStride, 4, y00 + y10, y01 + y11);
+            grad_row1(dl, xiStride, 8, y00 - y10, y01 - y11);
+            grad_row1(dl, xiStride, 12, -y10, -y11);
+          }
+        }
+      }
+    }
+  }
+}
+
+// a row (z0, z1) of A dY times Aᵀ: M̄[ξ0 + j] = z0, z0 + z1, z0 − z1, −z1
+// @ts-ignore: decorator
+@inline function grad_row(d: usize, xiStride: usize, xi0: i32, z0: v128, z1: v128): void {
+  v128.store(d + <usize>xi0 * xiStride, z0);
+  v128.store(d + <usize>(xi0 + 1) * xiStride, f32x4.add(z0, z1));
+  v128.store(d + <usize>(xi0 + 2) * xiStride, f32x4.sub(z0, z1));
+  v128.store(d + <usize>(xi0 + 3) * xiStride, f32x4.neg(z1));
+}
+// @ts-ignore: decorator
+@inline function grad_row1(d: usize, xiStride: usize, xi0: i32, z0: f32, z1: f32): void {
+  store<f32>(d + <usize>xi0 * xiStride, z0);
+  store<f32>(d + <usize>(xi0 + 1) * xiStride, z0 + z1);
+  store<f32>(d + <usize>(xi0 + 2) * xiStride, z0 - z1);
+  store<f32>(d + <usize>(xi0 + 3) * xiStride, -z1);
+}
+
+// dw[o][c0 + i] (3×3) += Gᵀ dU[·][o][i] G for i < nc; dU[ξ] is (NO, nc)
+function grad_weights(dw: usize, dU: usize, xiStride: usize, NO: i32, NI: i32, nc: i32, c0: i32): void {
+  for (let o = 0; o < NO; o++) {
+    for (let i = 0; i < nc; i++) {
+      const u = dU + (<usize>(o * nc + i) << 2);
+      // Q = Gᵀ dU (3×4): q0 = u0 + (u1 + u2)/2, q1 = (u1 − u2)/2, q2 = (u1 + u2)/2 + u3 (u_k: rows of dU)
+      const d = dw + (<usize>((o * NI + c0 + i) * 9) << 2);
+      for (let j = 0; j < 4; j++) {
+        const u0 = load<f32>(u + <usize>j * xiStride), u1 = load<f32>(u + <usize>(4 + j) * xiStride);
+        const u2 = load<f32>(u + <usize>(8 + j) * xiStride), u3 = load<f32>(u + <usize>(12 + j) * xiStride);
+        const h = (u1 + u2) * 0.5;
+        // column j of Q, kept in the scratch rows 0..2 of ξ = j (dU's own element, read above)
+        store<f32>(u + <usize>j * xiStride, u0 + h);
+        store<f32>(u + <usize>(4 + j) * xiStride, (u1 - u2) * 0.5);
+        store<f32>(u + <usize>(8 + j) * xiStride, h + u3);
+      }
+      for (let a = 0; a < 3; a++) {
+        const q = u + <usize>(4 * a) * xiStride;
+        const q0 = load<f32>(q), q1 = load<f32>(q + xiStride), q2 = load<f32>(q + 2 * xiStride), q3 = load<f32>(q + 3 * xiStride);
+        const h = (q1 + q2) * 0.5;
+        const r = d + (<usize>(3 * a) << 2);
+        store<f32>(r, load<f32>(r) + (q0 + h));
+        store<f32>(r, load<f32>(r, 4) + (q1 - q2) * 0.5, 4);
+        store<f32>(r, load<f32>(r, 8) + (h + q3), 8);
+      }
+    }
   }
 }

@@ -51,6 +51,11 @@ export function predictBytes(chain: LayerChain, rows: number): number {
   return 4 * (2 * rows * widest + scratchSizes(chain.layers, chain.shapes, rows).reduce((n, k) => n + k, 0));
 }
 
+/** predict's copy of the weights for batches of a handful of rows: each layer's packedSize (Linear: W in strips). */
+export function packedBytes(chain: LayerChain): number {
+  return 4 * chain.layers.reduce((n, layer) => n + (layer.packedSize?.() ?? 0), 0);
+}
+
 /** predict's batch size: the rows PREDICT_BYTES (or, when less is left, half of what is left) hold; at least one. */
 export function predictRows(chain: LayerChain, available: number): number {
   const budget = Math.min(PREDICT_BYTES, available / 2);

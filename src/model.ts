@@ -2,9 +2,9 @@
 // into per-layer slices; activations are allocated once per batch size and reused, so a training step in
 // steady state allocates nothing.
 
-import type { ActCode, Backend, Tensor } from './backend/backend.js';
+import { ACT, type ActCode, type Backend, type Tensor } from './backend/backend.js';
 import { mib } from './backend/heap.js';
-import { bytesLeft, modelBytes, ownTensors, predictBytes, predictRows, workspaceBytes } from './memory.js';
+import { bytesLeft, modelBytes, ownTensors, packedBytes, predictBytes, predictRows, workspaceBytes } from './memory.js';
 import { SimdnetError, check } from './errors.js';
 import { layerFromSpec, type Layer } from './layers/index.js';
 import { toMatrix, type Rows } from './data/convert.js';
@@ -41,6 +41,14 @@ interface Inference {
   views: Map<number, Tensor[]>;
 }
 
+/** predict's batches of at most this many rows run the layers that can (Linear) on their packed copy of the weights
+ *  (Layer.pack: W in strips of 24 columns, streamed in memory order, no packing per call; the same bits), larger
+ *  ones the GEMM. Measured per layer (simd, one thread, CPU time; assembly/gemm.ts, strips): the strips are
+ *  1.15-1.2× faster at one row of 784-512-784 and 784-1024-784, 1.2-1.55× at 8 rows, about even at 16 and 0.86-0.96×
+ *  at 64; threads take whole strips, each a contiguous block (the GEMM cuts a few rows' columns or packs W per
+ *  thread). */
+export const PACKED_ROWS = 8;
+
 /** One step of the forward pass: layer `layer` alone (act = null), or the layer and the activation right after it
  *  in one kernel (act = the activation's fusableAct), writing the activation's output acts[layer + 2]. */
 interface ForwardStep {
@@ -72,6 +80,9 @@ export class Sequential {
   private workspaces = new Map<number, Workspace>();
   /** predict's memory (predictBuffers), made by its first call. */
   private inference?: Inference;
+  /** predict's packed copy of the weights (Layer.pack; null for a layer without one), made by its first batch of at
+   *  most PACKED_ROWS rows; `fresh` until the weights change (weightsChanged); used while they are `finite`. */
+  private packed?: { tensors: (Tensor | null)[]; fresh: boolean; finite: boolean };
   private isDisposed = false;
   private mode = { on: false, step: 0 };
   /** fit's hold on this model while it runs (set and cleared by fit alone): a second fit is refused, and so are
@@ -245,6 +256,7 @@ export class Sequential {
     const out = ws.acts[L];
     const value = loss.value(k, out.ptr, ws.target.ptr, B, this.outputWidth);
     if (!backward) return value;
+    this.weightsChanged(); // gradients: an update follows
     const r = this.lastComputing;
     const last = this.layers[Math.max(r, 0)];
     if (loss.fusedGradient && last.type === loss.fusesWith) {
@@ -264,6 +276,7 @@ export class Sequential {
   /** Backpropagates ∂L/∂output (a (B, outputWidth) tensor you filled) through every layer. */
   backward(B: number, dOutput: Tensor): void {
     const ws = this.workspace(B);
+    this.weightsChanged(); // gradients: an update follows
     check(dOutput?.backend === this.backend, () => `backward: the gradient tensor belongs to ${dOutput?.backend ? `another ${dOutput.backend.name} backend` : 'no backend'}, not this model's ${this.backend.name} backend`);
     check(dOutput.rows === B && dOutput.cols === this.outputWidth, () => `backward: expected a (${B}, ${this.outputWidth}) gradient, got (${dOutput.rows}, ${dOutput.cols})`);
     // trailing in-place layers (Flatten, Reshape) pass dOutput through as it is: start at the last layer before them
@@ -279,6 +292,7 @@ export class Sequential {
 
   zeroGrad(): void {
     this.alive();
+    this.weightsChanged(); // a training step follows
     this.backend.kernels.fill(this.grads.ptr, 0, this.grads.cols);
   }
 
@@ -316,7 +330,13 @@ export class Sequential {
         const input = acts[0];
         this.backend.heapF32().set(x.subarray(start * inW, (start + B) * inW), input.ptr >>> 2);
         if (k.has_non_finite(input.ptr, B * inW) !== 0) throw nonFiniteInput(x, inW, start, 'predict');
-        for (let s = 0; s < this.plan.length; s++) this.step(s, acts[s], acts[s + 1], inf.scratch[this.plan[s].layer]);
+        const packed = B <= PACKED_ROWS ? this.packedWeights() : null;
+        for (let s = 0; s < this.plan.length; s++) {
+          const { layer, act } = this.plan[s];
+          const p = packed?.[layer];
+          if (p) this.layers[layer].forwardPacked!(acts[s], acts[s + 1], act ?? ACT.none, p);
+          else this.step(s, acts[s], acts[s + 1], inf.scratch[layer]);
+        }
         const y = acts[this.plan.length];
         if (k.has_non_finite(y.ptr, B * outW) !== 0) throw nonFiniteOutput(start, B, 'predict');
         out.set(this.backend.heapF32().subarray(y.ptr >>> 2, (y.ptr >>> 2) + B * outW), start * outW);
@@ -380,6 +400,41 @@ export class Sequential {
     return acts;
   }
 
+  /** The packed copy of the weights (packed), packed again when the weights changed since; null when linear memory
+   *  cannot hold it (predict then runs the GEMM: slower for a few rows, the same bits). */
+  private packedWeights(): (Tensor | null)[] | null {
+    let pk = this.packed;
+    if (!pk) {
+      if (packedBytes(this) > bytesLeft(this.backend) / 2) return null;
+      const tensors: (Tensor | null)[] = [];
+      try {
+        for (const layer of this.layers) {
+          const n = layer.packedSize?.() ?? 0;
+          tensors.push(n > 0 ? this.backend.alloc(1, n) : null);
+        }
+      } catch (e) {
+        for (const t of tensors) if (t) this.backend.free(t);
+        if (e instanceof RangeError) return null;
+        throw e;
+      }
+      this.packed = pk = { tensors, fresh: false, finite: false };
+    }
+    if (!pk.fresh) {
+      // the packed kernels skip weights whose inputs are 0 (assembly/gemm.ts, ZERO_SKIP): the GEMM's bits only for
+      // finite weights (0·Inf is NaN), so weights that overflowed take the GEMM, whose NaN predict reports
+      pk.finite = this.backend.kernels.has_non_finite(this.params.ptr, this.paramCount) === 0;
+      if (pk.finite) pk.tensors.forEach((t, i) => t && this.layers[i].pack!(t));
+      pk.fresh = true;
+    }
+    return pk.finite ? pk.tensors : null;
+  }
+
+  /** Tells the model its weights changed (setWeights, an optimizer step and the training calls say so themselves):
+   *  predict packs its copy of them again before it next uses it. Call it after writing `params` any other way. */
+  weightsChanged(): void {
+    if (this.packed) this.packed.fresh = false;
+  }
+
   private freeInference(): void {
     if (!this.inference) return;
     for (const t of this.inference.blocks) this.backend.free(t);
@@ -409,6 +464,7 @@ export class Sequential {
       check(weights?.length === this.paramCount, () => `setWeights: expected ${this.paramCount} values, got ${weights?.length}`, 'E_SHAPE');
       for (let i = 0; i < weights.length; i++) if (!Number.isFinite(weights[i])) throw new SimdnetError(`setWeights: value ${i} is ${weights[i]}, expected finite numbers`);
       this.backend.write(this.params, weights);
+      this.weightsChanged();
       return;
     }
     const layer = first;
@@ -424,6 +480,7 @@ export class Sequential {
       all.set(t.values, slot.offset);
     }
     this.backend.write(this.params, all);
+    this.weightsChanged();
   }
 
   private checkLayer(what: string, layer: number): void {
@@ -456,6 +513,8 @@ export class Sequential {
     for (const ws of this.workspaces.values()) for (const t of ws.blocks) this.backend.free(t);
     this.workspaces.clear();
     this.freeInference();
+    for (const t of this.packed?.tensors ?? []) if (t) this.backend.free(t);
+    this.packed = undefined;
     this.backend.free(this.params);
     this.backend.free(this.grads);
     this.isDisposed = true;

@@ -50,6 +50,9 @@ export interface ConvAutoencoderOptions {
   kernel?: number;
   /** Per-sample image shape [C, H, W]; default [1, 28, 28] (MNIST). */
   imageShape?: [number, number, number];
+  /** Work at 1/r the resolution: PixelUnshuffle2D(r) before the convolutions (which then take and give C·r²
+   *  channels) and PixelShuffle2D(r) after them, before the Sigmoid. 1 or absent: none (full resolution). */
+  pixelShuffle?: number;
   init?: InitName;
   seed?: number;
 }
@@ -58,7 +61,9 @@ export interface ConvAutoencoderOptions {
 export const IMAGE_SHAPE: [number, number, number] = [1, 28, 28];
 
 /** The conv denoiser's layer list: image → conv k×k 'same' + ReLU per entry of `channels` → conv back to the image's
- *  channels + Sigmoid (pixels in 0..1). The one description of it, as autoencoderSpec is of the dense one. */
+ *  channels + Sigmoid (pixels in 0..1); with `pixelShuffle` r > 1 the convolutions sit between PixelUnshuffle2D(r)
+ *  and PixelShuffle2D(r) (on C·r² channels at H/r × W/r), and the Sigmoid comes last still, so BCE keeps its fused
+ *  gradient. The one description of it, as autoencoderSpec is of the dense one. */
 export function convAutoencoderSpec(options: Omit<ConvAutoencoderOptions, 'seed'> = {}): ModelSpec {
   const [C, H, W] = options.imageShape ?? IMAGE_SHAPE;
   check([C, H, W].every((n) => Number.isInteger(n) && n > 0), `conv autoencoder: imageShape must be three positive integers [C, H, W], got [${options.imageShape?.join(', ')}]`);
@@ -66,14 +71,18 @@ export function convAutoencoderSpec(options: Omit<ConvAutoencoderOptions, 'seed'
   check(Array.isArray(channels) && channels.length > 0 && channels.every((c) => Number.isInteger(c) && c > 0), `conv autoencoder: channels must be positive integers, got [${channels.join(', ')}]`);
   const k = options.kernel ?? 3;
   check(Number.isInteger(k) && k > 0 && k % 2 === 1, `conv autoencoder: kernel must be an odd positive integer (so 'same' keeps the size), got ${k}`);
+  const r = options.pixelShuffle ?? 1;
+  check(Number.isInteger(r) && r >= 1, `conv autoencoder: pixelShuffle must be an integer ≥ 1 (1: none), got ${r}`);
+  check(H % r === 0 && W % r === 0, `conv autoencoder: pixelShuffle ${r} must divide the image's height and width, got ${H}×${W}`, 'E_SHAPE');
   const conv = (from: number, to: number): LayerSpec => ({ type: 'conv2d', in: from, out: to, kernel: [k, k], stride: [1, 1], padding: 'same', bias: true, ...(options.init ? { init: options.init } : {}) });
-  const layers: LayerSpec[] = [];
-  let from = C;
+  const layers: LayerSpec[] = r > 1 ? [{ type: 'pixel-unshuffle2d', factor: r }] : [];
+  const depth = C * r * r;
+  let from = depth;
   for (const c of channels) {
     layers.push(conv(from, c), { type: 'relu' });
     from = c;
   }
-  layers.push(conv(from, C), { type: 'sigmoid' });
+  layers.push(conv(from, depth), ...(r > 1 ? [{ type: 'pixel-shuffle2d', factor: r } as const] : []), { type: 'sigmoid' });
   return { inputWidth: C * H * W, inputShape: [C, H, W], layers };
 }
 

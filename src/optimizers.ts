@@ -35,6 +35,8 @@ export interface Trainable {
   readonly grads: Tensor;
   /** True once the model gave its memory back (Sequential.dispose). */
   readonly disposed?: boolean;
+  /** Told before a step writes the weights (Sequential: predict packs its copy of them again). */
+  weightsChanged?(): void;
 }
 
 export interface Optimizer {
@@ -143,6 +145,7 @@ abstract class Stateful implements Optimizer {
   /** Clipping by global norm, then the L2 penalty `l2` (0 for adamw, whose decay is in its update): one pass over
    *  the gradients, skipped when neither is on. */
   protected prepare(m: Trainable, l2: number): void {
+    m.weightsChanged?.(); // the step below writes them
     const k = m.backend.kernels;
     const n = m.params.cols;
     const scale = this.options.clipNorm === undefined ? 1 : clipScale(Math.sqrt(k.sum_squares(m.grads.ptr, n)), this.options.clipNorm);

@@ -1,6 +1,7 @@
 // The wasm module's interface (src/backend/abi.ts) against the module and its sources:
 //
-//   * the numbers copied from assembly/ (gemm_block modes, loss_sums kinds, ACT and NOISE codes) are the ones there;
+//   * the numbers copied from assembly/ (gemm_block modes, loss_sums kinds, ACT and NOISE codes, the strip width) are
+//     the ones there;
 //   * every export the backend names is in each build, and each SPLIT rule fits its kernel: argument positions inside
 //     the export's arity, a column piece taking the kernel's arguments then (lo, hi);
 //   * src/backend has no import cycle (type-only imports included).
@@ -9,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EXPORT_NAMES, GEMM_MODE, KERNEL_NAMES, SPLIT, SUM_KIND, THREAD_FNS } from '../src/backend/abi.js';
-import { ACT, NOISE } from '../src/backend/backend.js';
+import { ACT, NOISE, STRIP_WIDTH } from '../src/backend/backend.js';
 import { importCycles } from './support/imports.js';
 
 const root = resolve(__dirname, '..');
@@ -26,6 +27,7 @@ describe('abi.ts', () => {
     for (const [name, v] of Object.entries(GEMM_MODE)) expect(v, name).toBe(asConst('gemm.ts', name));
     for (const [name, v] of Object.entries(SUM_KIND)) expect(v, name).toBe(asConst('loss.ts', name));
     for (const [name, v] of Object.entries(ACT)) expect(v, `ACT.${name}`).toBe(asConst('activations.ts', `ACT_${name.toUpperCase()}`));
+    expect(STRIP_WIDTH, 'STRIP_WIDTH').toBe(asConst('gemm.ts', 'SW'));
     for (const [name, v] of Object.entries(NOISE)) expect(v, `NOISE.${name}`).toBe(asConst('noise.ts', `NOISE_${name.toUpperCase().replace('-', '_')}`));
   });
 

@@ -12,13 +12,12 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { availableWasmVariants, createWasmBackend } from '../src/backend/wasm.js';
 import { loadBundledMnist } from '../src/data/mnist-bundled.js';
-import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from '../src/formats/checkpoint.js';
 import { decodeModelFile, serializeModel } from '../src/formats/model-file.js';
 import { Sequential } from '../src/model.js';
 import { convAutoencoderSpec } from '../src/models.js';
-import { createOptimizer } from '../src/optimizers.js';
 import { fit } from '../src/training/fit.js';
 import { writeIdxFolder } from './support/idx.js';
+import { crashAndResume, straightRun, type Run } from './support/resume.js';
 
 const ROOT = resolve(__dirname, '..');
 const CLI = join(ROOT, 'dist', 'cli', 'main.js');
@@ -46,34 +45,10 @@ describe('conv fit: the same bits for any thread count', () => {
 
 describe('conv fit: checkpoints', () => {
   it('stopped mid-epoch at a checkpoint and resumed on another thread count: the straight run\'s bits', async () => {
-    const straight = await (async () => {
-      const be = await createWasmBackend({ threads: 2 });
-      const model = Sequential.fromSpec(spec, { backend: be, seed: 1 });
-      await fit(model, { train }, { ...options, optimizer: createOptimizer('adam') });
-      const bytes = hex(serializeModel(model));
-      be.dispose();
-      return bytes;
-    })();
-    let saved: Uint8Array | undefined;
-    const crash = new Error('crash');
-    {
-      const be = await createWasmBackend({ threads: 2 });
-      const model = Sequential.fromSpec(spec, { backend: be, seed: 1 });
-      const opt = createOptimizer('adam');
-      await expect(fit(model, { train }, { ...options, optimizer: opt, checkpointEvery: 2, onCheckpoint: (p) => {
-        saved = encodeCheckpoint(model, opt, p, {});
-        if (p.epoch === 1 && p.batch === 2) throw crash;
-      } })).rejects.toBe(crash);
-      be.dispose();
-    }
-    const be = await createWasmBackend({ threads: 1 });
-    const opt = createOptimizer('adam');
-    const decoded = decodeCheckpoint(saved!, 'c');
-    const model = restoreCheckpoint(decoded, be, opt, 'c');
-    expect(model.inputShape).toEqual([1, 28, 28]);
-    await fit(model, { train }, { ...options, optimizer: opt, resume: decoded.checkpoint.progress });
-    expect(hex(serializeModel(model))).toBe(straight);
-    be.dispose();
+    const run: Run = { build: (backend) => Sequential.fromSpec(spec, { backend, seed: 1 }), input: { train }, options, optimizer: 'adam' };
+    const straight = await straightRun(run, 2, (m) => hex(serializeModel(m)));
+    const resumed = await crashAndResume(run, { threads: 2, every: 2, at: (p) => p.epoch === 1 && p.batch === 2 }, 1, (m) => ({ shape: m.inputShape, bytes: hex(serializeModel(m)) }));
+    expect(resumed).toEqual({ shape: [1, 28, 28], bytes: straight });
   });
 });
 
@@ -108,6 +83,7 @@ describe('simdnet train --model conv', () => {
     expect(model.spec.layers.map((l) => l.type)).toEqual(['conv2d', 'relu', 'conv2d', 'relu', 'conv2d', 'sigmoid']);
     const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
     expect(metrics.config.model).toBe('conv');
+    expect('pixelShuffle' in metrics.config).toBe(false); // off unless given: the settings runs had before
 
     const ev = run('eval', '--model', join(out, 'model.simdnet'), '--data', data, '--json');
     ok(ev);
@@ -121,6 +97,41 @@ describe('simdnet train --model conv', () => {
     const straight = join(tmp, 'conv2');
     ok(run('train', '--model', 'conv', '--channels', '4,4', '--epochs', '2', '--batch-size', '32', '--data', data, '--out', straight));
     expect(hex(readFileSync(join(out, 'model.simdnet')))).toBe(hex(readFileSync(join(straight, 'model.simdnet'))));
+  });
+
+  it('--pixel-shuffle 2: the convolutions on 4×14×14 between PixelUnshuffle2D(2) and PixelShuffle2D(2), then the sigmoid; eval, export, --resume and --init-from take it', () => {
+    const out = join(tmp, 'shuffle');
+    const args = ['--model', 'conv', '--channels', '6,6', '--pixel-shuffle', '2', '--batch-size', '32', '--data', data];
+    const r = run('train', ...args, '--epochs', '1', '--out', out);
+    ok(r);
+    expect(r.stdout).toContain('conv 3×3 4-6-6-4 between pixel unshuffle / shuffle 2');
+    expect(r.stdout).toMatch(/PixelUnshuffle2D\(2\)\s+\(B, 4, 14, 14\)/);
+    const model = decodeModelFile(new Uint8Array(readFileSync(join(out, 'model.simdnet'))));
+    expect(model.spec.inputShape).toEqual([1, 28, 28]);
+    expect(model.spec.layers.map((l) => (l.type === 'conv2d' ? `conv ${l.in}→${l.out}` : l.type))).toEqual(['pixel-unshuffle2d', 'conv 4→6', 'relu', 'conv 6→6', 'relu', 'conv 6→4', 'pixel-shuffle2d', 'sigmoid']);
+    const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
+    expect(metrics.config).toMatchObject({ model: 'conv', channels: [6, 6], pixelShuffle: 2 });
+
+    const ev = run('eval', '--model', join(out, 'model.simdnet'), '--data', data, '--json');
+    ok(ev);
+    expect(JSON.parse(ev.stdout).psnrDenoised).toBeCloseTo(metrics.final.psnrDenoised, 4);
+    const onnx = join(tmp, 'shuffle.onnx');
+    ok(run('export', '--model', join(out, 'model.simdnet'), '--out', onnx));
+    // the exported file starts a run of its own: its layers give the settings
+    const init = run('train', '--init-from', onnx, '--epochs', '1', '--batch-size', '32', '--data', data, '--out', join(tmp, 'shuffle-init'));
+    ok(init);
+    expect(JSON.parse(readFileSync(join(tmp, 'shuffle-init', 'metrics.json'), 'utf8')).config).toMatchObject({ model: 'conv', channels: [6, 6], pixelShuffle: 2 });
+
+    ok(run('train', '--resume', out, '--epochs', '2'));
+    const straight = join(tmp, 'shuffle2');
+    ok(run('train', ...args, '--epochs', '2', '--out', straight));
+    expect(hex(readFileSync(join(out, 'model.simdnet')))).toBe(hex(readFileSync(join(straight, 'model.simdnet'))));
+  });
+
+  it('--pixel-shuffle is refused without --model conv, or when it does not divide 28', () => {
+    usage(run('train', '--pixel-shuffle', '2', '--out', join(tmp, 'x')), /^simdnet: --pixel-shuffle is for --model conv; this run trains --model dense/);
+    usage(run('train', '--model', 'conv', '--pixel-shuffle', '3', '--out', join(tmp, 'x')), /^simdnet: --pixel-shuffle 3: expected a factor of the digits' 28×28 \(1, 2, 4, 7, 14, 28\)/);
+    usage(run('train', '--init-from', 'm.onnx', '--pixel-shuffle', '2', '--out', join(tmp, 'x')), /do not give --pixel-shuffle with it/);
   });
 
   it('--preset conv runs the conv recipe; flags given with it win', () => {

@@ -21,8 +21,8 @@ import { decodeModelFile, deserializeModel, serializeModel } from '../src/format
 import { createOptimizer } from '../src/optimizers.js';
 import { loadBundledMnist } from '../src/data/mnist-bundled.js';
 import { Rng } from '../src/random.js';
-import { fit } from '../src/training/fit.js';
 import { backendCases, errorOf } from './support/backends.js';
+import { crashAndResume, straightRun, type Run } from './support/resume.js';
 
 const cases = backendCases();
 const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
@@ -214,36 +214,12 @@ describe('Dropout through fit', () => {
     const train = { x: digits, y: digits };
     const layers = (rate: number) => [new Linear(784, 64), new ReLU(), ...(rate > 0 ? [new Dropout(rate)] : []), new Linear(64, 784), new Sigmoid()];
     const options = { epochs: 2, batchSize: 64, loss: 'bce' as const, seed: 4, noise: { kind: 'gaussian' as const, factor: 0.3 } };
-    const straight = async (threads: number, rate = 0.25) => {
-      const be = await createWasmBackend({ threads });
-      const model = new Sequential(layers(rate), { backend: be, seed: 2 });
-      await fit(model, { train }, { ...options, optimizer: createOptimizer('adam') });
-      const w = bits(model.getWeights());
-      be.dispose();
-      return w;
-    };
-    const ref = await straight(2);
-    expect(await straight(1)).toEqual(ref);
-    expect(await straight(2, 0)).not.toEqual(ref);
-    let saved: Uint8Array | undefined;
-    const crash = new Error('crash');
-    {
-      const be = await createWasmBackend({ threads: 2 });
-      const model = new Sequential(layers(0.25), { backend: be, seed: 2 });
-      const opt = createOptimizer('adam');
-      await expect(fit(model, { train }, { ...options, optimizer: opt, checkpointEvery: 2, onCheckpoint: (p) => {
-        saved = encodeCheckpoint(model, opt, p, {});
-        if (p.epoch === 1 && p.batch === 2) throw crash;
-      } })).rejects.toBe(crash);
-      be.dispose();
-    }
-    const be = await createWasmBackend({ threads: 1 });
-    const opt = createOptimizer('adam');
-    const decoded = decodeCheckpoint(saved!, 'c');
-    const model = restoreCheckpoint(decoded, be, opt, 'c');
-    await fit(model, { train }, { ...options, optimizer: opt, resume: decoded.checkpoint.progress });
-    expect(bits(model.getWeights())).toEqual(ref);
-    be.dispose();
+    const run = (rate: number): Run => ({ build: (backend) => new Sequential(layers(rate), { backend, seed: 2 }), input: { train }, options, optimizer: 'adam' });
+    const weights = (m: Sequential) => bits(m.getWeights());
+    const ref = await straightRun(run(0.25), 2, weights);
+    expect(await straightRun(run(0.25), 1, weights)).toEqual(ref);
+    expect(await straightRun(run(0), 2, weights)).not.toEqual(ref);
+    expect(await crashAndResume(run(0.25), { threads: 2, every: 2, at: (p) => p.epoch === 1 && p.batch === 2 }, 1, weights)).toEqual(ref);
   });
 });
 

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SimdnetError } from '../src/errors.js';
-import { ACT, type Backend, type Kernels, type Tensor } from '../src/backend/backend.js';
+import { ACT, STRIP_WIDTH, stripFloats, type Backend, type Kernels, type Tensor } from '../src/backend/backend.js';
 import { createWasmBackend, availableWasmVariants, type WasmBackendOptions } from '../src/backend/wasm.js';
 import { createJsBackend } from '../src/backend/js.js';
 import { applyDelta, embeddedWasm } from '../src/backend/embedded.js';
@@ -274,6 +274,74 @@ describe('linear', () => {
           return s;
         });
         check(`col_sum ${B}×${N} acc=${acc}`, { tensors: { out: out0, x }, run: (k, p) => k.col_sum(p.out, p.x, B, N, acc), want: { out: sums }, atol: 1e-6 * (B + 1), rtol: 1e-5 });
+      }
+    });
+  }
+});
+
+// =====================================================================================================
+// predict's packed weights (strips of 24 columns) for a handful of rows: against float64, and the bits of
+// linear_act_forward (the GEMM path) on each backend. M = 1..9: a row alone, 4-row tiles and the rows after them;
+// widths below, at and past one strip, odd, and K in 1 to 3 slices; inputs with zeros (the wasm kernels skip four
+// at a time).
+// =====================================================================================================
+
+const STRIP_SHAPES: Array<[number, number]> = [[1, 1], [7, 5], [33, 25], [513, 24], [600, 77]];
+const ACT_CODES = [ACT.none, ACT.relu, ACT.sigmoid, ACT.tanh] as const;
+const act64 = (act: number, z: number) => (act === ACT.relu ? Math.max(0, z) : act === ACT.sigmoid ? sigmoid64(z) : act === ACT.tanh ? Math.tanh(z) : z);
+
+describe('packed weights: pack_strips, linear_strips_forward', () => {
+  it('pack_strips lays W (IN, OUT) out as ⌈OUT/24⌉ strips of IN rows × 24 columns, zero-padded', () => {
+    for (const [IN, OUT] of [...STRIP_SHAPES, [3, 48], [2, 49]] as const) {
+      const rng = new Rng(IN * 7 + OUT);
+      const w = uniform(rng, IN * OUT);
+      const want = new Float64Array(stripFloats(IN, OUT));
+      for (let p = 0; p < IN; p++) for (let j = 0; j < OUT; j++) want[Math.floor(j / STRIP_WIDTH) * IN * STRIP_WIDTH + p * STRIP_WIDTH + (j % STRIP_WIDTH)] = w[p * OUT + j];
+      check(`pack_strips ${IN}×${OUT}`, {
+        tensors: { wp: uniform(rng, want.length), w }, // garbage in wp: the padding must be written too
+        run: (k, p) => k.pack_strips(p.wp, p.w, IN, OUT),
+        want: { wp: want },
+        atol: 0,
+        rtol: 0,
+      });
+    }
+  });
+
+  for (const [IN, OUT] of STRIP_SHAPES) {
+    it(`linear_strips_forward (M, ${IN}) → ${OUT}, M = 1..9, every activation: float64, and the bits of linear_act_forward`, () => {
+      for (let M = 1; M <= 9; M++) {
+        const rng = new Rng(M * 1009 + IN * 31 + OUT);
+        const w = uniform(rng, IN * OUT), b = uniform(rng, OUT);
+        // zeros, as a digit's blank pixels and ReLU's outputs (the wasm kernels skip four at a time): in every row at
+        // k ≡ 0..3 mod 12 (four-aligned from 0, and not from the second slice's start at 513), and half the others
+        const x = uniform(rng, M * IN).map((v, i) => ((i % IN) % 12 < 4 || rng.next() < 0.5 ? 0 : v));
+        const z = gemm64(x, w, null, M, OUT, IN, 0, 0).map((v, i) => v + b[i % OUT]);
+        for (const act of ACT_CODES) {
+          check(`linear_strips_forward ${M}×${IN}×${OUT} act ${act}`, {
+            tensors: { out: uniform(rng, M * OUT), x, wp: uniform(rng, stripFloats(IN, OUT)), w, b },
+            run: (k, p) => {
+              k.pack_strips(p.wp, p.w, IN, OUT);
+              k.linear_strips_forward(p.out, p.x, p.wp, p.b, M, IN, OUT, act);
+            },
+            want: { out: map(z, (v) => act64(act, v)) },
+            atol: 1e-6 * (IN + 1),
+            rtol: 1e-5,
+          });
+        }
+        for (const be of backends) {
+          const tx = be.alloc(M, IN), tw = be.alloc(IN, OUT), tb = be.alloc(1, OUT), wp = be.alloc(1, stripFloats(IN, OUT));
+          const gemm = be.alloc(M, OUT), strips = be.alloc(M, OUT);
+          be.write(tx, x);
+          be.write(tw, w);
+          be.write(tb, b);
+          be.kernels.pack_strips(wp.ptr, tw.ptr, IN, OUT);
+          for (const act of ACT_CODES) {
+            be.kernels.linear_act_forward(gemm.ptr, tx.ptr, tw.ptr, tb.ptr, M, IN, OUT, act);
+            be.kernels.linear_strips_forward(strips.ptr, tx.ptr, wp.ptr, tb.ptr, M, IN, OUT, act);
+            expect(Array.from(new Uint32Array(be.read(strips).buffer)), `${label(be)} ${M}×${IN}×${OUT} act ${act}`).toEqual(Array.from(new Uint32Array(be.read(gemm).buffer)));
+          }
+          for (const t of [tx, tw, tb, wp, gemm, strips]) be.free(t);
+        }
       }
     });
   }

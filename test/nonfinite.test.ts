@@ -10,7 +10,7 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Backend, Kernels } from '../src/backend/backend.js';
+import { stripFloats, type Backend, type Kernels } from '../src/backend/backend.js';
 import { convScratchFloats, convTransposeScratchFloats } from '../src/backend/conv-scratch.js';
 import { createJsBackend } from '../src/backend/js.js';
 import { availableWasmVariants, createWasmBackend } from '../src/backend/wasm.js';
@@ -68,6 +68,15 @@ const KERNELS: Record<keyof Kernels, Maker> = {
     const [B, IN, OUT] = big ? [64, r.int(100, 200), r.int(100, 140)] : [r.int(1, 9), r.int(1, 13), r.int(1, 13)];
     const act = r.int(0, 3);
     return { f32: { out: vec(r, B * OUT), x: vec(r, B * IN), w: vec(r, IN * OUT), b: vec(r, OUT) }, run: (k, p) => k.linear_act_forward(p.out, p.x, p.w, p.b, B, IN, OUT, act), outputs: ['out'], poison: ['x', 'w', 'b'] };
+  },
+  pack_strips: (r, big) => {
+    const [IN, OUT] = big ? [r.int(100, 200), r.int(100, 140)] : [r.int(1, 13), r.int(1, 50)];
+    return { f32: { wp: vec(r, stripFloats(IN, OUT)), w: vec(r, IN * OUT) }, run: (k, p) => k.pack_strips(p.wp, p.w, IN, OUT), outputs: ['wp'], poison: ['w'] };
+  },
+  linear_strips_forward: (r, big) => {
+    const [B, IN, OUT] = big ? [8, r.int(100, 200), r.int(100, 140)] : [r.int(1, 9), r.int(1, 13), r.int(1, 50)];
+    const act = r.int(0, 3);
+    return { f32: { out: vec(r, B * OUT), x: vec(r, B * IN), wp: vec(r, stripFloats(IN, OUT)), b: vec(r, OUT) }, run: (k, p) => k.linear_strips_forward(p.out, p.x, p.wp, p.b, B, IN, OUT, act), outputs: ['out'], poison: ['x', 'wp', 'b'] };
   },
   linear_backward: (r, big) => {
     const [B, IN, OUT] = big ? [64, r.int(100, 200), r.int(100, 140)] : [r.int(1, 9), r.int(1, 13), r.int(1, 13)];
@@ -207,6 +216,17 @@ const KERNELS: Record<keyof Kernels, Maker> = {
     const [sh, sw, H, W] = [r.int(1, 3), r.int(1, 3), r.int(1, 12), r.int(1, 12)];
     const N = big ? Math.ceil(60_000 / (H * W * sh * sw)) : r.int(1, 4);
     return { f32: { dx: vec(r, N * H * W), dy: vec(r, N * H * W * sh * sw) }, run: (k, p) => k.upsample2d_backward(p.dx, p.dy, N, H, W, sh, sw), outputs: ['dx'], poison: ['dy'] };
+  },
+  // a permutation: every value, NaN and ±Inf included, moves unchanged
+  pixel_unshuffle: (r, big) => {
+    const [rr, H, W] = [r.int(1, 4), r.int(1, 9), r.int(1, 9)];
+    const N = big ? Math.ceil(60_000 / (H * W * rr * rr)) : r.int(1, 4);
+    return { f32: { y: vec(r, N * H * W * rr * rr), x: vec(r, N * H * W * rr * rr) }, run: (k, p) => k.pixel_unshuffle(p.y, p.x, N, H, W, rr), outputs: ['y'], poison: ['x'] };
+  },
+  pixel_shuffle: (r, big) => {
+    const [rr, H, W] = [r.int(1, 4), r.int(1, 9), r.int(1, 9)];
+    const N = big ? Math.ceil(60_000 / (H * W * rr * rr)) : r.int(1, 4);
+    return { f32: { y: vec(r, N * H * W * rr * rr), x: vec(r, N * H * W * rr * rr) }, run: (k, p) => k.pixel_shuffle(p.y, p.x, N, H, W, rr), outputs: ['y'], poison: ['x'] };
   },
   fill: (r, big) => {
     const n = size(r, big);

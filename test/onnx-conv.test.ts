@@ -8,53 +8,22 @@
 //     Constant value_ints) give what onnxruntime gives for the original file; the files simdnet must refuse are
 //     refused with one line naming the node, the attribute and its value.
 
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backend } from '../src/backend/backend.js';
 import { createWasmBackend } from '../src/backend/wasm.js';
-import { SimdnetError } from '../src/errors.js';
 import { serializeModel } from '../src/formats/model-file.js';
 import { AvgPool2D, Conv2D, ConvTranspose2D, Flatten, Linear, MaxPool2D, PixelShuffle2D, PixelUnshuffle2D, ReLU, Reshape, Sigmoid, Softmax, Tanh, Upsample2D, type Layer } from '../src/layers/index.js';
 import { Sequential } from '../src/model.js';
 import { encodeLayers, exportOnnx } from '../src/onnx/export.js';
 import { importOnnx, readOnnx, readOnnxGraph, type OnnxGraph } from '../src/onnx/import.js';
+import { f32, fixture, fixtureIndex, FIXTURES, maxDiff, refusal, runOrt, runPeer, TOL, type PeerCheck } from './support/onnx.js';
 
-const FIXTURES = join(import.meta.dirname, 'fixtures/onnx');
-const PEER = join(import.meta.dirname, 'support/onnx_conv_peer.py');
-const TOL = 1e-5;
-
-type Entry = { onnx: string; opset: number; input: { file: string; shape: number[] }; output: { file: string; shape: number[] }; modules: string[]; nodes?: string[] };
-const index = JSON.parse(readFileSync(join(FIXTURES, 'index.json'), 'utf8')) as Record<string, Entry>;
+const index = fixtureIndex();
 const convs = Object.entries(index).filter(([, e]) => e.modules.includes('Conv2d'));
-
-const f32 = (path: string) => new Float32Array(Uint8Array.from(readFileSync(path)).buffer);
-const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  expect(a.length).toBe(b.length);
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i] - b[i]));
-  return d;
-};
-async function runOrt(bytes: Uint8Array, x: Float32Array, shape: number[]): Promise<Float32Array> {
-  const session = await ort.InferenceSession.create(bytes);
-  const out = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', x, shape) });
-  const y = out[session.outputNames[0]].data as Float32Array;
-  await session.release();
-  return y;
-}
 const reencode = (g: OnnxGraph) => encodeLayers(g.layers, g.params, g.shapes, { from: 'test' });
-function refusal(fn: () => unknown): { message: string; code: string } {
-  try {
-    fn();
-  } catch (e) {
-    if (!(e instanceof SimdnetError)) throw e;
-    return { message: e.message, code: e.code };
-  }
-  throw new Error('nothing thrown');
-}
 
 /** PyTorch module → the simdnet layer type it becomes */
 const TYPE_OF: Record<string, string> = {
@@ -96,7 +65,7 @@ const exported: Record<string, { model: Sequential; bytes: Uint8Array; path: str
 let backend: Backend;
 
 let dir: string;
-let peer: { checked: Record<string, { ok: boolean; error?: string; ir: number; opsets: Record<string, number>; inputs: [string, (string | number)[]][]; outputs: [string, (string | number)[]][]; ops: string[] }>; written: Record<string, { onnx: string; input: string; shape: number[] }> };
+let peer: { checked: Record<string, PeerCheck>; written: Record<string, { onnx: string; input: string; shape: number[] }> };
 /** each fixture re-encoded from its specs, and where it was written */
 const reencoded: Record<string, { bytes: Uint8Array; path: string }> = {};
 const worst = { torch: 0, ort: 0, predict: 0, simdnet: 0 };
@@ -112,11 +81,11 @@ beforeAll(async () => {
     writeFileSync(exported[name].path, bytes);
   }
   for (const [name, e] of convs) {
-    const bytes = reencode(readOnnxGraph(new Uint8Array(readFileSync(join(FIXTURES, e.onnx))), name));
+    const bytes = reencode(readOnnxGraph(fixture(e.onnx), name));
     reencoded[name] = { bytes, path: join(dir, `${name}.reencoded.onnx`) };
     writeFileSync(reencoded[name].path, bytes);
   }
-  peer = JSON.parse(execFileSync('/usr/bin/python3', [PEER, dir, ...[...Object.values(reencoded), ...Object.values(exported)].map((r) => r.path)], { encoding: 'utf8', maxBuffer: 1 << 24 }));
+  peer = runPeer('onnx_conv_peer.py', dir, [...Object.values(reencoded), ...Object.values(exported)].map((r) => r.path));
 }, 120_000);
 
 afterAll(() => {
@@ -134,7 +103,7 @@ describe("PyTorch's conv files (torch.onnx.export, PyTorch 1.13, opsets 11, 13, 
 
   for (const [name, e] of convs) {
     it(`${name}: the specs of PyTorch's modules (${e.modules.join(', ')}), the input's shape and PyTorch's output shape`, () => {
-      const g = readOnnxGraph(new Uint8Array(readFileSync(join(FIXTURES, e.onnx))), name);
+      const g = readOnnxGraph(fixture(e.onnx), name);
       expect(g.layers.map((l) => l.type)).toEqual(e.modules.map((m) => TYPE_OF[m]));
       expect(g.shapes[0]).toEqual(e.input.shape.slice(1));
       expect(g.shapes.at(-1)).toEqual(e.output.shape.slice(1));
@@ -155,7 +124,7 @@ describe("PyTorch's conv files (torch.onnx.export, PyTorch 1.13, opsets 11, 13, 
     });
 
     it(`${name}: ONNX → specs → ONNX → specs gives the same specs, weights and shapes`, () => {
-      const g = readOnnxGraph(new Uint8Array(readFileSync(join(FIXTURES, e.onnx))), name);
+      const g = readOnnxGraph(fixture(e.onnx), name);
       const back = readOnnxGraph(reencoded[name].bytes, name);
       expect(back.layers).toEqual(g.layers);
       expect(back.shapes).toEqual(g.shapes);
@@ -168,7 +137,7 @@ describe("PyTorch's conv files (torch.onnx.export, PyTorch 1.13, opsets 11, 13, 
   }
 
   it('what PyTorch writes is mapped as PyTorch means it: a zero Pad + AveragePool is count_include_pad, a Resize is an integer upsampling, a Reshape keeps -1 out', () => {
-    const specs = (name: string) => readOnnxGraph(new Uint8Array(readFileSync(join(FIXTURES, index[name].onnx))), name).layers;
+    const specs = (name: string) => readOnnxGraph(fixture(index[name].onnx), name).layers;
     expect(specs('avgpool-3x13x11-opset13').filter((l) => l.type === 'avgpool2d')).toEqual([
       { type: 'avgpool2d', kernel: [3, 3], stride: [2, 2], padding: [1, 1, 1, 1], countIncludePad: true },
       { type: 'avgpool2d', kernel: [2, 2], stride: [1, 1], padding: [1, 1, 1, 1], countIncludePad: false },
@@ -186,7 +155,7 @@ describe("PyTorch's conv files (torch.onnx.export, PyTorch 1.13, opsets 11, 13, 
   });
 
   it("a conv layer's weights are the file's as they are: W (out, in, kh, kw), ConvTranspose W (in, out, kh, kw), b (out)", () => {
-    const g = readOnnxGraph(new Uint8Array(readFileSync(join(FIXTURES, 'conv-ae-1x28x28-opset17.onnx'))));
+    const g = readOnnxGraph(fixture('conv-ae-1x28x28-opset17.onnx'));
     expect(g.params.map((p) => Object.fromEntries(Object.entries(p).map(([k, v]) => [k, v.length])))).toEqual([{ W: 8 * 1 * 9, b: 8 }, {}, {}, { W: 8 * 8 * 9, b: 8 }, {}, { W: 1 * 8 * 9, b: 1 }, {}]);
   });
 });
@@ -238,7 +207,7 @@ describe("other exporters' conv layouts, written by onnx.helper", () => {
 describe("PyTorch's conv files run in simdnet", () => {
   for (const [name, e] of convs) {
     it(`${name}: importOnnx, then predict gives PyTorch's output within ${TOL}`, () => {
-      const model = importOnnx(new Uint8Array(readFileSync(join(FIXTURES, e.onnx))), { backend, name });
+      const model = importOnnx(fixture(e.onnx), { backend, name });
       try {
         expect(model.inputShape).toEqual(e.input.shape.slice(1));
         expect(model.shapes.at(-1)).toEqual(e.output.shape.slice(1));

@@ -10,11 +10,10 @@
 //     fine-tuned for one epoch lowers its test loss and onnxruntime agrees with it afterwards.
 // The parameter layout (getWeights/setWeights by layer and name) is checked here too: the exporter stands on it.
 
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backend } from '../src/backend/backend.js';
 import { createWasmBackend } from '../src/backend/wasm.js';
@@ -28,45 +27,19 @@ import { importOnnx, readOnnx } from '../src/onnx/import.js';
 import { fit } from '../src/training/fit.js';
 import { evaluate } from '../src/training/evaluate.js';
 import { errorOf } from './support/backends.js';
-import type { SimdnetError } from '../src/errors.js';
+import { f32, fixture, fixtureIndex, FIXTURES, maxDiff, refusal, runOrt, runPeer, TOL, type PeerCheck } from './support/onnx.js';
 
-const FIXTURES = join(import.meta.dirname, 'fixtures/onnx');
-const PEER = join(import.meta.dirname, 'support/onnx_peer.py');
 const CLI = join(import.meta.dirname, '../dist/cli/main.js');
-const TOL = 1e-5;
 
 let backend: Backend;
 let data: ReturnType<typeof loadBundledMnist>;
 let digits: Float32Array; // 100 test digits
 let dir: string;
 /** what the onnx package said about each exported file, and the files it wrote */
-let peer: { checked: Record<string, { ok: boolean; error?: string; ir: number; opsets: Record<string, number>; inputs: [string, (string | number)[]][]; outputs: [string, (string | number)[]][]; ops: string[]; metadata: Record<string, string> }>; written: Record<string, { onnx: string; shape?: number[] }> };
+let peer: { checked: Record<string, PeerCheck>; written: Record<string, { onnx: string; shape?: number[] }> };
 /** the largest |onnxruntime − simdnet| and |PyTorch − simdnet| over every case (the issue's closing figures) */
 const worst = { ort: 0, torch: 0, numpy: 0 };
 
-const codeOf = (fn: () => unknown) => {
-  try {
-    fn();
-  } catch (e) {
-    return (e as SimdnetError).code;
-  }
-  return 'nothing thrown';
-};
-const f32 = (path: string) => new Float32Array(Uint8Array.from(readFileSync(path)).buffer);
-const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  expect(a.length).toBe(b.length);
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i] - b[i]));
-  return d;
-};
-
-async function runOrt(bytes: Uint8Array, x: Float32Array, shape: number[]): Promise<Float32Array> {
-  const session = await ort.InferenceSession.create(bytes);
-  const out = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', x, shape) });
-  const y = out[session.outputNames[0]].data as Float32Array;
-  await session.release();
-  return y;
-}
 
 /** The exported model kinds: each activation, a deep one, the trained default, a classifier. */
 const KINDS: Record<string, () => Layer[]> = {
@@ -77,7 +50,6 @@ const KINDS: Record<string, () => Layer[]> = {
   classifier: () => [new Linear(784, 32), new ReLU(), new Linear(32, 10), new Softmax()],
   dropout: () => [new Linear(784, 32), new ReLU(), new Dropout(0.3), new Linear(32, 784), new Sigmoid()],
 };
-const fixture = (name: string) => new Uint8Array(readFileSync(join(FIXTURES, name)));
 /** test loss of the imported PyTorch autoencoder before and after one epoch of fine-tuning */
 const tuning = { before: NaN, after: NaN };
 const exported: Record<string, { model: Sequential; bytes: Uint8Array; path: string; meta: Record<string, unknown> }> = {};
@@ -109,8 +81,7 @@ beforeAll(async () => {
     writeFileSync(e.path, e.bytes);
   }
   // one python start-up: check every exported file, write the other exporters' layouts
-  const out = execFileSync('/usr/bin/python3', [PEER, dir, ...Object.values(exported).map((e) => e.path)], { encoding: 'utf8', maxBuffer: 1 << 24 });
-  peer = JSON.parse(out);
+  peer = runPeer('onnx_peer.py', dir, Object.values(exported).map((e) => e.path));
 }, 120_000);
 
 afterAll(() => {
@@ -157,12 +128,11 @@ describe('export', () => {
 });
 
 describe("import: PyTorch's own files (torch.onnx.export, PyTorch 1.13)", () => {
-  const index = JSON.parse(readFileSync(join(FIXTURES, 'index.json'), 'utf8')) as Record<string, { onnx: string; opset: number; input: { file: string; shape: number[] }; output: { file: string; shape: number[] }; modules: string[] }>;
-  const mlps = Object.entries(index).filter(([, e]) => !e.modules.includes('Conv2d'));
+  const mlps = Object.entries(fixtureIndex()).filter(([, e]) => !e.modules.includes('Conv2d'));
   expect(mlps.length).toBe(5);
   for (const [name, e] of mlps) {
     it(`${name} (${e.modules.join(', ')}) reproduces PyTorch's output within ${TOL}`, async () => {
-      const bytes = new Uint8Array(readFileSync(join(FIXTURES, e.onnx)));
+      const bytes = fixture(e.onnx);
       const model = importOnnx(bytes, { backend });
       try {
         const x = f32(join(FIXTURES, e.input.file));
@@ -183,7 +153,7 @@ describe("import: PyTorch's own files (torch.onnx.export, PyTorch 1.13)", () => 
   it('the Flatten one declares (N, 1, 28, 28) input: the model takes [1, 28, 28] (784 values a sample) and flattens it', () => {
     const [name, e] = mlps.find(([n]) => n.startsWith('flatten'))!;
     expect(e.input.shape).toEqual([10, 1, 28, 28]);
-    const c = readOnnx(new Uint8Array(readFileSync(join(FIXTURES, e.onnx))), name);
+    const c = readOnnx(fixture(e.onnx), name);
     expect(c.spec.inputWidth).toBe(784);
     expect(c.spec.inputShape).toEqual([1, 28, 28]);
     expect(c.spec.layers.map((l) => l.type)).toEqual(['flatten', 'linear', 'relu', 'linear', 'sigmoid']);
@@ -224,7 +194,7 @@ describe("import: other exporters' layouts, written by onnx.helper", () => {
       const before = backend.liveAllocations;
       const bytes = new Uint8Array(readFileSync(peer.written[name].onnx));
       expect(await errorOf(() => importOnnx(bytes, { backend }))).toBe(message);
-      expect(codeOf(() => readOnnx(bytes))).toBe(CODES[name] ?? 'E_UNSUPPORTED');
+      expect(refusal(() => readOnnx(bytes)).code).toBe(CODES[name] ?? 'E_UNSUPPORTED');
       expect(backend.liveAllocations).toBe(before);
     });
   }
@@ -234,7 +204,7 @@ describe("import: other exporters' layouts, written by onnx.helper", () => {
     expect(await errorOf(() => importOnnx(bytes.subarray(0, 1000), { backend }))).toMatch(/^import: not a readable ONNX file \(.*corrupt or truncated protobuf at byte \d+: field \d+ declares \d+ bytes, \d+ are left\)$/);
     expect(await errorOf(() => importOnnx(new TextEncoder().encode('{"not": "onnx"}'), { backend }))).toMatch(/^import: /);
     expect(await errorOf(() => importOnnx(new Uint8Array(0), { backend }))).toBe('import: the file is empty');
-    expect(codeOf(() => readOnnx(bytes.subarray(0, 1000)))).toBe('E_FILE_CORRUPT');
+    expect(refusal(() => readOnnx(bytes.subarray(0, 1000))).code).toBe('E_FILE_CORRUPT');
     // a million and one 2-byte fields: refused by count, not read into a million objects
     const many = new Uint8Array(2 * (2 ** 20 + 1)).fill(0x08); // tag (field 1, varint), value 8, …
     expect(await errorOf(() => readOnnx(many))).toBe('import: not a readable ONNX file (ONNX: more than 1048576 fields in one message (a packed field would be one); the file is corrupt or not one simdnet reads)');
@@ -309,7 +279,7 @@ describe('round trips', () => {
     expect(r.stderr).toBe('simdnet: --init-from takes the layers from its file; do not give --hidden with it\n');
     const classifier = join(FIXTURES, 'classifier-784-64-10-softmax-opset13.onnx');
     r = simdnet('train', '--init-from', classifier, '--out', join(dir, 'run3'));
-    expect(r.stderr).toBe(`simdnet: --init-from ${classifier}: expected a denoising autoencoder (dense: linear 784→h, relu|tanh|sigmoid, …, linear h→784, sigmoid; or conv on 1×28×28: conv 1→c 3×3, relu, …, conv c→1 3×3, sigmoid), this model is linear 784→64, relu, linear 64→10, softmax\n`);
+    expect(r.stderr).toBe(`simdnet: --init-from ${classifier}: expected a denoising autoencoder (dense: linear 784→h, relu|tanh|sigmoid, …, linear h→784, sigmoid; or conv on 1×28×28: conv 1→c 3×3, relu, …, conv c→1 3×3, sigmoid, possibly between pixel-unshuffle r and pixel-shuffle r), this model is linear 784→64, relu, linear 64→10, softmax\n`);
     // PyTorch's conv autoencoder: a model file with its input shape and conv layers
     const conv = join(dir, 'conv.simdnet');
     r = simdnet('import', join(FIXTURES, 'conv-ae-1x28x28-opset17.onnx'), '--out', conv);
@@ -317,10 +287,9 @@ describe('round trips', () => {
     expect(r.stdout).toBe(`wrote ${conv}: (N, 1, 28, 28) → conv2d, relu, maxpool2d, conv-transpose2d, relu, conv2d, sigmoid from pytorch 1.13.0 (IR 8, opset 17)\n`);
     expect(decodeModelFile(new Uint8Array(readFileSync(conv))).spec.inputShape).toEqual([1, 28, 28]);
     // and it gives PyTorch's outputs
-    const convModel = importOnnx(new Uint8Array(readFileSync(join(FIXTURES, 'conv-ae-1x28x28-opset17.onnx'))), { backend });
+    const convModel = importOnnx(fixture('conv-ae-1x28x28-opset17.onnx'), { backend });
     try {
-      const f32 = (name: string) => new Float32Array(new Uint8Array(readFileSync(join(FIXTURES, name))).buffer);
-      expect(maxDiff(convModel.predict(f32('conv-ae-1x28x28-opset17.input.f32')), f32('conv-ae-1x28x28-opset17.output.f32'))).toBeLessThan(TOL);
+      expect(maxDiff(convModel.predict(f32(join(FIXTURES, 'conv-ae-1x28x28-opset17.input.f32'))), f32(join(FIXTURES, 'conv-ae-1x28x28-opset17.output.f32')))).toBeLessThan(TOL);
     } finally {
       convModel.dispose();
     }

@@ -22,6 +22,9 @@ import { deserializeModel, serializeModel } from '../src/formats/model-file.js';
 import { Conv2D, PixelShuffle2D, PixelUnshuffle2D, ReLU, Sigmoid, layerFromSpec, type LayerSpec } from '../src/layers/index.js';
 import { layerShapes } from '../src/layers/shapes.js';
 import { Sequential } from '../src/model.js';
+import { specChain } from '../src/model-spec.js';
+import { convAutoencoderSpec } from '../src/models.js';
+import { checkTrainConfig, runModelSpec } from '../src/training/run.js';
 import { createOptimizer } from '../src/optimizers.js';
 import { Rng } from '../src/random.js';
 import { evaluate } from '../src/training/evaluate.js';
@@ -230,5 +233,25 @@ describe('the denoiser: the same model bytes with 1, 2, 3 and 8 threads', () => 
       be.dispose();
     }
     for (const r of runs.slice(1)) expect(r === runs[0]).toBe(true);
+  });
+});
+
+describe('the conv denoiser with pixelShuffle (convAutoencoderSpec, a run\'s settings)', () => {
+  it("wraps the convolutions in PixelUnshuffle2D(r) … PixelShuffle2D(r), the Sigmoid last; 1 or absent changes nothing", () => {
+    const spec = convAutoencoderSpec({ channels: [64, 64], pixelShuffle: 2 });
+    expect(spec.layers.map((l) => (l.type === 'conv2d' ? `conv ${l.in}→${l.out}` : 'factor' in l ? `${l.type} ${l.factor}` : l.type))).toEqual(['pixel-unshuffle2d 2', 'conv 4→64', 'relu', 'conv 64→64', 'relu', 'conv 64→4', 'pixel-shuffle2d 2', 'sigmoid']);
+    expect(specChain(spec).shapes.slice(1, 3)).toEqual([[4, 14, 14], [64, 14, 14]]);
+    expect(convAutoencoderSpec({ pixelShuffle: 1 })).toEqual(convAutoencoderSpec());
+    expect(runModelSpec({ model: 'conv', hidden: [128], activation: 'relu' })).toEqual(convAutoencoderSpec());
+    expect(runModelSpec({ model: 'conv', hidden: [128], activation: 'relu', pixelShuffle: 4, channels: [8] }).layers[0]).toEqual({ type: 'pixel-unshuffle2d', factor: 4 });
+  });
+
+  it('refuses a factor that does not divide the image, and pixelShuffle in a dense run', async () => {
+    expect(await errorOf(() => convAutoencoderSpec({ pixelShuffle: 3 }))).toBe("conv autoencoder: pixelShuffle 3 must divide the image's height and width, got 28×28");
+    expect(await errorOf(() => convAutoencoderSpec({ pixelShuffle: 0 }))).toBe('conv autoencoder: pixelShuffle must be an integer ≥ 1 (1: none), got 0');
+    const base = { epochs: 1, batchSize: 8, lr: 1e-3, optimizer: 'adam', hidden: [128], activation: 'relu', loss: 'bce', noise: 'gaussian', noiseFactor: 0.3, seed: 0 };
+    expect(await errorOf(() => checkTrainConfig({ ...base, pixelShuffle: 2 }, 'c'))).toBe(`c: config.pixelShuffle: expected nothing for a dense model (it is the conv model's), got 2`);
+    expect(await errorOf(() => checkTrainConfig({ ...base, model: 'conv', pixelShuffle: 5 }, 'c'))).toBe("c: config.pixelShuffle: expected a factor of the digits' 28×28 (1, 2, 4, 7, 14, 28), got 5");
+    expect(checkTrainConfig({ ...base, model: 'conv', pixelShuffle: 2 }, 'c').pixelShuffle).toBe(2);
   });
 });

@@ -1,7 +1,7 @@
 // Sequential.predict / predictInto (issue 19): against a float64 reference on every backend; the same bits for a row
-// whatever the batch it is in (one row alone takes the small-M GEMM path, many rows the packed one) and whatever the
-// thread count; predictInto fills the caller's array and allocates nothing after its first call; the batch size
-// comes from the memory budget.
+// whatever the batch it is in (up to PACKED_ROWS rows run on the packed copy of the weights, more the GEMM) and
+// whatever the thread count; the packed copy follows every change of the weights; predictInto fills the caller's
+// array and allocates nothing after its first call; the batch size comes from the memory budget.
 
 import { describe, expect, it } from 'vitest';
 import type { Backend } from '../src/backend/backend.js';
@@ -10,6 +10,8 @@ import { Dropout, Linear, ReLU, Sigmoid, Softmax, Tanh, type Layer } from '../sr
 import { PREDICT_BYTES, predictBytes, predictRows } from '../src/memory.js';
 import { Sequential } from '../src/model.js';
 import { Rng } from '../src/random.js';
+import { createOptimizer } from '../src/optimizers.js';
+import { fit } from '../src/training/fit.js';
 import { backendCases, simdnetErrorOf } from './support/backends.js';
 
 const bits = (a: Float32Array) => new Uint32Array(a.buffer, a.byteOffset, a.length);
@@ -73,6 +75,37 @@ describe.each(backendCases())('predict on the $label backend', ({ make }) => {
     model.dispose();
   });
 
+  it('packs its copy of the weights again after setWeights, a fit step and an optimizer step (never a stale copy)', async () => {
+    // 3 rows: at most PACKED_ROWS, so each predict runs on the packed copy; the reference reads getWeights, so a
+    // predict on stale packed weights gives the old model's outputs and fails
+    const backend = await make();
+    const model = new Sequential(layers(), { backend, seed: 7 });
+    const x = inputs(3, 11);
+    let last = model.predict(x);
+    const fresh = (after: string) => {
+      const y = model.predict(x);
+      const ref = reference(model, x);
+      let worst = 0;
+      for (let i = 0; i < y.length; i++) worst = Math.max(worst, Math.abs(y[i] - ref[i]));
+      expect(worst, after).toBeLessThan(2e-5);
+      expect(firstDiff(y, last), `${after}: the outputs changed`).not.toBe(-1);
+      last = y;
+    };
+    model.setWeights(model.getWeights().map((v) => -0.9 * v));
+    fresh('after setWeights(all)');
+    const [w0] = model.getWeights(3);
+    model.setWeights(3, [{ name: 'W', values: w0.values.map((v) => v + 0.25) }]);
+    fresh('after setWeights(layer)');
+    const rng = new Rng(3);
+    const y = Float32Array.from({ length: 16 * 9 }, () => rng.next());
+    await fit(model, { train: { x: inputs(16, 12), y } }, { epochs: 1, batchSize: 16, loss: 'mse', optimizer: 'sgd', lr: 0.5 });
+    fresh('after a fit step');
+    const sgd = createOptimizer('sgd', { lr: 0.5 });
+    sgd.step(model); // the fit's gradients are still there
+    fresh('after an optimizer step alone');
+    model.dispose();
+  });
+
   it('predictInto fills the caller\'s array, allocates nothing after the first call, and refuses a wrong one', async () => {
     const backend = await make();
     const model = new Sequential(layers(), { backend, seed: 6 });
@@ -80,6 +113,7 @@ describe.each(backendCases())('predict on the $label backend', ({ make }) => {
     const out = new Float32Array(50 * 9).fill(NaN);
     expect(model.predictInto(out, x)).toBe(out);
     expect(out).toEqual(model.predict(x));
+    model.predictInto(out.subarray(0, 9), x.subarray(0, IN)); // the first batch of ≤ PACKED_ROWS rows packs the weights
     const live = backend.liveAllocations;
     const bytes = backend.memory.buffer.byteLength;
     for (const rows of [50, 1, 7, 50]) model.predictInto(out.subarray(0, rows * 9), x.subarray(0, rows * IN));

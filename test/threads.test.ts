@@ -10,7 +10,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { ACT, type Backend, type Kernels } from '../src/backend/backend.js';
+import { ACT, stripFloats, type Backend, type Kernels } from '../src/backend/backend.js';
 import { convScratchFloats, convTransposeScratchFloats } from '../src/backend/conv-scratch.js';
 import { availableWasmVariants, createWasmBackend, type WasmVariant } from '../src/backend/wasm.js';
 import { oneHot } from '../src/data/dataset.js';
@@ -58,6 +58,14 @@ const CASES: KernelCase[] = [
     name: `linear_act_forward act ${act}`,
     sizes: { out: B * H, x: B * IN, w: IN * H, b: H },
     run: (k: Kernels, p: Record<string, number>) => k.linear_act_forward(p.out, p.x, p.w, p.b, B, IN, H, act),
+  })),
+  // predict's packed weights (strips of 24 columns): 1,000 columns = 41 strips and a partial one; 5 rows = a 4-row tile
+  // and a row alone
+  { name: 'pack_strips', sizes: { wp: stripFloats(IN, 1000), w: IN * 1000 }, run: (k, p) => k.pack_strips(p.wp, p.w, IN, 1000) },
+  ...[ACT.none, ACT.relu, ACT.sigmoid, ACT.tanh].map((act) => ({
+    name: `linear_strips_forward act ${act}`,
+    sizes: { out: 5 * 1000, x: 5 * IN, wp: stripFloats(IN, 1000), b: 1000 },
+    run: (k: Kernels, p: Record<string, number>) => k.linear_strips_forward(p.out, p.x, p.wp, p.b, 5, IN, 1000, act),
   })),
   { name: 'linear_forward', sizes: { out: B * OUT, x: B * H, w: H * OUT, b: OUT }, run: (k, p) => k.linear_forward(p.out, p.x, p.w, p.b, B, H, OUT) },
   { name: 'linear_backward', sizes: { dx: B * H, dw: H * OUT, db: OUT, dout: B * OUT, x: B * H, w: H * OUT }, run: (k, p) => k.linear_backward(p.dx, p.dw, p.db, p.dout, p.x, p.w, B, H, OUT) },

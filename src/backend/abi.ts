@@ -6,7 +6,7 @@
 // kernel missing from either fails to compile; the loader's export check, the one-thread kernels and the pool's
 // thread functions are derived from them.
 
-import { NOISE, type Kernels } from './backend.js';
+import { NOISE, STRIP_WIDTH, type Kernels } from './backend.js';
 import { convScratchFloats, convTransposeScratchFloats } from './conv-scratch.js';
 import { GEMM, MIN_PER_THREAD, chunks, columns, elements, rows, scaled, type Args, type Split } from './split.js';
 
@@ -25,10 +25,15 @@ export const SUM_KIND = { LOSS_MSE: 0, LOSS_BCE: 1, LOSS_CE: 2, SUM_SQUARES: 3 }
 // Exports besides the Kernels
 // =====================================================================================================
 
-/** The pieces a thread runs that are not Kernels: a block of a GEMM, a column range of a column sum, chunked loss
+/** The pieces a thread runs that are not Kernels: a block of a GEMM, a range of weight strips (packed, or used by a
+ *  product), a column range of a column sum, chunked loss
  *  sums, and the scaled loss gradients with the whole batch's scale. */
 export interface Pieces {
   gemm_block(c: number, a: number, b: number, bias: number, M: number, N: number, K: number, transA: number, transB: number, mode: number, act: number, m0: number, m1: number, n0: number, n1: number, scratch: number): void;
+  /** pack_strips of the columns [lo, hi) (whole strips) */
+  pack_strips_cols(wp: number, w: number, IN: number, OUT: number, lo: number, hi: number): void;
+  /** linear_strips_forward of the columns [lo, hi) (whole strips) */
+  linear_strips_cols(out: number, x: number, wp: number, b: number, B: number, IN: number, OUT: number, act: number, lo: number, hi: number): void;
   col_sum_cols(out: number, x: number, B: number, N: number, accumulate: number, j0: number, j1: number): void;
   loss_sums(sums: number, kind: number, p: number, t: number, n: number): void;
   diff_scaled(out: number, p: number, t: number, n: number, s: number): void;
@@ -39,7 +44,7 @@ export interface Pieces {
   conv_transpose2d_backward_weights_cols(dw: number, db: number, dy: number, x: number, scratch: number, B: number, IC: number, IH: number, IW: number, OC: number, OH: number, OW: number, KH: number, KW: number, SH: number, SW: number, PT: number, PL: number, c0: number, c1: number): void;
 }
 const PIECES: Record<keyof Pieces, true> = {
-  gemm_block: true, col_sum_cols: true, loss_sums: true, diff_scaled: true, bce_backward_scaled: true,
+  gemm_block: true, pack_strips_cols: true, linear_strips_cols: true, col_sum_cols: true, loss_sums: true, diff_scaled: true, bce_backward_scaled: true,
   conv2d_backward_weights_cols: true, conv_transpose2d_backward_weights_cols: true,
 };
 
@@ -85,6 +90,10 @@ export const SPLIT = {
   linear_forward: GEMM,
   linear_act_forward: GEMM,
   linear_backward: GEMM,
+  // (wp, w, IN, OUT) and (out, x, wp, b, B, IN, OUT, act): whole strips of 24 columns per thread, each a contiguous
+  // block of wp
+  pack_strips: columns('pack_strips_cols', 3, STRIP_WIDTH, LIGHT, (a) => a[2] * a[3]),
+  linear_strips_forward: columns('linear_strips_cols', 6, STRIP_WIDTH, MACS, (a) => a[4] * a[5] * a[6]),
   bias_add: rows(3, LIGHT, [[0, col(4)], [1, col(4)]]), // (out, x, b, B, N): b whole
   col_sum: columns('col_sum_cols', 3, 4, LIGHT, (a) => a[2] * a[3]), // (out, x, B, N, acc)
 

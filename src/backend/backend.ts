@@ -19,6 +19,11 @@ export interface Tensor {
 export const ACT = { none: 0, relu: 1, sigmoid: 2, tanh: 3 } as const;
 export type ActCode = (typeof ACT)[keyof typeof ACT];
 
+/** Columns of a strip of `pack_strips` (assembly/gemm.ts's SW; test/abi.test.ts). */
+export const STRIP_WIDTH = 24;
+/** Floats of w(IN,OUT) packed by `pack_strips`: ⌈OUT/24⌉ strips of IN × 24. */
+export const stripFloats = (IN: number, OUT: number): number => Math.ceil(OUT / STRIP_WIDTH) * STRIP_WIDTH * IN;
+
 /** Noise codes of `gather_noise` (the same numbers as assembly/noise.ts's NOISE_*; test/abi.test.ts). */
 export const NOISE = { none: 0, gaussian: 1, 'salt-pepper': 2, mask: 3 } as const;
 
@@ -37,6 +42,11 @@ export interface Kernels {
   linear_act_forward(out: number, x: number, w: number, b: number, B: number, IN: number, OUT: number, act: number): void;
   /** dw += xᵀ·dout; db += column sums of dout; dx = dout·wᵀ (skipped when dx = 0). */
   linear_backward(dx: number, dw: number, db: number, dout: number, x: number, w: number, B: number, IN: number, OUT: number): void;
+  /** wp(⌈OUT/24⌉, IN, 24) = w(IN,OUT) in strips of 24 columns, each strip's IN rows contiguous, zero-padded past OUT:
+   *  the layout linear_strips_forward streams (STRIP_WIDTH; stripFloats gives wp's size). */
+  pack_strips(wp: number, w: number, IN: number, OUT: number): void;
+  /** linear_act_forward with w given as pack_strips wrote it: the same bits, faster for a handful of rows (predict). */
+  linear_strips_forward(out: number, x: number, wp: number, b: number, B: number, IN: number, OUT: number, act: number): void;
   /** out(B,N) = x(B,N) + b(N) broadcast over rows (out may equal x). */
   bias_add(out: number, x: number, b: number, B: number, N: number): void;
   /** out(N) (+)= column sums of x(B,N) (adds into out when accumulate≠0). */

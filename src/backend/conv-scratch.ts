@@ -10,12 +10,18 @@ const up8 = (n: number) => Math.ceil(n / 8) * 8;
 /** the zero-padded copy of a sample (C, HP, WP), the slack its last tile reads, the tile */
 const xpFloats = (C: number, HP: number, WP: number, SW: number) => up4(C * HP * WP + 3 * SW + 4) + 32;
 
-/** assembly/winograd.ts's wino_scratch: U, a block's V and M, the padded sample of the 3×3 stride-1 conv NI → NO */
+/** assembly/winograd.ts's wino_scratch for the 3×3 stride-1 conv NI → NO: the larger of the forward's (U, a block's
+ * V and M, the padded sample) and the weight gradient's (dU, a block's V and M̄, the padded sample and dy, the GEMM's) */
 function winoScratchFloats(NI: number, NO: number, OH: number, OW: number): number {
   const TW = up4(Math.ceil(OW / 2)), tilesH = Math.ceil(OH / 2), NOp = up4(NO);
   const rows = Math.max(1, Math.min(tilesH, Math.floor(3072 / ((NI + NOp) * TW))));
   const Tb = up8(rows * TW);
-  return 16 * NOp * NI + 16 * NI * Tb + 16 * NOp * Tb + NI * (2 * tilesH + 2) * (2 * TW + 2);
+  const xp = NI * (2 * tilesH + 2) * (2 * TW + 2);
+  const plane = (n: number) => n + 16; // winograd.ts's plane(): a pad that keeps the 16 matrices off the same L1 sets
+  const fwd = 16 * (plane(NOp * NI) + plane(NI * Tb) + plane(NOp * Tb)) + xp;
+  const Tg = Math.max(1, Math.min(tilesH, Math.floor(8192 / ((NI + NO) * TW)))) * TW;
+  const grad = 16 * (plane(NO * NI) + plane(NI * Tg) + plane(NO * Tg)) + xp + NO * 2 * tilesH * 2 * TW + GEMM_SCRATCH_FLOATS;
+  return Math.max(fwd, grad);
 }
 
 /** f32 elements of one thread's scratch for the conv x (C,H,W) → y (OC,OH,OW), all three passes. */

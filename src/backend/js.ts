@@ -2,7 +2,7 @@
 // WebAssembly.Memory. It is the readable reference and the benchmark baseline, so it stays simple (no tricks
 // beyond the i-k-j loop order that any JS programmer would write).
 
-import { ACT, type Backend, type Kernels } from './backend.js';
+import { ACT, STRIP_WIDTH, type Backend, type Kernels } from './backend.js';
 import { HeapBackend } from './heap.js';
 import { convJsKernels } from './conv-js.js';
 import { gatherNoiseJs, rand } from './noise-js.js';
@@ -54,6 +54,35 @@ function jsKernels(f: () => Float32Array): Kernels {
       k.gemm(dw, x, dout, IN, OUT, Bn, 1, 0, 1);
       k.col_sum(db, dout, Bn, OUT, 1);
       if (dx !== 0) k.gemm(dx, dout, w, Bn, IN, OUT, 0, 1, 0);
+    },
+    pack_strips(wp, w, IN, OUT) {
+      // w is (IN,OUT), wp is (⌈OUT/24⌉,IN,24): strip s holds columns 24s.. of every row, zero-padded
+      const h = f();
+      const P = wp >>> 2, W = w >>> 2, S = STRIP_WIDTH;
+      for (let s0 = 0; s0 < OUT; s0 += S) {
+        const strip = P + (s0 / S) * IN * S;
+        for (let p = 0; p < IN; p++) for (let j = 0; j < S; j++) h[strip + p * S + j] = s0 + j < OUT ? h[W + p * OUT + s0 + j] : 0;
+      }
+    },
+    linear_strips_forward(out, x, wp, b, Bn, IN, OUT, act) {
+      // linear_act_forward with w read from its strips: the same loops, the same order
+      const h = f();
+      const O = out >>> 2, X = x >>> 2, P = wp >>> 2, S = STRIP_WIDTH;
+      h.fill(0, O, O + Bn * OUT);
+      for (let i = 0; i < Bn; i++) {
+        const oi = O + i * OUT;
+        for (let p = 0; p < IN; p++) {
+          const xip = h[X + i * IN + p];
+          if (xip === 0) continue;
+          for (let j = 0; j < OUT; j++) h[oi + j] += xip * h[P + Math.floor(j / S) * IN * S + p * S + (j % S)];
+        }
+      }
+      k.bias_add(out, out, b, Bn, OUT);
+      const n = Bn * OUT;
+      if (act === ACT.relu) k.relu_forward(out, out, n);
+      else if (act === ACT.sigmoid) k.sigmoid_forward(out, out, n);
+      else if (act === ACT.tanh) k.tanh_forward(out, out, n);
+      else if (act !== ACT.none) throw new RangeError(`linear_strips_forward: unknown activation code ${act}, expected 0-3`);
     },
     bias_add(out, x, b, Bn, N) {
       // x, out are (B,N), b is (N)

@@ -10,7 +10,7 @@ import { DEEP_STEP, REFERENCE_STEP, measureSteps } from './step-bench.js';
 import { denoiseFiles, evaluateFile } from './tools.js';
 import { exportFile, importFile } from './onnx-files.js';
 import { TRAIN_LOSSES, resumeConfig, trainJob } from './train-job.js';
-import { DEFAULT_CONV_CHANNELS, RUN_MODELS } from '../training/run.js';
+import { DEFAULT_CONV_CHANNELS, PIXEL_SHUFFLE_EXPECTED, PIXEL_SHUFFLE_FACTORS, RUN_MODELS } from '../training/run.js';
 import { BACKEND_NAMES } from '../backend/backend.js';
 import { MAX_THREADS } from '../backend/wasm.js';
 import { HIDDEN_ACTIVATIONS } from '../layers/index.js';
@@ -79,6 +79,8 @@ function runOptions(command: Command): Command {
 const run = (o: { threads?: number; relaxed?: boolean }): RunOptions => ({ threads: o.threads, relaxed: o.relaxed });
 /** What `train --resume` may be given: how long and how it runs, never what it computes. */
 const RESUME_MAY_CHANGE = ['epochs', 'checkpointEvery', 'threads', 'relaxed'];
+/** An option's flag name from its attribute name: pixelShuffle → pixel-shuffle */
+const flagName = (attribute: string) => attribute.replace(/[A-Z]/g, (ch) => '-' + ch.toLowerCase());
 /** 'a, b and c' (or 'a, b or c') */
 const listed = (items: string[], last = 'and') => (items.length > 1 ? `${items.slice(0, -1).join(', ')} ${last} ${items.at(-1)}` : items.join(''));
 
@@ -100,6 +102,7 @@ function program(): Command {
     .addOption(new Option('--model <kind>', "dense: the autoencoder of --hidden; conv: 3×3 'same' convolutions of --channels").choices(RUN_MODELS).default('dense'))
     .option('--hidden <sizes>', 'dense: hidden layer sizes, comma-separated (e.g. 256,64,256)', sizes, [128])
     .option('--channels <sizes>', `conv: the hidden convolutions' feature maps, comma-separated (default ${DEFAULT_CONV_CHANNELS.join(',')})`, sizes)
+    .option('--pixel-shuffle <r>', 'conv: run the convolutions at 1/r resolution on r² times the channels, between PixelUnshuffle2D(r) and PixelShuffle2D(r) (lossless; default: off, full resolution)', int('a pixel shuffle factor', 1))
     .addOption(new Option('--activation <name>', 'hidden activation').choices(HIDDEN_ACTIVATIONS).default('relu'))
     .addOption(new Option('--loss <name>', 'reconstruction loss').choices(TRAIN_LOSSES).default('bce'))
     .addOption(new Option('--noise <kind>', 'input corruption').choices([...NOISE_KINDS]).default('gaussian'))
@@ -132,8 +135,8 @@ function program(): Command {
         return;
       }
       if (o.initFrom !== undefined) {
-        const given = ['hidden', 'activation', 'dropout', 'model', 'channels'].filter((name) => command.getOptionValueSource(name) === 'cli');
-        if (given.length) throw new SimdnetError(`--init-from takes the layers from its file; do not give ${given.map((n) => '--' + n).join(' or ')} with it`, 'E_OPTION');
+        const given = ['hidden', 'activation', 'dropout', 'model', 'channels', 'pixelShuffle'].filter((name) => command.getOptionValueSource(name) === 'cli');
+        if (given.length) throw new SimdnetError(`--init-from takes the layers from its file; do not give ${given.map((n) => '--' + flagName(n)).join(' or ')} with it`, 'E_OPTION');
       }
       const noise = o.noise as NoiseKind;
       const noiseFactor = o.noiseFactor ?? DEFAULT_NOISE_FACTOR[noise];
@@ -141,9 +144,12 @@ function program(): Command {
       if (problem) throw new SimdnetError(`--noise-factor: ${problem}`, 'E_OPTION');
       if (o.preset !== undefined) applyPreset(o, command, o.preset as PresetName);
       const conv = o.model === 'conv';
-      const misplaced = (conv ? ['hidden', 'activation', 'dropout'] : ['channels']).filter((name) => command.getOptionValueSource(name) === 'cli');
-      if (misplaced.length) throw new SimdnetError(`${misplaced.map((n) => '--' + n).join(' and ')} ${misplaced.length > 1 ? 'are' : 'is'} for ${conv ? '--model dense' : '--model conv'}; this run trains --model ${o.model}`, 'E_OPTION');
+      const misplaced = (conv ? ['hidden', 'activation', 'dropout'] : ['channels', 'pixelShuffle']).filter((name) => command.getOptionValueSource(name) === 'cli');
+      if (misplaced.length) throw new SimdnetError(`${misplaced.map((n) => '--' + flagName(n)).join(' and ')} ${misplaced.length > 1 ? 'are' : 'is'} for ${conv ? '--model dense' : '--model conv'}; this run trains --model ${o.model}`, 'E_OPTION');
       if (!conv) delete o.channels;
+      if (o.pixelShuffle !== undefined && !PIXEL_SHUFFLE_FACTORS.includes(o.pixelShuffle)) throw new SimdnetError(`--pixel-shuffle ${o.pixelShuffle}: expected ${PIXEL_SHUFFLE_EXPECTED}`, 'E_OPTION');
+      // off unless given (1 is off too): a run without it keeps the settings, and so the checkpoints, it had before
+      if (!(o.pixelShuffle > 1)) delete o.pixelShuffle;
       const { resume: _, threads: _t, relaxed: _r, preset: _p, ...flags } = o;
       await trainJob({ ...flags, noise, noiseFactor, lr: o.lr ?? DEFAULT_LR[o.optimizer as OptimizerName] }, console.log, undefined, run(o));
     });

@@ -52,7 +52,7 @@ export function resumeConfig(dir: string, epochs?: number): { config: TrainConfi
   // the settings say which model the run trains: the checkpoint's weights must be that model
   const expected = describeLayers(runModelSpec(saved));
   const found = describeLayers(checkpoint.file.spec);
-  const settings = saved.model === 'conv' ? `config.model conv, config.channels ${JSON.stringify(saved.channels ?? DEFAULT_CONV_CHANNELS)}` : `config.hidden ${JSON.stringify(saved.hidden)}, config.activation ${saved.activation}`;
+  const settings = saved.model === 'conv' ? `config.model conv, config.channels ${JSON.stringify(saved.channels ?? DEFAULT_CONV_CHANNELS)}${saved.pixelShuffle ? `, config.pixelShuffle ${saved.pixelShuffle}` : ''}` : `config.hidden ${JSON.stringify(saved.hidden)}, config.activation ${saved.activation}`;
   if (expected !== found) throw new SimdnetError(`${path}: the checkpoint's settings (${settings}) describe ${expected}, but its weights are for ${found}`, 'E_FILE_CORRUPT');
   const config = { ...saved, epochs, out: dir };
   const done = checkpoint.checkpoint.progress.epoch;
@@ -92,14 +92,15 @@ export async function trainJob(config: TrainConfig, log: (line: string) => void 
 /** The model of --init-from, checked to be a denoising autoencoder a run can describe: dense (784 → hidden… (one
  *  activation) → 784 sigmoid) or conv (1×28×28 → 3×3 'same' conv + ReLU per channel entry → conv to 1 + sigmoid). The
  *  run's settings record it (hidden sizes and an activation, or the channels), which a resume checks its weights against. */
-function initModel(path: string, backend: Backend): { model: Sequential; settings: Pick<TrainConfig, 'model' | 'hidden' | 'activation' | 'channels'> } {
+function initModel(path: string, backend: Backend): { model: Sequential; settings: Pick<TrainConfig, 'model' | 'hidden' | 'activation' | 'channels' | 'pixelShuffle'> } {
   const model = loadInitModel(path, backend);
   const specs = model.spec().layers;
   const conv = specs.some((l) => l.type === 'conv2d');
   const hidden = specs.flatMap((l) => (l.type === 'linear' ? [l.out] : [])).slice(0, -1);
   const channels = specs.flatMap((l) => (l.type === 'conv2d' ? [l.out] : [])).slice(0, -1);
   const activation = specs[1]?.type ?? '';
-  const settings = conv ? { model: 'conv' as const, channels, hidden: [128], activation: 'relu' } : { hidden, activation };
+  const shuffle = specs[0]?.type === 'pixel-unshuffle2d' ? specs[0].factor : 1;
+  const settings = conv ? { model: 'conv' as const, channels, hidden: [128], activation: 'relu', ...(shuffle > 1 && { pixelShuffle: shuffle }) } : { hidden, activation };
   let expected = '';
   try {
     expected = (conv ? channels : hidden).length ? describeLayers(runModelSpec(settings)) : '';
@@ -110,7 +111,7 @@ function initModel(path: string, backend: Backend): { model: Sequential; setting
   const found = describeLayers(model.spec());
   if (expected !== found) {
     model.dispose();
-    throw new SimdnetError(`--init-from ${path}: expected a denoising autoencoder (dense: linear 784→h, relu|tanh|sigmoid, …, linear h→784, sigmoid; or conv on 1×28×28: conv 1→c 3×3, relu, …, conv c→1 3×3, sigmoid), this model is ${found}`, 'E_SHAPE');
+    throw new SimdnetError(`--init-from ${path}: expected a denoising autoencoder (dense: linear 784→h, relu|tanh|sigmoid, …, linear h→784, sigmoid; or conv on 1×28×28: conv 1→c 3×3, relu, …, conv c→1 3×3, sigmoid, possibly between pixel-unshuffle r and pixel-shuffle r), this model is ${found}`, 'E_SHAPE');
   }
   return { model, settings };
 }
@@ -226,7 +227,7 @@ function describe(c: TrainConfig): string {
     c.validationSplit ? `validation split ${c.validationSplit}` : '',
     c.earlyStopping ? `early stopping after ${c.earlyStopping} epochs on ${c.validationSplit ? 'validation' : 'test'} loss` : '',
   ].filter(Boolean);
-  const model = c.model === 'conv' ? `conv 3×3 1-${(c.channels ?? DEFAULT_CONV_CHANNELS).join('-')}-1 relu/sigmoid` : `${IMAGE_WIDTH}-${c.hidden.join('-')}-${IMAGE_WIDTH} ${c.activation}/sigmoid`;
+  const model = c.model === 'conv' ? `conv 3×3 ${c.pixelShuffle ? `${c.pixelShuffle ** 2}-${(c.channels ?? DEFAULT_CONV_CHANNELS).join('-')}-${c.pixelShuffle ** 2} between pixel unshuffle / shuffle ${c.pixelShuffle}` : `1-${(c.channels ?? DEFAULT_CONV_CHANNELS).join('-')}-1`} relu/sigmoid` : `${IMAGE_WIDTH}-${c.hidden.join('-')}-${IMAGE_WIDTH} ${c.activation}/sigmoid`;
   return `${model}, ${c.loss}, ${c.optimizer} lr ${c.lr}, batch ${c.batchSize}, ${c.noise} noise ${c.noiseFactor}${loop.map((l) => ', ' + l).join('')}`;
 }
 

@@ -84,4 +84,11 @@ export interface Layer {
   readonly fusableAct?: ActCode;
   /** y = next(layer(x)) in one kernel, where `act` is next's fusableAct (a layer that can, e.g. Linear). */
   forwardFused?(x: Tensor, y: Tensor, act: ActCode, scratch: Tensor | null): void;
+  /** Inference on a copy of the weights laid out for products of a handful of rows (Linear: pack_strips), which
+   *  predict keeps and Sequential refreshes after the weights change: the copy's f32 elements (unbound layers too). */
+  packedSize?(): number;
+  /** Writes that copy of the current weights into `packed`. */
+  pack?(packed: Tensor): void;
+  /** forward (act = ACT.none) or forwardFused from the packed copy: the same bits. */
+  forwardPacked?(x: Tensor, y: Tensor, act: ActCode, packed: Tensor): void;
 }

@@ -1,7 +1,7 @@
 // Linear: Z = XW + B, with W (IN,OUT) and B (OUT) as in the reference numpy network.
 // Backward (DESIGN.md): dW = Xᵀ∇, dB = column sums of ∇, dX = ∇Wᵀ.
 
-import type { ActCode, Backend, Tensor } from '../backend/backend.js';
+import { stripFloats, type ActCode, type Backend, type Tensor } from '../backend/backend.js';
 import { check } from '../errors.js';
 import type { Rng } from '../random.js';
 import type { ParamDecl } from '../param-layout.js';
@@ -76,6 +76,20 @@ export class Linear implements Layer {
   forwardFused(x: Tensor, y: Tensor, act: ActCode): void {
     // x is (B,IN), y is (B,OUT)
     this.backend.kernels.linear_act_forward(y.ptr, x.ptr, this.w, this.b, x.rows, this.inputs, this.outputs, act);
+  }
+
+  /** W in strips of 24 columns (pack_strips): predict's copy for a handful of rows. */
+  packedSize(): number {
+    return stripFloats(this.inputs, this.outputs);
+  }
+
+  pack(packed: Tensor): void {
+    this.backend.kernels.pack_strips(packed.ptr, this.w, this.inputs, this.outputs);
+  }
+
+  forwardPacked(x: Tensor, y: Tensor, act: ActCode, packed: Tensor): void {
+    // x is (B,IN), y is (B,OUT), packed is W in strips
+    this.backend.kernels.linear_strips_forward(y.ptr, x.ptr, packed.ptr, this.b, x.rows, this.inputs, this.outputs, act);
   }
 
   backward(x: Tensor, _y: Tensor, dy: Tensor, dx: Tensor | null): void {

@@ -8,7 +8,7 @@ import { SimdnetError, type ErrorCode } from '../errors.js';
 import { HIDDEN_ACTIVATIONS } from '../layers/index.js';
 import type { LossName } from '../losses.js';
 import { Sequential, type ModelSpec } from '../model.js';
-import { autoencoderSpec, convAutoencoderSpec } from '../models.js';
+import { IMAGE_SHAPE, autoencoderSpec, convAutoencoderSpec } from '../models.js';
 import { DEFAULT_LR, createOptimizer, type Optimizer, type OptimizerName } from '../optimizers.js';
 import { MAX_SEED } from '../random.js';
 import { LR_SCHEDULES, recipe, type LrScheduleName } from './recipes.js';
@@ -25,6 +25,10 @@ export type RunModel = (typeof RUN_MODELS)[number];
 /** The conv denoiser's hidden feature maps when a run does not say (convAutoencoderSpec's default). */
 export const DEFAULT_CONV_CHANNELS = [32, 32, 32, 32];
 
+/** The pixel shuffle factors a run's digits take: those that divide their height and width. */
+export const PIXEL_SHUFFLE_FACTORS: readonly number[] = Array.from({ length: Math.min(IMAGE_SHAPE[1], IMAGE_SHAPE[2]) }, (_, k) => k + 1).filter((r) => IMAGE_SHAPE[1] % r === 0 && IMAGE_SHAPE[2] % r === 0);
+export const PIXEL_SHUFFLE_EXPECTED = `a factor of the digits' ${IMAGE_SHAPE[1]}×${IMAGE_SHAPE[2]} (${PIXEL_SHUFFLE_FACTORS.join(', ')})`;
+
 /** The settings of a training run of the denoising autoencoder (a checkpoint saves them, so a resume rebuilds the
  *  run from them: a setting added later is optional, absent meaning what runs before it did). */
 export interface TrainConfig {
@@ -36,6 +40,8 @@ export interface TrainConfig {
   model?: RunModel;
   /** conv: the hidden convolutions' feature maps (absent: DEFAULT_CONV_CHANNELS). */
   channels?: number[];
+  /** conv: convolutions at 1/r the resolution, between PixelUnshuffle2D(r) and PixelShuffle2D(r) (absent or 1: none). */
+  pixelShuffle?: number;
   /** dense: hidden layer sizes, their activation, and a Dropout of this rate after each (0 or absent: none). */
   hidden: number[];
   activation: string;
@@ -90,12 +96,17 @@ export function checkTrainConfig(config: unknown, where: string, code: ErrorCode
   if (c.model !== undefined) oneOf('model', RUN_MODELS);
   if (c.channels !== undefined && !(Array.isArray(c.channels) && c.channels.length > 0 && c.channels.every((h) => Number.isInteger(h) && h > 0))) fail('channels', 'a list of positive feature-map counts');
   if (c.model === 'conv' && c.dropout) fail('dropout', '0 or nothing for a conv model (it has no Dropout layers)');
+  if (c.pixelShuffle !== undefined) {
+    if (c.model !== 'conv') fail('pixelShuffle', "nothing for a dense model (it is the conv model's)");
+    int('pixelShuffle', 1);
+    if (!PIXEL_SHUFFLE_FACTORS.includes(c.pixelShuffle as number)) fail('pixelShuffle', PIXEL_SHUFFLE_EXPECTED);
+  }
   return c as unknown as TrainConfig;
 }
 
 /** The model a run trains: the one place its layers follow from the settings. */
-export function runModelSpec(config: Pick<TrainConfig, 'hidden' | 'activation' | 'dropout' | 'model' | 'channels'>): ModelSpec {
-  if (config.model === 'conv') return convAutoencoderSpec({ channels: config.channels ?? DEFAULT_CONV_CHANNELS });
+export function runModelSpec(config: Pick<TrainConfig, 'hidden' | 'activation' | 'dropout' | 'model' | 'channels' | 'pixelShuffle'>): ModelSpec {
+  if (config.model === 'conv') return convAutoencoderSpec({ channels: config.channels ?? DEFAULT_CONV_CHANNELS, pixelShuffle: config.pixelShuffle });
   return autoencoderSpec({ hidden: config.hidden, activation: config.activation, dropout: config.dropout });
 }
 
