@@ -26,7 +26,7 @@
 // splits channels. Scratch: each thread has its own conv2d_scratch floats (xp, the packed weights, the offsets; or
 // dcol and gemm_block's scratch), src/backend/conv-scratch.ts's copy of the size says how much.
 
-import { gemm_block, pack_b, store_tile, GEMM_SCRATCH_BYTES, ADD, STORE } from './gemm';
+import { gemm_block, pack_b, store_4x8, store_tile, GEMM_SCRATCH_BYTES, ADD, STORE } from './gemm';
 import { ACT_NONE, act_forward, act_tile } from './activations';
 import { madd4 } from './math';
 import { WINO_MIN_CHANNELS, wino_prepare, wino_sample, wino_scratch, wino_weights_grad } from './winograd';
@@ -313,10 +313,7 @@ function micro_positions(tile: usize, a: usize, rs: usize, off: usize, bp: usize
       off += 4;
       bp += 32;
     }
-    v128.store(tile, c00); v128.store(tile, c01, 16);
-    v128.store(tile, c10, 32); v128.store(tile, c11, 48);
-    v128.store(tile, c20, 64); v128.store(tile, c21, 80);
-    v128.store(tile, c30, 96); v128.store(tile, c31, 112);
+    store_4x8(tile, tile + 32, tile + 64, tile + 96, c00, c01, c10, c11, c20, c21, c30, c31);
   } else {
     for (let i: usize = 0; i < 4; i++) {
       if (bias != 0) memory.copy(tile + (i << 5), bias, 32);
@@ -362,10 +359,7 @@ function micro_taps(tile: usize, xp: usize, o0: i32, o1: i32, o2: i32, o3: i32, 
         bp += 32;
       }
     }
-    v128.store(tile, c00); v128.store(tile, c01, 16);
-    v128.store(tile, c10, 32); v128.store(tile, c11, 48);
-    v128.store(tile, c20, 64); v128.store(tile, c21, 80);
-    v128.store(tile, c30, 96); v128.store(tile, c31, 112);
+    store_4x8(tile, tile + 32, tile + 64, tile + 96, c00, c01, c10, c11, c20, c21, c30, c31);
   } else {
     memory.fill(tile, 0, TILE_BYTES);
     for (let oh = 0; oh < OH; oh++) {

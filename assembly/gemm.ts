@@ -816,10 +816,7 @@ export function micro(ap: usize, bp: usize, kc: i32, c: usize, ldc: usize, mode:
       c20 = f32x4.add(c20, v0); c21 = f32x4.add(c21, v1);
       c30 = f32x4.add(c30, v0); c31 = f32x4.add(c31, v1);
     }
-    v128.store(c, c00); v128.store(c, c01, 16);
-    v128.store(c1, c10); v128.store(c1, c11, 16);
-    v128.store(c2, c20); v128.store(c2, c21, 16);
-    v128.store(c3, c30); v128.store(c3, c31, 16);
+    store_4x8(c, c1, c2, c3, c00, c01, c10, c11, c20, c21, c30, c31);
   } else {
     // scalar build: four 2×4 quarters, 8 accumulators each (with 16, V8 spills half of them to the stack)
     const c2 = c + 2 * ldc;
@@ -875,6 +872,16 @@ function write_tile(c: usize, ldc: usize, tile: usize, mr: i32, nr: i32, mode: i
     mode = STORE;
   }
   store_tile(c, ldc, 4, tile, mr, nr, mode, bias);
+}
+
+// The micro-kernels' 8 accumulators (row i: ci0 its columns 0-3, ci1 its columns 4-7) → the 4×8 tile's rows r0..r3
+// (rows of C itself, or of conv.ts's tile buffer)
+// @ts-ignore: decorator
+@inline export function store_4x8(r0: usize, r1: usize, r2: usize, r3: usize, c00: v128, c01: v128, c10: v128, c11: v128, c20: v128, c21: v128, c30: v128, c31: v128): void {
+  v128.store(r0, c00); v128.store(r0, c01, 16);
+  v128.store(r1, c10); v128.store(r1, c11, 16);
+  v128.store(r2, c20); v128.store(r2, c21, 16);
+  v128.store(r3, c30); v128.store(r3, c31, 16);
 }
 
 // The one store of a tile's valid corner: element (i, j) of a 4×8 tile (row stride 32 bytes), i < mr, j < nr, to
