@@ -74,30 +74,24 @@ function uniform(rng: Rng, n: number): Float32Array {
   return Float32Array.from({ length: n }, () => rng.uniform(-1, 1));
 }
 
+/** The kernels' size arguments after the pointers, and the float64 references, of either kind. */
+function geometry(c: Case): { dims: number[]; forward: (x: Float32Array, w: Float32Array, b: Float32Array) => Float64Array; backward: (dy: Float32Array, x: Float32Array, w: Float32Array) => Omit<Data['ref'], 'y'> } {
+  if (c.kind === 'conv') {
+    const g = c.g, { OH, OW } = convShape(g);
+    return { dims: [g.B, g.C, g.H, g.W, g.OC, OH, OW, g.KH, g.KW, g.SH, g.SW, g.pads[0], g.pads[1]], forward: (x, w, b) => refConv(g, x, w, b), backward: (dy, x, w) => refConvBackward(g, dy, x, w) };
+  }
+  const g = c.g, { OH, OW } = convTShape(g);
+  return { dims: [g.B, g.IC, g.IH, g.IW, g.OC, OH, OW, g.KH, g.KW, g.SH, g.SW, g.pads[0], g.pads[1]], forward: (x, w, b) => refConvT(g, x, w, b), backward: (dy, x, w) => refConvTBackward(g, dy, x, w) };
+}
+
 function prepare(c: Case, seed: number): Data {
   const rng = new Rng(seed);
-  if (c.kind === 'conv') {
-    const g = c.g;
-    const { OH, OW } = convShape(g);
-    const xLen = g.B * g.C * g.H * g.W, yLen = g.B * g.OC * OH * OW, wLen = g.OC * g.C * g.KH * g.KW, bLen = g.OC;
-    const x = uniform(rng, xLen), w = uniform(rng, wLen), b = uniform(rng, bLen), dy = uniform(rng, yLen);
-    const back = refConvBackward(g, dy, x, w);
-    return {
-      x, w, b, dy, dw0: uniform(rng, wLen), db0: uniform(rng, bLen), xLen, yLen, wLen, bLen,
-      dims: [g.B, g.C, g.H, g.W, g.OC, OH, OW, g.KH, g.KW, g.SH, g.SW, g.pads[0], g.pads[1]],
-      ref: { y: refConv(g, x, w, b), ...back },
-    };
-  }
-  const g = c.g;
-  const { OH, OW } = convTShape(g);
-  const xLen = g.B * g.IC * g.IH * g.IW, yLen = g.B * g.OC * OH * OW, wLen = g.IC * g.OC * g.KH * g.KW, bLen = g.OC;
+  const { dims, forward, backward } = geometry(c);
+  const [B, C, H, W, OC, OH, OW, KH, KW] = dims; // w is (OC,C,KH,KW) or (IC,OC,KH,KW): as many either way
+  const xLen = B * C * H * W, yLen = B * OC * OH * OW, wLen = OC * C * KH * KW, bLen = OC;
   const x = uniform(rng, xLen), w = uniform(rng, wLen), b = uniform(rng, bLen), dy = uniform(rng, yLen);
-  const back = refConvTBackward(g, dy, x, w);
-  return {
-    x, w, b, dy, dw0: uniform(rng, wLen), db0: uniform(rng, bLen), xLen, yLen, wLen, bLen,
-    dims: [g.B, g.IC, g.IH, g.IW, g.OC, OH, OW, g.KH, g.KW, g.SH, g.SW, g.pads[0], g.pads[1]],
-    ref: { y: refConvT(g, x, w, b), ...back },
-  };
+  const back = backward(dy, x, w);
+  return { x, w, b, dy, dw0: uniform(rng, wLen), db0: uniform(rng, bLen), xLen, yLen, wLen, bLen, dims, ref: { y: forward(x, w, b), ...back } };
 }
 
 const DATA = CASES.map((c, i) => prepare(c, 100 + i));
