@@ -449,6 +449,11 @@ function row8t(c: usize, a: usize, sk: usize, b: usize, ldb: usize, kc: i32, mod
 
 export const SW: i32 = 24;
 
+// ZERO_SKIP: four inputs that are all +0 (a blank stretch of a digit, ReLU's zeros) skip their four rows of the
+// weights. The same bits when the weights are finite: a 0·w term is ±0, and a sum that starts at +0 never becomes
+// −0 (round to nearest gives +0 for x + (−x)), so adding ±0 leaves every sum as it was. (0·±Inf would be NaN:
+// Sequential uses the strips only while its weights are finite.)
+
 // b is (K,N), bp is (⌈N/24⌉,K,24): strips of columns [n0, n1) (n0 a multiple of 24), zero-padded past N
 export function pack_strips_cols(bp: usize, b: usize, K: i32, N: i32, n0: i32, n1: i32): void {
   // row by row of b (read in order; each strip's rows written in order): strip by strip, each strip would read 96
@@ -518,8 +523,26 @@ function strip_row(c: usize, a: usize, b: usize, kc: i32, w: i32, mode: i32, bia
   if (ASC_FEATURE_SIMD) {
     let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0), c4 = f32x4.splat(0), c5 = f32x4.splat(0);
     const end = b + (<usize>(kc * SW) << 2);
+    const end4 = b + (<usize>((kc & ~3) * SW) << 2);
     // 6 sums + 6 B vectors + the splat fit V8's 15 xmm registers (with 8 sums, V8 loads all 8 B vectors of a step
-    // first and spills a sum: a store-to-load chain through the loop, 1.6× slower)
+    // first and spills a sum: a store-to-load chain through the loop, 1.6× slower).
+    // k four at a time: four inputs that are all +0 skip their four rows of the strip (ZERO_SKIP)
+    while (b < end4) {
+      if (!v128.any_true(v128.load(a))) {
+        a += 16;
+        b += 384;
+        continue;
+      }
+      const stop = b + 384;
+      while (b < stop) {
+        const v = v128.load32_splat(a);
+        c0 = madd4(v, v128.load(b), c0); c1 = madd4(v, v128.load(b, 16), c1);
+        c2 = madd4(v, v128.load(b, 32), c2); c3 = madd4(v, v128.load(b, 48), c3);
+        c4 = madd4(v, v128.load(b, 64), c4); c5 = madd4(v, v128.load(b, 80), c5);
+        a += 4;
+        b += 96;
+      }
+    }
     while (b < end) {
       const v = v128.load32_splat(a);
       c0 = madd4(v, v128.load(b), c0); c1 = madd4(v, v128.load(b, 16), c1);
@@ -570,6 +593,30 @@ function strip_tile4(c: usize, ldc: usize, a: usize, lda: usize, b: usize, kc: i
     const a2 = 2 * lda;
     const a3 = 3 * lda;
     const end = b + (<usize>(kc * SW) << 2);
+    const end4 = b + (<usize>((kc & ~3) * SW) << 2);
+    // k four at a time: four inputs of each of the four rows all +0 skip their four rows of the strip (ZERO_SKIP)
+    while (b < end4) {
+      if (!v128.any_true(v128.or(v128.or(v128.load(a), v128.load(a + lda)), v128.or(v128.load(a + a2), v128.load(a + a3))))) {
+        a += 16;
+        b += 384;
+        continue;
+      }
+      const stop = b + 384;
+      while (b < stop) {
+        const b0 = v128.load(b);
+        const b1 = v128.load(b, 16);
+        let v = v128.load32_splat(a);
+        c00 = madd4(v, b0, c00); c01 = madd4(v, b1, c01);
+        v = v128.load32_splat(a + lda);
+        c10 = madd4(v, b0, c10); c11 = madd4(v, b1, c11);
+        v = v128.load32_splat(a + a2);
+        c20 = madd4(v, b0, c20); c21 = madd4(v, b1, c21);
+        v = v128.load32_splat(a + a3);
+        c30 = madd4(v, b0, c30); c31 = madd4(v, b1, c31);
+        a += 4;
+        b += 96;
+      }
+    }
     while (b < end) {
       const b0 = v128.load(b);
       const b1 = v128.load(b, 16);

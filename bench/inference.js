@@ -170,11 +170,17 @@ function gemmPair(backend, model, rows) {
   };
 }
 
-// `node bench/inference.js [--rounds N]`: this table alone (npm run bench runs it with everything else)
+// `node bench/inference.js [--rounds N] [--rows 1,8] [--widths 512]`: this table alone, or some of its cases (npm run
+// bench runs it all with everything else)
 if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
   const { inferenceTable } = await import('./report.js');
-  const i = process.argv.indexOf('--rounds');
-  const r = await runInference({ rounds: i > 0 ? Number(process.argv[i + 1]) : undefined, log: (line) => process.stderr.write(`${line}\n`) });
+  const arg = (name) => {
+    const i = process.argv.indexOf(name);
+    return i > 0 ? process.argv[i + 1] : undefined;
+  };
+  const list = (name) => arg(name)?.split(',').map(Number);
+  const rounds = arg('--rounds') === undefined ? undefined : Number(arg('--rounds'));
+  const r = await runInference({ rounds, rows: list('--rows'), widths: list('--widths'), log: (line) => process.stderr.write(`${line}\n`) });
   console.log(inferenceTable(r).join('\n'));
   process.exit(0);
 }

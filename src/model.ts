@@ -81,8 +81,8 @@ export class Sequential {
   /** predict's memory (predictBuffers), made by its first call. */
   private inference?: Inference;
   /** predict's packed copy of the weights (Layer.pack; null for a layer without one), made by its first batch of at
-   *  most PACKED_ROWS rows; `fresh` until the weights change (weightsChanged). */
-  private packed?: { tensors: (Tensor | null)[]; fresh: boolean };
+   *  most PACKED_ROWS rows; `fresh` until the weights change (weightsChanged); used while they are `finite`. */
+  private packed?: { tensors: (Tensor | null)[]; fresh: boolean; finite: boolean };
   private isDisposed = false;
   private mode = { on: false, step: 0 };
   /** fit's hold on this model while it runs (set and cleared by fit alone): a second fit is refused, and so are
@@ -417,13 +417,16 @@ export class Sequential {
         if (e instanceof RangeError) return null;
         throw e;
       }
-      this.packed = pk = { tensors, fresh: false };
+      this.packed = pk = { tensors, fresh: false, finite: false };
     }
     if (!pk.fresh) {
-      pk.tensors.forEach((t, i) => t && this.layers[i].pack!(t));
+      // the packed kernels skip weights whose inputs are 0 (assembly/gemm.ts, ZERO_SKIP): the GEMM's bits only for
+      // finite weights (0·Inf is NaN), so weights that overflowed take the GEMM, whose NaN predict reports
+      pk.finite = this.backend.kernels.has_non_finite(this.params.ptr, this.paramCount) === 0;
+      if (pk.finite) pk.tensors.forEach((t, i) => t && this.layers[i].pack!(t));
       pk.fresh = true;
     }
-    return pk.tensors;
+    return pk.finite ? pk.tensors : null;
   }
 
   /** Tells the model its weights changed (setWeights, an optimizer step and the training calls say so themselves):

@@ -173,6 +173,23 @@ describe('the CLI leaves an earlier run alone when a new one diverges', () => {
   });
 });
 
+describe('weights written as ±Inf behind setWeights\'s back (model.params, then weightsChanged)', () => {
+  it('a one-row predict (packed weights, which skip zero inputs) reports NaN outputs as the GEMM path does', async () => {
+    const x = loadBundledMnist().test.images.subarray(0, 784); // a digit: its blank pixels give 0·Inf = NaN in the GEMM
+    for (const backend of [await createWasmBackend({ threads: 1 }), await createWasmBackend({ threads: 2 })]) {
+      const model = autoencoder(backend, { hidden: [16], seed: 1 });
+      model.predict(x); // packs the finite weights
+      const w = model.getWeights();
+      w.fill(Infinity, 0, 112 * 16); // W1's rows of the digit's first four pixel rows, all 0: skipped, 0·Inf unseen
+      backend.write(model.params, w);
+      model.weightsChanged();
+      expect(await errorOf(() => model.predict(x))).toMatch(/^predict: the model's outputs for rows 0\.\.0 are not finite/);
+      expect(await errorOf(() => model.predict(new Float32Array(20 * 784).fill(0.5)))).toMatch(/^predict: the model's outputs for rows 0\.\.19 are not finite/);
+      model.dispose();
+    }
+  });
+});
+
 describe('finite weights whose outputs overflow (issue 12: W1 = 3e38 passed every load check, then eval printed a negative BCE)', () => {
   it('predict, evaluate, fit and the CLI eval refuse NaN outputs with an error naming the rows, on every backend', async () => {
     const { serializeModel } = await import('../src/formats/model-file.js');
@@ -188,6 +205,7 @@ describe('finite weights whose outputs overflow (issue 12: W1 = 3e38 passed ever
       w.fill(0, 784 * 16 + 16);
       model.setWeights(w);
       expect(await errorOf(() => model.predict(x))).toMatch(/^predict: the model's outputs for rows 0\.\.19 are not finite/);
+      expect(await errorOf(() => model.predict(x.subarray(0, 784)))).toMatch(/^predict: the model's outputs for rows 0\.\.0 are not finite/); // packed weights
       expect(await errorOf(() => evaluate(model, { x, y: x }, { loss: 'bce' }))).toMatch(/^evaluate: the model's outputs .* are not finite/);
       expect(await errorOf(() => fit(model, { train: { x, y: x } }, { epochs: 1, loss: 'bce' }))).toMatch(/training diverged at epoch 1, batch 1/);
       if (backend.name === 'wasm' && backend.threads === 1) {
