@@ -29,7 +29,7 @@
 import { gemm_block, pack_b, store_4x8, store_tile, GEMM_SCRATCH_BYTES, ADD, STORE } from './gemm';
 import { ACT_NONE, act_forward, act_tile } from './activations';
 import { madd4 } from './math';
-import { WINO_MIN_CHANNELS, wino_conv, wino_scratch, wino_weights_grad } from './winograd';
+import { WINO_MIN_CHANNELS, wino_prepare, wino_sample, wino_scratch, wino_weights_grad } from './winograd';
 
 const TILE_BYTES: usize = 4 * 8 * 4; // a 4×8 f32 tile, rows 32 bytes apart
 
@@ -78,8 +78,8 @@ export function conv2d_scratch(C: i32, H: i32, W: i32, OC: i32, OH: i32, OW: i32
   const bwd = SH == 1 && SW == 1 ? up4(K2 * up8(C)) + up8(C) + up4(K2) + xp_floats(OC, H + KH - 1, W + KW - 1, 1) : up4(K * OH * OW) + <i32>(GEMM_SCRATCH_BYTES >> 2);
   // backward-weights: the offsets, dyᵀ packed, xp
   const wgt = up4(K) + up4(OH * OW * up8(OC)) + xp_floats(C, (OH - 1) * SH + KH, (OW - 1) * SW + KW, SW);
-  const wino = KH == 3 && KW == 3 && SH == 1 && SW == 1 ? max(wino_scratch(C, OC, OH, OW), wino_scratch(OC, C, H, W)) : 0;
-  return max(max(fwd, wino), max(bwd, wgt));
+  // Winograd's buffers first, the direct passes' after them (the samples and channels it hands back)
+  return wino_floats(C, H, W, OC, OH, OW, KH, KW, SH, SW) + max(fwd, max(bwd, wgt));
 }
 
 // =====================================================================================================
@@ -120,9 +120,19 @@ function channel_sum(out: usize, x: usize, B: i32, C: i32, HW: i32, c0: i32, c1:
 // y (n,OC,OH,OW) = act(conv(x, w) + b)
 function conv_fwd(y: usize, x: usize, w: usize, b: usize, ws: usize, n: i32, C: i32, H: i32, W: i32, OC: i32, OH: i32, OW: i32, KH: i32, KW: i32, SH: i32, SW: i32, PT: i32, PL: i32, act: i32): void {
   if (winograd(C, OC, KH, KW, SH, SW)) {
-    wino_conv(y, x, w, b, ws, n, C, H, W, OC, OH, OW, PT, PL, act, false);
+    const wsd = ws + (<usize>wino_floats(C, H, W, OC, OH, OW, KH, KW, SH, SW) << 2);
+    const xs = <usize>(C * H * W) << 2, ys = <usize>(OC * OH * OW) << 2;
+    wino_prepare(ws, w, C, OC, OH, OW, false);
+    for (let s = 0; s < n; s++) {
+      const xn = x + <usize>s * xs, yn = y + <usize>s * ys;
+      if (!wino_sample(yn, xn, b, ws, C, H, W, OC, OH, OW, PT, PL, act)) conv_fwd_direct(yn, xn, w, b, wsd, 1, C, H, W, OC, OH, OW, KH, KW, SH, SW, PT, PL, act);
+    }
     return;
   }
+  conv_fwd_direct(y, x, w, b, ws, n, C, H, W, OC, OH, OW, KH, KW, SH, SW, PT, PL, act);
+}
+
+function conv_fwd_direct(y: usize, x: usize, w: usize, b: usize, ws: usize, n: i32, C: i32, H: i32, W: i32, OC: i32, OH: i32, OW: i32, KH: i32, KW: i32, SH: i32, SW: i32, PT: i32, PL: i32, act: i32): void {
   const K = C * KH * KW;
   const bp = ws;
   const b8 = bp + (<usize>up4(K * up8(OC)) << 2);
@@ -141,12 +151,29 @@ function winograd(C: i32, OC: i32, KH: i32, KW: i32, SH: i32, SW: i32): bool {
   return KH == 3 && KW == 3 && SH == 1 && SW == 1 && C >= WINO_MIN_CHANNELS && OC >= WINO_MIN_CHANNELS;
 }
 
+// f32 elements of scratch Winograd takes first (the forward's and backward-data's buffers, then a list of
+// channels for the weight gradient to hand back); 0 when the conv does not go through it
+function wino_floats(C: i32, H: i32, W: i32, OC: i32, OH: i32, OW: i32, KH: i32, KW: i32, SH: i32, SW: i32): i32 {
+  if (!winograd(C, OC, KH, KW, SH, SW)) return 0;
+  return max(wino_scratch(C, OC, OH, OW), wino_scratch(OC, C, H, W)) + up4(C);
+}
+
 // dx (n,C,H,W) = ∂(Σ dy ⊙ conv(x, w))/∂x, starting from b per channel (or 0), then act
 function conv_bwd_data(dx: usize, dy: usize, w: usize, b: usize, ws: usize, n: i32, C: i32, H: i32, W: i32, OC: i32, OH: i32, OW: i32, KH: i32, KW: i32, SH: i32, SW: i32, PT: i32, PL: i32, act: i32): void {
   if (winograd(C, OC, KH, KW, SH, SW)) {
-    wino_conv(dx, dy, w, b, ws, n, OC, OH, OW, C, H, W, KH - 1 - PT, KW - 1 - PL, act, true);
+    const wsd = ws + (<usize>wino_floats(C, H, W, OC, OH, OW, KH, KW, SH, SW) << 2);
+    const xs = <usize>(C * H * W) << 2, ys = <usize>(OC * OH * OW) << 2;
+    wino_prepare(ws, w, OC, C, H, W, true);
+    for (let s = 0; s < n; s++) {
+      const dxn = dx + <usize>s * xs, dyn = dy + <usize>s * ys;
+      if (!wino_sample(dxn, dyn, b, ws, OC, OH, OW, C, H, W, KH - 1 - PT, KW - 1 - PL, act)) conv_bwd_data_direct(dxn, dyn, w, b, wsd, 1, C, H, W, OC, OH, OW, KH, KW, SH, SW, PT, PL, act);
+    }
     return;
   }
+  conv_bwd_data_direct(dx, dy, w, b, ws, n, C, H, W, OC, OH, OW, KH, KW, SH, SW, PT, PL, act);
+}
+
+function conv_bwd_data_direct(dx: usize, dy: usize, w: usize, b: usize, ws: usize, n: i32, C: i32, H: i32, W: i32, OC: i32, OH: i32, OW: i32, KH: i32, KW: i32, SH: i32, SW: i32, PT: i32, PL: i32, act: i32): void {
   if (SH == 1 && SW == 1) {
     // dx[c][h][w] = Σ_{o,ki,kj} w[o][c][KH−1−ki][KW−1−kj] · dy[o][h − (KH−1−PT) + ki][w − (KW−1−PL) + kj]:
     // a stride-1 conv of dy (OC channels) to dx (C channels) with w flipped and transposed
@@ -180,9 +207,20 @@ function conv_bwd_data(dx: usize, dy: usize, w: usize, b: usize, ws: usize, n: i
 function conv_bwd_weights(dw: usize, dy: usize, x: usize, ws: usize, B: i32, C: i32, H: i32, W: i32, OC: i32, OH: i32, OW: i32, KH: i32, KW: i32, SH: i32, SW: i32, PT: i32, PL: i32, k0: i32, k1: i32): void {
   if (k1 <= k0) return;
   if (winograd(C, OC, KH, KW, SH, SW)) {
-    wino_weights_grad(dw, dy, x, ws, B, C, H, W, OC, OH, OW, PT, PL, k0 / 9, k1 / 9);
+    // the channels whose transformed sums are not finite, listed in the last up4(C) floats of Winograd's part
+    const wsd = ws + (<usize>wino_floats(C, H, W, OC, OH, OW, KH, KW, SH, SW) << 2);
+    const redo = wsd - (<usize>up4(C) << 2);
+    const count = wino_weights_grad(dw, redo, dy, x, ws, B, C, H, W, OC, OH, OW, PT, PL, k0 / 9, k1 / 9);
+    for (let r = 0; r < count; r++) {
+      const c = load<i32>(redo + (<usize>r << 2));
+      conv_bwd_weights_direct(dw, dy, x, wsd, B, C, H, W, OC, OH, OW, KH, KW, SH, SW, PT, PL, c * 9, c * 9 + 9);
+    }
     return;
   }
+  conv_bwd_weights_direct(dw, dy, x, ws, B, C, H, W, OC, OH, OW, KH, KW, SH, SW, PT, PL, k0, k1);
+}
+
+function conv_bwd_weights_direct(dw: usize, dy: usize, x: usize, ws: usize, B: i32, C: i32, H: i32, W: i32, OC: i32, OH: i32, OW: i32, KH: i32, KW: i32, SH: i32, SW: i32, PT: i32, PL: i32, k0: i32, k1: i32): void {
   const K = C * KH * KW;
   const P = OH * OW;
   const off = ws;

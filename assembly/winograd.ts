@@ -17,6 +17,7 @@
 import { gemm_block, micro, ADD, GEMM_SCRATCH_BYTES, STORE } from './gemm';
 import { ACT_NONE, act_forward } from './activations';
 import { pad_copy } from './conv';
+import { has_non_finite } from './util';
 
 /** Fewest input and output channels for which conv.ts takes this path (thinner convs: the direct kernel). */
 export const WINO_MIN_CHANNELS: i32 = 4;
@@ -67,46 +68,47 @@ export function wino_scratch(NI: i32, NO: i32, OH: i32, OW: i32): i32 {
   return max(fwd, grad);
 }
 
-// y (n,NO,OH,OW) = act(b + conv3×3(x, g)), x (n,NI,H,W) zero-padded by PT (top), PL (left) and as far as needed at
-// the bottom and right; g[o][i] = w[o][i] (w (NO,NI,3,3)), or with `flip` g[o][i] = w[i][o] rotated 180°
-// (w (NI,NO,3,3): the backward-data of the conv w). b (NO) or 0.
-export function wino_conv(y: usize, x: usize, w: usize, b: usize, ws: usize, n: i32, NI: i32, H: i32, W: i32, NO: i32, OH: i32, OW: i32, PT: i32, PL: i32, act: i32, flip: bool): void {
-  const NOp = up4(NO);
-  const TW = tiles_w(OW), tilesH = (OH + 1) >> 1;
-  const rowsB = block_rows(NI, NO, OH, OW);
-  const Tb = up8(rowsB * TW);
+// Once per call, before wino_sample: U from g[o][i] = w[o][i] (w (NO,NI,3,3)), or with `flip` g[o][i] = w[i][o]
+// rotated 180° (w (NI,NO,3,3): the backward-data of the conv w)
+export function wino_prepare(ws: usize, w: usize, NI: i32, NO: i32, OH: i32, OW: i32, flip: bool): void {
+  const NOp = up4(NO), Tb = up8(block_rows(NI, NO, OH, OW) * tiles_w(OW));
+  const uPlane = <usize>plane(NOp * NI) << 2, vPlane = <usize>plane(NI * Tb) << 2;
+  weights(ws, uPlane, w, NO, NI, flip);
+  // V follows U; the 8-column strips past the last tile row of a block stay zero (their outputs are not stored)
+  memory.fill(ws + 16 * uPlane, 0, 16 * vPlane);
+}
+
+// One sample: y (NO,OH,OW) = act(b + conv3×3(x, g)), x (NI,H,W) zero-padded by PT (top), PL (left) and as far as
+// needed at the bottom and right; b (NO) or 0. False when a sum before the activation is not finite: NaN and ±Inf
+// spread through the transforms to outputs the direct conv keeps finite (or turns Inf − Inf into NaN where it
+// has ±Inf), so the caller recomputes such a sample directly (a per-sample choice: the same for any thread split).
+export function wino_sample(y: usize, x: usize, b: usize, ws: usize, NI: i32, H: i32, W: i32, NO: i32, OH: i32, OW: i32, PT: i32, PL: i32, act: i32): bool {
+  // U (wino_prepare's), then V and M of a block, then the padded sample
+  const NOp = up4(NO), TW = tiles_w(OW), tilesH = (OH + 1) >> 1;
+  const rowsB = block_rows(NI, NO, OH, OW), Tb = up8(rowsB * TW);
   const HP = 2 * tilesH + 2, WP = 2 * TW + 2;
-  const U = ws;
   const uPlane = <usize>plane(NOp * NI) << 2, vPlane = <usize>plane(NI * Tb) << 2, mPlane = <usize>plane(NOp * Tb) << 2;
-  const V = U + 16 * uPlane;
-  const M = V + 16 * vPlane;
-  const xp = M + 16 * mPlane;
-  weights(U, uPlane, w, NO, NI, flip);
-  // the 8-column strips past the last tile row of a block stay zero (their outputs are not stored)
-  memory.fill(V, 0, 16 * vPlane);
-  const xs = <usize>(NI * H * W) << 2;
-  const ys = <usize>(NO * OH * OW) << 2;
-  for (let s = 0; s < n; s++) {
-    pad_copy(xp, x + <usize>s * xs, 0, NI, H, W, PT, PL, HP, WP);
-    const yn = y + <usize>s * ys;
-    for (let th0 = 0; th0 < tilesH; th0 += rowsB) {
-      const rows = min(rowsB, tilesH - th0);
-      inputs(V, vPlane, xp, NI, HP, WP, TW, Tb, th0, rows, false);
-      const ldm = <usize>Tb << 2;
-      const strips = up8(rows * TW) >> 3;
-      for (let xi = 0; xi < 16; xi++) {
-        const Ux = U + <usize>xi * uPlane;
-        const Vx = V + <usize>xi * vPlane;
-        const Mx = M + <usize>xi * mPlane;
-        for (let q = 0; q < NOp; q += 4) {
-          const a = Ux + (<usize>(q * NI) << 2);
-          const c = Mx + <usize>q * ldm;
-          for (let t = 0; t < strips; t++) micro(a, Vx + (<usize>(t * NI) << 5), NI, c + (<usize>t << 5), ldm, STORE, 0);
-        }
+  const U = ws, V = U + 16 * uPlane, M = V + 16 * vPlane, xp = M + 16 * mPlane;
+  pad_copy(xp, x, 0, NI, H, W, PT, PL, HP, WP);
+  let finite = true;
+  for (let th0 = 0; th0 < tilesH; th0 += rowsB) {
+    const rows = min(rowsB, tilesH - th0);
+    inputs(V, vPlane, xp, NI, HP, WP, TW, Tb, th0, rows, false);
+    const ldm = <usize>Tb << 2;
+    const strips = up8(rows * TW) >> 3;
+    for (let xi = 0; xi < 16; xi++) {
+      const Ux = U + <usize>xi * uPlane;
+      const Vx = V + <usize>xi * vPlane;
+      const Mx = M + <usize>xi * mPlane;
+      for (let q = 0; q < NOp; q += 4) {
+        const a = Ux + (<usize>(q * NI) << 2);
+        const c = Mx + <usize>q * ldm;
+        for (let t = 0; t < strips; t++) micro(a, Vx + (<usize>(t * NI) << 5), NI, c + (<usize>t << 5), ldm, STORE, 0);
       }
-      outputs(yn, M, mPlane, b, act, NO, OH, OW, TW, Tb, th0, rows);
     }
+    if (!outputs(y, M, mPlane, b, act, NO, OH, OW, TW, Tb, th0, rows)) finite = false;
   }
+  return finite;
 }
 
 // U[ξ] in 4-row strips: U + ξ·xiStride + (q·NI + i)·16 bytes + (o − q)·4 = (G g[o][i] Gᵀ)[ξ], zero rows past NO
@@ -228,8 +230,10 @@ function input_tile1(d: usize, xiStride: usize, p: usize, rowBytes: usize): void
   }
 }
 
-// y rows of tile rows [th0, th0 + rows) of sample yn (NO,OH,OW) = act(b + Aᵀ M A); M[ξ] (NOp, Tb)
-function outputs(yn: usize, M: usize, xiStride: usize, b: usize, act: i32, NO: i32, OH: i32, OW: i32, TW: i32, Tb: i32, th0: i32, rows: i32): void {
+// y rows of tile rows [th0, th0 + rows) of sample yn (NO,OH,OW) = act(b + Aᵀ M A); M[ξ] (NOp, Tb). False when a
+// sum before the activation is not finite.
+function outputs(yn: usize, M: usize, xiStride: usize, b: usize, act: i32, NO: i32, OH: i32, OW: i32, TW: i32, Tb: i32, th0: i32, rows: i32): bool {
+  let finite = true;
   const ldm = <usize>Tb << 2;
   const rowBytes = <usize>OW << 2;
   for (let o = 0; o < NO; o++) {
@@ -274,12 +278,13 @@ function outputs(yn: usize, M: usize, xiStride: usize, b: usize, act: i32, NO: i
         }
       }
     }
-    if (act != ACT_NONE) {
-      const r0 = 2 * th0, r1 = min(OH, 2 * (th0 + rows));
-      const p = plane + <usize>r0 * rowBytes;
-      act_forward(p, p, <usize>((r1 - r0) * OW), act);
-    }
+    // the rows just written, while in L1
+    const r0 = 2 * th0, r1 = min(OH, 2 * (th0 + rows));
+    const p = plane + <usize>r0 * rowBytes;
+    if (has_non_finite(p, <usize>((r1 - r0) * OW))) finite = false;
+    if (act != ACT_NONE) act_forward(p, p, <usize>((r1 - r0) * OW), act);
   }
+  return finite;
 }
 
 // the first `count` (< 8) of the 8 floats lo, hi to d
@@ -320,10 +325,12 @@ function output_tile1(y: usize, rowBytes: usize, m: usize, xiStride: usize, bias
 // visits every sample and block in order, so dw gets the same sums in the same order for any split.
 // =====================================================================================================
 
-// dw (NO,NI,3,3) += ∂/∂w for input channels [c0, c1): dy (n,NO,OH,OW), x (n,NI,H,W) zero-padded as wino_conv
-export function wino_weights_grad(dw: usize, dy: usize, x: usize, ws: usize, n: i32, NI: i32, H: i32, W: i32, NO: i32, OH: i32, OW: i32, PT: i32, PL: i32, c0: i32, c1: i32): void {
+// dw (NO,NI,3,3) += ∂/∂w for input channels [c0, c1): dy (n,NO,OH,OW), x (n,NI,H,W) zero-padded as wino_sample.
+// A channel whose dU is not finite is left out of dw and listed in `redo` (i32): the caller computes it directly
+// (a per-channel choice, the same for any split). Returns how many were listed.
+export function wino_weights_grad(dw: usize, redo: usize, dy: usize, x: usize, ws: usize, n: i32, NI: i32, H: i32, W: i32, NO: i32, OH: i32, OW: i32, PT: i32, PL: i32, c0: i32, c1: i32): i32 {
   const nc = c1 - c0;
-  if (nc <= 0) return;
+  if (nc <= 0) return 0;
   const TW = tiles_w(OW), tilesH = (OH + 1) >> 1;
   const rowsB = grad_rows(NI, NO, OH, OW);
   const Tg = rowsB * TW;
@@ -353,7 +360,7 @@ export function wino_weights_grad(dw: usize, dy: usize, x: usize, ws: usize, n: 
       }
     }
   }
-  grad_weights(dw, dU, uPlane, NO, NI, nc, c0);
+  return grad_weights(dw, redo, dU, uPlane, NO, NI, nc, c0);
 }
 
 // M̄[ξ] (NO, K) of tile rows [th0, th0 + rows): M̄ + ξ·xiStride + (o·K + t)·4 = (A dY Aᵀ)[ξ] of tile t; dyp (NO,DH,DW)
@@ -408,10 +415,26 @@ function output_grads(Mb: usize, xiStride: usize, dyp: usize, NO: i32, DH: i32, 
   store<f32>(d + <usize>(xi0 + 3) * xiStride, -z1);
 }
 
-// dw[o][c0 + i] (3×3) += Gᵀ dU[·][o][i] G for i < nc; dU[ξ] is (NO, nc)
-function grad_weights(dw: usize, dU: usize, xiStride: usize, NO: i32, NI: i32, nc: i32, c0: i32): void {
+// dw[o][c0 + i] (3×3) += Gᵀ dU[·][o][i] G for i < nc whose dU[·][·][i] is finite, the others listed in redo;
+// dU[ξ] is (NO, nc)
+function grad_weights(dw: usize, redo: usize, dU: usize, xiStride: usize, NO: i32, NI: i32, nc: i32, c0: i32): i32 {
+  let count = 0;
+  for (let i = 0; i < nc; i++) {
+    let bad = false;
+    for (let xi = 0; xi < 16 && !bad; xi++) {
+      for (let o = 0; o < NO; o++) {
+        const v = load<f32>(dU + <usize>xi * xiStride + (<usize>(o * nc + i) << 2));
+        if (v - v != 0) { bad = true; break; } // NaN or ±Inf
+      }
+    }
+    if (bad) {
+      store<i32>(redo + (<usize>count << 2), c0 + i);
+      count++;
+    }
+  }
   for (let o = 0; o < NO; o++) {
     for (let i = 0; i < nc; i++) {
+      if (listed(redo, count, c0 + i)) continue;
       const u = dU + (<usize>(o * nc + i) << 2);
       // Q = Gᵀ dU (3×4): q0 = u0 + (u1 + u2)/2, q1 = (u1 − u2)/2, q2 = (u1 + u2)/2 + u3 (u_k: rows of dU)
       const d = dw + (<usize>((o * NI + c0 + i) * 9) << 2);
@@ -435,4 +458,11 @@ function grad_weights(dw: usize, dU: usize, xiStride: usize, NO: i32, NI: i32, n
       }
     }
   }
+  return count;
+}
+
+// @ts-ignore: decorator
+@inline function listed(list: usize, count: i32, c: i32): bool {
+  for (let k = 0; k < count; k++) if (load<i32>(list + (<usize>k << 2)) == c) return true;
+  return false;
 }

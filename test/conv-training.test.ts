@@ -139,7 +139,7 @@ describe('simdnet train --model conv', () => {
     const r = run('train', '--preset', 'conv', '--channels', '3', '--epochs', '1', '--data', data, '--out', out);
     ok(r);
     const config = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')).config;
-    expect(config).toMatchObject({ model: 'conv', channels: [3], epochs: 1, lrSchedule: 'cosine' });
+    expect(config).toMatchObject({ model: 'conv', channels: [3], epochs: 1, batchSize: 8, lr: 0.008, lrSchedule: 'cosine' });
   });
 
   it('dense flags with --model conv, and --channels without it, are refused naming them', () => {

@@ -31,8 +31,10 @@ export function convScratchFloats(C: number, H: number, W: number, OC: number, O
   const K2 = OC * KH * KW;
   const bwd = SH === 1 && SW === 1 ? up4(K2 * up8(C)) + up8(C) + up4(K2) + xpFloats(OC, H + KH - 1, W + KW - 1, 1) : up4(K * OH * OW) + GEMM_SCRATCH_FLOATS;
   const wgt = up4(K) + up4(OH * OW * up8(OC)) + xpFloats(C, (OH - 1) * SH + KH, (OW - 1) * SW + KW, SW);
-  const wino = KH === 3 && KW === 3 && SH === 1 && SW === 1 ? Math.max(winoScratchFloats(C, OC, OH, OW), winoScratchFloats(OC, C, H, W)) : 0;
-  return Math.max(fwd, bwd, wgt, wino);
+  // Winograd's part first (3×3 stride 1, ≥ 4 channels each way: winograd.ts WINO_MIN_CHANNELS), with its list of
+  // channels to hand back; the direct passes' after it
+  const wino = KH === 3 && KW === 3 && SH === 1 && SW === 1 && C >= 4 && OC >= 4 ? Math.max(winoScratchFloats(C, OC, OH, OW), winoScratchFloats(OC, C, H, W)) + up4(C) : 0;
+  return wino + Math.max(fwd, bwd, wgt);
 }
 
 /** The same for the transposed conv x (IC,IH,IW) → y (OC,OH,OW): the conv from y to x's. */
