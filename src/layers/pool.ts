@@ -191,91 +191,92 @@ export class Upsample2D implements Layer {
   }
 }
 
-/** Space-to-depth by an integer factor r, as PyTorch's nn.PixelUnshuffle: [C, H, W] → [C·r², H/r, W/r], output
- *  channel c·r² + i·r + j holding x[c, h·r + i, w·r + j]. Nothing is lost: a conv stack after it works at 1/r the
- *  resolution on r² times the channels, and PixelShuffle2D(r) puts the pixels back. Its backward is that shuffle. */
-export class PixelUnshuffle2D implements Layer {
-  readonly type = 'pixel-unshuffle2d';
+/** What PixelUnshuffle2D and PixelShuffle2D share: one permutation kernel forward and its inverse backward, over N
+ *  groups a sample (a group: one space plane or its r² depth planes; H, W the depth side's sizes). */
+abstract class PixelPermute2D {
   readonly params = [] as const;
   readonly factor: number;
   private k!: Kernels;
-  private d = { N: 0, H: 0, W: 0 }; // groups per sample (C) and the depth side's H, W
+  private d = { N: 0, H: 0, W: 0 };
+
+  constructor(
+    factor: number,
+    private readonly name: string,
+    private readonly ops: { forward: 'pixel_unshuffle' | 'pixel_shuffle'; backward: 'pixel_unshuffle' | 'pixel_shuffle' },
+  ) {
+    this.factor = toFactor(factor, name);
+  }
+
+  abstract outputShape(inShape: Shape, where: string): Shape;
+  /** groups per sample and the depth side's H, W for this input shape */
+  protected abstract groups(inShape: Shape): { N: number; H: number; W: number };
+
+  bind(backend: Backend, _at: unknown, inShape: Shape): void {
+    this.k = backend.kernels;
+    this.d = this.groups(inShape);
+  }
+
+  forward(x: Tensor, y: Tensor): void {
+    const { N, H, W } = this.d;
+    this.k[this.ops.forward](y.ptr, x.ptr, x.rows * N, H, W, this.factor);
+  }
+
+  backward(_x: Tensor, _y: Tensor, dy: Tensor, dx: Tensor | null): void {
+    if (!dx) return;
+    const { N, H, W } = this.d;
+    this.k[this.ops.backward](dx.ptr, dy.ptr, dy.rows * N, H, W, this.factor);
+  }
+
+  describe(): string {
+    return `${this.name}(${this.factor})`;
+  }
+}
+
+/** Space-to-depth by an integer factor r, as PyTorch's nn.PixelUnshuffle: [C, H, W] → [C·r², H/r, W/r], output
+ *  channel c·r² + i·r + j holding x[c, h·r + i, w·r + j]. Nothing is lost: a conv stack after it works at 1/r the
+ *  resolution on r² times the channels, and PixelShuffle2D(r) puts the pixels back. Its backward is that shuffle. */
+export class PixelUnshuffle2D extends PixelPermute2D implements Layer {
+  readonly type = 'pixel-unshuffle2d';
 
   constructor(factor: number) {
-    this.factor = toFactor(factor, 'PixelUnshuffle2D');
+    super(factor, 'PixelUnshuffle2D', { forward: 'pixel_unshuffle', backward: 'pixel_shuffle' });
   }
 
   outputShape(inShape: Shape, where: string): Shape {
     return pixelUnshuffle2dOutputShape(inShape, where, 'PixelUnshuffle2D', this.factor);
   }
 
-  bind(backend: Backend, _at: unknown, inShape: Shape): void {
-    this.k = backend.kernels;
+  protected groups(inShape: Shape): { N: number; H: number; W: number } {
     const [, H, W] = this.outputShape(inShape, 'PixelUnshuffle2D');
-    this.d = { N: inShape[0], H, W };
-  }
-
-  forward(x: Tensor, y: Tensor): void {
-    const { N, H, W } = this.d;
-    this.k.pixel_unshuffle(y.ptr, x.ptr, x.rows * N, H, W, this.factor);
-  }
-
-  backward(_x: Tensor, _y: Tensor, dy: Tensor, dx: Tensor | null): void {
-    if (!dx) return;
-    const { N, H, W } = this.d;
-    this.k.pixel_shuffle(dx.ptr, dy.ptr, dy.rows * N, H, W, this.factor);
+    return { N: inShape[0], H, W }; // the input's channels
   }
 
   spec(): LayerSpec {
     return { type: 'pixel-unshuffle2d', factor: this.factor };
-  }
-
-  describe(): string {
-    return `PixelUnshuffle2D(${this.factor})`;
   }
 }
 
 /** Depth-to-space by an integer factor r, as PyTorch's nn.PixelShuffle: [C·r², H, W] → [C, H·r, W·r], output
  *  (c, h·r + i, w·r + j) holding input channel c·r² + i·r + j (ONNX DepthToSpace, mode CRD). Its backward is
  *  PixelUnshuffle2D's permutation. */
-export class PixelShuffle2D implements Layer {
+export class PixelShuffle2D extends PixelPermute2D implements Layer {
   readonly type = 'pixel-shuffle2d';
-  readonly params = [] as const;
-  readonly factor: number;
-  private k!: Kernels;
-  private d = { N: 0, H: 0, W: 0 }; // groups per sample (the output's C) and the depth side's H, W
 
   constructor(factor: number) {
-    this.factor = toFactor(factor, 'PixelShuffle2D');
+    super(factor, 'PixelShuffle2D', { forward: 'pixel_shuffle', backward: 'pixel_unshuffle' });
   }
 
   outputShape(inShape: Shape, where: string): Shape {
     return pixelShuffle2dOutputShape(inShape, where, 'PixelShuffle2D', this.factor);
   }
 
-  bind(backend: Backend, _at: unknown, inShape: Shape): void {
-    this.k = backend.kernels;
+  protected groups(inShape: Shape): { N: number; H: number; W: number } {
     const [C] = this.outputShape(inShape, 'PixelShuffle2D');
-    this.d = { N: C, H: inShape[1], W: inShape[2] };
-  }
-
-  forward(x: Tensor, y: Tensor): void {
-    const { N, H, W } = this.d;
-    this.k.pixel_shuffle(y.ptr, x.ptr, x.rows * N, H, W, this.factor);
-  }
-
-  backward(_x: Tensor, _y: Tensor, dy: Tensor, dx: Tensor | null): void {
-    if (!dx) return;
-    const { N, H, W } = this.d;
-    this.k.pixel_unshuffle(dx.ptr, dy.ptr, dy.rows * N, H, W, this.factor);
+    return { N: C, H: inShape[1], W: inShape[2] }; // the output's channels
   }
 
   spec(): LayerSpec {
     return { type: 'pixel-shuffle2d', factor: this.factor };
-  }
-
-  describe(): string {
-    return `PixelShuffle2D(${this.factor})`;
   }
 }
 
