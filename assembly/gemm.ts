@@ -43,8 +43,11 @@ const SMALL_M: i32 = 8;
 const TILE_BYTES: usize = <usize>(MR * NR * 4);
 const AP_BYTES: usize = <usize>(MC * KC * 4);
 const BP_BYTES: usize = <usize>(KC * NC * 4);
-/** Scratch one gemm_block call needs: the edge tile, the A pack, the B pack. */
-export const GEMM_SCRATCH_BYTES: usize = TILE_BYTES + AP_BYTES + BP_BYTES;
+/** Each A strip's k list (ZERO_SKIP in pack_a): its count, then the byte offset of each kept k's B row. */
+const LIST_INTS: i32 = KC + 1;
+const LISTS_BYTES: usize = <usize>((MC / MR) * LIST_INTS * 4);
+/** Scratch one gemm_block call needs: the edge tile, the A pack, the B pack, the A strips' k lists. */
+export const GEMM_SCRATCH_BYTES: usize = TILE_BYTES + AP_BYTES + BP_BYTES + LISTS_BYTES;
 
 // The scratch of the single-threaded exported kernels (gemm, linear_*); static, so no call allocates.
 export const GEMM_SCRATCH: usize = memory.data(<i32>GEMM_SCRATCH_BYTES, 64);
@@ -87,6 +90,7 @@ export function gemm_block(c: usize, a: usize, b: usize, bias: usize, M: i32, N:
   const tile = scratch;
   const ap = scratch + TILE_BYTES;
   const bp = ap + AP_BYTES;
+  const lists = bp + BP_BYTES;
   // equal-sized blocks (784 = 4·196, not 3·256 + 16): no thin slice paying a full C write-back
   const kc0 = even_block(K, KC, 1);
   const mc0 = even_block(m1 - m0, MC, MR);
@@ -99,10 +103,12 @@ export function gemm_block(c: usize, a: usize, b: usize, bias: usize, M: i32, N:
       const kc = min(kc0, K - pc);
       const m = pc == 0 ? mode : ADD;
       const f = pc + kc >= K ? act : ACT_NONE; // activate after the last slice only
-      pack_b(bp, b, N, K, transB, pc, kc, jc, nc);
+      // ZERO_SKIP (below): A strips drop the k whose 4 values are all +0 while this slice of B is finite
+      const finite = pack_b(bp, b, N, K, transB, pc, kc, jc, nc);
+      const skip = ASC_FEATURE_SIMD && !transA && finite != 0;
       for (let ic = m0; ic < m1; ic += mc0) {
         const mc = min(mc0, m1 - ic);
-        pack_a(ap, a, M, K, transA, ic, mc, pc, kc);
+        pack_a(ap, a, M, K, transA, ic, mc, pc, kc, skip ? lists : 0);
         for (let jr = 0; jr < nc; jr += NR) {
           const nr = min(NR, nc - jr);
           const bstrip = bp + (<usize>(jr * kc) << 2);
@@ -110,12 +116,13 @@ export function gemm_block(c: usize, a: usize, b: usize, bias: usize, M: i32, N:
           for (let ir = 0; ir < mc; ir += MR) {
             const mr = min(MR, mc - ir);
             const astrip = ap + (<usize>(ir * kc) << 2);
+            const list = skip ? lists + <usize>(ir / MR * LIST_INTS) * 4 : 0;
             const cc = c + <usize>(ic + ir) * ldc + (<usize>(jc + jr) << 2);
             if (mr == MR && nr == NR) {
-              micro(astrip, bstrip, kc, cc, ldc, m, bb);
+              product(astrip, bstrip, kc, list, cc, ldc, m, bb);
               if (f != ACT_NONE) act_tile(cc, ldc, f);
             } else {
-              micro(astrip, bstrip, kc, tile, <usize>(NR << 2), STORE, 0);
+              product(astrip, bstrip, kc, list, tile, <usize>(NR << 2), STORE, 0);
               write_tile(cc, ldc, tile, mr, nr, m, bb, f);
             }
           }
@@ -670,8 +677,10 @@ function strip_tile4(c: usize, ldc: usize, a: usize, lda: usize, b: usize, kc: i
 // B strip: 8 columns of op(B), for each k the 8 values contiguous (bp[k·8 + j]). Edges are zero-padded.
 // =====================================================================================================
 
-// op(A) rows [ic, ic+mc) × cols [pc, pc+kc) → ap; A is (M,K), or (K,M) when transA
-function pack_a(ap: usize, a: usize, M: i32, K: i32, transA: i32, ic: i32, mc: i32, pc: i32, kc: i32): void {
+// op(A) rows [ic, ic+mc) × cols [pc, pc+kc) → ap; A is (M,K), or (K,M) when transA. With `lists` (op(A) = A, SIMD
+// builds), each full strip keeps only its k whose 4 values are not all +0, in k order, and writes their count and
+// B offsets to its list (ZERO_SKIP); other strips keep every k (count = kc).
+function pack_a(ap: usize, a: usize, M: i32, K: i32, transA: i32, ic: i32, mc: i32, pc: i32, kc: i32, lists: usize): void {
   if (ASC_FEATURE_SIMD) {
     if (transA) {
       // op(A)[i][k] = A[k·M + i]: 4 consecutive floats per k and strip. Four k (rows of A) at a time across
@@ -700,18 +709,26 @@ function pack_a(ap: usize, a: usize, M: i32, K: i32, transA: i32, ic: i32, mc: i
         let d = ap + (<usize>k << 4);
         for (let i = 0; i < full; i += MR, d += sstep) v128.store(d, v128.load(p + (<usize>i << 2)));
       }
-      if (full < mc) pack_a_strips(ap, a, M, K, transA, ic, mc, pc, kc, full);
+      if (full < mc) pack_a_strips(ap, a, M, K, transA, ic, mc, pc, kc, full, lists);
       return;
     }
   }
-  pack_a_strips(ap, a, M, K, transA, ic, mc, pc, kc, 0);
+  pack_a_strips(ap, a, M, K, transA, ic, mc, pc, kc, 0, lists);
 }
 
 // pack_a from row s0 on, strip by strip
-function pack_a_strips(ap: usize, a: usize, M: i32, K: i32, transA: i32, ic: i32, mc: i32, pc: i32, kc: i32, s0: i32): void {
+function pack_a_strips(ap: usize, a: usize, M: i32, K: i32, transA: i32, ic: i32, mc: i32, pc: i32, kc: i32, s0: i32, lists: usize): void {
   for (let s = s0; s < mc; s += MR) {
     const rows = min(MR, mc - s);
     const dst = ap + (<usize>(s * kc) << 2);
+    const list = lists + <usize>(s / MR * LIST_INTS) * 4;
+    if (lists != 0) store<i32>(list, kc); // every k, unless the compacting pack below counts fewer
+    if (ASC_FEATURE_SIMD) {
+      if (lists != 0 && rows == MR && !transA) {
+        pack_a_compact(dst, list, a + (<usize>((ic + s) * K + pc) << 2), <usize>K << 2, kc);
+        continue;
+      }
+    }
     if (transA) {
       // op(A)[i][k] = A[k·M + i] (a partial strip, or the scalar build)
       const src = a + (<usize>(pc * M + ic + s) << 2);
@@ -755,8 +772,57 @@ function pack_a_strips(ap: usize, a: usize, M: i32, K: i32, transA: i32, ic: i32
   }
 }
 
-// op(B) rows [pc, pc+kc) × cols [jc, jc+nc) → bp; B is (K,N), or (N,K) when transB
-export function pack_b(bp: usize, b: usize, N: i32, K: i32, transB: i32, pc: i32, kc: i32, jc: i32, nc: i32): void {
+// One strip of 4 full rows of A (src, row stride ld bytes) over kc columns → dst, keeping only the k whose 4
+// values are not all +0 (ZERO_SKIP), in k order; list: their count, then each one's B row offset (k·32 bytes).
+// Every k is stored at the next place and the place advances only for a kept one: no branch on the data.
+function pack_a_compact(dst: usize, list: usize, src: usize, ld: usize, kc: i32): void {
+  if (ASC_FEATURE_SIMD) {
+    let d = dst;
+    let l = list + 4;
+    let k = 0;
+    for (; k + 4 <= kc; k += 4) {
+      const p = src + (<usize>k << 2);
+      const r0 = v128.load(p);
+      const r1 = v128.load(p + ld);
+      const r2 = v128.load(p + 2 * ld);
+      const r3 = v128.load(p + 3 * ld);
+      const t0 = f32x4.shuffle(r0, r1, 0, 4, 1, 5);
+      const t1 = f32x4.shuffle(r2, r3, 0, 4, 1, 5);
+      const t2 = f32x4.shuffle(r0, r1, 2, 6, 3, 7);
+      const t3 = f32x4.shuffle(r2, r3, 2, 6, 3, 7);
+      const v0 = f32x4.shuffle(t0, t1, 0, 1, 4, 5);
+      const v1 = f32x4.shuffle(t0, t1, 2, 3, 6, 7);
+      const v2 = f32x4.shuffle(t2, t3, 0, 1, 4, 5);
+      const v3 = f32x4.shuffle(t2, t3, 2, 3, 6, 7);
+      const o = k << 5;
+      v128.store(d, v0); store<i32>(l, o);
+      let kept = <usize>v128.any_true(v0);
+      d += kept << 4; l += kept << 2;
+      v128.store(d, v1); store<i32>(l, o + 32);
+      kept = <usize>v128.any_true(v1);
+      d += kept << 4; l += kept << 2;
+      v128.store(d, v2); store<i32>(l, o + 64);
+      kept = <usize>v128.any_true(v2);
+      d += kept << 4; l += kept << 2;
+      v128.store(d, v3); store<i32>(l, o + 96);
+      kept = <usize>v128.any_true(v3);
+      d += kept << 4; l += kept << 2;
+    }
+    for (; k < kc; k++) {
+      const p = src + (<usize>k << 2);
+      const v = f32x4(load<f32>(p), load<f32>(p + ld), load<f32>(p + 2 * ld), load<f32>(p + 3 * ld));
+      v128.store(d, v); store<i32>(l, k << 5);
+      const kept = <usize>v128.any_true(v);
+      d += kept << 4; l += kept << 2;
+    }
+    store<i32>(list, <i32>((d - dst) >> 4));
+  }
+}
+
+// op(B) rows [pc, pc+kc) × cols [jc, jc+nc) → bp; B is (K,N), or (N,K) when transB. Returns 1 when every value
+// packed is finite (ZERO_SKIP's condition; checked in registers on the way, not by a second pass).
+export function pack_b(bp: usize, b: usize, N: i32, K: i32, transB: i32, pc: i32, kc: i32, jc: i32, nc: i32): i32 {
+  let bad = false; // a value whose exponent bits were all ones (NaN, ±Inf)
   for (let s = 0; s < nc; s += NR) {
     const cols = min(NR, nc - s);
     const dst = bp + (<usize>(s * kc) << 2);
@@ -766,19 +832,29 @@ export function pack_b(bp: usize, b: usize, N: i32, K: i32, transB: i32, pc: i32
       const ld = <usize>N << 2;
       if (ASC_FEATURE_SIMD) {
         if (cols == NR) {
+          const EXP = i32x4.splat(0x7f800000);
+          let nf = i32x4.splat(0);
           for (let k = 0; k < kc; k++) {
             const sk = src + <usize>k * ld;
             const dk = dst + (<usize>k << 5);
-            v128.store(dk, v128.load(sk));
-            v128.store(dk, v128.load(sk, 16), 16);
+            const v0 = v128.load(sk);
+            const v1 = v128.load(sk, 16);
+            v128.store(dk, v0);
+            v128.store(dk, v1, 16);
+            nf = v128.or(nf, v128.or(i32x4.eq(v128.and(v0, EXP), EXP), i32x4.eq(v128.and(v1, EXP), EXP)));
           }
+          bad = bad || v128.any_true(nf);
           continue;
         }
       }
       for (let k = 0; k < kc; k++) {
         const sk = src + <usize>k * ld;
         const dk = dst + (<usize>k << 5);
-        for (let j = 0; j < NR; j++) store<f32>(dk + (<usize>j << 2), j < cols ? load<f32>(sk + (<usize>j << 2)) : 0);
+        for (let j = 0; j < NR; j++) {
+          const x = j < cols ? load<f32>(sk + (<usize>j << 2)) : 0;
+          bad = bad || !isFinite(x);
+          store<f32>(dk + (<usize>j << 2), x);
+        }
       }
     } else {
       // op(B)[k][j] = B[j·K + k]: 8 rows of B, transposed 4×4 at a time
@@ -787,6 +863,8 @@ export function pack_b(bp: usize, b: usize, N: i32, K: i32, transB: i32, pc: i32
       let k = 0;
       if (ASC_FEATURE_SIMD) {
         if (cols == NR) {
+          const EXP = i32x4.splat(0x7f800000);
+          let nf = i32x4.splat(0);
           for (; k + 4 <= kc; k += 4) {
             const d = dst + (<usize>k << 5);
             for (let h: usize = 0; h < 2; h++) {
@@ -800,21 +878,28 @@ export function pack_b(bp: usize, b: usize, N: i32, K: i32, transB: i32, pc: i32
               const t2 = f32x4.shuffle(r0, r1, 2, 6, 3, 7);
               const t3 = f32x4.shuffle(r2, r3, 2, 6, 3, 7);
               const dh = d + (h << 4);
+              nf = v128.or(nf, v128.or(v128.or(i32x4.eq(v128.and(r0, EXP), EXP), i32x4.eq(v128.and(r1, EXP), EXP)), v128.or(i32x4.eq(v128.and(r2, EXP), EXP), i32x4.eq(v128.and(r3, EXP), EXP))));
               v128.store(dh, f32x4.shuffle(t0, t1, 0, 1, 4, 5));
               v128.store(dh, f32x4.shuffle(t0, t1, 2, 3, 6, 7), 32);
               v128.store(dh, f32x4.shuffle(t2, t3, 0, 1, 4, 5), 64);
               v128.store(dh, f32x4.shuffle(t2, t3, 2, 3, 6, 7), 96);
             }
           }
+          bad = bad || v128.any_true(nf);
         }
       }
       for (; k < kc; k++) {
         const sk = src + (<usize>k << 2);
         const dk = dst + (<usize>k << 5);
-        for (let j = 0; j < NR; j++) store<f32>(dk + (<usize>j << 2), j < cols ? load<f32>(sk + <usize>j * ld) : 0);
+        for (let j = 0; j < NR; j++) {
+          const x = j < cols ? load<f32>(sk + <usize>j * ld) : 0;
+          bad = bad || !isFinite(x);
+          store<f32>(dk + (<usize>j << 2), x);
+        }
       }
     }
   }
+  return bad ? 0 : 1;
 }
 
 // =====================================================================================================
@@ -847,23 +932,7 @@ export function micro(ap: usize, bp: usize, kc: i32, c: usize, ldc: usize, mode:
       ap += 16;
       bp += 32;
     }
-    const c1 = c + ldc;
-    const c2 = c1 + ldc;
-    const c3 = c2 + ldc;
-    if (mode == ADD) {
-      c00 = f32x4.add(c00, v128.load(c)); c01 = f32x4.add(c01, v128.load(c, 16));
-      c10 = f32x4.add(c10, v128.load(c1)); c11 = f32x4.add(c11, v128.load(c1, 16));
-      c20 = f32x4.add(c20, v128.load(c2)); c21 = f32x4.add(c21, v128.load(c2, 16));
-      c30 = f32x4.add(c30, v128.load(c3)); c31 = f32x4.add(c31, v128.load(c3, 16));
-    } else if (mode == BIAS) {
-      const v0 = v128.load(bias);
-      const v1 = v128.load(bias, 16);
-      c00 = f32x4.add(c00, v0); c01 = f32x4.add(c01, v1);
-      c10 = f32x4.add(c10, v0); c11 = f32x4.add(c11, v1);
-      c20 = f32x4.add(c20, v0); c21 = f32x4.add(c21, v1);
-      c30 = f32x4.add(c30, v0); c31 = f32x4.add(c31, v1);
-    }
-    store_4x8(c, c1, c2, c3, c00, c01, c10, c11, c20, c21, c30, c31);
+    finish_4x8(c, ldc, mode, bias, c00, c01, c10, c11, c20, c21, c30, c31);
   } else {
     // scalar build: four 2×4 quarters, 8 accumulators each (with 16, V8 spills half of them to the stack)
     const c2 = c + 2 * ldc;
@@ -872,6 +941,64 @@ export function micro(ap: usize, bp: usize, kc: i32, c: usize, ldc: usize, mode:
     micro_scalar_2x4(ap + 8, bp, kc, c2, ldc, mode, bias);
     micro_scalar_2x4(ap + 8, bp + 16, kc, c2 + 16, ldc, mode, bias + 16);
   }
+}
+
+// micro over an A strip compacted by pack_a_compact (SIMD builds): ap holds n kept k (4 values each), list their B
+// rows' byte offsets in bp; the skipped terms are all ±0, so each sum is micro's, bit for bit (ZERO_SKIP)
+function micro_list(ap: usize, bp: usize, list: usize, n: i32, c: usize, ldc: usize, mode: i32, bias: usize): void {
+  if (ASC_FEATURE_SIMD) {
+    let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+    let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+    let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+    let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+    const end = ap + (<usize>n << 4);
+    while (ap < end) {
+      const bk = bp + <usize>load<u32>(list);
+      const b0 = v128.load(bk);
+      const b1 = v128.load(bk, 16);
+      let a = v128.load32_splat(ap);
+      c00 = madd4(a, b0, c00); c01 = madd4(a, b1, c01);
+      a = v128.load32_splat(ap, 4);
+      c10 = madd4(a, b0, c10); c11 = madd4(a, b1, c11);
+      a = v128.load32_splat(ap, 8);
+      c20 = madd4(a, b0, c20); c21 = madd4(a, b1, c21);
+      a = v128.load32_splat(ap, 12);
+      c30 = madd4(a, b0, c30); c31 = madd4(a, b1, c31);
+      ap += 16;
+      list += 4;
+    }
+    finish_4x8(c, ldc, mode, bias, c00, c01, c10, c11, c20, c21, c30, c31);
+  }
+}
+
+// a 4×8 tile from an A strip (compacted when its list says fewer than kc k) and a B strip, kc deep
+// @ts-ignore: decorator
+@inline function product(ap: usize, bp: usize, kc: i32, list: usize, c: usize, ldc: usize, mode: i32, bias: usize): void {
+  const n = list != 0 ? load<i32>(list) : kc;
+  if (n < kc) micro_list(ap, bp, list + 4, n, c, ldc, mode, bias);
+  else micro(ap, bp, kc, c, ldc, mode, bias);
+}
+
+// the 8 accumulators of a 4×8 tile (+ C for ADD, + bias for BIAS) → c (row stride ldc bytes)
+// @ts-ignore: decorator
+@inline function finish_4x8(c: usize, ldc: usize, mode: i32, bias: usize, c00: v128, c01: v128, c10: v128, c11: v128, c20: v128, c21: v128, c30: v128, c31: v128): void {
+  const c1 = c + ldc;
+  const c2 = c1 + ldc;
+  const c3 = c2 + ldc;
+  if (mode == ADD) {
+    c00 = f32x4.add(c00, v128.load(c)); c01 = f32x4.add(c01, v128.load(c, 16));
+    c10 = f32x4.add(c10, v128.load(c1)); c11 = f32x4.add(c11, v128.load(c1, 16));
+    c20 = f32x4.add(c20, v128.load(c2)); c21 = f32x4.add(c21, v128.load(c2, 16));
+    c30 = f32x4.add(c30, v128.load(c3)); c31 = f32x4.add(c31, v128.load(c3, 16));
+  } else if (mode == BIAS) {
+    const v0 = v128.load(bias);
+    const v1 = v128.load(bias, 16);
+    c00 = f32x4.add(c00, v0); c01 = f32x4.add(c01, v1);
+    c10 = f32x4.add(c10, v0); c11 = f32x4.add(c11, v1);
+    c20 = f32x4.add(c20, v0); c21 = f32x4.add(c21, v1);
+    c30 = f32x4.add(c30, v0); c31 = f32x4.add(c31, v1);
+  }
+  store_4x8(c, c1, c2, c3, c00, c01, c10, c11, c20, c21, c30, c31);
 }
 
 // ap is (kc,4) packed (the 2 rows at ap used), bp is (kc,8) packed (the 4 columns at bp used),

@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { GEMM_SCRATCH_FLOATS } from '../src/backend/conv-scratch.js';
 import { EXPORT_NAMES, GEMM_MODE, KERNEL_NAMES, SPLIT, SUM_KIND, THREAD_FNS } from '../src/backend/abi.js';
 import { ACT, NOISE, STRIP_WIDTH } from '../src/backend/backend.js';
 import { importCycles } from './support/imports.js';
@@ -40,6 +41,8 @@ describe('abi.ts', () => {
       if (build === 'simd') {
         const { instance } = await WebAssembly.instantiate(readFileSync(join(root, 'build', 'simdnet.simd.wasm')), { env: { abort() {} } });
         for (const n of EXPORT_NAMES) arity.set(n, (instance.exports[n] as (...a: number[]) => unknown).length);
+        // conv-scratch.ts sizes the conv kernels' scratch with a copy of the GEMM's
+        expect(4 * GEMM_SCRATCH_FLOATS, 'GEMM_SCRATCH_FLOATS').toBe((instance.exports.gemm_scratch_bytes as () => number)());
       }
     }
     expect(new Set(THREAD_FNS).size).toBe(THREAD_FNS.length);

@@ -150,6 +150,53 @@ describe('gemm', () => {
     }
   });
 
+  // ZERO_SKIP (assembly/gemm.ts): with op(A) = A, a packed 4-row strip drops the k whose four values are all +0 while
+  // the slice of B is finite. op(A) = Aᵀ given the same values (A stored transposed) is never compacted: the same sums
+  // in the same order, so the two must agree bit for bit, NaN and ±Inf where 0·Inf or a NaN input puts them too.
+  it('zeros of A skipped (op(A) = A) give the bits of the dense sums (op(A) = Aᵀ), B finite or not', () => {
+    const shapes: Array<[number, number, number]> = [[8, 9, 13], [17, 300, 33], [64, 784, 40], [130, 515, 8]];
+    for (const [M, K, N] of shapes) {
+      const rng = new Rng(M * 31 + K * 7 + N);
+      // zeros: every row at k ≡ 0..5 mod 16 (runs crossing the 4-k groups), whole rows, a block of 4 rows × 40 k, and
+      // a third of the rest; −0 in some places (not skipped: its bits differ); one NaN
+      const A = uniform(rng, M * K).map((v, i) => {
+        const r = Math.floor(i / K), k = i % K;
+        if (k % 16 < 6 || r % 5 === 3 || (r >= 4 && r < 8 && k >= 100 && k < 140) || rng.next() < 0.33) return 0;
+        return rng.next() < 0.05 ? -0 : v;
+      });
+      A[(M >> 1) * K + 7] = NaN;
+      const At = new Float32Array(M * K);
+      for (let r = 0; r < M; r++) for (let k = 0; k < K; k++) At[k * M + r] = A[r * K + k];
+      for (const poison of [0, Infinity, NaN]) {
+        const B = uniform(rng, K * N);
+        if (poison !== 0) B[(K - 1) * N + (N >> 1)] = poison; // the last slice of one column
+        for (const be of backends) {
+          const a = be.alloc(M, K), at = be.alloc(K, M), b = be.alloc(K, N), c = be.alloc(M, N), ct = be.alloc(M, N), bias = be.alloc(1, N);
+          be.write(a, A);
+          be.write(at, At);
+          be.write(b, B);
+          const bv = uniform(rng, N);
+          be.write(bias, bv);
+          for (const tB of [0, 1]) {
+            const bits = (t: Tensor) => Array.from(new Uint32Array(be.read(t).buffer));
+            be.kernels.gemm(c.ptr, a.ptr, b.ptr, M, N, K, 0, tB, 0);
+            be.kernels.gemm(ct.ptr, at.ptr, b.ptr, M, N, K, 1, tB, 0);
+            expect(bits(c), `${label(be)} gemm ${M}×${K}×${N} transB=${tB} B ${poison}`).toEqual(bits(ct));
+          }
+          if (be.name === 'wasm') {
+            // (the js twin adds its bias in its own order, and skips nothing)
+            be.kernels.linear_act_forward(c.ptr, a.ptr, b.ptr, bias.ptr, M, K, N, ACT.relu);
+            be.write(ct, Float32Array.from({ length: M * N }, (_, i) => bv[i % N])); // + bias after the first slice, as BIAS
+            be.kernels.gemm(ct.ptr, at.ptr, b.ptr, M, N, K, 1, 0, 1);
+            be.kernels.relu_forward(ct.ptr, ct.ptr, M * N);
+            expect(Array.from(be.read(c)), `${label(be)} linear_act_forward ${M}×${K}×${N} B ${poison}`).toEqual(Array.from(be.read(ct)));
+          }
+          for (const t of [a, at, b, c, ct, bias]) be.free(t);
+        }
+      }
+    }
+  });
+
   it('is deterministic: the same call twice gives bit-identical results, after other shapes ran', () => {
     const rng = new Rng(5);
     const [M, K, N] = [37, 301, 45];

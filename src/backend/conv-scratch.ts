@@ -2,8 +2,9 @@
 // it; test/conv-kernels.test.ts holds the two equal). The layers declare `backend.threads` of these, the split
 // rules (abi.ts) give each thread its own.
 
-/** Bytes of gemm_block's scratch (assembly/gemm.ts GEMM_SCRATCH_BYTES: the edge tile, the A and B packs). */
-const GEMM_SCRATCH_FLOATS = (4 * 8 * 4 + 128 * 256 * 4 + 256 * 512 * 4) / 4;
+/** Floats of gemm_block's scratch (assembly/gemm.ts GEMM_SCRATCH_BYTES: the edge tile, the A and B packs, the A
+ *  strips' k lists; test/abi.test.ts checks it against the module's gemm_scratch_bytes). */
+export const GEMM_SCRATCH_FLOATS = (4 * 8 * 4 + 128 * 256 * 4 + 256 * 512 * 4 + (128 / 4) * (256 + 1) * 4) / 4;
 
 const up4 = (n: number) => Math.ceil(n / 4) * 4;
 const up8 = (n: number) => Math.ceil(n / 8) * 8;
