@@ -456,10 +456,12 @@ function row8t(c: usize, a: usize, sk: usize, b: usize, ldb: usize, kc: i32, mod
 
 export const SW: i32 = 24;
 
-// ZERO_SKIP: four inputs that are all +0 (a blank stretch of a digit, ReLU's zeros) skip their four rows of the
-// weights. The same bits when the weights are finite: a 0·w term is ±0, and a sum that starts at +0 never becomes
-// −0 (round to nearest gives +0 for x + (−x)), so adding ±0 leaves every sum as it was. (0·±Inf would be NaN:
-// Sequential uses the strips only while its weights are finite.)
+// ZERO_SKIP: a k whose inputs are all +0 (a blank stretch of a digit, ReLU's zeros) — in one row, or in all four
+// rows of a 4-row group — is left out of the sums: its row of the weights is not read. The same bits when the
+// weights are finite: a 0·w term is ±0, and a sum that starts at +0 never becomes −0 (round to nearest gives +0 for
+// x + (−x)), so adding ±0 leaves every sum as it was. (0·±Inf would be NaN: Sequential uses the strips only while
+// its weights are finite; the packed GEMM path checks each B slice as it packs it.) The k kept are listed per K
+// slice, once for all strips: the loops then run over the list, with no branch on the data.
 
 // b is (K,N), bp is (⌈N/24⌉,K,24): strips of columns [n0, n1) (n0 a multiple of 24), zero-padded past N
 export function pack_strips_cols(bp: usize, b: usize, K: i32, N: i32, n0: i32, n1: i32): void {
@@ -484,79 +486,108 @@ export function pack_strips_cols(bp: usize, b: usize, K: i32, N: i32, n0: i32, n
 }
 
 // rows [0, M) × columns [n0, n1) of C(M,N) = act(A·B + bias), A is (M,K), bp is B (K,N) in strips (pack_strips_cols);
-// n0 a multiple of 24
-export function strips_block(c: usize, a: usize, bp: usize, bias: usize, M: i32, N: i32, K: i32, act: i32, n0: i32, n1: i32): void {
+// n0 a multiple of 24; scratch: GEMM_SCRATCH_BYTES (the k lists)
+export function strips_block(c: usize, a: usize, bp: usize, bias: usize, M: i32, N: i32, K: i32, act: i32, n0: i32, n1: i32, scratch: usize): void {
   if (n1 <= n0 || M <= 0) return;
   if (K <= 0) {
-    gemm_block(c, a, a, bias, M, N, K, 0, 0, BIAS, act, 0, M, n0, n1, 0); // the empty sum: the bias
+    gemm_block(c, a, a, bias, M, N, K, 0, 0, BIAS, act, 0, M, n0, n1, scratch); // the empty sum: the bias
     return;
   }
   const kc0 = even_block(K, KC, 1); // gemm_block's slices
   const ldc = <usize>N << 2;
   const lda = <usize>K << 2;
   const sstep = <usize>K * <usize>SW << 2; // one strip
-  for (let s = n0; s < n1; s += SW) {
-    const w = min(SW, n1 - s);
-    const strip = bp + <usize>(s / SW) * sstep;
-    const bs = bias + (<usize>s << 2);
+  // SIMD: rows in 4-row groups, then single rows; each group's list of kept k per slice (at most kc0 + 1 words)
+  const M4 = ASC_FEATURE_SIMD ? M & ~(MR - 1) : 0;
+  const perList = <usize>(kc0 + 1) << 2;
+  const chunk = max(1, <i32>(GEMM_SCRATCH_BYTES / perList)); // groups whose lists fit the scratch at once
+  for (let g0 = 0; g0 < M; ) {
+    // groups from row g0: as many as fit, 4-row ones while rows [.., M4) last
+    let g1 = g0;
+    for (let n = 0; n < chunk && g1 < M; n++) g1 += g1 < M4 ? MR : 1;
     for (let pc = 0; pc < K; pc += kc0) {
       const kc = min(kc0, K - pc);
       const m = pc == 0 ? BIAS : ADD;
       const last = pc + kc >= K;
-      const bk = strip + (<usize>(pc * SW) << 2);
-      let i = 0;
       if (ASC_FEATURE_SIMD) {
-        // four rows at a time, a third of the strip (8 columns) at a time: the micro-kernel's 4×8 tile, each B vector
-        // used by four rows (the strip's slice is in L1 after the first third's pass)
-        for (; i + MR <= M; i += MR) {
-          const ci = c + <usize>i * ldc + (<usize>s << 2);
-          const ai = a + <usize>i * lda + (<usize>pc << 2);
-          for (let t = 0; t < w; t += NR) strip_tile4(ci + (<usize>t << 2), ldc, ai, lda, bk + (<usize>t << 2), kc, w - t, m, bs + (<usize>t << 2));
+        let list = scratch;
+        for (let i = g0; i < g1; i += i < M4 ? MR : 1, list += perList) {
+          keep_list(list, a + <usize>i * lda + (<usize>pc << 2), lda, i < M4 ? MR : 1, kc);
         }
       }
-      for (; i < M; i++) strip_row(c + <usize>i * ldc + (<usize>s << 2), a + <usize>i * lda + (<usize>pc << 2), bk, kc, w, m, bs);
-      if (last && act != ACT_NONE) {
-        for (let r = 0; r < M; r++) {
-          const cr = c + <usize>r * ldc + (<usize>s << 2);
-          act_forward(cr, cr, <usize>w, act);
+      for (let s = n0; s < n1; s += SW) {
+        const w = min(SW, n1 - s);
+        const bk = bp + <usize>(s / SW) * sstep + (<usize>(pc * SW) << 2);
+        const bs = bias + (<usize>s << 2);
+        let list = scratch;
+        for (let i = g0; i < g1; list += perList) {
+          const ci = c + <usize>i * ldc + (<usize>s << 2);
+          const ai = a + <usize>i * lda + (<usize>pc << 2);
+          if (i < M4) {
+            // four rows, a third of the strip (8 columns) at a time: the micro-kernel's 4×8 tile, each B vector used
+            // by four rows (the strip's slice is in L1 after the first third's pass)
+            for (let t = 0; t < w; t += NR) strip_tile4(ci + (<usize>t << 2), ldc, ai, lda, bk + (<usize>t << 2), list, w - t, m, bs + (<usize>t << 2));
+            i += MR;
+          } else {
+            strip_row(ci, ai, bk, list, kc, w, m, bs);
+            i++;
+          }
+        }
+        if (last && act != ACT_NONE) {
+          for (let r = g0; r < g1; r++) {
+            const cr = c + <usize>r * ldc + (<usize>s << 2);
+            act_forward(cr, cr, <usize>w, act);
+          }
         }
       }
     }
+    g0 = g1;
   }
 }
 
-// c (w ≤ 24 columns) per mode from a (kc) · b (kc,24) (one strip's slice, rows of 24 contiguous)
-function strip_row(c: usize, a: usize, b: usize, kc: i32, w: i32, mode: i32, bias: usize): void {
+// list ← the k of [0, kc) where one of `rows` rows of a (row stride lda bytes) is not +0: their count, then each k·4
+// (SIMD builds). Every k is written at the next place, which advances only for a kept one: no branch on the data.
+function keep_list(list: usize, a: usize, lda: usize, rows: i32, kc: i32): void {
+  if (ASC_FEATURE_SIMD) {
+    let l = list + 4;
+    let k = 0;
+    for (; k + 4 <= kc; k += 4) {
+      const p = a + (<usize>k << 2);
+      let v = v128.load(p);
+      if (rows == MR) v = v128.or(v128.or(v, v128.load(p + lda)), v128.or(v128.load(p + 2 * lda), v128.load(p + 3 * lda)));
+      const bits = i32x4.bitmask(i32x4.ne(v, i32x4.splat(0)));
+      const o = k << 2;
+      store<i32>(l, o); l += <usize>(bits & 1) << 2;
+      store<i32>(l, o + 4); l += <usize>((bits >> 1) & 1) << 2;
+      store<i32>(l, o + 8); l += <usize>((bits >> 2) & 1) << 2;
+      store<i32>(l, o + 12); l += <usize>((bits >> 3) & 1) << 2;
+    }
+    for (; k < kc; k++) {
+      const p = a + (<usize>k << 2);
+      let v = load<i32>(p);
+      if (rows == MR) v = v | load<i32>(p + lda) | load<i32>(p + 2 * lda) | load<i32>(p + 3 * lda);
+      store<i32>(l, k << 2);
+      l += <usize>(v != 0) << 2;
+    }
+    store<i32>(list, <i32>((l - list - 4) >> 2));
+  }
+}
+
+// c (w ≤ 24 columns) per mode from a (kc) · b (kc,24) (one strip's slice, rows of 24 contiguous); SIMD: over the k
+// of `list` (keep_list)
+function strip_row(c: usize, a: usize, b: usize, list: usize, kc: i32, w: i32, mode: i32, bias: usize): void {
   if (ASC_FEATURE_SIMD) {
     let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0), c4 = f32x4.splat(0), c5 = f32x4.splat(0);
-    const end = b + (<usize>(kc * SW) << 2);
-    const end4 = b + (<usize>((kc & ~3) * SW) << 2);
     // 6 sums + 6 B vectors + the splat fit V8's 15 xmm registers (with 8 sums, V8 loads all 8 B vectors of a step
     // first and spills a sum: a store-to-load chain through the loop, 1.6× slower).
-    // k four at a time: four inputs that are all +0 skip their four rows of the strip (ZERO_SKIP)
-    while (b < end4) {
-      if (!v128.any_true(v128.load(a))) {
-        a += 16;
-        b += 384;
-        continue;
-      }
-      const stop = b + 384;
-      while (b < stop) {
-        const v = v128.load32_splat(a);
-        c0 = madd4(v, v128.load(b), c0); c1 = madd4(v, v128.load(b, 16), c1);
-        c2 = madd4(v, v128.load(b, 32), c2); c3 = madd4(v, v128.load(b, 48), c3);
-        c4 = madd4(v, v128.load(b, 64), c4); c5 = madd4(v, v128.load(b, 80), c5);
-        a += 4;
-        b += 96;
-      }
-    }
-    while (b < end) {
-      const v = v128.load32_splat(a);
-      c0 = madd4(v, v128.load(b), c0); c1 = madd4(v, v128.load(b, 16), c1);
-      c2 = madd4(v, v128.load(b, 32), c2); c3 = madd4(v, v128.load(b, 48), c3);
-      c4 = madd4(v, v128.load(b, 64), c4); c5 = madd4(v, v128.load(b, 80), c5);
-      a += 4;
-      b += 96;
+    const end = list + 4 + (<usize>load<i32>(list) << 2);
+    for (let l = list + 4; l < end; l += 4) {
+      const o = <usize>load<u32>(l); // k·4
+      const v = v128.load32_splat(a + o);
+      const bk = b + o * 24; // k·96
+      c0 = madd4(v, v128.load(bk), c0); c1 = madd4(v, v128.load(bk, 16), c1);
+      c2 = madd4(v, v128.load(bk, 32), c2); c3 = madd4(v, v128.load(bk, 48), c3);
+      c4 = madd4(v, v128.load(bk, 64), c4); c5 = madd4(v, v128.load(bk, 80), c5);
     }
     if (w == SW) {
       store8(c, c0, c1, mode, bias);
@@ -590,8 +621,8 @@ function strip_row(c: usize, a: usize, b: usize, kc: i32, w: i32, mode: i32, bia
 }
 
 // four rows of c (n ≤ 8 valid columns of 8, row stride ldc bytes) per mode from four rows of a (row stride lda bytes)
-// · b (kc,8) (8 columns of a strip: row stride 96 bytes)
-function strip_tile4(c: usize, ldc: usize, a: usize, lda: usize, b: usize, kc: i32, n: i32, mode: i32, bias: usize): void {
+// · b (kc,8) (8 columns of a strip: row stride 96 bytes), over the k of `list` (keep_list; SIMD builds)
+function strip_tile4(c: usize, ldc: usize, a: usize, lda: usize, b: usize, list: usize, n: i32, mode: i32, bias: usize): void {
   if (ASC_FEATURE_SIMD) {
     let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
     let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
@@ -599,44 +630,21 @@ function strip_tile4(c: usize, ldc: usize, a: usize, lda: usize, b: usize, kc: i
     let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
     const a2 = 2 * lda;
     const a3 = 3 * lda;
-    const end = b + (<usize>(kc * SW) << 2);
-    const end4 = b + (<usize>((kc & ~3) * SW) << 2);
-    // k four at a time: four inputs of each of the four rows all +0 skip their four rows of the strip (ZERO_SKIP)
-    while (b < end4) {
-      if (!v128.any_true(v128.or(v128.or(v128.load(a), v128.load(a + lda)), v128.or(v128.load(a + a2), v128.load(a + a3))))) {
-        a += 16;
-        b += 384;
-        continue;
-      }
-      const stop = b + 384;
-      while (b < stop) {
-        const b0 = v128.load(b);
-        const b1 = v128.load(b, 16);
-        let v = v128.load32_splat(a);
-        c00 = madd4(v, b0, c00); c01 = madd4(v, b1, c01);
-        v = v128.load32_splat(a + lda);
-        c10 = madd4(v, b0, c10); c11 = madd4(v, b1, c11);
-        v = v128.load32_splat(a + a2);
-        c20 = madd4(v, b0, c20); c21 = madd4(v, b1, c21);
-        v = v128.load32_splat(a + a3);
-        c30 = madd4(v, b0, c30); c31 = madd4(v, b1, c31);
-        a += 4;
-        b += 96;
-      }
-    }
-    while (b < end) {
-      const b0 = v128.load(b);
-      const b1 = v128.load(b, 16);
-      let v = v128.load32_splat(a);
+    const end = list + 4 + (<usize>load<i32>(list) << 2);
+    for (let l = list + 4; l < end; l += 4) {
+      const o = <usize>load<u32>(l); // k·4
+      const bk = b + o * 24; // k·96
+      const ak = a + o;
+      const b0 = v128.load(bk);
+      const b1 = v128.load(bk, 16);
+      let v = v128.load32_splat(ak);
       c00 = madd4(v, b0, c00); c01 = madd4(v, b1, c01);
-      v = v128.load32_splat(a + lda);
+      v = v128.load32_splat(ak + lda);
       c10 = madd4(v, b0, c10); c11 = madd4(v, b1, c11);
-      v = v128.load32_splat(a + a2);
+      v = v128.load32_splat(ak + a2);
       c20 = madd4(v, b0, c20); c21 = madd4(v, b1, c21);
-      v = v128.load32_splat(a + a3);
+      v = v128.load32_splat(ak + a3);
       c30 = madd4(v, b0, c30); c31 = madd4(v, b1, c31);
-      a += 4;
-      b += 96;
     }
     if (n >= NR) {
       store8(c, c00, c01, mode, bias);

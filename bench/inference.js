@@ -8,6 +8,10 @@
 // call; figures are medians over the rounds, ratios medians of the per-round ratios (a load from other processes
 // that slows a round slows every engine in it). The one-row 784-512-784 case also reports the spread of its
 // rounds' medians (the issue's stability target: within 1.5×).
+//
+// Each engine's calls start once the process is idle again (settle): onnxruntime-web's pool keeps a core spinning
+// for 50-75 ms after its last call (process CPU time, measured), which on 2 cores leaves the next engine's second
+// thread without one — whichever engine ran next would be timed on one core.
 
 import os from 'node:os';
 import { createWasmBackend } from '../dist/backend/wasm.js';
@@ -18,6 +22,17 @@ import { median } from './harness.js';
 
 export const INFERENCE_ROWS = [1, 8, 64, 256, 2000];
 export const INFERENCE_WIDTHS = [128, 512, 1024];
+
+/** Waits (20 ms at a time, 1 s at most) until the process used under 2 ms of CPU in 20 ms: other engines' threads
+ *  have stopped spinning. */
+async function settle() {
+  for (let i = 0; i < 50; i++) {
+    const c0 = process.cpuUsage();
+    await new Promise((r) => setTimeout(r, 20));
+    const c = process.cpuUsage(c0);
+    if (c.user + c.system < 2000) return;
+  }
+}
 
 /** The peers that load here: { name: { version, session(bytes, threads) → run(x, rows) } }, and why others did not. */
 async function peers(threads) {
@@ -115,6 +130,7 @@ export async function runInference(o = {}) {
       const perRound = Object.fromEntries(Object.keys(engines).map((k) => [k, []]));
       for (let r = 0; r < rounds; r++) {
         for (const [name, f] of Object.entries(engines)) {
+          await settle();
           const t = [];
           for (let i = 0; i < n; i++) {
             const t0 = performance.now();

@@ -53,7 +53,7 @@ describe('abi.ts', () => {
         for (const [arg] of r.steps) expect(arg, `${name}: a pointer step`).toBeLessThan(n);
         for (const arg of [r.n, r.counter, r.scratch]) expect(arg, name).toBeLessThan(n);
       } else if (r.kind === 'range') {
-        expect(arity.get(r.piece), `${name}'s piece ${r.piece} takes its arguments and (lo, hi)`).toBe(n + 2);
+        expect(arity.get(r.piece), `${name}'s piece ${r.piece} takes its arguments and (lo, hi)${r.gemmScratch ? ' and a scratch' : ''}`).toBe(n + 2 + (r.gemmScratch ? 1 : 0));
         expect(r.scratch, name).toBeLessThan(n);
       } else if (r.kind === 'scaled') {
         expect(arity.get(r.piece), `${name}'s piece ${r.piece}: (out, p, t, n, s)`).toBe(5);

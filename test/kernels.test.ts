@@ -329,8 +329,8 @@ describe('linear', () => {
 // =====================================================================================================
 // predict's packed weights (strips of 24 columns) for a handful of rows: against float64, and the bits of
 // linear_act_forward (the GEMM path) on each backend. M = 1..9: a row alone, 4-row tiles and the rows after them;
-// widths below, at and past one strip, odd, and K in 1 to 3 slices; inputs with zeros (the wasm kernels skip four
-// at a time).
+// widths below, at and past one strip, odd, and K in 1 to 3 slices; inputs with zeros (the wasm kernels leave out
+// each k whose inputs are all +0, in a row or in a 4-row group).
 // =====================================================================================================
 
 const STRIP_SHAPES: Array<[number, number]> = [[1, 1], [7, 5], [33, 25], [513, 24], [600, 77]];
@@ -359,7 +359,7 @@ describe('packed weights: pack_strips, linear_strips_forward', () => {
       for (let M = 1; M <= 9; M++) {
         const rng = new Rng(M * 1009 + IN * 31 + OUT);
         const w = uniform(rng, IN * OUT), b = uniform(rng, OUT);
-        // zeros, as a digit's blank pixels and ReLU's outputs (the wasm kernels skip four at a time): in every row at
+        // zeros, as a digit's blank pixels and ReLU's outputs (the wasm kernels skip them): in every row at
         // k ≡ 0..3 mod 12 (four-aligned from 0, and not from the second slice's start at 513), and half the others
         const x = uniform(rng, M * IN).map((v, i) => ((i % IN) % 12 < 4 || rng.next() < 0.5 ? 0 : v));
         const z = gemm64(x, w, null, M, OUT, IN, 0, 0).map((v, i) => v + b[i % OUT]);

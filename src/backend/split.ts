@@ -51,6 +51,8 @@ export interface Range<P extends string = string> {
   readonly align: number;
   readonly scratch: number;
   readonly scratchBytes: Size;
+  /** the piece takes the thread's GEMM scratch after (lo, hi) (the k lists of the strips' ZERO_SKIP) */
+  readonly gemmScratch: boolean;
 }
 
 /** A scalar sum over the first `ptrs` arrays (of the product of the size arguments), in fixed chunks of
@@ -100,8 +102,8 @@ export function rows(n: number, min: Size, steps: Parts['steps'], o: PartsOption
 }
 
 /** Columns [lo, hi) of argument `n` per part, by `piece` (the kernel's arguments then lo, hi). */
-export function columns<P extends string>(piece: P, n: number, align: number, min: Size, work: (a: Args) => number, o: { scratch?: readonly [arg: number, bytes: Size] } = {}): Range<P> {
-  return { kind: 'range', piece, min, work, n, align, scratch: o.scratch?.[0] ?? -1, scratchBytes: o.scratch?.[1] ?? 0 };
+export function columns<P extends string>(piece: P, n: number, align: number, min: Size, work: (a: Args) => number, o: { scratch?: readonly [arg: number, bytes: Size]; gemmScratch?: boolean } = {}): Range<P> {
+  return { kind: 'range', piece, min, work, n, align, scratch: o.scratch?.[0] ?? -1, scratchBytes: o.scratch?.[1] ?? 0, gemmScratch: o.gemmScratch ?? false };
 }
 
 export function chunks(sumKind: number, ptrs: number, finish: Chunks['finish']): Chunks {

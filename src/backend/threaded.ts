@@ -134,6 +134,7 @@ export function threadedKernels(ex: RawExports, ctx: ThreadedParts, rules: Parti
         pool.setArg(t, arity, cut(A[n], p, align, t));
         pool.setArg(t, arity + 1, cut(A[n], p, align, t + 1));
         if (r.scratch >= 0) pool.setArg(t, r.scratch, A[r.scratch] + t * panel); // a panel per thread
+        if (r.gemmScratch) pool.setArg(t, arity + 2, scratch[t]); // task t's, whichever thread claims it
       }
       pool.run(p);
       return undefined;
