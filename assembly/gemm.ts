@@ -198,7 +198,9 @@ function gemm_small(c: usize, a: usize, b: usize, bias: usize, M: i32, N: i32, K
           row8(ci + ldc + (<usize>j << 2), ai + sa, sk, bk + (<usize>j << 2), ldc, kc, m, bias + (<usize>j << 2));
         }
       } else if (n8 - n0 <= <i32>(AP_BYTES >> 2)) {
-        row_stream(ci + (<usize>n0 << 2), ai, sk, bk + (<usize>n0 << 2), ldc, n8 - n0, kc, m, bias + (<usize>n0 << 2), scratch + TILE_BYTES);
+        const list = bp + BP_BYTES;
+        all_list(list, kc);
+        row_stream(ci + (<usize>n0 << 2), ai, sk, bk + (<usize>n0 << 2), ldc, list, n8 - n0, m, bias + (<usize>n0 << 2), scratch + TILE_BYTES);
         j = n8;
       } else {
         for (; j + 32 <= n8; j += 32) row32(ci + (<usize>j << 2), ai, sk, bk + (<usize>j << 2), ldc, kc, m, bias + (<usize>j << 2));
@@ -227,31 +229,37 @@ function gemm_small(c: usize, a: usize, b: usize, bias: usize, M: i32, N: i32, K
 // step first and spills a sum to the stack, a store-to-load chain in the loop (measured, simd, one thread, CPU time,
 // M = 1: (784,1032) 16 columns 98 µs → 24 columns 87 µs, (784,504) 46 → 45 µs; 32 columns in packed strips 103 µs).
 const KS: i32 = 8;
-function row_stream(c: usize, a: usize, sk: usize, b: usize, ldb: usize, n: i32, kc: i32, mode: i32, bias: usize, acc: usize): void {
+// list: the k to sum (keep_list's count, then each k·4), in k order; op(A)[k] is at a + k·sk, row k of B at b + k·ldb
+function row_stream(c: usize, a: usize, sk: usize, b: usize, ldb: usize, list: usize, n: i32, mode: i32, bias: usize, acc: usize): void {
   if (ASC_FEATURE_SIMD) {
-    for (let k0 = 0; k0 < kc; k0 += KS) {
-      const kk = min(KS, kc - k0);
-      const first = k0 == 0;
-      const last = k0 + kk >= kc;
-      const ak = a + <usize>k0 * sk;
-      const bk = b + <usize>k0 * ldb;
+    const count = load<i32>(list);
+    if (count == 0) {
+      // the empty sum: +0, then + C or + bias, as every other path writes it
+      const z = f32x4.splat(0);
+      for (let j = 0; j < n; j += NR) store8(c + (<usize>j << 2), z, z, mode, bias + (<usize>j << 2));
+      return;
+    }
+    const first = list + 4;
+    const end = first + (<usize>count << 2);
+    for (let l0 = first; l0 < end; l0 += KS << 2) {
+      const l1 = min(l0 + (KS << 2), end);
+      const last = l1 >= end;
       let j = 0;
       for (; j + 24 <= n; j += 24) {
         const o = <usize>j << 2;
         let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0), c4 = f32x4.splat(0), c5 = f32x4.splat(0);
-        if (!first) {
+        if (l0 != first) {
           c0 = v128.load(acc + o); c1 = v128.load(acc + o, 16); c2 = v128.load(acc + o, 32);
           c3 = v128.load(acc + o, 48); c4 = v128.load(acc + o, 64); c5 = v128.load(acc + o, 80);
         }
-        let ap = ak;
-        let bp = bk + o;
-        for (let k = 0; k < kk; k++) {
-          const v = v128.load32_splat(ap);
+        const bj = b + o;
+        for (let l = l0; l < l1; l += 4) {
+          const k = <usize>(load<u32>(l) >> 2);
+          const v = v128.load32_splat(a + k * sk);
+          const bp = bj + k * ldb;
           c0 = madd4(v, v128.load(bp), c0); c1 = madd4(v, v128.load(bp, 16), c1);
           c2 = madd4(v, v128.load(bp, 32), c2); c3 = madd4(v, v128.load(bp, 48), c3);
           c4 = madd4(v, v128.load(bp, 64), c4); c5 = madd4(v, v128.load(bp, 80), c5);
-          ap += sk;
-          bp += ldb;
         }
         if (last) {
           store8(c + o, c0, c1, mode, bias + o);
@@ -265,16 +273,15 @@ function row_stream(c: usize, a: usize, sk: usize, b: usize, ldb: usize, n: i32,
       for (; j < n; j += NR) {
         const o = <usize>j << 2;
         let c0 = f32x4.splat(0), c1 = f32x4.splat(0);
-        if (!first) {
+        if (l0 != first) {
           c0 = v128.load(acc + o); c1 = v128.load(acc + o, 16);
         }
-        let ap = ak;
-        let bp = bk + o;
-        for (let k = 0; k < kk; k++) {
-          const v = v128.load32_splat(ap);
+        const bj = b + o;
+        for (let l = l0; l < l1; l += 4) {
+          const k = <usize>(load<u32>(l) >> 2);
+          const v = v128.load32_splat(a + k * sk);
+          const bp = bj + k * ldb;
           c0 = madd4(v, v128.load(bp), c0); c1 = madd4(v, v128.load(bp, 16), c1);
-          ap += sk;
-          bp += ldb;
         }
         if (last) store8(c + o, c0, c1, mode, bias + o);
         else {
@@ -283,6 +290,12 @@ function row_stream(c: usize, a: usize, sk: usize, b: usize, ldb: usize, n: i32,
       }
     }
   }
+}
+
+// list ← every k of [0, kc) (keep_list's layout): the GEMM's sums over B that may not be finite
+function all_list(list: usize, kc: i32): void {
+  store<i32>(list, kc);
+  for (let k = 0; k < kc; k++) store<i32>(list + 4 + (<usize>k << 2), k << 2);
 }
 
 // c (32) per mode from a (kc, stride sk bytes) · b (kc,32) (row stride ldb bytes)
@@ -485,9 +498,10 @@ export function pack_strips_cols(bp: usize, b: usize, K: i32, N: i32, n0: i32, n
   }
 }
 
-// rows [0, M) × columns [n0, n1) of C(M,N) = act(A·B + bias), A is (M,K), bp is B (K,N) in strips (pack_strips_cols);
-// n0 a multiple of 24; scratch: GEMM_SCRATCH_BYTES (the k lists)
-export function strips_block(c: usize, a: usize, bp: usize, bias: usize, M: i32, N: i32, K: i32, act: i32, n0: i32, n1: i32, scratch: usize): void {
+// rows [0, M) × columns [n0, n1) of C(M,N) = act(A·B + bias), A is (M,K), bp is B (K,N) in strips (pack_strips_cols),
+// b is B itself (one row streams B's kept rows in memory order: row_stream); n0 a multiple of 24; scratch:
+// GEMM_SCRATCH_BYTES (the k lists, and row_stream's sums)
+export function strips_block(c: usize, a: usize, bp: usize, b: usize, bias: usize, M: i32, N: i32, K: i32, act: i32, n0: i32, n1: i32, scratch: usize): void {
   if (n1 <= n0 || M <= 0) return;
   if (K <= 0) {
     gemm_block(c, a, a, bias, M, N, K, 0, 0, BIAS, act, 0, M, n0, n1, scratch); // the empty sum: the bias
@@ -497,9 +511,15 @@ export function strips_block(c: usize, a: usize, bp: usize, bias: usize, M: i32,
   const ldc = <usize>N << 2;
   const lda = <usize>K << 2;
   const sstep = <usize>K * <usize>SW << 2; // one strip
+  const perList = <usize>(kc0 + 1) << 2;
+  if (ASC_FEATURE_SIMD) {
+    if (M == 1 && perList + (<usize>(n1 - n0) << 2) <= GEMM_SCRATCH_BYTES) {
+      one_row(c, a, bp, b, bias, N, K, act, n0, n1, scratch);
+      return;
+    }
+  }
   // SIMD: rows in 4-row groups, then single rows; each group's list of kept k per slice (at most kc0 + 1 words)
   const M4 = ASC_FEATURE_SIMD ? M & ~(MR - 1) : 0;
-  const perList = <usize>(kc0 + 1) << 2;
   const chunk = max(1, <i32>(GEMM_SCRATCH_BYTES / perList)); // groups whose lists fit the scratch at once
   for (let g0 = 0; g0 < M; ) {
     // groups from row g0: as many as fit, 4-row ones while rows [.., M4) last
@@ -543,6 +563,31 @@ export function strips_block(c: usize, a: usize, bp: usize, bias: usize, M: i32,
     }
     g0 = g1;
   }
+}
+
+// strips_block of one row (SIMD builds): per K slice, its kept k listed, then B's kept rows streamed in memory order
+// (row_stream: a strip's rows are 96 bytes each, and a row's kept ones scattered over the whole packed copy, which
+// the prefetchers do not follow); the columns past the last multiple of 8 from the last strip (strip_row), the same
+// sums. The sums between row_stream's chunks go to scratch after the list.
+function one_row(c: usize, a: usize, bp: usize, b: usize, bias: usize, N: i32, K: i32, act: i32, n0: i32, n1: i32, scratch: usize): void {
+  const kc0 = even_block(K, KC, 1);
+  const list = scratch;
+  const acc = scratch + (<usize>(kc0 + 1) << 2);
+  const ldb = <usize>N << 2;
+  const n8 = n0 + ((n1 - n0) & ~(NR - 1));
+  const sl = (n1 - 1) / SW * SW; // the last strip (its columns [sl, n1))
+  for (let pc = 0; pc < K; pc += kc0) {
+    const kc = min(kc0, K - pc);
+    const m = pc == 0 ? BIAS : ADD;
+    const ak = a + (<usize>pc << 2);
+    keep_list(list, ak, 0, 1, kc);
+    if (n8 > n0) row_stream(c + (<usize>n0 << 2), ak, 4, b + <usize>pc * ldb + (<usize>n0 << 2), ldb, list, n8 - n0, m, bias + (<usize>n0 << 2), acc);
+    if (n8 < n1) {
+      const strip = bp + <usize>(sl / SW) * (<usize>K * <usize>SW << 2) + (<usize>(pc * SW) << 2);
+      strip_row(c + (<usize>sl << 2), ak, strip, list, kc, n1 - sl, m, bias + (<usize>sl << 2));
+    }
+  }
+  if (act != ACT_NONE) act_forward(c + (<usize>n0 << 2), c + (<usize>n0 << 2), <usize>(n1 - n0), act);
 }
 
 // list ← the k of [0, kc) where one of `rows` rows of a (row stride lda bytes) is not +0: their count, then each k·4

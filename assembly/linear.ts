@@ -37,15 +37,16 @@ export function pack_strips(wp: usize, w: usize, IN: usize, OUT: usize): void {
   pack_strips_cols(wp, w, <i32>IN, <i32>OUT, 0, <i32>OUT);
 }
 
-// x is (B,IN), wp is (⌈OUT/24⌉,IN,24) (pack_strips of w), b is (OUT), out is (B,OUT): out = act(x·w + b), the bits of
-// linear_act_forward
-export function linear_strips_forward(out: usize, x: usize, wp: usize, b: usize, B: usize, IN: usize, OUT: usize, act: i32): void {
-  strips_block(out, x, wp, b, <i32>B, <i32>OUT, <i32>IN, act, 0, <i32>OUT, SCRATCH);
+// x is (B,IN), wp is (⌈OUT/24⌉,IN,24) (pack_strips of w), w is (IN,OUT), b is (OUT), out is (B,OUT): out = act(x·w + b),
+// the bits of linear_act_forward while w is finite (its rows whose inputs are all +0 are not read: ZERO_SKIP); one
+// row streams w's rows, more rows wp's strips
+export function linear_strips_forward(out: usize, x: usize, wp: usize, w: usize, b: usize, B: usize, IN: usize, OUT: usize, act: i32): void {
+  strips_block(out, x, wp, w, b, <i32>B, <i32>OUT, <i32>IN, act, 0, <i32>OUT, SCRATCH);
 }
 
 // linear_strips_forward for the columns [j0, j1) of out (j0 a multiple of 24): a thread's strips, with its scratch
-export function linear_strips_cols(out: usize, x: usize, wp: usize, b: usize, B: usize, IN: usize, OUT: usize, act: i32, j0: i32, j1: i32, scratch: usize): void {
-  strips_block(out, x, wp, b, <i32>B, <i32>OUT, <i32>IN, act, j0, j1, scratch);
+export function linear_strips_cols(out: usize, x: usize, wp: usize, w: usize, b: usize, B: usize, IN: usize, OUT: usize, act: i32, j0: i32, j1: i32, scratch: usize): void {
+  strips_block(out, x, wp, w, b, <i32>B, <i32>OUT, <i32>IN, act, j0, j1, scratch);
 }
 
 // =====================================================================================================

@@ -368,7 +368,7 @@ describe('packed weights: pack_strips, linear_strips_forward', () => {
             tensors: { out: uniform(rng, M * OUT), x, wp: uniform(rng, stripFloats(IN, OUT)), w, b },
             run: (k, p) => {
               k.pack_strips(p.wp, p.w, IN, OUT);
-              k.linear_strips_forward(p.out, p.x, p.wp, p.b, M, IN, OUT, act);
+              k.linear_strips_forward(p.out, p.x, p.wp, p.w, p.b, M, IN, OUT, act);
             },
             want: { out: map(z, (v) => act64(act, v)) },
             atol: 1e-6 * (IN + 1),
@@ -384,7 +384,7 @@ describe('packed weights: pack_strips, linear_strips_forward', () => {
           be.kernels.pack_strips(wp.ptr, tw.ptr, IN, OUT);
           for (const act of ACT_CODES) {
             be.kernels.linear_act_forward(gemm.ptr, tx.ptr, tw.ptr, tb.ptr, M, IN, OUT, act);
-            be.kernels.linear_strips_forward(strips.ptr, tx.ptr, wp.ptr, tb.ptr, M, IN, OUT, act);
+            be.kernels.linear_strips_forward(strips.ptr, tx.ptr, wp.ptr, tw.ptr, tb.ptr, M, IN, OUT, act);
             expect(Array.from(new Uint32Array(be.read(strips).buffer)), `${label(be)} ${M}×${IN}×${OUT} act ${act}`).toEqual(Array.from(new Uint32Array(be.read(gemm).buffer)));
           }
           for (const t of [tx, tw, tb, wp, gemm, strips]) be.free(t);

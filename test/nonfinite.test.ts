@@ -76,7 +76,8 @@ const KERNELS: Record<keyof Kernels, Maker> = {
   linear_strips_forward: (r, big) => {
     const [B, IN, OUT] = big ? [8, r.int(100, 200), r.int(100, 140)] : [r.int(1, 9), r.int(1, 13), r.int(1, 50)];
     const act = r.int(0, 3);
-    return { f32: { out: vec(r, B * OUT), x: vec(r, B * IN), wp: vec(r, stripFloats(IN, OUT)), b: vec(r, OUT) }, run: (k, p) => k.linear_strips_forward(p.out, p.x, p.wp, p.b, B, IN, OUT, act), outputs: ['out'], poison: ['x', 'wp', 'b'] };
+    // wp packed from w in the call: the kernel reads either (one row streams w's rows)
+    return { f32: { out: vec(r, B * OUT), x: vec(r, B * IN), wp: vec(r, stripFloats(IN, OUT)), w: vec(r, IN * OUT), b: vec(r, OUT) }, run: (k, p) => { k.pack_strips(p.wp, p.w, IN, OUT); k.linear_strips_forward(p.out, p.x, p.wp, p.w, p.b, B, IN, OUT, act); }, outputs: ['out'], poison: ['x', 'w', 'b'] };
   },
   linear_backward: (r, big) => {
     const [B, IN, OUT] = big ? [64, r.int(100, 200), r.int(100, 140)] : [r.int(1, 9), r.int(1, 13), r.int(1, 13)];

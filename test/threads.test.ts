@@ -62,11 +62,14 @@ const CASES: KernelCase[] = [
   // predict's packed weights (strips of 24 columns): 1,000 columns = 41 strips and a partial one; 5 rows = a 4-row tile
   // and a row alone
   { name: 'pack_strips', sizes: { wp: stripFloats(IN, 1000), w: IN * 1000 }, run: (k, p) => k.pack_strips(p.wp, p.w, IN, 1000) },
-  ...[ACT.none, ACT.relu, ACT.sigmoid, ACT.tanh].map((act) => ({
-    name: `linear_strips_forward act ${act}`,
-    sizes: { out: 5 * 1000, x: 5 * IN, wp: stripFloats(IN, 1000), b: 1000 },
-    run: (k: Kernels, p: Record<string, number>) => k.linear_strips_forward(p.out, p.x, p.wp, p.b, 5, IN, 1000, act),
-  })),
+  ...[ACT.none, ACT.relu, ACT.sigmoid, ACT.tanh].flatMap((act) => [5, 1].map((rows) => ({
+    name: `linear_strips_forward act ${act}, ${rows} row${rows > 1 ? 's' : ''}`,
+    sizes: { out: rows * 1003, x: rows * IN, wp: stripFloats(IN, 1003), w: IN * 1003, b: 1003 },
+    run: (k: Kernels, p: Record<string, number>) => {
+      k.pack_strips(p.wp, p.w, IN, 1003);
+      k.linear_strips_forward(p.out, p.x, p.wp, p.w, p.b, rows, IN, 1003, act);
+    },
+  }))),
   { name: 'linear_forward', sizes: { out: B * OUT, x: B * H, w: H * OUT, b: OUT }, run: (k, p) => k.linear_forward(p.out, p.x, p.w, p.b, B, H, OUT) },
   { name: 'linear_backward', sizes: { dx: B * H, dw: H * OUT, db: OUT, dout: B * OUT, x: B * H, w: H * OUT }, run: (k, p) => k.linear_backward(p.dx, p.dw, p.db, p.dout, p.x, p.w, B, H, OUT) },
   { name: 'bias_add', sizes: { out: B * OUT, x: B * OUT, b: OUT }, run: (k, p) => k.bias_add(p.out, p.x, p.b, B, OUT) },

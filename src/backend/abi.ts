@@ -33,7 +33,7 @@ export interface Pieces {
   /** pack_strips of the columns [lo, hi) (whole strips) */
   pack_strips_cols(wp: number, w: number, IN: number, OUT: number, lo: number, hi: number): void;
   /** linear_strips_forward of the columns [lo, hi) (whole strips), with a GEMM scratch (its k lists) */
-  linear_strips_cols(out: number, x: number, wp: number, b: number, B: number, IN: number, OUT: number, act: number, lo: number, hi: number, scratch: number): void;
+  linear_strips_cols(out: number, x: number, wp: number, w: number, b: number, B: number, IN: number, OUT: number, act: number, lo: number, hi: number, scratch: number): void;
   col_sum_cols(out: number, x: number, B: number, N: number, accumulate: number, j0: number, j1: number): void;
   loss_sums(sums: number, kind: number, p: number, t: number, n: number): void;
   diff_scaled(out: number, p: number, t: number, n: number, s: number): void;
@@ -90,10 +90,10 @@ export const SPLIT = {
   linear_forward: GEMM,
   linear_act_forward: GEMM,
   linear_backward: GEMM,
-  // (wp, w, IN, OUT) and (out, x, wp, b, B, IN, OUT, act): whole strips of 24 columns per thread, each a contiguous
-  // block of wp
+  // (wp, w, IN, OUT) and (out, x, wp, w, b, B, IN, OUT, act): whole strips of 24 columns per thread, each a
+  // contiguous block of wp
   pack_strips: columns('pack_strips_cols', 3, STRIP_WIDTH, LIGHT, (a) => a[2] * a[3]),
-  linear_strips_forward: columns('linear_strips_cols', 6, STRIP_WIDTH, MACS, (a) => a[4] * a[5] * a[6], { gemmScratch: true }),
+  linear_strips_forward: columns('linear_strips_cols', 7, STRIP_WIDTH, MACS, (a) => a[5] * a[6] * a[7], { gemmScratch: true }),
   bias_add: rows(3, LIGHT, [[0, col(4)], [1, col(4)]]), // (out, x, b, B, N): b whole
   col_sum: columns('col_sum_cols', 3, 4, LIGHT, (a) => a[2] * a[3]), // (out, x, B, N, acc)
 

@@ -45,8 +45,10 @@ export interface Kernels {
   /** wp(⌈OUT/24⌉, IN, 24) = w(IN,OUT) in strips of 24 columns, each strip's IN rows contiguous, zero-padded past OUT:
    *  the layout linear_strips_forward streams (STRIP_WIDTH; stripFloats gives wp's size). */
   pack_strips(wp: number, w: number, IN: number, OUT: number): void;
-  /** linear_act_forward with w given as pack_strips wrote it: the same bits, faster for a handful of rows (predict). */
-  linear_strips_forward(out: number, x: number, wp: number, b: number, B: number, IN: number, OUT: number, act: number): void;
+  /** linear_act_forward with w also given as pack_strips wrote it (wp): the same bits while w is finite, faster for a
+   *  handful of rows (predict). A k whose inputs are all +0 is left out (its row of w is not read: 0·Inf would be
+   *  NaN, so finite weights only); one row streams w's rows, more rows wp's strips. */
+  linear_strips_forward(out: number, x: number, wp: number, w: number, b: number, B: number, IN: number, OUT: number, act: number): void;
   /** out(B,N) = x(B,N) + b(N) broadcast over rows (out may equal x). */
   bias_add(out: number, x: number, b: number, B: number, N: number): void;
   /** out(N) (+)= column sums of x(B,N) (adds into out when accumulate≠0). */

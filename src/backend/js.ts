@@ -64,7 +64,7 @@ function jsKernels(f: () => Float32Array): Kernels {
         for (let p = 0; p < IN; p++) for (let j = 0; j < S; j++) h[strip + p * S + j] = s0 + j < OUT ? h[W + p * OUT + s0 + j] : 0;
       }
     },
-    linear_strips_forward(out, x, wp, b, Bn, IN, OUT, act) {
+    linear_strips_forward(out, x, wp, _w, b, Bn, IN, OUT, act) {
       // linear_act_forward with w read from its strips: the same loops, the same order
       const h = f();
       const O = out >>> 2, X = x >>> 2, P = wp >>> 2, S = STRIP_WIDTH;

@@ -89,7 +89,7 @@ export class Linear implements Layer {
 
   forwardPacked(x: Tensor, y: Tensor, act: ActCode, packed: Tensor): void {
     // x is (B,IN), y is (B,OUT), packed is W in strips
-    this.backend.kernels.linear_strips_forward(y.ptr, x.ptr, packed.ptr, this.b, x.rows, this.inputs, this.outputs, act);
+    this.backend.kernels.linear_strips_forward(y.ptr, x.ptr, packed.ptr, this.w, this.b, x.rows, this.inputs, this.outputs, act);
   }
 
   backward(x: Tensor, _y: Tensor, dy: Tensor, dx: Tensor | null): void {
