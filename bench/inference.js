@@ -1,8 +1,11 @@
 // Inference: simdnet `predict` beside onnxruntime-web (its wasm build, in Node) and onnxruntime-node (native), on the
 // same model (784-H-784 ReLU/sigmoid, exported with exportOnnx) and the same bundled test digits, at the same thread
-// count; and, at the largest row count, beside simdnet's own GEMM kernels alone on those shapes (x·W1, then ·W2:
-// what predict does minus the copies, the checks and the activations), so the table says what the calls around
-// the kernels cost.
+// count; and, at the largest row count, beside simdnet's own GEMM kernels alone on those shapes and those inputs
+// (x·W1, then ·W2 on the model's ReLU outputs: what predict does minus the copies, the checks, the bias and the
+// activations), so the table says what the calls around the kernels cost.
+//
+// simdnet leaves out the inputs that are 0 (a digit's blank pixels, ReLU's zeros: assembly/gemm.ts ZERO_SKIP);
+// `inputs: 'noise'` runs uniform noise in (0, 1) instead, which has none: the worst case for that.
 //
 // Round-robin: each round runs `calls` calls of every engine, one after the other, and keeps each engine's median
 // call; figures are medians over the rounds, ratios medians of the per-round ratios (a load from other processes
@@ -14,6 +17,7 @@
 // thread without one — whichever engine ran next would be timed on one core.
 
 import os from 'node:os';
+import { ACT } from '../dist/backend/backend.js';
 import { createWasmBackend } from '../dist/backend/wasm.js';
 import { Linear, ReLU, Sigmoid } from '../dist/layers/index.js';
 import { Sequential } from '../dist/model.js';
@@ -84,6 +88,7 @@ async function peers(threads) {
  * @param {number} [o.rounds]   rounds (default 7; quick 2)
  * @param {(rows: number) => number} [o.calls] calls per engine per round (default 200 for ≤ 8 rows … 15 for 2,000)
  * @param {string} [o.variant]  simdnet wasm build (default simd: what stock Node runs)
+ * @param {'digits' | 'noise'} [o.inputs] the bundled test digits (default), or uniform noise in (0, 1) (no zeros)
  */
 export async function runInference(o = {}) {
   const log = o.log ?? (() => {});
@@ -96,7 +101,8 @@ export async function runInference(o = {}) {
   const variant = o.variant ?? 'simd';
 
   const { loadBundledMnist } = await import('../dist/node.js');
-  const digits = loadBundledMnist().test.images; // 2,000 rows
+  const inputs = o.inputs ?? 'digits';
+  const digits = inputs === 'noise' ? noise(2000 * 784) : loadBundledMnist().test.images; // 2,000 rows
   const backend = await createWasmBackend({ variant, threads });
   const { peers: ort, notes } = await peers(threads);
   const cases = [];
@@ -113,7 +119,7 @@ export async function runInference(o = {}) {
       for (const [name, run] of Object.entries(sessions)) engines[name] = () => run(x, rows);
       let gemm;
       if (rows === maxRows) {
-        gemm = gemmPair(backend, model, rows);
+        gemm = gemmPair(backend, model, x, rows);
         engines['GEMM kernels'] = async () => gemm.run();
       }
       // agreement: simdnet against each peer, largest |difference|
@@ -160,33 +166,47 @@ export async function runInference(o = {}) {
   }
   backend.dispose();
   return {
-    threads, variant, build: backend.variant, rounds,
+    threads, variant, build: backend.variant, rounds, inputs,
     versions: Object.fromEntries(Object.entries(ort).map(([k, p]) => [k, p.version])),
     notes, cases,
   };
 }
 
-/** The model's two GEMMs alone at `rows` rows (its own weights, the digits' batch already in memory). */
-function gemmPair(backend, model, rows) {
+/** Uniform noise in (0, 1): n floats with no zero (a fixed seed). */
+function noise(n) {
+  const a = new Float32Array(n);
+  let s = 12345;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    a[i] = (s + 1) / 4294967297;
+  }
+  return a;
+}
+
+/** The model's two GEMMs alone on predict's inputs (x, and the model's ReLU outputs for it: the same zeros), the
+ *  batch already in memory. */
+function gemmPair(backend, model, x, rows) {
   const H = model.widths[1];
-  const x = backend.alloc(rows, 784), h = backend.alloc(rows, H), y = backend.alloc(rows, 784);
-  backend.write(x, new Float32Array(rows * 784).fill(0.5));
+  const tx = backend.alloc(rows, 784), h = backend.alloc(rows, H), hOut = backend.alloc(rows, H), y = backend.alloc(rows, 784);
+  backend.write(tx, x);
   const base = model.params.ptr;
   const w1 = base + 4 * model.layout.slot(0, 'W').offset;
+  const b1 = base + 4 * model.layout.slot(0, 'b').offset;
   const w2 = base + 4 * model.layout.slot(2, 'W').offset;
   const k = backend.kernels;
+  k.linear_act_forward(h.ptr, tx.ptr, w1, b1, rows, 784, H, ACT.relu);
   return {
     run() {
-      k.gemm(h.ptr, x.ptr, w1, rows, H, 784, 0, 0, 0);
+      k.gemm(hOut.ptr, tx.ptr, w1, rows, H, 784, 0, 0, 0);
       k.gemm(y.ptr, h.ptr, w2, rows, 784, H, 0, 0, 0);
     },
     dispose() {
-      for (const t of [x, h, y]) backend.free(t);
+      for (const t of [tx, h, hOut, y]) backend.free(t);
     },
   };
 }
 
-// `node bench/inference.js [--rounds N] [--rows 1,8] [--widths 512]`: this table alone, or some of its cases (npm run
+// `node bench/inference.js [--rounds N] [--rows 1,8] [--widths 512] [--inputs noise]`: this table alone, or some of its cases (npm run
 // bench runs it all with everything else)
 if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
   const { inferenceTable } = await import('./report.js');
@@ -196,7 +216,7 @@ if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).
   };
   const list = (name) => arg(name)?.split(',').map(Number);
   const rounds = arg('--rounds') === undefined ? undefined : Number(arg('--rounds'));
-  const r = await runInference({ rounds, rows: list('--rows'), widths: list('--widths'), log: (line) => process.stderr.write(`${line}\n`) });
+  const r = await runInference({ rounds, rows: list('--rows'), widths: list('--widths'), inputs: arg('--inputs'), log: (line) => process.stderr.write(`${line}\n`) });
   console.log(inferenceTable(r).join('\n'));
   process.exit(0);
 }

@@ -326,9 +326,9 @@ export function inferenceTable(inf) {
   const peers = Object.keys(inf.versions ?? {});
   const us = (x) => (!Number.isFinite(x) ? '–' : x >= 10000 ? `${(x / 1000).toFixed(1)} ms` : x >= 1000 ? `${(x / 1000).toFixed(2)} ms` : `${x.toFixed(0)} µs`);
   out.push(`**Inference**: \`model.predict(x)\` of a 784-H-784 ReLU/sigmoid model (simdnet ${BUILD[inf.build] ?? inf.build} build) beside the same model exported with ` +
-    `\`exportOnnx\` in ${peers.map((p) => `${p} ${inf.versions[p]}`).join(' and ') || 'no peer (none loaded)'}, ${inf.threads} threads each, on the bundled test digits. ` +
+    `\`exportOnnx\` in ${peers.map((p) => `${p} ${inf.versions[p]}`).join(' and ') || 'no peer (none loaded)'}, ${inf.threads} threads each, on ${inf.inputs === 'noise' ? 'uniform noise in (0, 1) (no zeros for simdnet to skip)' : 'the bundled test digits'}. ` +
     `Median call, round-robin over ${inf.rounds} rounds; ratios are medians of per-round ratios. "of GEMM" = the model's two GEMMs alone ` +
-    '(`gemm`, the batch already in memory, no bias or activation) over the whole predict, at the largest row count: what the calls around the kernels leave of the kernel rate.');
+    '(`gemm` on the same inputs and ReLU outputs, the batch already in memory, no bias or activation) over the whole predict, at the largest row count: what the calls around the kernels leave of the kernel rate.');
   out.push('');
   const rows = inf.cases.map((c) => [c.model, c.rows.toLocaleString('en-US'), us(c.us.simdnet), ...peers.map((p) => us(c.us[p])),
     times2(c.overOrtWeb), times2(c.overOrtNode), c.ofGemm == null ? '–' : `${pct(c.ofGemm)} (${num(c.gemmGflops)} GFLOP/s)`,

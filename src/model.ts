@@ -305,18 +305,31 @@ export class Sequential {
   predict(inputs: Rows, batchSize?: number): Float32Array {
     this.alive();
     const x = this.predictInputs(inputs);
-    return this.predictInto(new Float32Array((x.length / this.inputWidth) * this.outputWidth), x, batchSize);
+    const rows = x.length / this.inputWidth, outW = this.outputWidth;
+    let out: Float32Array | undefined;
+    this.predictBatches(x, batchSize, (heap, at, start, B) => {
+      if (start === 0 && B === rows) out = heap.slice(at, at + B * outW); // one batch: one copy, no zero-filled array first
+      else (out ??= new Float32Array(rows * outW)).set(heap.subarray(at, at + B * outW), start * outW);
+    });
+    return out ?? new Float32Array(0);
   }
 
   /** predict into `out` (rows × outputWidth floats, e.g. the last call's): no output array per call. Returns out. */
   predictInto(out: Float32Array, inputs: Rows, batchSize?: number): Float32Array {
     this.alive();
     const x = this.predictInputs(inputs);
+    const rows = x.length / this.inputWidth, outW = this.outputWidth;
+    check(out instanceof Float32Array && out.length === rows * outW, () => `predictInto: expected out as a Float32Array of ${rows} rows × ${outW} = ${rows * outW} values, got ${out instanceof Float32Array ? `${out.length} values` : typeof out}`, 'E_SHAPE');
+    this.predictBatches(x, batchSize, (heap, at, start, B) => out.set(heap.subarray(at, at + B * outW), start * outW));
+    return out;
+  }
+
+  /** predict's batches over the rows of x; `take` copies each batch's outputs (at: their first float in heap). */
+  private predictBatches(x: Float32Array, batchSize: number | undefined, take: (heap: Float32Array, at: number, start: number, B: number) => void): void {
     const inW = this.inputWidth, outW = this.outputWidth;
     const rows = x.length / inW;
-    check(out instanceof Float32Array && out.length === rows * outW, () => `predictInto: expected out as a Float32Array of ${rows} rows × ${outW} = ${rows * outW} values, got ${out instanceof Float32Array ? `${out.length} values` : typeof out}`, 'E_SHAPE');
     check(batchSize === undefined || (Number.isInteger(batchSize) && batchSize > 0), `predict: batchSize must be a positive integer, got ${batchSize}`);
-    if (rows === 0) return out;
+    if (rows === 0) return;
     const B0 = Math.min(rows, batchSize ?? predictRows(this, bytesLeft(this.backend)));
     const inf = this.predictBuffers(B0);
     const k = this.backend.kernels;
@@ -339,12 +352,11 @@ export class Sequential {
         }
         const y = acts[this.plan.length];
         if (k.has_non_finite(y.ptr, B * outW) !== 0) throw nonFiniteOutput(start, B, 'predict');
-        out.set(this.backend.heapF32().subarray(y.ptr >>> 2, (y.ptr >>> 2) + B * outW), start * outW);
+        take(this.backend.heapF32(), y.ptr >>> 2, start, B);
       }
     } finally {
       if (on) this.setTraining(true, step);
     }
-    return out;
   }
 
   private predictInputs(inputs: Rows): Float32Array {
