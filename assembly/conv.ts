@@ -236,6 +236,17 @@ function conv_bwd_weights_direct(dw: usize, dy: usize, x: usize, ws: usize, B: i
   const ldw = <usize>K << 2;
   const rowStep = <usize>(SH * WP) << 2;
   const colStep = <usize>SW << 2;
+  if (ASC_FEATURE_SIMD && OC <= NARROW && KW <= 4) {
+    // a few output channels: a row of KW taps in one vector (neighbouring floats of xp), 8 rows at a time
+    for (let s = 0; s < B; s++) {
+      pad_copy(xp, x + <usize>s * xs, c0, c1, H, W, PT, PL, HP, WP);
+      for (let o = 0; o < OC; o++) {
+        const dyo = dy + <usize>s * ys + (<usize>(o * P) << 2);
+        for (let r = k0 / KW; r < k1 / KW; r += 8) narrow_taps(dw + <usize>o * ldw, xp, off, dyo, r, min(8, k1 / KW - r), KW, OH, OW, rowStep, colStep);
+      }
+    }
+    return;
+  }
   for (let s = 0; s < B; s++) {
     const dyn = dy + <usize>s * ys;
     pack_b(dyp, dyn, OC, P, 1, 0, P, 0, OC); // dyᵀ: op(B)[p][o] = dy[o·P + p], 8-column strips
@@ -270,9 +281,21 @@ function direct(y: usize, x: usize, bp: usize, off: usize, xp: usize, b8: usize,
   const ys = <usize>(N * P) << 2;
   const ldy = <usize>P << 2;
   const rs = <usize>SW << 2;
+  const narrow = ASC_FEATURE_SIMD && N <= NARROW && SW == 1;
   for (let s = 0; s < n; s++) {
     pad_copy(xp, x + <usize>s * xs, 0, C, H, W, PT, PL, HP, WP);
     const yn = y + <usize>s * ys;
+    if (narrow) {
+      for (let j = 0; j < N; j++) {
+        const yj = yn + <usize>j * ldy;
+        for (let oh = 0; oh < OH; oh++) {
+          const yr = yj + (<usize>(oh * OW) << 2);
+          narrow_row(yr, xp + (<usize>(oh * SH * WP) << 2), off, bp + (<usize>j << 2), K, OW, b8 != 0 ? load<f32>(b8 + (<usize>j << 2)) : 0);
+          if (act != ACT_NONE) act_forward(yr, yr, <usize>OW, act);
+        }
+      }
+      continue;
+    }
     for (let oh = 0; oh < OH; oh++) {
       const row = xp + (<usize>(oh * SH * WP) << 2);
       for (let ow = 0; ow < OW; ow += 4) {
@@ -287,6 +310,50 @@ function direct(y: usize, x: usize, bp: usize, off: usize, xp: usize, b8: usize,
         }
       }
     }
+  }
+}
+
+// NARROW: a conv to at most this many channels (a denoiser's last layer, 32 → 1) runs one output row of one channel
+// at a time, its positions in vectors (stride 1: a tap of 4 neighbouring positions is 4 neighbouring floats of xp):
+// the 4×8 tile would leave 7 of its 8 columns empty for one channel. The same sums as the tile's, element by
+// element (bias, then each tap in k order), so the same bits (test/conv-kernels.test.ts).
+const NARROW: i32 = 3;
+
+// y row (OW positions) = bias + Σ_k w[k] · x-tap k of the row, in k order; a reads row of xp at a + off[k], w[k] at
+// bpj + 32·k (column j of bp's 8-column strip). 32 positions at a time (8 sums); the last vector's lanes past OW
+// read xp's slack (xp_floats) and are not stored.
+function narrow_row(y: usize, a: usize, off: usize, bpj: usize, K: i32, OW: i32, bias: f32): void {
+  if (ASC_FEATURE_SIMD) {
+    const end = off + (<usize>K << 2);
+    for (let ow = 0; ow < OW; ow += 32) {
+      const i = f32x4.splat(bias);
+      let c0 = i, c1 = i, c2 = i, c3 = i, c4 = i, c5 = i, c6 = i, c7 = i;
+      const ar = a + (<usize>ow << 2);
+      let w = bpj;
+      for (let o = off; o < end; o += 4, w += 32) {
+        const p = ar + <usize>load<i32>(o);
+        const v = v128.load32_splat(w);
+        c0 = madd4(v128.load(p), v, c0); c1 = madd4(v128.load(p, 16), v, c1);
+        c2 = madd4(v128.load(p, 32), v, c2); c3 = madd4(v128.load(p, 48), v, c3);
+        c4 = madd4(v128.load(p, 64), v, c4); c5 = madd4(v128.load(p, 80), v, c5);
+        c6 = madd4(v128.load(p, 96), v, c6); c7 = madd4(v128.load(p, 112), v, c7);
+      }
+      const yo = y + (<usize>ow << 2);
+      const n = OW - ow;
+      store_n(yo, c0, n); store_n(yo + 16, c1, n - 4); store_n(yo + 32, c2, n - 8); store_n(yo + 48, c3, n - 12);
+      store_n(yo + 64, c4, n - 16); store_n(yo + 80, c5, n - 20); store_n(yo + 96, c6, n - 24); store_n(yo + 112, c7, n - 28);
+    }
+  }
+}
+
+// the first n lanes of v (all 4 when n ≥ 4, none when n ≤ 0) → d
+// @ts-ignore: decorator
+@inline function store_n(d: usize, v: v128, n: i32): void {
+  if (n >= 4) v128.store(d, v);
+  else if (n > 0) {
+    store<f32>(d, f32x4.extract_lane(v, 0));
+    if (n > 1) store<f32>(d, f32x4.extract_lane(v, 1), 4);
+    if (n > 2) store<f32>(d, f32x4.extract_lane(v, 2), 8);
   }
 }
 
@@ -376,6 +443,57 @@ function micro_taps(tile: usize, xp: usize, o0: i32, o1: i32, o2: i32, o3: i32, 
   }
 }
 
+// dw[(r + i)·KW + kj] += Σ_p x-tap ((r + i)·KW + kj) at p · dy[p], i < rows (≤ 8), kj < KW (≤ 4), p = (oh, ow) in
+// order: row i's KW taps are neighbouring floats of xp from off[(r + i)·KW], read as one vector (lanes past KW are
+// not stored). The same sums as micro_taps's, element by element, so the same bits: 8 vectors for 8 × KW taps of
+// one channel, where micro_taps's 4×8 tile holds 4 taps × 8 channels.
+function narrow_taps(dw: usize, xp: usize, off: usize, dy: usize, r: i32, rows: i32, KW: i32, OH: i32, OW: i32, rowStep: usize, colStep: usize): void {
+  if (ASC_FEATURE_SIMD) {
+    // a missing row reads the last one's taps (not stored)
+    const o0 = row_offset(off, r, 0, rows, KW), o1 = row_offset(off, r, 1, rows, KW), o2 = row_offset(off, r, 2, rows, KW), o3 = row_offset(off, r, 3, rows, KW);
+    const o4 = row_offset(off, r, 4, rows, KW), o5 = row_offset(off, r, 5, rows, KW), o6 = row_offset(off, r, 6, rows, KW), o7 = row_offset(off, r, 7, rows, KW);
+    let c0 = f32x4.splat(0), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
+    let d = dy;
+    let row = xp;
+    for (let oh = 0; oh < OH; oh++, row += rowStep) {
+      let p = row;
+      const end = d + (<usize>OW << 2);
+      for (; d < end; d += 4, p += colStep) {
+        const v = v128.load32_splat(d);
+        c0 = madd4(v128.load(p + o0), v, c0); c1 = madd4(v128.load(p + o1), v, c1);
+        c2 = madd4(v128.load(p + o2), v, c2); c3 = madd4(v128.load(p + o3), v, c3);
+        c4 = madd4(v128.load(p + o4), v, c4); c5 = madd4(v128.load(p + o5), v, c5);
+        c6 = madd4(v128.load(p + o6), v, c6); c7 = madd4(v128.load(p + o7), v, c7);
+      }
+    }
+    const w = dw + (<usize>(r * KW) << 2);
+    const step = <usize>KW << 2;
+    add_n(w, c0, KW);
+    if (rows > 1) add_n(w + step, c1, KW);
+    if (rows > 2) add_n(w + 2 * step, c2, KW);
+    if (rows > 3) add_n(w + 3 * step, c3, KW);
+    if (rows > 4) add_n(w + 4 * step, c4, KW);
+    if (rows > 5) add_n(w + 5 * step, c5, KW);
+    if (rows > 6) add_n(w + 6 * step, c6, KW);
+    if (rows > 7) add_n(w + 7 * step, c7, KW);
+  }
+}
+
+// the xp offset of tap row r + i's first tap (row r + rows − 1's when i ≥ rows)
+// @ts-ignore: decorator
+@inline function row_offset(off: usize, r: i32, i: i32, rows: i32, KW: i32): usize {
+  return <usize>load<i32>(off + (<usize>((r + min(i, rows - 1)) * KW) << 2));
+}
+
+// d[i] += lane i of v, i < n (≤ 4)
+// @ts-ignore: decorator
+@inline function add_n(d: usize, v: v128, n: i32): void {
+  store<f32>(d, load<f32>(d) + f32x4.extract_lane(v, 0));
+  if (n > 1) store<f32>(d, load<f32>(d, 4) + f32x4.extract_lane(v, 1), 4);
+  if (n > 2) store<f32>(d, load<f32>(d, 8) + f32x4.extract_lane(v, 2), 8);
+  if (n > 3) store<f32>(d, load<f32>(d, 12) + f32x4.extract_lane(v, 3), 12);
+}
+
 // The tile transposed into d: d[j·ld + i] = tile[i][j] (+= when add) for i < rows, j < cols; a full 4-row tile by
 // 4×4 shuffles, any other through gemm.ts's store_tile (the one corner store)
 function store_t(d: usize, ld: usize, tile: usize, rows: i32, cols: i32, add: bool): void {
@@ -410,10 +528,11 @@ function store_t(d: usize, ld: usize, tile: usize, rows: i32, cols: i32, add: bo
 // =====================================================================================================
 
 // f32 elements of xp (C, HP, WP) plus slack: the last tile's rows past OW read up to 3·SW + 4 floats beyond the
-// last row (never stored), and the tile (32 floats) of the pass lives at the end
+// last row and narrow_row's last vectors up to 32 (never stored), and the tile (32 floats) of the pass lives at the
+// end
 // @ts-ignore: decorator
 @inline function xp_floats(C: i32, HP: i32, WP: i32, SW: i32): i32 {
-  return up4(C * HP * WP + 3 * SW + 4) + 32;
+  return up4(C * HP * WP + 3 * SW + 4) + 32 + 32;
 }
 
 // @ts-ignore: decorator

@@ -294,3 +294,70 @@ describe.each(threadVariants)('%s build: conv kernels give the same bits with 1,
       }
   });
 });
+
+// A conv to 1-3 channels (assembly/conv.ts NARROW: an output row of one channel at a time; the weight gradient's tap
+// rows in vectors) sums each element as the 4×8 tile does: it must give the bits of the same channels of a wider
+// conv (≥ 4 channels each way would take Winograd: these shapes do not). Forward (stride 1 across), the weight
+// gradient (any stride, kernel width ≤ 4) and the backward-data of a conv from 1-3 input channels (stride 1).
+describe.each(threadVariants)('%s build: the narrow conv paths give the bits of the 4×8 tile', (variant) => {
+  const shapes: Array<{ name: string; C: number; H: number; W: number; k: [number, number]; s: [number, number]; p: [number, number, number, number] }> = [
+    { name: '3×3 s1 p1, 13×11', C: 3, H: 13, W: 11, k: [3, 3], s: [1, 1], p: [1, 1, 1, 1] },
+    { name: '5×2 s2×1, 9×37 (two 32-position groups)', C: 5, H: 9, W: 37, k: [5, 2], s: [2, 1], p: [2, 0, 1, 0] },
+    { name: '3×3 s2, 13×11', C: 3, H: 13, W: 11, k: [3, 3], s: [2, 2], p: [1, 1, 1, 1] },
+    { name: '1×4 s1, 6×35', C: 2, H: 6, W: 35, k: [1, 4], s: [1, 1], p: [0, 1, 0, 2] },
+  ];
+  it.each(shapes.map((sh) => [sh.name, sh] as const))('%s', async (_n, sh) => {
+    const be = await createWasmBackend({ variant, threads: 2 });
+    try {
+      const B = 3, WIDE = 8;
+      const [KH, KW] = sh.k, [SH, SW] = sh.s, [PT, PL, PB, PR] = sh.p;
+      const OH = Math.floor((sh.H + PT + PB - KH) / SH) + 1, OW = Math.floor((sh.W + PL + PR - KW) / SW) + 1;
+      const rng = new Rng(sh.C * 131 + sh.W);
+      const put = (a: Float32Array) => {
+        const t = be.alloc(1, a.length);
+        be.write(t, a);
+        return t;
+      };
+      const bits = (t: Tensor, from = 0, n = t.cols) => Array.from(new Uint32Array(be.read(t).buffer)).slice(from, from + n);
+      const K = sh.C * KH * KW, P = OH * OW, X = sh.C * sh.H * sh.W;
+      const x = uniform(rng, B * X), wWide = uniform(rng, WIDE * K), bWide = uniform(rng, WIDE), dyWide = uniform(rng, B * WIDE * P);
+      for (const OC of [1, 2, 3]) {
+        // the thin conv's weights, bias and output gradient are the wide one's first OC channels
+        const w = wWide.slice(0, OC * K), b = bWide.slice(0, OC);
+        const dy = new Float32Array(B * OC * P);
+        for (let s = 0; s < B; s++) dy.set(dyWide.subarray(s * WIDE * P, s * WIDE * P + OC * P), s * OC * P);
+        const run = (oc: number, wt: Float32Array, bt: Float32Array, dyt: Float32Array) => {
+          const scratch = be.alloc(1, be.threads * convScratchFloats(sh.C, sh.H, sh.W, oc, OH, OW, KH, KW, SH, SW));
+          const tx = put(x), tw = put(wt), tb = put(bt), tdy = put(dyt), y = be.alloc(1, B * oc * P), dw = put(new Float32Array(oc * K).fill(0.25));
+          be.kernels.conv2d_forward(y.ptr, tx.ptr, tw.ptr, tb.ptr, scratch.ptr, B, sh.C, sh.H, sh.W, oc, OH, OW, KH, KW, SH, SW, PT, PL, ACT.relu);
+          be.kernels.conv2d_backward_weights(dw.ptr, 0, tdy.ptr, tx.ptr, scratch.ptr, B, sh.C, sh.H, sh.W, oc, OH, OW, KH, KW, SH, SW, PT, PL);
+          const out = { y, dw, all: [scratch, tx, tw, tb, tdy, y, dw] };
+          return out;
+        };
+        const thin = run(OC, w, b, dy), wide = run(WIDE, wWide, bWide, dyWide);
+        for (let s = 0; s < B; s++) expect(bits(thin.y, s * OC * P, OC * P), `forward ${OC} channels, sample ${s}`).toEqual(bits(wide.y, s * WIDE * P, OC * P));
+        expect(bits(thin.dw), `weight gradient, ${OC} channels`).toEqual(bits(wide.dw, 0, OC * K));
+        for (const t of [...thin.all, ...wide.all]) be.free(t);
+        if (SH !== 1 || SW !== 1) continue;
+        // backward-data of a conv from OC (1-3) channels to 3 (the narrow forward of the flipped conv): dx against
+        // the first channels of the conv from 8 channels (the flipped conv's weights are w[o][c], per input channel c)
+        const O2 = 3, K2 = KH * KW;
+        const w2 = uniform(rng, O2 * WIDE * K2), dy2 = uniform(rng, B * O2 * P);
+        const back = (c: number) => {
+          const wt = new Float32Array(O2 * c * K2);
+          for (let o = 0; o < O2; o++) wt.set(w2.subarray(o * WIDE * K2, o * WIDE * K2 + c * K2), o * c * K2);
+          const scratch = be.alloc(1, be.threads * convScratchFloats(c, sh.H, sh.W, O2, OH, OW, KH, KW, SH, SW));
+          const tw = put(wt), tdy = put(dy2), dx = be.alloc(1, B * c * sh.H * sh.W);
+          be.kernels.conv2d_backward_data(dx.ptr, tdy.ptr, tw.ptr, scratch.ptr, B, c, sh.H, sh.W, O2, OH, OW, KH, KW, SH, SW, PT, PL);
+          return { dx, all: [scratch, tw, tdy, dx] };
+        };
+        const thinB = back(OC), wideB = back(WIDE);
+        const HW = sh.H * sh.W;
+        for (let s = 0; s < B; s++) expect(bits(thinB.dx, s * OC * HW, OC * HW), `backward-data to ${OC} channels, sample ${s}`).toEqual(bits(wideB.dx, s * WIDE * HW, OC * HW));
+        for (const t of [...thinB.all, ...wideB.all]) be.free(t);
+      }
+    } finally {
+      be.dispose();
+    }
+  });
+});

@@ -9,7 +9,7 @@ export const GEMM_SCRATCH_FLOATS = (4 * 8 * 4 + 128 * 256 * 4 + 256 * 512 * 4 + 
 const up4 = (n: number) => Math.ceil(n / 4) * 4;
 const up8 = (n: number) => Math.ceil(n / 8) * 8;
 /** the zero-padded copy of a sample (C, HP, WP), the slack its last tile reads, the tile */
-const xpFloats = (C: number, HP: number, WP: number, SW: number) => up4(C * HP * WP + 3 * SW + 4) + 32;
+const xpFloats = (C: number, HP: number, WP: number, SW: number) => up4(C * HP * WP + 3 * SW + 4) + 64;
 
 /** assembly/winograd.ts's wino_scratch for the 3×3 stride-1 conv NI → NO: the larger of the forward's (U, a block's
  * V and M, the padded sample) and the weight gradient's (dU, a block's V and M̄, the padded sample and dy, the GEMM's) */
