@@ -20,7 +20,7 @@ function winoScratchFloats(NI: number, NO: number, OH: number, OW: number): numb
   const xp = NI * (2 * tilesH + 2) * (2 * TW + 2);
   const plane = (n: number) => n + 16; // winograd.ts's plane(): a pad that keeps the 16 matrices off the same L1 sets
   const fwd = 16 * (plane(NOp * NI) + plane(NI * Tb) + plane(NOp * Tb)) + xp;
-  const Tg = Math.max(1, Math.min(tilesH, Math.floor(8192 / ((NI + NO) * TW)))) * TW;
+  const Tg = Math.max(1, Math.min(tilesH, Math.floor(16384 / ((NI + NO) * TW)))) * TW;
   const grad = 16 * (plane(NO * NI) + plane(NI * Tg) + plane(NO * Tg)) + xp + NO * 2 * tilesH * 2 * TW + GEMM_SCRATCH_FLOATS;
   return Math.max(fwd, grad);
 }
