@@ -38,16 +38,25 @@ export const WINO_MIN_CHANNELS: i32 = 4;
   return n + 16;
 }
 
-/** The geometry of one call: tiles, the padded input, the block of tile rows. */
+/** The geometry of one call: tiles, the padded input, the block of tile rows. A tile row is read 4 tiles at a
+ *  time (tiles_w, up to a multiple of 4); the forward's V and M hold it in tiles_s (an even count: 14 for a 28-wide
+ *  output, not 16), so the micro-kernel's 8-tile strips carry no padding tiles. */
 // @ts-ignore: decorator
 @inline function tiles_w(OW: i32): i32 {
   return up4((OW + 1) >> 1);
 }
 // @ts-ignore: decorator
+@inline function tiles_s(OW: i32): i32 {
+  return ((OW + 1) >> 1) + 1 & ~1;
+}
+// @ts-ignore: decorator
 @inline function block_rows(NI: i32, NO: i32, OH: i32, OW: i32): i32 {
-  // V and M of a block ≈ 192 KiB (16 positions × (NI + NO) floats per tile)
-  const tilesH = (OH + 1) >> 1;
-  return max(1, min(tilesH, 3072 / ((NI + up4(NO)) * tiles_w(OW))));
+  // V and M of a block ≈ 256 KiB (16 positions × (NI + NO) floats per tile); rows that fill whole 8-tile strips
+  // when there are such (4 rows of 14 tiles: 7 strips), else the most that fit
+  const tilesH = (OH + 1) >> 1, TS = tiles_s(OW);
+  const most = max(1, min(tilesH, 4096 / ((NI + up4(NO)) * TS)));
+  for (let r = most; r > 1; r--) if ((r * TS & 7) == 0) return r;
+  return most;
 }
 
 // the weight gradient's block of tile rows: its tiles are the K of 16 GEMMs, so larger (V and M̄ ≈ 1 MiB: a 28×28
@@ -61,7 +70,7 @@ export const WINO_MIN_CHANNELS: i32 = 4;
 // dU, V and M̄ of a block, the padded sample and dy, gemm_block's scratch (the larger of the two)
 export function wino_scratch(NI: i32, NO: i32, OH: i32, OW: i32): i32 {
   const TW = tiles_w(OW), tilesH = (OH + 1) >> 1;
-  const Tb = up8(block_rows(NI, NO, OH, OW) * TW);
+  const Tb = up8(block_rows(NI, NO, OH, OW) * tiles_s(OW));
   const xpf = NI * (2 * tilesH + 2) * (2 * TW + 2);
   const fwd = 16 * (plane(up4(NO) * NI) + plane(NI * Tb) + plane(up4(NO) * Tb)) + xpf;
   const Tg = grad_rows(NI, NO, OH, OW) * TW;
@@ -72,7 +81,7 @@ export function wino_scratch(NI: i32, NO: i32, OH: i32, OW: i32): i32 {
 // Once per call, before wino_sample: U from g[o][i] = w[o][i] (w (NO,NI,3,3)), or with `flip` g[o][i] = w[i][o]
 // rotated 180° (w (NI,NO,3,3): the backward-data of the conv w)
 export function wino_prepare(ws: usize, w: usize, NI: i32, NO: i32, OH: i32, OW: i32, flip: bool): void {
-  const NOp = up4(NO), Tb = up8(block_rows(NI, NO, OH, OW) * tiles_w(OW));
+  const NOp = up4(NO), Tb = up8(block_rows(NI, NO, OH, OW) * tiles_s(OW));
   const uPlane = <usize>plane(NOp * NI) << 2, vPlane = <usize>plane(NI * Tb) << 2;
   weights(ws, uPlane, w, NO, NI, flip);
   // V follows U; the 8-column strips past the last tile row of a block stay zero (their outputs are not stored)
@@ -85,8 +94,8 @@ export function wino_prepare(ws: usize, w: usize, NI: i32, NO: i32, OH: i32, OW:
 // has ±Inf), so the caller recomputes such a sample directly (a per-sample choice: the same for any thread split).
 export function wino_sample(y: usize, x: usize, b: usize, ws: usize, NI: i32, H: i32, W: i32, NO: i32, OH: i32, OW: i32, PT: i32, PL: i32, act: i32): bool {
   // U (wino_prepare's), then V and M of a block, then the padded sample
-  const NOp = up4(NO), TW = tiles_w(OW), tilesH = (OH + 1) >> 1;
-  const rowsB = block_rows(NI, NO, OH, OW), Tb = up8(rowsB * TW);
+  const NOp = up4(NO), TW = tiles_w(OW), TS = tiles_s(OW), tilesH = (OH + 1) >> 1;
+  const rowsB = block_rows(NI, NO, OH, OW), Tb = up8(rowsB * TS);
   const HP = 2 * tilesH + 2, WP = 2 * TW + 2;
   const uPlane = <usize>plane(NOp * NI) << 2, vPlane = <usize>plane(NI * Tb) << 2, mPlane = <usize>plane(NOp * Tb) << 2;
   const U = ws, V = U + 16 * uPlane, M = V + 16 * vPlane, xp = M + 16 * mPlane;
@@ -94,9 +103,9 @@ export function wino_sample(y: usize, x: usize, b: usize, ws: usize, NI: i32, H:
   let finite = true;
   for (let th0 = 0; th0 < tilesH; th0 += rowsB) {
     const rows = min(rowsB, tilesH - th0);
-    inputs(V, vPlane, xp, NI, HP, WP, TW, Tb, th0, rows, false);
+    inputs(V, vPlane, xp, NI, HP, WP, TS, Tb, th0, rows, false);
     const ldm = <usize>Tb << 2;
-    const strips = up8(rows * TW) >> 3;
+    const strips = up8(rows * TS) >> 3;
     for (let xi = 0; xi < 16; xi++) {
       const Ux = U + <usize>xi * uPlane;
       const Vx = V + <usize>xi * vPlane;
@@ -107,7 +116,7 @@ export function wino_sample(y: usize, x: usize, b: usize, ws: usize, NI: i32, H:
         for (let t = 0; t < strips; t++) micro(a, Vx + (<usize>(t * NI) << 5), NI, c + (<usize>t << 5), ldm, STORE, 0);
       }
     }
-    if (!outputs(y, M, mPlane, b, act, NO, OH, OW, TW, Tb, th0, rows)) finite = false;
+    if (!outputs(y, M, mPlane, b, act, NO, OH, OW, TS, Tb, th0, rows)) finite = false;
   }
   return finite;
 }
@@ -155,27 +164,38 @@ function weights(U: usize, xiStride: usize, w: usize, NO: i32, NI: i32, flip: bo
 }
 
 // V[ξ] for tile rows [th0, th0 + rows): V + ξ·xiStride + ((t >> 3)·NI·8 + i·8 + (t & 7))·4 = (Bᵀ d B)[ξ] of tile
-// t (local, row-major, TW per row) of input channel i (the micro-kernel's B strips), or with `plain` at
-// V + ξ·xiStride + (i·Tb + t)·4 (rows of an (NI, Tb) matrix); xp (NI,HP,WP)
-function inputs(V: usize, xiStride: usize, xp: usize, NI: i32, HP: i32, WP: i32, TW: i32, Tb: i32, th0: i32, rows: i32, plain: bool): void {
+// t (local, row-major, TS per row: an even count) of input channel i (the micro-kernel's B strips), or with `plain`
+// (TS a multiple of 4) at V + ξ·xiStride + (i·Tb + t)·4 (rows of an (NI, Tb) matrix); xp (NI,HP,WP)
+function inputs(V: usize, xiStride: usize, xp: usize, NI: i32, HP: i32, WP: i32, TS: i32, Tb: i32, th0: i32, rows: i32, plain: bool): void {
   const rowBytes = <usize>WP << 2;
   for (let i = 0; i < NI; i++) {
     const xc = xp + (<usize>(i * HP * WP) << 2);
     for (let r = 0; r < rows; r++) {
       const base = xc + <usize>(2 * (th0 + r)) * rowBytes;
-      for (let tw = 0; tw < TW; tw += 4) {
-        const t = r * TW + tw; // a multiple of 4: the 4 tiles are lanes 0-3 or 4-7 of one strip
+      for (let tw = 0; tw < TS; tw += 4) {
+        // 4 tiles from t, or the row's last 2; in strips t is even, so they are 4 neighbouring floats of a strip, or
+        // 2 at the end of one and 2 at the start of the next
+        const t = r * TS + tw, count = min(4, TS - tw);
         const d = V + (<usize>(plain ? i * Tb + t : (t >> 3) * NI * 8 + i * 8 + (t & 7)) << 2);
-        if (ASC_FEATURE_SIMD) input_tiles4(d, xiStride, base + (<usize>(2 * tw) << 2), rowBytes);
-        else for (let l = 0; l < 4; l++) input_tile1(d + (<usize>l << 2), xiStride, base + (<usize>(2 * (tw + l)) << 2), rowBytes);
+        const t2 = t + 2;
+        const d2 = count < 4 ? 0 : plain || (t & 7) <= 4 ? d + 8 : V + (<usize>((t2 >> 3) * NI * 8 + i * 8 + (t2 & 7)) << 2);
+        if (ASC_FEATURE_SIMD) input_tiles4(d, d2, xiStride, base + (<usize>(2 * tw) << 2), rowBytes);
+        else {
+          for (let l = 0; l < count; l++) {
+            const tl = t + l;
+            const dl = V + (<usize>(plain ? i * Tb + tl : (tl >> 3) * NI * 8 + i * 8 + (tl & 7)) << 2);
+            input_tile1(dl, xiStride, base + (<usize>(2 * (tw + l)) << 2), rowBytes);
+          }
+        }
       }
     }
   }
 }
 
-// Bᵀ d B of 4 neighbouring tiles (lanes): d row k is at p + k·rowBytes, tile l's columns 2l..2l+3
+// Bᵀ d B of 4 neighbouring tiles (lanes): d row k is at p + k·rowBytes, tile l's columns 2l..2l+3; lanes 0-1 go to
+// d, lanes 2-3 to d2 (d + 8: one vector; 0: none)
 // @ts-ignore: decorator
-@inline function input_tiles4(d: usize, xiStride: usize, p: usize, rowBytes: usize): void {
+@inline function input_tiles4(d: usize, d2: usize, xiStride: usize, p: usize, rowBytes: usize): void {
   // rows d_k split into their 4 columns j (4 lanes each); Bᵀ d: e0 = d0 − d2, e1 = d1 + d2, e2 = d2 − d1, e3 = d1 − d3
   let r0 = p, r1 = p + rowBytes, r2 = p + 2 * rowBytes, r3 = p + 3 * rowBytes;
   const a0 = cols4(r0, 0), a1 = cols4(r0, 1), a2 = cols4(r0, 2), a3 = cols4(r0, 3);
@@ -186,10 +206,10 @@ function inputs(V: usize, xiStride: usize, xp: usize, NI: i32, HP: i32, WP: i32,
   const e20 = f32x4.sub(c0, b0), e21 = f32x4.sub(c1, b1), e22 = f32x4.sub(c2, b2), e23 = f32x4.sub(c3, b3);
   const f0 = cols4(r3, 0), f1 = cols4(r3, 1), f2 = cols4(r3, 2), f3 = cols4(r3, 3);
   const e30 = f32x4.sub(b0, f0), e31 = f32x4.sub(b1, f1), e32 = f32x4.sub(b2, f2), e33 = f32x4.sub(b3, f3);
-  row_b(d, xiStride, 0, e00, e01, e02, e03);
-  row_b(d, xiStride, 4, e10, e11, e12, e13);
-  row_b(d, xiStride, 8, e20, e21, e22, e23);
-  row_b(d, xiStride, 12, e30, e31, e32, e33);
+  row_b(d, d2, xiStride, 0, e00, e01, e02, e03);
+  row_b(d, d2, xiStride, 4, e10, e11, e12, e13);
+  row_b(d, d2, xiStride, 8, e20, e21, e22, e23);
+  row_b(d, d2, xiStride, 12, e30, e31, e32, e33);
 }
 
 // column j of 4 tiles 2 columns apart (lanes): the floats at r + (2l + j)·4
@@ -201,13 +221,23 @@ function inputs(V: usize, xiStride: usize, xp: usize, NI: i32, HP: i32, WP: i32,
   return f32x4.shuffle(v128.load(r, 8), v128.load(r, 24), 1, 3, 5, 7);
 }
 
-// a row (e0..e3) of Bᵀ d times B: V[ξ0 + j], j = 0..3
+// a row (e0..e3) of Bᵀ d times B: V[ξ0 + j], j = 0..3 (lanes 0-1 at d, 2-3 at d2: input_tiles4)
 // @ts-ignore: decorator
-@inline function row_b(d: usize, xiStride: usize, xi0: i32, e0: v128, e1: v128, e2: v128, e3: v128): void {
-  v128.store(d + <usize>xi0 * xiStride, f32x4.sub(e0, e2));
-  v128.store(d + <usize>(xi0 + 1) * xiStride, f32x4.add(e1, e2));
-  v128.store(d + <usize>(xi0 + 2) * xiStride, f32x4.sub(e2, e1));
-  v128.store(d + <usize>(xi0 + 3) * xiStride, f32x4.sub(e1, e3));
+@inline function row_b(d: usize, d2: usize, xiStride: usize, xi0: i32, e0: v128, e1: v128, e2: v128, e3: v128): void {
+  put_v(d, d2, <usize>xi0 * xiStride, f32x4.sub(e0, e2));
+  put_v(d, d2, <usize>(xi0 + 1) * xiStride, f32x4.add(e1, e2));
+  put_v(d, d2, <usize>(xi0 + 2) * xiStride, f32x4.sub(e2, e1));
+  put_v(d, d2, <usize>(xi0 + 3) * xiStride, f32x4.sub(e1, e3));
+}
+
+// v's lanes 0-1 at d + o, lanes 2-3 at d2 + o: one store when d2 = d + 8, none of them when d2 = 0
+// @ts-ignore: decorator
+@inline function put_v(d: usize, d2: usize, o: usize, v: v128): void {
+  if (d2 == d + 8) v128.store(d + o, v);
+  else {
+    v128.store64_lane(d + o, v, 0);
+    if (d2 != 0) v128.store64_lane(d2 + o, v, 1);
+  }
 }
 
 // the scalar build's Bᵀ d B of one tile (d row k at p + k·rowBytes)
@@ -233,7 +263,7 @@ function input_tile1(d: usize, xiStride: usize, p: usize, rowBytes: usize): void
 
 // y rows of tile rows [th0, th0 + rows) of sample yn (NO,OH,OW) = act(b + Aᵀ M A); M[ξ] (NOp, Tb). False when a
 // sum before the activation is not finite.
-function outputs(yn: usize, M: usize, xiStride: usize, b: usize, act: i32, NO: i32, OH: i32, OW: i32, TW: i32, Tb: i32, th0: i32, rows: i32): bool {
+function outputs(yn: usize, M: usize, xiStride: usize, b: usize, act: i32, NO: i32, OH: i32, OW: i32, TS: i32, Tb: i32, th0: i32, rows: i32): bool {
   let finite = true;
   const ldm = <usize>Tb << 2;
   const rowBytes = <usize>OW << 2;
@@ -245,8 +275,9 @@ function outputs(yn: usize, M: usize, xiStride: usize, b: usize, act: i32, NO: i
       const oh = 2 * (th0 + r);
       const two = oh + 1 < OH;
       const y0 = plane + <usize>oh * rowBytes;
-      for (let tw = 0; tw < TW; tw += 4) {
-        const m = mo + (<usize>(r * TW + tw) << 2);
+      for (let tw = 0; tw < TS; tw += 4) {
+        // (the row's last group reads 2 tiles past it: their outputs are not stored)
+        const m = mo + (<usize>(r * TS + tw) << 2);
         const ow = 2 * tw;
         if (ASC_FEATURE_SIMD) {
           // Aᵀ M: s0 = m0 + m1 + m2, s1 = m1 − m2 − m3 (rows of M); then the same on the columns

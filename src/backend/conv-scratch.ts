@@ -14,9 +14,11 @@ const xpFloats = (C: number, HP: number, WP: number, SW: number) => up4(C * HP *
 /** assembly/winograd.ts's wino_scratch for the 3×3 stride-1 conv NI → NO: the larger of the forward's (U, a block's
  * V and M, the padded sample) and the weight gradient's (dU, a block's V and M̄, the padded sample and dy, the GEMM's) */
 function winoScratchFloats(NI: number, NO: number, OH: number, OW: number): number {
-  const TW = up4(Math.ceil(OW / 2)), tilesH = Math.ceil(OH / 2), NOp = up4(NO);
-  const rows = Math.max(1, Math.min(tilesH, Math.floor(3072 / ((NI + NOp) * TW))));
-  const Tb = up8(rows * TW);
+  const TW = up4(Math.ceil(OW / 2)), TS = Math.ceil(OW / 2) + 1 & ~1, tilesH = Math.ceil(OH / 2), NOp = up4(NO);
+  const most = Math.max(1, Math.min(tilesH, Math.floor(4096 / ((NI + NOp) * TS))));
+  let rows = most; // block_rows: rows filling whole 8-tile strips when some do
+  for (let r = most; r > 1; r--) if (((r * TS) & 7) === 0) { rows = r; break; }
+  const Tb = up8(rows * TS);
   const xp = NI * (2 * tilesH + 2) * (2 * TW + 2);
   const plane = (n: number) => n + 16; // winograd.ts's plane(): a pad that keeps the 16 matrices off the same L1 sets
   const fwd = 16 * (plane(NOp * NI) + plane(NI * Tb) + plane(NOp * Tb)) + xp;
