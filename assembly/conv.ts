@@ -26,7 +26,7 @@
 // splits channels. Scratch: each thread has its own conv2d_scratch floats (xp, the packed weights, the offsets; or
 // dcol and gemm_block's scratch), src/backend/conv-scratch.ts's copy of the size says how much.
 
-import { gemm_block, pack_b, store_4x8, store_tile, GEMM_SCRATCH_BYTES, ADD, STORE } from './gemm';
+import { gemm_block, pack_b, store_4x8, store_lanes, store_tile, GEMM_SCRATCH_BYTES, ADD, STORE } from './gemm';
 import { ACT_NONE, act_forward, act_tile } from './activations';
 import { madd4 } from './math';
 import { WINO_MIN_CHANNELS, wino_prepare, wino_sample, wino_scratch, wino_weights_grad } from './winograd';
@@ -340,20 +340,11 @@ function narrow_row(y: usize, a: usize, off: usize, bpj: usize, K: i32, OW: i32,
       }
       const yo = y + (<usize>ow << 2);
       const n = OW - ow;
-      store_n(yo, c0, n); store_n(yo + 16, c1, n - 4); store_n(yo + 32, c2, n - 8); store_n(yo + 48, c3, n - 12);
-      store_n(yo + 64, c4, n - 16); store_n(yo + 80, c5, n - 20); store_n(yo + 96, c6, n - 24); store_n(yo + 112, c7, n - 28);
+      store_lanes(yo, c0, n, STORE, 0); store_lanes(yo + 16, c1, n - 4, STORE, 0);
+      store_lanes(yo + 32, c2, n - 8, STORE, 0); store_lanes(yo + 48, c3, n - 12, STORE, 0);
+      store_lanes(yo + 64, c4, n - 16, STORE, 0); store_lanes(yo + 80, c5, n - 20, STORE, 0);
+      store_lanes(yo + 96, c6, n - 24, STORE, 0); store_lanes(yo + 112, c7, n - 28, STORE, 0);
     }
-  }
-}
-
-// the first n lanes of v (all 4 when n ≥ 4, none when n ≤ 0) → d
-// @ts-ignore: decorator
-@inline function store_n(d: usize, v: v128, n: i32): void {
-  if (n >= 4) v128.store(d, v);
-  else if (n > 0) {
-    store<f32>(d, f32x4.extract_lane(v, 0));
-    if (n > 1) store<f32>(d, f32x4.extract_lane(v, 1), 4);
-    if (n > 2) store<f32>(d, f32x4.extract_lane(v, 2), 8);
   }
 }
 
@@ -468,14 +459,15 @@ function narrow_taps(dw: usize, xp: usize, off: usize, dy: usize, r: i32, rows: 
     }
     const w = dw + (<usize>(r * KW) << 2);
     const step = <usize>KW << 2;
-    add_n(w, c0, KW);
-    if (rows > 1) add_n(w + step, c1, KW);
-    if (rows > 2) add_n(w + 2 * step, c2, KW);
-    if (rows > 3) add_n(w + 3 * step, c3, KW);
-    if (rows > 4) add_n(w + 4 * step, c4, KW);
-    if (rows > 5) add_n(w + 5 * step, c5, KW);
-    if (rows > 6) add_n(w + 6 * step, c6, KW);
-    if (rows > 7) add_n(w + 7 * step, c7, KW);
+    // dw[…] += the row's KW sums (gemm.ts's lane store, ADD)
+    store_lanes(w, c0, KW, ADD, 0);
+    if (rows > 1) store_lanes(w + step, c1, KW, ADD, 0);
+    if (rows > 2) store_lanes(w + 2 * step, c2, KW, ADD, 0);
+    if (rows > 3) store_lanes(w + 3 * step, c3, KW, ADD, 0);
+    if (rows > 4) store_lanes(w + 4 * step, c4, KW, ADD, 0);
+    if (rows > 5) store_lanes(w + 5 * step, c5, KW, ADD, 0);
+    if (rows > 6) store_lanes(w + 6 * step, c6, KW, ADD, 0);
+    if (rows > 7) store_lanes(w + 7 * step, c7, KW, ADD, 0);
   }
 }
 
@@ -483,15 +475,6 @@ function narrow_taps(dw: usize, xp: usize, off: usize, dy: usize, r: i32, rows: 
 // @ts-ignore: decorator
 @inline function row_offset(off: usize, r: i32, i: i32, rows: i32, KW: i32): usize {
   return <usize>load<i32>(off + (<usize>((r + min(i, rows - 1)) * KW) << 2));
-}
-
-// d[i] += lane i of v, i < n (≤ 4)
-// @ts-ignore: decorator
-@inline function add_n(d: usize, v: v128, n: i32): void {
-  store<f32>(d, load<f32>(d) + f32x4.extract_lane(v, 0));
-  if (n > 1) store<f32>(d, load<f32>(d, 4) + f32x4.extract_lane(v, 1), 4);
-  if (n > 2) store<f32>(d, load<f32>(d, 8) + f32x4.extract_lane(v, 2), 8);
-  if (n > 3) store<f32>(d, load<f32>(d, 12) + f32x4.extract_lane(v, 3), 12);
 }
 
 // The tile transposed into d: d[j·ld + i] = tile[i][j] (+= when add) for i < rows, j < cols; a full 4-row tile by

@@ -567,15 +567,17 @@ export function strips_block(c: usize, a: usize, bp: usize, b: usize, bias: usiz
 
 // strips_block of one row (SIMD builds): per K slice, its kept k listed, then B's kept rows streamed in memory order
 // (row_stream: a strip's rows are 96 bytes each, and a row's kept ones scattered over the whole packed copy, which
-// the prefetchers do not follow); the columns past the last multiple of 8 from the last strip (strip_row), the same
-// sums. The sums between row_stream's chunks go to scratch after the list.
+// the prefetchers do not follow); when the columns are not a multiple of 8, the last strip from the copy
+// (strip_row), the same sums. The sums between row_stream's chunks go to scratch after the list.
 function one_row(c: usize, a: usize, bp: usize, b: usize, bias: usize, N: i32, K: i32, act: i32, n0: i32, n1: i32, scratch: usize): void {
   const kc0 = even_block(K, KC, 1);
   const list = scratch;
   const acc = scratch + (<usize>(kc0 + 1) << 2);
   const ldb = <usize>N << 2;
-  const n8 = n0 + ((n1 - n0) & ~(NR - 1));
   const sl = (n1 - 1) / SW * SW; // the last strip (its columns [sl, n1))
+  // row_stream takes columns [n0, n8) in 8s: all of them, or all but the last strip, which strip_row takes (the two
+  // must not overlap: after the first K slice a column's slice sums are added to it)
+  const n8 = (n1 - n0) % NR == 0 ? n1 : sl;
   for (let pc = 0; pc < K; pc += kc0) {
     const kc = min(kc0, K - pc);
     const m = pc == 0 ? BIAS : ADD;
@@ -707,7 +709,7 @@ function strip_tile4(c: usize, ldc: usize, a: usize, lda: usize, b: usize, list:
 
 // the first n (≤ 4; none when n ≤ 0) lanes of v → c, + C (ADD) or + bias (BIAS) first
 // @ts-ignore: decorator
-@inline function store_lanes(c: usize, v: v128, n: i32, mode: i32, bias: usize): void {
+@inline export function store_lanes(c: usize, v: v128, n: i32, mode: i32, bias: usize): void {
   if (n >= 4) {
     if (mode != STORE) v = f32x4.add(v, v128.load(mode == ADD ? c : bias));
     v128.store(c, v);

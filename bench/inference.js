@@ -102,6 +102,7 @@ export async function runInference(o = {}) {
 
   const { loadBundledMnist } = await import('../dist/node.js');
   const inputs = o.inputs ?? 'digits';
+  if (inputs !== 'digits' && inputs !== 'noise') throw new Error(`inference bench: inputs must be 'digits' or 'noise', got ${JSON.stringify(inputs)}`);
   const digits = inputs === 'noise' ? noise(2000 * 784) : loadBundledMnist().test.images; // 2,000 rows
   const backend = await createWasmBackend({ variant, threads });
   const { peers: ort, notes } = await peers(threads);

@@ -329,7 +329,8 @@ describe.each(threadVariants)('%s build: the narrow conv paths give the bits of 
         const run = (oc: number, wt: Float32Array, bt: Float32Array, dyt: Float32Array) => {
           const scratch = be.alloc(1, be.threads * convScratchFloats(sh.C, sh.H, sh.W, oc, OH, OW, KH, KW, SH, SW));
           const tx = put(x), tw = put(wt), tb = put(bt), tdy = put(dyt), y = be.alloc(1, B * oc * P), dw = put(new Float32Array(oc * K).fill(0.25));
-          be.kernels.conv2d_forward(y.ptr, tx.ptr, tw.ptr, tb.ptr, scratch.ptr, B, sh.C, sh.H, sh.W, oc, OH, OW, KH, KW, SH, SW, PT, PL, ACT.relu);
+          // each thin width with another fused activation (the narrow path activates a row, the tile a tile)
+          be.kernels.conv2d_forward(y.ptr, tx.ptr, tw.ptr, tb.ptr, scratch.ptr, B, sh.C, sh.H, sh.W, oc, OH, OW, KH, KW, SH, SW, PT, PL, [ACT.relu, ACT.sigmoid, ACT.tanh][OC - 1]);
           be.kernels.conv2d_backward_weights(dw.ptr, 0, tdy.ptr, tx.ptr, scratch.ptr, B, sh.C, sh.H, sh.W, oc, OH, OW, KH, KW, SH, SW, PT, PL);
           const out = { y, dw, all: [scratch, tx, tw, tb, tdy, y, dw] };
           return out;
