@@ -43,7 +43,7 @@ const SMALL_M: i32 = 8;
 const TILE_BYTES: usize = <usize>(MR * NR * 4);
 const AP_BYTES: usize = <usize>(MC * KC * 4);
 const BP_BYTES: usize = <usize>(KC * NC * 4);
-/** Each A strip's k list (ZERO_SKIP in pack_a): its count, then the byte offset of each kept k's B row. */
+/** Each A strip's k list (ZERO_SKIP in pack_a): its count, then each kept k·4. */
 const LIST_INTS: i32 = KC + 1;
 const LISTS_BYTES: usize = <usize>((MC / MR) * LIST_INTS * 4);
 /** Scratch one gemm_block call needs: the edge tile, the A pack, the B pack, the A strips' k lists. */
@@ -828,7 +828,7 @@ function pack_a_strips(ap: usize, a: usize, M: i32, K: i32, transA: i32, ic: i32
 }
 
 // One strip of 4 full rows of A (src, row stride ld bytes) over kc columns → dst, keeping only the k whose 4
-// values are not all +0 (ZERO_SKIP), in k order; list: their count, then each one's B row offset (k·32 bytes).
+// values are not all +0 (ZERO_SKIP), in k order; list: their count, then each k·4 (keep_list's layout).
 // Every k is stored at the next place and the place advances only for a kept one: no branch on the data.
 function pack_a_compact(dst: usize, list: usize, src: usize, ld: usize, kc: i32): void {
   if (ASC_FEATURE_SIMD) {
@@ -849,24 +849,24 @@ function pack_a_compact(dst: usize, list: usize, src: usize, ld: usize, kc: i32)
       const v1 = f32x4.shuffle(t0, t1, 2, 3, 6, 7);
       const v2 = f32x4.shuffle(t2, t3, 0, 1, 4, 5);
       const v3 = f32x4.shuffle(t2, t3, 2, 3, 6, 7);
-      const o = k << 5;
+      const o = k << 2;
       v128.store(d, v0); store<i32>(l, o);
       let kept = <usize>v128.any_true(v0);
       d += kept << 4; l += kept << 2;
-      v128.store(d, v1); store<i32>(l, o + 32);
+      v128.store(d, v1); store<i32>(l, o + 4);
       kept = <usize>v128.any_true(v1);
       d += kept << 4; l += kept << 2;
-      v128.store(d, v2); store<i32>(l, o + 64);
+      v128.store(d, v2); store<i32>(l, o + 8);
       kept = <usize>v128.any_true(v2);
       d += kept << 4; l += kept << 2;
-      v128.store(d, v3); store<i32>(l, o + 96);
+      v128.store(d, v3); store<i32>(l, o + 12);
       kept = <usize>v128.any_true(v3);
       d += kept << 4; l += kept << 2;
     }
     for (; k < kc; k++) {
       const p = src + (<usize>k << 2);
       const v = f32x4(load<f32>(p), load<f32>(p + ld), load<f32>(p + 2 * ld), load<f32>(p + 3 * ld));
-      v128.store(d, v); store<i32>(l, k << 5);
+      v128.store(d, v); store<i32>(l, k << 2);
       const kept = <usize>v128.any_true(v);
       d += kept << 4; l += kept << 2;
     }
@@ -998,8 +998,8 @@ export function micro(ap: usize, bp: usize, kc: i32, c: usize, ldc: usize, mode:
   }
 }
 
-// micro over an A strip compacted by pack_a_compact (SIMD builds): ap holds n kept k (4 values each), list their B
-// rows' byte offsets in bp; the skipped terms are all ±0, so each sum is micro's, bit for bit (ZERO_SKIP)
+// micro over an A strip compacted by pack_a_compact (SIMD builds): ap holds n kept k (4 values each), list each k·4;
+// the skipped terms are all ±0, so each sum is micro's, bit for bit (ZERO_SKIP)
 function micro_list(ap: usize, bp: usize, list: usize, n: i32, c: usize, ldc: usize, mode: i32, bias: usize): void {
   if (ASC_FEATURE_SIMD) {
     let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
@@ -1008,7 +1008,7 @@ function micro_list(ap: usize, bp: usize, list: usize, n: i32, c: usize, ldc: us
     let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
     const end = ap + (<usize>n << 4);
     while (ap < end) {
-      const bk = bp + <usize>load<u32>(list);
+      const bk = bp + (<usize>load<u32>(list) << 3); // k·4 → row k of the 8-column strip
       const b0 = v128.load(bk);
       const b1 = v128.load(bk, 16);
       let a = v128.load32_splat(ap);
