@@ -6,9 +6,10 @@
 //   U[ξ] (NO × NI)    the transformed weights, packed once per call in 4-row strips (the micro-kernel's A),
 //   V[ξ] (NI × tiles) the transformed input of a block of tile rows, written directly as 8-column strips (its B),
 //   M[ξ] (NO × tiles) their product, then Aᵀ M A (+ bias, then the activation) into y.
-// Tiles are taken a tile row at a time, four per vector (lanes = tiles); a tile row is padded to a multiple of 4
-// tiles (the padded input buffer is zero there, the extra outputs are not stored). Blocks of tile rows keep V and
-// M in L2. Per sample, so a thread split by samples gives the same bits for any count; the sums differ from the
+// Tiles are taken a tile row at a time, four per vector (lanes = tiles): the transforms read a tile row padded to a
+// multiple of 4 tiles (the padded input buffer is zero there, the extra outputs are not stored), while V and M of
+// the forward hold it in an even count of tiles (tiles_s), so no 8-tile strip of the GEMM is padding. Blocks of tile
+// rows keep V and M in L2. Per sample, so a thread split by samples gives the same bits for any count; the sums differ from the
 // direct conv's (another algorithm) within float32 rounding of the transforms.
 //
 // Used by conv.ts for 3×3 stride-1 convs with enough channels (WINO_MIN_CHANNELS): the forward and the stride-1
