@@ -43,10 +43,9 @@ interface Inference {
 
 /** predict's batches of at most this many rows run the layers that can (Linear) on their packed copy of the weights
  *  (Layer.pack: W in strips of 24 columns, streamed in memory order, no packing per call; the same bits), larger
- *  ones the GEMM. Measured per layer (simd, one thread, CPU time; assembly/gemm.ts, strips): the strips are
- *  1.15-1.2× faster at one row of 784-512-784 and 784-1024-784, 1.2-1.55× at 8 rows, about even at 16 and 0.86-0.96×
- *  at 64; threads take whole strips, each a contiguous block (the GEMM cuts a few rows' columns or packs W per
- *  thread). */
+ *  ones the GEMM. Measured per layer on digits (simd, 2 threads; both paths leave out zero inputs): at 8 rows the
+ *  strips take 0.55-0.75 of the GEMM's time for the first layer and 0.8-0.9 for the second, at 16 about the same,
+ *  at 32 1.05-1.1×; threads take whole strips, each a contiguous block. */
 export const PACKED_ROWS = 8;
 
 /** One step of the forward pass: layer `layer` alone (act = null), or the layer and the activation right after it
