@@ -773,14 +773,17 @@ function pack_a(ap: usize, a: usize, M: i32, K: i32, transA: i32, ic: i32, mc: i
 
 // pack_a from row s0 on, strip by strip
 function pack_a_strips(ap: usize, a: usize, M: i32, K: i32, transA: i32, ic: i32, mc: i32, pc: i32, kc: i32, s0: i32, lists: usize): void {
+  let kept = 0; // the last compacted strip's count: a strip that kept every k (dense data, a training batch with
+  // noise) stops the compacting for the next 7 strips, which pack plainly (the same bits either way)
   for (let s = s0; s < mc; s += MR) {
     const rows = min(MR, mc - s);
     const dst = ap + (<usize>(s * kc) << 2);
     const list = lists + <usize>(s / MR * LIST_INTS) * 4;
     if (lists != 0) store<i32>(list, kc); // every k, unless the compacting pack below counts fewer
     if (ASC_FEATURE_SIMD) {
-      if (lists != 0 && rows == MR && !transA) {
+      if (lists != 0 && rows == MR && !transA && (kept < kc || (s / MR & 7) == 0)) {
         pack_a_compact(dst, list, a + (<usize>((ic + s) * K + pc) << 2), <usize>K << 2, kc);
+        kept = load<i32>(list);
         continue;
       }
     }
