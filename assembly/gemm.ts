@@ -24,6 +24,7 @@
 
 import { madd4 } from './math';
 import { act_tile, act_forward, ACT_NONE } from './activations';
+import { non_finite4 } from './util';
 
 // =====================================================================================================
 // Block sizes (bytes of packed data: A panel MC·KC·4 = 128 KiB ≈ L2, one B strip KC·NR·4 = 8 KiB ≈ L1)
@@ -890,7 +891,6 @@ export function pack_b(bp: usize, b: usize, N: i32, K: i32, transB: i32, pc: i32
       const ld = <usize>N << 2;
       if (ASC_FEATURE_SIMD) {
         if (cols == NR) {
-          const EXP = i32x4.splat(0x7f800000);
           let nf = i32x4.splat(0);
           for (let k = 0; k < kc; k++) {
             const sk = src + <usize>k * ld;
@@ -899,7 +899,7 @@ export function pack_b(bp: usize, b: usize, N: i32, K: i32, transB: i32, pc: i32
             const v1 = v128.load(sk, 16);
             v128.store(dk, v0);
             v128.store(dk, v1, 16);
-            nf = v128.or(nf, v128.or(i32x4.eq(v128.and(v0, EXP), EXP), i32x4.eq(v128.and(v1, EXP), EXP)));
+            nf = v128.or(nf, v128.or(non_finite4(v0), non_finite4(v1)));
           }
           bad = bad || v128.any_true(nf);
           continue;
@@ -921,7 +921,6 @@ export function pack_b(bp: usize, b: usize, N: i32, K: i32, transB: i32, pc: i32
       let k = 0;
       if (ASC_FEATURE_SIMD) {
         if (cols == NR) {
-          const EXP = i32x4.splat(0x7f800000);
           let nf = i32x4.splat(0);
           for (; k + 4 <= kc; k += 4) {
             const d = dst + (<usize>k << 5);
@@ -936,7 +935,7 @@ export function pack_b(bp: usize, b: usize, N: i32, K: i32, transB: i32, pc: i32
               const t2 = f32x4.shuffle(r0, r1, 2, 6, 3, 7);
               const t3 = f32x4.shuffle(r2, r3, 2, 6, 3, 7);
               const dh = d + (h << 4);
-              nf = v128.or(nf, v128.or(v128.or(i32x4.eq(v128.and(r0, EXP), EXP), i32x4.eq(v128.and(r1, EXP), EXP)), v128.or(i32x4.eq(v128.and(r2, EXP), EXP), i32x4.eq(v128.and(r3, EXP), EXP))));
+              nf = v128.or(nf, v128.or(v128.or(non_finite4(r0), non_finite4(r1)), v128.or(non_finite4(r2), non_finite4(r3))));
               v128.store(dh, f32x4.shuffle(t0, t1, 0, 1, 4, 5));
               v128.store(dh, f32x4.shuffle(t0, t1, 2, 3, 6, 7), 32);
               v128.store(dh, f32x4.shuffle(t2, t3, 0, 1, 4, 5), 64);

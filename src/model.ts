@@ -304,13 +304,7 @@ export class Sequential {
   predict(inputs: Rows, batchSize?: number): Float32Array {
     this.alive();
     const x = this.predictInputs(inputs);
-    const rows = x.length / this.inputWidth, outW = this.outputWidth;
-    let out: Float32Array | undefined;
-    this.predictBatches(x, batchSize, (heap, at, start, B) => {
-      if (start === 0 && B === rows) out = heap.slice(at, at + B * outW); // one batch: one copy, no zero-filled array first
-      else (out ??= new Float32Array(rows * outW)).set(heap.subarray(at, at + B * outW), start * outW);
-    });
-    return out ?? new Float32Array(0);
+    return this.predictBatches(x, batchSize, null);
   }
 
   /** predict into `out` (rows × outputWidth floats, e.g. the last call's): no output array per call. Returns out. */
@@ -319,16 +313,16 @@ export class Sequential {
     const x = this.predictInputs(inputs);
     const rows = x.length / this.inputWidth, outW = this.outputWidth;
     check(out instanceof Float32Array && out.length === rows * outW, () => `predictInto: expected out as a Float32Array of ${rows} rows × ${outW} = ${rows * outW} values, got ${out instanceof Float32Array ? `${out.length} values` : typeof out}`, 'E_SHAPE');
-    this.predictBatches(x, batchSize, (heap, at, start, B) => out.set(heap.subarray(at, at + B * outW), start * outW));
-    return out;
+    return this.predictBatches(x, batchSize, out);
   }
 
-  /** predict's batches over the rows of x; `take` copies each batch's outputs (at: their first float in heap). */
-  private predictBatches(x: Float32Array, batchSize: number | undefined, take: (heap: Float32Array, at: number, start: number, B: number) => void): void {
+  /** predict's batches over the rows of x, their outputs copied into `out`; without one (predict), into a new array:
+   *  a single batch's is one slice of the heap (no zero-filled array first). */
+  private predictBatches(x: Float32Array, batchSize: number | undefined, out: Float32Array | null): Float32Array {
     const inW = this.inputWidth, outW = this.outputWidth;
     const rows = x.length / inW;
     check(batchSize === undefined || (Number.isInteger(batchSize) && batchSize > 0), `predict: batchSize must be a positive integer, got ${batchSize}`);
-    if (rows === 0) return;
+    if (rows === 0) return out ?? new Float32Array(0);
     const B0 = Math.min(rows, batchSize ?? predictRows(this, bytesLeft(this.backend)));
     const inf = this.predictBuffers(B0);
     const k = this.backend.kernels;
@@ -351,11 +345,14 @@ export class Sequential {
         }
         const y = acts[this.plan.length];
         if (k.has_non_finite(y.ptr, B * outW) !== 0) throw nonFiniteOutput(start, B, 'predict');
-        take(this.backend.heapF32(), y.ptr >>> 2, start, B);
+        const heap = this.backend.heapF32(), at = y.ptr >>> 2;
+        if (!out && B === rows) out = heap.slice(at, at + B * outW);
+        else (out ??= new Float32Array(rows * outW)).set(heap.subarray(at, at + B * outW), start * outW);
       }
     } finally {
       if (on) this.setTraining(true, step);
     }
+    return out!;
   }
 
   private predictInputs(inputs: Rows): Float32Array {
